@@ -1,0 +1,379 @@
+//! GraphQL: signing up and in, tokens, and the viewer's own account.
+
+use async_graphql::{Context, ID, InputObject, Object};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::model::{ClientType, NewUser, UserRow};
+use super::sessions::{self, SessionTokens, normalize_email};
+use super::store::{self, UserChanges};
+use crate::auth::{Role, password};
+use crate::error::{AppError, AppResult};
+use crate::events::{EventPayload, MemberAction};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::load;
+use crate::graphql::parse_id;
+use crate::tenants::api::Tenant;
+use crate::tenants::store as tenants;
+
+/// A person with an account. Accounts are global; what they may do depends on their role in
+/// the tenant being looked at.
+#[derive(Clone)]
+pub struct User {
+    pub row: UserRow,
+    /// The role in the viewer's tenant, when the query already knows it.
+    pub known_role: Option<Role>,
+}
+
+impl User {
+    pub fn new(row: UserRow) -> Self {
+        Self {
+            row,
+            known_role: None,
+        }
+    }
+
+    pub fn with_role(row: UserRow, role: Role) -> Self {
+        Self {
+            row,
+            known_role: Some(role),
+        }
+    }
+}
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+
+    async fn email(&self) -> &str {
+        &self.row.email
+    }
+
+    async fn display_name(&self) -> &str {
+        &self.row.display_name
+    }
+
+    /// False once the account is deactivated: it can no longer sign in.
+    async fn is_active(&self) -> bool {
+        self.row.is_active
+    }
+
+    async fn is_superuser(&self) -> bool {
+        self.row.is_superuser
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.row.updated_at
+    }
+
+    async fn last_login_at(&self) -> Option<DateTime<Utc>> {
+        self.row.last_login_at
+    }
+
+    /// The role in the viewer's current tenant; null when the user is not a member of it.
+    async fn role(&self, ctx: &Context<'_>) -> AppResult<Option<Role>> {
+        if self.row.is_superuser {
+            return Ok(Some(Role::Superuser));
+        }
+        if let Some(role) = self.known_role {
+            return Ok(Some(role));
+        }
+        load(&ctx.loaders().roles, self.row.id).await
+    }
+
+    /// Every tenant the user belongs to. Visible to the user themself and to superusers.
+    async fn memberships(&self, ctx: &Context<'_>) -> AppResult<Vec<Membership>> {
+        let viewer = ctx.viewer()?;
+        if viewer.user_id != self.row.id && !viewer.is_superuser() {
+            return Err(AppError::forbidden(
+                "only the user themself can see their memberships",
+            ));
+        }
+        let mut conn = ctx.conn().await?;
+        Ok(store::memberships_of(&mut conn, self.row.id)
+            .await?
+            .into_iter()
+            .map(|m| Membership {
+                tenant_id: m.tenant_id,
+                role: m.role(),
+                joined_at: m.created_at,
+            })
+            .collect())
+    }
+}
+
+/// A user's place in one tenant.
+pub struct Membership {
+    tenant_id: Uuid,
+    role: Role,
+    joined_at: DateTime<Utc>,
+}
+
+#[Object]
+impl Membership {
+    async fn tenant(&self, ctx: &Context<'_>) -> AppResult<Tenant> {
+        load(&ctx.loaders().tenants, self.tenant_id)
+            .await?
+            .map(Tenant)
+            .ok_or_else(|| AppError::not_found("tenant not found"))
+    }
+
+    async fn role(&self) -> Role {
+        self.role
+    }
+
+    async fn joined_at(&self) -> DateTime<Utc> {
+        self.joined_at
+    }
+}
+
+/// The result of signing in: tokens plus who and where you are.
+pub struct AuthPayload(pub SessionTokens);
+
+#[Object]
+impl AuthPayload {
+    /// Short-lived; send it as `Authorization: Bearer <accessToken>`.
+    async fn access_token(&self) -> &str {
+        &self.0.access_token
+    }
+
+    /// Single use: exchange it with `refreshToken` for a new pair before the access token expires.
+    async fn refresh_token(&self) -> &str {
+        &self.0.refresh_token
+    }
+
+    /// Always "bearer".
+    async fn token_type(&self) -> &str {
+        "bearer"
+    }
+
+    /// Seconds until the access token expires.
+    async fn expires_in(&self) -> i64 {
+        self.0.expires_in
+    }
+
+    async fn user(&self) -> User {
+        User::with_role(self.0.user.clone(), self.0.role)
+    }
+
+    async fn tenant(&self) -> Tenant {
+        Tenant(self.0.tenant.clone())
+    }
+
+    async fn role(&self) -> Role {
+        self.0.role
+    }
+}
+
+#[derive(InputObject)]
+pub struct RegisterInput {
+    pub email: String,
+    /// At least 8 characters.
+    pub password: String,
+    pub display_name: String,
+    /// The studio to create; you become its first ADMIN.
+    pub tenant_name: String,
+}
+
+/// Checks an email's shape and returns it normalised (trimmed, lower-case).
+pub fn validate_email(field: &'static str, email: &str) -> AppResult<String> {
+    let email = normalize_email(email);
+    if email.len() > 254 || !email_address::EmailAddress::is_valid(&email) {
+        return Err(AppError::bad_field(
+            field,
+            "this is not a valid email address",
+        ));
+    }
+    Ok(email)
+}
+
+pub fn validate_display_name(field: &'static str, name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::bad_field(
+            field,
+            "the display name must have 1 to 100 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The signed-in user.
+    async fn me(&self, ctx: &Context<'_>) -> AppResult<User> {
+        let viewer = ctx.viewer()?;
+        let row = load(&ctx.loaders().users, viewer.user_id)
+            .await?
+            .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
+        Ok(User::with_role(row, viewer.role))
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates an account and a new tenant with you as its ADMIN, and signs you in.
+    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> AppResult<AuthPayload> {
+        let email = validate_email("email", &input.email)?;
+        password::validate_new_password("password", &input.password)?;
+        let display_name = validate_display_name("displayName", &input.display_name)?;
+        let tenant_name = tenants::validate_name("tenantName", &input.tenant_name)?;
+        let password_hash = password::hash(&input.password).await?;
+        let state = ctx.app();
+        let mut conn = ctx.conn().await?;
+        let (user, tenant) = diesel_async::AsyncConnection::transaction::<_, AppError, _>(
+            &mut *conn,
+            async |conn| {
+                let user = store::insert_user(
+                    conn,
+                    NewUser {
+                        id: Uuid::now_v7(),
+                        email: &email,
+                        display_name: &display_name,
+                        password_hash: &password_hash,
+                        is_superuser: false,
+                    },
+                )
+                .await?;
+                let tenant = tenants::insert_tenant(conn, &tenant_name).await?;
+                store::insert_membership(conn, tenant.id, user.id, Role::Admin).await?;
+                Ok((user, tenant))
+            },
+        )
+        .await?;
+        let tokens = sessions::open_session(
+            state,
+            &mut conn,
+            user,
+            tenant,
+            Role::Admin,
+            &ctx.auth().client,
+            ClientType::Api,
+        )
+        .await?;
+        Ok(AuthPayload(tokens))
+    }
+
+    /// Signs in with email and password. Wrong email and wrong password fail alike; repeated
+    /// failures are throttled (RATE_LIMITED).
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        password: String,
+        #[graphql(desc = "The tenant to enter; defaults to the last one used.")] tenant_id: Option<
+            ID,
+        >,
+        #[graphql(default_with = "ClientType::Api")] client_type: ClientType,
+    ) -> AppResult<AuthPayload> {
+        let state = ctx.app();
+        let requested = tenant_id.map(|id| parse_id("tenantId", &id)).transpose()?;
+        let mut conn = ctx.conn().await?;
+        let client = &ctx.auth().client;
+        let user = sessions::check_password(state, &mut conn, &email, &password, client).await?;
+        let (tenant, role) = sessions::choose_tenant(&mut conn, &user, requested).await?;
+        let tokens =
+            sessions::open_session(state, &mut conn, user, tenant, role, client, client_type)
+                .await?;
+        Ok(AuthPayload(tokens))
+    }
+
+    /// Exchanges a refresh token for a new access token and refresh token. Each refresh token
+    /// works once; presenting a used one revokes its whole session.
+    async fn refresh_token(
+        &self,
+        ctx: &Context<'_>,
+        refresh_token: String,
+    ) -> AppResult<AuthPayload> {
+        let mut conn = ctx.conn().await?;
+        Ok(AuthPayload(
+            sessions::refresh(ctx.app(), &mut conn, &refresh_token).await?,
+        ))
+    }
+
+    /// Ends the current session (or, with `everywhere`, every session of the account).
+    async fn logout(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = false)] everywhere: bool,
+    ) -> AppResult<bool> {
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        sessions::end_sessions(
+            ctx.app(),
+            &mut conn,
+            viewer.user_id,
+            viewer.session_id,
+            everywhere,
+        )
+        .await?;
+        if ctx.auth().via_cookie {
+            ctx.append_http_header(
+                axum::http::header::SET_COOKIE,
+                crate::auth::cookies::clear_session_cookie(ctx.app().config.cookie_secure),
+            );
+        }
+        Ok(true)
+    }
+
+    /// Changes your own password; every other session of the account is signed out.
+    async fn change_password(
+        &self,
+        ctx: &Context<'_>,
+        current_password: String,
+        new_password: String,
+    ) -> AppResult<bool> {
+        let viewer = ctx.viewer()?;
+        password::validate_new_password("newPassword", &new_password)?;
+        let mut conn = ctx.conn().await?;
+        let user = store::find_user(&mut conn, viewer.user_id)
+            .await?
+            .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
+        if !password::verify(&current_password, Some(&user.password_hash)).await? {
+            return Err(AppError::bad_field(
+                "currentPassword",
+                "the current password is wrong",
+            ));
+        }
+        let changes = UserChanges {
+            password_hash: Some(password::hash(&new_password).await?),
+            ..UserChanges::default()
+        };
+        store::update_user(&mut conn, user.id, &changes).await?;
+        store::revoke_user_sessions(&mut conn, user.id, viewer.session_id).await?;
+        ctx.app().auth.forget_user(user.id);
+        Ok(true)
+    }
+}
+
+/// Publishes a membership change to the tenant's subscribers.
+pub fn publish_member_event(
+    ctx: &Context<'_>,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    action: MemberAction,
+    role: Option<Role>,
+) {
+    let actor = ctx.auth().viewer.as_ref().map(|v| v.user_id);
+    ctx.app().events.publish(
+        tenant_id,
+        actor,
+        EventPayload::Member {
+            action,
+            user_id,
+            role,
+        },
+    );
+}

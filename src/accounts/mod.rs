@@ -1,0 +1,8 @@
+//! Accounts: users, their memberships in tenants, sessions and sign-in.
+
+pub mod admin;
+pub mod api;
+pub mod model;
+pub mod sessions;
+pub mod store;
+pub mod superuser;

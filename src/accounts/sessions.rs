@@ -1,0 +1,343 @@
+//! Signing in: checking passwords, opening sessions and issuing, rotating and revoking tokens.
+//! Shared by the GraphQL mutations and the cookie-based web login.
+
+use chrono::{Duration as ChronoDuration, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use uuid::Uuid;
+
+use super::model::{ClientType, NewSession, UserRow};
+use super::store::{self, RefreshOutcome};
+use crate::auth::Role;
+use crate::auth::tokens::{Claims, TokenKind, random_token, secret_hash};
+use crate::auth::viewer::ClientInfo;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::tenants::model::TenantRow;
+use crate::tenants::store as tenants;
+
+/// Tokens handed to a client that signed in.
+pub struct SessionTokens {
+    pub session_id: Uuid,
+    pub user: UserRow,
+    pub tenant: TenantRow,
+    pub role: Role,
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// For browser sessions: the cookie token and the CSRF token that goes with it.
+    pub web: Option<WebToken>,
+}
+
+pub struct WebToken {
+    pub token: String,
+    pub csrf: String,
+}
+
+/// The one answer for every way a password sign-in can fail, so it reveals nothing.
+fn bad_credentials() -> AppError {
+    AppError::unauthenticated("invalid email or password")
+}
+
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// Checks an email and password, throttling repeated failures per account and per address.
+pub async fn check_password(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    email: &str,
+    password: &str,
+    client: &ClientInfo,
+) -> AppResult<UserRow> {
+    let email = normalize_email(email);
+    let throttle = &state.auth.throttle;
+    throttle.check(&email, client.ip).await?;
+    let user = store::find_user_by_email(conn, &email).await?;
+    let matches =
+        crate::auth::password::verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+            .await?;
+    match user {
+        Some(user) if matches && user.is_active => {
+            throttle.record_success(&email).await;
+            Ok(user)
+        }
+        _ => {
+            throttle.record_failure(&email, client.ip).await;
+            Err(bad_credentials())
+        }
+    }
+}
+
+/// The tenant a sign-in lands in: the requested one, else the last one used, else the oldest
+/// membership. Superusers may enter any tenant.
+pub async fn choose_tenant(
+    conn: &mut AsyncPgConnection,
+    user: &UserRow,
+    requested: Option<Uuid>,
+) -> AppResult<(TenantRow, Role)> {
+    let memberships = store::memberships_of(conn, user.id).await?;
+    let role_in = |tenant_id: Uuid| {
+        if user.is_superuser {
+            Some(Role::Superuser)
+        } else {
+            memberships
+                .iter()
+                .find(|m| m.tenant_id == tenant_id)
+                .map(|m| m.role())
+        }
+    };
+    let tenant_id = match requested {
+        Some(id) => {
+            role_in(id)
+                .ok_or_else(|| AppError::forbidden("you are not a member of that tenant"))?;
+            id
+        }
+        None => user
+            .last_tenant_id
+            .filter(|id| role_in(*id).is_some())
+            .or_else(|| memberships.first().map(|m| m.tenant_id))
+            .ok_or_else(|| AppError::forbidden("this account is not a member of any tenant"))?,
+    };
+    let tenant = tenants::find_tenant(conn, tenant_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("tenant not found"))?;
+    let role = role_in(tenant_id)
+        .ok_or_else(|| AppError::forbidden("you are not a member of that tenant"))?;
+    Ok((tenant, role))
+}
+
+/// Opens a session and issues its first tokens, in one transaction.
+pub async fn open_session(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    user: UserRow,
+    tenant: TenantRow,
+    role: Role,
+    client: &ClientInfo,
+    client_type: ClientType,
+) -> AppResult<SessionTokens> {
+    let config = &state.config;
+    let session_id = Uuid::now_v7();
+    let lifetime = if client_type == ClientType::Browser {
+        config.web_session_ttl
+    } else {
+        config.refresh_token_ttl
+    };
+    let expires_at = Utc::now() + ChronoDuration::from_std(lifetime).map_err(AppError::internal)?;
+    let refresh_token = random_token(32);
+    let refresh_hash = secret_hash(&refresh_token);
+    let refresh_expiry = Utc::now()
+        + ChronoDuration::from_std(config.refresh_token_ttl).map_err(AppError::internal)?;
+    let ip = client.ip.map(|ip| ip.to_string());
+    conn.transaction::<_, AppError, _>(async |conn| {
+        store::insert_session(
+            conn,
+            NewSession {
+                id: session_id,
+                user_id: user.id,
+                tenant_id: tenant.id,
+                client_type: client_type.as_str(),
+                expires_at: Some(expires_at),
+                user_agent: client.user_agent.as_deref(),
+                ip_address: ip,
+            },
+        )
+        .await?;
+        store::insert_refresh_token(conn, session_id, &refresh_hash, refresh_expiry).await?;
+        store::record_login(conn, user.id, tenant.id).await
+    })
+    .await?;
+
+    tokens_for(
+        state,
+        session_id,
+        user,
+        tenant,
+        role,
+        refresh_token,
+        client_type == ClientType::Browser,
+    )
+}
+
+/// Signs the access token (and for browsers the cookie token with its CSRF token) of a session.
+fn tokens_for(
+    state: &AppState,
+    session_id: Uuid,
+    user: UserRow,
+    tenant: TenantRow,
+    role: Role,
+    refresh_token: String,
+    browser: bool,
+) -> AppResult<SessionTokens> {
+    let (access_token, expires_in) = sign(
+        state,
+        &user,
+        tenant.id,
+        role,
+        session_id,
+        TokenKind::Access,
+        None,
+    )?;
+    let web = if browser {
+        let csrf = random_token(24);
+        let (token, _) = sign(
+            state,
+            &user,
+            tenant.id,
+            role,
+            session_id,
+            TokenKind::Web,
+            Some(csrf.clone()),
+        )?;
+        Some(WebToken { token, csrf })
+    } else {
+        None
+    };
+    Ok(SessionTokens {
+        session_id,
+        user,
+        tenant,
+        role,
+        access_token,
+        refresh_token,
+        expires_in,
+        web,
+    })
+}
+
+/// Signs a token for a session. Web tokens live as long as a web session; access tokens briefly.
+fn sign(
+    state: &AppState,
+    user: &UserRow,
+    tenant_id: Uuid,
+    role: Role,
+    session_id: Uuid,
+    kind: TokenKind,
+    csrf: Option<String>,
+) -> AppResult<(String, i64)> {
+    let ttl = match kind {
+        TokenKind::Access => state.config.access_token_ttl,
+        TokenKind::Web => state.config.web_session_ttl,
+    };
+    let now = Utc::now().timestamp();
+    let expires_in = ttl.as_secs() as i64;
+    let claims = Claims {
+        sub: user.id,
+        tid: tenant_id,
+        role,
+        sid: session_id,
+        jti: Uuid::new_v4(),
+        iat: now,
+        exp: now + expires_in,
+        kind,
+        csrf,
+    };
+    Ok((state.auth.keys.sign(&claims)?, expires_in))
+}
+
+/// Exchanges a refresh token for new tokens. A refresh token works once: presenting one that was
+/// already used means it leaked, so the whole session (its token family) is revoked.
+pub async fn refresh(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    presented: &str,
+) -> AppResult<SessionTokens> {
+    let invalid = || AppError::unauthenticated("the refresh token is invalid or has expired");
+    let hash = secret_hash(presented.trim());
+    let new_token = random_token(32);
+    let new_hash = secret_hash(&new_token);
+    let expiry = Utc::now()
+        + ChronoDuration::from_std(state.config.refresh_token_ttl).map_err(AppError::internal)?;
+    let outcome = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let outcome = store::consume_refresh_token(conn, &hash).await?;
+            match &outcome {
+                RefreshOutcome::Valid(session) => {
+                    store::insert_refresh_token(conn, session.id, &new_hash, expiry).await?;
+                    store::extend_session(conn, session.id, expiry).await?;
+                }
+                RefreshOutcome::Reused { session_id } => {
+                    store::revoke_session(conn, *session_id).await?
+                }
+                RefreshOutcome::Invalid => {}
+            }
+            Ok(outcome)
+        })
+        .await?;
+    let session = match outcome {
+        RefreshOutcome::Valid(session) => session,
+        RefreshOutcome::Reused { session_id } => {
+            state.auth.forget_session(session_id).await;
+            tracing::warn!(%session_id, "a used refresh token was presented again; session revoked");
+            return Err(AppError::unauthenticated(
+                "this refresh token was already used; the session has been revoked for safety",
+            ));
+        }
+        RefreshOutcome::Invalid => return Err(invalid()),
+    };
+    let user = store::find_user(conn, session.user_id)
+        .await?
+        .filter(|u| u.is_active)
+        .ok_or_else(invalid)?;
+    let (tenant, role) = choose_tenant(conn, &user, Some(session.tenant_id))
+        .await
+        .map_err(|_| invalid())?;
+    tokens_for(state, session.id, user, tenant, role, new_token, false)
+}
+
+/// Moves a session to another tenant and issues fresh tokens for it; the session's older refresh
+/// tokens stop working.
+pub async fn switch_tenant(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    user: UserRow,
+    tenant_id: Uuid,
+    browser: bool,
+) -> AppResult<SessionTokens> {
+    let (tenant, role) = choose_tenant(conn, &user, Some(tenant_id)).await?;
+    let refresh_token = random_token(32);
+    let refresh_hash = secret_hash(&refresh_token);
+    let expiry = Utc::now()
+        + ChronoDuration::from_std(state.config.refresh_token_ttl).map_err(AppError::internal)?;
+    conn.transaction::<_, AppError, _>(async |conn| {
+        store::set_session_tenant(conn, session_id, tenant.id).await?;
+        store::retire_refresh_tokens(conn, session_id).await?;
+        store::insert_refresh_token(conn, session_id, &refresh_hash, expiry).await?;
+        store::record_login(conn, user.id, tenant.id).await
+    })
+    .await?;
+    state.auth.forget_session(session_id).await;
+    tokens_for(
+        state,
+        session_id,
+        user,
+        tenant,
+        role,
+        refresh_token,
+        browser,
+    )
+}
+
+/// Ends one session, or every session of the user.
+pub async fn end_sessions(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    session_id: Option<Uuid>,
+    everywhere: bool,
+) -> AppResult<()> {
+    match (session_id, everywhere) {
+        (Some(session_id), false) => {
+            store::revoke_session(conn, session_id).await?;
+            state.auth.forget_session(session_id).await;
+        }
+        _ => {
+            store::revoke_user_sessions(conn, user_id, None).await?;
+            state.auth.forget_user(user_id);
+        }
+    }
+    Ok(())
+}

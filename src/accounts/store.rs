@@ -1,0 +1,478 @@
+//! Queries of the accounts domain: users, memberships, sessions and refresh tokens.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{MembershipRow, NewSession, NewUser, SessionRow, UserRow};
+use crate::auth::{Role, Viewer};
+use crate::db::schema::{memberships, refresh_tokens, sessions, users};
+use crate::error::{AppError, AppResult};
+
+pub async fn find_user_by_email(
+    conn: &mut AsyncPgConnection,
+    email: &str,
+) -> AppResult<Option<UserRow>> {
+    Ok(users::table
+        .filter(users::email.eq(email))
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn find_user(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Option<UserRow>> {
+    Ok(users::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn users_by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResult<Vec<UserRow>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select(UserRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Inserts a user; a taken email is a CONFLICT naming the field.
+pub async fn insert_user(conn: &mut AsyncPgConnection, user: NewUser<'_>) -> AppResult<UserRow> {
+    diesel::insert_into(users::table)
+        .values(&user)
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict(_) => {
+                AppError::conflict("an account with this email already exists")
+            }
+            other => other,
+        })
+}
+
+pub async fn record_login(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    tenant_id: Uuid,
+) -> AppResult<()> {
+    diesel::update(users::table.find(user_id))
+        .set((
+            users::last_login_at.eq(diesel::dsl::now),
+            users::last_tenant_id.eq(tenant_id),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = users)]
+pub struct UserChanges {
+    pub email: Option<String>,
+    pub display_name: Option<String>,
+    pub is_active: Option<bool>,
+    pub is_superuser: Option<bool>,
+    pub password_hash: Option<String>,
+}
+
+pub async fn update_user(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    changes: &UserChanges,
+) -> AppResult<UserRow> {
+    diesel::update(users::table.find(id))
+        .set((changes, users::updated_at.eq(diesel::dsl::now)))
+        .returning(UserRow::as_returning())
+        .get_result(conn)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict(_) => AppError::bad_field("email", "this email is already in use"),
+            other => other,
+        })
+}
+
+pub async fn delete_user(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<bool> {
+    Ok(diesel::delete(users::table.find(id)).execute(conn).await? > 0)
+}
+
+pub async fn memberships_of(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+) -> AppResult<Vec<MembershipRow>> {
+    Ok(memberships::table
+        .filter(memberships::user_id.eq(user_id))
+        .order(memberships::created_at.asc())
+        .select(MembershipRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+pub async fn membership(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Option<MembershipRow>> {
+    Ok(memberships::table
+        .find((tenant_id, user_id))
+        .select(MembershipRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Memberships of many users in one tenant (the role loader).
+pub async fn memberships_in_tenant(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_ids: &[Uuid],
+) -> AppResult<Vec<MembershipRow>> {
+    Ok(memberships::table
+        .filter(memberships::tenant_id.eq(tenant_id))
+        .filter(memberships::user_id.eq_any(user_ids))
+        .select(MembershipRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+pub async fn insert_membership(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    role: Role,
+) -> AppResult<()> {
+    diesel::insert_into(memberships::table)
+        .values((
+            memberships::tenant_id.eq(tenant_id),
+            memberships::user_id.eq(user_id),
+            memberships::role.eq(role.as_str()),
+        ))
+        .execute(conn)
+        .await
+        .map_err(|e| match AppError::from(e) {
+            AppError::Conflict(_) => {
+                AppError::conflict("this user is already a member of the tenant")
+            }
+            other => other,
+        })?;
+    Ok(())
+}
+
+pub async fn set_membership_role(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    role: Role,
+) -> AppResult<()> {
+    diesel::update(memberships::table.find((tenant_id, user_id)))
+        .set((
+            memberships::role.eq(role.as_str()),
+            memberships::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn delete_membership(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<bool> {
+    Ok(
+        diesel::delete(memberships::table.find((tenant_id, user_id)))
+            .execute(conn)
+            .await?
+            > 0,
+    )
+}
+
+/// A page of a tenant's members with their roles, by display name.
+pub async fn list_members(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    search: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> AppResult<(i64, Vec<(UserRow, String)>)> {
+    let pattern = search.map(|s| format!("%{}%", escape_like(s)));
+    let filtered = || {
+        let mut query = memberships::table
+            .inner_join(users::table)
+            .filter(memberships::tenant_id.eq(tenant_id))
+            .into_boxed();
+        if let Some(pattern) = &pattern {
+            query = query.filter(
+                users::email
+                    .ilike(pattern.clone())
+                    .or(users::display_name.ilike(pattern.clone())),
+            );
+        }
+        query
+    };
+    let total = filtered().count().get_result(conn).await?;
+    let rows = filtered()
+        .order((users::display_name.asc(), users::id.asc()))
+        .offset(offset)
+        .limit(limit)
+        .select((UserRow::as_select(), memberships::role))
+        .load(conn)
+        .await?;
+    Ok((total, rows))
+}
+
+/// Escapes LIKE wildcards so a search for "50%" means those characters.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+pub async fn insert_session(
+    conn: &mut AsyncPgConnection,
+    session: NewSession<'_>,
+) -> AppResult<()> {
+    diesel::insert_into(sessions::table)
+        .values(&session)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn find_session(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Option<SessionRow>> {
+    Ok(sessions::table
+        .find(id)
+        .select(SessionRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn set_session_tenant(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    tenant_id: Uuid,
+) -> AppResult<()> {
+    diesel::update(sessions::table.find(session_id))
+        .set(sessions::tenant_id.eq(tenant_id))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Extends a session when its refresh token is rotated.
+pub async fn extend_session(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    expires_at: DateTime<Utc>,
+) -> AppResult<()> {
+    diesel::update(sessions::table.find(session_id))
+        .set((
+            sessions::expires_at.eq(expires_at),
+            sessions::last_activity.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn revoke_session(conn: &mut AsyncPgConnection, session_id: Uuid) -> AppResult<()> {
+    diesel::update(sessions::table.find(session_id))
+        .filter(sessions::revoked_at.is_null())
+        .set(sessions::revoked_at.eq(diesel::dsl::now))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every live session of a user (all tenants), except `keep` if given.
+pub async fn revoke_user_sessions(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+) -> AppResult<usize> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(sessions::id.ne(keep.unwrap_or(Uuid::nil()))),
+    )
+    .set(sessions::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await?)
+}
+
+/// Revokes a user's live sessions in one tenant (after losing membership there).
+pub async fn revoke_user_sessions_in_tenant(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    tenant_id: Uuid,
+) -> AppResult<usize> {
+    Ok(diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::tenant_id.eq(tenant_id))
+            .filter(sessions::revoked_at.is_null()),
+    )
+    .set(sessions::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await?)
+}
+
+pub async fn insert_refresh_token(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    token_hash: &[u8],
+    expires_at: DateTime<Utc>,
+) -> AppResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values((
+            refresh_tokens::id.eq(Uuid::now_v7()),
+            refresh_tokens::session_id.eq(session_id),
+            refresh_tokens::token_hash.eq(token_hash),
+            refresh_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// What presenting a refresh token found.
+pub enum RefreshOutcome {
+    /// Unused and live: it is now marked used; the session may continue.
+    Valid(SessionRow),
+    /// Already used once: a sign that it leaked. The caller revokes the session.
+    Reused {
+        session_id: Uuid,
+    },
+    Invalid,
+}
+
+/// Marks a refresh token used, atomically: of two concurrent presentations only one wins.
+pub async fn consume_refresh_token(
+    conn: &mut AsyncPgConnection,
+    token_hash: &[u8],
+) -> AppResult<RefreshOutcome> {
+    let claimed: Option<Uuid> = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(token_hash))
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::expires_at.gt(diesel::dsl::now)),
+    )
+    .set(refresh_tokens::used_at.eq(diesel::dsl::now))
+    .returning(refresh_tokens::session_id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    if let Some(session_id) = claimed {
+        let session = find_session(conn, session_id).await?;
+        return Ok(match session {
+            Some(s) if s.revoked_at.is_none() => RefreshOutcome::Valid(s),
+            _ => RefreshOutcome::Invalid,
+        });
+    }
+    let used: Option<(Uuid, Option<DateTime<Utc>>)> = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select((refresh_tokens::session_id, refresh_tokens::used_at))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(match used {
+        Some((session_id, Some(_))) => RefreshOutcome::Reused { session_id },
+        _ => RefreshOutcome::Invalid,
+    })
+}
+
+#[derive(QueryableByName)]
+struct PrincipalRow {
+    #[diesel(sql_type = SqlUuid)]
+    user_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    tenant_id: Uuid,
+    #[diesel(sql_type = Bool)]
+    is_superuser: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    role: Option<String>,
+}
+
+impl PrincipalRow {
+    /// A superuser acts as SUPERUSER anywhere; anyone else needs a membership in the tenant.
+    fn into_viewer(self, session_id: Option<Uuid>, api_key_id: Option<Uuid>) -> Option<Viewer> {
+        let role = if self.is_superuser {
+            Role::Superuser
+        } else {
+            Role::from_db(self.role.as_deref()?)
+        };
+        Some(Viewer {
+            user_id: self.user_id,
+            tenant_id: self.tenant_id,
+            role,
+            session_id,
+            api_key_id,
+        })
+    }
+}
+
+/// The viewer behind a live session, touching its last activity in the same statement.
+/// `None` when the session is revoked or expired, the account inactive, or the membership gone.
+pub async fn session_viewer(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+) -> AppResult<Option<Viewer>> {
+    let row: Option<PrincipalRow> = diesel::sql_query(
+        "UPDATE sessions s SET last_activity = now() \
+         FROM users u \
+         WHERE s.id = $1 AND u.id = s.user_id AND u.is_active \
+           AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now()) \
+         RETURNING s.user_id, s.tenant_id, u.is_superuser, \
+           (SELECT m.role FROM memberships m WHERE m.tenant_id = s.tenant_id AND m.user_id = s.user_id) AS role",
+    )
+    .bind::<SqlUuid, _>(session_id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(row.and_then(|r| r.into_viewer(Some(session_id), None)))
+}
+
+/// The viewer behind a live API key, recording its last use in the same statement.
+pub async fn api_key_viewer(
+    conn: &mut AsyncPgConnection,
+    key_hash: &[u8],
+) -> AppResult<Option<Viewer>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+        #[diesel(embed)]
+        principal: PrincipalRow,
+    }
+    let row: Option<Row> = diesel::sql_query(
+        "UPDATE api_keys k SET last_used_at = now() \
+         FROM users u \
+         WHERE k.key_hash = $1 AND u.id = k.user_id AND u.is_active \
+           AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) \
+         RETURNING k.id, k.user_id, k.tenant_id, u.is_superuser, \
+           (SELECT m.role FROM memberships m WHERE m.tenant_id = k.tenant_id AND m.user_id = k.user_id) AS role",
+    )
+    .bind::<diesel::sql_types::Bytea, _>(key_hash)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(row.and_then(|r| r.principal.into_viewer(None, Some(r.id))))
+}
+
+/// Drops a session's refresh tokens (after a tenant switch issues a new one): presenting an old
+/// one is then merely invalid, not a reuse that would revoke the session.
+pub async fn retire_refresh_tokens(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+) -> AppResult<()> {
+    diesel::delete(refresh_tokens::table.filter(refresh_tokens::session_id.eq(session_id)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

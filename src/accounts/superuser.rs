@@ -1,0 +1,64 @@
+//! `loregraph admin create-superuser`: the only way to make a SUPERUSER.
+
+use diesel_async::AsyncConnection;
+use uuid::Uuid;
+
+use super::api::{validate_display_name, validate_email};
+use super::model::{NewUser, UserRow};
+use super::store::{self, UserChanges};
+use crate::auth::{Role, password};
+use crate::db::DbPool;
+use crate::error::AppError;
+use crate::tenants::store as tenants;
+
+/// Creates a superuser with a tenant of their own, or promotes an existing account (and sets
+/// its password). Every existing session of a promoted account is ended.
+pub async fn create_superuser(
+    pool: &DbPool,
+    email: &str,
+    new_password: &str,
+    display_name: &str,
+) -> anyhow::Result<UserRow> {
+    let email = validate_email("email", email).map_err(describe)?;
+    password::validate_new_password("password", new_password).map_err(describe)?;
+    let display_name = validate_display_name("displayName", display_name).map_err(describe)?;
+    let password_hash = password::hash(new_password).await.map_err(describe)?;
+    let mut conn = pool.get().await?;
+    let user = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            if let Some(existing) = store::find_user_by_email(conn, &email).await? {
+                let changes = UserChanges {
+                    is_superuser: Some(true),
+                    is_active: Some(true),
+                    password_hash: Some(password_hash.clone()),
+                    ..UserChanges::default()
+                };
+                store::revoke_user_sessions(conn, existing.id, None).await?;
+                return store::update_user(conn, existing.id, &changes).await;
+            }
+            let user = store::insert_user(
+                conn,
+                NewUser {
+                    id: Uuid::now_v7(),
+                    email: &email,
+                    display_name: &display_name,
+                    password_hash: &password_hash,
+                    is_superuser: true,
+                },
+            )
+            .await?;
+            let tenant = tenants::insert_tenant(conn, "Administration").await?;
+            store::insert_membership(conn, tenant.id, user.id, Role::Admin).await?;
+            Ok(user)
+        })
+        .await
+        .map_err(describe)?;
+    Ok(user)
+}
+
+fn describe(error: AppError) -> anyhow::Error {
+    match error {
+        AppError::Internal(cause) => anyhow::anyhow!("{cause:#}"),
+        other => anyhow::anyhow!("{}", other.message()),
+    }
+}

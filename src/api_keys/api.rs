@@ -1,0 +1,186 @@
+//! GraphQL: creating, listing and revoking API keys.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::store::{self, ApiKeyRow, NewApiKey};
+use crate::accounts::api::User;
+use crate::auth::Role;
+use crate::auth::tokens::{random_token, secret_hash};
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::load;
+use crate::graphql::pagination::PageRequest;
+use crate::graphql::parse_id;
+
+/// A credential for scripts and services. It acts as its owner, with the owner's current role,
+/// in the tenant it was created in. The secret itself is never shown again after creation.
+pub struct ApiKey(ApiKeyRow);
+
+#[Object]
+impl ApiKey {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// The key's first characters, to recognise it.
+    async fn prefix(&self) -> &str {
+        &self.0.prefix
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    /// Updated at most every few seconds.
+    async fn last_used_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_used_at
+    }
+
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.expires_at
+    }
+
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at
+    }
+
+    async fn is_active(&self) -> bool {
+        self.0.revoked_at.is_none() && self.0.expires_at.is_none_or(|at| at > Utc::now())
+    }
+
+    async fn owner(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        Ok(load(&ctx.loaders().users, self.0.user_id)
+            .await?
+            .map(User::new))
+    }
+}
+
+/// A new key. `key` is shown this once: store it now.
+#[derive(SimpleObject)]
+pub struct CreatedApiKey {
+    pub api_key: ApiKey,
+    /// Send as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
+    pub key: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ApiKeyPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub api_keys: Vec<ApiKey>,
+}
+
+#[derive(Default)]
+pub struct ApiKeyQuery;
+
+#[Object]
+impl ApiKeyQuery {
+    /// Your API keys in this tenant; an ADMIN sees every member's.
+    async fn api_keys(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+        #[graphql(default = false)] include_revoked: bool,
+    ) -> AppResult<ApiKeyPage> {
+        let viewer = ctx.viewer()?;
+        let page = PageRequest::new(offset, limit)?;
+        let owner = (viewer.role < Role::Admin).then_some(viewer.user_id);
+        let mut conn = ctx.conn().await?;
+        let (total, rows) = store::list(
+            &mut conn,
+            viewer.tenant_id,
+            owner,
+            include_revoked,
+            page.offset,
+            page.limit,
+        )
+        .await?;
+        Ok(ApiKeyPage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            api_keys: rows.into_iter().map(ApiKey).collect(),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct ApiKeyMutation;
+
+#[Object]
+impl ApiKeyMutation {
+    /// Creates a key acting as you in the current tenant.
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        #[graphql(desc = "When the key stops working; never by default.")] expires_at: Option<
+            DateTime<Utc>,
+        >,
+    ) -> AppResult<CreatedApiKey> {
+        let viewer = ctx.viewer()?;
+        let name = name.trim();
+        if name.is_empty() || name.chars().count() > 100 {
+            return Err(AppError::bad_field(
+                "name",
+                "the key name must have 1 to 100 characters",
+            ));
+        }
+        if expires_at.is_some_and(|at| at <= Utc::now()) {
+            return Err(AppError::bad_field(
+                "expiresAt",
+                "the expiry must be in the future",
+            ));
+        }
+        let key = format!(
+            "{}{}_{}",
+            crate::auth::API_KEY_PREFIX,
+            &random_token(6)[..8],
+            random_token(32)
+        );
+        let prefix: String = key.chars().take(11).collect();
+        let mut conn = ctx.conn().await?;
+        let row = store::insert(
+            &mut conn,
+            NewApiKey {
+                id: Uuid::now_v7(),
+                tenant_id: viewer.tenant_id,
+                user_id: viewer.user_id,
+                name,
+                prefix: &prefix,
+                key_hash: &secret_hash(&key),
+                expires_at,
+            },
+        )
+        .await?;
+        Ok(CreatedApiKey {
+            api_key: ApiKey(row),
+            key,
+        })
+    }
+
+    /// Revokes a key at once. Your own keys, or any key of the tenant for an ADMIN.
+    async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> AppResult<ApiKey> {
+        let viewer = ctx.viewer()?;
+        let key_id = parse_id("id", &id)?;
+        let mut conn = ctx.conn().await?;
+        let not_found = || AppError::not_found("API key not found");
+        let key = store::find(&mut conn, viewer.tenant_id, key_id)
+            .await?
+            .ok_or_else(not_found)?;
+        if key.user_id != viewer.user_id && viewer.role < Role::Admin {
+            return Err(not_found());
+        }
+        let row = store::revoke(&mut conn, key.id).await?;
+        ctx.app().auth.forget_api_key(key.id);
+        Ok(ApiKey(row))
+    }
+}

@@ -1,0 +1,14 @@
+//! Authentication and authorization: passwords, tokens, API keys, cookies and the `Viewer` every
+//! request runs as.
+
+pub mod cookies;
+pub mod password;
+mod principal;
+pub mod roles;
+pub mod throttle;
+pub mod tokens;
+pub mod viewer;
+
+pub use principal::{API_KEY_PREFIX, AuthService, Credentials};
+pub use roles::Role;
+pub use viewer::Viewer;

@@ -1,0 +1,227 @@
+//! Turns a request's credentials into a `Viewer`.
+//!
+//! Tokens are only half of it: the session (or API key) behind a token is looked up so that
+//! logout, revocation, deactivation and role changes take effect at once rather than when a token
+//! expires. The lookups are cached for a few seconds and dropped from the cache on this node the
+//! moment something changes, so a steady stream of requests costs no query per request.
+
+use std::time::Duration;
+
+use axum::http::HeaderMap;
+use moka::future::Cache;
+use uuid::Uuid;
+
+use super::Viewer;
+use super::cookies::{CSRF_HEADER, read_session_cookie};
+use super::throttle::LoginThrottler;
+use super::tokens::{TokenKeys, TokenKind, constant_time_eq, secret_hash};
+use super::viewer::{ClientInfo, RequestAuth};
+use crate::accounts::store;
+use crate::config::AppConfig;
+use crate::db::DbPool;
+use crate::error::{AppError, AppResult};
+
+/// API keys start with this, which is how a bearer token is told apart from a JWT.
+pub const API_KEY_PREFIX: &str = "lg_";
+const CACHE_TTL: Duration = Duration::from_secs(10);
+
+/// The credentials a request presents, before they are checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credentials {
+    None,
+    Bearer(String),
+    ApiKey(String),
+    Cookie { token: String, csrf: Option<String> },
+}
+
+impl Credentials {
+    /// Headers win over the cookie: a client that sends a token means that token.
+    pub fn from_headers(headers: &HeaderMap) -> Self {
+        let header = |name: &str| {
+            headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
+        if let Some(value) = header("authorization") {
+            let token = value
+                .strip_prefix("Bearer ")
+                .or_else(|| value.strip_prefix("bearer "))
+                .unwrap_or(&value)
+                .trim()
+                .to_owned();
+            return if token.starts_with(API_KEY_PREFIX) {
+                Self::ApiKey(token)
+            } else {
+                Self::Bearer(token)
+            };
+        }
+        if let Some(key) = header("x-api-key") {
+            return Self::ApiKey(key);
+        }
+        if let Some(token) = read_session_cookie(headers) {
+            return Self::Cookie {
+                token,
+                csrf: header(CSRF_HEADER),
+            };
+        }
+        Self::None
+    }
+
+    /// Credentials from a WebSocket `connection_init` payload (`{"authorization": "Bearer ..."}`).
+    pub fn from_init_payload(payload: &serde_json::Value) -> Self {
+        let value = ["authorization", "Authorization"]
+            .iter()
+            .find_map(|k| payload.get(k))
+            .and_then(|v| v.as_str())
+            .map(str::trim)
+            .unwrap_or_default();
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .unwrap_or(value)
+            .trim();
+        if token.is_empty() {
+            Self::None
+        } else if token.starts_with(API_KEY_PREFIX) {
+            Self::ApiKey(token.to_owned())
+        } else {
+            Self::Bearer(token.to_owned())
+        }
+    }
+}
+
+pub struct AuthService {
+    pub keys: TokenKeys,
+    pub throttle: LoginThrottler,
+    pool: DbPool,
+    sessions: Cache<Uuid, Option<Viewer>>,
+    api_keys: Cache<Vec<u8>, Option<Viewer>>,
+}
+
+fn viewer_cache<K>() -> Cache<K, Option<Viewer>>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+{
+    Cache::builder()
+        .max_capacity(100_000)
+        .time_to_live(CACHE_TTL)
+        .support_invalidation_closures()
+        .build()
+}
+
+impl AuthService {
+    pub fn new(config: &AppConfig, pool: DbPool) -> Self {
+        Self {
+            keys: TokenKeys::new(&config.jwt_secret),
+            throttle: LoginThrottler::new(config.login_throttle.clone()),
+            pool,
+            sessions: viewer_cache(),
+            api_keys: viewer_cache(),
+        }
+    }
+
+    /// Checks the credentials. Presenting bad credentials is an error (UNAUTHENTICATED), not a
+    /// silent fall-back to anonymous: a client with a stale token should learn it at once.
+    pub async fn authenticate(
+        &self,
+        credentials: Credentials,
+        client: ClientInfo,
+    ) -> AppResult<RequestAuth> {
+        let mut auth = RequestAuth {
+            client,
+            ..RequestAuth::default()
+        };
+        match credentials {
+            Credentials::None => {}
+            Credentials::Bearer(token) => {
+                let claims = self
+                    .keys
+                    .verify(&token)
+                    .map_err(AppError::unauthenticated)?;
+                if claims.kind != TokenKind::Access {
+                    return Err(AppError::unauthenticated("the access token is invalid"));
+                }
+                auth.viewer = Some(self.session_viewer(claims.sid).await?);
+            }
+            Credentials::Cookie { token, csrf } => {
+                let claims = self.keys.verify(&token).map_err(|_| {
+                    AppError::unauthenticated("the session has expired; sign in again")
+                })?;
+                if claims.kind != TokenKind::Web {
+                    return Err(AppError::unauthenticated("the session cookie is invalid"));
+                }
+                auth.viewer = Some(self.session_viewer(claims.sid).await?);
+                auth.via_cookie = true;
+                auth.csrf_verified = match (csrf.as_deref(), claims.csrf.as_deref()) {
+                    (Some(sent), Some(expected)) => constant_time_eq(sent, expected),
+                    _ => false,
+                };
+            }
+            Credentials::ApiKey(key) => {
+                auth.viewer = Some(self.api_key_viewer(&key).await?);
+            }
+        }
+        Ok(auth)
+    }
+
+    async fn session_viewer(&self, session_id: Uuid) -> AppResult<Viewer> {
+        let pool = self.pool.clone();
+        let viewer = self
+            .sessions
+            .try_get_with(session_id, async move {
+                let mut conn = pool.get().await?;
+                store::session_viewer(&mut conn, session_id).await
+            })
+            .await
+            .map_err(|e| AppError::from_shared(&e))?;
+        viewer.ok_or_else(|| AppError::unauthenticated("the session has ended; sign in again"))
+    }
+
+    async fn api_key_viewer(&self, key: &str) -> AppResult<Viewer> {
+        let hash = secret_hash(key);
+        let pool = self.pool.clone();
+        let lookup_hash = hash.clone();
+        let viewer = self
+            .api_keys
+            .try_get_with(hash, async move {
+                let mut conn = pool.get().await?;
+                store::api_key_viewer(&mut conn, &lookup_hash).await
+            })
+            .await
+            .map_err(|e| AppError::from_shared(&e))?;
+        viewer.ok_or_else(|| AppError::unauthenticated("the API key is invalid or revoked"))
+    }
+
+    /// Forget a session at once (logout, refresh-token reuse, tenant switch).
+    pub async fn forget_session(&self, session_id: Uuid) {
+        self.sessions.invalidate(&session_id).await;
+    }
+
+    /// Forget everything cached for a user (role change, deactivation, password change, removal).
+    pub fn forget_user(&self, user_id: Uuid) {
+        let matches =
+            move |viewer: &Option<Viewer>| viewer.as_ref().is_some_and(|v| v.user_id == user_id);
+        let _ = self.sessions.invalidate_entries_if(move |_, v| matches(v));
+        let _ = self.api_keys.invalidate_entries_if(move |_, v| matches(v));
+    }
+
+    pub fn forget_api_key(&self, key_id: Uuid) {
+        let _ = self.api_keys.invalidate_entries_if(move |_, v| {
+            v.as_ref().is_some_and(|v| v.api_key_id == Some(key_id))
+        });
+    }
+}
+
+impl AuthService {
+    /// A round trip through the session cache, for the health check.
+    pub async fn probe_cache(&self) -> bool {
+        let key = Uuid::nil();
+        self.sessions.insert(key, None).await;
+        let found = self.sessions.get(&key).await.is_some();
+        self.sessions.invalidate(&key).await;
+        found
+    }
+}

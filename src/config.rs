@@ -1,0 +1,111 @@
+//! Runtime configuration of the server (the CLI in `main.rs` fills it from flags and
+//! `LOREGRAPH_*` variables; tests build it directly).
+
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::Context;
+
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    /// HMAC key for access tokens.
+    pub jwt_secret: Vec<u8>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Lifetime of a cookie (web) session.
+    pub web_session_ttl: Duration,
+    pub invite_ttl: Duration,
+    /// Adds `Secure` to the session cookie (turn on behind HTTPS).
+    pub cookie_secure: bool,
+    pub limits: Limits,
+    pub login_throttle: LoginThrottle,
+}
+
+/// Request limits: each one exceeded gives a clear error instead of work.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_query_depth: usize,
+    pub max_query_complexity: usize,
+    pub max_batch_size: usize,
+    /// Largest JSON request body.
+    pub max_body_bytes: usize,
+    /// Largest multipart (upload) request body.
+    pub max_upload_bytes: usize,
+    pub max_upload_files: usize,
+}
+
+/// Failed logins allowed inside `window` before further attempts are refused.
+#[derive(Clone, Debug)]
+pub struct LoginThrottle {
+    pub max_failures_per_account: u32,
+    pub max_failures_per_address: u32,
+    pub window: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_query_depth: 15,
+            max_query_complexity: 2_000,
+            max_batch_size: 20,
+            max_body_bytes: 1024 * 1024,
+            max_upload_bytes: 20 * 1024 * 1024 + 64 * 1024,
+            max_upload_files: 10,
+        }
+    }
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        Self {
+            max_failures_per_account: 5,
+            max_failures_per_address: 30,
+            window: Duration::from_secs(15 * 60),
+        }
+    }
+}
+
+impl AppConfig {
+    /// A configuration with every default and the given signing secret.
+    pub fn with_secret(jwt_secret: Vec<u8>) -> Self {
+        Self {
+            jwt_secret,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            web_session_ttl: Duration::from_secs(7 * 24 * 3600),
+            invite_ttl: Duration::from_secs(7 * 24 * 3600),
+            cookie_secure: false,
+            limits: Limits::default(),
+            login_throttle: LoginThrottle::default(),
+        }
+    }
+}
+
+/// Reads the signing secret kept in the data dir, generating it (0600) on first use, so tokens
+/// survive restarts without any configuration.
+pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let path = data_dir.join("jwt_secret");
+    match std::fs::read_to_string(&path) {
+        Ok(text) if !text.trim().is_empty() => return Ok(text.trim().as_bytes().to_vec()),
+        Ok(_) => anyhow::bail!(
+            "{} is empty; delete it to generate a new secret",
+            path.display()
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    std::fs::create_dir_all(data_dir)?;
+    let secret = crate::auth::tokens::random_token(48);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(&path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(secret.as_bytes())?;
+    file.sync_all()?;
+    Ok(secret.into_bytes())
+}

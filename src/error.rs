@@ -1,0 +1,209 @@
+//! One error type for the whole server. It maps to a GraphQL error with `extensions.code` and to
+//! an HTTP status with a `{"detail": ...}` body for the REST shims.
+//!
+//! `AppError` deliberately does not implement `Display`: async-graphql converts every `Display`
+//! type into a bare error without extensions, and keeping ours out of that blanket impl lets the
+//! `From<AppError>` below attach the code, so `?` in a resolver always yields a coded error.
+
+use async_graphql::ErrorExtensions as _;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+pub type AppResult<T> = Result<T, AppError>;
+
+#[derive(Debug, Clone)]
+pub enum AppError {
+    Unauthenticated(String),
+    Forbidden {
+        message: String,
+        reason: Option<&'static str>,
+    },
+    NotFound(String),
+    BadInput {
+        message: String,
+        field: Option<&'static str>,
+    },
+    Conflict(String),
+    RateLimited {
+        message: String,
+        retry_after_secs: u64,
+    },
+    PayloadTooLarge(String),
+    UnsupportedMediaType(String),
+    /// The database (or another dependency) cannot be reached right now; retrying may succeed.
+    Unavailable,
+    /// Anything unexpected. The cause is logged, never shown to the client.
+    Internal(std::sync::Arc<anyhow::Error>),
+}
+
+impl AppError {
+    pub fn unauthenticated(message: impl Into<String>) -> Self {
+        Self::Unauthenticated(message.into())
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::Forbidden {
+            message: message.into(),
+            reason: None,
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::NotFound(message.into())
+    }
+
+    /// Bad input blamed on one field of the request (`extensions.field`).
+    pub fn bad_field(field: &'static str, message: impl Into<String>) -> Self {
+        Self::BadInput {
+            message: message.into(),
+            field: Some(field),
+        }
+    }
+
+    pub fn bad_input(message: impl Into<String>) -> Self {
+        Self::BadInput {
+            message: message.into(),
+            field: None,
+        }
+    }
+
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict(message.into())
+    }
+
+    pub fn internal(error: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(std::sync::Arc::new(error.into()))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthenticated(_) => "UNAUTHENTICATED",
+            Self::Forbidden { .. } => "FORBIDDEN",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::BadInput { .. } => "BAD_USER_INPUT",
+            Self::Conflict(_) => "CONFLICT",
+            Self::RateLimited { .. } => "RATE_LIMITED",
+            Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
+            Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            Self::Unavailable | Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::BadInput { .. } => StatusCode::BAD_REQUEST,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The text a client sees. Internal causes are replaced by a generic sentence.
+    pub fn message(&self) -> String {
+        match self {
+            Self::Unauthenticated(m)
+            | Self::NotFound(m)
+            | Self::Conflict(m)
+            | Self::PayloadTooLarge(m)
+            | Self::UnsupportedMediaType(m) => m.clone(),
+            Self::Forbidden { message, .. }
+            | Self::BadInput { message, .. }
+            | Self::RateLimited { message, .. } => message.clone(),
+            Self::Unavailable => "the database is unavailable; try again shortly".into(),
+            Self::Internal(_) => "internal server error".into(),
+        }
+    }
+
+    /// Logs what the client is not told. Called once, where the error leaves the server.
+    fn log(&self) {
+        match self {
+            Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
+            Self::Unavailable => tracing::warn!("request failed: database unavailable"),
+            _ => {}
+        }
+    }
+}
+
+impl From<AppError> for async_graphql::Error {
+    fn from(error: AppError) -> Self {
+        error.log();
+        async_graphql::Error::new(error.message()).extend_with(|_, ext| {
+            ext.set("code", error.code());
+            match &error {
+                AppError::BadInput {
+                    field: Some(field), ..
+                } => ext.set("field", *field),
+                AppError::Forbidden {
+                    reason: Some(reason),
+                    ..
+                } => ext.set("reason", *reason),
+                AppError::RateLimited {
+                    retry_after_secs, ..
+                } => ext.set("retryAfter", *retry_after_secs),
+                AppError::Unavailable => ext.set("retryable", true),
+                _ => {}
+            }
+        })
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        let mut response = (
+            self.status(),
+            axum::Json(serde_json::json!({ "detail": self.message() })),
+        )
+            .into_response();
+        if let Self::RateLimited {
+            retry_after_secs, ..
+        } = self
+        {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs),
+            );
+        }
+        response
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(error: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match error {
+            Error::NotFound => Self::not_found("not found"),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Self::conflict("a record with the same key already exists")
+            }
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => Self::Unavailable,
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<crate::db::PoolError> for AppError {
+    fn from(error: crate::db::PoolError) -> Self {
+        tracing::warn!(error = %error, "could not get a database connection");
+        Self::Unavailable
+    }
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(error: anyhow::Error) -> Self {
+        Self::internal(error)
+    }
+}
+
+impl AppError {
+    /// An owned copy of an error shared between waiters (caches, DataLoaders).
+    pub fn from_shared(error: &std::sync::Arc<AppError>) -> Self {
+        (**error).clone()
+    }
+}

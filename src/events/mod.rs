@@ -1,0 +1,67 @@
+//! The event bus: every domain publishes here, subscriptions read from here. Events are
+//! tenant-scoped and published after their transaction commits.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::broadcast;
+use uuid::Uuid;
+
+use crate::auth::Role;
+
+/// Events a slow subscriber may fall behind by before it starts losing them (it is told how many).
+const CAPACITY: usize = 4096;
+
+#[derive(Clone, Debug)]
+pub struct Event {
+    pub tenant_id: Uuid,
+    pub actor_id: Option<Uuid>,
+    pub at: DateTime<Utc>,
+    pub payload: EventPayload,
+}
+
+#[derive(Clone, Debug)]
+pub enum EventPayload {
+    Member {
+        action: MemberAction,
+        user_id: Uuid,
+        role: Option<Role>,
+    },
+}
+
+/// What happened to a membership.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum MemberAction {
+    Joined,
+    Updated,
+    Removed,
+}
+
+#[derive(Clone)]
+pub struct EventBus {
+    sender: broadcast::Sender<Arc<Event>>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        Self {
+            sender: broadcast::channel(CAPACITY).0,
+        }
+    }
+}
+
+impl EventBus {
+    pub fn publish(&self, tenant_id: Uuid, actor_id: Option<Uuid>, payload: EventPayload) {
+        // No receivers is not an error: nobody is listening right now.
+        let _ = self.sender.send(Arc::new(Event {
+            tenant_id,
+            actor_id,
+            at: Utc::now(),
+            payload,
+        }));
+    }
+
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.sender.subscribe()
+    }
+}

@@ -1,0 +1,164 @@
+//! `POST /graphql` (JSON, batched arrays, multipart uploads) and `GET /graphql` (GraphiQL).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use async_graphql::http::{GraphiQLSource, MultipartOptions, receive_batch_body};
+use async_graphql::{BatchRequest, ParseRequestError};
+use async_graphql_axum::GraphQLResponse;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::loaders::Loaders;
+use crate::auth::Credentials;
+use crate::auth::viewer::ClientInfo;
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// The operation names of a request, for the request log line.
+#[derive(Clone, Debug)]
+pub struct OperationNames(pub String);
+
+pub async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql/ws")
+            .title("loregraph")
+            .finish(),
+    )
+}
+
+pub fn client_info(headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo {
+    ClientInfo {
+        ip: peer.map(|addr| addr.ip()),
+        user_agent: headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.chars().take(200).collect()),
+    }
+}
+
+pub async fn graphql(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let client = client_info(&headers, Some(peer));
+    let auth = match state
+        .auth
+        .authenticate(Credentials::from_headers(&headers), client)
+        .await
+    {
+        Ok(auth) => auth,
+        Err(error) => return error_response(error),
+    };
+    let batch = match read_batch(&state, &headers, body).await {
+        Ok(batch) => batch,
+        Err(error) => return error_response(error),
+    };
+    let names = match &batch {
+        BatchRequest::Single(request) => request.operation_name.clone().unwrap_or_default(),
+        BatchRequest::Batch(requests) => requests
+            .iter()
+            .map(|r| r.operation_name.clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join(","),
+    };
+    let loaders = Arc::new(Loaders::new(
+        &state.pool,
+        auth.viewer.as_ref().map(|v| v.tenant_id),
+    ));
+    let batch = batch.data(state.clone()).data(auth).data(loaders);
+    let mut response =
+        GraphQLResponse::from(state.schema.execute_batch(batch).await).into_response();
+    response.extensions_mut().insert(OperationNames(names));
+    response
+}
+
+/// Reads the body under the configured limits (refusing an oversized body as it streams in)
+/// and parses it as a single request, a batch, or a multipart upload.
+async fn read_batch(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: Body,
+) -> Result<BatchRequest, AppError> {
+    let limits = &state.config.limits;
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let multipart = content_type.is_some_and(|ct| ct.starts_with("multipart/"));
+    let max_bytes = if multipart {
+        limits.max_upload_bytes
+    } else {
+        limits.max_body_bytes
+    };
+    let too_large =
+        || AppError::PayloadTooLarge(format!("the request body is larger than {max_bytes} bytes"));
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|len| len > max_bytes) {
+        return Err(too_large());
+    }
+    let mut seen = 0usize;
+    let stream = body.into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        seen += chunk.len();
+        if seen > max_bytes {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::FileTooLarge,
+                "body too large",
+            ));
+        }
+        Ok(chunk)
+    });
+    let options = MultipartOptions::default()
+        .max_file_size(limits.max_upload_bytes)
+        .max_num_files(limits.max_upload_files);
+    let batch = receive_batch_body(content_type, stream.into_async_read(), options)
+        .await
+        .map_err(|e| match e {
+            ParseRequestError::PayloadTooLarge => too_large(),
+            ParseRequestError::Io(io) if io.kind() == std::io::ErrorKind::FileTooLarge => {
+                too_large()
+            }
+            ParseRequestError::InvalidRequest(_) | ParseRequestError::InvalidFilesMap(_) => {
+                AppError::bad_input("the request body is not a valid GraphQL request")
+            }
+            other => AppError::bad_input(format!("the request could not be read: {other}")),
+        })?;
+    if let BatchRequest::Batch(requests) = &batch {
+        if requests.len() > limits.max_batch_size {
+            return Err(AppError::bad_input(format!(
+                "a batch may hold at most {} operations",
+                limits.max_batch_size
+            )));
+        }
+        if requests.is_empty() {
+            return Err(AppError::bad_input("the batch is empty"));
+        }
+    }
+    Ok(batch)
+}
+
+/// A request-level failure in GraphQL's response shape, with the matching HTTP status.
+pub fn error_response(error: AppError) -> Response {
+    let status = error.status();
+    let error: async_graphql::Error = error.into();
+    let server_error = error.into_server_error(Default::default());
+    let body = serde_json::json!({ "errors": [server_error] });
+    let mut response = (status, axum::Json(body)).into_response();
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            header::HeaderValue::from_static("Bearer"),
+        );
+    }
+    response
+}

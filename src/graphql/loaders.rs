@@ -1,0 +1,133 @@
+//! Per-request DataLoaders: every by-id load in a resolver goes through one of these, so a list
+//! of N objects costs one query per kind of related object, not N. They are created per request
+//! (never shared across requests), which also keeps tenants apart.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::{DataLoader, Loader};
+use uuid::Uuid;
+
+use crate::accounts::model::UserRow;
+use crate::accounts::store as accounts;
+use crate::auth::Role;
+use crate::db::DbPool;
+use crate::error::{AppError, AppResult};
+use crate::tenants::model::TenantRow;
+use crate::tenants::store as tenants;
+
+pub struct Loaders {
+    pub users: DataLoader<UserLoader>,
+    pub tenants: DataLoader<TenantLoader>,
+    /// Roles in the viewer's tenant.
+    pub roles: DataLoader<RoleLoader>,
+    pub member_counts: DataLoader<MemberCountLoader>,
+}
+
+impl Loaders {
+    pub fn new(pool: &DbPool, tenant_id: Option<Uuid>) -> Self {
+        Self {
+            users: DataLoader::new(UserLoader(pool.clone()), tokio::spawn),
+            tenants: DataLoader::new(TenantLoader(pool.clone()), tokio::spawn),
+            roles: DataLoader::new(
+                RoleLoader {
+                    pool: pool.clone(),
+                    tenant_id,
+                },
+                tokio::spawn,
+            ),
+            member_counts: DataLoader::new(MemberCountLoader(pool.clone()), tokio::spawn),
+        }
+    }
+}
+
+/// Loader errors are shared between waiters; `load` turns them back into ours.
+pub type SharedError = Arc<AppError>;
+
+pub async fn load<L, K>(loader: &DataLoader<L>, key: K) -> AppResult<Option<L::Value>>
+where
+    L: Loader<K, Error = SharedError>,
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+{
+    loader
+        .load_one(key)
+        .await
+        .map_err(|e| AppError::from_shared(&e))
+}
+
+async fn with_conn<T>(
+    pool: &DbPool,
+    work: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection) -> AppResult<T>,
+) -> Result<T, SharedError> {
+    let run = async {
+        let mut conn = pool.get().await?;
+        work(&mut conn).await
+    };
+    run.await.map_err(Arc::new)
+}
+
+pub struct UserLoader(DbPool);
+
+impl Loader<Uuid> for UserLoader {
+    type Value = UserRow;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, UserRow>, SharedError> {
+        let rows = with_conn(&self.0, async |conn| {
+            accounts::users_by_ids(conn, keys).await
+        })
+        .await?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+pub struct TenantLoader(DbPool);
+
+impl Loader<Uuid> for TenantLoader {
+    type Value = TenantRow;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, TenantRow>, SharedError> {
+        let rows = with_conn(&self.0, async |conn| {
+            tenants::tenants_by_ids(conn, keys).await
+        })
+        .await?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+pub struct RoleLoader {
+    pool: DbPool,
+    tenant_id: Option<Uuid>,
+}
+
+impl Loader<Uuid> for RoleLoader {
+    type Value = Role;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Role>, SharedError> {
+        let Some(tenant_id) = self.tenant_id else {
+            return Ok(HashMap::new());
+        };
+        let rows = with_conn(&self.pool, async |conn| {
+            accounts::memberships_in_tenant(conn, tenant_id, keys).await
+        })
+        .await?;
+        Ok(rows.into_iter().map(|m| (m.user_id, m.role())).collect())
+    }
+}
+
+pub struct MemberCountLoader(DbPool);
+
+impl Loader<Uuid> for MemberCountLoader {
+    type Value = i64;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, i64>, SharedError> {
+        let rows = with_conn(&self.0, async |conn| {
+            tenants::member_counts(conn, keys).await
+        })
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+}

@@ -1,0 +1,71 @@
+//! The GraphQL schema: every domain's queries, mutations and subscriptions merged into one.
+
+pub mod context;
+mod csrf;
+pub mod handler;
+pub mod loaders;
+pub mod pagination;
+pub mod subscriptions;
+pub mod ws;
+
+use async_graphql::{ID, MergedObject, MergedSubscription, Schema};
+use uuid::Uuid;
+
+use crate::accounts::admin::{UserAdminMutation, UserAdminQuery};
+use crate::accounts::api::{AccountMutation, AccountQuery};
+use crate::api_keys::api::{ApiKeyMutation, ApiKeyQuery};
+use crate::config::Limits;
+use crate::error::{AppError, AppResult};
+use crate::health::api::HealthQuery;
+use crate::invites::api::{InviteMutation, InviteQuery};
+use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
+
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    AccountQuery,
+    TenantQuery,
+    UserAdminQuery,
+    InviteQuery,
+    ApiKeyQuery,
+    HealthQuery,
+);
+
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    AccountMutation,
+    TenantMutation,
+    UserAdminMutation,
+    InviteMutation,
+    ApiKeyMutation,
+);
+
+#[derive(MergedSubscription, Default)]
+pub struct SubscriptionRoot(TenantSubscription);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
+
+/// The schema with its limits. Request data (state, viewer, loaders) is added per request.
+pub fn build_schema(limits: &Limits) -> AppSchema {
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        SubscriptionRoot::default(),
+    )
+    .limit_depth(limits.max_query_depth)
+    .limit_complexity(limits.max_query_complexity)
+    .limit_recursive_depth(64)
+    .limit_directives(50)
+    .extension(csrf::CsrfGuard)
+    .finish()
+}
+
+/// The SDL that `schema.graphql` must equal.
+pub fn sdl() -> String {
+    build_schema(&Limits::default()).sdl()
+}
+
+/// Parses an ID argument; a malformed one is BAD_USER_INPUT naming the argument.
+pub fn parse_id(field: &'static str, id: &ID) -> AppResult<Uuid> {
+    Uuid::parse_str(id.as_str())
+        .map_err(|_| AppError::bad_field(field, format!("`{}` is not a valid id", id.as_str())))
+}

@@ -1,0 +1,203 @@
+//! Seed 001's web auth: `POST /api/auth/web/login` sets an httpOnly session cookie,
+//! `GET /api/auth/web/session` reads it, `POST /api/auth/web/select-tenant` switches tenant,
+//! `POST /api/auth/web/logout` ends it.
+//!
+//! Cookie-authenticated state changes need the `X-CSRF-Token` header carrying the `csrf_token`
+//! returned here (see `RequestAuth::may_mutate`).
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::accounts::model::ClientType;
+use crate::accounts::sessions::{self, SessionTokens};
+use crate::accounts::store as accounts;
+use crate::auth::cookies::{clear_session_cookie, session_cookie};
+use crate::auth::viewer::RequestAuth;
+use crate::auth::{Credentials, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::graphql::handler::client_info;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+    tenant_id: Option<Uuid>,
+}
+
+/// Seed 001's login response, plus what a browser client needs next.
+#[derive(Serialize)]
+pub struct LoginResponse {
+    access_token: String,
+    token_type: &'static str,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    role: &'static str,
+    expires_in: i64,
+    /// Echo this in the `X-CSRF-Token` header on cookie-authenticated mutations.
+    csrf_token: String,
+}
+
+fn signed_in(state: &AppState, tokens: SessionTokens) -> AppResult<Response> {
+    let web = tokens
+        .web
+        .ok_or_else(|| AppError::internal(anyhow::anyhow!("a browser session has no web token")))?;
+    let body = LoginResponse {
+        access_token: tokens.access_token,
+        token_type: "bearer",
+        tenant_id: tokens.tenant.id,
+        user_id: tokens.user.id,
+        role: tokens.role.as_str(),
+        expires_in: tokens.expires_in,
+        csrf_token: web.csrf,
+    };
+    let cookie = session_cookie(
+        &web.token,
+        state.config.web_session_ttl,
+        state.config.cookie_secure,
+    );
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<LoginRequest>, JsonRejection>,
+) -> AppResult<Response> {
+    let Json(request) = body.map_err(|e| AppError::bad_input(e.body_text()))?;
+    let client = client_info(&headers, Some(peer));
+    let mut conn = state.pool.get().await?;
+    let user = sessions::check_password(
+        &state,
+        &mut conn,
+        &request.email,
+        &request.password,
+        &client,
+    )
+    .await?;
+    let (tenant, role) = sessions::choose_tenant(&mut conn, &user, request.tenant_id).await?;
+    let tokens = sessions::open_session(
+        &state,
+        &mut conn,
+        user,
+        tenant,
+        role,
+        &client,
+        ClientType::Browser,
+    )
+    .await?;
+    signed_in(&state, tokens)
+}
+
+/// The cookie's session; any other credentials are refused here.
+async fn cookie_session(state: &AppState, headers: &HeaderMap) -> AppResult<RequestAuth> {
+    let credentials = Credentials::from_headers(headers);
+    if !matches!(credentials, Credentials::Cookie { .. }) {
+        return Err(AppError::unauthenticated("no session cookie"));
+    }
+    state
+        .auth
+        .authenticate(credentials, client_info(headers, None))
+        .await
+}
+
+fn cookie_viewer(auth: &RequestAuth) -> AppResult<&Viewer> {
+    auth.viewer()
+}
+
+#[derive(Serialize)]
+pub struct SessionResponse {
+    user_id: Uuid,
+    email: String,
+    display_name: String,
+    tenant_id: Uuid,
+    tenant_name: String,
+    role: &'static str,
+    session_id: Option<Uuid>,
+}
+
+pub async fn session(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> AppResult<Json<SessionResponse>> {
+    let auth = cookie_session(&state, &headers).await?;
+    let viewer = cookie_viewer(&auth)?;
+    let mut conn = state.pool.get().await?;
+    let user = accounts::find_user(&mut conn, viewer.user_id)
+        .await?
+        .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
+    let tenant = crate::tenants::store::find_tenant(&mut conn, viewer.tenant_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("tenant not found"))?;
+    Ok(Json(SessionResponse {
+        user_id: user.id,
+        email: user.email,
+        display_name: user.display_name,
+        tenant_id: tenant.id,
+        tenant_name: tenant.name,
+        role: viewer.role.as_str(),
+        session_id: viewer.session_id,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct SelectTenantRequest {
+    tenant_id: Uuid,
+}
+
+pub async fn select_tenant(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Json<SelectTenantRequest>, JsonRejection>,
+) -> AppResult<Response> {
+    let Json(request) = body.map_err(|e| AppError::bad_input(e.body_text()))?;
+    let auth = cookie_session(&state, &headers).await?;
+    if !auth.may_mutate() {
+        return Err(csrf_error());
+    }
+    let viewer = cookie_viewer(&auth)?;
+    let session_id = viewer
+        .session_id
+        .ok_or_else(|| AppError::unauthenticated("no session cookie"))?;
+    let mut conn = state.pool.get().await?;
+    let user = accounts::find_user(&mut conn, viewer.user_id)
+        .await?
+        .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
+    let tokens =
+        sessions::switch_tenant(&state, &mut conn, session_id, user, request.tenant_id, true)
+            .await?;
+    signed_in(&state, tokens)
+}
+
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
+    let auth = cookie_session(&state, &headers).await?;
+    if !auth.may_mutate() {
+        return Err(csrf_error());
+    }
+    let viewer = cookie_viewer(&auth)?;
+    let mut conn = state.pool.get().await?;
+    sessions::end_sessions(&state, &mut conn, viewer.user_id, viewer.session_id, false).await?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            clear_session_cookie(state.config.cookie_secure),
+        )],
+        Json(serde_json::json!({ "detail": "signed out" })),
+    )
+        .into_response())
+}
+
+fn csrf_error() -> AppError {
+    AppError::Forbidden {
+        message: "missing or wrong X-CSRF-Token header".into(),
+        reason: Some("csrf"),
+    }
+}

@@ -1,0 +1,348 @@
+//! GraphQL: inviting people into a tenant and joining with an invite.
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use diesel_async::AsyncConnection;
+use uuid::Uuid;
+
+use super::store::{self, InviteRow, NewInvite};
+use crate::accounts::admin::ensure_can_grant;
+use crate::accounts::api::{
+    AuthPayload, User, publish_member_event, validate_display_name, validate_email,
+};
+use crate::accounts::model::{ClientType, NewUser};
+use crate::accounts::{sessions, store as accounts};
+use crate::auth::tokens::{random_token, secret_hash};
+use crate::auth::{Role, password};
+use crate::error::{AppError, AppResult};
+use crate::events::MemberAction;
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::load;
+use crate::graphql::pagination::PageRequest;
+use crate::graphql::parse_id;
+use crate::tenants::store as tenants;
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum InviteStatus {
+    Pending,
+    Accepted,
+    Revoked,
+    Expired,
+}
+
+/// An invitation for one email address to join the tenant with a role.
+pub struct Invite(InviteRow);
+
+impl Invite {
+    fn status(&self) -> InviteStatus {
+        let row = &self.0;
+        if row.accepted_at.is_some() {
+            InviteStatus::Accepted
+        } else if row.revoked_at.is_some() {
+            InviteStatus::Revoked
+        } else if row.expires_at <= Utc::now() {
+            InviteStatus::Expired
+        } else {
+            InviteStatus::Pending
+        }
+    }
+}
+
+#[Object]
+impl Invite {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+
+    async fn role(&self) -> Role {
+        Role::from_db(&self.0.role)
+    }
+
+    #[graphql(name = "status")]
+    async fn status_field(&self) -> InviteStatus {
+        self.status()
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn expires_at(&self) -> DateTime<Utc> {
+        self.0.expires_at
+    }
+
+    async fn accepted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.accepted_at
+    }
+
+    async fn invited_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        match self.0.created_by {
+            Some(id) => Ok(load(&ctx.loaders().users, id).await?.map(User::new)),
+            None => Ok(None),
+        }
+    }
+}
+
+/// A new invite. `token` is shown this once: send it to the invitee.
+#[derive(SimpleObject)]
+pub struct CreatedInvite {
+    pub invite: Invite,
+    pub token: String,
+}
+
+#[derive(SimpleObject)]
+pub struct InvitePage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub invites: Vec<Invite>,
+}
+
+/// What an invite token offers, for the sign-up page. Anyone holding the token may ask.
+#[derive(SimpleObject)]
+pub struct InviteValidation {
+    pub valid: bool,
+    /// Why the invite cannot be used, when it cannot.
+    pub reason: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<Role>,
+    pub tenant_name: Option<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// An open invite for `token`, or BAD_USER_INPUT naming the field.
+async fn open_invite(
+    conn: &mut diesel_async::AsyncPgConnection,
+    token: &str,
+) -> AppResult<InviteRow> {
+    let invite = store::find_by_token(conn, &secret_hash(token.trim()))
+        .await?
+        .filter(InviteRow::is_open)
+        .ok_or_else(|| {
+            AppError::bad_field("token", "the invite is invalid, used, revoked or expired")
+        })?;
+    Ok(invite)
+}
+
+#[derive(Default)]
+pub struct InviteQuery;
+
+#[Object]
+impl InviteQuery {
+    /// The tenant's invites, newest first (ADMIN).
+    async fn invites(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<InvitePage> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let page = PageRequest::new(offset, limit)?;
+        let mut conn = ctx.conn().await?;
+        let (total, rows) =
+            store::list(&mut conn, viewer.tenant_id, page.offset, page.limit).await?;
+        Ok(InvitePage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            invites: rows.into_iter().map(Invite).collect(),
+        })
+    }
+
+    /// Checks an invite token without using it (public).
+    async fn validate_invite(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+    ) -> AppResult<InviteValidation> {
+        let mut conn = ctx.conn().await?;
+        let Some(row) = store::find_by_token(&mut conn, &secret_hash(token.trim())).await? else {
+            return Ok(InviteValidation {
+                valid: false,
+                reason: Some("unknown invite".into()),
+                email: None,
+                role: None,
+                tenant_name: None,
+                expires_at: None,
+            });
+        };
+        let tenant = tenants::find_tenant(&mut conn, row.tenant_id).await?;
+        let invite = Invite(row);
+        let reason = match invite.status() {
+            InviteStatus::Pending => None,
+            InviteStatus::Accepted => Some("the invite was already used"),
+            InviteStatus::Revoked => Some("the invite was revoked"),
+            InviteStatus::Expired => Some("the invite has expired"),
+        };
+        Ok(InviteValidation {
+            valid: reason.is_none(),
+            reason: reason.map(str::to_owned),
+            email: Some(invite.0.email.clone()),
+            role: Some(Role::from_db(&invite.0.role)),
+            tenant_name: tenant.map(|t| t.name),
+            expires_at: Some(invite.0.expires_at),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct InviteMutation;
+
+#[Object]
+impl InviteMutation {
+    /// Invites an email into the current tenant (ADMIN; only roles below your own).
+    async fn create_invite(
+        &self,
+        ctx: &Context<'_>,
+        email: String,
+        role: Role,
+    ) -> AppResult<CreatedInvite> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        ensure_can_grant(viewer, role)?;
+        let email = validate_email("email", &email)?;
+        let token = random_token(32);
+        let ttl =
+            ChronoDuration::from_std(ctx.app().config.invite_ttl).map_err(AppError::internal)?;
+        let mut conn = ctx.conn().await?;
+        let row = store::insert(
+            &mut conn,
+            NewInvite {
+                id: Uuid::now_v7(),
+                tenant_id: viewer.tenant_id,
+                email: &email,
+                role: role.as_str(),
+                token_hash: &secret_hash(&token),
+                created_by: Some(viewer.user_id),
+                expires_at: Utc::now() + ttl,
+            },
+        )
+        .await?;
+        Ok(CreatedInvite {
+            invite: Invite(row),
+            token,
+        })
+    }
+
+    /// Revokes a pending invite (ADMIN).
+    async fn revoke_invite(&self, ctx: &Context<'_>, id: ID) -> AppResult<Invite> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let invite_id = parse_id("id", &id)?;
+        let mut conn = ctx.conn().await?;
+        let invite = store::find(&mut conn, viewer.tenant_id, invite_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("invite not found"))?;
+        if invite.accepted_at.is_some() {
+            return Err(AppError::conflict("the invite was already used"));
+        }
+        Ok(Invite(store::revoke(&mut conn, invite.id).await?))
+    }
+
+    /// Creates an account for the invited email, joins the inviting tenant with the invited
+    /// role, and signs in. The invite works once.
+    async fn register_with_invite(
+        &self,
+        ctx: &Context<'_>,
+        token: String,
+        password: String,
+        display_name: String,
+    ) -> AppResult<AuthPayload> {
+        password::validate_new_password("password", &password)?;
+        let display_name = validate_display_name("displayName", &display_name)?;
+        let password_hash = password::hash(&password).await?;
+        let state = ctx.app();
+        let mut conn = ctx.conn().await?;
+        let invite = open_invite(&mut conn, &token).await?;
+        let role = Role::from_db(&invite.role);
+        let user = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let user = accounts::insert_user(
+                    conn,
+                    NewUser {
+                        id: Uuid::now_v7(),
+                        email: &invite.email,
+                        display_name: &display_name,
+                        password_hash: &password_hash,
+                        is_superuser: false,
+                    },
+                )
+                .await
+                .map_err(|e| match e {
+                    AppError::Conflict(_) => AppError::conflict(
+                        "an account with this email already exists; sign in and use acceptInvite",
+                    ),
+                    other => other,
+                })?;
+                join(conn, &invite, user.id, role).await?;
+                Ok(user)
+            })
+            .await?;
+        publish_member_event(
+            ctx,
+            invite.tenant_id,
+            user.id,
+            MemberAction::Joined,
+            Some(role),
+        );
+        let tenant = tenants::find_tenant(&mut conn, invite.tenant_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("tenant not found"))?;
+        let tokens = sessions::open_session(
+            state,
+            &mut conn,
+            user,
+            tenant,
+            role,
+            &ctx.auth().client,
+            ClientType::Api,
+        )
+        .await?;
+        Ok(AuthPayload(tokens))
+    }
+
+    /// Joins the inviting tenant with an existing account (the invite must be for your email).
+    /// Switch to it with `selectTenant`.
+    async fn accept_invite(&self, ctx: &Context<'_>, token: String) -> AppResult<User> {
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        let invite = open_invite(&mut conn, &token).await?;
+        let user = accounts::find_user(&mut conn, viewer.user_id)
+            .await?
+            .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
+        if user.email != invite.email {
+            return Err(AppError::forbidden(
+                "this invite is for another email address",
+            ));
+        }
+        let role = Role::from_db(&invite.role);
+        conn.transaction::<_, AppError, _>(async |conn| join(conn, &invite, user.id, role).await)
+            .await?;
+        publish_member_event(
+            ctx,
+            invite.tenant_id,
+            user.id,
+            MemberAction::Joined,
+            Some(role),
+        );
+        Ok(User::new(user))
+    }
+}
+
+/// Uses the invite (once) and adds the membership, inside the caller's transaction.
+async fn join(
+    conn: &mut diesel_async::AsyncPgConnection,
+    invite: &InviteRow,
+    user_id: Uuid,
+    role: Role,
+) -> AppResult<()> {
+    if !store::accept(conn, invite.id, user_id).await? {
+        return Err(AppError::bad_field(
+            "token",
+            "the invite is invalid, used, revoked or expired",
+        ));
+    }
+    accounts::insert_membership(conn, invite.tenant_id, user_id, role).await
+}

@@ -1,0 +1,21 @@
+//! loregraph: one GraphQL API server for studios that build worlds and run games in them.
+//!
+//! `main.rs` is the command line; everything else lives here so the integration tests can build
+//! the same application (see `app::serve` and `runtime::Runtime`).
+
+pub mod accounts;
+pub mod api_keys;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod events;
+pub mod graphql;
+pub mod health;
+pub mod http;
+pub mod invites;
+pub mod logging;
+pub mod runtime;
+pub mod state;
+pub mod tenants;

@@ -1,0 +1,356 @@
+//! The `loregraph` command: `serve` (the default), `migrate`, `schema`, `admin`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{ArgAction, Args, Parser, Subcommand};
+use loregraph::config::{AppConfig, Limits, LoginThrottle, load_or_create_secret};
+use loregraph::db::{PoolOptions, build_pool, migrations};
+use loregraph::logging::{self, LogFormat};
+use loregraph::runtime::Database;
+use loregraph::state::AppState;
+
+/// One GraphQL API server for studios that build worlds and run games in them.
+///
+/// With no DATABASE_URL, loregraph runs its own PostgreSQL cluster in the data directory.
+#[derive(Parser)]
+#[command(name = "loregraph", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(flatten)]
+    global: GlobalArgs,
+    #[command(flatten)]
+    serve: ServeArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args)]
+struct GlobalArgs {
+    /// Directory for the embedded PostgreSQL cluster, its log and the generated signing secret.
+    #[arg(
+        long,
+        global = true,
+        env = "LOREGRAPH_DATA_DIR",
+        default_value = "./data"
+    )]
+    data_dir: PathBuf,
+    /// An external PostgreSQL server to use instead of the embedded one.
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// Where the PostgreSQL server binaries (initdb, postgres) are; searched for when unset.
+    #[arg(long, global = true, env = "LOREGRAPH_PG_BIN_DIR")]
+    pg_bin_dir: Option<PathBuf>,
+    /// Log output format (filter with RUST_LOG).
+    #[arg(
+        long,
+        global = true,
+        env = "LOREGRAPH_LOG_FORMAT",
+        value_enum,
+        default_value = "text"
+    )]
+    log_format: LogFormat,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the API (the default).
+    Serve(ServeArgs),
+    /// Manage database migrations (default: run pending ones).
+    Migrate {
+        #[command(subcommand)]
+        action: Option<MigrateAction>,
+    },
+    /// Print the GraphQL schema (SDL).
+    Schema,
+    /// Administrative helpers.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand, Clone, Copy)]
+enum MigrateAction {
+    /// Apply every pending migration.
+    Run,
+    /// Revert the most recent migration.
+    Revert,
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Create a SUPERUSER (or promote an existing account and set its password).
+    CreateSuperuser {
+        #[arg(long, env = "LOREGRAPH_ADMIN_EMAIL")]
+        email: String,
+        #[arg(long, env = "LOREGRAPH_ADMIN_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[arg(long, default_value = "Superuser")]
+        display_name: String,
+    },
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "LOREGRAPH_BIND", default_value = "0.0.0.0:8201")]
+    bind: String,
+    /// Secret for signing access tokens; generated into the data dir when unset. Every node of
+    /// a cluster of servers needs the same one.
+    #[arg(long, env = "LOREGRAPH_JWT_SECRET", hide_env_values = true)]
+    jwt_secret: Option<String>,
+    /// Access token lifetime, seconds.
+    #[arg(long, env = "LOREGRAPH_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    access_token_ttl: u64,
+    /// Refresh token (and API session) lifetime, seconds.
+    #[arg(long, env = "LOREGRAPH_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600)]
+    refresh_token_ttl: u64,
+    /// Web (cookie) session lifetime, seconds.
+    #[arg(long, env = "LOREGRAPH_WEB_SESSION_TTL", default_value_t = 7 * 24 * 3600)]
+    web_session_ttl: u64,
+    /// Invite lifetime, seconds.
+    #[arg(long, env = "LOREGRAPH_INVITE_TTL", default_value_t = 7 * 24 * 3600)]
+    invite_ttl: u64,
+    /// Mark the session cookie Secure (serve behind HTTPS).
+    #[arg(long, env = "LOREGRAPH_COOKIE_SECURE", action = ArgAction::Set, default_value_t = false)]
+    cookie_secure: bool,
+    /// Deepest query accepted.
+    #[arg(long, env = "LOREGRAPH_MAX_QUERY_DEPTH", default_value_t = Limits::default().max_query_depth)]
+    max_query_depth: usize,
+    /// Highest query complexity accepted (one point per field, lists multiplied by their limit).
+    #[arg(long, env = "LOREGRAPH_MAX_QUERY_COMPLEXITY", default_value_t = Limits::default().max_query_complexity)]
+    max_query_complexity: usize,
+    /// Most operations in one batched request.
+    #[arg(long, env = "LOREGRAPH_MAX_BATCH_SIZE", default_value_t = Limits::default().max_batch_size)]
+    max_batch_size: usize,
+    /// Largest JSON request body, bytes.
+    #[arg(long, env = "LOREGRAPH_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
+    max_body_bytes: usize,
+    /// Largest multipart (upload) request body, bytes.
+    #[arg(long, env = "LOREGRAPH_MAX_UPLOAD_BYTES", default_value_t = Limits::default().max_upload_bytes)]
+    max_upload_bytes: usize,
+    /// Database connections per server.
+    #[arg(long, env = "LOREGRAPH_DB_POOL_SIZE", default_value_t = 16)]
+    db_pool_size: usize,
+    /// statement_timeout of every database connection, milliseconds.
+    #[arg(
+        long,
+        env = "LOREGRAPH_DB_STATEMENT_TIMEOUT_MS",
+        default_value_t = 30_000
+    )]
+    db_statement_timeout_ms: u64,
+    /// Failed sign-ins per account allowed within the throttle window.
+    #[arg(long, env = "LOREGRAPH_LOGIN_MAX_FAILURES", default_value_t = LoginThrottle::default().max_failures_per_account)]
+    login_max_failures: u32,
+    /// The sign-in throttle window, seconds.
+    #[arg(long, env = "LOREGRAPH_LOGIN_WINDOW", default_value_t = 900)]
+    login_window: u64,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    logging::init(cli.global.log_format);
+    // The migration harness blocks its thread, which needs the multi-thread runtime.
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(run(cli));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error:#}");
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let global = cli.global;
+    match cli.command {
+        None => serve(global, cli.serve).await,
+        Some(Command::Serve(args)) => serve(global, args).await,
+        Some(Command::Schema) => {
+            print!("{}", loregraph::graphql::sdl());
+            Ok(())
+        }
+        Some(Command::Migrate { action }) => {
+            migrate(global, action.unwrap_or(MigrateAction::Run)).await
+        }
+        Some(Command::Admin {
+            command:
+                AdminCommand::CreateSuperuser {
+                    email,
+                    password,
+                    display_name,
+                },
+        }) => {
+            let database = open_database(&global).await?;
+            let result = async {
+                migrations::run_pending(&database.url).await?;
+                let pool = build_pool(&database.url, &PoolOptions::default())?;
+                let user = loregraph::accounts::superuser::create_superuser(
+                    &pool,
+                    &email,
+                    &password,
+                    &display_name,
+                )
+                .await?;
+                println!("superuser {} ({}) is ready", user.email, user.id);
+                anyhow::Ok(())
+            }
+            .await;
+            database.close().await?;
+            result
+        }
+    }
+}
+
+async fn open_database(global: &GlobalArgs) -> anyhow::Result<Database> {
+    Database::open(
+        global.database_url.as_deref(),
+        &global.data_dir,
+        global.pg_bin_dir.clone(),
+    )
+    .await
+}
+
+async fn migrate(global: GlobalArgs, action: MigrateAction) -> anyhow::Result<()> {
+    let database = open_database(&global).await?;
+    let result = async {
+        match action {
+            MigrateAction::Run => {
+                let applied = migrations::run_pending(&database.url).await?;
+                if applied.is_empty() {
+                    println!("no pending migrations");
+                }
+                for version in applied {
+                    println!("applied {version}");
+                }
+            }
+            MigrateAction::Revert => {
+                println!("reverted {}", migrations::revert_last(&database.url).await?)
+            }
+            MigrateAction::Status => {
+                for migration in migrations::status(&database.url).await? {
+                    let mark = if migration.applied {
+                        "applied"
+                    } else {
+                        "pending"
+                    };
+                    println!("{mark:8} {}", migration.version);
+                }
+            }
+        }
+        anyhow::Ok(())
+    }
+    .await;
+    database.close().await?;
+    result
+}
+
+async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
+    let database = open_database(&global).await?;
+    let result = serve_on(&global, args, &database.url).await;
+    tracing::info!("stopping the database");
+    database.close().await?;
+    if result.is_ok() {
+        tracing::info!("stopped cleanly");
+    }
+    result
+}
+
+async fn serve_on(global: &GlobalArgs, args: ServeArgs, database_url: &str) -> anyhow::Result<()> {
+    let applied = migrations::run_pending(database_url).await?;
+    if !applied.is_empty() {
+        tracing::info!(?applied, "applied migrations");
+    }
+    let secret = match args.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
+        Some(secret) => secret.as_bytes().to_vec(),
+        None => load_or_create_secret(&global.data_dir)?,
+    };
+    let mut config = AppConfig::with_secret(secret);
+    config.access_token_ttl = Duration::from_secs(args.access_token_ttl);
+    config.refresh_token_ttl = Duration::from_secs(args.refresh_token_ttl);
+    config.web_session_ttl = Duration::from_secs(args.web_session_ttl);
+    config.invite_ttl = Duration::from_secs(args.invite_ttl);
+    config.cookie_secure = args.cookie_secure;
+    config.limits = Limits {
+        max_query_depth: args.max_query_depth,
+        max_query_complexity: args.max_query_complexity,
+        max_batch_size: args.max_batch_size,
+        max_body_bytes: args.max_body_bytes,
+        max_upload_bytes: args.max_upload_bytes,
+        ..Limits::default()
+    };
+    config.login_throttle = LoginThrottle {
+        max_failures_per_account: args.login_max_failures,
+        window: Duration::from_secs(args.login_window),
+        ..LoginThrottle::default()
+    };
+    let pool = build_pool(
+        database_url,
+        &PoolOptions {
+            max_size: args.db_pool_size,
+            statement_timeout: Duration::from_millis(args.db_statement_timeout_ms),
+            ..PoolOptions::default()
+        },
+    )?;
+    let state = AppState::new(config, pool.clone());
+    let listener = tokio::net::TcpListener::bind(&args.bind).await?;
+    let address = listener.local_addr()?;
+    let shown = if address.ip().is_unspecified() {
+        format!("localhost:{}", address.port())
+    } else {
+        address.to_string()
+    };
+    tracing::info!("loregraph listening on http://{address}");
+    println!(
+        "loregraph {} serving on http://{shown}",
+        env!("CARGO_PKG_VERSION")
+    );
+    println!("GraphiQL: http://{shown}/graphql");
+    loregraph::app::serve(listener, state, shutdown_signal()).await?;
+    pool.close();
+    Ok(())
+}
+
+/// Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

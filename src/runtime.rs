@@ -1,0 +1,54 @@
+//! Finding the database a server runs on: an external one (`DATABASE_URL`) or the embedded
+//! cluster in the data dir, migrated before use.
+
+use std::path::{Path, PathBuf};
+
+use crate::db::embedded::{ClusterOptions, EmbeddedCluster};
+
+/// The database of the embedded cluster.
+pub const EMBEDDED_DATABASE: &str = "loregraph";
+
+pub struct Database {
+    pub url: String,
+    /// Present when we started the cluster ourselves; stop it on shutdown.
+    pub cluster: Option<EmbeddedCluster>,
+}
+
+impl Database {
+    pub async fn open(
+        database_url: Option<&str>,
+        data_dir: &Path,
+        pg_bin_dir: Option<PathBuf>,
+    ) -> anyhow::Result<Self> {
+        if let Some(url) = database_url.filter(|u| !u.trim().is_empty()) {
+            return Ok(Self {
+                url: url.to_owned(),
+                cluster: None,
+            });
+        }
+        std::fs::create_dir_all(data_dir)?;
+        let cluster = EmbeddedCluster::start(ClusterOptions {
+            dir: absolute(data_dir)?.join("postgres"),
+            bin_dir: pg_bin_dir,
+            durable: true,
+            log_file: absolute(data_dir)?.join("postgres.log"),
+        })
+        .await?;
+        cluster.ensure_database(EMBEDDED_DATABASE).await?;
+        Ok(Self {
+            url: cluster.connection_string(EMBEDDED_DATABASE),
+            cluster: Some(cluster),
+        })
+    }
+
+    pub async fn close(self) -> anyhow::Result<()> {
+        if let Some(cluster) = self.cluster {
+            cluster.stop().await?;
+        }
+        Ok(())
+    }
+}
+
+fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
+    Ok(std::path::absolute(path)?)
+}

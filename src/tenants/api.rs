@@ -1,0 +1,225 @@
+//! GraphQL: the current tenant, switching tenants, and the tenant's live member events.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use uuid::Uuid;
+
+use super::model::TenantRow;
+use super::store;
+use crate::accounts::api::{AuthPayload, User};
+use crate::accounts::sessions;
+use crate::accounts::store as accounts;
+use crate::auth::Role;
+use crate::error::{AppError, AppResult};
+use crate::events::{EventPayload, MemberAction};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::load;
+use crate::graphql::pagination::PageRequest;
+use crate::graphql::parse_id;
+
+/// A studio: the owner of worlds, entities, assets and members.
+#[derive(Clone)]
+pub struct Tenant(pub TenantRow);
+
+#[Object]
+impl Tenant {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// A stable, URL-friendly name.
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    async fn member_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
+        Ok(load(&ctx.loaders().member_counts, self.0.id)
+            .await?
+            .unwrap_or(0))
+    }
+}
+
+/// A page of tenants.
+#[derive(SimpleObject)]
+pub struct TenantPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub tenants: Vec<Tenant>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateTenantInput {
+    pub name: Option<String>,
+}
+
+#[derive(Default)]
+pub struct TenantQuery;
+
+#[Object]
+impl TenantQuery {
+    /// The tenant the viewer is acting in.
+    async fn tenant(&self, ctx: &Context<'_>) -> AppResult<Tenant> {
+        let viewer = ctx.viewer()?;
+        load(&ctx.loaders().tenants, viewer.tenant_id)
+            .await?
+            .map(Tenant)
+            .ok_or_else(|| AppError::not_found("tenant not found"))
+    }
+
+    /// Every tenant (SUPERUSER), newest first.
+    async fn tenants(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+        search: Option<String>,
+    ) -> AppResult<TenantPage> {
+        ctx.viewer_with(Role::Superuser)?;
+        let page = PageRequest::new(offset, limit)?;
+        let mut conn = ctx.conn().await?;
+        let (total, rows) =
+            store::list_tenants(&mut conn, search.as_deref(), page.offset, page.limit).await?;
+        Ok(TenantPage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            tenants: rows.into_iter().map(Tenant).collect(),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct TenantMutation;
+
+#[Object]
+impl TenantMutation {
+    /// Renames the current tenant (ADMIN).
+    async fn update_tenant(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateTenantInput,
+    ) -> AppResult<Tenant> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let mut conn = ctx.conn().await?;
+        match input.name {
+            Some(name) => {
+                let name = store::validate_name("name", &name)?;
+                Ok(Tenant(
+                    store::rename_tenant(&mut conn, viewer.tenant_id, &name).await?,
+                ))
+            }
+            None => store::find_tenant(&mut conn, viewer.tenant_id)
+                .await?
+                .map(Tenant)
+                .ok_or_else(|| AppError::not_found("tenant not found")),
+        }
+    }
+
+    /// Moves the current session to another tenant you belong to and returns tokens for it.
+    async fn select_tenant(&self, ctx: &Context<'_>, tenant_id: ID) -> AppResult<AuthPayload> {
+        let viewer = ctx.viewer()?;
+        let session_id = viewer
+            .session_id
+            .ok_or_else(|| AppError::forbidden("API keys are bound to one tenant"))?;
+        let tenant_id = parse_id("tenantId", &tenant_id)?;
+        let mut conn = ctx.conn().await?;
+        let user = accounts::find_user(&mut conn, viewer.user_id)
+            .await?
+            .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
+        let tokens =
+            sessions::switch_tenant(ctx.app(), &mut conn, session_id, user, tenant_id, false)
+                .await?;
+        Ok(AuthPayload(tokens))
+    }
+}
+
+/// A change to the membership of the tenant.
+pub struct MemberEvent {
+    action: MemberAction,
+    user_id: Uuid,
+    role: Option<Role>,
+    actor_id: Option<Uuid>,
+    at: DateTime<Utc>,
+}
+
+#[Object]
+impl MemberEvent {
+    async fn action(&self) -> MemberAction {
+        self.action
+    }
+
+    async fn user_id(&self) -> ID {
+        ID(self.user_id.to_string())
+    }
+
+    /// The member (null once the account is deleted).
+    async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        Ok(load(&ctx.loaders().users, self.user_id)
+            .await?
+            .map(User::new))
+    }
+
+    /// The new role (null when the member was removed).
+    async fn role(&self) -> Option<Role> {
+        self.role
+    }
+
+    /// Who made the change.
+    async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        match self.actor_id {
+            Some(id) => Ok(load(&ctx.loaders().users, id).await?.map(User::new)),
+            None => Ok(None),
+        }
+    }
+
+    async fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+}
+
+#[derive(Default)]
+pub struct TenantSubscription;
+
+#[Subscription]
+impl TenantSubscription {
+    /// Members joining, changing role or leaving the current tenant.
+    async fn member_updated(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = MemberEvent> + use<>> {
+        let viewer = ctx.viewer()?;
+        let tenant_id = viewer.tenant_id;
+        let receiver = ctx.app().events.subscribe();
+        Ok(crate::graphql::subscriptions::tenant_events(
+            receiver,
+            tenant_id,
+            |event| match &event.payload {
+                EventPayload::Member {
+                    action,
+                    user_id,
+                    role,
+                } => Some(MemberEvent {
+                    action: *action,
+                    user_id: *user_id,
+                    role: *role,
+                    actor_id: event.actor_id,
+                    at: event.at,
+                }),
+            },
+        ))
+    }
+}

@@ -1,0 +1,5 @@
+//! Tenants: the studios that own everything else.
+
+pub mod api;
+pub mod model;
+pub mod store;

@@ -1,0 +1,132 @@
+//! Queries of the tenants domain.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::TenantRow;
+use crate::db::schema::{memberships, tenants};
+use crate::error::{AppError, AppResult};
+
+/// A tenant name: trimmed, 1..=100 characters.
+pub fn validate_name(field: &'static str, name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::bad_field(
+            field,
+            "the tenant name must have 1 to 100 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// A URL-friendly, unique slug: the name's letters and digits plus a short random suffix.
+fn slug_for(name: &str, id: Uuid) -> String {
+    let mut slug = String::new();
+    for c in name.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() {
+            slug.push(c);
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+        if slug.len() >= 40 {
+            break;
+        }
+    }
+    let simple = id.simple().to_string();
+    let suffix = &simple[simple.len() - 6..];
+    format!("{}-{suffix}", slug.trim_end_matches('-'))
+        .trim_start_matches('-')
+        .to_owned()
+}
+
+pub async fn insert_tenant(conn: &mut AsyncPgConnection, name: &str) -> AppResult<TenantRow> {
+    let id = Uuid::now_v7();
+    Ok(diesel::insert_into(tenants::table)
+        .values((
+            tenants::id.eq(id),
+            tenants::name.eq(name),
+            tenants::slug.eq(slug_for(name, id)),
+        ))
+        .returning(TenantRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn find_tenant(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<Option<TenantRow>> {
+    Ok(tenants::table
+        .find(id)
+        .select(TenantRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn tenants_by_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> AppResult<Vec<TenantRow>> {
+    Ok(tenants::table
+        .filter(tenants::id.eq_any(ids))
+        .select(TenantRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Every tenant (superusers), newest first.
+pub async fn list_tenants(
+    conn: &mut AsyncPgConnection,
+    search: Option<&str>,
+    offset: i64,
+    limit: i64,
+) -> AppResult<(i64, Vec<TenantRow>)> {
+    let pattern = search.map(|s| format!("%{}%", crate::accounts::store::escape_like(s)));
+    let filtered = || {
+        let mut query = tenants::table.into_boxed();
+        if let Some(pattern) = &pattern {
+            query = query.filter(
+                tenants::name
+                    .ilike(pattern.clone())
+                    .or(tenants::slug.ilike(pattern.clone())),
+            );
+        }
+        query
+    };
+    let total = filtered().count().get_result(conn).await?;
+    let rows = filtered()
+        .order((tenants::created_at.desc(), tenants::id.desc()))
+        .offset(offset)
+        .limit(limit)
+        .select(TenantRow::as_select())
+        .load(conn)
+        .await?;
+    Ok((total, rows))
+}
+
+pub async fn rename_tenant(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    name: &str,
+) -> AppResult<TenantRow> {
+    Ok(diesel::update(tenants::table.find(id))
+        .set((
+            tenants::name.eq(name),
+            tenants::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(TenantRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Member counts for many tenants (the member-count loader).
+pub async fn member_counts(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> AppResult<Vec<(Uuid, i64)>> {
+    Ok(memberships::table
+        .filter(memberships::tenant_id.eq_any(ids))
+        .group_by(memberships::tenant_id)
+        .select((memberships::tenant_id, diesel::dsl::count_star()))
+        .load(conn)
+        .await?)
+}
