@@ -64,11 +64,14 @@ async fn target_member(
         .await?
         .ok_or_else(not_found)?;
     let membership = store::membership(conn, viewer.tenant_id, user_id).await?;
+    // Only superusers reach accounts outside their tenant; to anyone else those do not exist.
+    if membership.is_none() && !viewer.is_superuser() {
+        return Err(not_found());
+    }
     let role = match (user.is_superuser, membership) {
         (true, _) => Role::Superuser,
         (false, Some(m)) => m.role(),
-        (false, None) if viewer.is_superuser() => Role::Player,
-        (false, None) => return Err(not_found()),
+        (false, None) => Role::Player,
     };
     Ok((user, role))
 }
@@ -114,13 +117,13 @@ pub struct UserAdminQuery;
 
 #[Object]
 impl UserAdminQuery {
-    /// The members of the current tenant (ADMIN), by display name.
+    /// The members of the current tenant (ADMIN), by display name; `search` matches email or name.
     async fn users(
         &self,
         ctx: &Context<'_>,
         offset: Option<i32>,
         limit: Option<i32>,
-        #[graphql(desc = "Matches email or display name.")] search: Option<String>,
+        search: Option<String>,
     ) -> AppResult<UserPage> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;

@@ -266,16 +266,14 @@ impl AccountMutation {
         Ok(AuthPayload(tokens))
     }
 
-    /// Signs in with email and password. Wrong email and wrong password fail alike; repeated
-    /// failures are throttled (RATE_LIMITED).
+    /// Signs in with email and password, into `tenantId` or else the tenant used last. A wrong
+    /// email and a wrong password fail alike; repeated failures are throttled (RATE_LIMITED).
     async fn login(
         &self,
         ctx: &Context<'_>,
         email: String,
         password: String,
-        #[graphql(desc = "The tenant to enter; defaults to the last one used.")] tenant_id: Option<
-            ID,
-        >,
+        tenant_id: Option<ID>,
         #[graphql(default_with = "ClientType::Api")] client_type: ClientType,
     ) -> AppResult<AuthPayload> {
         let state = ctx.app();

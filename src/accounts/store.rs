@@ -167,15 +167,17 @@ pub async fn set_membership_role(
     tenant_id: Uuid,
     user_id: Uuid,
     role: Role,
-) -> AppResult<()> {
-    diesel::update(memberships::table.find((tenant_id, user_id)))
-        .set((
-            memberships::role.eq(role.as_str()),
-            memberships::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
+) -> AppResult<bool> {
+    Ok(
+        diesel::update(memberships::table.find((tenant_id, user_id)))
+            .set((
+                memberships::role.eq(role.as_str()),
+                memberships::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?
+            == 1,
+    )
 }
 
 pub async fn delete_membership(

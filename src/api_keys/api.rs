@@ -117,14 +117,12 @@ pub struct ApiKeyMutation;
 
 #[Object]
 impl ApiKeyMutation {
-    /// Creates a key acting as you in the current tenant.
+    /// Creates a key acting as you in the current tenant, working until `expiresAt` (or forever).
     async fn create_api_key(
         &self,
         ctx: &Context<'_>,
         name: String,
-        #[graphql(desc = "When the key stops working; never by default.")] expires_at: Option<
-            DateTime<Utc>,
-        >,
+        expires_at: Option<DateTime<Utc>>,
     ) -> AppResult<CreatedApiKey> {
         let viewer = ctx.viewer()?;
         let name = name.trim();

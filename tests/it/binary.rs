@@ -1,0 +1,197 @@
+//! The real `loregraph` binary with no configuration: it starts its own PostgreSQL in a data
+//! directory, serves, and stops everything on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_loregraph");
+
+/// A data directory the unprivileged PostgreSQL user can reach when tests run as root.
+fn data_dir() -> tempfile::TempDir {
+    let dir = tempfile::Builder::new()
+        .prefix("loregraph-bin-")
+        .tempdir()
+        .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// Starts the binary and returns it with the address it printed.
+fn start(data: &Path) -> (Child, String) {
+    let mut child = Command::new(BINARY)
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = BufReader::new(stdout).lines();
+    let address = loop {
+        let line = lines
+            .next()
+            .expect("the server exited before announcing its address")
+            .unwrap();
+        if let Some(rest) = line.split("serving on http://").nth(1) {
+            break rest.trim().to_owned();
+        }
+    };
+    // Keep draining stdout so the server never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    (child, address)
+}
+
+fn get(address: &str, path: &str) -> Option<String> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    Some(response)
+}
+
+fn postgres_running_on(data: &Path) -> bool {
+    let needle = data.join("postgres");
+    std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
+        std::fs::read(entry.path().join("cmdline"))
+            .map(|cmdline| {
+                let text = String::from_utf8_lossy(&cmdline).replace('\0', " ");
+                text.contains("postgres") && text.contains(needle.to_str().unwrap())
+            })
+            .unwrap_or(false)
+    })
+}
+
+fn terminate(mut child: Child) -> std::process::ExitStatus {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the server did not stop after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn runs_with_no_configuration_and_stops_cleanly() {
+    let data = data_dir();
+    let (child, address) = start(data.path());
+    let health = get(&address, "/health/detailed").unwrap();
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert!(health.contains("\"database_status\":\"ok\""), "{health}");
+    assert!(postgres_running_on(data.path()));
+
+    // The signing secret was generated into the data dir, readable by the owner only.
+    use std::os::unix::fs::PermissionsExt;
+    let secret = std::fs::metadata(data.path().join("jwt_secret")).unwrap();
+    assert_eq!(secret.permissions().mode() & 0o777, 0o600);
+    let first_secret = std::fs::read(data.path().join("jwt_secret")).unwrap();
+
+    let status = terminate(child);
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        !postgres_running_on(data.path()),
+        "PostgreSQL outlived the server"
+    );
+
+    // A second start reuses the cluster and the secret; so does a start after a crash that left
+    // a stale postmaster.pid behind (here a pid that no longer exists).
+    std::fs::write(
+        data.path().join("postgres/postmaster.pid"),
+        format!("999999\n{}\n", data.path().join("postgres").display()),
+    )
+    .unwrap();
+    let (child, address) = start(data.path());
+    let health = get(&address, "/health/detailed").unwrap();
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    assert_eq!(
+        std::fs::read(data.path().join("jwt_secret")).unwrap(),
+        first_secret
+    );
+    assert!(terminate(child).success());
+    assert!(!postgres_running_on(data.path()));
+}
+
+#[test]
+fn a_killed_server_takes_its_database_down_and_restarts_cleanly() {
+    let data = data_dir();
+    let (mut child, _) = start(data.path());
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while postgres_running_on(data.path()) {
+        assert!(
+            Instant::now() < deadline,
+            "PostgreSQL outlived a killed server"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let (child, address) = start(data.path());
+    assert!(
+        get(&address, "/health")
+            .unwrap()
+            .starts_with("HTTP/1.1 200")
+    );
+    assert!(terminate(child).success());
+}
+
+#[test]
+fn missing_postgres_binaries_give_one_clear_message() {
+    let data = data_dir();
+    let output = Command::new(BINARY)
+        .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .env_remove("DATABASE_URL")
+        .env("LOREGRAPH_PG_BIN_DIR", data.path().join("no-such-dir"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("PostgreSQL server binaries"), "{stderr}");
+    assert!(stderr.contains("apt-get install postgresql"), "{stderr}");
+    assert!(stderr.contains("DATABASE_URL"), "{stderr}");
+}
+
+#[test]
+fn help_lists_every_option_with_its_environment_variable() {
+    let output = Command::new(BINARY).arg("--help").output().unwrap();
+    let help = String::from_utf8_lossy(&output.stdout);
+    for name in [
+        "LOREGRAPH_BIND",
+        "LOREGRAPH_DATA_DIR",
+        "DATABASE_URL",
+        "LOREGRAPH_JWT_SECRET",
+        "LOREGRAPH_MAX_QUERY_DEPTH",
+    ] {
+        assert!(
+            help.contains(name),
+            "--help does not mention {name}:\n{help}"
+        );
+    }
+    let schema = Command::new(BINARY).arg("schema").output().unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&schema.stdout),
+        loregraph::graphql::sdl()
+    );
+}

@@ -1,0 +1,387 @@
+//! The test harness: one private PostgreSQL cluster per test run (started with loregraph's own
+//! embedded-cluster code, or `TEST_DATABASE_URL`), a migrated template database, and for every
+//! test its own database cloned from the template behind a real server on an ephemeral port.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use futures_util::{SinkExt, StreamExt};
+use loregraph::config::AppConfig;
+use loregraph::db::embedded::{ClusterOptions, EmbeddedCluster};
+use loregraph::db::{PoolOptions, build_pool, migrations};
+use loregraph::state::AppState;
+use serde_json::{Value, json};
+use tokio::sync::OnceCell;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+pub const TEST_SECRET: &[u8] = b"test-secret-for-loregraph-integration-tests";
+
+struct SharedDatabase {
+    /// Builds a connection string for one database.
+    base: Base,
+    template: String,
+}
+
+enum Base {
+    /// Kept for the whole run; the cluster stops when the test process exits.
+    Cluster(EmbeddedCluster),
+    Url(String),
+}
+
+impl SharedDatabase {
+    fn url(&self, database: &str) -> String {
+        match &self.base {
+            Base::Cluster(cluster) => cluster.connection_string(database),
+            Base::Url(url) => replace_database(url, database),
+        }
+    }
+}
+
+fn replace_database(url: &str, database: &str) -> String {
+    let (head, query) = url
+        .split_once('?')
+        .map_or((url, None), |(h, q)| (h, Some(q)));
+    let base = head.rsplit_once('/').map_or(head, |(b, _)| b);
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+static SHARED: OnceCell<SharedDatabase> = OnceCell::const_new();
+
+/// A directory for this run's cluster; directories of earlier runs whose process is gone are
+/// removed first.
+fn cluster_dir() -> PathBuf {
+    let root = std::env::temp_dir().join("loregraph-test-clusters");
+    let _ = std::fs::create_dir_all(&root);
+    if let Ok(entries) = std::fs::read_dir(&root) {
+        for entry in entries.flatten() {
+            let alive = entry
+                .file_name()
+                .to_str()
+                .and_then(|name| name.parse::<u32>().ok())
+                .is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+            if !alive {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
+    root.join(std::process::id().to_string())
+}
+
+async fn shared() -> &'static SharedDatabase {
+    SHARED
+        .get_or_init(|| async {
+            let template = format!("lg_template_{}", std::process::id());
+            let base = match std::env::var("TEST_DATABASE_URL") {
+                Ok(url) if !url.is_empty() => Base::Url(url),
+                _ => {
+                    let dir = cluster_dir();
+                    let cluster = EmbeddedCluster::start(ClusterOptions {
+                        dir: dir.join("postgres"),
+                        bin_dir: std::env::var_os("LOREGRAPH_PG_BIN_DIR").map(PathBuf::from),
+                        durable: false,
+                        log_file: dir.join("postgres.log"),
+                    })
+                    .await
+                    .expect("start the test PostgreSQL cluster");
+                    Base::Cluster(cluster)
+                }
+            };
+            let shared = SharedDatabase {
+                base,
+                template: template.clone(),
+            };
+            let mut admin = AsyncPgConnection::establish(&shared.url("postgres"))
+                .await
+                .expect("connect to the test cluster");
+            diesel::sql_query(format!("DROP DATABASE IF EXISTS {template}"))
+                .execute(&mut admin)
+                .await
+                .expect("drop an old template");
+            diesel::sql_query(format!("CREATE DATABASE {template}"))
+                .execute(&mut admin)
+                .await
+                .expect("create the template database");
+            migrations::run_pending(&shared.url(&template))
+                .await
+                .expect("migrate the template database");
+            shared
+        })
+        .await
+}
+
+/// A fresh database cloned from the migrated template; returns its connection string.
+pub async fn fresh_database() -> String {
+    let shared = shared().await;
+    let name = format!("lg_test_{}", uuid::Uuid::new_v4().simple());
+    let mut admin = AsyncPgConnection::establish(&shared.url("postgres"))
+        .await
+        .expect("connect to the test cluster");
+    diesel::sql_query(format!(
+        "CREATE DATABASE {name} TEMPLATE {}",
+        shared.template
+    ))
+    .execute(&mut admin)
+    .await
+    .expect("clone the template database");
+    shared.url(&name)
+}
+
+pub fn test_config() -> AppConfig {
+    AppConfig::with_secret(TEST_SECRET.to_vec())
+}
+
+/// The real server on an ephemeral port, on its own database.
+pub struct TestServer {
+    pub base: String,
+    pub database_url: String,
+    pub http: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(configure: impl FnOnce(&mut AppConfig)) -> Self {
+        let database_url = fresh_database().await;
+        Self::start_on(database_url, configure).await
+    }
+
+    /// A server on an existing database (several servers may share one).
+    pub async fn start_on(database_url: String, configure: impl FnOnce(&mut AppConfig)) -> Self {
+        let mut config = test_config();
+        configure(&mut config);
+        let pool = build_pool(
+            &database_url,
+            &PoolOptions {
+                max_size: 4,
+                acquire_timeout: Duration::from_secs(2),
+                ..PoolOptions::default()
+            },
+        )
+        .expect("build the pool");
+        let state = AppState::new(config, pool);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let base = format!("http://{}", listener.local_addr().expect("local addr"));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(loregraph::app::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
+        Self {
+            base,
+            database_url,
+            http: reqwest::Client::new(),
+            stop: Some(stop),
+            task: Some(task),
+        }
+    }
+
+    /// Shuts the server down gracefully and waits until it has.
+    pub async fn shutdown(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn ws_url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.replacen("http", "ws", 1))
+    }
+
+    /// POSTs a GraphQL operation (with a bearer token when given) and returns status and body.
+    pub async fn post(&self, token: Option<&str>, query: &str, variables: Value) -> (u16, Value) {
+        let mut request = self
+            .http
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("send");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("json body"))
+    }
+
+    /// A GraphQL operation's full response body.
+    pub async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        self.post(token, query, variables).await.1
+    }
+
+    /// A GraphQL operation's `data`, failing the test on any error.
+    pub async fn ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.gql(token, query, variables).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+        body["data"].clone()
+    }
+
+    /// Registers a user with a new tenant and returns the signed-in account.
+    pub async fn register(&self, email: &str, tenant: &str) -> Account {
+        let data = self
+            .ok(
+                None,
+                "mutation($input: RegisterInput!) { register(input: $input) {
+                    accessToken refreshToken user { id } tenant { id } } }",
+                json!({ "input": {
+                    "email": email, "password": PASSWORD, "displayName": email, "tenantName": tenant
+                }}),
+            )
+            .await;
+        Account::from_payload(&data["register"])
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> Value {
+        self.gql(
+            None,
+            "mutation($email: String!, $password: String!) { login(email: $email, password: $password) {
+                accessToken refreshToken role user { id } tenant { id } } }",
+            json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    /// Invites `email` with `role` into the admin's tenant, registers it, and signs it in.
+    pub async fn invite_member(&self, admin: &Account, email: &str, role: &str) -> Account {
+        let data = self
+            .ok(
+                Some(&admin.token),
+                "mutation($email: String!, $role: Role!) { createInvite(email: $email, role: $role) { token } }",
+                json!({ "email": email, "role": role }),
+            )
+            .await;
+        let token = data["createInvite"]["token"]
+            .as_str()
+            .expect("invite token")
+            .to_owned();
+        let data = self
+            .ok(
+                None,
+                "mutation($token: String!) { registerWithInvite(token: $token, password: \"correct horse battery\", displayName: \"Member\") {
+                    accessToken refreshToken user { id } tenant { id } } }",
+                json!({ "token": token }),
+            )
+            .await;
+        Account::from_payload(&data["registerWithInvite"])
+    }
+
+    /// A direct database connection, for asserting what was stored.
+    pub async fn db(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.database_url)
+            .await
+            .expect("connect")
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+pub const PASSWORD: &str = "a long enough password";
+
+#[derive(Clone, Debug)]
+pub struct Account {
+    pub token: String,
+    pub refresh: String,
+    pub user_id: String,
+    pub tenant_id: String,
+}
+
+impl Account {
+    pub fn from_payload(payload: &Value) -> Self {
+        Self {
+            token: payload["accessToken"]
+                .as_str()
+                .expect("accessToken")
+                .to_owned(),
+            refresh: payload["refreshToken"]
+                .as_str()
+                .expect("refreshToken")
+                .to_owned(),
+            user_id: payload["user"]["id"].as_str().expect("user id").to_owned(),
+            tenant_id: payload["tenant"]["id"]
+                .as_str()
+                .expect("tenant id")
+                .to_owned(),
+        }
+    }
+}
+
+/// The `extensions.code` of the first error.
+pub fn error_code(body: &Value) -> &str {
+    body["errors"][0]["extensions"]["code"]
+        .as_str()
+        .unwrap_or("<no error>")
+}
+
+pub type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Opens a GraphQL WebSocket speaking `protocol` ("graphql-transport-ws" or "graphql-ws").
+pub async fn ws_connect(url: &str, protocol: &str) -> Socket {
+    let mut request = url.into_client_request().expect("ws request");
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", protocol.parse().expect("header"));
+    let (socket, response) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("ws connect");
+    assert_eq!(
+        response
+            .headers()
+            .get("sec-websocket-protocol")
+            .and_then(|v| v.to_str().ok()),
+        Some(protocol)
+    );
+    socket
+}
+
+pub async fn ws_send(socket: &mut Socket, message: Value) {
+    socket
+        .send(Message::Text(message.to_string().into()))
+        .await
+        .expect("ws send");
+}
+
+/// The next text message as JSON, or the close frame's code, within 10 s.
+pub async fn ws_next(socket: &mut Socket) -> Result<Value, u16> {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a WebSocket message within 10 s");
+        match message {
+            Some(Ok(Message::Text(text))) => {
+                let value: Value = serde_json::from_str(&text).expect("json message");
+                // Keep-alives of the legacy protocol are noise here.
+                if value["type"] == "ka" {
+                    continue;
+                }
+                return Ok(value);
+            }
+            Some(Ok(Message::Close(frame))) => {
+                return Err(frame.map(|f| u16::from(f.code)).unwrap_or(1005));
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => return Err(1006),
+        }
+    }
+}
