@@ -324,20 +324,17 @@ async fn change_password_signs_out_other_sessions() {
 async fn batched_requests_are_answered_in_order() {
     let server = TestServer::start().await;
     let account = server.register("batch@example.com", "Batch").await;
-    let response: Value = server
-        .http
-        .post(server.url("/graphql"))
-        .bearer_auth(&account.token)
-        .json(&json!([
-            { "query": "{ me { email } }" },
-            { "query": "{ tenant { name } }" }
-        ]))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let response: Value = send_json(
+        server
+            .http
+            .post(server.url("/graphql"))
+            .bearer_auth(&account.token)
+            .json(&json!([
+                { "query": "{ me { email } }" },
+                { "query": "{ tenant { name } }" }
+            ])),
+    )
+    .await;
     assert_eq!(response[0]["data"]["me"]["email"], "batch@example.com");
     assert_eq!(response[1]["data"]["tenant"]["name"], "Batch");
 }
@@ -352,16 +349,13 @@ async fn multipart_requests_follow_the_upload_spec() {
             json!({ "query": "{ me { email } }", "variables": {} }).to_string(),
         )
         .text("map", "{}");
-    let response: Value = server
-        .http
-        .post(server.url("/graphql"))
-        .bearer_auth(&account.token)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let response: Value = send_json(
+        server
+            .http
+            .post(server.url("/graphql"))
+            .bearer_auth(&account.token)
+            .multipart(form),
+    )
+    .await;
     assert_eq!(response["data"]["me"]["email"], "multi@example.com");
 }

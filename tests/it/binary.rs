@@ -6,6 +6,8 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::harness::send_json;
+
 const BINARY: &str = env!("CARGO_BIN_EXE_loregraph");
 
 /// A data directory the unprivileged PostgreSQL user can reach when tests run as root.
@@ -194,4 +196,67 @@ fn help_lists_every_option_with_its_environment_variable() {
         String::from_utf8_lossy(&schema.stdout),
         loregraph::graphql::sdl()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_and_create_superuser_from_the_command_line() {
+    let data = data_dir();
+    let run = |args: &[&str]| {
+        let output = Command::new(BINARY)
+            .args(args)
+            .arg("--data-dir")
+            .arg(data.path())
+            .env_remove("DATABASE_URL")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    assert!(run(&["migrate", "status"]).contains("pending"));
+    assert!(run(&["migrate", "run"]).contains("applied"));
+    let status = run(&["migrate", "status"]);
+    assert!(
+        status.contains("applied") && !status.contains("pending"),
+        "{status}"
+    );
+    let created = run(&[
+        "admin",
+        "create-superuser",
+        "--email",
+        "Root@Example.com",
+        "--password",
+        "a very good password",
+    ]);
+    assert!(created.contains("root@example.com"), "{created}");
+
+    let (child, address) = start(data.path());
+    let client = reqwest::Client::new();
+    let login: serde_json::Value = send_json(client
+        .post(format!("http://{address}/graphql"))
+        .json(&serde_json::json!({ "query":
+            "mutation { login(email: \"root@example.com\", password: \"a very good password\") { accessToken role } }" }))).await;
+    assert_eq!(login["data"]["login"]["role"], "SUPERUSER", "{login}");
+    let token = login["data"]["login"]["accessToken"].as_str().unwrap();
+    let tenants: serde_json::Value = send_json(
+        client
+            .post(format!("http://{address}/graphql"))
+            .bearer_auth(token)
+            .json(&serde_json::json!({ "query": "{ tenants { total tenants { name } } }" })),
+    )
+    .await;
+    assert_eq!(tenants["data"]["tenants"]["total"], 1, "{tenants}");
+    let graphiql = client
+        .get(format!("http://{address}/graphql"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(graphiql.status(), 200);
+    let page = graphiql.text().await.unwrap();
+    assert!(page.to_lowercase().contains("graphiql") && page.contains("/graphql/ws"));
+    assert!(terminate(child).success());
 }

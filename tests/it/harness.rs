@@ -385,3 +385,14 @@ pub async fn ws_next(socket: &mut Socket) -> Result<Value, u16> {
         }
     }
 }
+
+/// Sends a request and reads its JSON body.
+pub async fn send_json(request: reqwest::RequestBuilder) -> Value {
+    request
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json body")
+}

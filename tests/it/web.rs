@@ -52,30 +52,19 @@ async fn web_login_sets_a_cookie_that_graphql_accepts() {
     assert_eq!(browser.body["tenant_id"], account.tenant_id.as_str());
     assert!(browser.body["access_token"].as_str().unwrap().len() > 20);
 
-    let session: Value = browser
-        .client
-        .get(server.url("/api/auth/web/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: Value = send_json(browser.client.get(server.url("/api/auth/web/session"))).await;
     assert_eq!(session["email"], "web@example.com");
     assert_eq!(session["tenant_name"], "Web Studio");
     assert_eq!(session["role"], "admin");
 
     // Queries work with the cookie alone.
-    let query: Value = browser
-        .client
-        .post(server.url("/graphql"))
-        .json(&json!({ "query": "{ me { email } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let query: Value = send_json(
+        browser
+            .client
+            .post(server.url("/graphql"))
+            .json(&json!({ "query": "{ me { email } }" })),
+    )
+    .await;
     assert_eq!(query["data"]["me"]["email"], "web@example.com");
 }
 
@@ -88,57 +77,39 @@ async fn cookie_mutations_need_the_csrf_header() {
         json!({ "query": "mutation { updateTenant(input: {name: \"Hijacked\"}) { name } }" });
 
     // A cross-site form post carries the cookie but cannot know the token.
-    let forged: Value = browser
-        .client
-        .post(server.url("/graphql"))
-        .json(&rename)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let forged: Value = send_json(browser.client.post(server.url("/graphql")).json(&rename)).await;
     assert_eq!(error_code(&forged), "FORBIDDEN");
     assert_eq!(forged["errors"][0]["extensions"]["reason"], "csrf");
-    let wrong: Value = browser
-        .client
-        .post(server.url("/graphql"))
-        .header("x-csrf-token", "guessed")
-        .json(&rename)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let wrong: Value = send_json(
+        browser
+            .client
+            .post(server.url("/graphql"))
+            .header("x-csrf-token", "guessed")
+            .json(&rename),
+    )
+    .await;
     assert_eq!(error_code(&wrong), "FORBIDDEN");
 
-    let name: Value = browser
-        .client
-        .post(server.url("/graphql"))
-        .json(&json!({ "query": "{ tenant { name } }" }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let name: Value = send_json(
+        browser
+            .client
+            .post(server.url("/graphql"))
+            .json(&json!({ "query": "{ tenant { name } }" })),
+    )
+    .await;
     assert_eq!(
         name["data"]["tenant"]["name"], "Csrf",
         "the forged mutation changed nothing"
     );
 
-    let allowed: Value = browser
-        .client
-        .post(server.url("/graphql"))
-        .header("x-csrf-token", &browser.csrf)
-        .json(&rename)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let allowed: Value = send_json(
+        browser
+            .client
+            .post(server.url("/graphql"))
+            .header("x-csrf-token", &browser.csrf)
+            .json(&rename),
+    )
+    .await;
     assert_eq!(allowed["data"]["updateTenant"]["name"], "Hijacked");
 }
 
@@ -175,28 +146,17 @@ async fn select_tenant_and_logout_over_rest() {
     let detail: Value = no_csrf.json().await.unwrap();
     assert!(detail["detail"].as_str().is_some());
 
-    let switched: Value = browser
-        .client
-        .post(server.url("/api/auth/web/select-tenant"))
-        .header("x-csrf-token", &browser.csrf)
-        .json(&json!({ "tenant_id": other_admin.tenant_id }))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let switched: Value = send_json(
+        browser
+            .client
+            .post(server.url("/api/auth/web/select-tenant"))
+            .header("x-csrf-token", &browser.csrf)
+            .json(&json!({ "tenant_id": other_admin.tenant_id })),
+    )
+    .await;
     assert_eq!(switched["tenant_id"], other_admin.tenant_id.as_str());
     assert_eq!(switched["role"], "worldbuilder");
-    let session: Value = browser
-        .client
-        .get(server.url("/api/auth/web/session"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let session: Value = send_json(browser.client.get(server.url("/api/auth/web/session"))).await;
     assert_eq!(session["tenant_name"], "Second");
 
     let logout = browser
