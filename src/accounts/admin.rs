@@ -53,12 +53,13 @@ pub fn ensure_can_grant(actor: &Viewer, role: Role) -> AppResult<()> {
 }
 
 /// A member of the viewer's tenant and their role there; NOT_FOUND for anyone else (including
-/// users of other tenants, whose existence is not revealed).
+/// users of other tenants, whose existence is not revealed). Superusers reach every account; for
+/// a non-member the role is `None`.
 async fn target_member(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     user_id: Uuid,
-) -> AppResult<(UserRow, Role)> {
+) -> AppResult<(UserRow, Option<Role>)> {
     let not_found = || AppError::not_found("user not found");
     let user = store::find_user(conn, user_id)
         .await?
@@ -68,22 +69,23 @@ async fn target_member(
     if membership.is_none() && !viewer.is_superuser() {
         return Err(not_found());
     }
-    let role = match (user.is_superuser, membership) {
-        (true, _) => Role::Superuser,
-        (false, Some(m)) => m.role(),
-        (false, None) => Role::Player,
+    let role = if user.is_superuser {
+        Some(Role::Superuser)
+    } else {
+        membership.map(|m| m.role())
     };
     Ok((user, role))
 }
 
-/// Fails unless `actor` may manage a user holding `target_role`.
-fn ensure_above(actor: &Viewer, target_id: Uuid, target_role: Role) -> AppResult<()> {
+/// Fails unless `actor` may manage a user holding `target_role` (`None`: not a member, which
+/// only superusers get to see).
+fn ensure_above(actor: &Viewer, target_id: Uuid, target_role: Option<Role>) -> AppResult<()> {
     if actor.user_id == target_id {
         return Err(AppError::forbidden(
             "you cannot do this to your own account",
         ));
     }
-    if actor.is_superuser() || target_role < actor.role {
+    if actor.is_superuser() || target_role.is_some_and(|role| role < actor.role) {
         Ok(())
     } else {
         Err(AppError::forbidden(
@@ -155,7 +157,10 @@ impl UserAdminQuery {
         };
         let mut conn = ctx.conn().await?;
         match target_member(&mut conn, viewer, user_id).await {
-            Ok((row, role)) => Ok(Some(User::with_role(row, role))),
+            Ok((row, role)) => Ok(Some(User {
+                row,
+                known_role: role,
+            })),
             Err(AppError::NotFound(_)) => Ok(None),
             Err(other) => Err(other),
         }
@@ -213,8 +218,13 @@ impl UserAdminMutation {
         let row = diesel_async::AsyncConnection::transaction::<_, AppError, _>(
             &mut *conn,
             async |conn| {
-                if let Some(new_role) = input.role {
-                    store::set_membership_role(conn, viewer.tenant_id, user_id, new_role).await?;
+                if let Some(new_role) = input.role
+                    && !store::set_membership_role(conn, viewer.tenant_id, user_id, new_role)
+                        .await?
+                {
+                    return Err(AppError::not_found(
+                        "the user is not a member of this tenant",
+                    ));
                 }
                 if input.is_active == Some(false) {
                     store::revoke_user_sessions(conn, user_id, None).await?;
@@ -231,17 +241,14 @@ impl UserAdminMutation {
         )
         .await?;
         if let Some(new_role) = input.role {
-            role = new_role;
-            publish_member_event(
-                ctx,
-                viewer.tenant_id,
-                user_id,
-                MemberAction::Updated,
-                Some(role),
-            );
+            role = Some(new_role);
+            publish_member_event(ctx, viewer.tenant_id, user_id, MemberAction::Updated, role);
         }
         ctx.app().auth.forget_user(user_id);
-        Ok(User::with_role(row, role))
+        Ok(User {
+            row,
+            known_role: role,
+        })
     }
 
     /// Sets another user's password and signs them out everywhere (ADMIN, on users below them
@@ -285,6 +292,8 @@ impl UserAdminMutation {
             async |conn| {
                 let removed = store::delete_membership(conn, viewer.tenant_id, user_id).await?;
                 store::revoke_user_sessions_in_tenant(conn, user_id, viewer.tenant_id).await?;
+                // Their keys here must not come back to life if they are invited again.
+                crate::api_keys::store::revoke_user_keys(conn, viewer.tenant_id, user_id).await?;
                 Ok(removed)
             },
         )

@@ -95,9 +95,9 @@ impl User {
                 "only the user themself can see their memberships",
             ));
         }
-        let mut conn = ctx.conn().await?;
-        Ok(store::memberships_of(&mut conn, self.row.id)
+        Ok(load(&ctx.loaders().memberships, self.row.id)
             .await?
+            .unwrap_or_default()
             .into_iter()
             .map(|m| Membership {
                 tenant_id: m.tenant_id,

@@ -1,7 +1,7 @@
 //! Signing in: checking passwords, opening sessions and issuing, rotating and revoking tokens.
 //! Shared by the GraphQL mutations and the cookie-based web login.
 
-use chrono::{Duration as ChronoDuration, Utc};
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
@@ -108,6 +108,28 @@ pub async fn choose_tenant(
     Ok((tenant, role))
 }
 
+/// A fresh refresh token: the secret for the client, its hash for the database, its expiry.
+struct NewRefreshToken {
+    secret: String,
+    hash: Vec<u8>,
+    expires_at: DateTime<Utc>,
+}
+
+impl NewRefreshToken {
+    fn issue(state: &AppState) -> AppResult<Self> {
+        let secret = random_token(32);
+        Ok(Self {
+            hash: secret_hash(&secret),
+            expires_at: from_now(state.config.refresh_token_ttl)?,
+            secret,
+        })
+    }
+}
+
+fn from_now(duration: std::time::Duration) -> AppResult<DateTime<Utc>> {
+    Ok(Utc::now() + ChronoDuration::from_std(duration).map_err(AppError::internal)?)
+}
+
 /// Opens a session and issues its first tokens, in one transaction.
 pub async fn open_session(
     state: &AppState,
@@ -125,11 +147,8 @@ pub async fn open_session(
     } else {
         config.refresh_token_ttl
     };
-    let expires_at = Utc::now() + ChronoDuration::from_std(lifetime).map_err(AppError::internal)?;
-    let refresh_token = random_token(32);
-    let refresh_hash = secret_hash(&refresh_token);
-    let refresh_expiry = Utc::now()
-        + ChronoDuration::from_std(config.refresh_token_ttl).map_err(AppError::internal)?;
+    let expires_at = from_now(lifetime)?;
+    let refresh = NewRefreshToken::issue(state)?;
     let ip = client.ip.map(|ip| ip.to_string());
     conn.transaction::<_, AppError, _>(async |conn| {
         store::insert_session(
@@ -145,7 +164,7 @@ pub async fn open_session(
             },
         )
         .await?;
-        store::insert_refresh_token(conn, session_id, &refresh_hash, refresh_expiry).await?;
+        store::insert_refresh_token(conn, session_id, &refresh.hash, refresh.expires_at).await?;
         store::record_login(conn, user.id, tenant.id).await
     })
     .await?;
@@ -156,7 +175,7 @@ pub async fn open_session(
         user,
         tenant,
         role,
-        refresh_token,
+        refresh.secret,
         client_type == ClientType::Browser,
     )
 }
@@ -246,17 +265,20 @@ pub async fn refresh(
 ) -> AppResult<SessionTokens> {
     let invalid = || AppError::unauthenticated("the refresh token is invalid or has expired");
     let hash = secret_hash(presented.trim());
-    let new_token = random_token(32);
-    let new_hash = secret_hash(&new_token);
-    let expiry = Utc::now()
-        + ChronoDuration::from_std(state.config.refresh_token_ttl).map_err(AppError::internal)?;
+    let refresh = NewRefreshToken::issue(state)?;
     let outcome = conn
         .transaction::<_, AppError, _>(async |conn| {
             let outcome = store::consume_refresh_token(conn, &hash).await?;
             match &outcome {
                 RefreshOutcome::Valid(session) => {
-                    store::insert_refresh_token(conn, session.id, &new_hash, expiry).await?;
-                    store::extend_session(conn, session.id, expiry).await?;
+                    store::insert_refresh_token(
+                        conn,
+                        session.id,
+                        &refresh.hash,
+                        refresh.expires_at,
+                    )
+                    .await?;
+                    store::extend_session(conn, session.id, refresh.expires_at).await?;
                 }
                 RefreshOutcome::Reused { session_id } => {
                     store::revoke_session(conn, *session_id).await?
@@ -284,7 +306,7 @@ pub async fn refresh(
     let (tenant, role) = choose_tenant(conn, &user, Some(session.tenant_id))
         .await
         .map_err(|_| invalid())?;
-    tokens_for(state, session.id, user, tenant, role, new_token, false)
+    tokens_for(state, session.id, user, tenant, role, refresh.secret, false)
 }
 
 /// Moves a session to another tenant and issues fresh tokens for it; the session's older refresh
@@ -298,14 +320,11 @@ pub async fn switch_tenant(
     browser: bool,
 ) -> AppResult<SessionTokens> {
     let (tenant, role) = choose_tenant(conn, &user, Some(tenant_id)).await?;
-    let refresh_token = random_token(32);
-    let refresh_hash = secret_hash(&refresh_token);
-    let expiry = Utc::now()
-        + ChronoDuration::from_std(state.config.refresh_token_ttl).map_err(AppError::internal)?;
+    let refresh = NewRefreshToken::issue(state)?;
     conn.transaction::<_, AppError, _>(async |conn| {
         store::set_session_tenant(conn, session_id, tenant.id).await?;
         store::retire_refresh_tokens(conn, session_id).await?;
-        store::insert_refresh_token(conn, session_id, &refresh_hash, expiry).await?;
+        store::insert_refresh_token(conn, session_id, &refresh.hash, refresh.expires_at).await?;
         store::record_login(conn, user.id, tenant.id).await
     })
     .await?;
@@ -316,7 +335,7 @@ pub async fn switch_tenant(
         user,
         tenant,
         role,
-        refresh_token,
+        refresh.secret,
         browser,
     )
 }
@@ -334,9 +353,14 @@ pub async fn end_sessions(
             store::revoke_session(conn, session_id).await?;
             state.auth.forget_session(session_id).await;
         }
-        _ => {
+        (_, true) => {
             store::revoke_user_sessions(conn, user_id, None).await?;
             state.auth.forget_user(user_id);
+        }
+        (None, false) => {
+            return Err(AppError::bad_input(
+                "an API key is not a session: revoke it with revokeApiKey, or log out everywhere",
+            ));
         }
     }
     Ok(())

@@ -112,6 +112,35 @@ pub async fn memberships_of(
         .await?)
 }
 
+/// Whether the account with `email` is a member of the tenant.
+pub async fn is_member_by_email(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    email: &str,
+) -> AppResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        memberships::table
+            .inner_join(users::table)
+            .filter(memberships::tenant_id.eq(tenant_id))
+            .filter(users::email.eq(email)),
+    ))
+    .get_result(conn)
+    .await?)
+}
+
+/// Memberships of many users, each list oldest first (the memberships loader).
+pub async fn memberships_of_users(
+    conn: &mut AsyncPgConnection,
+    user_ids: &[Uuid],
+) -> AppResult<Vec<MembershipRow>> {
+    Ok(memberships::table
+        .filter(memberships::user_id.eq_any(user_ids))
+        .order((memberships::user_id, memberships::created_at.asc()))
+        .select(MembershipRow::as_select())
+        .load(conn)
+        .await?)
+}
+
 pub async fn membership(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,

@@ -90,7 +90,7 @@ pub async fn find(
 
 pub async fn revoke(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<ApiKeyRow> {
     Ok(diesel::update(api_keys::table.find(id))
-        .set(api_keys::revoked_at.eq(diesel::dsl::now))
+        .set(api_keys::revoked_at.eq(crate::db::first_revocation()))
         .returning(ApiKeyRow::as_returning())
         .get_result(conn)
         .await?)

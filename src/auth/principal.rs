@@ -46,17 +46,7 @@ impl Credentials {
                 .map(str::to_owned)
         };
         if let Some(value) = header("authorization") {
-            let token = value
-                .strip_prefix("Bearer ")
-                .or_else(|| value.strip_prefix("bearer "))
-                .unwrap_or(&value)
-                .trim()
-                .to_owned();
-            return if token.starts_with(API_KEY_PREFIX) {
-                Self::ApiKey(token)
-            } else {
-                Self::Bearer(token)
-            };
+            return Self::from_authorization(&value);
         }
         if let Some(key) = header("x-api-key") {
             return Self::ApiKey(key);
@@ -72,12 +62,16 @@ impl Credentials {
 
     /// Credentials from a WebSocket `connection_init` payload (`{"authorization": "Bearer ..."}`).
     pub fn from_init_payload(payload: &serde_json::Value) -> Self {
-        let value = ["authorization", "Authorization"]
+        ["authorization", "Authorization"]
             .iter()
             .find_map(|k| payload.get(k))
             .and_then(|v| v.as_str())
-            .map(str::trim)
-            .unwrap_or_default();
+            .map_or(Self::None, Self::from_authorization)
+    }
+
+    /// An `Authorization` value: `Bearer <jwt>` or `Bearer <API key>` (the scheme is optional).
+    fn from_authorization(value: &str) -> Self {
+        let value = value.trim();
         let token = value
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
@@ -99,6 +93,26 @@ pub struct AuthService {
     pool: DbPool,
     sessions: Cache<Uuid, Option<Viewer>>,
     api_keys: Cache<Vec<u8>, Option<Viewer>>,
+}
+
+/// The viewer behind `key`, from the cache or else looked up (concurrent misses share one lookup).
+async fn cached_viewer<K>(
+    cache: &Cache<K, Option<Viewer>>,
+    pool: &DbPool,
+    key: K,
+    lookup: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection, &K) -> AppResult<Option<Viewer>>,
+) -> AppResult<Option<Viewer>>
+where
+    K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+{
+    let lookup_key = key.clone();
+    cache
+        .try_get_with(key, async {
+            let mut conn = pool.get().await?;
+            lookup(&mut conn, &lookup_key).await
+        })
+        .await
+        .map_err(|e| AppError::from_shared(&e))
 }
 
 fn viewer_cache<K>() -> Cache<K, Option<Viewer>>
@@ -168,30 +182,24 @@ impl AuthService {
     }
 
     async fn session_viewer(&self, session_id: Uuid) -> AppResult<Viewer> {
-        let pool = self.pool.clone();
-        let viewer = self
-            .sessions
-            .try_get_with(session_id, async move {
-                let mut conn = pool.get().await?;
-                store::session_viewer(&mut conn, session_id).await
-            })
-            .await
-            .map_err(|e| AppError::from_shared(&e))?;
+        let viewer = cached_viewer(
+            &self.sessions,
+            &self.pool,
+            session_id,
+            async |conn, id: &Uuid| store::session_viewer(conn, *id).await,
+        )
+        .await?;
         viewer.ok_or_else(|| AppError::unauthenticated("the session has ended; sign in again"))
     }
 
     async fn api_key_viewer(&self, key: &str) -> AppResult<Viewer> {
-        let hash = secret_hash(key);
-        let pool = self.pool.clone();
-        let lookup_hash = hash.clone();
-        let viewer = self
-            .api_keys
-            .try_get_with(hash, async move {
-                let mut conn = pool.get().await?;
-                store::api_key_viewer(&mut conn, &lookup_hash).await
-            })
-            .await
-            .map_err(|e| AppError::from_shared(&e))?;
+        let viewer = cached_viewer(
+            &self.api_keys,
+            &self.pool,
+            secret_hash(key),
+            async |conn, hash: &Vec<u8>| store::api_key_viewer(conn, hash).await,
+        )
+        .await?;
         viewer.ok_or_else(|| AppError::unauthenticated("the API key is invalid or revoked"))
     }
 

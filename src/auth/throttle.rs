@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use moka::future::Cache;
 
@@ -90,9 +90,5 @@ impl LoginThrottler {
         if let [Some(account), _] = Self::keys(email, None) {
             self.windows.invalidate(&account).await;
         }
-    }
-
-    pub fn window(&self) -> Duration {
-        self.config.window
     }
 }

@@ -51,14 +51,12 @@ impl EmbeddedCluster {
     pub async fn start(options: ClusterOptions) -> anyhow::Result<Self> {
         let bin_dir = find_bin_dir(options.bin_dir.as_deref())?;
         let run_as = unprivileged_user()?;
-        let setup_options = options.clone();
-        let setup_bin = bin_dir.clone();
+        let (setup_options, setup_bin, setup_user) =
+            (options.clone(), bin_dir.clone(), run_as.clone());
         tokio::task::spawn_blocking(move || {
-            prepare_cluster(&setup_options, &setup_bin, run_as.as_ref())
+            prepare_cluster(&setup_options, &setup_bin, setup_user.as_ref())
         })
         .await??;
-
-        let run_as = unprivileged_user()?;
         let (pid, exited) = spawn_keeper(&options, &bin_dir, run_as.as_ref())?;
         let cluster = Self {
             dir: options.dir.clone(),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_graphql::dataloader::{DataLoader, Loader};
 use uuid::Uuid;
 
-use crate::accounts::model::UserRow;
+use crate::accounts::model::{MembershipRow, UserRow};
 use crate::accounts::store as accounts;
 use crate::auth::Role;
 use crate::db::DbPool;
@@ -22,6 +22,8 @@ pub struct Loaders {
     /// Roles in the viewer's tenant.
     pub roles: DataLoader<RoleLoader>,
     pub member_counts: DataLoader<MemberCountLoader>,
+    /// Every membership of a user, across tenants.
+    pub memberships: DataLoader<MembershipsLoader>,
 }
 
 impl Loaders {
@@ -37,6 +39,7 @@ impl Loaders {
                 tokio::spawn,
             ),
             member_counts: DataLoader::new(MemberCountLoader(pool.clone()), tokio::spawn),
+            memberships: DataLoader::new(MembershipsLoader(pool.clone()), tokio::spawn),
         }
     }
 }
@@ -129,5 +132,24 @@ impl Loader<Uuid> for MemberCountLoader {
         })
         .await?;
         Ok(rows.into_iter().collect())
+    }
+}
+
+pub struct MembershipsLoader(DbPool);
+
+impl Loader<Uuid> for MembershipsLoader {
+    type Value = Vec<MembershipRow>;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Vec<MembershipRow>>, SharedError> {
+        let rows = with_conn(&self.0, async |conn| {
+            accounts::memberships_of_users(conn, keys).await
+        })
+        .await?;
+        let mut by_user: HashMap<Uuid, Vec<MembershipRow>> = HashMap::new();
+        for row in rows {
+            by_user.entry(row.user_id).or_default().push(row);
+        }
+        Ok(by_user)
     }
 }

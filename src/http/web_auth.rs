@@ -19,7 +19,6 @@ use crate::accounts::model::ClientType;
 use crate::accounts::sessions::{self, SessionTokens};
 use crate::accounts::store as accounts;
 use crate::auth::cookies::{clear_session_cookie, session_cookie};
-use crate::auth::viewer::RequestAuth;
 use crate::auth::{Credentials, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::graphql::handler::client_info;
@@ -97,20 +96,24 @@ pub async fn login(
     signed_in(&state, tokens)
 }
 
-/// The cookie's session; any other credentials are refused here.
-async fn cookie_session(state: &AppState, headers: &HeaderMap) -> AppResult<RequestAuth> {
+/// The viewer of the session cookie; any other credentials are refused here. A `changing`
+/// request also needs the CSRF header, as cookie-authenticated GraphQL mutations do.
+async fn cookie_viewer(state: &AppState, headers: &HeaderMap, changing: bool) -> AppResult<Viewer> {
     let credentials = Credentials::from_headers(headers);
     if !matches!(credentials, Credentials::Cookie { .. }) {
         return Err(AppError::unauthenticated("no session cookie"));
     }
-    state
+    let auth = state
         .auth
         .authenticate(credentials, client_info(headers, None))
-        .await
-}
-
-fn cookie_viewer(auth: &RequestAuth) -> AppResult<&Viewer> {
-    auth.viewer()
+        .await?;
+    if changing && !auth.may_mutate() {
+        return Err(AppError::Forbidden {
+            message: "missing or wrong X-CSRF-Token header".into(),
+            reason: Some("csrf"),
+        });
+    }
+    auth.viewer().cloned()
 }
 
 #[derive(Serialize)]
@@ -128,8 +131,7 @@ pub async fn session(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> AppResult<Json<SessionResponse>> {
-    let auth = cookie_session(&state, &headers).await?;
-    let viewer = cookie_viewer(&auth)?;
+    let viewer = cookie_viewer(&state, &headers, false).await?;
     let mut conn = state.pool.get().await?;
     let user = accounts::find_user(&mut conn, viewer.user_id)
         .await?
@@ -159,11 +161,7 @@ pub async fn select_tenant(
     body: Result<Json<SelectTenantRequest>, JsonRejection>,
 ) -> AppResult<Response> {
     let Json(request) = body.map_err(|e| AppError::bad_input(e.body_text()))?;
-    let auth = cookie_session(&state, &headers).await?;
-    if !auth.may_mutate() {
-        return Err(csrf_error());
-    }
-    let viewer = cookie_viewer(&auth)?;
+    let viewer = cookie_viewer(&state, &headers, true).await?;
     let session_id = viewer
         .session_id
         .ok_or_else(|| AppError::unauthenticated("no session cookie"))?;
@@ -178,11 +176,7 @@ pub async fn select_tenant(
 }
 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let auth = cookie_session(&state, &headers).await?;
-    if !auth.may_mutate() {
-        return Err(csrf_error());
-    }
-    let viewer = cookie_viewer(&auth)?;
+    let viewer = cookie_viewer(&state, &headers, true).await?;
     let mut conn = state.pool.get().await?;
     sessions::end_sessions(&state, &mut conn, viewer.user_id, viewer.session_id, false).await?;
     Ok((
@@ -193,11 +187,4 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppRes
         Json(serde_json::json!({ "detail": "signed out" })),
     )
         .into_response())
-}
-
-fn csrf_error() -> AppError {
-    AppError::Forbidden {
-        message: "missing or wrong X-CSRF-Token header".into(),
-        reason: Some("csrf"),
-    }
 }

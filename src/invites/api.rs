@@ -204,10 +204,15 @@ impl InviteMutation {
         let viewer = ctx.viewer_with(Role::Admin)?;
         ensure_can_grant(viewer, role)?;
         let email = validate_email("email", &email)?;
+        let mut conn = ctx.conn().await?;
+        if accounts::is_member_by_email(&mut conn, viewer.tenant_id, &email).await? {
+            return Err(AppError::conflict(
+                "this person is already a member of the tenant",
+            ));
+        }
         let token = random_token(32);
         let ttl =
             ChronoDuration::from_std(ctx.app().config.invite_ttl).map_err(AppError::internal)?;
-        let mut conn = ctx.conn().await?;
         let row = store::insert(
             &mut conn,
             NewInvite {
@@ -252,10 +257,11 @@ impl InviteMutation {
     ) -> AppResult<AuthPayload> {
         password::validate_new_password("password", &password)?;
         let display_name = validate_display_name("displayName", &display_name)?;
-        let password_hash = password::hash(&password).await?;
         let state = ctx.app();
         let mut conn = ctx.conn().await?;
+        // Check the invite before paying for a password hash; `join` re-checks it atomically.
         let invite = open_invite(&mut conn, &token).await?;
+        let password_hash = password::hash(&password).await?;
         let role = Role::from_db(&invite.role);
         let user = conn
             .transaction::<_, AppError, _>(async |conn| {

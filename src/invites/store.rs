@@ -117,7 +117,7 @@ pub async fn accept(conn: &mut AsyncPgConnection, id: Uuid, user_id: Uuid) -> Ap
 
 pub async fn revoke(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<InviteRow> {
     Ok(diesel::update(invites::table.find(id))
-        .set(invites::revoked_at.eq(diesel::dsl::now))
+        .set(invites::revoked_at.eq(crate::db::first_revocation()))
         .returning(InviteRow::as_returning())
         .get_result(conn)
         .await?)

@@ -197,7 +197,7 @@ async fn logout_revokes_the_session_and_its_tokens() {
         Account::from_payload(&server.login("bye@example.com", PASSWORD).await["data"]["login"]);
 
     let data = server
-        .ok(Some(&account.token), "mutation { logout }", json!({}))
+        .ok_as(&account, "mutation { logout }", json!({}))
         .await;
     assert_eq!(data["logout"], true);
     let (status, body) = server.post(Some(&account.token), ME, json!({})).await;
@@ -213,10 +213,10 @@ async fn logout_revokes_the_session_and_its_tokens() {
     assert_eq!(error_code(&refreshed), "UNAUTHENTICATED");
 
     // The other session lives on until a logout everywhere.
-    server.ok(Some(&other_session.token), ME, json!({})).await;
+    server.ok_as(&other_session, ME, json!({})).await;
     server
-        .ok(
-            Some(&other_session.token),
+        .ok_as(
+            &other_session,
             "mutation { logout(everywhere: true) }",
             json!({}),
         )
@@ -293,8 +293,8 @@ async fn change_password_signs_out_other_sessions() {
     let change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
 
     let wrong = server
-        .gql(
-            Some(&account.token),
+        .gql_as(
+            &account,
             change,
             json!({ "c": "wrong", "n": "brand new password" }),
         )
@@ -303,13 +303,13 @@ async fn change_password_signs_out_other_sessions() {
     assert_eq!(wrong["errors"][0]["extensions"]["field"], "currentPassword");
 
     server
-        .ok(
-            Some(&account.token),
+        .ok_as(
+            &account,
             change,
             json!({ "c": PASSWORD, "n": "brand new password" }),
         )
         .await;
-    server.ok(Some(&account.token), ME, json!({})).await;
+    server.ok_as(&account, ME, json!({})).await;
     let (status, _) = server.post(Some(&other.token), ME, json!({})).await;
     assert_eq!(status, 401);
     assert_eq!(
@@ -358,4 +358,71 @@ async fn multipart_requests_follow_the_upload_spec() {
     )
     .await;
     assert_eq!(response["data"]["me"]["email"], "multi@example.com");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn logging_out_with_an_api_key_ends_nothing() {
+    let server = TestServer::start().await;
+    let account = server.register("keyed@example.com", "Keyed").await;
+    let key = server
+        .ok_as(
+            &account,
+            "mutation { createApiKey(name: \"ci\") { key } }",
+            json!({}),
+        )
+        .await["createApiKey"]["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let refused = server
+        .gql(Some(&key), "mutation { logout }", json!({}))
+        .await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT");
+    // Neither the key nor the account's sessions were touched.
+    server.ok(Some(&key), ME, json!({})).await;
+    server.ok_as(&account, ME, json!({})).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nobody_signs_into_or_switches_to_another_tenant() {
+    let server = TestServer::start().await;
+    let mine = server.register("mine@example.com", "Mine").await;
+    let theirs = server.register("theirs@example.com", "Theirs").await;
+
+    let login = server
+        .gql(
+            None,
+            "mutation($t: ID) { login(email: \"mine@example.com\", password: \"a long enough password\", tenantId: $t) { accessToken } }",
+            json!({ "t": theirs.tenant_id }),
+        )
+        .await;
+    assert_eq!(error_code(&login), "FORBIDDEN", "{login}");
+
+    let switch = server
+        .gql_as(
+            &mine,
+            "mutation($t: ID!) { selectTenant(tenantId: $t) { accessToken } }",
+            json!({ "t": theirs.tenant_id }),
+        )
+        .await;
+    assert_eq!(error_code(&switch), "FORBIDDEN", "{switch}");
+    // The session stayed where it was.
+    let me = server.ok_as(&mine, ME, json!({})).await;
+    assert_eq!(me["tenant"]["id"], mine.tenant_id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failed_logins_from_one_address_are_throttled_across_accounts() {
+    let server =
+        TestServer::start_with(|config| config.login_throttle.max_failures_per_address = 3).await;
+    server.register("real@example.com", "Real").await;
+    for victim in ["a@example.com", "b@example.com", "c@example.com"] {
+        assert_eq!(
+            error_code(&server.login(victim, "guess").await),
+            "UNAUTHENTICATED"
+        );
+    }
+    // A fourth account from the same address is refused before its password is even checked.
+    let throttled = server.login("real@example.com", PASSWORD).await;
+    assert_eq!(error_code(&throttled), "RATE_LIMITED");
 }

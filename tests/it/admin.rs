@@ -56,8 +56,8 @@ async fn create_invite(
     role: &str,
 ) -> (String, String) {
     let data = server
-        .ok(
-            Some(&admin.token),
+        .ok_as(
+            admin,
             CREATE_INVITE,
             json!({ "email": email, "role": role }),
         )
@@ -77,7 +77,7 @@ async fn create_invite(
 /// Creates an API key as `owner`; returns the key's id and the secret key.
 async fn create_api_key(server: &TestServer, owner: &Account, name: &str) -> (String, String) {
     let data = server
-        .ok(Some(&owner.token), CREATE_API_KEY, json!({ "name": name }))
+        .ok_as(owner, CREATE_API_KEY, json!({ "name": name }))
         .await;
     (
         data["createApiKey"]["apiKey"]["id"]
@@ -174,16 +174,12 @@ async fn an_admin_lists_searches_and_pages_the_members_of_their_tenant() {
 
     // Search matches the email, case-insensitively.
     let found = server
-        .ok(Some(&admin.token), USERS, json!({ "search": "BARD" }))
+        .ok_as(&admin, USERS, json!({ "search": "BARD" }))
         .await;
     assert_eq!(found["users"]["total"], 1);
     assert_eq!(found["users"]["users"][0]["email"], "bard@north.test");
     let none = server
-        .ok(
-            Some(&admin.token),
-            USERS,
-            json!({ "search": "nobody-like-this" }),
-        )
+        .ok_as(&admin, USERS, json!({ "search": "nobody-like-this" }))
         .await;
     assert_eq!(none["users"]["total"], 0);
     assert_eq!(none["users"]["users"], json!([]));
@@ -192,11 +188,7 @@ async fn an_admin_lists_searches_and_pages_the_members_of_their_tenant() {
     let mut seen = Vec::new();
     for offset in 0..3 {
         let page = server
-            .ok(
-                Some(&admin.token),
-                USERS,
-                json!({ "offset": offset, "limit": 1 }),
-            )
+            .ok_as(&admin, USERS, json!({ "offset": offset, "limit": 1 }))
             .await;
         assert_eq!(page["users"]["total"], 3);
         assert_eq!(page["users"]["limit"], 1);
@@ -212,14 +204,12 @@ async fn an_admin_lists_searches_and_pages_the_members_of_their_tenant() {
     );
 
     // Oversized pages are refused, naming the argument.
-    let body = server
-        .gql(Some(&admin.token), USERS, json!({ "limit": 201 }))
-        .await;
+    let body = server.gql_as(&admin, USERS, json!({ "limit": 201 })).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
     assert_eq!(body["errors"][0]["extensions"]["field"], "limit");
 
     // Listing members is for admins.
-    let body = server.gql(Some(&rogue.token), USERS, json!({})).await;
+    let body = server.gql_as(&rogue, USERS, json!({})).await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 }
 
@@ -229,8 +219,8 @@ async fn an_invited_person_signs_up_once_with_the_invited_role() {
     let admin = server.register("admin@guild.test", "Guild of Maps").await;
 
     let created = server
-        .ok(
-            Some(&admin.token),
+        .ok_as(
+            &admin,
             CREATE_INVITE,
             json!({ "email": "cartographer@guild.test", "role": "WORLDBUILDER" }),
         )
@@ -306,7 +296,7 @@ async fn an_invited_person_signs_up_once_with_the_invited_role() {
         .ok(None, VALIDATE_INVITE, json!({ "token": token }))
         .await;
     assert_eq!(checked["validateInvite"]["valid"], false);
-    let invites = server.ok(Some(&admin.token), INVITES, json!({})).await;
+    let invites = server.ok_as(&admin, INVITES, json!({})).await;
     assert_eq!(invites["invites"]["total"], 1);
     assert_eq!(invites["invites"]["invites"][0]["status"], "ACCEPTED");
 
@@ -326,8 +316,8 @@ async fn invites_grant_only_roles_below_the_admin_and_can_be_revoked() {
 
     for role in ["ADMIN", "SUPERUSER"] {
         let body = server
-            .gql(
-                Some(&admin.token),
+            .gql_as(
+                &admin,
                 CREATE_INVITE,
                 json!({ "email": "climber@keep.test", "role": role }),
             )
@@ -335,15 +325,15 @@ async fn invites_grant_only_roles_below_the_admin_and_can_be_revoked() {
         assert_eq!(error_code(&body), "FORBIDDEN", "inviting as {role}: {body}");
     }
     let body = server
-        .gql(
-            Some(&player.token),
+        .gql_as(
+            &player,
             CREATE_INVITE,
             json!({ "email": "friend@keep.test", "role": "PLAYER" }),
         )
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     // None of the refused attempts left an invite behind: only the page's (used) invite exists.
-    let invites = server.ok(Some(&admin.token), INVITES, json!({})).await;
+    let invites = server.ok_as(&admin, INVITES, json!({})).await;
     assert_eq!(invites["invites"]["total"], 1, "{invites}");
     assert_eq!(invites["invites"]["invites"][0]["email"], "page@keep.test");
     assert_eq!(invites["invites"]["invites"][0]["status"], "ACCEPTED");
@@ -355,7 +345,7 @@ async fn invites_grant_only_roles_below_the_admin_and_can_be_revoked() {
         .await;
     assert_eq!(checked["validateInvite"]["valid"], true);
     let revoked = server
-        .ok(Some(&admin.token), REVOKE_INVITE, json!({ "id": id }))
+        .ok_as(&admin, REVOKE_INVITE, json!({ "id": id }))
         .await;
     assert_eq!(revoked["revokeInvite"]["status"], "REVOKED");
     let checked = server
@@ -395,8 +385,8 @@ async fn an_existing_account_accepts_an_invite_and_switches_to_the_new_tenant() 
     // An invite for someone else's email cannot be taken.
     let (_, other_token) = create_invite(&server, &bob, "carol@second.test", "PLAYER").await;
     let body = server
-        .gql(
-            Some(&alice.token),
+        .gql_as(
+            &alice,
             "mutation($token: String!) { acceptInvite(token: $token) { id } }",
             json!({ "token": other_token }),
         )
@@ -405,8 +395,8 @@ async fn an_existing_account_accepts_an_invite_and_switches_to_the_new_tenant() 
 
     let (_, token) = create_invite(&server, &bob, "alice@first.test", "WORLDBUILDER").await;
     let accepted = server
-        .ok(
-            Some(&alice.token),
+        .ok_as(
+            &alice,
             "mutation($token: String!) { acceptInvite(token: $token) { id email } }",
             json!({ "token": token }),
         )
@@ -414,8 +404,8 @@ async fn an_existing_account_accepts_an_invite_and_switches_to_the_new_tenant() 
     assert_eq!(accepted["acceptInvite"]["id"], alice.user_id.as_str());
 
     let me = server
-        .ok(
-            Some(&alice.token),
+        .ok_as(
+            &alice,
             "{ me { memberships { tenant { id } role } } }",
             json!({}),
         )
@@ -445,8 +435,8 @@ async fn an_existing_account_accepts_an_invite_and_switches_to_the_new_tenant() 
     assert!(listed.contains(&("alice@first.test".to_owned(), "WORLDBUILDER".to_owned())));
 
     let switched = server
-        .ok(
-            Some(&alice.token),
+        .ok_as(
+            &alice,
             "mutation($tenantId: ID!) { selectTenant(tenantId: $tenantId) {
                 accessToken role tenant { id } user { id } } }",
             json!({ "tenantId": bob.tenant_id }),
@@ -480,7 +470,7 @@ async fn an_admin_changes_a_members_role_and_it_applies_at_once() {
         .invite_member(&admin, "scribe@live.test", "WORLDBUILDER")
         .await;
 
-    let me = server.ok(Some(&scribe.token), ME, json!({})).await;
+    let me = server.ok_as(&scribe, ME, json!({})).await;
     assert_eq!(me["me"]["role"], "WORLDBUILDER");
 
     let body = update_user(
@@ -494,10 +484,10 @@ async fn an_admin_changes_a_members_role_and_it_applies_at_once() {
     assert_eq!(body["data"]["updateUser"]["role"], "PLAYER");
 
     // The member's existing token carries the new role immediately.
-    let me = server.ok(Some(&scribe.token), ME, json!({})).await;
+    let me = server.ok_as(&scribe, ME, json!({})).await;
     assert_eq!(me["me"]["role"], "PLAYER");
     let seen = server
-        .ok(Some(&admin.token), USER, json!({ "id": scribe.user_id }))
+        .ok_as(&admin, USER, json!({ "id": scribe.user_id }))
         .await;
     assert_eq!(seen["user"]["role"], "PLAYER");
 
@@ -512,7 +502,7 @@ async fn an_admin_changes_a_members_role_and_it_applies_at_once() {
         .await;
         assert_eq!(error_code(&body), "FORBIDDEN", "granting {role}: {body}");
     }
-    let me = server.ok(Some(&scribe.token), ME, json!({})).await;
+    let me = server.ok_as(&scribe, ME, json!({})).await;
     assert_eq!(me["me"]["role"], "PLAYER");
 
     // Nor change their own role.
@@ -524,7 +514,7 @@ async fn an_admin_changes_a_members_role_and_it_applies_at_once() {
     )
     .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
-    let me = server.ok(Some(&admin.token), ME, json!({})).await;
+    let me = server.ok_as(&admin, ME, json!({})).await;
     assert_eq!(me["me"]["role"], "ADMIN");
 
     // A worldbuilder manages nobody, though they may rename themself.
@@ -539,7 +529,7 @@ async fn an_admin_changes_a_members_role_and_it_applies_at_once() {
         assert_eq!(error_code(&body), "FORBIDDEN", "{input}: {body}");
     }
     let seen = server
-        .ok(Some(&admin.token), USER, json!({ "id": scribe.user_id }))
+        .ok_as(&admin, USER, json!({ "id": scribe.user_id }))
         .await;
     assert_eq!(seen["user"]["role"], "PLAYER");
     assert_eq!(seen["user"]["displayName"], "Member");
@@ -562,7 +552,7 @@ async fn a_deactivated_member_is_signed_out_and_cannot_sign_in() {
     let member = server
         .invite_member(&admin, "lapsed@lapse.test", "PLAYER")
         .await;
-    server.ok(Some(&member.token), ME, json!({})).await;
+    server.ok_as(&member, ME, json!({})).await;
 
     let body = update_user(
         &server,
@@ -588,7 +578,7 @@ async fn a_deactivated_member_is_signed_out_and_cannot_sign_in() {
 
     // Still a member, shown as inactive; reactivating lets them sign in again.
     let seen = server
-        .ok(Some(&admin.token), USER, json!({ "id": member.user_id }))
+        .ok_as(&admin, USER, json!({ "id": member.user_id }))
         .await;
     assert_eq!(seen["user"]["isActive"], false);
     let body = update_user(
@@ -614,11 +604,11 @@ async fn an_admin_resets_a_members_password_and_signs_them_out() {
     let member = server
         .invite_member(&admin, "forgetful@reset.test", "WORLDBUILDER")
         .await;
-    server.ok(Some(&member.token), ME, json!({})).await;
+    server.ok_as(&member, ME, json!({})).await;
 
     let body = server
-        .gql(
-            Some(&admin.token),
+        .gql_as(
+            &admin,
             SET_USER_PASSWORD,
             json!({ "id": member.user_id, "password": "short" }),
         )
@@ -627,8 +617,8 @@ async fn an_admin_resets_a_members_password_and_signs_them_out() {
     assert_eq!(body["errors"][0]["extensions"]["field"], "newPassword");
 
     let data = server
-        .ok(
-            Some(&admin.token),
+        .ok_as(
+            &admin,
             SET_USER_PASSWORD,
             json!({ "id": member.user_id, "password": "a brand new passphrase" }),
         )
@@ -646,11 +636,11 @@ async fn an_admin_resets_a_members_password_and_signs_them_out() {
     assert_eq!(new["data"]["login"]["role"], "WORLDBUILDER");
 
     // The admin's own session was not touched, and no one resets their own password this way.
-    let me = server.ok(Some(&admin.token), ME, json!({})).await;
+    let me = server.ok_as(&admin, ME, json!({})).await;
     assert_eq!(me["me"]["role"], "ADMIN");
     let body = server
-        .gql(
-            Some(&admin.token),
+        .gql_as(
+            &admin,
             SET_USER_PASSWORD,
             json!({ "id": admin.user_id, "password": "another long password" }),
         )
@@ -665,16 +655,16 @@ async fn account_wide_changes_are_refused_for_accounts_shared_with_another_tenan
     let bob = server.register("bob@away.test", "Away Studio").await;
     let (_, token) = create_invite(&server, &bob, "alice@home.test", "PLAYER").await;
     server
-        .ok(
-            Some(&alice.token),
+        .ok_as(
+            &alice,
             "mutation($token: String!) { acceptInvite(token: $token) { id } }",
             json!({ "token": token }),
         )
         .await;
 
     let body = server
-        .gql(
-            Some(&bob.token),
+        .gql_as(
+            &bob,
             SET_USER_PASSWORD,
             json!({ "id": alice.user_id, "password": "bob knows it now" }),
         )
@@ -700,7 +690,7 @@ async fn account_wide_changes_are_refused_for_accounts_shared_with_another_tenan
     assert_eq!(body["data"]["updateUser"]["role"], "WORLDBUILDER");
 
     // Alice's account is as it was: same email, same password, still active, still ADMIN at home.
-    let me = server.ok(Some(&alice.token), ME, json!({})).await;
+    let me = server.ok_as(&alice, ME, json!({})).await;
     assert_eq!(me["me"]["email"], "alice@home.test");
     assert_eq!(me["me"]["role"], "ADMIN");
     let login = server.login("alice@home.test", PASSWORD).await;
@@ -714,37 +704,25 @@ async fn an_admin_removes_a_member_but_cannot_delete_accounts() {
     let member = server
         .invite_member(&admin, "leaver@exit.test", "PLAYER")
         .await;
-    server.ok(Some(&member.token), ME, json!({})).await;
+    server.ok_as(&member, ME, json!({})).await;
     let (total, _) = members(&server, &admin.token).await;
     assert_eq!(total, 2);
 
     // Deleting accounts is for superusers only.
     let body = server
-        .gql(
-            Some(&admin.token),
-            DELETE_USER,
-            json!({ "id": member.user_id }),
-        )
+        .gql_as(&admin, DELETE_USER, json!({ "id": member.user_id }))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
-    server.ok(Some(&member.token), ME, json!({})).await;
+    server.ok_as(&member, ME, json!({})).await;
 
     // No one removes themself.
     let body = server
-        .gql(
-            Some(&admin.token),
-            REMOVE_MEMBER,
-            json!({ "id": admin.user_id }),
-        )
+        .gql_as(&admin, REMOVE_MEMBER, json!({ "id": admin.user_id }))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
     let data = server
-        .ok(
-            Some(&admin.token),
-            REMOVE_MEMBER,
-            json!({ "id": member.user_id }),
-        )
+        .ok_as(&admin, REMOVE_MEMBER, json!({ "id": member.user_id }))
         .await;
     assert_eq!(data["removeMember"], true);
 
@@ -761,17 +739,13 @@ async fn an_admin_removes_a_member_but_cannot_delete_accounts() {
     assert_eq!(total, 1);
     assert_eq!(listed, pairs(&[("admin@exit.test", "ADMIN")]));
     let seen = server
-        .ok(Some(&admin.token), USER, json!({ "id": member.user_id }))
+        .ok_as(&admin, USER, json!({ "id": member.user_id }))
         .await;
     assert_eq!(seen["user"], Value::Null);
 
     // Removing again finds nobody.
     let body = server
-        .gql(
-            Some(&admin.token),
-            REMOVE_MEMBER,
-            json!({ "id": member.user_id }),
-        )
+        .gql_as(&admin, REMOVE_MEMBER, json!({ "id": member.user_id }))
         .await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
 }
@@ -782,11 +756,7 @@ async fn an_api_key_acts_as_its_owner_until_revoked() {
     let admin = server.register("admin@keys.test", "Key Studio").await;
 
     let created = server
-        .ok(
-            Some(&admin.token),
-            CREATE_API_KEY,
-            json!({ "name": "deploy bot" }),
-        )
+        .ok_as(&admin, CREATE_API_KEY, json!({ "name": "deploy bot" }))
         .await;
     let key = created["createApiKey"]["key"]
         .as_str()
@@ -821,11 +791,7 @@ async fn an_api_key_acts_as_its_owner_until_revoked() {
 
     // The key is listed, with its use recorded.
     let listed = server
-        .ok(
-            Some(&admin.token),
-            API_KEYS,
-            json!({ "includeRevoked": false }),
-        )
+        .ok_as(&admin, API_KEYS, json!({ "includeRevoked": false }))
         .await;
     assert_eq!(listed["apiKeys"]["total"], 1);
     let entry = &listed["apiKeys"]["apiKeys"][0];
@@ -837,7 +803,7 @@ async fn an_api_key_acts_as_its_owner_until_revoked() {
     );
 
     let revoked = server
-        .ok(Some(&admin.token), REVOKE_API_KEY, json!({ "id": id }))
+        .ok_as(&admin, REVOKE_API_KEY, json!({ "id": id }))
         .await;
     assert_eq!(revoked["revokeApiKey"]["isActive"], false);
     assert!(revoked["revokeApiKey"]["revokedAt"].is_string());
@@ -851,19 +817,11 @@ async fn an_api_key_acts_as_its_owner_until_revoked() {
     assert_refused(&server, "lg_madeupke_notarealkeyatallnotarealkeyatall").await;
 
     let listed = server
-        .ok(
-            Some(&admin.token),
-            API_KEYS,
-            json!({ "includeRevoked": false }),
-        )
+        .ok_as(&admin, API_KEYS, json!({ "includeRevoked": false }))
         .await;
     assert_eq!(listed["apiKeys"]["total"], 0);
     let listed = server
-        .ok(
-            Some(&admin.token),
-            API_KEYS,
-            json!({ "includeRevoked": true }),
-        )
+        .ok_as(&admin, API_KEYS, json!({ "includeRevoked": true }))
         .await;
     assert_eq!(listed["apiKeys"]["total"], 1);
     assert_eq!(listed["apiKeys"]["apiKeys"][0]["isActive"], false);
@@ -885,40 +843,24 @@ async fn members_see_and_revoke_only_their_own_api_keys() {
     assert_eq!(me["me"]["role"], "PLAYER");
 
     let mine = server
-        .ok(
-            Some(&player.token),
-            API_KEYS,
-            json!({ "includeRevoked": false }),
-        )
+        .ok_as(&player, API_KEYS, json!({ "includeRevoked": false }))
         .await;
     assert_eq!(mine["apiKeys"]["total"], 1);
     assert_eq!(mine["apiKeys"]["apiKeys"][0]["name"], "player key");
     let all = server
-        .ok(
-            Some(&admin.token),
-            API_KEYS,
-            json!({ "includeRevoked": false }),
-        )
+        .ok_as(&admin, API_KEYS, json!({ "includeRevoked": false }))
         .await;
     assert_eq!(all["apiKeys"]["total"], 2);
 
     let body = server
-        .gql(
-            Some(&player.token),
-            REVOKE_API_KEY,
-            json!({ "id": admin_key_id }),
-        )
+        .gql_as(&player, REVOKE_API_KEY, json!({ "id": admin_key_id }))
         .await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
     server.ok(Some(&admin_key), ME, json!({})).await;
 
     // An admin may revoke any key of the tenant.
     server
-        .ok(
-            Some(&admin.token),
-            REVOKE_API_KEY,
-            json!({ "id": player_key_id }),
-        )
+        .ok_as(&admin, REVOKE_API_KEY, json!({ "id": player_key_id }))
         .await;
     assert_refused(&server, &player_key).await;
 }
@@ -1001,11 +943,7 @@ async fn another_tenants_admin_can_neither_see_nor_touch_anything_of_ours() {
 
     // A is exactly as it was.
     let seen = server
-        .ok(
-            Some(&a_admin.token),
-            USER,
-            json!({ "id": a_member.user_id }),
-        )
+        .ok_as(&a_admin, USER, json!({ "id": a_member.user_id }))
         .await;
     assert_eq!(
         seen["user"],
@@ -1017,7 +955,7 @@ async fn another_tenants_admin_can_neither_see_nor_touch_anything_of_ours() {
             "isActive": true,
         })
     );
-    let me = server.ok(Some(&a_member.token), ME, json!({})).await;
+    let me = server.ok_as(&a_member, ME, json!({})).await;
     assert_eq!(me["me"]["role"], "WORLDBUILDER");
     let login = server.login("smith@alpha.test", MEMBER_PASSWORD).await;
     assert!(login.get("errors").is_none(), "{login}");
@@ -1036,8 +974,8 @@ async fn only_superusers_list_every_tenant() {
     let server = TestServer::start().await;
     let admin = server.register("admin@solo.test", "Solo Studio").await;
     let body = server
-        .gql(
-            Some(&admin.token),
+        .gql_as(
+            &admin,
             "{ tenants { total tenants { id name } } }",
             json!({}),
         )
@@ -1056,35 +994,29 @@ async fn an_admin_renames_the_tenant() {
     let rename = "mutation($name: String) { updateTenant(input: { name: $name }) { id name } }";
 
     let data = server
-        .ok(Some(&admin.token), rename, json!({ "name": "New Name" }))
+        .ok_as(&admin, rename, json!({ "name": "New Name" }))
         .await;
     assert_eq!(data["updateTenant"]["id"], admin.tenant_id.as_str());
     assert_eq!(data["updateTenant"]["name"], "New Name");
     let seen = server
-        .ok(Some(&player.token), "{ tenant { name } }", json!({}))
+        .ok_as(&player, "{ tenant { name } }", json!({}))
         .await;
     assert_eq!(seen["tenant"]["name"], "New Name");
 
     let body = server
-        .gql(
-            Some(&player.token),
-            rename,
-            json!({ "name": "Player's Name" }),
-        )
+        .gql_as(&player, rename, json!({ "name": "Player's Name" }))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
     for empty in ["", "   "] {
         let body = server
-            .gql(Some(&admin.token), rename, json!({ "name": empty }))
+            .gql_as(&admin, rename, json!({ "name": empty }))
             .await;
         assert_eq!(error_code(&body), "BAD_USER_INPUT", "{empty:?}: {body}");
         assert_eq!(body["errors"][0]["extensions"]["field"], "name");
     }
 
-    let seen = server
-        .ok(Some(&admin.token), "{ tenant { name } }", json!({}))
-        .await;
+    let seen = server.ok_as(&admin, "{ tenant { name } }", json!({})).await;
     assert_eq!(seen["tenant"]["name"], "New Name");
 }
 
@@ -1115,28 +1047,142 @@ async fn an_admin_cannot_manage_a_fellow_admin() {
         assert_eq!(error_code(&body), "FORBIDDEN", "{input}: {body}");
     }
     let body = server
-        .gql(
-            Some(&admin.token),
+        .gql_as(
+            &admin,
             SET_USER_PASSWORD,
             json!({ "id": peer.user_id, "password": "taking over the peer" }),
         )
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let body = server
-        .gql(
-            Some(&admin.token),
-            REMOVE_MEMBER,
-            json!({ "id": peer.user_id }),
-        )
+        .gql_as(&admin, REMOVE_MEMBER, json!({ "id": peer.user_id }))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
     let seen = server
-        .ok(Some(&admin.token), USER, json!({ "id": peer.user_id }))
+        .ok_as(&admin, USER, json!({ "id": peer.user_id }))
         .await;
     assert_eq!(seen["user"]["role"], "ADMIN");
     assert_eq!(seen["user"]["isActive"], true);
     assert_eq!(seen["user"]["displayName"], "Member");
     let login = server.login("peer@peers.test", MEMBER_PASSWORD).await;
     assert!(login.get("errors").is_none(), "{login}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_member_revokes_their_api_keys_in_that_tenant() {
+    let server = TestServer::start().await;
+    let admin = server.register("admin@keys-exit.test", "Keys Exit").await;
+    let member = server
+        .invite_member(&admin, "scripter@keys-exit.test", "WORLDBUILDER")
+        .await;
+    let (_, key) = create_api_key(&server, &member, "nightly import").await;
+    let (status, _) = post_with_api_key_header(&server, &key, ME).await;
+    assert_eq!(status, 200);
+
+    server
+        .ok_as(&admin, REMOVE_MEMBER, json!({ "id": member.user_id }))
+        .await;
+    assert_refused(&server, &key).await;
+    // Stored as revoked, so the key cannot come back if the person is invited again.
+    let listed = server
+        .ok_as(&admin, API_KEYS, json!({ "includeRevoked": true }))
+        .await;
+    assert_eq!(listed["apiKeys"]["total"], 1);
+    assert_eq!(listed["apiKeys"]["apiKeys"][0]["isActive"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoking_twice_keeps_the_first_revocation() {
+    let server = TestServer::start().await;
+    let admin = server.register("admin@twice.test", "Twice").await;
+    let (key_id, _) = create_api_key(&server, &admin, "old").await;
+    let first = server
+        .ok_as(&admin, REVOKE_API_KEY, json!({ "id": key_id }))
+        .await;
+    let again = server
+        .ok_as(&admin, REVOKE_API_KEY, json!({ "id": key_id }))
+        .await;
+    assert!(first["revokeApiKey"]["revokedAt"].is_string());
+    assert_eq!(
+        first["revokeApiKey"]["revokedAt"],
+        again["revokeApiKey"]["revokedAt"]
+    );
+
+    let (invite_id, _) = create_invite(&server, &admin, "late@twice.test", "PLAYER").await;
+    for _ in 0..2 {
+        let revoked = server
+            .ok_as(&admin, REVOKE_INVITE, json!({ "id": invite_id }))
+            .await;
+        assert_eq!(revoked["revokeInvite"]["status"], "REVOKED");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn inviting_someone_already_in_the_tenant_is_a_conflict() {
+    let server = TestServer::start().await;
+    let admin = server.register("admin@again.test", "Again").await;
+    server
+        .invite_member(&admin, "member@again.test", "PLAYER")
+        .await;
+    let body = server
+        .gql_as(
+            &admin,
+            CREATE_INVITE,
+            json!({ "email": "Member@Again.test", "role": "WORLDBUILDER" }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "CONFLICT", "{body}");
+    let invites = server.ok_as(&admin, INVITES, json!({})).await;
+    assert_eq!(
+        invites["invites"]["total"], 1,
+        "only the first, used invite exists"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn superusers_reach_every_account_and_admins_never_see_them() {
+    let server = TestServer::start().await;
+    let root = server.superuser("root@everywhere.test").await;
+    let admin = server.register("admin@elsewhere.test", "Elsewhere").await;
+    let member = server
+        .invite_member(&admin, "member@elsewhere.test", "PLAYER")
+        .await;
+
+    // The admin cannot find the superuser, who is not a member of their tenant.
+    let seen = server
+        .ok_as(&admin, USER, json!({ "id": root.user_id }))
+        .await;
+    assert_eq!(seen["user"], Value::Null);
+
+    // The superuser finds the member of another tenant, with no role in their own tenant...
+    let found = server
+        .ok_as(&root, USER, json!({ "id": member.user_id }))
+        .await;
+    assert_eq!(found["user"]["email"], "member@elsewhere.test");
+    assert_eq!(found["user"]["role"], Value::Null);
+    // ...and cannot give them a role in a tenant they do not belong to.
+    let body = update_user(
+        &server,
+        &root.token,
+        &member.user_id,
+        json!({ "role": "WORLDBUILDER" }),
+    )
+    .await;
+    assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
+    let me = server.ok_as(&member, ME, json!({})).await;
+    assert_eq!(me["me"]["role"], "PLAYER");
+
+    // Deleting an account is the superuser's: it ends the member everywhere.
+    let deleted = server
+        .ok_as(&root, DELETE_USER, json!({ "id": member.user_id }))
+        .await;
+    assert_eq!(deleted["deleteUser"], true);
+    assert_refused(&server, &member.token).await;
+    let (total, _) = members(&server, &admin.token).await;
+    assert_eq!(total, 1);
+    let again = server
+        .gql_as(&root, DELETE_USER, json!({ "id": member.user_id }))
+        .await;
+    assert_eq!(error_code(&again), "NOT_FOUND", "{again}");
 }

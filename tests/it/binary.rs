@@ -224,6 +224,9 @@ async fn migrate_and_create_superuser_from_the_command_line() {
         status.contains("applied") && !status.contains("pending"),
         "{status}"
     );
+    assert!(run(&["migrate", "revert"]).contains("reverted"));
+    assert!(run(&["migrate", "status"]).contains("pending"));
+    // create-superuser applies what is pending before it writes.
     let created = run(&[
         "admin",
         "create-superuser",

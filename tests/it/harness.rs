@@ -231,6 +231,16 @@ impl TestServer {
         body["data"].clone()
     }
 
+    /// `ok` as a signed-in account.
+    pub async fn ok_as(&self, account: &Account, query: &str, variables: Value) -> Value {
+        self.ok(Some(&account.token), query, variables).await
+    }
+
+    /// `gql` as a signed-in account.
+    pub async fn gql_as(&self, account: &Account, query: &str, variables: Value) -> Value {
+        self.gql(Some(&account.token), query, variables).await
+    }
+
     /// Registers a user with a new tenant and returns the signed-in account.
     pub async fn register(&self, email: &str, tenant: &str) -> Account {
         let data = self
@@ -278,6 +288,17 @@ impl TestServer {
             )
             .await;
         Account::from_payload(&data["registerWithInvite"])
+    }
+
+    /// A SUPERUSER made the one way there is (`loregraph admin create-superuser`), signed in.
+    pub async fn superuser(&self, email: &str) -> Account {
+        let pool = build_pool(&self.database_url, &PoolOptions::default()).expect("pool");
+        loregraph::accounts::superuser::create_superuser(&pool, email, PASSWORD, "Root")
+            .await
+            .expect("create a superuser");
+        let body = self.login(email, PASSWORD).await;
+        assert_eq!(body["data"]["login"]["role"], "SUPERUSER", "{body}");
+        Account::from_payload(&body["data"]["login"])
     }
 
     /// A direct database connection, for asserting what was stored.

@@ -163,18 +163,14 @@ async fn a_database_outage_is_reported_and_recovered_from() {
         recovered,
         "the server did not recover when the database returned"
     );
-    let me = server
-        .gql(Some(&account.token), "{ me { email } }", json!({}))
-        .await;
+    let me = server.gql_as(&account, "{ me { email } }", json!({})).await;
     let mut body = me;
     for _ in 0..20 {
         if body.get("errors").is_none() {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
-        body = server
-            .gql(Some(&account.token), "{ me { email } }", json!({}))
-            .await;
+        body = server.gql_as(&account, "{ me { email } }", json!({})).await;
     }
     assert_eq!(body["data"]["me"]["email"], "outage@example.com", "{body}");
 }

@@ -14,8 +14,8 @@ async fn too_deep_and_too_complex_queries_are_refused() {
     let account = server.register("deep@example.com", "Deep").await;
 
     let shallow = server
-        .gql(
-            Some(&account.token),
+        .gql_as(
+            &account,
             "{ me { memberships { tenant { name } } } }",
             json!({}),
         )
@@ -23,7 +23,7 @@ async fn too_deep_and_too_complex_queries_are_refused() {
     assert!(shallow.get("errors").is_none(), "{shallow}");
 
     let deep = server
-        .gql(Some(&account.token), "{ me { memberships { tenant { name } role } } apiKeys { apiKeys { owner { memberships { role } } } } }", json!({}))
+        .gql_as(&account, "{ me { memberships { tenant { name } role } } apiKeys { apiKeys { owner { memberships { role } } } } }", json!({}))
         .await;
     assert!(
         deep["errors"][0]["message"]
@@ -36,7 +36,7 @@ async fn too_deep_and_too_complex_queries_are_refused() {
 
     let wide: String = (0..40).map(|i| format!("f{i}: me {{ email }} ")).collect();
     let complex = server
-        .gql(Some(&account.token), &format!("{{ {wide} }}"), json!({}))
+        .gql_as(&account, &format!("{{ {wide} }}"), json!({}))
         .await;
     assert!(
         complex["errors"][0]["message"]

@@ -120,15 +120,15 @@ async fn select_tenant_and_logout_over_rest() {
     // The owner also runs a second studio: invite them there from another admin's tenant.
     let other_admin = server.register("other@example.com", "Second").await;
     let invite = server
-        .ok(
-            Some(&other_admin.token),
+        .ok_as(
+            &other_admin,
             "mutation { createInvite(email: \"owner@example.com\", role: WORLDBUILDER) { token } }",
             json!({}),
         )
         .await;
     server
-        .ok(
-            Some(&owner.token),
+        .ok_as(
+            &owner,
             "mutation($t: String!) { acceptInvite(token: $t) { id } }",
             json!({ "t": invite["createInvite"]["token"] }),
         )

@@ -81,8 +81,8 @@ async fn a_subscriber_sees_members_join_change_and_leave_over_graphql_transport_
     );
 
     server
-        .ok(
-            Some(&admin.token),
+        .ok_as(
+            &admin,
             "mutation($id: ID!) { updateUser(id: $id, input: { role: PLAYER }) { role } }",
             json!({ "id": member.user_id }),
         )
@@ -94,8 +94,8 @@ async fn a_subscriber_sees_members_join_change_and_leave_over_graphql_transport_
     );
 
     server
-        .ok(
-            Some(&admin.token),
+        .ok_as(
+            &admin,
             "mutation($id: ID!) { removeMember(id: $id) }",
             json!({ "id": member.user_id }),
         )
@@ -128,8 +128,8 @@ async fn an_api_key_authenticates_a_subscription() {
     let server = TestServer::start().await;
     let admin = server.register("admin@keyed.test", "Keyed Studio").await;
     let data = server
-        .ok(
-            Some(&admin.token),
+        .ok_as(
+            &admin,
             "mutation { createApiKey(name: \"listener\") { key } }",
             json!({}),
         )
@@ -222,4 +222,51 @@ async fn a_subscriber_gets_a_going_away_close_when_the_server_shuts_down() {
     let shutdown = tokio::spawn(server.shutdown());
     assert_eq!(ws_next(&mut socket).await, Err(1001));
     shutdown.await.expect("the server shut down cleanly");
+}
+
+/// Opens a socket with the session cookie on the upgrade request, from `origin`.
+async fn connect_with_cookie(server: &TestServer, cookie: &str, origin: &str) -> Socket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = server.ws_url("/graphql/ws").into_client_request().unwrap();
+    let headers = request.headers_mut();
+    headers.insert("sec-websocket-protocol", TRANSPORT_WS.parse().unwrap());
+    headers.insert("cookie", cookie.parse().unwrap());
+    headers.insert("origin", origin.parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_session_cookie_authenticates_same_origin_sockets_only() {
+    let server = TestServer::start().await;
+    server.register("cookie@ws.test", "Cookie WS").await;
+    let login = server
+        .http
+        .post(server.url("/api/auth/web/login"))
+        .json(&json!({ "email": "cookie@ws.test", "password": PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    let set_cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let own_origin = server.base.clone();
+
+    let mut socket = connect_with_cookie(&server, &cookie, &own_origin).await;
+    ws_send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": {} }),
+    )
+    .await;
+    assert_eq!(
+        ws_next(&mut socket).await,
+        Ok(json!({ "type": "connection_ack" }))
+    );
+
+    // A page on another site makes the browser send the cookie too; it must not count.
+    let mut hijack = connect_with_cookie(&server, &cookie, "https://evil.example").await;
+    ws_send(
+        &mut hijack,
+        json!({ "type": "connection_init", "payload": {} }),
+    )
+    .await;
+    assert_eq!(close_code(&mut hijack).await, 4401);
 }
