@@ -2,9 +2,12 @@
 //! `LOREGRAPH_*` variables; tests build it directly).
 
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+
+use crate::entities::templates::TemplateCatalog;
 
 #[derive(Clone, Debug)]
 pub struct AppConfig {
@@ -19,6 +22,8 @@ pub struct AppConfig {
     pub cookie_secure: bool,
     pub limits: Limits,
     pub login_throttle: LoginThrottle,
+    /// The entity templates in force (built-in, or a package from `LOREGRAPH_TEMPLATES_DIR`).
+    pub templates: Arc<TemplateCatalog>,
 }
 
 /// Request limits: each one exceeded gives a clear error instead of work.
@@ -77,6 +82,7 @@ impl AppConfig {
             cookie_secure: false,
             limits: Limits::default(),
             login_throttle: LoginThrottle::default(),
+            templates: TemplateCatalog::builtin(),
         }
     }
 }

@@ -4,9 +4,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use anyhow::Context as _;
 use clap::{ArgAction, Args, Parser, Subcommand};
 use loregraph::config::{AppConfig, Limits, LoginThrottle, load_or_create_secret};
 use loregraph::db::{PoolOptions, build_pool, migrations};
+use loregraph::entities::templates::TemplateCatalog;
 use loregraph::logging::{self, LogFormat};
 use loregraph::runtime::Database;
 use loregraph::state::AppState;
@@ -142,6 +144,10 @@ struct ServeArgs {
         default_value_t = 30_000
     )]
     db_statement_timeout_ms: u64,
+    /// A StudioBrain-style template package (schemas/, templates/, templates/Layouts/) whose
+    /// entity schemas, layouts and markdown templates replace the built-in ones.
+    #[arg(long, env = "LOREGRAPH_TEMPLATES_DIR")]
+    templates_dir: Option<PathBuf>,
     /// Failed sign-ins per account allowed within the throttle window.
     #[arg(long, env = "LOREGRAPH_LOGIN_MAX_FAILURES", default_value_t = LoginThrottle::default().max_failures_per_account)]
     login_max_failures: u32,
@@ -298,6 +304,13 @@ async fn serve_on(global: &GlobalArgs, args: ServeArgs, database_url: &str) -> a
         window: Duration::from_secs(args.login_window),
         ..LoginThrottle::default()
     };
+    if let Some(dir) = &args.templates_dir {
+        config.templates = std::sync::Arc::new(
+            TemplateCatalog::load(dir)
+                .with_context(|| format!("loading the templates in {}", dir.display()))?,
+        );
+        tracing::info!(dir = %dir.display(), "loaded the template package");
+    }
     let pool = build_pool(
         database_url,
         &PoolOptions {

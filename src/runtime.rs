@@ -32,6 +32,7 @@ impl Database {
             bin_dir: pg_bin_dir,
             durable: true,
             log_file: absolute(data_dir)?.join("postgres.log"),
+            settings: Vec::new(),
         })
         .await?;
         cluster.ensure_database(EMBEDDED_DATABASE).await?;

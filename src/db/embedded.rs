@@ -35,6 +35,8 @@ pub struct ClusterOptions {
     pub durable: bool,
     /// Server log file (appended to).
     pub log_file: PathBuf,
+    /// More server settings, each passed as `-c name=value`.
+    pub settings: Vec<(String, String)>,
 }
 
 /// A running cluster. Dropping it does not stop the server; call [`EmbeddedCluster::stop`].
@@ -426,6 +428,9 @@ fn spawn_keeper(
             "-c",
             "full_page_writes=off",
         ]);
+    }
+    for (name, value) in &options.settings {
+        command.arg("-c").arg(format!("{name}={value}"));
     }
     if let Some(user) = run_as {
         command.uid(user.uid).gid(user.gid).current_dir("/");

@@ -16,6 +16,68 @@ diesel::table! {
 }
 
 diesel::table! {
+    entities (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        entity_type -> Text,
+        entity_id -> Text,
+        name -> Text,
+        status -> Text,
+        fields -> Jsonb,
+        markdown_body -> Text,
+        schema_errors -> Array<Text>,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        updated_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+        deleted_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
+    entity_references (source_id, kind, target_entity_id) {
+        tenant_id -> Uuid,
+        source_id -> Uuid,
+        kind -> Text,
+        target_types -> Array<Text>,
+        target_entity_id -> Text,
+        position -> Int4,
+    }
+}
+
+diesel::table! {
+    entity_relationships (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        source_id -> Uuid,
+        target_id -> Uuid,
+        kind -> Text,
+        attributes -> Jsonb,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    entity_revisions (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        entity_row_id -> Uuid,
+        version -> Int4,
+        action -> Text,
+        actor_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        entity_id -> Text,
+        name -> Text,
+        status -> Text,
+        fields -> Jsonb,
+        markdown_body -> Text,
+    }
+}
+
+diesel::table! {
     invites (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -36,6 +98,19 @@ diesel::table! {
         tenant_id -> Uuid,
         user_id -> Uuid,
         role -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notes (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        author_id -> Nullable<Uuid>,
+        entity_row_id -> Nullable<Uuid>,
+        title -> Text,
+        content -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
@@ -94,17 +169,26 @@ diesel::table! {
 
 diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(api_keys -> users (user_id));
+diesel::joinable!(entities -> tenants (tenant_id));
+diesel::joinable!(entity_references -> entities (source_id));
+diesel::joinable!(entity_revisions -> entities (entity_row_id));
 diesel::joinable!(invites -> tenants (tenant_id));
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(notes -> entities (entity_row_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> tenants (tenant_id));
 diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
+    entities,
+    entity_references,
+    entity_relationships,
+    entity_revisions,
     invites,
     memberships,
+    notes,
     refresh_tokens,
     sessions,
     tenants,

@@ -8,6 +8,7 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 use crate::auth::Role;
+use crate::entities::types::EntityType;
 
 /// Events a slow subscriber may fall behind by before it starts losing them (it is told how many).
 const CAPACITY: usize = 4096;
@@ -27,6 +28,34 @@ pub enum EventPayload {
         user_id: Uuid,
         role: Option<Role>,
     },
+    /// Carries ids only: subscribers load the entity themselves, so the event stays small
+    /// enough to cross nodes later.
+    Entity(EntityChange),
+}
+
+#[derive(Clone, Debug)]
+pub struct EntityChange {
+    pub action: EntityAction,
+    pub entity_type: EntityType,
+    pub entity_id: String,
+    /// The id before a rename.
+    pub previous_entity_id: Option<String>,
+    pub row_id: Uuid,
+}
+
+/// What happened to an entity.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum EntityAction {
+    Created,
+    Updated,
+    /// Moved to the recycle bin.
+    Deleted,
+    /// Brought back from the recycle bin.
+    Restored,
+    /// Its id changed (references to it were rewritten).
+    Renamed,
+    /// Removed for good from the recycle bin.
+    Purged,
 }
 
 /// What happened to a membership.

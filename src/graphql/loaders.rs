@@ -3,33 +3,58 @@
 //! (never shared across requests), which also keeps tenants apart.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{CacheFactory, DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
 
 use crate::accounts::model::{MembershipRow, UserRow};
 use crate::accounts::store as accounts;
 use crate::auth::Role;
 use crate::db::DbPool;
+use crate::entities::loaders::EntityLoaders;
 use crate::error::{AppError, AppResult};
 use crate::tenants::model::TenantRow;
 use crate::tenants::store as tenants;
 
 pub struct Loaders {
-    pub users: DataLoader<UserLoader>,
+    /// Cached for the request (when the loaders are), so a list resolver can prefetch them.
+    pub users: DataLoader<UserLoader, HashMapCache>,
     pub tenants: DataLoader<TenantLoader>,
     /// Roles in the viewer's tenant.
     pub roles: DataLoader<RoleLoader>,
     pub member_counts: DataLoader<MemberCountLoader>,
     /// Every membership of a user, across tenants.
     pub memberships: DataLoader<MembershipsLoader>,
+    /// Built on first use: most requests never touch entities.
+    entities: OnceLock<EntityLoaders>,
+    pool: DbPool,
+    tenant_id: Option<Uuid>,
+    cached: bool,
 }
 
 impl Loaders {
+    /// Loaders for one request: what they load is cached until the request ends (writes clear
+    /// what they touch), so list resolvers can prefetch what nested fields will ask for.
     pub fn new(pool: &DbPool, tenant_id: Option<Uuid>) -> Self {
+        Self::build(pool, tenant_id, true)
+    }
+
+    /// Loaders for a long-lived WebSocket connection: batching only, never caching, so every
+    /// event shows the data as it is when the event is resolved.
+    pub fn uncached(pool: &DbPool, tenant_id: Option<Uuid>) -> Self {
+        Self::build(pool, tenant_id, false)
+    }
+
+    fn build(pool: &DbPool, tenant_id: Option<Uuid>, cached: bool) -> Self {
+        let users = DataLoader::with_cache(
+            UserLoader(pool.clone()),
+            tokio::spawn,
+            HashMapCache::default(),
+        );
+        users.enable_all_cache(cached);
         Self {
-            users: DataLoader::new(UserLoader(pool.clone()), tokio::spawn),
+            users,
             tenants: DataLoader::new(TenantLoader(pool.clone()), tokio::spawn),
             roles: DataLoader::new(
                 RoleLoader {
@@ -40,17 +65,33 @@ impl Loaders {
             ),
             member_counts: DataLoader::new(MemberCountLoader(pool.clone()), tokio::spawn),
             memberships: DataLoader::new(MembershipsLoader(pool.clone()), tokio::spawn),
+            entities: OnceLock::new(),
+            pool: pool.clone(),
+            tenant_id,
+            cached,
         }
+    }
+
+    /// Whether what they load is kept for the rest of the request.
+    pub fn caches(&self) -> bool {
+        self.cached
+    }
+
+    /// The entities domain's loaders, scoped to the viewer's tenant.
+    pub fn entities(&self) -> &EntityLoaders {
+        self.entities
+            .get_or_init(|| EntityLoaders::new(&self.pool, self.tenant_id, self.cached))
     }
 }
 
 /// Loader errors are shared between waiters; `load` turns them back into ours.
 pub type SharedError = Arc<AppError>;
 
-pub async fn load<L, K>(loader: &DataLoader<L>, key: K) -> AppResult<Option<L::Value>>
+pub async fn load<L, K, C>(loader: &DataLoader<L, C>, key: K) -> AppResult<Option<L::Value>>
 where
     L: Loader<K, Error = SharedError>,
     K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    C: CacheFactory,
 {
     loader
         .load_one(key)
@@ -58,7 +99,23 @@ where
         .map_err(|e| AppError::from_shared(&e))
 }
 
-async fn with_conn<T>(
+/// Loads many keys in one batch (filling the cache, when there is one).
+pub async fn load_many<L, K, C>(
+    loader: &DataLoader<L, C>,
+    keys: impl IntoIterator<Item = K>,
+) -> AppResult<HashMap<K, L::Value>>
+where
+    L: Loader<K, Error = SharedError>,
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+    C: CacheFactory,
+{
+    loader
+        .load_many(keys)
+        .await
+        .map_err(|e| AppError::from_shared(&e))
+}
+
+pub async fn with_conn<T>(
     pool: &DbPool,
     work: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection) -> AppResult<T>,
 ) -> Result<T, SharedError> {

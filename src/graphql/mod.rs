@@ -15,9 +15,16 @@ use crate::accounts::admin::{UserAdminMutation, UserAdminQuery};
 use crate::accounts::api::{AccountMutation, AccountQuery};
 use crate::api_keys::api::{ApiKeyMutation, ApiKeyQuery};
 use crate::config::Limits;
+use crate::entities::api::crud::{EntityMutation, EntityQuery};
+use crate::entities::api::graph::{GraphMutation, GraphQuery};
+use crate::entities::api::history::HistoryQuery;
+use crate::entities::api::search::SearchQuery;
+use crate::entities::api::subscription::EntitySubscription;
+use crate::entities::api::templates::TemplateQuery;
 use crate::error::{AppError, AppResult};
 use crate::health::api::HealthQuery;
 use crate::invites::api::{InviteMutation, InviteQuery};
+use crate::notes::api::{NoteMutation, NoteQuery};
 use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 
 #[derive(MergedObject, Default)]
@@ -28,6 +35,12 @@ pub struct QueryRoot(
     InviteQuery,
     ApiKeyQuery,
     HealthQuery,
+    TemplateQuery,
+    EntityQuery,
+    SearchQuery,
+    GraphQuery,
+    HistoryQuery,
+    NoteQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -37,10 +50,13 @@ pub struct MutationRoot(
     UserAdminMutation,
     InviteMutation,
     ApiKeyMutation,
+    EntityMutation,
+    GraphMutation,
+    NoteMutation,
 );
 
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(TenantSubscription);
+pub struct SubscriptionRoot(TenantSubscription, EntitySubscription);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

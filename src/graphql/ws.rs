@@ -120,7 +120,10 @@ async fn serve(
                 Ok(auth) => match &auth.viewer {
                     Some(viewer) => {
                         let mut data = Data::default();
-                        data.insert(Arc::new(Loaders::new(&state.pool, Some(viewer.tenant_id))));
+                        data.insert(Arc::new(Loaders::uncached(
+                            &state.pool,
+                            Some(viewer.tenant_id),
+                        )));
                         data.insert(auth);
                         Ok(data)
                     }

@@ -219,6 +219,7 @@ impl TenantSubscription {
                     actor_id: event.actor_id,
                     at: event.at,
                 }),
+                _ => None,
             },
         ))
     }

@@ -85,6 +85,11 @@ async fn shared() -> &'static SharedDatabase {
                         bin_dir: std::env::var_os("LOREGRAPH_PG_BIN_DIR").map(PathBuf::from),
                         durable: false,
                         log_file: dir.join("postgres.log"),
+                        // The statement-count tests read pg_stat_statements.
+                        settings: vec![(
+                            "shared_preload_libraries".into(),
+                            "pg_stat_statements".into(),
+                        )],
                     })
                     .await
                     .expect("start the test PostgreSQL cluster");

@@ -1,0 +1,379 @@
+//! GraphQL: reading and writing entities, the recycle bin, renames and bulk validation.
+
+use async_graphql::{Context, InputObject, Json, Object, SimpleObject};
+use serde_json::Value;
+
+use super::object::Entity;
+use super::prefetch::prefetch;
+use crate::auth::Role;
+use crate::entities::search::TsQuery;
+use crate::entities::store::{self, Bin, EntitySortField, ListFilter, SortOrder};
+use crate::entities::types::{EntityStatus, EntityType};
+use crate::entities::validation;
+use crate::entities::writes::{self, EntityPatch, NewEntity};
+use crate::error::AppResult;
+use crate::graphql::context::ContextExt;
+use crate::graphql::pagination::PageRequest;
+
+/// A new entity. `fields` holds the type-specific frontmatter (a JSON object).
+#[derive(InputObject)]
+pub struct CreateEntityInput {
+    /// Lowercase letters, digits and underscores (`rex_marshall`); unique within the type.
+    pub entity_id: String,
+    pub name: String,
+    /// Defaults to ACTIVE.
+    pub status: Option<EntityStatus>,
+    pub fields: Option<Json<Value>>,
+    pub markdown_body: Option<String>,
+}
+
+/// A partial update: only what is given changes. `fields` are merged key by key, and a key
+/// set to null is removed.
+#[derive(InputObject)]
+pub struct UpdateEntityInput {
+    pub name: Option<String>,
+    pub status: Option<EntityStatus>,
+    pub fields: Option<Json<Value>>,
+    pub markdown_body: Option<String>,
+    /// Fails with CONFLICT when the entity is no longer at this version.
+    pub expected_version: Option<i32>,
+}
+
+/// A page of entities.
+#[derive(SimpleObject)]
+pub struct EntityPage {
+    /// How many entities match, over all pages.
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub entities: Vec<Entity>,
+}
+
+/// Whether an entity id can be used.
+#[derive(SimpleObject)]
+pub struct EntityIdCheck {
+    pub entity_id: String,
+    /// The id follows the pattern `^[a-z0-9][a-z0-9_]*$`.
+    pub valid: bool,
+    /// Valid and not taken (a recycled entity keeps its id until purged).
+    pub available: bool,
+    /// Why it cannot be used, when it cannot.
+    pub reason: Option<String>,
+    /// A free id close to the one asked for, when it is taken or malformed.
+    pub suggestion: Option<String>,
+}
+
+/// The outcome of `validateEntities`.
+#[derive(SimpleObject)]
+pub struct ValidationSummary {
+    pub checked: i64,
+    pub valid: i64,
+    pub invalid: i64,
+    /// The invalid entities with their errors (the first 100).
+    pub invalid_entities: Vec<InvalidEntity>,
+}
+
+#[derive(SimpleObject)]
+pub struct InvalidEntity {
+    pub entity: Entity,
+    pub errors: Vec<String>,
+}
+
+#[derive(Default)]
+pub struct EntityQuery;
+
+#[Object]
+impl EntityQuery {
+    /// One live entity of the viewer's tenant; null when there is none.
+    async fn entity(
+        &self,
+        ctx: &Context<'_>,
+        r#type: EntityType,
+        entity_id: String,
+    ) -> AppResult<Option<Entity>> {
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        Ok(
+            store::find_live(&mut conn, viewer.tenant_id, r#type, &entity_id)
+                .await?
+                .map(Entity),
+        )
+    }
+
+    /// Live entities of one type: filtered by status and a full-text search (prefix matching;
+    /// best matches first unless `sortBy` is given), newest change first by default.
+    #[allow(clippy::too_many_arguments)]
+    async fn entities(
+        &self,
+        ctx: &Context<'_>,
+        r#type: EntityType,
+        offset: Option<i32>,
+        limit: Option<i32>,
+        search: Option<String>,
+        status: Option<EntityStatus>,
+        sort_by: Option<EntitySortField>,
+        sort_order: Option<SortOrder>,
+    ) -> AppResult<EntityPage> {
+        let viewer = ctx.viewer()?;
+        let page = PageRequest::new(offset, limit)?;
+        let search = search.as_deref().and_then(TsQuery::parse);
+        let sort = match (sort_by, sort_order) {
+            (None, None) => None,
+            (field, order) => Some((field.unwrap_or_default(), order.unwrap_or_default())),
+        };
+        let filter = ListFilter {
+            entity_type: Some(r#type),
+            status,
+            search: search.as_ref(),
+            bin: Bin::Live,
+        };
+        let mut conn = ctx.conn().await?;
+        let (total, rows) =
+            store::list_entities(&mut conn, viewer.tenant_id, &filter, sort, page).await?;
+        prefetch(ctx, ctx.look_ahead().field("entities"), &rows).await?;
+        Ok(EntityPage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            entities: rows.into_iter().map(Entity).collect(),
+        })
+    }
+
+    /// Whether an id is well-formed and free in the viewer's tenant: within one type, or
+    /// across all types when none is given.
+    async fn check_entity_id(
+        &self,
+        ctx: &Context<'_>,
+        entity_id: String,
+        r#type: Option<EntityType>,
+    ) -> AppResult<EntityIdCheck> {
+        let viewer = ctx.viewer()?;
+        if let Some(problem) = validation::entity_id_problem(&entity_id) {
+            let suggestion = validation::suggest_entity_id(&entity_id);
+            return Ok(EntityIdCheck {
+                entity_id,
+                valid: false,
+                available: false,
+                reason: Some(problem),
+                suggestion,
+            });
+        }
+        let candidates: Vec<String> = std::iter::once(entity_id.clone())
+            .chain((2..=20).map(|n| format!("{entity_id}_{n}")))
+            .collect();
+        let mut conn = ctx.conn().await?;
+        let taken = store::taken_ids(&mut conn, viewer.tenant_id, r#type, &candidates).await?;
+        let is_taken = |id: &str| taken.iter().any(|(_, t)| t == id);
+        if !is_taken(&entity_id) {
+            return Ok(EntityIdCheck {
+                entity_id,
+                valid: true,
+                available: true,
+                reason: None,
+                suggestion: None,
+            });
+        }
+        let holder = taken
+            .iter()
+            .find(|(_, t)| *t == entity_id)
+            .map(|(entity_type, _)| entity_type.clone())
+            .unwrap_or_default();
+        Ok(EntityIdCheck {
+            reason: Some(format!("`{entity_id}` is already used by a {holder}")),
+            suggestion: candidates.into_iter().find(|c| !is_taken(c)),
+            entity_id,
+            valid: true,
+            available: false,
+        })
+    }
+
+    /// Entities in the recycle bin, most recently deleted first.
+    async fn recycled_entities(
+        &self,
+        ctx: &Context<'_>,
+        r#type: Option<EntityType>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<EntityPage> {
+        let viewer = ctx.viewer()?;
+        let page = PageRequest::new(offset, limit)?;
+        let filter = ListFilter {
+            entity_type: r#type,
+            status: None,
+            search: None,
+            bin: Bin::Recycled,
+        };
+        let mut conn = ctx.conn().await?;
+        let (total, rows) =
+            store::list_entities(&mut conn, viewer.tenant_id, &filter, None, page).await?;
+        prefetch(ctx, ctx.look_ahead().field("entities"), &rows).await?;
+        Ok(EntityPage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            entities: rows.into_iter().map(Entity).collect(),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct EntityMutation;
+
+#[Object]
+impl EntityMutation {
+    /// Creates an entity (WORLDBUILDER). It is saved even when it does not match its template;
+    /// `validationErrors` then says what is wrong. A duplicate id within the type is CONFLICT.
+    async fn create_entity(
+        &self,
+        ctx: &Context<'_>,
+        r#type: EntityType,
+        input: CreateEntityInput,
+    ) -> AppResult<Entity> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let mut conn = ctx.conn().await?;
+        let input = NewEntity {
+            entity_id: input.entity_id,
+            name: input.name,
+            status: input.status,
+            fields: input.fields.map(|f| f.0),
+            markdown_body: input.markdown_body,
+        };
+        let row = writes::create(ctx.app(), &mut conn, viewer, r#type, input).await?;
+        ctx.loaders().entities().forget();
+        Ok(Entity(row))
+    }
+
+    /// Changes an entity (WORLDBUILDER); see UpdateEntityInput.
+    async fn update_entity(
+        &self,
+        ctx: &Context<'_>,
+        r#type: EntityType,
+        entity_id: String,
+        input: UpdateEntityInput,
+    ) -> AppResult<Entity> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let mut conn = ctx.conn().await?;
+        let patch = EntityPatch {
+            name: input.name,
+            status: input.status,
+            fields: input.fields.map(|f| f.0),
+            markdown_body: input.markdown_body,
+            expected_version: input.expected_version,
+        };
+        let row = writes::update(ctx.app(), &mut conn, viewer, r#type, &entity_id, patch).await?;
+        ctx.loaders().entities().forget();
+        Ok(Entity(row))
+    }
+
+    /// Moves an entity to the recycle bin (WORLDBUILDER).
+    async fn delete_entity(
+        &self,
+        ctx: &Context<'_>,
+        r#type: EntityType,
+        entity_id: String,
+    ) -> AppResult<bool> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let mut conn = ctx.conn().await?;
+        writes::set_recycled(ctx.app(), &mut conn, viewer, r#type, &entity_id, true).await?;
+        ctx.loaders().entities().forget();
+        Ok(true)
+    }
+
+    /// Brings an entity back from the recycle bin (WORLDBUILDER).
+    async fn restore_entity(
+        &self,
+        ctx: &Context<'_>,
+        r#type: EntityType,
+        entity_id: String,
+    ) -> AppResult<Entity> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let mut conn = ctx.conn().await?;
+        let row =
+            writes::set_recycled(ctx.app(), &mut conn, viewer, r#type, &entity_id, false).await?;
+        ctx.loaders().entities().forget();
+        Ok(Entity(row))
+    }
+
+    /// Removes a recycled entity for good, with its history and relationships (ADMIN).
+    async fn purge_entity(
+        &self,
+        ctx: &Context<'_>,
+        r#type: EntityType,
+        entity_id: String,
+    ) -> AppResult<bool> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let mut conn = ctx.conn().await?;
+        writes::purge(ctx.app(), &mut conn, viewer, r#type, &entity_id).await?;
+        ctx.loaders().entities().forget();
+        Ok(true)
+    }
+
+    /// Purges everything in the recycle bin, or only one type's (ADMIN). Returns how many.
+    async fn empty_recycle_bin(
+        &self,
+        ctx: &Context<'_>,
+        r#type: Option<EntityType>,
+    ) -> AppResult<i64> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let mut conn = ctx.conn().await?;
+        let purged = writes::empty_recycle_bin(ctx.app(), &mut conn, viewer, r#type).await?;
+        ctx.loaders().entities().forget();
+        Ok(i64::try_from(purged).unwrap_or(i64::MAX))
+    }
+
+    /// Gives an entity a new id and rewrites every reference to it, in one transaction
+    /// (WORLDBUILDER).
+    async fn rename_entity(
+        &self,
+        ctx: &Context<'_>,
+        r#type: EntityType,
+        entity_id: String,
+        new_entity_id: String,
+    ) -> AppResult<Entity> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let mut conn = ctx.conn().await?;
+        let row = writes::rename(
+            ctx.app(),
+            &mut conn,
+            viewer,
+            r#type,
+            &entity_id,
+            &new_entity_id,
+        )
+        .await?;
+        ctx.loaders().entities().forget();
+        Ok(Entity(row))
+    }
+
+    /// Re-validates every live entity (of one type, or all) against the templates in force
+    /// and stores the results (WORLDBUILDER).
+    async fn validate_entities(
+        &self,
+        ctx: &Context<'_>,
+        r#type: Option<EntityType>,
+    ) -> AppResult<ValidationSummary> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let types: Vec<EntityType> = match r#type {
+            Some(entity_type) => vec![entity_type],
+            None => EntityType::ALL.to_vec(),
+        };
+        let mut conn = ctx.conn().await?;
+        let report = writes::validate_all(ctx.app(), &mut conn, viewer, &types).await?;
+        ctx.loaders().entities().forget();
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        Ok(ValidationSummary {
+            checked: count(report.checked),
+            valid: count(report.valid),
+            invalid: count(report.invalid.len()),
+            invalid_entities: report
+                .invalid
+                .into_iter()
+                .take(100)
+                .map(|(row, errors)| InvalidEntity {
+                    entity: Entity(row),
+                    errors,
+                })
+                .collect(),
+        })
+    }
+}

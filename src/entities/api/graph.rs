@@ -1,0 +1,218 @@
+//! GraphQL: explicit relationships and the relationship graph.
+
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use serde_json::Value;
+
+use super::object::{Entity, Relationship, RelationshipDirection, RelationshipOrigin};
+use super::prefetch::prefetch;
+use crate::auth::Role;
+use crate::entities::graph::{self, Graph, MAX_DEPTH};
+use crate::entities::links;
+use crate::entities::store::{self, Bin};
+use crate::entities::types::EntityType;
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+use crate::graphql::parse_id;
+
+/// Names one entity.
+#[derive(InputObject, Clone)]
+pub struct EntityRefInput {
+    pub r#type: EntityType,
+    pub entity_id: String,
+}
+
+/// Nodes and edges of the relationship graph.
+#[derive(SimpleObject)]
+pub struct EntityGraph {
+    pub nodes: Vec<Entity>,
+    /// Edges between the nodes; `source` and `target` are node ids.
+    pub edges: Vec<GraphEdge>,
+    /// Nodes were left out to stay within the limit.
+    pub truncated: bool,
+}
+
+/// A directed edge of the relationship graph.
+#[derive(SimpleObject)]
+pub struct GraphEdge {
+    /// The explicit relationship's id; null for a field reference.
+    pub id: Option<ID>,
+    pub source: ID,
+    pub target: ID,
+    pub kind: String,
+    pub origin: RelationshipOrigin,
+    pub attributes: Json<Value>,
+}
+
+impl From<Graph> for EntityGraph {
+    fn from(graph: Graph) -> Self {
+        Self {
+            nodes: graph.nodes.into_iter().map(Entity).collect(),
+            edges: graph
+                .edges
+                .into_iter()
+                .map(|e| GraphEdge {
+                    id: e.id.map(|id| ID(id.to_string())),
+                    source: ID(e.source.to_string()),
+                    target: ID(e.target.to_string()),
+                    kind: e.kind,
+                    origin: e.origin,
+                    attributes: Json(e.attributes),
+                })
+                .collect(),
+            truncated: graph.truncated,
+        }
+    }
+}
+
+const MAX_NEIGHBOURHOOD_NODES: usize = 500;
+const DEFAULT_UNIVERSE_NODES: i32 = 500;
+const MAX_UNIVERSE_NODES: i32 = 2000;
+
+#[derive(Default)]
+pub struct GraphQuery;
+
+#[Object]
+impl GraphQuery {
+    /// An entity and everything within `depth` hops of it (1 to 3, default 1), in both
+    /// directions, at most 500 nodes; null when the entity does not exist.
+    async fn entity_graph(
+        &self,
+        ctx: &Context<'_>,
+        r#type: EntityType,
+        entity_id: String,
+        #[graphql(default = 1)] depth: i32,
+    ) -> AppResult<Option<EntityGraph>> {
+        let viewer = ctx.viewer()?;
+        if !(1..=MAX_DEPTH).contains(&depth) {
+            return Err(AppError::bad_field(
+                "depth",
+                format!("depth must be between 1 and {MAX_DEPTH}"),
+            ));
+        }
+        let mut conn = ctx.conn().await?;
+        let Some(root) = store::find_live(&mut conn, viewer.tenant_id, r#type, &entity_id).await?
+        else {
+            return Ok(None);
+        };
+        let graph = graph::neighbourhood(
+            &mut conn,
+            viewer.tenant_id,
+            root,
+            depth,
+            MAX_NEIGHBOURHOOD_NODES,
+        )
+        .await?;
+        prefetch(ctx, ctx.look_ahead().field("nodes"), &graph.nodes).await?;
+        Ok(Some(graph.into()))
+    }
+
+    /// The whole tenant's graph (optionally of some types): the most recently changed
+    /// `limit` entities (default 500, at most 2000) and every edge among them.
+    async fn universe_graph(
+        &self,
+        ctx: &Context<'_>,
+        types: Option<Vec<EntityType>>,
+        limit: Option<i32>,
+    ) -> AppResult<EntityGraph> {
+        let viewer = ctx.viewer()?;
+        let limit = limit.unwrap_or(DEFAULT_UNIVERSE_NODES);
+        if !(1..=MAX_UNIVERSE_NODES).contains(&limit) {
+            return Err(AppError::bad_field(
+                "limit",
+                format!("limit must be between 1 and {MAX_UNIVERSE_NODES}"),
+            ));
+        }
+        let types: Vec<String> = types
+            .unwrap_or_default()
+            .iter()
+            .map(|t| t.slug().to_owned())
+            .collect();
+        let mut conn = ctx.conn().await?;
+        let max_nodes = usize::try_from(limit).unwrap_or_default();
+        let graph = graph::universe(&mut conn, viewer.tenant_id, &types, max_nodes).await?;
+        prefetch(ctx, ctx.look_ahead().field("nodes"), &graph.nodes).await?;
+        Ok(graph.into())
+    }
+}
+
+#[derive(Default)]
+pub struct GraphMutation;
+
+#[Object]
+impl GraphMutation {
+    /// Draws a relationship by hand from one live entity to another (WORLDBUILDER). `kind` is
+    /// lowercase (`mentor_of`, `rivals`); `attributes` is any JSON object.
+    async fn create_relationship(
+        &self,
+        ctx: &Context<'_>,
+        from: EntityRefInput,
+        to: EntityRefInput,
+        kind: String,
+        attributes: Option<Json<Value>>,
+    ) -> AppResult<Relationship> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let kind = kind.trim().to_owned();
+        let kind_ok = kind.len() <= 64
+            && kind
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+            && kind
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+        if !kind_ok {
+            return Err(AppError::bad_field(
+                "kind",
+                "the kind must be 1 to 64 lowercase letters, digits, underscores or dots",
+            ));
+        }
+        let attributes = attributes.map_or_else(|| Value::Object(Default::default()), |a| a.0);
+        if !attributes.is_object() {
+            return Err(AppError::bad_field(
+                "attributes",
+                "`attributes` must be a JSON object",
+            ));
+        }
+        let mut conn = ctx.conn().await?;
+        let source = store::find_live(&mut conn, viewer.tenant_id, from.r#type, &from.entity_id)
+            .await?
+            .ok_or_else(|| store::not_found(from.r#type, &from.entity_id, Bin::Live))?;
+        let target = store::find_live(&mut conn, viewer.tenant_id, to.r#type, &to.entity_id)
+            .await?
+            .ok_or_else(|| store::not_found(to.r#type, &to.entity_id, Bin::Live))?;
+        if source.id == target.id {
+            return Err(AppError::bad_input(
+                "an entity cannot have a relationship with itself",
+            ));
+        }
+        let row = links::insert_relationship(
+            &mut conn,
+            viewer.tenant_id,
+            &source,
+            &target,
+            &kind,
+            &attributes,
+            viewer.user_id,
+        )
+        .await?;
+        ctx.loaders().entities().forget();
+        Ok(Relationship::explicit(
+            row,
+            RelationshipDirection::Outgoing,
+            target,
+        ))
+    }
+
+    /// Removes an explicit relationship (WORLDBUILDER).
+    async fn delete_relationship(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let id = parse_id("id", &id)?;
+        let mut conn = ctx.conn().await?;
+        if links::delete_relationship(&mut conn, viewer.tenant_id, id).await? {
+            ctx.loaders().entities().forget();
+            Ok(true)
+        } else {
+            Err(AppError::not_found("relationship not found"))
+        }
+    }
+}

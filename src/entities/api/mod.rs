@@ -1,0 +1,10 @@
+//! The entities domain's part of the GraphQL schema.
+
+pub mod crud;
+pub mod graph;
+pub mod history;
+pub mod object;
+pub mod prefetch;
+pub mod search;
+pub mod subscription;
+pub mod templates;

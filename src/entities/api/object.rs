@@ -1,0 +1,344 @@
+//! The Entity type of the schema and the links it resolves, all through per-request loaders.
+
+use async_graphql::{Context, Enum, ID, Json, Object};
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::accounts::api::User;
+use crate::entities::links::ResolvedReference;
+use crate::entities::model::{EntityRow, RelationshipRow};
+use crate::entities::types::{EntityStatus, EntityType};
+use crate::entities::writes::entity_errors;
+use crate::error::AppResult;
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::load;
+
+/// A worldbuilding entity: a character, location, faction... Its `fields` are the frontmatter
+/// its type's template describes; references to other entities are ids inside them.
+#[derive(Clone)]
+pub struct Entity(pub EntityRow);
+
+#[Object]
+impl Entity {
+    /// The row id (stable across renames).
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn entity_type(&self) -> EntityType {
+        self.0.kind()
+    }
+
+    /// The entity's id within its type: lowercase letters, digits and underscores.
+    async fn entity_id(&self) -> &str {
+        &self.0.entity_id
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn status(&self) -> EntityStatus {
+        self.0.status()
+    }
+
+    /// The type-specific fields (the frontmatter, without id, entity_type, name and status).
+    async fn fields(&self) -> Json<&Value> {
+        Json(&self.0.fields)
+    }
+
+    async fn markdown_body(&self) -> &str {
+        &self.0.markdown_body
+    }
+
+    /// What does not match the type's template: JSON Schema errors, then references that name
+    /// no live entity. The entity is saved regardless.
+    async fn validation_errors(&self, ctx: &Context<'_>) -> AppResult<Vec<String>> {
+        let references = outgoing(ctx, self.0.id).await?;
+        Ok(entity_errors(&self.0, &references))
+    }
+
+    async fn is_valid(&self, ctx: &Context<'_>) -> AppResult<bool> {
+        if !self.0.schema_errors.is_empty() {
+            return Ok(false);
+        }
+        let references = outgoing(ctx, self.0.id).await?;
+        Ok(references.iter().all(|r| r.target.is_some()))
+    }
+
+    /// Increases with every write; pass it back as `expectedVersion` to avoid lost updates.
+    async fn version(&self) -> i32 {
+        self.0.version
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// When it was moved to the recycle bin; null while it is live.
+    async fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deleted_at
+    }
+
+    async fn created_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        user(ctx, self.0.created_by).await
+    }
+
+    async fn updated_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        user(ctx, self.0.updated_by).await
+    }
+
+    async fn deleted_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        user(ctx, self.0.deleted_by).await
+    }
+
+    /// The references this entity's fields hold, in field order; `entity` is null when the id
+    /// names no live entity.
+    async fn references(&self, ctx: &Context<'_>) -> AppResult<Vec<EntityReference>> {
+        Ok(outgoing(ctx, self.0.id)
+            .await?
+            .into_iter()
+            .map(|r| EntityReference {
+                kind: r.kind,
+                entity_id: r.entity_id,
+                target_types: r.target_types,
+                entity: r.target,
+            })
+            .collect())
+    }
+
+    /// The live entities whose fields reference this one; `kind` is their field.
+    async fn referenced_by(&self, ctx: &Context<'_>) -> AppResult<Vec<EntityReference>> {
+        let referrers = load(
+            &ctx.loaders().entities().incoming,
+            (self.0.kind(), self.0.entity_id.clone()),
+        )
+        .await?
+        .unwrap_or_default();
+        Ok(referrers
+            .into_iter()
+            .map(|r| EntityReference {
+                kind: r.kind,
+                entity_id: r.entity.entity_id.clone(),
+                target_types: vec![r.entity.entity_type.clone()],
+                entity: Some(r.entity),
+            })
+            .collect())
+    }
+
+    /// Every relationship of this entity with a live one: those its fields' references make
+    /// (origin FIELD, kind = the field path) and those drawn by hand (origin EXPLICIT).
+    async fn relationships(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] direction: RelationshipDirection,
+        kind: Option<String>,
+    ) -> AppResult<Vec<Relationship>> {
+        let mut found = Vec::new();
+        let wants =
+            |d: RelationshipDirection| direction == RelationshipDirection::Both || direction == d;
+        let loaders = ctx.loaders().entities();
+        if wants(RelationshipDirection::Outgoing) {
+            for reference in outgoing(ctx, self.0.id).await? {
+                if let Some(target) = reference.target {
+                    found.push(Relationship::derived(
+                        reference.kind,
+                        RelationshipDirection::Outgoing,
+                        target,
+                    ));
+                }
+            }
+        }
+        if wants(RelationshipDirection::Incoming) {
+            let referrers = load(&loaders.incoming, (self.0.kind(), self.0.entity_id.clone()))
+                .await?
+                .unwrap_or_default();
+            for referrer in referrers {
+                found.push(Relationship::derived(
+                    referrer.kind,
+                    RelationshipDirection::Incoming,
+                    referrer.entity,
+                ));
+            }
+        }
+        let explicit = load(&loaders.relationships, self.0.id)
+            .await?
+            .unwrap_or_default();
+        let others: Vec<Uuid> = explicit
+            .iter()
+            .map(|r| {
+                if r.source_id == self.0.id {
+                    r.target_id
+                } else {
+                    r.source_id
+                }
+            })
+            .collect();
+        let other_rows = loaders
+            .by_row
+            .load_many(others)
+            .await
+            .map_err(|e| crate::error::AppError::from_shared(&e))?;
+        for row in explicit {
+            let outgoing = row.source_id == self.0.id;
+            let (direction, other) = if outgoing {
+                (RelationshipDirection::Outgoing, row.target_id)
+            } else {
+                (RelationshipDirection::Incoming, row.source_id)
+            };
+            if !wants(direction) {
+                continue;
+            }
+            if let Some(entity) = other_rows.get(&other).filter(|e| !e.is_deleted()) {
+                found.push(Relationship::explicit(row, direction, entity.clone()));
+            }
+        }
+        if let Some(kind) = kind {
+            found.retain(|r| r.kind == kind);
+        }
+        Ok(found)
+    }
+}
+
+async fn outgoing(ctx: &Context<'_>, id: Uuid) -> AppResult<Vec<ResolvedReference>> {
+    Ok(load(&ctx.loaders().entities().outgoing, id)
+        .await?
+        .unwrap_or_default())
+}
+
+async fn user(ctx: &Context<'_>, id: Option<Uuid>) -> AppResult<Option<User>> {
+    let Some(id) = id else { return Ok(None) };
+    Ok(load(&ctx.loaders().users, id).await?.map(User::new))
+}
+
+/// A reference between two entities through a field.
+pub struct EntityReference {
+    kind: String,
+    entity_id: String,
+    target_types: Vec<String>,
+    entity: Option<EntityRow>,
+}
+
+#[Object]
+impl EntityReference {
+    /// The field path holding the reference: `leader`, `family.character_id`.
+    async fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    /// The id as written in the field (for `referencedBy`, the referring entity's id).
+    async fn entity_id(&self) -> &str {
+        &self.entity_id
+    }
+
+    /// The types the field may reference.
+    async fn target_types(&self) -> Vec<EntityType> {
+        self.target_types
+            .iter()
+            .filter_map(|t| EntityType::from_slug(t))
+            .collect()
+    }
+
+    /// The entity at the other end; null when the id names no live entity.
+    async fn entity(&self) -> Option<Entity> {
+        self.entity.clone().filter(|e| !e.is_deleted()).map(Entity)
+    }
+}
+
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum RelationshipDirection {
+    /// From this entity to others.
+    Outgoing,
+    /// From others to this entity.
+    Incoming,
+    #[default]
+    Both,
+}
+
+/// How a relationship came to be.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RelationshipOrigin {
+    /// A reference in a field.
+    Field,
+    /// Drawn by hand with `createRelationship`.
+    Explicit,
+}
+
+/// A link from one entity to another, seen from one end.
+pub struct Relationship {
+    id: Option<Uuid>,
+    kind: String,
+    origin: RelationshipOrigin,
+    direction: RelationshipDirection,
+    attributes: Value,
+    created_at: Option<DateTime<Utc>>,
+    entity: EntityRow,
+}
+
+impl Relationship {
+    fn derived(kind: String, direction: RelationshipDirection, entity: EntityRow) -> Self {
+        Self {
+            id: None,
+            kind,
+            origin: RelationshipOrigin::Field,
+            direction,
+            attributes: Value::Object(Default::default()),
+            created_at: None,
+            entity,
+        }
+    }
+
+    pub fn explicit(
+        row: RelationshipRow,
+        direction: RelationshipDirection,
+        entity: EntityRow,
+    ) -> Self {
+        Self {
+            id: Some(row.id),
+            kind: row.kind,
+            origin: RelationshipOrigin::Explicit,
+            direction,
+            attributes: row.attributes,
+            created_at: Some(row.created_at),
+            entity,
+        }
+    }
+}
+
+#[Object]
+impl Relationship {
+    /// The id of an explicit relationship (for `deleteRelationship`); null for field references.
+    async fn id(&self) -> Option<ID> {
+        self.id.map(|id| ID(id.to_string()))
+    }
+
+    async fn kind(&self) -> &str {
+        &self.kind
+    }
+
+    async fn origin(&self) -> RelationshipOrigin {
+        self.origin
+    }
+
+    async fn direction(&self) -> RelationshipDirection {
+        self.direction
+    }
+
+    async fn attributes(&self) -> Json<&Value> {
+        Json(&self.attributes)
+    }
+
+    async fn created_at(&self) -> Option<DateTime<Utc>> {
+        self.created_at
+    }
+
+    /// The entity at the other end.
+    async fn entity(&self) -> Entity {
+        Entity(self.entity.clone())
+    }
+}

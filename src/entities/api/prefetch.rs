@@ -1,0 +1,79 @@
+//! Prefetching for lists of entities. A DataLoader batches the loads that arrive within a
+//! short window; a long page resolving many nested fields can outlast that window and split a
+//! batch. So list resolvers look ahead at the fields asked for and load every link of the whole
+//! page up front, in one statement per kind, into the request's loader caches, where the field
+//! resolvers then find them.
+
+use async_graphql::{Context, Lookahead};
+use uuid::Uuid;
+
+use crate::entities::model::EntityRow;
+use crate::error::AppResult;
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::load_many;
+
+/// Fields of Entity that read each loader.
+const OUTGOING_FIELDS: [&str; 4] = ["validationErrors", "isValid", "references", "relationships"];
+const INCOMING_FIELDS: [&str; 2] = ["referencedBy", "relationships"];
+
+/// Loads what `selection` (the fields of each entity in `rows`) will need.
+pub async fn prefetch(
+    ctx: &Context<'_>,
+    selection: Lookahead<'_>,
+    rows: &[EntityRow],
+) -> AppResult<()> {
+    let loaders = ctx.loaders();
+    if rows.is_empty() || !loaders.caches() {
+        return Ok(());
+    }
+    let wants = |fields: &[&str]| fields.iter().any(|f| selection.field(f).exists());
+    let entities = loaders.entities();
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+
+    let outgoing = async {
+        if wants(&OUTGOING_FIELDS) {
+            load_many(&entities.outgoing, ids.iter().copied()).await?;
+        }
+        AppResult::Ok(())
+    };
+    let incoming = async {
+        if wants(&INCOMING_FIELDS) {
+            let keys = rows.iter().map(|r| (r.kind(), r.entity_id.clone()));
+            load_many(&entities.incoming, keys).await?;
+        }
+        AppResult::Ok(())
+    };
+    let relationships = async {
+        if wants(&["relationships"]) {
+            let found = load_many(&entities.relationships, ids.iter().copied()).await?;
+            let far_ends = found
+                .values()
+                .flatten()
+                .flat_map(|r| [r.source_id, r.target_id])
+                .filter(|id| !ids.contains(id));
+            load_many(&entities.by_row, far_ends).await?;
+        }
+        AppResult::Ok(())
+    };
+    let users = async {
+        let mut user_ids: Vec<Uuid> = Vec::new();
+        for (field, pick) in [
+            (
+                "createdBy",
+                (|r: &EntityRow| r.created_by) as fn(&EntityRow) -> Option<Uuid>,
+            ),
+            ("updatedBy", |r| r.updated_by),
+            ("deletedBy", |r| r.deleted_by),
+        ] {
+            if selection.field(field).exists() {
+                user_ids.extend(rows.iter().filter_map(pick));
+            }
+        }
+        if !user_ids.is_empty() {
+            load_many(&loaders.users, user_ids).await?;
+        }
+        AppResult::Ok(())
+    };
+    futures_util::try_join!(outgoing, incoming, relationships, users)?;
+    Ok(())
+}

@@ -1,0 +1,106 @@
+//! GraphQL: live changes to the tenant's entities.
+
+use async_graphql::{Context, Object, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use uuid::Uuid;
+
+use super::object::Entity;
+use crate::accounts::api::User;
+use crate::entities::types::EntityType;
+use crate::error::AppResult;
+use crate::events::{EntityAction, EntityChange, EventPayload};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::load;
+
+/// Something happened to an entity.
+pub struct EntityEvent {
+    change: EntityChange,
+    actor_id: Option<Uuid>,
+    at: DateTime<Utc>,
+}
+
+#[Object]
+impl EntityEvent {
+    async fn action(&self) -> EntityAction {
+        self.change.action
+    }
+
+    async fn entity_type(&self) -> EntityType {
+        self.change.entity_type
+    }
+
+    /// The entity's id (after a rename, the new one).
+    async fn entity_id(&self) -> &str {
+        &self.change.entity_id
+    }
+
+    /// The id before a rename.
+    async fn previous_entity_id(&self) -> Option<&str> {
+        self.change.previous_entity_id.as_deref()
+    }
+
+    /// The entity as it is now (null once purged).
+    async fn entity(&self, ctx: &Context<'_>) -> AppResult<Option<Entity>> {
+        if self.change.action == EntityAction::Purged {
+            return Ok(None);
+        }
+        Ok(load(&ctx.loaders().entities().by_row, self.change.row_id)
+            .await?
+            .map(Entity))
+    }
+
+    /// Who made the change.
+    async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        match self.actor_id {
+            Some(id) => Ok(load(&ctx.loaders().users, id).await?.map(User::new)),
+            None => Ok(None),
+        }
+    }
+
+    async fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+}
+
+#[derive(Default)]
+pub struct EntitySubscription;
+
+#[Subscription]
+impl EntitySubscription {
+    /// Entities of the viewer's tenant being created, updated, deleted, restored, renamed or
+    /// purged; only one type's, or one entity's, when given (an entity is followed across a
+    /// rename by either of its ids).
+    async fn entity_updated(
+        &self,
+        ctx: &Context<'_>,
+        r#type: Option<EntityType>,
+        entity_id: Option<String>,
+    ) -> async_graphql::Result<impl Stream<Item = EntityEvent> + use<>> {
+        let viewer = ctx.viewer()?;
+        let receiver = ctx.app().events.subscribe();
+        Ok(crate::graphql::subscriptions::tenant_events(
+            receiver,
+            viewer.tenant_id,
+            move |event| {
+                let EventPayload::Entity(change) = &event.payload else {
+                    return None;
+                };
+                if r#type.is_some_and(|t| t != change.entity_type) {
+                    return None;
+                }
+                if let Some(wanted) = &entity_id
+                    && *wanted != change.entity_id
+                    && change.previous_entity_id.as_ref() != Some(wanted)
+                {
+                    return None;
+                }
+                Some(EntityEvent {
+                    change: change.clone(),
+                    actor_id: event.actor_id,
+                    at: event.at,
+                })
+            },
+        ))
+    }
+}

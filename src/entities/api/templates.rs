@@ -1,0 +1,182 @@
+//! GraphQL: the entity types and their templates (public: no sign-in needed).
+
+use async_graphql::{Context, Json, Object, SimpleObject};
+use serde_json::Value;
+
+use crate::entities::templates::{MarkdownTemplate, TemplateSource, TypeTemplate};
+use crate::entities::types::EntityType;
+use crate::graphql::context::ContextExt;
+
+/// One of the sixteen entity types.
+pub struct EntityTypeInfo(EntityType);
+
+#[Object]
+impl EntityTypeInfo {
+    #[graphql(name = "type")]
+    async fn entity_type(&self) -> EntityType {
+        self.0
+    }
+
+    /// The spelling in frontmatter and file names: `character`, `style_bible`.
+    async fn slug(&self) -> &'static str {
+        self.0.slug()
+    }
+
+    async fn label(&self) -> &'static str {
+        self.0.label()
+    }
+
+    /// The project folder holding this type's markdown files.
+    async fn folder_name(&self) -> &'static str {
+        self.0.folder_name()
+    }
+
+    /// The file-name prefix of this type's markdown files.
+    async fn file_prefix(&self) -> &'static str {
+        self.0.file_prefix()
+    }
+
+    async fn description(&self, ctx: &Context<'_>) -> String {
+        ctx.app()
+            .config
+            .templates
+            .type_template(self.0)
+            .description
+            .clone()
+    }
+}
+
+/// A type's JSON Schema and where its fields reference other entities.
+#[derive(SimpleObject)]
+pub struct EntitySchema {
+    pub entity_type: EntityType,
+    /// The JSON Schema (draft 2020-12) of the frontmatter: `fields` plus id, entity_type, name,
+    /// status and the template metadata.
+    pub json_schema: Json<Value>,
+    pub references: Vec<ReferenceField>,
+    /// The `template_version` new entities get.
+    pub version: String,
+    pub source: TemplateSource,
+}
+
+/// A field holding ids of other entities.
+#[derive(SimpleObject)]
+pub struct ReferenceField {
+    /// Where the ids are: `leader`, `members[]`, `family[].character_id`.
+    pub path: String,
+    /// The relationship kind references found here get: `family.character_id`.
+    pub kind: String,
+    pub target_types: Vec<EntityType>,
+    /// Holds a list of ids rather than one.
+    pub many: bool,
+}
+
+impl EntitySchema {
+    fn of(template: &TypeTemplate) -> Self {
+        Self {
+            entity_type: template.entity_type,
+            json_schema: Json(template.json_schema.clone()),
+            references: template
+                .references
+                .iter()
+                .map(|spec| ReferenceField {
+                    path: spec.display_path(),
+                    kind: spec.kind(),
+                    target_types: spec.targets.clone(),
+                    many: spec.many(),
+                })
+                .collect(),
+            version: template.version.clone(),
+            source: template.schema_source,
+        }
+    }
+}
+
+/// The form layout of a type: sections of fields with their widgets.
+#[derive(SimpleObject)]
+pub struct EntityLayout {
+    pub entity_type: EntityType,
+    pub layout: Json<Value>,
+    pub source: TemplateSource,
+}
+
+/// A markdown template with YAML frontmatter that a writer starts from.
+#[derive(SimpleObject)]
+pub struct EntityTemplate {
+    /// The path under the package's `templates/`, without `.md`: `Standard/CHARACTER_TEMPLATE`.
+    pub name: String,
+    pub entity_type: Option<EntityType>,
+    /// `entity`, `core`, `document`... as its frontmatter says.
+    pub category: Option<String>,
+    pub version: Option<String>,
+    /// The whole file.
+    pub content: String,
+    /// The frontmatter as JSON (null when it has none).
+    pub frontmatter: Json<Value>,
+    pub source: TemplateSource,
+}
+
+impl From<&MarkdownTemplate> for EntityTemplate {
+    fn from(template: &MarkdownTemplate) -> Self {
+        Self {
+            name: template.name.clone(),
+            entity_type: template.entity_type,
+            category: template.category.clone(),
+            version: template.version.clone(),
+            content: template.content.clone(),
+            frontmatter: Json(template.frontmatter.clone()),
+            source: template.source,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct TemplateQuery;
+
+#[Object]
+impl TemplateQuery {
+    /// The sixteen entity types.
+    async fn entity_types(&self) -> Vec<EntityTypeInfo> {
+        EntityType::ALL.into_iter().map(EntityTypeInfo).collect()
+    }
+
+    /// A type's JSON Schema and reference map.
+    async fn entity_schema(&self, ctx: &Context<'_>, r#type: EntityType) -> EntitySchema {
+        EntitySchema::of(ctx.app().config.templates.type_template(r#type))
+    }
+
+    /// A type's form layout.
+    async fn entity_layout(&self, ctx: &Context<'_>, r#type: EntityType) -> EntityLayout {
+        let template = ctx.app().config.templates.type_template(r#type);
+        EntityLayout {
+            entity_type: r#type,
+            layout: Json(template.layout.clone()),
+            source: template.layout_source,
+        }
+    }
+
+    /// Every markdown template, by name; optionally only one type's.
+    async fn templates(
+        &self,
+        ctx: &Context<'_>,
+        entity_type: Option<EntityType>,
+    ) -> Vec<EntityTemplate> {
+        ctx.app()
+            .config
+            .templates
+            .templates()
+            .iter()
+            .filter(|t| entity_type.is_none() || t.entity_type == entity_type)
+            .map(EntityTemplate::from)
+            .collect()
+    }
+
+    /// One markdown template by name (`Standard/CHARACTER_TEMPLATE`); null when there is none.
+    async fn template(&self, ctx: &Context<'_>, name: String) -> Option<EntityTemplate> {
+        ctx.app()
+            .config
+            .templates
+            .template(&name)
+            .map(EntityTemplate::from)
+    }
+}

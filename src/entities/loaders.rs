@@ -1,0 +1,179 @@
+//! DataLoaders of the entities domain. They are built per request for the viewer's tenant, so
+//! a page of entities with their references, referrers and relationships costs one statement
+//! per kind of link, whatever the page size.
+
+use std::collections::HashMap;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use uuid::Uuid;
+
+use super::links::{self, ResolvedReference};
+use super::model::{EntityRow, RelationshipRow};
+use super::store;
+use super::types::EntityType;
+use crate::db::DbPool;
+use crate::graphql::loaders::{SharedError, with_conn};
+
+type Cached<T> = DataLoader<T, HashMapCache>;
+
+pub struct EntityLoaders {
+    /// Entities by row id, live or recycled.
+    pub by_row: Cached<EntityByRow>,
+    /// The references an entity's fields hold, resolved.
+    pub outgoing: Cached<OutgoingReferences>,
+    /// The live entities whose fields reference an entity.
+    pub incoming: Cached<IncomingReferences>,
+    /// Explicit relationships touching an entity.
+    pub relationships: Cached<Relationships>,
+}
+
+fn cached<T: Send + Sync + 'static>(loader: T, enabled: bool) -> Cached<T> {
+    let loader = DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default());
+    loader.enable_all_cache(enabled);
+    loader
+}
+
+impl EntityLoaders {
+    pub fn new(pool: &DbPool, tenant_id: Option<Uuid>, cache: bool) -> Self {
+        let scope = || Scope {
+            pool: pool.clone(),
+            tenant_id,
+        };
+        Self {
+            by_row: cached(EntityByRow(scope()), cache),
+            outgoing: cached(OutgoingReferences(scope()), cache),
+            incoming: cached(IncomingReferences(scope()), cache),
+            relationships: cached(Relationships(scope()), cache),
+        }
+    }
+
+    /// Drops everything cached: called after every write, so later fields of the same request
+    /// (a second mutation, a batched query) see the change.
+    pub fn forget(&self) {
+        self.by_row.clear::<Uuid>();
+        self.outgoing.clear::<Uuid>();
+        self.incoming.clear::<(EntityType, String)>();
+        self.relationships.clear::<Uuid>();
+    }
+}
+
+/// A loader's tenant; without one (an anonymous request) every load finds nothing.
+pub struct Scope {
+    pool: DbPool,
+    tenant_id: Option<Uuid>,
+}
+
+impl Scope {
+    async fn run<T: Default>(
+        &self,
+        work: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection, Uuid) -> crate::error::AppResult<T>,
+    ) -> Result<T, SharedError> {
+        let Some(tenant_id) = self.tenant_id else {
+            return Ok(T::default());
+        };
+        with_conn(&self.pool, async |conn| work(conn, tenant_id).await).await
+    }
+}
+
+pub struct EntityByRow(Scope);
+
+impl Loader<Uuid> for EntityByRow {
+    type Value = EntityRow;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, EntityRow>, SharedError> {
+        let rows = self
+            .0
+            .run(async |conn, tenant| store::entities_by_row_ids(conn, tenant, keys).await)
+            .await?;
+        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+    }
+}
+
+pub struct OutgoingReferences(Scope);
+
+impl Loader<Uuid> for OutgoingReferences {
+    type Value = Vec<ResolvedReference>;
+    type Error = SharedError;
+
+    async fn load(
+        &self,
+        keys: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<ResolvedReference>>, SharedError> {
+        let rows = self
+            .0
+            .run(async |conn, tenant| links::outgoing_references(conn, tenant, keys).await)
+            .await?;
+        let mut found = links::resolve_outgoing(rows);
+        for key in keys {
+            found.entry(*key).or_default();
+        }
+        Ok(found)
+    }
+}
+
+/// Who references an entity, keyed by the entity's type and id (references are by id).
+pub struct IncomingReferences(Scope);
+
+/// A live entity whose field `kind` references the key.
+#[derive(Clone, Debug)]
+pub struct Referrer {
+    pub kind: String,
+    pub entity: EntityRow,
+}
+
+impl Loader<(EntityType, String)> for IncomingReferences {
+    type Value = Vec<Referrer>;
+    type Error = SharedError;
+
+    async fn load(
+        &self,
+        keys: &[(EntityType, String)],
+    ) -> Result<HashMap<(EntityType, String), Vec<Referrer>>, SharedError> {
+        let ids: Vec<String> = keys.iter().map(|(_, id)| id.clone()).collect();
+        let rows = self
+            .0
+            .run(async |conn, tenant| links::incoming_references(conn, tenant, &ids).await)
+            .await?;
+        let mut found: HashMap<(EntityType, String), Vec<Referrer>> =
+            keys.iter().map(|key| (key.clone(), Vec::new())).collect();
+        for (reference, entity) in rows {
+            for key in keys.iter().filter(|(entity_type, id)| {
+                *id == reference.target_entity_id && reference.targets(entity_type.slug())
+            }) {
+                found.entry(key.clone()).or_default().push(Referrer {
+                    kind: reference.kind.clone(),
+                    entity: entity.clone(),
+                });
+            }
+        }
+        Ok(found)
+    }
+}
+
+pub struct Relationships(Scope);
+
+impl Loader<Uuid> for Relationships {
+    type Value = Vec<RelationshipRow>;
+    type Error = SharedError;
+
+    async fn load(
+        &self,
+        keys: &[Uuid],
+    ) -> Result<HashMap<Uuid, Vec<RelationshipRow>>, SharedError> {
+        let rows = self
+            .0
+            .run(async |conn, tenant| links::relationships_touching(conn, tenant, keys).await)
+            .await?;
+        let mut found: HashMap<Uuid, Vec<RelationshipRow>> =
+            keys.iter().map(|key| (*key, Vec::new())).collect();
+        for row in rows {
+            for end in [row.source_id, row.target_id] {
+                if let Some(list) = found.get_mut(&end) {
+                    list.push(row.clone());
+                }
+            }
+        }
+        Ok(found)
+    }
+}

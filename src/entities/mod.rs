@@ -1,0 +1,16 @@
+//! Worldbuilding entities: sixteen types with templates, CRUD with validation, references and
+//! relationships, search, the recycle bin and history.
+
+pub mod api;
+pub mod graph;
+pub mod history;
+pub mod links;
+pub mod loaders;
+pub mod model;
+pub mod references;
+pub mod search;
+pub mod store;
+pub mod templates;
+pub mod types;
+pub mod validation;
+pub mod writes;

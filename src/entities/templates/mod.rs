@@ -1,0 +1,9 @@
+//! Entity templates: loregraph's built-in ones and StudioBrain-style packages loaded from disk.
+
+pub mod builtin;
+pub mod catalog;
+pub mod generate;
+pub mod package;
+pub mod spec;
+
+pub use catalog::{MarkdownTemplate, TemplateCatalog, TemplateSource, TypeTemplate};

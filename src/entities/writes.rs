@@ -1,0 +1,462 @@
+//! Every change to an entity: checked, saved in one transaction with its revision and
+//! references, then announced on the event bus once committed.
+
+use chrono::Utc;
+use diesel_async::{AsyncConnection as _, AsyncPgConnection};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::links::{self, ResolvedReference};
+use super::model::{EntityContent, EntityRow};
+use super::store::{self, Bin, RevisionAction, Write};
+use super::types::{EntityStatus, EntityType};
+use super::validation::{self, Checked};
+use crate::auth::Viewer;
+use crate::error::{AppError, AppResult};
+use crate::events::{EntityAction, EntityChange, EventPayload};
+use crate::state::AppState;
+
+pub struct NewEntity {
+    pub entity_id: String,
+    pub name: String,
+    pub status: Option<EntityStatus>,
+    pub fields: Option<Value>,
+    pub markdown_body: Option<String>,
+}
+
+#[derive(Default)]
+pub struct EntityPatch {
+    pub name: Option<String>,
+    pub status: Option<EntityStatus>,
+    pub fields: Option<Value>,
+    pub markdown_body: Option<String>,
+    pub expected_version: Option<i32>,
+}
+
+fn check(
+    state: &AppState,
+    entity_type: EntityType,
+    content: &EntityContent,
+    row: Option<&EntityRow>,
+) -> Checked {
+    let template = state.config.templates.type_template(entity_type);
+    let now = Utc::now();
+    let created_at = row.map_or(now, |r| r.created_at);
+    validation::check(entity_type, template, content, created_at, now)
+}
+
+fn content_of(row: &EntityRow) -> EntityContent {
+    EntityContent {
+        entity_id: row.entity_id.clone(),
+        name: row.name.clone(),
+        status: row.status(),
+        fields: row.fields.clone(),
+        markdown_body: row.markdown_body.clone(),
+    }
+}
+
+fn publish(
+    state: &AppState,
+    viewer: &Viewer,
+    action: EntityAction,
+    row: &EntityRow,
+    previous: Option<String>,
+) {
+    state.events.publish(
+        viewer.tenant_id,
+        Some(viewer.user_id),
+        EventPayload::Entity(EntityChange {
+            action,
+            entity_type: row.kind(),
+            entity_id: row.entity_id.clone(),
+            previous_entity_id: previous,
+            row_id: row.id,
+        }),
+    );
+}
+
+pub async fn create(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    entity_type: EntityType,
+    input: NewEntity,
+) -> AppResult<EntityRow> {
+    let content = EntityContent {
+        entity_id: validation::validate_entity_id("entityId", &input.entity_id)?,
+        name: validation::validate_name(&input.name)?,
+        status: input.status.unwrap_or_default(),
+        fields: Value::Object(validation::validate_fields(
+            input
+                .fields
+                .unwrap_or_else(|| Value::Object(Default::default())),
+        )?),
+        markdown_body: input.markdown_body.unwrap_or_default(),
+    };
+    if let Some(existing) =
+        store::find_any(conn, viewer.tenant_id, entity_type, &content.entity_id).await?
+    {
+        return Err(already_exists(&existing));
+    }
+    let checked = check(state, entity_type, &content, None);
+    let row = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            store::insert(
+                conn,
+                Write {
+                    tenant_id: viewer.tenant_id,
+                    actor_id: viewer.user_id,
+                    entity_type,
+                    content: &content,
+                    checked: &checked,
+                },
+            )
+            .await
+        })
+        .await?;
+    publish(state, viewer, EntityAction::Created, &row, None);
+    Ok(row)
+}
+
+fn already_exists(existing: &EntityRow) -> AppError {
+    if existing.is_deleted() {
+        AppError::conflict(format!(
+            "Entity already exists: {}/{} is in the recycle bin; restore or purge it first",
+            existing.entity_type, existing.entity_id
+        ))
+    } else {
+        AppError::conflict(format!(
+            "Entity already exists: {}/{}",
+            existing.entity_type, existing.entity_id
+        ))
+    }
+}
+
+pub async fn update(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    entity_type: EntityType,
+    entity_id: &str,
+    patch: EntityPatch,
+) -> AppResult<EntityRow> {
+    let name = patch
+        .name
+        .as_deref()
+        .map(validation::validate_name)
+        .transpose()?;
+    let fields_patch = patch
+        .fields
+        .map(validation::validate_fields_patch)
+        .transpose()?;
+    let outcome = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let current = store::lock(conn, viewer.tenant_id, entity_type, entity_id, Bin::Live).await?;
+            if let Some(expected) = patch.expected_version
+                && expected != current.version
+            {
+                return Err(AppError::conflict(format!(
+                    "{}/{entity_id} changed since version {expected}: it is at version {}; reload and retry",
+                    entity_type.slug(),
+                    current.version
+                )));
+            }
+            let mut content = content_of(&current);
+            if let Some(name) = name {
+                content.name = name;
+            }
+            if let Some(status) = patch.status {
+                content.status = status;
+            }
+            if let Some(fields_patch) = fields_patch {
+                content.fields = validation::merge_fields(&current.fields, fields_patch)?;
+            }
+            if let Some(markdown_body) = patch.markdown_body {
+                content.markdown_body = markdown_body;
+            }
+            if same_content(&content, &current) {
+                return Ok((current, false));
+            }
+            let checked = check(state, entity_type, &content, Some(&current));
+            let row = store::save(conn, &current, write(viewer, entity_type, &content, &checked), RevisionAction::Updated).await?;
+            Ok((row, true))
+        })
+        .await?;
+    let (row, changed) = outcome;
+    if changed {
+        publish(state, viewer, EntityAction::Updated, &row, None);
+    }
+    Ok(row)
+}
+
+fn same_content(content: &EntityContent, row: &EntityRow) -> bool {
+    content.name == row.name
+        && content.status == row.status()
+        && content.fields == row.fields
+        && content.markdown_body == row.markdown_body
+        && content.entity_id == row.entity_id
+}
+
+fn write<'a>(
+    viewer: &Viewer,
+    entity_type: EntityType,
+    content: &'a EntityContent,
+    checked: &'a Checked,
+) -> Write<'a> {
+    Write {
+        tenant_id: viewer.tenant_id,
+        actor_id: viewer.user_id,
+        entity_type,
+        content,
+        checked,
+    }
+}
+
+/// Moves a live entity to the recycle bin, or a recycled one back.
+pub async fn set_recycled(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    entity_type: EntityType,
+    entity_id: &str,
+    recycled: bool,
+) -> AppResult<EntityRow> {
+    let from = if recycled { Bin::Live } else { Bin::Recycled };
+    let row = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let current = store::lock(conn, viewer.tenant_id, entity_type, entity_id, from).await?;
+            store::set_recycled(conn, &current, viewer.user_id, recycled).await
+        })
+        .await?;
+    let action = if recycled {
+        EntityAction::Deleted
+    } else {
+        EntityAction::Restored
+    };
+    publish(state, viewer, action, &row, None);
+    Ok(row)
+}
+
+/// Removes one recycled entity for good.
+pub async fn purge(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    entity_type: EntityType,
+    entity_id: &str,
+) -> AppResult<()> {
+    let row = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let current = match store::lock(
+                conn,
+                viewer.tenant_id,
+                entity_type,
+                entity_id,
+                Bin::Recycled,
+            )
+            .await
+            {
+                Err(AppError::NotFound(_))
+                    if store::find_live(conn, viewer.tenant_id, entity_type, entity_id)
+                        .await?
+                        .is_some() =>
+                {
+                    return Err(AppError::conflict(format!(
+                        "{}/{entity_id} is not in the recycle bin: delete it first",
+                        entity_type.slug()
+                    )));
+                }
+                other => other?,
+            };
+            store::purge(conn, viewer.tenant_id, &[current.id]).await?;
+            Ok(current)
+        })
+        .await?;
+    publish(state, viewer, EntityAction::Purged, &row, None);
+    Ok(())
+}
+
+/// Purges everything in the recycle bin (of one type, if given); returns how many.
+pub async fn empty_recycle_bin(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    entity_type: Option<EntityType>,
+) -> AppResult<usize> {
+    let purged = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let rows = store::lock_recycled(conn, viewer.tenant_id, entity_type).await?;
+            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+            store::purge(conn, viewer.tenant_id, &ids).await?;
+            Ok(rows)
+        })
+        .await?;
+    for row in &purged {
+        publish(state, viewer, EntityAction::Purged, row, None);
+    }
+    Ok(purged.len())
+}
+
+/// Gives an entity a new id and rewrites every reference to it, all in one transaction.
+pub async fn rename(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    entity_type: EntityType,
+    entity_id: &str,
+    new_entity_id: &str,
+) -> AppResult<EntityRow> {
+    let new_entity_id = validation::validate_entity_id("newEntityId", new_entity_id)?;
+    let (renamed, referrers) = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let current =
+                store::lock(conn, viewer.tenant_id, entity_type, entity_id, Bin::Live).await?;
+            if new_entity_id == current.entity_id {
+                return Ok((current, Vec::new()));
+            }
+            if let Some(existing) =
+                store::find_any(conn, viewer.tenant_id, entity_type, &new_entity_id).await?
+            {
+                return Err(already_exists(&existing));
+            }
+            let referrers =
+                links::lock_referrers(conn, viewer.tenant_id, entity_type.slug(), entity_id)
+                    .await?;
+            let mut content = content_of(&current);
+            content.entity_id = new_entity_id.clone();
+            rewrite_references(
+                state,
+                &mut content,
+                current.kind(),
+                entity_type,
+                entity_id,
+                &new_entity_id,
+            );
+            let checked = check(state, entity_type, &content, Some(&current));
+            let renamed = store::save(
+                conn,
+                &current,
+                write(viewer, entity_type, &content, &checked),
+                RevisionAction::Renamed,
+            )
+            .await?;
+            let mut updated = Vec::new();
+            for referrer in referrers.iter().filter(|r| r.id != current.id) {
+                let mut content = content_of(referrer);
+                if !rewrite_references(
+                    state,
+                    &mut content,
+                    referrer.kind(),
+                    entity_type,
+                    entity_id,
+                    &new_entity_id,
+                ) {
+                    continue;
+                }
+                let checked = check(state, referrer.kind(), &content, Some(referrer));
+                let row = store::save(
+                    conn,
+                    referrer,
+                    write(viewer, referrer.kind(), &content, &checked),
+                    RevisionAction::Updated,
+                )
+                .await?;
+                updated.push(row);
+            }
+            Ok((renamed, updated))
+        })
+        .await?;
+    if renamed.entity_id != entity_id {
+        publish(
+            state,
+            viewer,
+            EntityAction::Renamed,
+            &renamed,
+            Some(entity_id.to_owned()),
+        );
+    }
+    for row in &referrers {
+        publish(state, viewer, EntityAction::Updated, row, None);
+    }
+    Ok(renamed)
+}
+
+fn rewrite_references(
+    state: &AppState,
+    content: &mut EntityContent,
+    holder_type: EntityType,
+    renamed_type: EntityType,
+    old_id: &str,
+    new_id: &str,
+) -> bool {
+    let specs = &state.config.templates.type_template(holder_type).references;
+    super::references::rewrite(&mut content.fields, specs, renamed_type, old_id, new_id)
+}
+
+/// The outcome of re-validating entities in bulk.
+pub struct ValidationReport {
+    pub checked: usize,
+    pub valid: usize,
+    pub invalid: Vec<(EntityRow, Vec<String>)>,
+}
+
+const VALIDATION_BATCH: i64 = 500;
+
+/// Re-runs the templates in force over every live entity of the given types, storing what
+/// changed (templates may have changed since the entities were saved).
+pub async fn validate_all(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    types: &[EntityType],
+) -> AppResult<ValidationReport> {
+    let mut report = ValidationReport {
+        checked: 0,
+        valid: 0,
+        invalid: Vec::new(),
+    };
+    for &entity_type in types {
+        let mut after = None;
+        loop {
+            let batch =
+                store::live_batch(conn, viewer.tenant_id, entity_type, after, VALIDATION_BATCH)
+                    .await?;
+            let Some(last) = batch.last() else { break };
+            after = Some(last.id);
+            conn.transaction::<_, AppError, _>(async |conn| {
+                for row in &batch {
+                    let checked = check(state, entity_type, &content_of(row), Some(row));
+                    store::store_check(conn, row, &checked).await?;
+                }
+                Ok(())
+            })
+            .await?;
+            let ids: Vec<Uuid> = batch.iter().map(|r| r.id).collect();
+            let resolved = links::resolve_outgoing(
+                links::outgoing_references(conn, viewer.tenant_id, &ids).await?,
+            );
+            let fresh = store::entities_by_row_ids(conn, viewer.tenant_id, &ids).await?;
+            for row in fresh {
+                let errors = entity_errors(
+                    &row,
+                    resolved.get(&row.id).map(Vec::as_slice).unwrap_or_default(),
+                );
+                report.checked += 1;
+                if errors.is_empty() {
+                    report.valid += 1;
+                } else {
+                    report.invalid.push((row, errors));
+                }
+            }
+        }
+    }
+    Ok(report)
+}
+
+/// An entity's validation errors: what its schema check stored, then each reference that does
+/// not name a live entity.
+pub fn entity_errors(row: &EntityRow, references: &[ResolvedReference]) -> Vec<String> {
+    let mut errors = row.schema_errors.clone();
+    errors.extend(references.iter().filter_map(ResolvedReference::error));
+    errors
+}

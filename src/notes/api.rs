@@ -1,0 +1,280 @@
+//! GraphQL: notes. Every member of a tenant reads its notes and writes their own; ADMIN may
+//! also change or delete anyone's.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::model::NoteRow;
+use super::store::{self, NoteChanges, NoteFilter};
+use crate::accounts::api::User;
+use crate::auth::{Role, Viewer};
+use crate::entities::api::graph::EntityRefInput;
+use crate::entities::api::object::Entity;
+use crate::entities::search::TsQuery;
+use crate::entities::store::{self as entities, Bin};
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::{load, load_many};
+use crate::graphql::pagination::PageRequest;
+use crate::graphql::parse_id;
+
+/// A markdown note: session notes, backstories, campaign information.
+pub struct Note(NoteRow);
+
+#[Object]
+impl Note {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// 3 to 50 characters.
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    /// Markdown, at least 3 characters.
+    async fn content(&self) -> &str {
+        &self.0.content
+    }
+
+    async fn date_created(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn date_modified(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    /// Who wrote it (null once their account is deleted).
+    async fn author(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        let Some(id) = self.0.author_id else {
+            return Ok(None);
+        };
+        Ok(load(&ctx.loaders().users, id).await?.map(User::new))
+    }
+
+    /// The entity it is attached to, while that entity is live.
+    async fn entity(&self, ctx: &Context<'_>) -> AppResult<Option<Entity>> {
+        let Some(id) = self.0.entity_row_id else {
+            return Ok(None);
+        };
+        Ok(load(&ctx.loaders().entities().by_row, id)
+            .await?
+            .filter(|row| !row.is_deleted())
+            .map(Entity))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct NotePage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub notes: Vec<Note>,
+}
+
+#[derive(InputObject)]
+pub struct CreateNoteInput {
+    /// 3 to 50 characters.
+    pub title: String,
+    /// Markdown, at least 3 characters.
+    pub content: String,
+    /// Attach the note to this entity.
+    pub entity: Option<EntityRefInput>,
+}
+
+/// Only what is given changes.
+#[derive(InputObject)]
+pub struct UpdateNoteInput {
+    pub title: Option<String>,
+    pub content: Option<String>,
+    /// Attach the note to this entity instead.
+    pub entity: Option<EntityRefInput>,
+    /// Detach the note from its entity.
+    #[graphql(default)]
+    pub detach: bool,
+}
+
+async fn entity_row_id(
+    conn: &mut diesel_async::AsyncPgConnection,
+    viewer: &Viewer,
+    entity: &EntityRefInput,
+) -> AppResult<Uuid> {
+    entities::find_live(conn, viewer.tenant_id, entity.r#type, &entity.entity_id)
+        .await?
+        .map(|row| row.id)
+        .ok_or_else(|| entities::not_found(entity.r#type, &entity.entity_id, Bin::Live))
+}
+
+/// A note the viewer may change: their own, or any as ADMIN.
+async fn writable_note(
+    conn: &mut diesel_async::AsyncPgConnection,
+    viewer: &Viewer,
+    id: &ID,
+) -> AppResult<NoteRow> {
+    let id = parse_id("id", id)?;
+    let note = store::find(conn, viewer.tenant_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("note not found"))?;
+    if note.author_id != Some(viewer.user_id) && viewer.role < Role::Admin {
+        return Err(AppError::forbidden(
+            "only the note's author or an ADMIN may change it",
+        ));
+    }
+    Ok(note)
+}
+
+#[derive(Default)]
+pub struct NoteQuery;
+
+#[Object]
+impl NoteQuery {
+    /// One note of the viewer's tenant; null when there is none.
+    async fn note(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Note>> {
+        let viewer = ctx.viewer()?;
+        let id = parse_id("id", &id)?;
+        let mut conn = ctx.conn().await?;
+        Ok(store::find(&mut conn, viewer.tenant_id, id)
+            .await?
+            .map(Note))
+    }
+
+    /// The tenant's notes, most recently changed first: those attached to one entity, only
+    /// the viewer's own, or matching a full-text search (prefix matching), as asked.
+    async fn notes(
+        &self,
+        ctx: &Context<'_>,
+        entity: Option<EntityRefInput>,
+        #[graphql(default)] mine: bool,
+        search: Option<String>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<NotePage> {
+        let viewer = ctx.viewer()?;
+        let page = PageRequest::new(offset, limit)?;
+        let mut conn = ctx.conn().await?;
+        let entity_row_id = match &entity {
+            Some(entity) => {
+                match entities::find_live(
+                    &mut conn,
+                    viewer.tenant_id,
+                    entity.r#type,
+                    &entity.entity_id,
+                )
+                .await?
+                {
+                    Some(row) => Some(row.id),
+                    None => {
+                        return Ok(NotePage {
+                            total: 0,
+                            offset: page.offset,
+                            limit: page.limit,
+                            notes: Vec::new(),
+                        });
+                    }
+                }
+            }
+            None => None,
+        };
+        let search = search.as_deref().and_then(TsQuery::parse);
+        let filter = NoteFilter {
+            entity_row_id,
+            author_id: mine.then_some(viewer.user_id),
+            search: search.as_ref(),
+        };
+        let (total, rows) = store::list(&mut conn, viewer.tenant_id, &filter, page).await?;
+        let selection = ctx.look_ahead().field("notes");
+        if selection.field("author").exists() {
+            load_many(
+                &ctx.loaders().users,
+                rows.iter().filter_map(|n| n.author_id),
+            )
+            .await?;
+        }
+        if selection.field("entity").exists() {
+            let entities = rows.iter().filter_map(|n| n.entity_row_id);
+            load_many(&ctx.loaders().entities().by_row, entities).await?;
+        }
+        Ok(NotePage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            notes: rows.into_iter().map(Note).collect(),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct NoteMutation;
+
+#[Object]
+impl NoteMutation {
+    /// Writes a note (any member).
+    async fn create_note(&self, ctx: &Context<'_>, input: CreateNoteInput) -> AppResult<Note> {
+        let viewer = ctx.viewer()?;
+        let title = store::validate_title(&input.title)?;
+        let content = store::validate_content(&input.content)?;
+        let mut conn = ctx.conn().await?;
+        let entity = match &input.entity {
+            Some(entity) => Some(entity_row_id(&mut conn, viewer, entity).await?),
+            None => None,
+        };
+        Ok(Note(
+            store::insert(
+                &mut conn,
+                viewer.tenant_id,
+                viewer.user_id,
+                entity,
+                &title,
+                &content,
+            )
+            .await?,
+        ))
+    }
+
+    /// Changes a note (its author, or ADMIN).
+    async fn update_note(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateNoteInput,
+    ) -> AppResult<Note> {
+        let viewer = ctx.viewer()?;
+        let mut changes = NoteChanges {
+            title: input
+                .title
+                .as_deref()
+                .map(store::validate_title)
+                .transpose()?,
+            content: input
+                .content
+                .as_deref()
+                .map(store::validate_content)
+                .transpose()?,
+            entity_row_id: None,
+        };
+        if input.detach && input.entity.is_some() {
+            return Err(AppError::bad_input(
+                "give either `entity` or `detach`, not both",
+            ));
+        }
+        let mut conn = ctx.conn().await?;
+        let note = writable_note(&mut conn, viewer, &id).await?;
+        if let Some(entity) = &input.entity {
+            changes.entity_row_id = Some(Some(entity_row_id(&mut conn, viewer, entity).await?));
+        } else if input.detach {
+            changes.entity_row_id = Some(None);
+        }
+        Ok(Note(store::update(&mut conn, &note, changes).await?))
+    }
+
+    /// Deletes a note (its author, or ADMIN).
+    async fn delete_note(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        let note = writable_note(&mut conn, viewer, &id).await?;
+        store::delete(&mut conn, &note).await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,144 @@
+//! Queries of the notes domain, always within one tenant.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel::sql_types::{Bool, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::NoteRow;
+use crate::db::schema::notes;
+use crate::entities::search::TsQuery;
+use crate::error::{AppError, AppResult};
+use crate::graphql::pagination::PageRequest;
+
+/// Seed 000: a title of 3 to 50 characters.
+pub fn validate_title(title: &str) -> AppResult<String> {
+    let title = title.trim();
+    let length = title.chars().count();
+    if !(3..=50).contains(&length) {
+        return Err(AppError::bad_field(
+            "title",
+            "the title must have 3 to 50 characters",
+        ));
+    }
+    Ok(title.to_owned())
+}
+
+/// Seed 000: content of at least 3 characters.
+pub fn validate_content(content: &str) -> AppResult<String> {
+    if content.trim().chars().count() < 3 {
+        return Err(AppError::bad_field(
+            "content",
+            "the content must have at least 3 characters",
+        ));
+    }
+    Ok(content.to_owned())
+}
+
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    author_id: Uuid,
+    entity_row_id: Option<Uuid>,
+    title: &str,
+    content: &str,
+) -> AppResult<NoteRow> {
+    Ok(diesel::insert_into(notes::table)
+        .values((
+            notes::id.eq(Uuid::now_v7()),
+            notes::tenant_id.eq(tenant_id),
+            notes::author_id.eq(author_id),
+            notes::entity_row_id.eq(entity_row_id),
+            notes::title.eq(title),
+            notes::content.eq(content),
+        ))
+        .returning(NoteRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> AppResult<Option<NoteRow>> {
+    Ok(notes::table
+        .filter(notes::tenant_id.eq(tenant_id))
+        .filter(notes::id.eq(id))
+        .select(NoteRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = notes)]
+pub struct NoteChanges {
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub entity_row_id: Option<Option<Uuid>>,
+}
+
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    note: &NoteRow,
+    changes: NoteChanges,
+) -> AppResult<NoteRow> {
+    Ok(diesel::update(notes::table.find(note.id))
+        .set((&changes, notes::updated_at.eq(Utc::now())))
+        .returning(NoteRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn delete(conn: &mut AsyncPgConnection, note: &NoteRow) -> AppResult<()> {
+    diesel::delete(notes::table.find(note.id))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub struct NoteFilter<'a> {
+    pub entity_row_id: Option<Uuid>,
+    pub author_id: Option<Uuid>,
+    pub search: Option<&'a TsQuery>,
+}
+
+fn filtered<'a>(tenant_id: Uuid, filter: &NoteFilter<'a>) -> notes::BoxedQuery<'a, diesel::pg::Pg> {
+    let mut query = notes::table
+        .filter(notes::tenant_id.eq(tenant_id))
+        .into_boxed();
+    if let Some(entity) = filter.entity_row_id {
+        query = query.filter(notes::entity_row_id.eq(entity));
+    }
+    if let Some(author) = filter.author_id {
+        query = query.filter(notes::author_id.eq(author));
+    }
+    if let Some(search) = filter.search {
+        query = query.filter(
+            diesel::dsl::sql::<Bool>("notes.search @@ to_tsquery('simple', ")
+                .bind::<Text, _>(search.as_str().to_owned())
+                .sql(")"),
+        );
+    }
+    query
+}
+
+/// A page of notes, most recently changed first, and the total the filter matches.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    filter: &NoteFilter<'_>,
+    page: PageRequest,
+) -> AppResult<(i64, Vec<NoteRow>)> {
+    let total = filtered(tenant_id, filter).count().get_result(conn).await?;
+    let rows = filtered(tenant_id, filter)
+        .order((notes::updated_at.desc(), notes::id.desc()))
+        .offset(page.offset)
+        .limit(page.limit)
+        .select(NoteRow::as_select())
+        .load(conn)
+        .await?;
+    Ok((total, rows))
+}

@@ -1,0 +1,127 @@
+//! Loading a page of entities with their references, referrers and relationships costs a fixed
+//! number of SQL statements, whatever the page size: counted by pg_stat_statements.
+
+use diesel::QueryableByName;
+use diesel::sql_types::BigInt;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+
+use crate::entities::create_entity;
+use crate::harness::*;
+
+#[derive(QueryableByName)]
+struct Calls {
+    #[diesel(sql_type = BigInt)]
+    calls: i64,
+}
+
+/// Statements this database has run so far.
+async fn statements_so_far(conn: &mut AsyncPgConnection) -> i64 {
+    diesel::sql_query(
+        "SELECT coalesce(sum(calls), 0)::bigint AS calls FROM pg_stat_statements
+         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())",
+    )
+    .get_result::<Calls>(conn)
+    .await
+    .expect("pg_stat_statements must be loaded (shared_preload_libraries) for this test")
+    .calls
+}
+
+const PAGE: &str =
+    "query($limit: Int!) { entities(type: CHARACTER, limit: $limit, sortBy: NAME, sortOrder: ASC) {
+    total entities {
+        entityId name isValid validationErrors createdBy { displayName }
+        references { kind entity { entityId name } }
+        referencedBy { kind entity { entityId name } }
+        relationships { kind origin entity { entityId } }
+    } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nested_page_costs_the_same_statements_for_5_and_for_50_entities() {
+    let server = TestServer::start().await;
+    let owner = server.register("owner@example.com", "Studio").await;
+    create_entity(
+        &server,
+        &owner,
+        "LOCATION",
+        "harbor",
+        "Harbor",
+        json!({ "location_type": "port" }),
+    )
+    .await;
+    create_entity(
+        &server,
+        &owner,
+        "FACTION",
+        "crew",
+        "Crew",
+        json!({ "leader": "c00" }),
+    )
+    .await;
+    for n in 0..50 {
+        create_entity(
+            &server,
+            &owner,
+            "CHARACTER",
+            &format!("c{n:02}"),
+            &format!("Character {n:02}"),
+            json!({
+                "primary_location": "harbor",
+                "faction": "crew",
+                "friends": [{ "character_id": format!("c{:02}", (n + 1) % 50) }, { "character_id": "missing" }],
+            }),
+        )
+        .await;
+        if n % 2 == 0 {
+            server
+                .ok_as(
+                    &owner,
+                    "mutation($id: String!) { createRelationship(from: { type: CHARACTER, entityId: $id }, to: { type: LOCATION, entityId: \"harbor\" }, kind: \"docks_at\") { id } }",
+                    json!({ "id": format!("c{n:02}") }),
+                )
+                .await;
+        }
+    }
+
+    let mut db = server.db().await;
+    diesel::sql_query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(&mut db)
+        .await
+        .expect("create the pg_stat_statements extension");
+    // Warm up: the pool opens its connections and the viewer's session is cached.
+    for _ in 0..2 {
+        server.ok_as(&owner, PAGE, json!({ "limit": 50 })).await;
+    }
+
+    let mut cost = Vec::new();
+    for limit in [5, 50] {
+        let before = statements_so_far(&mut db).await;
+        let data = server.ok_as(&owner, PAGE, json!({ "limit": limit })).await;
+        let after = statements_so_far(&mut db).await;
+        let page = data["entities"]["entities"].as_array().unwrap();
+        assert_eq!(page.len(), limit);
+        // The page really is nested: every entity resolved its links.
+        assert!(
+            page.iter()
+                .all(|e| e["references"].as_array().unwrap().len() == 4),
+            "{page:?}"
+        );
+        assert!(page.iter().all(|e| e["isValid"] == false));
+        assert_eq!(
+            page[0]["relationships"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|r| r["origin"] == "EXPLICIT")
+                .count(),
+            1
+        );
+        // One of the two counted statements is the first count query itself.
+        cost.push(after - before - 1);
+    }
+    assert_eq!(
+        cost[0], cost[1],
+        "statements for 5 and for 50 entities: {cost:?}"
+    );
+    assert!(cost[0] <= 8, "a nested page took {} statements", cost[0]);
+}
