@@ -41,6 +41,14 @@ impl User {
     }
 }
 
+/// The user with this id, through the request's loader (null when there is none, or no id).
+pub async fn load_user(ctx: &Context<'_>, id: Option<Uuid>) -> AppResult<Option<User>> {
+    match id {
+        Some(id) => Ok(load(&ctx.loaders().users, id).await?.map(User::new)),
+        None => Ok(None),
+    }
+}
+
 #[Object]
 impl User {
     async fn id(&self) -> ID {

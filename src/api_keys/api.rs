@@ -5,12 +5,11 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::store::{self, ApiKeyRow, NewApiKey};
-use crate::accounts::api::User;
+use crate::accounts::api::{User, load_user};
 use crate::auth::Role;
 use crate::auth::tokens::{random_token, secret_hash};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load;
 use crate::graphql::pagination::PageRequest;
 use crate::graphql::parse_id;
 
@@ -55,9 +54,7 @@ impl ApiKey {
     }
 
     async fn owner(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        Ok(load(&ctx.loaders().users, self.0.user_id)
-            .await?
-            .map(User::new))
+        load_user(ctx, Some(self.0.user_id)).await
     }
 }
 

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::api::object::RelationshipOrigin;
 use super::links;
-use super::model::EntityRow;
+use super::model::{EntityRow, RelationshipRow};
 use super::store;
 use crate::error::AppResult;
 
@@ -97,18 +97,22 @@ async fn edges_around(
             .iter()
             .all(|id| ids.contains(id) || far.contains_key(id));
         if ends_live {
-            edges.push(Edge {
-                id: Some(row.id),
-                source: row.source_id,
-                target: row.target_id,
-                kind: row.kind,
-                origin: RelationshipOrigin::Explicit,
-                attributes: row.attributes,
-            });
+            edges.push(explicit_edge(row));
         }
     }
     others.extend(far.into_values());
     Ok((edges, others))
+}
+
+fn explicit_edge(row: RelationshipRow) -> Edge {
+    Edge {
+        id: Some(row.id),
+        source: row.source_id,
+        target: row.target_id,
+        kind: row.kind,
+        origin: RelationshipOrigin::Explicit,
+        attributes: row.attributes,
+    }
 }
 
 fn field_edge(source: Uuid, target: Uuid, kind: String) -> Edge {
@@ -197,17 +201,7 @@ pub async fn universe(
     }
     for row in links::relationships_touching(conn, tenant_id, &id_list).await? {
         if ids.contains(&row.source_id) && ids.contains(&row.target_id) {
-            graph.add_edge(
-                &mut seen,
-                Edge {
-                    id: Some(row.id),
-                    source: row.source_id,
-                    target: row.target_id,
-                    kind: row.kind,
-                    origin: RelationshipOrigin::Explicit,
-                    attributes: row.attributes,
-                },
-            );
+            graph.add_edge(&mut seen, explicit_edge(row));
         }
     }
     Ok(graph)

@@ -304,6 +304,31 @@ pub struct Write<'a> {
     pub checked: &'a Checked,
 }
 
+/// The columns a write sets from the entity's content.
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = entities)]
+struct ContentColumns<'a> {
+    entity_id: &'a str,
+    name: &'a str,
+    status: &'a str,
+    fields: &'a serde_json::Value,
+    markdown_body: &'a str,
+    schema_errors: &'a [String],
+}
+
+impl<'a> Write<'a> {
+    fn columns(&self) -> ContentColumns<'a> {
+        ContentColumns {
+            entity_id: &self.content.entity_id,
+            name: &self.content.name,
+            status: self.content.status.slug(),
+            fields: &self.content.fields,
+            markdown_body: &self.content.markdown_body,
+            schema_errors: &self.checked.schema_errors,
+        }
+    }
+}
+
 /// Inserts a new entity with its references and first revision. Call inside a transaction.
 pub async fn insert(conn: &mut AsyncPgConnection, write: Write<'_>) -> AppResult<EntityRow> {
     let id = Uuid::now_v7();
@@ -312,12 +337,7 @@ pub async fn insert(conn: &mut AsyncPgConnection, write: Write<'_>) -> AppResult
             entities::id.eq(id),
             entities::tenant_id.eq(write.tenant_id),
             entities::entity_type.eq(write.entity_type.slug()),
-            entities::entity_id.eq(&write.content.entity_id),
-            entities::name.eq(&write.content.name),
-            entities::status.eq(write.content.status.slug()),
-            entities::fields.eq(&write.content.fields),
-            entities::markdown_body.eq(&write.content.markdown_body),
-            entities::schema_errors.eq(&write.checked.schema_errors),
+            write.columns(),
             entities::created_by.eq(write.actor_id),
             entities::updated_by.eq(write.actor_id),
         ))
@@ -354,12 +374,7 @@ pub async fn save(
 ) -> AppResult<EntityRow> {
     let row: EntityRow = diesel::update(entities::table.find(current.id))
         .set((
-            entities::entity_id.eq(&write.content.entity_id),
-            entities::name.eq(&write.content.name),
-            entities::status.eq(write.content.status.slug()),
-            entities::fields.eq(&write.content.fields),
-            entities::markdown_body.eq(&write.content.markdown_body),
-            entities::schema_errors.eq(&write.checked.schema_errors),
+            write.columns(),
             entities::version.eq(entities::version + 1),
             entities::updated_by.eq(write.actor_id),
             entities::updated_at.eq(Utc::now()),

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::store::{self, InviteRow, NewInvite};
 use crate::accounts::admin::ensure_can_grant;
 use crate::accounts::api::{
-    AuthPayload, User, publish_member_event, validate_display_name, validate_email,
+    AuthPayload, User, load_user, publish_member_event, validate_display_name, validate_email,
 };
 use crate::accounts::model::{ClientType, NewUser};
 use crate::accounts::{sessions, store as accounts};
@@ -17,7 +17,6 @@ use crate::auth::{Role, password};
 use crate::error::{AppError, AppResult};
 use crate::events::MemberAction;
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load;
 use crate::graphql::pagination::PageRequest;
 use crate::graphql::parse_id;
 use crate::tenants::store as tenants;
@@ -80,10 +79,7 @@ impl Invite {
     }
 
     async fn invited_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.0.created_by {
-            Some(id) => Ok(load(&ctx.loaders().users, id).await?.map(User::new)),
-            None => Ok(None),
-        }
+        load_user(ctx, self.0.created_by).await
     }
 }
 

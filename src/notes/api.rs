@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::model::NoteRow;
 use super::store::{self, NoteChanges, NoteFilter};
-use crate::accounts::api::User;
+use crate::accounts::api::{User, load_user};
 use crate::auth::{Role, Viewer};
 use crate::entities::api::graph::EntityRefInput;
 use crate::entities::api::object::Entity;
@@ -48,10 +48,7 @@ impl Note {
 
     /// Who wrote it (null once their account is deleted).
     async fn author(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        let Some(id) = self.0.author_id else {
-            return Ok(None);
-        };
-        Ok(load(&ctx.loaders().users, id).await?.map(User::new))
+        load_user(ctx, self.0.author_id).await
     }
 
     /// The entity it is attached to, while that entity is live.

@@ -7,7 +7,7 @@ use uuid::Uuid;
 
 use super::model::TenantRow;
 use super::store;
-use crate::accounts::api::{AuthPayload, User};
+use crate::accounts::api::{AuthPayload, User, load_user};
 use crate::accounts::sessions;
 use crate::accounts::store as accounts;
 use crate::auth::Role;
@@ -168,9 +168,7 @@ impl MemberEvent {
 
     /// The member (null once the account is deleted).
     async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        Ok(load(&ctx.loaders().users, self.user_id)
-            .await?
-            .map(User::new))
+        load_user(ctx, Some(self.user_id)).await
     }
 
     /// The new role (null when the member was removed).
@@ -180,10 +178,7 @@ impl MemberEvent {
 
     /// Who made the change.
     async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.actor_id {
-            Some(id) => Ok(load(&ctx.loaders().users, id).await?.map(User::new)),
-            None => Ok(None),
-        }
+        load_user(ctx, self.actor_id).await
     }
 
     async fn at(&self) -> DateTime<Utc> {

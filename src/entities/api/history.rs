@@ -5,14 +5,13 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::graph::EntityRefInput;
-use crate::accounts::api::User;
+use crate::accounts::api::{User, load_user};
 use crate::entities::history::{self, Comparison, DiffLineKind, FieldChangeKind, Snapshot};
 use crate::entities::model::{EntityRow, RevisionRow};
 use crate::entities::store::{self, Bin, RevisionAction};
 use crate::entities::types::{EntityStatus, EntityType};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load;
 use crate::graphql::pagination::PageRequest;
 
 /// An entity as one write left it.
@@ -31,10 +30,7 @@ impl EntityRevision {
 
     /// Who wrote it (null once their account is deleted).
     async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        let Some(id) = self.0.actor_id else {
-            return Ok(None);
-        };
-        Ok(load(&ctx.loaders().users, id).await?.map(User::new))
+        load_user(ctx, self.0.actor_id).await
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::accounts::api::User;
+use crate::accounts::api::{User, load_user};
 use crate::entities::links::ResolvedReference;
 use crate::entities::model::{EntityRow, RelationshipRow};
 use crate::entities::types::{EntityStatus, EntityType};
@@ -86,15 +86,15 @@ impl Entity {
     }
 
     async fn created_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        user(ctx, self.0.created_by).await
+        load_user(ctx, self.0.created_by).await
     }
 
     async fn updated_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        user(ctx, self.0.updated_by).await
+        load_user(ctx, self.0.updated_by).await
     }
 
     async fn deleted_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        user(ctx, self.0.deleted_by).await
+        load_user(ctx, self.0.deleted_by).await
     }
 
     /// The references this entity's fields hold, in field order; `entity` is null when the id
@@ -209,11 +209,6 @@ async fn outgoing(ctx: &Context<'_>, id: Uuid) -> AppResult<Vec<ResolvedReferenc
     Ok(load(&ctx.loaders().entities().outgoing, id)
         .await?
         .unwrap_or_default())
-}
-
-async fn user(ctx: &Context<'_>, id: Option<Uuid>) -> AppResult<Option<User>> {
-    let Some(id) = id else { return Ok(None) };
-    Ok(load(&ctx.loaders().users, id).await?.map(User::new))
 }
 
 /// A reference between two entities through a field.

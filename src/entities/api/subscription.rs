@@ -6,7 +6,7 @@ use futures_util::Stream;
 use uuid::Uuid;
 
 use super::object::Entity;
-use crate::accounts::api::User;
+use crate::accounts::api::{User, load_user};
 use crate::entities::types::EntityType;
 use crate::error::AppResult;
 use crate::events::{EntityAction, EntityChange, EventPayload};
@@ -52,10 +52,7 @@ impl EntityEvent {
 
     /// Who made the change.
     async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        match self.actor_id {
-            Some(id) => Ok(load(&ctx.loaders().users, id).await?.map(User::new)),
-            None => Ok(None),
-        }
+        load_user(ctx, self.actor_id).await
     }
 
     async fn at(&self) -> DateTime<Utc> {
