@@ -187,6 +187,21 @@ impl From<diesel::result::Error> for AppError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
                 _,
             ) => Self::Unavailable,
+            // Input PostgreSQL cannot take (a NUL in text, too much text to index) is the
+            // caller's to fix, whatever path it came through.
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().contains("invalid byte sequence")
+                    || info
+                        .message()
+                        .contains("unsupported Unicode escape sequence") =>
+            {
+                Self::bad_input("text must not contain NUL characters")
+            }
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().contains("too long for tsvector") =>
+            {
+                Self::bad_input("the text is too long to be indexed for search; shorten it")
+            }
             other => Self::internal(other),
         }
     }

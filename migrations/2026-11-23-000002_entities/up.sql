@@ -36,6 +36,12 @@ CREATE INDEX entities_recycled ON entities (tenant_id, deleted_at DESC) WHERE de
 CREATE INDEX entities_by_entity_id ON entities (tenant_id, entity_id);
 CREATE INDEX entities_search ON entities USING gin (search);
 CREATE INDEX entities_fields ON entities USING gin (fields jsonb_path_ops);
+-- Bulk re-validation walks a type in id order.
+CREATE INDEX entities_live_by_id ON entities (tenant_id, entity_type, id) WHERE deleted_at IS NULL;
+-- Deleting a user sets these to null; without indexes that scans every tenant's entities.
+CREATE INDEX entities_created_by ON entities (created_by) WHERE created_by IS NOT NULL;
+CREATE INDEX entities_updated_by ON entities (updated_by) WHERE updated_by IS NOT NULL;
+CREATE INDEX entities_deleted_by ON entities (deleted_by) WHERE deleted_by IS NOT NULL;
 
 -- The ids an entity's fields hold, as its template's reference map finds them. Targets are
 -- by id, not by row, because a reference may name an entity that does not exist (yet).
@@ -46,8 +52,9 @@ CREATE TABLE entity_references (
     target_types text[] NOT NULL,
     target_entity_id text NOT NULL,
     position integer NOT NULL,
-    PRIMARY KEY (source_id, kind, target_entity_id)
+    PRIMARY KEY (tenant_id, source_id, kind, target_entity_id)
 );
+CREATE INDEX entity_references_by_source ON entity_references (source_id);
 CREATE INDEX entity_references_by_target ON entity_references (tenant_id, target_entity_id);
 
 -- Relationships drawn by hand between two entities.
@@ -64,6 +71,7 @@ CREATE TABLE entity_relationships (
 );
 CREATE INDEX entity_relationships_by_source ON entity_relationships (source_id);
 CREATE INDEX entity_relationships_by_target ON entity_relationships (target_id);
+CREATE INDEX entity_relationships_created_by ON entity_relationships (created_by) WHERE created_by IS NOT NULL;
 
 -- Every write to an entity, as a full snapshot after it.
 CREATE TABLE entity_revisions (
@@ -79,8 +87,10 @@ CREATE TABLE entity_revisions (
     status text NOT NULL,
     fields jsonb NOT NULL,
     markdown_body text NOT NULL,
-    CONSTRAINT entity_revisions_key UNIQUE (entity_row_id, version)
+    CONSTRAINT entity_revisions_key UNIQUE (tenant_id, entity_row_id, version)
 );
+CREATE INDEX entity_revisions_by_entity ON entity_revisions (entity_row_id, version DESC);
+CREATE INDEX entity_revisions_actor ON entity_revisions (actor_id) WHERE actor_id IS NOT NULL;
 
 CREATE TABLE notes (
     id uuid PRIMARY KEY,
@@ -98,3 +108,4 @@ CREATE TABLE notes (
 CREATE INDEX notes_by_tenant ON notes (tenant_id, updated_at DESC);
 CREATE INDEX notes_by_entity ON notes (entity_row_id, updated_at DESC);
 CREATE INDEX notes_search ON notes USING gin (search);
+CREATE INDEX notes_author ON notes (author_id) WHERE author_id IS NOT NULL;

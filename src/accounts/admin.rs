@@ -245,6 +245,7 @@ impl UserAdminMutation {
             publish_member_event(ctx, viewer.tenant_id, user_id, MemberAction::Updated, role);
         }
         ctx.app().auth.forget_user(user_id);
+        ctx.loaders().users.clear::<Uuid>();
         Ok(User {
             row,
             known_role: role,
@@ -276,6 +277,7 @@ impl UserAdminMutation {
         })
         .await?;
         ctx.app().auth.forget_user(user_id);
+        ctx.loaders().users.clear::<Uuid>();
         Ok(true)
     }
 
@@ -302,6 +304,7 @@ impl UserAdminMutation {
             return Err(AppError::not_found("user not found"));
         }
         ctx.app().auth.forget_user(user_id);
+        ctx.loaders().users.clear::<Uuid>();
         publish_member_event(ctx, viewer.tenant_id, user_id, MemberAction::Removed, None);
         Ok(true)
     }
@@ -325,6 +328,7 @@ impl UserAdminMutation {
             return Err(AppError::not_found("user not found"));
         }
         ctx.app().auth.forget_user(user_id);
+        ctx.loaders().users.clear::<Uuid>();
         for membership in memberships {
             publish_member_event(
                 ctx,

@@ -37,7 +37,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    entity_references (source_id, kind, target_entity_id) {
+    entity_references (tenant_id, source_id, kind, target_entity_id) {
         tenant_id -> Uuid,
         source_id -> Uuid,
         kind -> Text,

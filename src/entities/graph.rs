@@ -15,6 +15,10 @@ use crate::error::AppResult;
 
 pub const MAX_DEPTH: i32 = 3;
 
+/// How many links per node a graph query reads at most, on average, before it calls the graph
+/// truncated.
+const EDGES_PER_NODE: usize = 8;
+
 #[derive(Clone, Debug)]
 pub struct Edge {
     /// The explicit relationship's id; None for a field reference.
@@ -48,12 +52,23 @@ impl Graph {
     }
 }
 
-/// Every edge touching `frontier`, with the live entities at their other ends.
+/// What one hop of a graph walk found.
+struct Hop {
+    edges: Vec<Edge>,
+    /// The live entities at the far ends of the edges.
+    others: Vec<EntityRow>,
+    /// A query stopped at its limit: some edges were left out.
+    cut: bool,
+}
+
+/// The edges touching `frontier` (each kind of query capped at `limit` rows, so a hub with
+/// thousands of links cannot make one hop unbounded), with the entities at their other ends.
 async fn edges_around(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     frontier: &[EntityRow],
-) -> AppResult<(Vec<Edge>, Vec<EntityRow>)> {
+    limit: i64,
+) -> AppResult<Hop> {
     let ids: Vec<Uuid> = frontier.iter().map(|r| r.id).collect();
     let mut edges = Vec::new();
     let mut others: Vec<EntityRow> = Vec::new();
@@ -70,17 +85,25 @@ async fn edges_around(
     }
 
     let entity_ids: Vec<String> = frontier.iter().map(|r| r.entity_id.clone()).collect();
-    for (reference, referrer) in links::incoming_references(conn, tenant_id, &entity_ids).await? {
+    let incoming = links::incoming_references(conn, tenant_id, &entity_ids, Some(limit)).await?;
+    let mut cut = incoming.len() as i64 >= limit;
+    for (reference, referrer) in incoming {
         let targets = frontier.iter().filter(|f| {
             f.entity_id == reference.target_entity_id && reference.targets(&f.entity_type)
         });
+        let mut linked = false;
         for target in targets {
             edges.push(field_edge(referrer.id, target.id, reference.kind.clone()));
+            linked = true;
         }
-        others.push(referrer);
+        // The id may belong to another type's entity than the frontier's: then it is no link.
+        if linked {
+            others.push(referrer);
+        }
     }
 
-    let explicit = links::relationships_touching(conn, tenant_id, &ids).await?;
+    let explicit = links::relationships_touching(conn, tenant_id, &ids, Some(limit)).await?;
+    cut |= explicit.len() as i64 >= limit;
     let far_ends: Vec<Uuid> = explicit
         .iter()
         .flat_map(|r| [r.source_id, r.target_id])
@@ -101,7 +124,7 @@ async fn edges_around(
         }
     }
     others.extend(far.into_values());
-    Ok((edges, others))
+    Ok(Hop { edges, others, cut })
 }
 
 fn explicit_edge(row: RelationshipRow) -> Edge {
@@ -144,10 +167,12 @@ pub async fn neighbourhood(
         if frontier.is_empty() {
             break;
         }
-        let (edges, others) = edges_around(conn, tenant_id, &frontier).await?;
-        pending_edges.extend(edges);
+        let limit = i64::try_from(max_nodes.saturating_mul(EDGES_PER_NODE)).unwrap_or(i64::MAX);
+        let hop = edges_around(conn, tenant_id, &frontier, limit).await?;
+        graph.truncated |= hop.cut;
+        pending_edges.extend(hop.edges);
         let mut next = Vec::new();
-        for other in others {
+        for other in hop.others {
             if included.contains(&other.id) {
                 continue;
             }
@@ -199,7 +224,11 @@ pub async fn universe(
             }
         }
     }
-    for row in links::relationships_touching(conn, tenant_id, &id_list).await? {
+    let edge_limit = i64::try_from(max_nodes.saturating_mul(EDGES_PER_NODE)).unwrap_or(i64::MAX);
+    let explicit =
+        links::relationships_touching(conn, tenant_id, &id_list, Some(edge_limit)).await?;
+    graph.truncated |= explicit.len() as i64 >= edge_limit;
+    for row in explicit {
         if ids.contains(&row.source_id) && ids.contains(&row.target_id) {
             graph.add_edge(&mut seen, explicit_edge(row));
         }

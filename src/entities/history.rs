@@ -2,7 +2,11 @@
 //! changed, and a line diff of the markdown.
 
 use serde_json::{Map, Value};
+use std::time::Duration;
+
 use similar::{ChangeTag, TextDiff};
+
+const DIFF_DEADLINE: Duration = Duration::from_millis(500);
 
 /// The parts of an entity a comparison looks at.
 pub struct Snapshot<'a> {
@@ -103,7 +107,10 @@ pub fn compare(
             new_value: new_fields.get(key).cloned(),
         });
     }
-    let diff = TextDiff::from_lines(old.markdown_body, new.markdown_body);
+    // Myers' diff is quadratic at worst: past the deadline it settles for a coarser diff.
+    let diff = TextDiff::configure()
+        .timeout(DIFF_DEADLINE)
+        .diff_lines(old.markdown_body, new.markdown_body);
     let markdown_lines = diff
         .iter_all_changes()
         .map(|change| DiffLine {

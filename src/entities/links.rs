@@ -2,7 +2,7 @@
 //! by hand. Each takes a whole batch of entities, so loaders and graph walks cost one statement
 //! per batch.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -36,11 +36,51 @@ pub async fn outgoing_references(
         .await?)
 }
 
-/// The references naming any of these ids, each with the live entity holding it.
+/// The references naming any of these ids, each with the live entity holding it (at most
+/// `limit`, when given). A reference that may name several types resolves to the first of them
+/// with a live entity of that id (as `resolve_outgoing` does): its `target_types` are cut down
+/// to the types it can still mean.
 pub async fn incoming_references(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     target_entity_ids: &[String],
+    limit: Option<i64>,
+) -> AppResult<Vec<(ReferenceRow, EntityRow)>> {
+    let mut rows = referrer_rows(conn, tenant_id, target_entity_ids, limit).await?;
+    let ambiguous: Vec<String> = rows
+        .iter()
+        .filter(|(r, _)| r.target_types.len() > 1)
+        .map(|(r, _)| r.target_entity_id.clone())
+        .collect();
+    if ambiguous.is_empty() {
+        return Ok(rows);
+    }
+    let live: HashSet<(String, String)> = entities::table
+        .filter(entities::tenant_id.eq(tenant_id))
+        .filter(entities::deleted_at.is_null())
+        .filter(entities::entity_id.eq_any(&ambiguous))
+        .select((entities::entity_type, entities::entity_id))
+        .load(conn)
+        .await?
+        .into_iter()
+        .collect();
+    for (reference, _) in &mut rows {
+        let first_live = reference
+            .target_types
+            .iter()
+            .position(|t| live.contains(&(t.clone(), reference.target_entity_id.clone())));
+        if let Some(first) = first_live {
+            reference.target_types = vec![reference.target_types[first].clone()];
+        }
+    }
+    Ok(rows)
+}
+
+async fn referrer_rows(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    target_entity_ids: &[String],
+    limit: Option<i64>,
 ) -> AppResult<Vec<(ReferenceRow, EntityRow)>> {
     Ok(entity_references::table
         .inner_join(entities::table.on(entities::id.eq(entity_references::source_id)))
@@ -53,15 +93,18 @@ pub async fn incoming_references(
             entity_references::position,
         ))
         .select((ReferenceRow::as_select(), EntityRow::as_select()))
+        .limit(limit.unwrap_or(i64::MAX))
         .load(conn)
         .await?)
 }
 
-/// Explicit relationships starting or ending at any of these entities.
+/// Explicit relationships starting or ending at any of these entities (at most `limit`, when
+/// given).
 pub async fn relationships_touching(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     entity_ids: &[Uuid],
+    limit: Option<i64>,
 ) -> AppResult<Vec<RelationshipRow>> {
     Ok(entity_relationships::table
         .filter(entity_relationships::tenant_id.eq(tenant_id))
@@ -72,6 +115,7 @@ pub async fn relationships_touching(
         )
         .order(entity_relationships::created_at)
         .select(RelationshipRow::as_select())
+        .limit(limit.unwrap_or(i64::MAX))
         .load(conn)
         .await?)
 }
@@ -107,36 +151,25 @@ pub async fn insert_relationship(
         })
 }
 
-pub async fn find_relationship(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    id: Uuid,
-) -> AppResult<Option<RelationshipRow>> {
-    Ok(entity_relationships::table
-        .filter(entity_relationships::tenant_id.eq(tenant_id))
-        .filter(entity_relationships::id.eq(id))
-        .select(RelationshipRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
-}
-
+/// Deletes an explicit relationship; returns it, or None when there was none.
 pub async fn delete_relationship(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     id: Uuid,
-) -> AppResult<bool> {
-    let deleted = diesel::delete(
+) -> AppResult<Option<RelationshipRow>> {
+    Ok(diesel::delete(
         entity_relationships::table
             .filter(entity_relationships::tenant_id.eq(tenant_id))
             .filter(entity_relationships::id.eq(id)),
     )
-    .execute(conn)
-    .await?;
-    Ok(deleted > 0)
+    .returning(RelationshipRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?)
 }
 
-/// The live entities holding references to an id of `entity_type`, locked for rewriting.
+/// The entities holding references to an id of `entity_type`, locked for rewriting. Recycled
+/// ones are included, so their references are still right when they are restored.
 pub async fn lock_referrers(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
@@ -217,14 +250,18 @@ pub fn resolve_outgoing(
     rows: Vec<(ReferenceRow, Option<EntityRow>)>,
 ) -> HashMap<Uuid, Vec<ResolvedReference>> {
     let mut by_source: HashMap<Uuid, Vec<ResolvedReference>> = HashMap::new();
+    let mut positions: HashMap<(Uuid, String, String), usize> = HashMap::new();
     for (reference, candidate) in rows {
         let list = by_source.entry(reference.source_id).or_default();
-        let index = match list
-            .iter()
-            .position(|r| r.kind == reference.kind && r.entity_id == reference.target_entity_id)
-        {
-            Some(index) => index,
+        let key = (
+            reference.source_id,
+            reference.kind.clone(),
+            reference.target_entity_id.clone(),
+        );
+        let index = match positions.get(&key) {
+            Some(index) => *index,
             None => {
+                positions.insert(key, list.len());
                 list.push(ResolvedReference {
                     kind: reference.kind.clone(),
                     entity_id: reference.target_entity_id.clone(),
@@ -239,8 +276,22 @@ pub fn resolve_outgoing(
         if let Some(candidate) = candidate.filter(|c| reference.targets(&c.entity_type)) {
             if candidate.is_deleted() {
                 resolved.recycled_type.get_or_insert(candidate.entity_type);
-            } else if resolved.target.is_none() {
-                resolved.target = Some(candidate);
+            } else {
+                // When ids collide across the targeted types, the type listed first wins,
+                // whatever order the rows came in.
+                let rank = |row: &EntityRow| {
+                    resolved
+                        .target_types
+                        .iter()
+                        .position(|t| *t == row.entity_type)
+                };
+                let better = resolved
+                    .target
+                    .as_ref()
+                    .is_none_or(|current| rank(&candidate) < rank(current));
+                if better {
+                    resolved.target = Some(candidate);
+                }
             }
         }
     }

@@ -133,7 +133,7 @@ impl Loader<(EntityType, String)> for IncomingReferences {
         let ids: Vec<String> = keys.iter().map(|(_, id)| id.clone()).collect();
         let rows = self
             .0
-            .run(async |conn, tenant| links::incoming_references(conn, tenant, &ids).await)
+            .run(async |conn, tenant| links::incoming_references(conn, tenant, &ids, None).await)
             .await?;
         let mut found: HashMap<(EntityType, String), Vec<Referrer>> =
             keys.iter().map(|key| (key.clone(), Vec::new())).collect();
@@ -163,7 +163,7 @@ impl Loader<Uuid> for Relationships {
     ) -> Result<HashMap<Uuid, Vec<RelationshipRow>>, SharedError> {
         let rows = self
             .0
-            .run(async |conn, tenant| links::relationships_touching(conn, tenant, keys).await)
+            .run(async |conn, tenant| links::relationships_touching(conn, tenant, keys, None).await)
             .await?;
         let mut found: HashMap<Uuid, Vec<RelationshipRow>> =
             keys.iter().map(|key| (*key, Vec::new())).collect();

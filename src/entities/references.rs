@@ -2,6 +2,8 @@
 //! are (`leader`, `members[]`, `family[].character_id`); this module finds them in an entity's
 //! fields and rewrites them when the entity they name is renamed.
 
+use std::collections::HashSet;
+
 use serde_json::Value;
 
 use super::types::EntityType;
@@ -83,15 +85,13 @@ pub struct FoundReference {
 /// Every reference in `fields`, in the order of the specs, each (kind, id) once.
 pub fn extract(fields: &Value, specs: &[ReferenceSpec]) -> Vec<FoundReference> {
     let mut found: Vec<FoundReference> = Vec::new();
+    let mut seen: HashSet<(String, String)> = HashSet::new();
     for spec in specs {
         let kind = spec.kind();
         let mut ids = Vec::new();
         walk(fields, &spec.path, &mut |id: &str| ids.push(id.to_owned()));
         for entity_id in ids {
-            let duplicate = found
-                .iter()
-                .any(|f| f.kind == kind && f.entity_id == entity_id);
-            if !duplicate {
+            if seen.insert((kind.clone(), entity_id.clone())) {
                 found.push(FoundReference {
                     kind: kind.clone(),
                     entity_id,
@@ -129,16 +129,21 @@ fn walk(value: &Value, path: &[PathStep], visit: &mut impl FnMut(&str)) {
 }
 
 /// Replaces `old_id` by `new_id` wherever a spec targeting `renamed_type` holds it. Returns
-/// whether anything changed.
+/// whether anything changed. A field that may also target one of `ambiguous` (other types
+/// holding an entity with the old id) is left alone: there the id may mean that other entity.
 pub fn rewrite(
     fields: &mut Value,
     specs: &[ReferenceSpec],
     renamed_type: EntityType,
+    ambiguous: &[EntityType],
     old_id: &str,
     new_id: &str,
 ) -> bool {
     let mut changed = false;
-    for spec in specs.iter().filter(|s| s.targets.contains(&renamed_type)) {
+    let applies = |spec: &&ReferenceSpec| {
+        spec.targets.contains(&renamed_type) && !spec.targets.iter().any(|t| ambiguous.contains(t))
+    };
+    for spec in specs.iter().filter(applies) {
         rewrite_at(fields, &spec.path, old_id, new_id, &mut changed);
     }
     changed
@@ -197,12 +202,14 @@ mod tests {
     }
 
     #[test]
-    fn rewrites_only_matching_ids() {
+    fn rewrites_only_matching_unambiguous_ids() {
         let mut fields = json!({"family": [{"character_id": "ann"}, {"character_id": "bob"}]});
+        let character = EntityType::Character;
         assert!(rewrite(
             &mut fields,
             &[family()],
-            EntityType::Character,
+            character,
+            &[],
             "ann",
             "anna"
         ));
@@ -214,6 +221,15 @@ mod tests {
             &mut fields,
             &[family()],
             EntityType::Location,
+            &[],
+            "bob",
+            "x"
+        ));
+        assert!(!rewrite(
+            &mut fields,
+            &[family()],
+            character,
+            &[character],
             "bob",
             "x"
         ));

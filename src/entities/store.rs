@@ -431,59 +431,94 @@ pub async fn purge(
     .await?)
 }
 
-/// Recycled entities, optionally of one type, locked for purging.
-pub async fn lock_recycled(
+/// Purges every recycled entity (of one type, if given) in one statement; returns the row id,
+/// type and id of each.
+pub async fn purge_recycled(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     entity_type: Option<EntityType>,
-) -> AppResult<Vec<EntityRow>> {
+) -> AppResult<Vec<(Uuid, String, String)>> {
     let types: Vec<&str> = match entity_type {
         Some(entity_type) => vec![entity_type.slug()],
         None => EntityType::ALL.iter().map(|t| t.slug()).collect(),
     };
+    Ok(diesel::delete(
+        entities::table
+            .filter(entities::tenant_id.eq(tenant_id))
+            .filter(entities::deleted_at.is_not_null())
+            .filter(entities::entity_type.eq_any(types)),
+    )
+    .returning((entities::id, entities::entity_type, entities::entity_id))
+    .get_results(conn)
+    .await?)
+}
+
+/// Stores what a re-validation found, writing only what differs from what is stored (so a
+/// bulk run over unchanged entities leaves their rows alone).
+pub async fn store_check(
+    conn: &mut AsyncPgConnection,
+    row: &EntityRow,
+    stored_references: &[ReferenceRow],
+    checked: &Checked,
+) -> AppResult<()> {
+    if row.schema_errors != checked.schema_errors {
+        diesel::update(entities::table.find(row.id))
+            .set(entities::schema_errors.eq(&checked.schema_errors))
+            .execute(conn)
+            .await?;
+    }
+    let same_references = stored_references.len() == checked.references.len()
+        && stored_references
+            .iter()
+            .zip(&checked.references)
+            .all(|(stored, found)| {
+                stored.kind == found.kind
+                    && stored.target_entity_id == found.entity_id
+                    && stored.target_types.len() == found.target_types.len()
+                    && found
+                        .target_types
+                        .iter()
+                        .all(|t| stored.target_types.iter().any(|s| s == t.slug()))
+            });
+    if !same_references {
+        replace_references(conn, row, &checked.references).await?;
+    }
+    Ok(())
+}
+
+/// The next live entities of one type in id order, locked (inside a transaction), for walking
+/// a whole type in batches.
+pub async fn lock_live_batch(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    entity_type: EntityType,
+    after: Uuid,
+    limit: i64,
+) -> AppResult<Vec<EntityRow>> {
     Ok(entities::table
         .filter(entities::tenant_id.eq(tenant_id))
-        .filter(entities::deleted_at.is_not_null())
-        .filter(entities::entity_type.eq_any(types))
+        .filter(entities::entity_type.eq(entity_type.slug()))
+        .filter(entities::deleted_at.is_null())
+        .filter(entities::id.gt(after))
+        .order(entities::id)
+        .limit(limit)
         .select(EntityRow::as_select())
         .for_update()
         .load(conn)
         .await?)
 }
 
-/// Writes the schema errors and references a re-validation found.
-pub async fn store_check(
-    conn: &mut AsyncPgConnection,
-    row: &EntityRow,
-    checked: &Checked,
-) -> AppResult<()> {
-    diesel::update(entities::table.find(row.id))
-        .set(entities::schema_errors.eq(&checked.schema_errors))
-        .execute(conn)
-        .await?;
-    replace_references(conn, row, &checked.references).await
-}
-
-/// Live entities of one type in id order after `after`, for walking a whole type in batches.
-pub async fn live_batch(
+/// The stored reference rows of these entities, in field order.
+pub async fn stored_references(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
-    entity_type: EntityType,
-    after: Option<Uuid>,
-    limit: i64,
-) -> AppResult<Vec<EntityRow>> {
-    let mut query = entities::table
-        .filter(entities::tenant_id.eq(tenant_id))
-        .filter(entities::entity_type.eq(entity_type.slug()))
-        .filter(entities::deleted_at.is_null())
-        .into_boxed();
-    if let Some(after) = after {
-        query = query.filter(entities::id.gt(after));
-    }
-    Ok(query
-        .order(entities::id)
-        .limit(limit)
-        .select(EntityRow::as_select())
+    source_ids: &[Uuid],
+) -> AppResult<Vec<ReferenceRow>> {
+    Ok(entity_references::table
+        .filter(entity_references::tenant_id.eq(tenant_id))
+        .filter(entity_references::source_id.eq_any(source_ids))
+        .order((entity_references::source_id, entity_references::position))
+        .select(ReferenceRow::as_select())
         .load(conn)
         .await?)
 }

@@ -46,8 +46,64 @@ pub fn validate_entity_id(field: &'static str, entity_id: &str) -> AppResult<Str
     }
 }
 
+/// Longest markdown body, in characters (it is indexed for search, and diffed).
+pub const MAX_MARKDOWN_CHARS: usize = 200_000;
+/// Largest `fields` object, serialized.
+const MAX_FIELDS_BYTES: usize = 256 * 1024;
+
+/// Text PostgreSQL can store (no NUL characters) of at most `max_chars` characters.
+pub fn validate_text(field: &'static str, text: &str, max_chars: usize) -> AppResult<()> {
+    if text.contains('\0') {
+        return Err(AppError::bad_field(
+            field,
+            format!("`{field}` must not contain NUL characters"),
+        ));
+    }
+    if text.chars().count() > max_chars {
+        return Err(AppError::bad_field(
+            field,
+            format!("`{field}` must have at most {max_chars} characters"),
+        ));
+    }
+    Ok(())
+}
+
+pub fn validate_markdown(markdown: &str) -> AppResult<()> {
+    validate_text("markdownBody", markdown, MAX_MARKDOWN_CHARS)
+}
+
+/// Whether any string or key inside holds a NUL character (PostgreSQL's jsonb refuses them).
+fn contains_nul(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.contains('\0'),
+        Value::Array(items) => items.iter().any(contains_nul),
+        Value::Object(map) => map.iter().any(|(k, v)| k.contains('\0') || contains_nul(v)),
+        _ => false,
+    }
+}
+
+fn check_fields_content(fields: &Value) -> AppResult<()> {
+    if contains_nul(fields) {
+        return Err(AppError::bad_field(
+            "fields",
+            "`fields` must not contain NUL characters",
+        ));
+    }
+    if fields.to_string().len() > MAX_FIELDS_BYTES {
+        return Err(AppError::bad_field(
+            "fields",
+            format!(
+                "`fields` must be at most {} KiB as JSON",
+                MAX_FIELDS_BYTES / 1024
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A display name: trimmed, 1..=200 characters.
 pub fn validate_name(name: &str) -> AppResult<String> {
+    validate_text("name", name, usize::MAX)?;
     let name = name.trim();
     if name.is_empty() {
         return Err(AppError::bad_field("name", "the name must not be empty"));
@@ -64,6 +120,7 @@ pub fn validate_name(name: &str) -> AppResult<String> {
 /// `fields` must be a JSON object without the reserved keys. A null value means "no value" and
 /// is dropped, so stored fields never hold top-level nulls.
 pub fn validate_fields(fields: Value) -> AppResult<Map<String, Value>> {
+    check_fields_content(&fields)?;
     let Value::Object(map) = fields else {
         return Err(AppError::bad_field(
             "fields",
@@ -92,6 +149,7 @@ fn reserved_argument(key: &str) -> &str {
 
 /// An update's `fields`: a JSON object whose nulls remove keys.
 pub fn validate_fields_patch(fields: Value) -> AppResult<Map<String, Value>> {
+    check_fields_content(&fields)?;
     match fields {
         Value::Object(map) => Ok(map),
         _ => Err(AppError::bad_field(
@@ -120,7 +178,9 @@ pub fn merge_fields(stored: &Value, patch: Map<String, Value>) -> AppResult<Valu
             merged.insert(key, value);
         }
     }
-    Ok(Value::Object(merged))
+    let merged = Value::Object(merged);
+    check_fields_content(&merged)?;
+    Ok(merged)
 }
 
 /// What a template says about an entity's content.

@@ -1,13 +1,15 @@
 //! Every change to an entity: checked, saved in one transaction with its revision and
 //! references, then announced on the event bus once committed.
 
+use std::collections::HashMap;
+
 use chrono::Utc;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::links::{self, ResolvedReference};
-use super::model::{EntityContent, EntityRow};
+use super::model::{EntityContent, EntityRow, ReferenceRow, RelationshipRow};
 use super::store::{self, Bin, RevisionAction, Write};
 use super::types::{EntityStatus, EntityType};
 use super::validation::{self, Checked};
@@ -62,16 +64,24 @@ fn publish(
     row: &EntityRow,
     previous: Option<String>,
 ) {
-    state.events.publish(
-        viewer.tenant_id,
-        Some(viewer.user_id),
-        EventPayload::Entity(EntityChange {
+    announce(
+        state,
+        viewer,
+        EntityChange {
             action,
             entity_type: row.kind(),
             entity_id: row.entity_id.clone(),
             previous_entity_id: previous,
             row_id: row.id,
-        }),
+        },
+    );
+}
+
+fn announce(state: &AppState, viewer: &Viewer, change: EntityChange) {
+    state.events.publish(
+        viewer.tenant_id,
+        Some(viewer.user_id),
+        EventPayload::Entity(change),
     );
 }
 
@@ -93,6 +103,7 @@ pub async fn create(
         )?),
         markdown_body: input.markdown_body.unwrap_or_default(),
     };
+    validation::validate_markdown(&content.markdown_body)?;
     if let Some(existing) =
         store::find_any(conn, viewer.tenant_id, entity_type, &content.entity_id).await?
     {
@@ -149,6 +160,9 @@ pub async fn update(
         .fields
         .map(validation::validate_fields_patch)
         .transpose()?;
+    if let Some(markdown) = &patch.markdown_body {
+        validation::validate_markdown(markdown)?;
+    }
     let outcome = conn
         .transaction::<_, AppError, _>(async |conn| {
             let current = store::lock(conn, viewer.tenant_id, entity_type, entity_id, Bin::Live).await?;
@@ -283,21 +297,28 @@ pub async fn empty_recycle_bin(
     viewer: &Viewer,
     entity_type: Option<EntityType>,
 ) -> AppResult<usize> {
-    let purged = conn
-        .transaction::<_, AppError, _>(async |conn| {
-            let rows = store::lock_recycled(conn, viewer.tenant_id, entity_type).await?;
-            let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-            store::purge(conn, viewer.tenant_id, &ids).await?;
-            Ok(rows)
-        })
-        .await?;
-    for row in &purged {
-        publish(state, viewer, EntityAction::Purged, row, None);
+    let purged = store::purge_recycled(conn, viewer.tenant_id, entity_type).await?;
+    for (row_id, entity_type, entity_id) in &purged {
+        if let Some(entity_type) = EntityType::from_slug(entity_type) {
+            announce(
+                state,
+                viewer,
+                EntityChange {
+                    action: EntityAction::Purged,
+                    entity_type,
+                    entity_id: entity_id.clone(),
+                    previous_entity_id: None,
+                    row_id: *row_id,
+                },
+            );
+        }
     }
     Ok(purged.len())
 }
 
 /// Gives an entity a new id and rewrites every reference to it, all in one transaction.
+/// A field that may name several types is left alone where another of those types has an
+/// entity with the old id (the reference may mean that one).
 pub async fn rename(
     state: &AppState,
     conn: &mut AsyncPgConnection,
@@ -319,19 +340,24 @@ pub async fn rename(
             {
                 return Err(already_exists(&existing));
             }
+            let holders =
+                store::taken_ids(conn, viewer.tenant_id, None, &[entity_id.to_owned()]).await?;
+            let renaming = Renaming {
+                entity_type,
+                old_id: entity_id,
+                new_id: &new_entity_id,
+                ambiguous: holders
+                    .iter()
+                    .filter_map(|(t, _)| EntityType::from_slug(t))
+                    .filter(|t| *t != entity_type)
+                    .collect(),
+            };
             let referrers =
                 links::lock_referrers(conn, viewer.tenant_id, entity_type.slug(), entity_id)
                     .await?;
             let mut content = content_of(&current);
             content.entity_id = new_entity_id.clone();
-            rewrite_references(
-                state,
-                &mut content,
-                current.kind(),
-                entity_type,
-                entity_id,
-                &new_entity_id,
-            );
+            renaming.apply(state, &mut content, current.kind());
             let checked = check(state, entity_type, &content, Some(&current));
             let renamed = store::save(
                 conn,
@@ -343,14 +369,7 @@ pub async fn rename(
             let mut updated = Vec::new();
             for referrer in referrers.iter().filter(|r| r.id != current.id) {
                 let mut content = content_of(referrer);
-                if !rewrite_references(
-                    state,
-                    &mut content,
-                    referrer.kind(),
-                    entity_type,
-                    entity_id,
-                    &new_entity_id,
-                ) {
+                if !renaming.apply(state, &mut content, referrer.kind()) {
                     continue;
                 }
                 let checked = check(state, referrer.kind(), &content, Some(referrer));
@@ -381,62 +400,154 @@ pub async fn rename(
     Ok(renamed)
 }
 
-fn rewrite_references(
+/// One rename, as the references to rewrite see it.
+struct Renaming<'a> {
+    entity_type: EntityType,
+    old_id: &'a str,
+    new_id: &'a str,
+    /// Other types that also have an entity with the old id.
+    ambiguous: Vec<EntityType>,
+}
+
+impl Renaming<'_> {
+    /// Rewrites the references in `content` (of an entity of `holder_type`); returns whether
+    /// any changed.
+    fn apply(
+        &self,
+        state: &AppState,
+        content: &mut EntityContent,
+        holder_type: EntityType,
+    ) -> bool {
+        let specs = &state.config.templates.type_template(holder_type).references;
+        super::references::rewrite(
+            &mut content.fields,
+            specs,
+            self.entity_type,
+            &self.ambiguous,
+            self.old_id,
+            self.new_id,
+        )
+    }
+}
+
+/// Draws a relationship by hand between two live entities; both ends are announced as updated.
+#[allow(clippy::too_many_arguments)]
+pub async fn create_relationship(
     state: &AppState,
-    content: &mut EntityContent,
-    holder_type: EntityType,
-    renamed_type: EntityType,
-    old_id: &str,
-    new_id: &str,
-) -> bool {
-    let specs = &state.config.templates.type_template(holder_type).references;
-    super::references::rewrite(&mut content.fields, specs, renamed_type, old_id, new_id)
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    from: (EntityType, &str),
+    to: (EntityType, &str),
+    kind: &str,
+    attributes: &Value,
+) -> AppResult<(RelationshipRow, EntityRow)> {
+    let find = async |conn: &mut AsyncPgConnection,
+                      (entity_type, entity_id): (EntityType, &str)| {
+        store::find_live(conn, viewer.tenant_id, entity_type, entity_id)
+            .await?
+            .ok_or_else(|| store::not_found(entity_type, entity_id, Bin::Live))
+    };
+    let source = find(conn, from).await?;
+    let target = find(conn, to).await?;
+    if source.id == target.id {
+        return Err(AppError::bad_input(
+            "an entity cannot have a relationship with itself",
+        ));
+    }
+    let row = links::insert_relationship(
+        conn,
+        viewer.tenant_id,
+        &source,
+        &target,
+        kind,
+        attributes,
+        viewer.user_id,
+    )
+    .await?;
+    for end in [&source, &target] {
+        publish(state, viewer, EntityAction::Updated, end, None);
+    }
+    Ok((row, target))
+}
+
+/// Removes an explicit relationship; both ends are announced as updated.
+pub async fn delete_relationship(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<()> {
+    let row = links::delete_relationship(conn, viewer.tenant_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("relationship not found"))?;
+    let ends =
+        store::entities_by_row_ids(conn, viewer.tenant_id, &[row.source_id, row.target_id]).await?;
+    for end in ends.iter().filter(|e| !e.is_deleted()) {
+        publish(state, viewer, EntityAction::Updated, end, None);
+    }
+    Ok(())
 }
 
 /// The outcome of re-validating entities in bulk.
+#[derive(Default)]
 pub struct ValidationReport {
     pub checked: usize,
     pub valid: usize,
-    pub invalid: Vec<(EntityRow, Vec<String>)>,
+    pub invalid: usize,
+    /// The first invalid entities, with their errors.
+    pub examples: Vec<(EntityRow, Vec<String>)>,
 }
 
 const VALIDATION_BATCH: i64 = 500;
+const VALIDATION_EXAMPLES: usize = 100;
 
 /// Re-runs the templates in force over every live entity of the given types, storing what
-/// changed (templates may have changed since the entities were saved).
+/// changed (templates may have changed since the entities were saved). Each batch is locked
+/// while it is checked, so a concurrent write is never overwritten with older results.
 pub async fn validate_all(
     state: &AppState,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     types: &[EntityType],
 ) -> AppResult<ValidationReport> {
-    let mut report = ValidationReport {
-        checked: 0,
-        valid: 0,
-        invalid: Vec::new(),
-    };
+    let mut report = ValidationReport::default();
     for &entity_type in types {
-        let mut after = None;
+        let mut after = Uuid::nil();
         loop {
-            let batch =
-                store::live_batch(conn, viewer.tenant_id, entity_type, after, VALIDATION_BATCH)
+            let batch = conn
+                .transaction::<_, AppError, _>(async |conn| {
+                    let mut batch = store::lock_live_batch(
+                        conn,
+                        viewer.tenant_id,
+                        entity_type,
+                        after,
+                        VALIDATION_BATCH,
+                    )
                     .await?;
+                    let ids: Vec<Uuid> = batch.iter().map(|r| r.id).collect();
+                    let mut stored: HashMap<Uuid, Vec<ReferenceRow>> = HashMap::new();
+                    for reference in store::stored_references(conn, viewer.tenant_id, &ids).await? {
+                        stored
+                            .entry(reference.source_id)
+                            .or_default()
+                            .push(reference);
+                    }
+                    for row in &mut batch {
+                        let checked = check(state, entity_type, &content_of(row), Some(row));
+                        let own = stored.get(&row.id).map(Vec::as_slice).unwrap_or_default();
+                        store::store_check(conn, row, own, &checked).await?;
+                        row.schema_errors = checked.schema_errors;
+                    }
+                    Ok(batch)
+                })
+                .await?;
             let Some(last) = batch.last() else { break };
-            after = Some(last.id);
-            conn.transaction::<_, AppError, _>(async |conn| {
-                for row in &batch {
-                    let checked = check(state, entity_type, &content_of(row), Some(row));
-                    store::store_check(conn, row, &checked).await?;
-                }
-                Ok(())
-            })
-            .await?;
+            after = last.id;
             let ids: Vec<Uuid> = batch.iter().map(|r| r.id).collect();
             let resolved = links::resolve_outgoing(
                 links::outgoing_references(conn, viewer.tenant_id, &ids).await?,
             );
-            let fresh = store::entities_by_row_ids(conn, viewer.tenant_id, &ids).await?;
-            for row in fresh {
+            for row in batch {
                 let errors = entity_errors(
                     &row,
                     resolved.get(&row.id).map(Vec::as_slice).unwrap_or_default(),
@@ -445,7 +556,10 @@ pub async fn validate_all(
                 if errors.is_empty() {
                     report.valid += 1;
                 } else {
-                    report.invalid.push((row, errors));
+                    report.invalid += 1;
+                    if report.examples.len() < VALIDATION_EXAMPLES {
+                        report.examples.push((row, errors));
+                    }
                 }
             }
         }

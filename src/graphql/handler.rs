@@ -69,11 +69,19 @@ pub async fn graphql(
             .collect::<Vec<_>>()
             .join(","),
     };
-    let loaders = Arc::new(Loaders::new(
-        &state.pool,
-        auth.viewer.as_ref().map(|v| v.tenant_id),
-    ));
-    let batch = batch.data(state.clone()).data(auth).data(loaders);
+    // Each operation of a batch gets its own loaders: they cache, and the operations of a
+    // batch run side by side, so sharing a cache would let one see another's stale reads.
+    let tenant_id = auth.viewer.as_ref().map(|v| v.tenant_id);
+    let with_loaders = |request: async_graphql::Request| {
+        request.data(Arc::new(Loaders::new(&state.pool, tenant_id)))
+    };
+    let batch = match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(with_loaders(request)),
+        BatchRequest::Batch(requests) => {
+            BatchRequest::Batch(requests.into_iter().map(with_loaders).collect())
+        }
+    };
+    let batch = batch.data(state.clone()).data(auth);
     let mut response =
         GraphQLResponse::from(state.schema.execute_batch(batch).await).into_response();
     response.extensions_mut().insert(OperationNames(names));

@@ -9,11 +9,13 @@ use uuid::Uuid;
 use super::model::NoteRow;
 use crate::db::schema::notes;
 use crate::entities::search::TsQuery;
+use crate::entities::validation::{MAX_MARKDOWN_CHARS, validate_text};
 use crate::error::{AppError, AppResult};
 use crate::graphql::pagination::PageRequest;
 
 /// Seed 000: a title of 3 to 50 characters.
 pub fn validate_title(title: &str) -> AppResult<String> {
+    validate_text("title", title, usize::MAX)?;
     let title = title.trim();
     let length = title.chars().count();
     if !(3..=50).contains(&length) {
@@ -27,6 +29,7 @@ pub fn validate_title(title: &str) -> AppResult<String> {
 
 /// Seed 000: content of at least 3 characters.
 pub fn validate_content(content: &str) -> AppResult<String> {
+    validate_text("content", content, MAX_MARKDOWN_CHARS)?;
     if content.trim().chars().count() < 3 {
         return Err(AppError::bad_field(
             "content",

@@ -230,6 +230,26 @@ async fn structural_input_errors_are_refused_and_nothing_is_saved() {
             "CONFLICT",
             None,
         ),
+        (
+            json!({ "entityId": "nul", "name": "Bad\u{0}Name" }),
+            "BAD_USER_INPUT",
+            Some("name"),
+        ),
+        (
+            json!({ "entityId": "nul", "name": "N", "fields": { "motto": "a\u{0}b" } }),
+            "BAD_USER_INPUT",
+            Some("fields"),
+        ),
+        (
+            json!({ "entityId": "nul", "name": "N", "markdownBody": "x\u{0}" }),
+            "BAD_USER_INPUT",
+            Some("markdownBody"),
+        ),
+        (
+            json!({ "entityId": "big", "name": "N", "markdownBody": "word ".repeat(40_001) }),
+            "BAD_USER_INPUT",
+            Some("markdownBody"),
+        ),
     ];
     for (input, code, field) in cases {
         let body = server
@@ -245,6 +265,15 @@ async fn structural_input_errors_are_refused_and_nothing_is_saved() {
             &owner,
             UPDATE,
             json!({ "type": "CHARACTER", "id": "rex", "input": { "fields": ["x"] } }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    // Text PostgreSQL cannot hold is the caller's mistake wherever it arrives.
+    let body = server
+        .gql_as(
+            &owner,
+            "query($id: String!) { entity(type: CHARACTER, entityId: $id) { name } }",
+            json!({ "id": "a\u{0}" }),
         )
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");

@@ -110,6 +110,28 @@ async fn subscribers_see_every_change_to_their_tenants_entities() {
         ["CREATED", "UPDATED", "DELETED", "RESTORED", "RENAMED"]
     );
 
+    // ...and keeps following it under its new id, while its old id is free for others.
+    create_entity(
+        &server,
+        &owner,
+        "CHARACTER",
+        "rex",
+        "Another Rex",
+        json!({}),
+    )
+    .await;
+    server
+        .ok_as(&owner, "mutation { updateEntity(type: CHARACTER, entityId: \"rexford\", input: { name: \"Rexford\" }) { version } }", json!({}))
+        .await;
+    let event = next_event(&mut only_rex).await;
+    assert_eq!(
+        (event["action"].as_str(), event["entityId"].as_str()),
+        (Some("UPDATED"), Some("rexford"))
+    );
+    for expected in ["CREATED", "UPDATED"] {
+        assert_eq!(next_event(&mut everything).await["action"], expected);
+    }
+
     // The other tenant's subscriber got nothing: its first event is its own.
     create_entity(
         &server,
@@ -122,6 +144,19 @@ async fn subscribers_see_every_change_to_their_tenants_entities() {
     .await;
     let first = next_event(&mut outsiders).await;
     assert_eq!(first["entityId"], "lamp");
+
+    // A relationship drawn by hand touches both its ends.
+    server
+        .ok_as(&owner, "mutation { createRelationship(from: { type: CHARACTER, entityId: \"rexford\" }, to: { type: LOCATION, entityId: \"garage\" }, kind: \"works_at\") { id } }", json!({}))
+        .await;
+    let mut touched = Vec::new();
+    for _ in 0..2 {
+        let event = next_event(&mut everything).await;
+        assert_eq!(event["action"], "UPDATED");
+        touched.push(event["entityId"].as_str().unwrap().to_owned());
+    }
+    touched.sort();
+    assert_eq!(touched, ["garage", "rexford"]);
 
     // Purging announces the end, with no entity left to show.
     server

@@ -470,3 +470,115 @@ async fn the_recycle_bin_hides_an_entity_everywhere_until_it_is_restored() {
         "{data}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ids_shared_across_types_resolve_by_the_fields_types_and_renames_leave_them_alone() {
+    let server = TestServer::start().await;
+    let owner = server.register("owner@example.com", "Studio").await;
+    // A district and a location both called `harbor`; a pier whose `parent_location` (district
+    // or location) and `district` (district only) both say `harbor`.
+    create_entity(
+        &server,
+        &owner,
+        "DISTRICT",
+        "harbor",
+        "Harbor District",
+        json!({ "district_type": "port" }),
+    )
+    .await;
+    create_entity(
+        &server,
+        &owner,
+        "LOCATION",
+        "harbor",
+        "Harbor",
+        json!({ "location_type": "port" }),
+    )
+    .await;
+    create_entity(
+        &server,
+        &owner,
+        "LOCATION",
+        "pier",
+        "Pier",
+        json!({ "location_type": "pier", "parent_location": "harbor", "district": "harbor" }),
+    )
+    .await;
+    let pier = "{ entity(type: LOCATION, entityId: \"pier\") { fields references { kind entity { entityType entityId } } } }";
+    let data = server.ok_as(&owner, pier, json!({})).await;
+    let references = data["entity"]["references"].as_array().unwrap();
+    assert!(
+        references
+            .iter()
+            .all(|r| r["entity"]["entityType"] == "DISTRICT"),
+        "the first type a field names wins a shared id: {references:?}"
+    );
+
+    // The location's graph holds only what links to the location itself.
+    let data = server
+        .ok_as(&owner, "{ entityGraph(type: LOCATION, entityId: \"harbor\") { nodes { entityType entityId } } }", json!({}))
+        .await;
+    assert_eq!(
+        data["entityGraph"]["nodes"],
+        json!([{ "entityType": "LOCATION", "entityId": "harbor" }])
+    );
+
+    // Renaming the district rewrites the district-only field, not the ambiguous one.
+    server
+        .ok_as(&owner, "mutation { renameEntity(type: DISTRICT, entityId: \"harbor\", newEntityId: \"harbor_district\") { entityId } }", json!({}))
+        .await;
+    let data = server.ok_as(&owner, pier, json!({})).await;
+    assert_eq!(data["entity"]["fields"]["district"], "harbor_district");
+    assert_eq!(data["entity"]["fields"]["parent_location"], "harbor");
+    let kinds: Vec<(&str, &str)> = data["entity"]["references"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["kind"].as_str().unwrap(),
+                r["entity"]["entityType"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [("parent_location", "LOCATION"), ("district", "DISTRICT")]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn link_lists_are_pages() {
+    let server = TestServer::start().await;
+    let owner = server.register("owner@example.com", "Studio").await;
+    small_world(&server, &owner).await;
+    let query = "query($limit: Int, $offset: Int) { entity(type: CHARACTER, entityId: \"rex\") {
+        referencedBy(limit: $limit, offset: $offset) { kind }
+        references(limit: $limit) { kind }
+        relationships(limit: $limit, offset: $offset) { kind } } }";
+    let data = server.ok_as(&owner, query, json!({ "limit": 1 })).await;
+    for list in ["referencedBy", "references", "relationships"] {
+        assert_eq!(
+            data["entity"][list].as_array().unwrap().len(),
+            1,
+            "{list}: {data}"
+        );
+    }
+    let data = server
+        .ok_as(&owner, query, json!({ "limit": 1, "offset": 1 }))
+        .await;
+    assert_eq!(data["entity"]["referencedBy"].as_array().unwrap().len(), 1);
+    let data = server
+        .ok_as(&owner, query, json!({ "limit": 10, "offset": 2 }))
+        .await;
+    assert_eq!(data["entity"]["referencedBy"], json!([]));
+    let data = server
+        .ok_as(&owner, "{ entity(type: CHARACTER, entityId: \"rex\") { referencedBy(kind: \"leader\") { entity { entityId } } } }", json!({}))
+        .await;
+    assert_eq!(
+        data["entity"]["referencedBy"],
+        json!([{ "entity": { "entityId": "raiders" } }])
+    );
+    let body = server.gql_as(&owner, query, json!({ "limit": 201 })).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+}

@@ -364,11 +364,10 @@ impl EntityMutation {
         Ok(ValidationSummary {
             checked: count(report.checked),
             valid: count(report.valid),
-            invalid: count(report.invalid.len()),
+            invalid: count(report.invalid),
             invalid_entities: report
-                .invalid
+                .examples
                 .into_iter()
-                .take(100)
                 .map(|(row, errors)| InvalidEntity {
                     entity: Entity(row),
                     errors,

@@ -7,9 +7,9 @@ use super::object::{Entity, Relationship, RelationshipDirection, RelationshipOri
 use super::prefetch::prefetch;
 use crate::auth::Role;
 use crate::entities::graph::{self, Graph, MAX_DEPTH};
-use crate::entities::links;
-use crate::entities::store::{self, Bin};
+use crate::entities::store;
 use crate::entities::types::EntityType;
+use crate::entities::writes;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::parse_id;
@@ -174,25 +174,14 @@ impl GraphMutation {
             ));
         }
         let mut conn = ctx.conn().await?;
-        let source = store::find_live(&mut conn, viewer.tenant_id, from.r#type, &from.entity_id)
-            .await?
-            .ok_or_else(|| store::not_found(from.r#type, &from.entity_id, Bin::Live))?;
-        let target = store::find_live(&mut conn, viewer.tenant_id, to.r#type, &to.entity_id)
-            .await?
-            .ok_or_else(|| store::not_found(to.r#type, &to.entity_id, Bin::Live))?;
-        if source.id == target.id {
-            return Err(AppError::bad_input(
-                "an entity cannot have a relationship with itself",
-            ));
-        }
-        let row = links::insert_relationship(
+        let (row, target) = writes::create_relationship(
+            ctx.app(),
             &mut conn,
-            viewer.tenant_id,
-            &source,
-            &target,
+            viewer,
+            (from.r#type, &from.entity_id),
+            (to.r#type, &to.entity_id),
             &kind,
             &attributes,
-            viewer.user_id,
         )
         .await?;
         ctx.loaders().entities().forget();
@@ -208,11 +197,8 @@ impl GraphMutation {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let id = parse_id("id", &id)?;
         let mut conn = ctx.conn().await?;
-        if links::delete_relationship(&mut conn, viewer.tenant_id, id).await? {
-            ctx.loaders().entities().forget();
-            Ok(true)
-        } else {
-            Err(AppError::not_found("relationship not found"))
-        }
+        writes::delete_relationship(ctx.app(), &mut conn, viewer, id).await?;
+        ctx.loaders().entities().forget();
+        Ok(true)
     }
 }

@@ -147,6 +147,16 @@ fn entity_snapshot(row: &EntityRow) -> Snapshot<'_> {
     }
 }
 
+/// Diffs are CPU work: they run on the blocking pool so they never stall other requests.
+async fn off_the_runtime(
+    compare: impl FnOnce() -> Comparison + Send + 'static,
+) -> AppResult<EntityComparison> {
+    tokio::task::spawn_blocking(compare)
+        .await
+        .map(EntityComparison::from)
+        .map_err(AppError::internal)
+}
+
 #[derive(Default)]
 pub struct HistoryQuery;
 
@@ -206,13 +216,15 @@ impl HistoryQuery {
             };
         let old = version(&mut conn, "from", from).await?;
         let new = version(&mut conn, "to", to).await?;
-        Ok(history::compare(
-            &revision_snapshot(&old),
-            &revision_snapshot(&new),
-            &format!("version {from}"),
-            &format!("version {to}"),
-        )
-        .into())
+        off_the_runtime(move || {
+            history::compare(
+                &revision_snapshot(&old),
+                &revision_snapshot(&new),
+                &format!("version {from}"),
+                &format!("version {to}"),
+            )
+        })
+        .await
     }
 
     /// What differs between two live entities (of the same or different types).
@@ -232,12 +244,14 @@ impl HistoryQuery {
         let old = find(&left).await?;
         let new = find(&right).await?;
         let label = |row: &EntityRow| format!("{}/{}", row.entity_type, row.entity_id);
-        Ok(history::compare(
-            &entity_snapshot(&old),
-            &entity_snapshot(&new),
-            &label(&old),
-            &label(&new),
-        )
-        .into())
+        off_the_runtime(move || {
+            history::compare(
+                &entity_snapshot(&old),
+                &entity_snapshot(&new),
+                &label(&old),
+                &label(&new),
+            )
+        })
+        .await
     }
 }

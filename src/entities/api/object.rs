@@ -12,7 +12,8 @@ use crate::entities::types::{EntityStatus, EntityType};
 use crate::entities::writes::entity_errors;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load;
+use crate::graphql::loaders::{load, load_many};
+use crate::graphql::pagination::PageRequest;
 
 /// A worldbuilding entity: a character, location, faction... Its `fields` are the frontmatter
 /// its type's template describes; references to other entities are ids inside them.
@@ -97,10 +98,15 @@ impl Entity {
         load_user(ctx, self.0.deleted_by).await
     }
 
-    /// The references this entity's fields hold, in field order; `entity` is null when the id
-    /// names no live entity.
-    async fn references(&self, ctx: &Context<'_>) -> AppResult<Vec<EntityReference>> {
-        Ok(outgoing(ctx, self.0.id)
+    /// The references this entity's fields hold, in field order (a page: 50 by default, at
+    /// most 200); `entity` is null when the id names no live entity.
+    async fn references(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<Vec<EntityReference>> {
+        let references = outgoing(ctx, self.0.id)
             .await?
             .into_iter()
             .map(|r| EntityReference {
@@ -109,35 +115,48 @@ impl Entity {
                 target_types: r.target_types,
                 entity: r.target,
             })
-            .collect())
+            .collect();
+        window(references, offset, limit)
     }
 
-    /// The live entities whose fields reference this one; `kind` is their field.
-    async fn referenced_by(&self, ctx: &Context<'_>) -> AppResult<Vec<EntityReference>> {
+    /// The live entities whose fields reference this one (a page: 50 by default, at most 200),
+    /// only through the field `kind` when given; `kind` is their field.
+    async fn referenced_by(
+        &self,
+        ctx: &Context<'_>,
+        kind: Option<String>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<Vec<EntityReference>> {
         let referrers = load(
             &ctx.loaders().entities().incoming,
             (self.0.kind(), self.0.entity_id.clone()),
         )
         .await?
         .unwrap_or_default();
-        Ok(referrers
+        let referrers = referrers
             .into_iter()
+            .filter(|r| kind.as_ref().is_none_or(|k| *k == r.kind))
             .map(|r| EntityReference {
                 kind: r.kind,
                 entity_id: r.entity.entity_id.clone(),
                 target_types: vec![r.entity.entity_type.clone()],
                 entity: Some(r.entity),
             })
-            .collect())
+            .collect();
+        window(referrers, offset, limit)
     }
 
-    /// Every relationship of this entity with a live one: those its fields' references make
-    /// (origin FIELD, kind = the field path) and those drawn by hand (origin EXPLICIT).
+    /// The relationships of this entity with live ones: those its fields' references make
+    /// (origin FIELD, kind = the field path) and those drawn by hand (origin EXPLICIT); a page,
+    /// 50 by default, at most 200.
     async fn relationships(
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] direction: RelationshipDirection,
         kind: Option<String>,
+        offset: Option<i32>,
+        limit: Option<i32>,
     ) -> AppResult<Vec<Relationship>> {
         let mut found = Vec::new();
         let wants =
@@ -179,11 +198,7 @@ impl Entity {
                 }
             })
             .collect();
-        let other_rows = loaders
-            .by_row
-            .load_many(others)
-            .await
-            .map_err(|e| crate::error::AppError::from_shared(&e))?;
+        let other_rows = load_many(&loaders.by_row, others).await?;
         for row in explicit {
             let outgoing = row.source_id == self.0.id;
             let (direction, other) = if outgoing {
@@ -201,8 +216,16 @@ impl Entity {
         if let Some(kind) = kind {
             found.retain(|r| r.kind == kind);
         }
-        Ok(found)
+        window(found, offset, limit)
     }
+}
+
+/// A page of a list already in memory, with the usual bounds.
+fn window<T>(items: Vec<T>, offset: Option<i32>, limit: Option<i32>) -> AppResult<Vec<T>> {
+    let page = PageRequest::new(offset, limit)?;
+    let skip = usize::try_from(page.offset).unwrap_or(usize::MAX);
+    let take = usize::try_from(page.limit).unwrap_or(usize::MAX);
+    Ok(items.into_iter().skip(skip).take(take).collect())
 }
 
 async fn outgoing(ctx: &Context<'_>, id: Uuid) -> AppResult<Vec<ResolvedReference>> {

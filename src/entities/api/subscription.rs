@@ -66,8 +66,8 @@ pub struct EntitySubscription;
 #[Subscription]
 impl EntitySubscription {
     /// Entities of the viewer's tenant being created, updated, deleted, restored, renamed or
-    /// purged; only one type's, or one entity's, when given (an entity is followed across a
-    /// rename by either of its ids).
+    /// purged; only one type's, or one entity's, when given (an entity followed by its id is
+    /// still followed after a rename, under its new id).
     async fn entity_updated(
         &self,
         ctx: &Context<'_>,
@@ -76,6 +76,8 @@ impl EntitySubscription {
     ) -> async_graphql::Result<impl Stream<Item = EntityEvent> + use<>> {
         let viewer = ctx.viewer()?;
         let receiver = ctx.app().events.subscribe();
+        // The id being followed moves with the entity when it is renamed.
+        let followed = std::sync::Mutex::new(entity_id);
         Ok(crate::graphql::subscriptions::tenant_events(
             receiver,
             viewer.tenant_id,
@@ -86,11 +88,15 @@ impl EntitySubscription {
                 if r#type.is_some_and(|t| t != change.entity_type) {
                     return None;
                 }
-                if let Some(wanted) = &entity_id
-                    && *wanted != change.entity_id
-                    && change.previous_entity_id.as_ref() != Some(wanted)
-                {
-                    return None;
+                let mut followed = followed.lock().unwrap_or_else(|p| p.into_inner());
+                if let Some(wanted) = followed.as_mut() {
+                    if change.action == EntityAction::Renamed
+                        && change.previous_entity_id.as_ref() == Some(wanted)
+                    {
+                        *wanted = change.entity_id.clone();
+                    } else if *wanted != change.entity_id {
+                        return None;
+                    }
                 }
                 Some(EntityEvent {
                     change: change.clone(),
