@@ -11,9 +11,14 @@ use serde_json::{Value, json};
 use crate::entities::create_entity;
 use crate::harness::*;
 
-/// The real template package, read where it lives (its files are not copied into the repo).
+/// The real template package, read where it lives (its files are not copied into the repo):
+/// `LOREGRAPH_TEST_TEMPLATES_DIR`, or `../shared/studiobrain-templates` beside the checkout.
 fn package_dir() -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/studiobrain-templates");
+    let dir = std::env::var_os("LOREGRAPH_TEST_TEMPLATES_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/studiobrain-templates")
+        });
     assert!(
         dir.join("schemas").is_dir(),
         "the StudioBrain template package is expected at {}",
