@@ -182,6 +182,16 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 Self::conflict("a record with the same key already exists")
             }
+            // Two writes that locked the same rows in opposite orders: one of them loses and
+            // may simply be tried again.
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {
+                Self::conflict("the change collided with a concurrent one; try again")
+            }
+            Error::DatabaseError(DatabaseErrorKind::Unknown, info)
+                if info.message().contains("deadlock detected") =>
+            {
+                Self::conflict("the change collided with a concurrent one; try again")
+            }
             // Errors with no SQLSTATE (a dropped socket, a server gone away) arrive as these.
             Error::DatabaseError(
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,

@@ -25,6 +25,7 @@ pub struct UserPage {
     pub users: Vec<User>,
 }
 
+/// Changes to a user (only what is given changes).
 #[derive(InputObject, Default)]
 pub struct UpdateUserInput {
     pub display_name: Option<String>,

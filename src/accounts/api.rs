@@ -16,8 +16,6 @@ use crate::graphql::parse_id;
 use crate::tenants::api::Tenant;
 use crate::tenants::store as tenants;
 
-/// A person with an account. Accounts are global; what they may do depends on their role in
-/// the tenant being looked at.
 #[derive(Clone)]
 pub struct User {
     pub row: UserRow,
@@ -49,6 +47,8 @@ pub async fn load_user(ctx: &Context<'_>, id: Option<Uuid>) -> AppResult<Option<
     }
 }
 
+/// A person with an account. Accounts are global; what they may do depends on their role in
+/// the tenant being looked at.
 #[Object]
 impl User {
     async fn id(&self) -> ID {
@@ -116,13 +116,13 @@ impl User {
     }
 }
 
-/// A user's place in one tenant.
 pub struct Membership {
     tenant_id: Uuid,
     role: Role,
     joined_at: DateTime<Utc>,
 }
 
+/// A user's place in one tenant.
 #[Object]
 impl Membership {
     async fn tenant(&self, ctx: &Context<'_>) -> AppResult<Tenant> {
@@ -141,9 +141,9 @@ impl Membership {
     }
 }
 
-/// The result of signing in: tokens plus who and where you are.
 pub struct AuthPayload(pub SessionTokens);
 
+/// The result of signing in: tokens plus who and where you are.
 #[Object]
 impl AuthPayload {
     /// Short-lived; send it as `Authorization: Bearer <accessToken>`.
@@ -179,6 +179,7 @@ impl AuthPayload {
     }
 }
 
+/// A new account with its own new tenant.
 #[derive(InputObject)]
 pub struct RegisterInput {
     pub email: String,

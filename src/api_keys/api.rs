@@ -13,10 +13,10 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::pagination::PageRequest;
 use crate::graphql::parse_id;
 
-/// A credential for scripts and services. It acts as its owner, with the owner's current role,
-/// in the tenant it was created in. The secret itself is never shown again after creation.
 pub struct ApiKey(ApiKeyRow);
 
+/// A credential for scripts and services. It acts as its owner, with the owner's current role,
+/// in the tenant it was created in. The secret itself is never shown again after creation.
 #[Object]
 impl ApiKey {
     async fn id(&self) -> ID {
@@ -66,6 +66,7 @@ pub struct CreatedApiKey {
     pub key: String,
 }
 
+/// A page of API keys.
 #[derive(SimpleObject)]
 pub struct ApiKeyPage {
     pub total: i64,

@@ -17,6 +17,7 @@ pub struct Snapshot<'a> {
     pub markdown_body: &'a str,
 }
 
+/// How a field differs between the two sides of a comparison.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum FieldChangeKind {
     Added,
@@ -32,6 +33,7 @@ pub struct FieldChange {
     pub new_value: Option<Value>,
 }
 
+/// A line of a diff: in both sides, only in the new one, or only in the old one.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum DiffLineKind {
     Equal,

@@ -16,7 +16,7 @@ use crate::db::schema::{entities, entity_references, entity_revisions};
 use crate::error::{AppError, AppResult};
 use crate::graphql::pagination::PageRequest;
 
-/// What a revision records.
+/// What the write a revision records did.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum RevisionAction {
     Created,
@@ -55,6 +55,7 @@ pub enum Bin {
     Recycled,
 }
 
+/// What a list of entities is sorted by.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum EntitySortField {
     Name,
@@ -63,6 +64,7 @@ pub enum EntitySortField {
     UpdatedAt,
 }
 
+/// Ascending or descending.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum SortOrder {
     Asc,

@@ -27,6 +27,7 @@ use crate::invites::api::{InviteMutation, InviteQuery};
 use crate::notes::api::{NoteMutation, NoteQuery};
 use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 
+/// Everything there is to read.
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     AccountQuery,
@@ -43,6 +44,7 @@ pub struct QueryRoot(
     NoteQuery,
 );
 
+/// Everything there is to change.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     AccountMutation,
@@ -55,6 +57,7 @@ pub struct MutationRoot(
     NoteMutation,
 );
 
+/// Live events of the viewer's tenant (over /graphql/ws).
 #[derive(MergedSubscription, Default)]
 pub struct SubscriptionRoot(TenantSubscription, EntitySubscription);
 

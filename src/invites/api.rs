@@ -21,6 +21,7 @@ use crate::graphql::pagination::PageRequest;
 use crate::graphql::parse_id;
 use crate::tenants::store as tenants;
 
+/// Where an invite is in its life.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum InviteStatus {
     Pending,
@@ -29,7 +30,6 @@ pub enum InviteStatus {
     Expired,
 }
 
-/// An invitation for one email address to join the tenant with a role.
 pub struct Invite(InviteRow);
 
 impl Invite {
@@ -47,6 +47,7 @@ impl Invite {
     }
 }
 
+/// An invitation for one email address to join the tenant with a role.
 #[Object]
 impl Invite {
     async fn id(&self) -> ID {
@@ -90,6 +91,7 @@ pub struct CreatedInvite {
     pub token: String,
 }
 
+/// A page of invites.
 #[derive(SimpleObject)]
 pub struct InvitePage {
     pub total: i64,

@@ -19,9 +19,9 @@ use crate::graphql::loaders::{load, load_many};
 use crate::graphql::pagination::PageRequest;
 use crate::graphql::parse_id;
 
-/// A markdown note: session notes, backstories, campaign information.
 pub struct Note(NoteRow);
 
+/// A markdown note: session notes, backstories, campaign information.
 #[Object]
 impl Note {
     async fn id(&self) -> ID {
@@ -63,6 +63,7 @@ impl Note {
     }
 }
 
+/// A page of notes.
 #[derive(SimpleObject)]
 pub struct NotePage {
     pub total: i64,
@@ -71,6 +72,7 @@ pub struct NotePage {
     pub notes: Vec<Note>,
 }
 
+/// A new note.
 #[derive(InputObject)]
 pub struct CreateNoteInput {
     /// 3 to 50 characters.

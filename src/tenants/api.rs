@@ -18,10 +18,10 @@ use crate::graphql::loaders::load;
 use crate::graphql::pagination::PageRequest;
 use crate::graphql::parse_id;
 
-/// A studio: the owner of worlds, entities, assets and members.
 #[derive(Clone)]
 pub struct Tenant(pub TenantRow);
 
+/// A studio: the owner of worlds, entities, assets and members.
 #[Object]
 impl Tenant {
     async fn id(&self) -> ID {
@@ -61,6 +61,7 @@ pub struct TenantPage {
     pub tenants: Vec<Tenant>,
 }
 
+/// Changes to the current tenant.
 #[derive(InputObject)]
 pub struct UpdateTenantInput {
     pub name: Option<String>,
@@ -147,7 +148,6 @@ impl TenantMutation {
     }
 }
 
-/// A change to the membership of the tenant.
 pub struct MemberEvent {
     action: MemberAction,
     user_id: Uuid,
@@ -156,6 +156,7 @@ pub struct MemberEvent {
     at: DateTime<Utc>,
 }
 
+/// A change to the membership of the tenant.
 #[Object]
 impl MemberEvent {
     async fn action(&self) -> MemberAction {

@@ -73,6 +73,7 @@ pub struct ValidationSummary {
     pub invalid_entities: Vec<InvalidEntity>,
 }
 
+/// An entity that does not match its template, and why.
 #[derive(SimpleObject)]
 pub struct InvalidEntity {
     pub entity: Entity,

@@ -14,9 +14,9 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::pagination::PageRequest;
 
-/// An entity as one write left it.
 pub struct EntityRevision(RevisionRow);
 
+/// An entity as one write left it.
 #[Object]
 impl EntityRevision {
     /// The entity's version after this write.
@@ -58,6 +58,7 @@ impl EntityRevision {
     }
 }
 
+/// A page of an entity's revisions.
 #[derive(SimpleObject)]
 pub struct RevisionPage {
     pub total: i64,

@@ -15,11 +15,11 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::{load, load_many};
 use crate::graphql::pagination::PageRequest;
 
-/// A worldbuilding entity: a character, location, faction... Its `fields` are the frontmatter
-/// its type's template describes; references to other entities are ids inside them.
 #[derive(Clone)]
 pub struct Entity(pub EntityRow);
 
+/// A worldbuilding entity: a character, location, faction... Its `fields` are the frontmatter
+/// its type's template describes; references to other entities are ids inside them.
 #[Object]
 impl Entity {
     /// The row id (stable across renames).
@@ -234,7 +234,6 @@ async fn outgoing(ctx: &Context<'_>, id: Uuid) -> AppResult<Vec<ResolvedReferenc
         .unwrap_or_default())
 }
 
-/// A reference between two entities through a field.
 pub struct EntityReference {
     kind: String,
     entity_id: String,
@@ -242,6 +241,7 @@ pub struct EntityReference {
     entity: Option<EntityRow>,
 }
 
+/// A reference between two entities through a field.
 #[Object]
 impl EntityReference {
     /// The field path holding the reference: `leader`, `family.character_id`.
@@ -268,6 +268,7 @@ impl EntityReference {
     }
 }
 
+/// Which way a relationship points, seen from the entity asked about.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum RelationshipDirection {
     /// From this entity to others.
@@ -287,7 +288,6 @@ pub enum RelationshipOrigin {
     Explicit,
 }
 
-/// A link from one entity to another, seen from one end.
 pub struct Relationship {
     id: Option<Uuid>,
     kind: String,
@@ -328,6 +328,7 @@ impl Relationship {
     }
 }
 
+/// A link from one entity to another, seen from one end.
 #[Object]
 impl Relationship {
     /// The id of an explicit relationship (for `deleteRelationship`); null for field references.

@@ -13,13 +13,13 @@ use crate::events::{EntityAction, EntityChange, EventPayload};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::load;
 
-/// Something happened to an entity.
 pub struct EntityEvent {
     change: EntityChange,
     actor_id: Option<Uuid>,
     at: DateTime<Utc>,
 }
 
+/// Something happened to an entity.
 #[Object]
 impl EntityEvent {
     async fn action(&self) -> EntityAction {

@@ -7,9 +7,9 @@ use crate::entities::templates::{MarkdownTemplate, TemplateSource, TypeTemplate}
 use crate::entities::types::EntityType;
 use crate::graphql::context::ContextExt;
 
-/// One of the sixteen entity types.
 pub struct EntityTypeInfo(EntityType);
 
+/// One of the sixteen entity types.
 #[Object]
 impl EntityTypeInfo {
     #[graphql(name = "type")]
