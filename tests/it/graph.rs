@@ -579,6 +579,13 @@ async fn link_lists_are_pages() {
         data["entity"]["referencedBy"],
         json!([{ "entity": { "entityId": "raiders" } }])
     );
+    let data = server
+        .ok_as(&owner, "{ entity(type: CHARACTER, entityId: \"rex\") { references(kind: \"primary_location\") { entity { entityId } } } }", json!({}))
+        .await;
+    assert_eq!(
+        data["entity"]["references"],
+        json!([{ "entity": { "entityId": "garage" } }])
+    );
     let body = server.gql_as(&owner, query, json!({ "limit": 201 })).await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
 }

@@ -99,16 +99,19 @@ impl Entity {
     }
 
     /// The references this entity's fields hold, in field order (a page: 50 by default, at
-    /// most 200); `entity` is null when the id names no live entity.
+    /// most 200), only those of the field `kind` when given; `entity` is null when the id names
+    /// no live entity.
     async fn references(
         &self,
         ctx: &Context<'_>,
+        kind: Option<String>,
         offset: Option<i32>,
         limit: Option<i32>,
     ) -> AppResult<Vec<EntityReference>> {
         let references = outgoing(ctx, self.0.id)
             .await?
             .into_iter()
+            .filter(|r| kind.as_ref().is_none_or(|k| *k == r.kind))
             .map(|r| EntityReference {
                 kind: r.kind,
                 entity_id: r.entity_id,
