@@ -2,6 +2,7 @@
 //! graph, as bounded lists of nodes and edges. Each hop costs a fixed number of statements.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use diesel_async::AsyncPgConnection;
 use serde_json::Value;
@@ -32,7 +33,7 @@ pub struct Edge {
 
 #[derive(Default)]
 pub struct Graph {
-    pub nodes: Vec<EntityRow>,
+    pub nodes: Vec<Arc<EntityRow>>,
     pub edges: Vec<Edge>,
     /// Some nodes were left out to stay within the limit.
     pub truncated: bool,
@@ -56,7 +57,7 @@ impl Graph {
 struct Hop {
     edges: Vec<Edge>,
     /// The live entities at the far ends of the edges.
-    others: Vec<EntityRow>,
+    others: Vec<Arc<EntityRow>>,
     /// A query stopped at its limit: some edges were left out.
     cut: bool,
 }
@@ -66,12 +67,12 @@ struct Hop {
 async fn edges_around(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
-    frontier: &[EntityRow],
+    frontier: &[Arc<EntityRow>],
     limit: i64,
 ) -> AppResult<Hop> {
     let ids: Vec<Uuid> = frontier.iter().map(|r| r.id).collect();
     let mut edges = Vec::new();
-    let mut others: Vec<EntityRow> = Vec::new();
+    let mut others: Vec<Arc<EntityRow>> = Vec::new();
 
     let outgoing =
         links::resolve_outgoing(links::outgoing_references(conn, tenant_id, &ids).await?);
@@ -98,7 +99,7 @@ async fn edges_around(
         }
         // The id may belong to another type's entity than the frontier's: then it is no link.
         if linked {
-            others.push(referrer);
+            others.push(Arc::new(referrer));
         }
     }
 
@@ -123,7 +124,7 @@ async fn edges_around(
             edges.push(explicit_edge(row));
         }
     }
-    others.extend(far.into_values());
+    others.extend(far.into_values().map(Arc::new));
     Ok(Hop { edges, others, cut })
 }
 
@@ -160,6 +161,7 @@ pub async fn neighbourhood(
     let mut graph = Graph::default();
     let mut seen_edges = HashSet::new();
     let mut included: HashSet<Uuid> = HashSet::from([root.id]);
+    let root = Arc::new(root);
     let mut frontier = vec![root.clone()];
     graph.nodes.push(root);
     let mut pending_edges = Vec::new();
@@ -210,7 +212,7 @@ pub async fn universe(
     let ids: HashSet<Uuid> = nodes.iter().map(|n| n.id).collect();
     let id_list: Vec<Uuid> = ids.iter().copied().collect();
     let mut graph = Graph {
-        nodes,
+        nodes: nodes.into_iter().map(Arc::new).collect(),
         edges: Vec::new(),
         truncated,
     };

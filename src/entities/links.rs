@@ -3,6 +3,7 @@
 //! per batch.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -220,7 +221,7 @@ pub struct ResolvedReference {
     pub entity_id: String,
     pub target_types: Vec<String>,
     /// The live entity it names, if any.
-    pub target: Option<EntityRow>,
+    pub target: Option<Arc<EntityRow>>,
     /// The type of a recycled entity it names, when it names no live one.
     pub recycled_type: Option<String>,
 }
@@ -290,7 +291,7 @@ pub fn resolve_outgoing(
                     .as_ref()
                     .is_none_or(|current| rank(&candidate) < rank(current));
                 if better {
-                    resolved.target = Some(candidate);
+                    resolved.target = Some(Arc::new(candidate));
                 }
             }
         }

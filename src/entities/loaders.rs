@@ -3,6 +3,7 @@
 //! per kind of link, whatever the page size.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use uuid::Uuid;
@@ -78,37 +79,40 @@ impl Scope {
 pub struct EntityByRow(Scope);
 
 impl Loader<Uuid> for EntityByRow {
-    type Value = EntityRow;
+    type Value = Arc<EntityRow>;
     type Error = SharedError;
 
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, EntityRow>, SharedError> {
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<EntityRow>>, SharedError> {
         let rows = self
             .0
             .run(async |conn, tenant| store::entities_by_row_ids(conn, tenant, keys).await)
             .await?;
-        Ok(rows.into_iter().map(|row| (row.id, row)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.id, Arc::new(row)))
+            .collect())
     }
 }
 
 pub struct OutgoingReferences(Scope);
 
 impl Loader<Uuid> for OutgoingReferences {
-    type Value = Vec<ResolvedReference>;
+    type Value = Arc<Vec<ResolvedReference>>;
     type Error = SharedError;
 
     async fn load(
         &self,
         keys: &[Uuid],
-    ) -> Result<HashMap<Uuid, Vec<ResolvedReference>>, SharedError> {
+    ) -> Result<HashMap<Uuid, Arc<Vec<ResolvedReference>>>, SharedError> {
         let rows = self
             .0
             .run(async |conn, tenant| links::outgoing_references(conn, tenant, keys).await)
             .await?;
         let mut found = links::resolve_outgoing(rows);
-        for key in keys {
-            found.entry(*key).or_default();
-        }
-        Ok(found)
+        Ok(keys
+            .iter()
+            .map(|key| (*key, Arc::new(found.remove(key).unwrap_or_default())))
+            .collect())
     }
 }
 
@@ -119,17 +123,17 @@ pub struct IncomingReferences(Scope);
 #[derive(Clone, Debug)]
 pub struct Referrer {
     pub kind: String,
-    pub entity: EntityRow,
+    pub entity: Arc<EntityRow>,
 }
 
 impl Loader<(EntityType, String)> for IncomingReferences {
-    type Value = Vec<Referrer>;
+    type Value = Arc<Vec<Referrer>>;
     type Error = SharedError;
 
     async fn load(
         &self,
         keys: &[(EntityType, String)],
-    ) -> Result<HashMap<(EntityType, String), Vec<Referrer>>, SharedError> {
+    ) -> Result<HashMap<(EntityType, String), Arc<Vec<Referrer>>>, SharedError> {
         let ids: Vec<String> = keys.iter().map(|(_, id)| id.clone()).collect();
         let rows = self
             .0
@@ -138,6 +142,7 @@ impl Loader<(EntityType, String)> for IncomingReferences {
         let mut found: HashMap<(EntityType, String), Vec<Referrer>> =
             keys.iter().map(|key| (key.clone(), Vec::new())).collect();
         for (reference, entity) in rows {
+            let entity = Arc::new(entity);
             for key in keys.iter().filter(|(entity_type, id)| {
                 *id == reference.target_entity_id && reference.targets(entity_type.slug())
             }) {
@@ -147,20 +152,20 @@ impl Loader<(EntityType, String)> for IncomingReferences {
                 });
             }
         }
-        Ok(found)
+        Ok(found.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
     }
 }
 
 pub struct Relationships(Scope);
 
 impl Loader<Uuid> for Relationships {
-    type Value = Vec<RelationshipRow>;
+    type Value = Arc<Vec<RelationshipRow>>;
     type Error = SharedError;
 
     async fn load(
         &self,
         keys: &[Uuid],
-    ) -> Result<HashMap<Uuid, Vec<RelationshipRow>>, SharedError> {
+    ) -> Result<HashMap<Uuid, Arc<Vec<RelationshipRow>>>, SharedError> {
         let rows = self
             .0
             .run(async |conn, tenant| links::relationships_touching(conn, tenant, keys, None).await)
@@ -174,6 +179,6 @@ impl Loader<Uuid> for Relationships {
                 }
             }
         }
-        Ok(found)
+        Ok(found.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
     }
 }

@@ -59,7 +59,7 @@ impl Note {
         Ok(load(&ctx.loaders().entities().by_row, id)
             .await?
             .filter(|row| !row.is_deleted())
-            .map(Entity))
+            .map(Entity::from))
     }
 }
 

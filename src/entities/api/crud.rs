@@ -97,7 +97,7 @@ impl EntityQuery {
         Ok(
             store::find_live(&mut conn, viewer.tenant_id, r#type, &entity_id)
                 .await?
-                .map(Entity),
+                .map(Entity::from),
         )
     }
 
@@ -136,7 +136,7 @@ impl EntityQuery {
             total,
             offset: page.offset,
             limit: page.limit,
-            entities: rows.into_iter().map(Entity).collect(),
+            entities: rows.into_iter().map(Entity::from).collect(),
         })
     }
 
@@ -212,7 +212,7 @@ impl EntityQuery {
             total,
             offset: page.offset,
             limit: page.limit,
-            entities: rows.into_iter().map(Entity).collect(),
+            entities: rows.into_iter().map(Entity::from).collect(),
         })
     }
 }
@@ -241,7 +241,7 @@ impl EntityMutation {
         };
         let row = writes::create(ctx.app(), &mut conn, viewer, r#type, input).await?;
         ctx.loaders().entities().forget();
-        Ok(Entity(row))
+        Ok(Entity::from(row))
     }
 
     /// Changes an entity (WORLDBUILDER); see UpdateEntityInput.
@@ -263,7 +263,7 @@ impl EntityMutation {
         };
         let row = writes::update(ctx.app(), &mut conn, viewer, r#type, &entity_id, patch).await?;
         ctx.loaders().entities().forget();
-        Ok(Entity(row))
+        Ok(Entity::from(row))
     }
 
     /// Moves an entity to the recycle bin (WORLDBUILDER).
@@ -292,7 +292,7 @@ impl EntityMutation {
         let row =
             writes::set_recycled(ctx.app(), &mut conn, viewer, r#type, &entity_id, false).await?;
         ctx.loaders().entities().forget();
-        Ok(Entity(row))
+        Ok(Entity::from(row))
     }
 
     /// Removes a recycled entity for good, with its history and relationships (ADMIN).
@@ -343,7 +343,7 @@ impl EntityMutation {
         )
         .await?;
         ctx.loaders().entities().forget();
-        Ok(Entity(row))
+        Ok(Entity::from(row))
     }
 
     /// Re-validates every live entity (of one type, or all) against the templates in force
@@ -370,7 +370,7 @@ impl EntityMutation {
                 .examples
                 .into_iter()
                 .map(|(row, errors)| InvalidEntity {
-                    entity: Entity(row),
+                    entity: Entity::from(row),
                     errors,
                 })
                 .collect(),

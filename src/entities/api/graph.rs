@@ -1,5 +1,7 @@
 //! GraphQL: explicit relationships and the relationship graph.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use serde_json::Value;
 
@@ -46,7 +48,7 @@ pub struct GraphEdge {
 impl From<Graph> for EntityGraph {
     fn from(graph: Graph) -> Self {
         Self {
-            nodes: graph.nodes.into_iter().map(Entity).collect(),
+            nodes: graph.nodes.into_iter().map(Entity::from).collect(),
             edges: graph
                 .edges
                 .into_iter()
@@ -188,7 +190,7 @@ impl GraphMutation {
         Ok(Relationship::explicit(
             row,
             RelationshipDirection::Outgoing,
-            target,
+            Arc::new(target),
         ))
     }
 

@@ -1,5 +1,7 @@
 //! The Entity type of the schema and the links it resolves, all through per-request loaders.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Enum, ID, Json, Object};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -7,6 +9,7 @@ use uuid::Uuid;
 
 use crate::accounts::api::{User, load_user};
 use crate::entities::links::ResolvedReference;
+use crate::entities::loaders::Referrer;
 use crate::entities::model::{EntityRow, RelationshipRow};
 use crate::entities::types::{EntityStatus, EntityType};
 use crate::entities::writes::entity_errors;
@@ -16,7 +19,19 @@ use crate::graphql::loaders::{load, load_many};
 use crate::graphql::pagination::PageRequest;
 
 #[derive(Clone)]
-pub struct Entity(pub EntityRow);
+pub struct Entity(pub Arc<EntityRow>);
+
+impl From<EntityRow> for Entity {
+    fn from(row: EntityRow) -> Self {
+        Self(Arc::new(row))
+    }
+}
+
+impl From<Arc<EntityRow>> for Entity {
+    fn from(row: Arc<EntityRow>) -> Self {
+        Self(row)
+    }
+}
 
 /// A worldbuilding entity: a character, location, faction... Its `fields` are the frontmatter
 /// its type's template describes; references to other entities are ids inside them.
@@ -108,18 +123,18 @@ impl Entity {
         offset: Option<i32>,
         limit: Option<i32>,
     ) -> AppResult<Vec<EntityReference>> {
-        let references = outgoing(ctx, self.0.id)
-            .await?
-            .into_iter()
+        let references = outgoing(ctx, self.0.id).await?;
+        let matching = references
+            .iter()
             .filter(|r| kind.as_ref().is_none_or(|k| *k == r.kind))
             .map(|r| EntityReference {
-                kind: r.kind,
-                entity_id: r.entity_id,
-                target_types: r.target_types,
-                entity: r.target,
+                kind: r.kind.clone(),
+                entity_id: r.entity_id.clone(),
+                target_types: r.target_types.clone(),
+                entity: r.target.clone(),
             })
             .collect();
-        window(references, offset, limit)
+        window(matching, offset, limit)
     }
 
     /// The live entities whose fields reference this one (a page: 50 by default, at most 200),
@@ -131,23 +146,18 @@ impl Entity {
         offset: Option<i32>,
         limit: Option<i32>,
     ) -> AppResult<Vec<EntityReference>> {
-        let referrers = load(
-            &ctx.loaders().entities().incoming,
-            (self.0.kind(), self.0.entity_id.clone()),
-        )
-        .await?
-        .unwrap_or_default();
-        let referrers = referrers
-            .into_iter()
+        let referrers = incoming(ctx, &self.0).await?;
+        let matching = referrers
+            .iter()
             .filter(|r| kind.as_ref().is_none_or(|k| *k == r.kind))
             .map(|r| EntityReference {
-                kind: r.kind,
+                kind: r.kind.clone(),
                 entity_id: r.entity.entity_id.clone(),
                 target_types: vec![r.entity.entity_type.clone()],
-                entity: Some(r.entity),
+                entity: Some(r.entity.clone()),
             })
             .collect();
-        window(referrers, offset, limit)
+        window(matching, offset, limit)
     }
 
     /// The relationships of this entity with live ones: those its fields' references make
@@ -164,56 +174,49 @@ impl Entity {
         let mut found = Vec::new();
         let wants =
             |d: RelationshipDirection| direction == RelationshipDirection::Both || direction == d;
-        let loaders = ctx.loaders().entities();
         if wants(RelationshipDirection::Outgoing) {
-            for reference in outgoing(ctx, self.0.id).await? {
-                if let Some(target) = reference.target {
+            for reference in outgoing(ctx, self.0.id).await?.iter() {
+                if let Some(target) = &reference.target {
                     found.push(Relationship::derived(
-                        reference.kind,
+                        reference.kind.clone(),
                         RelationshipDirection::Outgoing,
-                        target,
+                        target.clone(),
                     ));
                 }
             }
         }
         if wants(RelationshipDirection::Incoming) {
-            let referrers = load(&loaders.incoming, (self.0.kind(), self.0.entity_id.clone()))
-                .await?
-                .unwrap_or_default();
-            for referrer in referrers {
+            for referrer in incoming(ctx, &self.0).await?.iter() {
                 found.push(Relationship::derived(
-                    referrer.kind,
+                    referrer.kind.clone(),
                     RelationshipDirection::Incoming,
-                    referrer.entity,
+                    referrer.entity.clone(),
                 ));
             }
         }
+        let loaders = ctx.loaders().entities();
         let explicit = load(&loaders.relationships, self.0.id)
             .await?
             .unwrap_or_default();
-        let others: Vec<Uuid> = explicit
-            .iter()
-            .map(|r| {
-                if r.source_id == self.0.id {
-                    r.target_id
-                } else {
-                    r.source_id
-                }
-            })
-            .collect();
-        let other_rows = load_many(&loaders.by_row, others).await?;
-        for row in explicit {
-            let outgoing = row.source_id == self.0.id;
-            let (direction, other) = if outgoing {
+        let other_end = |row: &RelationshipRow| {
+            if row.source_id == self.0.id {
                 (RelationshipDirection::Outgoing, row.target_id)
             } else {
                 (RelationshipDirection::Incoming, row.source_id)
-            };
+            }
+        };
+        let others = load_many(&loaders.by_row, explicit.iter().map(|r| other_end(r).1)).await?;
+        for row in explicit.iter() {
+            let (direction, other) = other_end(row);
             if !wants(direction) {
                 continue;
             }
-            if let Some(entity) = other_rows.get(&other).filter(|e| !e.is_deleted()) {
-                found.push(Relationship::explicit(row, direction, entity.clone()));
+            if let Some(entity) = others.get(&other).filter(|e| !e.is_deleted()) {
+                found.push(Relationship::explicit(
+                    row.clone(),
+                    direction,
+                    entity.clone(),
+                ));
             }
         }
         if let Some(kind) = kind {
@@ -231,8 +234,15 @@ fn window<T>(items: Vec<T>, offset: Option<i32>, limit: Option<i32>) -> AppResul
     Ok(items.into_iter().skip(skip).take(take).collect())
 }
 
-async fn outgoing(ctx: &Context<'_>, id: Uuid) -> AppResult<Vec<ResolvedReference>> {
+async fn outgoing(ctx: &Context<'_>, id: Uuid) -> AppResult<Arc<Vec<ResolvedReference>>> {
     Ok(load(&ctx.loaders().entities().outgoing, id)
+        .await?
+        .unwrap_or_default())
+}
+
+async fn incoming(ctx: &Context<'_>, row: &EntityRow) -> AppResult<Arc<Vec<Referrer>>> {
+    let key = (row.kind(), row.entity_id.clone());
+    Ok(load(&ctx.loaders().entities().incoming, key)
         .await?
         .unwrap_or_default())
 }
@@ -241,7 +251,7 @@ pub struct EntityReference {
     kind: String,
     entity_id: String,
     target_types: Vec<String>,
-    entity: Option<EntityRow>,
+    entity: Option<Arc<EntityRow>>,
 }
 
 /// A reference between two entities through a field.
@@ -298,11 +308,11 @@ pub struct Relationship {
     direction: RelationshipDirection,
     attributes: Value,
     created_at: Option<DateTime<Utc>>,
-    entity: EntityRow,
+    entity: Arc<EntityRow>,
 }
 
 impl Relationship {
-    fn derived(kind: String, direction: RelationshipDirection, entity: EntityRow) -> Self {
+    fn derived(kind: String, direction: RelationshipDirection, entity: Arc<EntityRow>) -> Self {
         Self {
             id: None,
             kind,
@@ -317,7 +327,7 @@ impl Relationship {
     pub fn explicit(
         row: RelationshipRow,
         direction: RelationshipDirection,
-        entity: EntityRow,
+        entity: Arc<EntityRow>,
     ) -> Self {
         Self {
             id: Some(row.id),

@@ -4,6 +4,8 @@
 //! page up front, in one statement per kind, into the request's loader caches, where the field
 //! resolvers then find them.
 
+use std::borrow::Borrow;
+
 use async_graphql::{Context, Lookahead};
 use uuid::Uuid;
 
@@ -17,11 +19,12 @@ const OUTGOING_FIELDS: [&str; 4] = ["validationErrors", "isValid", "references",
 const INCOMING_FIELDS: [&str; 2] = ["referencedBy", "relationships"];
 
 /// Loads what `selection` (the fields of each entity in `rows`) will need.
-pub async fn prefetch(
+pub async fn prefetch<R: Borrow<EntityRow>>(
     ctx: &Context<'_>,
     selection: Lookahead<'_>,
-    rows: &[EntityRow],
+    rows: &[R],
 ) -> AppResult<()> {
+    let rows: Vec<&EntityRow> = rows.iter().map(Borrow::borrow).collect();
     let loaders = ctx.loaders();
     if rows.is_empty() || !loaders.caches() {
         return Ok(());
@@ -48,7 +51,7 @@ pub async fn prefetch(
             let found = load_many(&entities.relationships, ids.iter().copied()).await?;
             let far_ends = found
                 .values()
-                .flatten()
+                .flat_map(|list| list.iter())
                 .flat_map(|r| [r.source_id, r.target_id])
                 .filter(|id| !ids.contains(id));
             load_many(&entities.by_row, far_ends).await?;
@@ -66,7 +69,7 @@ pub async fn prefetch(
             ("deletedBy", |r| r.deleted_by),
         ] {
             if selection.field(field).exists() {
-                user_ids.extend(rows.iter().filter_map(pick));
+                user_ids.extend(rows.iter().filter_map(|r| pick(r)));
             }
         }
         if !user_ids.is_empty() {

@@ -88,7 +88,7 @@ impl SearchQuery {
             .into_iter()
             .map(|(row, rank)| SearchHit {
                 snippet: snippet(&row.markdown_body, &query),
-                entity: Entity(row),
+                entity: Entity::from(row),
                 rank,
             })
             .collect())
@@ -101,7 +101,7 @@ impl SearchQuery {
         let mut conn = ctx.conn().await?;
         let rows = store::recent_entities(&mut conn, viewer.tenant_id, limit).await?;
         prefetch(ctx, ctx.look_ahead(), &rows).await?;
-        Ok(rows.into_iter().map(Entity).collect())
+        Ok(rows.into_iter().map(Entity::from).collect())
     }
 }
 

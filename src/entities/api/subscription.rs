@@ -47,7 +47,7 @@ impl EntityEvent {
         }
         Ok(load(&ctx.loaders().entities().by_row, self.change.row_id)
             .await?
-            .map(Entity))
+            .map(Entity::from))
     }
 
     /// Who made the change.

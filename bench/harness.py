@@ -1,0 +1,435 @@
+#!/usr/bin/env python3
+"""loregraph's benchmark harness (see bench/README.md): a private PostgreSQL, a seeded world, the
+servers under test on that one database, wrk driving each, and the results as JSON and markdown.
+
+Standard library only, so it runs wherever the project builds.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import platform
+import pwd
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+LOREGRAPH = ROOT / "target" / "release" / "loregraph"
+WORDS = ("rust harbor ember lantern crow mire salt iron velvet ash tide hollow quarry "
+         "signal copper frost marrow cinder thorn gale").split()
+
+
+def log(message):
+    print(f"[bench] {message}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(check, what, timeout=60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if check():
+                return
+        except Exception:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+class Postgres:
+    """A throwaway cluster with pg_stat_statements, run as the `postgres` user when we are root."""
+
+    def __init__(self, workdir: pathlib.Path):
+        self.dir = workdir / "pg"
+        self.port = free_port()
+        self.as_user = []
+        if os.geteuid() == 0:
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+        bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True).stdout.strip()
+        self.bin = pathlib.Path(bindir) if bindir else pathlib.Path("/usr/lib/postgresql/15/bin")
+        if not (self.bin / "initdb").exists():
+            candidates = sorted(pathlib.Path("/usr/lib/postgresql").glob("*/bin"))
+            self.bin = candidates[-1]
+
+    def start(self):
+        self.dir.mkdir(parents=True, exist_ok=True)
+        if self.as_user:
+            user = pwd.getpwnam("postgres")
+            os.chown(self.dir, user.pw_uid, user.pw_gid)
+            os.chown(self.dir.parent, user.pw_uid, user.pw_gid)
+        subprocess.run(self.as_user + [str(self.bin / "initdb"), "-D", str(self.dir), "-U", "postgres",
+                                       "--auth=trust", "-E", "UTF8", "--no-sync"],
+                       check=True, stdout=subprocess.DEVNULL)
+        settings = {
+            "listen_addresses": "127.0.0.1", "port": str(self.port), "unix_socket_directories": str(self.dir),
+            "shared_preload_libraries": "pg_stat_statements", "max_connections": "300",
+            "shared_buffers": "512MB", "fsync": "off", "synchronous_commit": "off",
+            "full_page_writes": "off", "pg_stat_statements.track": "all",
+        }
+        options = " ".join(f"-c {k}={v}" for k, v in settings.items())
+        subprocess.run(self.as_user + [str(self.bin / "pg_ctl"), "-D", str(self.dir), "-o", options,
+                                       "-l", str(self.dir / "server.log"), "-w", "start"],
+                       check=True, stdout=subprocess.DEVNULL)
+
+    def stop(self):
+        subprocess.run(self.as_user + [str(self.bin / "pg_ctl"), "-D", str(self.dir), "-m", "fast", "stop"],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def url(self, database):
+        return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
+
+    def psql(self, database, sql):
+        result = subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.url(database),
+                                 "-c", sql], check=True, capture_output=True, text=True)
+        return result.stdout.strip()
+
+    def version(self):
+        return self.psql("postgres", "SHOW server_version")
+
+
+# --- processes ----------------------------------------------------------------------------------
+
+class Server:
+    """A server under test: its process, and what it costs while it is measured."""
+
+    def __init__(self, name, command, env, port, ready_path="/health", cwd=None):
+        self.name, self.port = name, port
+        self.log = open(BENCH_DIR / f"{name}.log", "w")
+        self.process = subprocess.Popen(command, env={**os.environ, **env}, stdout=self.log,
+                                        stderr=subprocess.STDOUT, cwd=cwd)
+        wait_for(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status < 500,
+                 f"{name} to answer")
+
+    def cpu_seconds(self):
+        fields = pathlib.Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss_mib(self):
+        for line in pathlib.Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
+class PeakRss:
+    """Samples a server's resident memory while a load runs."""
+
+    def __init__(self, server):
+        self.server, self.peak, self.running = server, 0.0, True
+        self.thread = threading.Thread(target=self.sample, daemon=True)
+        self.thread.start()
+
+    def sample(self):
+        while self.running:
+            self.peak = max(self.peak, self.server.rss_mib())
+            time.sleep(0.05)
+
+    def stop(self):
+        self.running = False
+        self.thread.join()
+        return self.peak
+
+
+# --- loregraph: seeding over its own API ------------------------------------------------------
+
+def graphql(port, body, token=None):
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        answer = json.loads(response.read())
+    for item in answer if isinstance(answer, list) else [answer]:
+        if item.get("errors"):
+            raise SystemExit(f"GraphQL error while seeding: {item['errors']}")
+    return answer
+
+
+CREATE = ("mutation($type: EntityType!, $input: CreateEntityInput!) "
+          "{ createEntity(type: $type, input: $input) { version } }")
+RELATE = ("mutation($from: String!, $to: String!) { createRelationship(from: {type: CHARACTER, entityId: $from}, "
+          "to: {type: CHARACTER, entityId: $to}, kind: \"rivals\") { id } }")
+
+
+def world(size, rng):
+    """The entities of one tenant's world: characters, locations and factions referencing each other."""
+    characters, locations, factions = size
+    entities = []
+    for i in range(locations):
+        entities.append(("LOCATION", f"l{i:05d}", f"Location {i}",
+                         {"location_type": rng.choice(["city", "port", "ruin", "camp"]),
+                          "description": " ".join(rng.choices(WORDS, k=12))}, ""))
+    for i in range(factions):
+        entities.append(("FACTION", f"f{i:05d}", f"Faction {i}",
+                         {"leader": f"c{(i * 7) % characters:05d}", "headquarters": f"l{i % locations:05d}",
+                          "members": [f"c{(i * 7 + k) % characters:05d}" for k in range(5)]}, ""))
+    for i in range(characters):
+        words = " ".join(rng.choices(WORDS, k=40))
+        entities.append(("CHARACTER", f"c{i:05d}", f"Character {i} {rng.choice(WORDS).title()}",
+                         {"age": 18 + i % 60, "gender": rng.choice(["female", "male", "other"]),
+                          "faction": f"f{i % factions:05d}", "primary_location": f"l{i % locations:05d}",
+                          "friends": [{"character_id": f"c{(i + 1) % characters:05d}"}],
+                          "personality_traits": rng.choices(WORDS, k=3)},
+                         f"# Character {i}\n\nkeyword k{i % 1000:05d} appears here. {words}\n"))
+    return entities
+
+
+def seed_tenant(port, tenant, size, edges, rng):
+    """Registers a tenant, fills its world through the API (batched), returns an API key."""
+    data = graphql(port, {"query": "mutation($input: RegisterInput!) { register(input: $input) { accessToken } }",
+                          "variables": {"input": {"email": f"owner@{tenant.lower().replace(' ', '-')}.example", "password": "benchmark password",
+                                                  "displayName": "Owner", "tenantName": tenant}}})
+    token = data["data"]["register"]["accessToken"]
+    key = graphql(port, {"query": "mutation { createApiKey(name: \"bench\") { key } }"}, token)
+    key = key["data"]["createApiKey"]["key"]
+    operations = [{"query": CREATE, "variables": {"type": t, "input": {"entityId": i, "name": n, "fields": f,
+                                                                         "markdownBody": m}}}
+                  for (t, i, n, f, m) in world(size, rng)]
+    characters = size[0]
+    operations += [{"query": RELATE, "variables": {"from": f"c{rng.randrange(characters):05d}",
+                                                    "to": f"c{rng.randrange(characters):05d}"}}
+                   for _ in range(edges)]
+    operations = [op for op in operations if op["query"] != RELATE or op["variables"]["from"] != op["variables"]["to"]]
+    seen, unique = set(), []
+    for op in operations:  # a relationship pair once
+        key_ = (op["variables"].get("from"), op["variables"].get("to")) if op["query"] == RELATE else id(op)
+        if key_ not in seen:
+            seen.add(key_)
+            unique.append(op)
+    creates = [op for op in unique if op["query"] == CREATE]
+    relations = [op for op in unique if op["query"] != CREATE]
+    entity_batches = [creates[i:i + 20] for i in range(0, len(creates), 20)]
+    relation_batches = [relations[i:i + 20] for i in range(0, len(relations), 20)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda b: graphql(port, b, key), entity_batches))
+        list(pool.map(lambda b: graphql(port, b, key), relation_batches))
+    return key
+
+
+# --- scenarios ----------------------------------------------------------------------------------
+
+def gql_body(query, variables):
+    return json.dumps({"query": query, "variables": variables}, separators=(",", ":"))
+
+
+# The same four requests for every GraphQL server, in each one's own schema. `%ID%` is a random
+# id (or offset) and `%RAND%` a random number, filled in by load.lua per request.
+def loregraph_scenarios(characters):
+    return {
+        "a_by_id": dict(
+            body=gql_body("query($id:String!){entity(type:CHARACTER,entityId:$id){entityId name status fields}}",
+                          {"id": "%ID%"}),
+            prefix="c", ids=characters, pad=5, expect='"entityId":"c'),
+        "b_page_50": dict(
+            body=gql_body("query($o:Int!){entities(type:CHARACTER,limit:50,offset:$o,sortBy:NAME,sortOrder:ASC)"
+                          "{entities{entityId name faction:references(kind:\"faction\"){entity{entityId name}} "
+                          "location:references(kind:\"primary_location\"){entity{entityId name}}}}}",
+                          {"o": 0}).replace('"o":0', '"o":%ID%'),
+            prefix="", ids=characters - 50, pad=0, expect='"location":[{"entity":{"entityId":"l'),
+        "c_search": dict(
+            body=gql_body("query($q:String!){search(query:$q,types:[CHARACTER],limit:20){rank entity{entityId name}}}",
+                          {"q": "%ID%"}),
+            prefix="k", ids=min(1_000, characters), pad=5, expect='"entityId":"c'),
+        "d_update": dict(
+            body=gql_body("mutation($id:String!){updateEntity(type:CHARACTER,entityId:$id,"
+                          "input:{fields:{mood:\"%RAND%\"}}){version}}", {"id": "%ID%"}),
+            prefix="c", ids=characters, pad=5, expect='"version":'),
+    }
+
+
+def statements_so_far(pg, database):
+    return int(pg.psql(database, "SELECT coalesce(sum(calls), 0) FROM pg_stat_statements "
+                                 "WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                                 "AND query NOT ILIKE '%pg_stat_statements%'"))
+
+
+def run_wrk(url, scenario, connections, seconds, auth=""):
+    env = {**os.environ, "BENCH_BODY": scenario["body"], "BENCH_IDS": str(scenario["ids"]),
+           "BENCH_PREFIX": scenario["prefix"], "BENCH_PAD": str(scenario["pad"]),
+           "BENCH_EXPECT": scenario["expect"], "BENCH_AUTH": auth, "BENCH_PATH": scenario.get("path", "/graphql")}
+    threads = min(2, connections)
+    result = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+                             "--timeout", "10s", "-s", str(BENCH / "load.lua"), url],
+                            env=env, capture_output=True, text=True)
+    line = next((l for l in result.stdout.splitlines() if l.startswith("BENCH_RESULT")), None)
+    if line is None:
+        raise SystemExit(f"wrk gave no result:\n{result.stdout}\n{result.stderr}")
+    values = dict(item.split("=") for item in line.split()[1:])
+    if result.stderr.strip():
+        log(result.stderr.strip().splitlines()[0])
+    numbers = {k: int(v) for k, v in values.items()}
+    return {
+        "requests": numbers["requests"],
+        "bad": numbers["bad"] + numbers["socket_errors"],
+        "req_per_s": round(numbers["requests"] / (numbers["duration_us"] / 1e6), 1),
+        "p50_ms": round(numbers["p50_us"] / 1000, 2),
+        "p99_ms": round(numbers["p99_us"] / 1000, 2),
+    }
+
+
+def measure(server, url, scenario, connections, seconds, pg=None, database=None, auth=""):
+    """One load run with the server's CPU, peak memory and (for loregraph) SQL per request."""
+    before_statements = statements_so_far(pg, database) if pg else 0
+    before_cpu = server.cpu_seconds()
+    peak = PeakRss(server)
+    started = time.time()
+    result = run_wrk(url, scenario, connections, seconds, auth)
+    elapsed = time.time() - started
+    result["peak_rss_mib"] = round(peak.stop(), 1)
+    result["server_cpu_pct"] = round((server.cpu_seconds() - before_cpu) / elapsed * 100, 1)
+    if pg:
+        statements = statements_so_far(pg, database) - before_statements - 1
+        result["sql_per_request"] = round(statements / max(result["requests"], 1), 2)
+    return result
+
+
+# --- physical limits ----------------------------------------------------------------------------
+
+def pgbench_select_only(pg, seconds):
+    pg.psql("postgres", "CREATE DATABASE pgbench")
+    subprocess.run(["pgbench", "-i", "-q", "-s", "10", pg.url("pgbench")], check=True, capture_output=True)
+    result = subprocess.run(["pgbench", "-S", "-M", "prepared", "-c", "16", "-j", "2", "-T", str(seconds),
+                             pg.url("pgbench")], check=True, capture_output=True, text=True)
+    tps = next(l for l in result.stdout.splitlines() if l.startswith("tps"))
+    return round(float(tps.split("=")[1].split()[0]), 1)
+
+
+def build_baseline():
+    subprocess.run(["cargo", "build", "--release", "--quiet", "--manifest-path", str(BENCH / "baseline" / "Cargo.toml")],
+                   check=True)
+    return BENCH / "baseline" / "target" / "release" / "baseline"
+
+
+# --- the run ------------------------------------------------------------------------------------
+
+def machine_facts(pg):
+    cpu = next((l.split(":", 1)[1].strip() for l in pathlib.Path("/proc/cpuinfo").read_text().splitlines()
+                if l.startswith("model name")), platform.processor())
+    memory = next(l.split()[1] for l in pathlib.Path("/proc/meminfo").read_text().splitlines()
+                  if l.startswith("MemTotal"))
+    rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(int(memory) / 1024 / 1024, 1),
+            "kernel": platform.release(), "postgres": pg.version(), "rustc": rustc, "commit": commit,
+            "wrk": subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()}
+
+
+def start_loregraph(pg, database, name):
+    port = free_port()
+    env = {"DATABASE_URL": pg.url(database), "LOREGRAPH_BIND": f"127.0.0.1:{port}",
+           "LOREGRAPH_DATA_DIR": str(BENCH_DIR / name), "LOREGRAPH_JWT_SECRET": "bench-secret-bench-secret",
+           "LOREGRAPH_LOG_FORMAT": "json", "RUST_LOG": "warn", "LOREGRAPH_DB_POOL_SIZE": "32"}
+    subprocess.run([str(LOREGRAPH), "migrate"], env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
+    return Server(name, [str(LOREGRAPH), "serve"], env, port), f"http://127.0.0.1:{port}/graphql"
+
+
+def main():
+    global BENCH_DIR
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--seconds", type=int, default=10, help="length of each load run")
+    parser.add_argument("--connections", default="1,16,64", help="connection counts to run")
+    parser.add_argument("--characters", type=int, default=10_000)
+    parser.add_argument("--out", default=str(BENCH / "results" / "latest.json"))
+    args = parser.parse_args()
+    connections = [int(c) for c in args.connections.split(",")]
+    BENCH_DIR = pathlib.Path("/tmp/loregraph-bench")
+    shutil.rmtree(BENCH_DIR, ignore_errors=True)
+    BENCH_DIR.mkdir(parents=True)
+    if not LOREGRAPH.exists():
+        raise SystemExit("build loregraph first: cargo build --release")
+    pg = Postgres(BENCH_DIR)
+    pg.start()
+    servers = []
+    try:
+        results = {"machine": machine_facts(pg), "seconds": args.seconds,
+                   "command": "bench/run " + " ".join(sys.argv[1:]), "runs": [], "limits": {}}
+        rng = random.Random(7)
+        size = (args.characters, args.characters // 20, args.characters // 50)
+
+        log("pgbench select-only (the database's own ceiling)")
+        results["limits"]["pgbench_select_only_tps"] = pgbench_select_only(pg, args.seconds)
+
+        log("plain axum handler (the HTTP stack's ceiling)")
+        baseline_port = free_port()
+        baseline = Server("baseline", [str(build_baseline()), str(baseline_port)], {}, baseline_port, ready_path="/")
+        servers.append(baseline)
+        plain = dict(body="{}", prefix="", ids=1, pad=0, expect="ok", path="/")
+        results["limits"]["plain_axum"] = measure(baseline, f"http://127.0.0.1:{baseline_port}/", plain, 16,
+                                                  args.seconds)
+        baseline.stop()
+        servers.remove(baseline)
+
+        log(f"seeding one tenant: {size[0]} characters, {size[1]} locations, {size[2]} factions")
+        pg.psql("postgres", "CREATE DATABASE loregraph")
+        server, url = start_loregraph(pg, "loregraph", "loregraph")
+        servers.append(server)
+        results["idle_rss_mib"] = round(server.rss_mib(), 1)
+        started = time.time()
+        key = seed_tenant(server.port, "Bench Studio", size, edges=size[0] // 5, rng=rng)
+        results["seed_seconds"] = round(time.time() - started, 1)
+        pg.psql("loregraph", "VACUUM ANALYZE")
+        pg.psql("loregraph", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        for name, scenario in loregraph_scenarios(size[0]).items():
+            for count in connections:
+                log(f"loregraph {name} at {count} connections")
+                run = measure(server, url, scenario, count, args.seconds, pg, "loregraph", auth=f"Bearer {key}")
+                results["runs"].append({"server": "loregraph", "tenants": 1, "scenario": name,
+                                        "connections": count, **run})
+        results["loaded_rss_mib"] = round(server.rss_mib(), 1)
+        server.stop()
+        servers.remove(server)
+
+        log("seeding twenty tenants of the same total size")
+        pg.psql("postgres", "CREATE DATABASE loregraph20")
+        server, url = start_loregraph(pg, "loregraph20", "loregraph20")
+        servers.append(server)
+        small = (size[0] // 20, size[1] // 20, max(size[2] // 20, 1))
+        keys = [seed_tenant(server.port, f"Studio {n}", small, edges=small[0] // 5, rng=rng) for n in range(20)]
+        pg.psql("loregraph20", "VACUUM ANALYZE")
+        pg.psql("loregraph20", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        auth = ",".join(f"Bearer {k}" for k in keys)
+        for name in ("a_by_id", "b_page_50"):
+            scenario = loregraph_scenarios(small[0])[name]
+            log(f"loregraph (20 tenants) {name} at 16 connections")
+            run = measure(server, url, scenario, 16, args.seconds, pg, "loregraph20", auth=auth)
+            results["runs"].append({"server": "loregraph", "tenants": 20, "scenario": name, "connections": 16, **run})
+        server.stop()
+        servers.remove(server)
+    finally:
+        for server in servers:
+            server.stop()
+        pg.stop()
+    out = pathlib.Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(results, indent=2) + "\n")
+    subprocess.run([sys.executable, str(BENCH / "report.py"), str(out)], check=True)
+    log(f"wrote {out} and BENCHMARKS.md")
+
+
+if __name__ == "__main__":
+    main()
