@@ -96,6 +96,9 @@ def main(path):
     lines.append("")
     lines.append(f"Seeding the one-tenant world through the API took {results['seed_seconds']} s. Raw numbers: "
                  f"`{shown(path)}`.")
+    findings = ROOT / "bench" / "findings.md"
+    if findings.exists():
+        lines += ["", findings.read_text().rstrip()]
     (ROOT / "BENCHMARKS.md").write_text("\n".join(lines) + "\n")
 
 

@@ -183,6 +183,7 @@ impl NoteQuery {
             search: search.as_ref(),
         };
         let (total, rows) = store::list(&mut conn, viewer.tenant_id, &filter, page).await?;
+        drop(conn);
         let selection = ctx.look_ahead().field("notes");
         if selection.field("author").exists() {
             load_many(

@@ -131,6 +131,8 @@ impl EntityQuery {
         let mut conn = ctx.conn().await?;
         let (total, rows) =
             store::list_entities(&mut conn, viewer.tenant_id, &filter, sort, page).await?;
+        // Hand the connection back first: the prefetch takes its own.
+        drop(conn);
         prefetch(ctx, ctx.look_ahead().field("entities"), &rows).await?;
         Ok(EntityPage {
             total,
@@ -207,6 +209,8 @@ impl EntityQuery {
         let mut conn = ctx.conn().await?;
         let (total, rows) =
             store::list_entities(&mut conn, viewer.tenant_id, &filter, None, page).await?;
+        // Hand the connection back first: the prefetch takes its own.
+        drop(conn);
         prefetch(ctx, ctx.look_ahead().field("entities"), &rows).await?;
         Ok(EntityPage {
             total,

@@ -104,6 +104,8 @@ impl GraphQuery {
             MAX_NEIGHBOURHOOD_NODES,
         )
         .await?;
+        // Hand the connection back first: the prefetch takes its own.
+        drop(conn);
         prefetch(ctx, ctx.look_ahead().field("nodes"), &graph.nodes).await?;
         Ok(Some(graph.into()))
     }
@@ -132,6 +134,8 @@ impl GraphQuery {
         let mut conn = ctx.conn().await?;
         let max_nodes = usize::try_from(limit).unwrap_or_default();
         let graph = graph::universe(&mut conn, viewer.tenant_id, &types, max_nodes).await?;
+        // Hand the connection back first: the prefetch takes its own.
+        drop(conn);
         prefetch(ctx, ctx.look_ahead().field("nodes"), &graph.nodes).await?;
         Ok(graph.into())
     }

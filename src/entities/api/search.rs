@@ -83,6 +83,8 @@ impl SearchQuery {
         )
         .await?;
         let entities: Vec<_> = rows.iter().map(|(row, _)| row.clone()).collect();
+        // Hand the connection back first: the prefetch takes its own.
+        drop(conn);
         prefetch(ctx, ctx.look_ahead().field("entity"), &entities).await?;
         Ok(rows
             .into_iter()
@@ -100,6 +102,8 @@ impl SearchQuery {
         let limit = check_limit(limit)?;
         let mut conn = ctx.conn().await?;
         let rows = store::recent_entities(&mut conn, viewer.tenant_id, limit).await?;
+        // Hand the connection back first: the prefetch takes its own.
+        drop(conn);
         prefetch(ctx, ctx.look_ahead(), &rows).await?;
         Ok(rows.into_iter().map(Entity::from).collect())
     }
