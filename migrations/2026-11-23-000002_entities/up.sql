@@ -31,7 +31,9 @@ CREATE TABLE entities (
 -- read off the index instead of sorting the whole type.
 CREATE INDEX entities_live_by_updated ON entities (tenant_id, entity_type, updated_at DESC, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX entities_live_by_created ON entities (tenant_id, entity_type, created_at DESC, id DESC) WHERE deleted_at IS NULL;
-CREATE INDEX entities_live_by_name ON entities (tenant_id, entity_type, lower(name), entity_id) INCLUDE (id) WHERE deleted_at IS NULL;
+-- `name` is included because PostgreSQL only scans an expression index index-only when the
+-- expression's own columns are in it too.
+CREATE INDEX entities_live_by_name ON entities (tenant_id, entity_type, lower(name), entity_id) INCLUDE (id, name) WHERE deleted_at IS NULL;
 CREATE INDEX entities_live_by_status ON entities (tenant_id, entity_type, status, updated_at DESC, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX entities_recent ON entities (tenant_id, updated_at DESC, id DESC) WHERE deleted_at IS NULL;
 CREATE INDEX entities_recycled ON entities (tenant_id, deleted_at DESC) WHERE deleted_at IS NOT NULL;
