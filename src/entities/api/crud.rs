@@ -80,6 +80,28 @@ pub struct InvalidEntity {
     pub errors: Vec<String>,
 }
 
+/// One page of the viewer's entities, with what its nested fields will ask for prefetched.
+async fn entity_page(
+    ctx: &Context<'_>,
+    filter: &ListFilter<'_>,
+    sort: Option<(EntitySortField, SortOrder)>,
+    page: PageRequest,
+) -> AppResult<EntityPage> {
+    let viewer = ctx.viewer()?;
+    let mut conn = ctx.conn().await?;
+    let (total, rows) =
+        store::list_entities(&mut conn, viewer.tenant_id, filter, sort, page).await?;
+    // Hand the connection back first: the prefetch takes its own.
+    drop(conn);
+    prefetch(ctx, ctx.look_ahead().field("entities"), &rows).await?;
+    Ok(EntityPage {
+        total,
+        offset: page.offset,
+        limit: page.limit,
+        entities: rows.into_iter().map(Entity::from).collect(),
+    })
+}
+
 #[derive(Default)]
 pub struct EntityQuery;
 
@@ -115,7 +137,7 @@ impl EntityQuery {
         sort_by: Option<EntitySortField>,
         sort_order: Option<SortOrder>,
     ) -> AppResult<EntityPage> {
-        let viewer = ctx.viewer()?;
+        ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
         let search = search.as_deref().and_then(TsQuery::parse);
         let sort = match (sort_by, sort_order) {
@@ -128,18 +150,7 @@ impl EntityQuery {
             search: search.as_ref(),
             bin: Bin::Live,
         };
-        let mut conn = ctx.conn().await?;
-        let (total, rows) =
-            store::list_entities(&mut conn, viewer.tenant_id, &filter, sort, page).await?;
-        // Hand the connection back first: the prefetch takes its own.
-        drop(conn);
-        prefetch(ctx, ctx.look_ahead().field("entities"), &rows).await?;
-        Ok(EntityPage {
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            entities: rows.into_iter().map(Entity::from).collect(),
-        })
+        entity_page(ctx, &filter, sort, page).await
     }
 
     /// Whether an id is well-formed and free in the viewer's tenant: within one type, or
@@ -198,7 +209,7 @@ impl EntityQuery {
         offset: Option<i32>,
         limit: Option<i32>,
     ) -> AppResult<EntityPage> {
-        let viewer = ctx.viewer()?;
+        ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
         let filter = ListFilter {
             entity_type: r#type,
@@ -206,18 +217,7 @@ impl EntityQuery {
             search: None,
             bin: Bin::Recycled,
         };
-        let mut conn = ctx.conn().await?;
-        let (total, rows) =
-            store::list_entities(&mut conn, viewer.tenant_id, &filter, None, page).await?;
-        // Hand the connection back first: the prefetch takes its own.
-        drop(conn);
-        prefetch(ctx, ctx.look_ahead().field("entities"), &rows).await?;
-        Ok(EntityPage {
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            entities: rows.into_iter().map(Entity::from).collect(),
-        })
+        entity_page(ctx, &filter, None, page).await
     }
 }
 
