@@ -10,7 +10,7 @@ use crate::auth::AuthService;
 use crate::config::AppConfig;
 use crate::db::DbPool;
 use crate::events::EventBus;
-use crate::graphql::{AppSchema, build_schema};
+use crate::graphql::{AppSchema, DocumentCache, build_schema, build_ws_schema};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -23,7 +23,11 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// WebSocket connections, so shutdown can wait for their close frames to go out.
     pub connections: TaskTracker,
+    /// For HTTP requests, which the handler parses (through `documents`) and CSRF-checks.
     pub schema: AppSchema,
+    /// For WebSocket operations.
+    pub ws_schema: AppSchema,
+    pub documents: DocumentCache,
 }
 
 impl AppState {
@@ -37,6 +41,9 @@ impl AppState {
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
             schema: build_schema(&config.limits),
+            ws_schema: build_ws_schema(&config.limits),
+            // Query texts of up to 4 MiB in all: thousands of distinct operations.
+            documents: DocumentCache::new(4 * 1024 * 1024),
             config: Arc::new(config),
         }
     }

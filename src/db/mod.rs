@@ -1,10 +1,12 @@
 //! The database: connection pool, embedded PostgreSQL cluster, migrations and the diesel schema.
 
 pub mod embedded;
+mod lazy_json;
 pub mod migrations;
 mod pool;
 pub mod schema;
 
+pub use lazy_json::LazyJson;
 pub use pool::{Conn, DbPool, PoolError, PoolOptions, build_pool};
 
 use diesel::expression::SqlLiteral;

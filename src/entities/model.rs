@@ -6,6 +6,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::types::{EntityStatus, EntityType};
+use crate::db::LazyJson;
 use crate::db::schema::{entities, entity_references, entity_relationships, entity_revisions};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -17,7 +18,8 @@ pub struct EntityRow {
     pub entity_id: String,
     pub name: String,
     pub status: String,
-    pub fields: Value,
+    /// Parsed when first read: most reads of a row never look at its fields.
+    pub fields: LazyJson,
     pub markdown_body: String,
     pub schema_errors: Vec<String>,
     pub version: i32,

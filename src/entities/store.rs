@@ -2,6 +2,7 @@
 //! tenant and never reaches outside it.
 
 use chrono::Utc;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -140,16 +141,16 @@ macro_rules! list_order {
     }};
 }
 
-/// One page of a tenant's entities and the total the filter matches. With a search and no
-/// explicit sort, the best matches come first.
+/// One page of a tenant's entities and, when `with_total`, how many the filter matches. With a
+/// search and no explicit sort, the best matches come first.
 pub async fn list_entities(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     filter: &ListFilter<'_>,
     sort: Option<(EntitySortField, SortOrder)>,
     page: PageRequest,
-) -> AppResult<(i64, Vec<EntityRow>)> {
-    let total: i64 = filtered(tenant_id, filter).count().get_result(conn).await?;
+    with_total: bool,
+) -> AppResult<(Option<i64>, Vec<EntityRow>)> {
     // A deferred join: the page's ids come off the index alone (a deep offset skips index
     // entries, not whole rows), then only those rows are read, in the same order.
     let page_ids = list_order!(
@@ -159,17 +160,25 @@ pub async fn list_entities(
     )
     .offset(page.offset)
     .limit(page.limit);
-    let rows = list_order!(
+    let rows_query = list_order!(
         entities::table
             .filter(entities::id.eq_any(page_ids))
             .select(EntityRow::as_select())
             .into_boxed(),
         filter,
         sort
-    )
-    .load(conn)
-    .await?;
-    Ok((total, rows))
+    );
+    if !with_total {
+        return Ok((None, rows_query.load(conn).await?));
+    }
+    // Both statements go out together on the one connection (pipelined): one round trip.
+    let shared: &AsyncPgConnection = conn;
+    let rows = rows_query.load(&mut &*shared);
+    let total = filtered(tenant_id, filter)
+        .count()
+        .get_result::<i64>(&mut &*shared);
+    let (total, rows) = futures_util::try_join!(total, rows)?;
+    Ok((Some(total), rows))
 }
 
 diesel::define_sql_function!(fn lower(x: Text) -> Text);
@@ -386,15 +395,18 @@ fn duplicate_or(
     }
 }
 
-/// Saves new content over a locked entity: bumps its version, refreshes its references and
-/// records a revision. Call inside a transaction.
+/// Saves new content over a locked entity: bumps its version, refreshes its references (when
+/// they changed: most edits touch no reference) and records a revision. Call inside a
+/// transaction.
 pub async fn save(
     conn: &mut AsyncPgConnection,
     current: &EntityRow,
     write: Write<'_>,
     action: RevisionAction,
 ) -> AppResult<EntityRow> {
-    let row: EntityRow = diesel::update(entities::table.find(current.id))
+    // The update and the read of the stored references go out together (pipelined).
+    let shared: &AsyncPgConnection = conn;
+    let update = diesel::update(entities::table.find(current.id))
         .set((
             write.columns(),
             entities::version.eq(entities::version + 1),
@@ -402,10 +414,15 @@ pub async fn save(
             entities::updated_at.eq(Utc::now()),
         ))
         .returning(EntityRow::as_returning())
-        .get_result(conn)
-        .await
-        .map_err(|error| duplicate_or(error, write.entity_type, &write.content.entity_id))?;
-    replace_references(conn, &row, &write.checked.references).await?;
+        .get_result::<EntityRow>(&mut &*shared);
+    let ids = [current.id];
+    let stored = references_of(current.tenant_id, &ids).load::<ReferenceRow>(&mut &*shared);
+    let (row, stored) = futures_util::join!(update, stored);
+    let row =
+        row.map_err(|error| duplicate_or(error, write.entity_type, &write.content.entity_id))?;
+    if !same_references(&stored?, &write.checked.references) {
+        replace_references(conn, &row, &write.checked.references).await?;
+    }
     record_revision(conn, &row, action, write.actor_id).await?;
     Ok(row)
 }
@@ -489,23 +506,24 @@ pub async fn store_check(
             .execute(conn)
             .await?;
     }
-    let same_references = stored_references.len() == checked.references.len()
-        && stored_references
-            .iter()
-            .zip(&checked.references)
-            .all(|(stored, found)| {
-                stored.kind == found.kind
-                    && stored.target_entity_id == found.entity_id
-                    && stored.target_types.len() == found.target_types.len()
-                    && found
-                        .target_types
-                        .iter()
-                        .all(|t| stored.target_types.iter().any(|s| s == t.slug()))
-            });
-    if !same_references {
+    if !same_references(stored_references, &checked.references) {
         replace_references(conn, row, &checked.references).await?;
     }
     Ok(())
+}
+
+/// Whether the stored reference rows already say what the fields hold, in the same order.
+fn same_references(stored: &[ReferenceRow], found: &[FoundReference]) -> bool {
+    stored.len() == found.len()
+        && stored.iter().zip(found).all(|(stored, found)| {
+            stored.kind == found.kind
+                && stored.target_entity_id == found.entity_id
+                && stored.target_types.len() == found.target_types.len()
+                && found
+                    .target_types
+                    .iter()
+                    .all(|t| stored.target_types.iter().any(|s| s == t.slug()))
+        })
 }
 
 /// The next live entities of one type in id order, locked (inside a transaction), for walking
@@ -536,13 +554,19 @@ pub async fn stored_references(
     tenant_id: Uuid,
     source_ids: &[Uuid],
 ) -> AppResult<Vec<ReferenceRow>> {
-    Ok(entity_references::table
+    Ok(references_of(tenant_id, source_ids).load(conn).await?)
+}
+
+fn references_of(
+    tenant_id: Uuid,
+    source_ids: &[Uuid],
+) -> entity_references::BoxedQuery<'_, Pg, diesel::dsl::AsSelect<ReferenceRow, Pg>> {
+    entity_references::table
         .filter(entity_references::tenant_id.eq(tenant_id))
         .filter(entity_references::source_id.eq_any(source_ids))
         .order((entity_references::source_id, entity_references::position))
         .select(ReferenceRow::as_select())
-        .load(conn)
-        .await?)
+        .into_boxed()
 }
 
 async fn replace_references(
@@ -597,7 +621,7 @@ async fn record_revision(
             entity_revisions::entity_id.eq(&row.entity_id),
             entity_revisions::name.eq(&row.name),
             entity_revisions::status.eq(&row.status),
-            entity_revisions::fields.eq(&row.fields),
+            entity_revisions::fields.eq(row.fields.value()),
             entity_revisions::markdown_body.eq(&row.markdown_body),
         ))
         .execute(conn)

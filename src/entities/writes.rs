@@ -52,7 +52,7 @@ fn content_of(row: &EntityRow) -> EntityContent {
         entity_id: row.entity_id.clone(),
         name: row.name.clone(),
         status: row.status(),
-        fields: row.fields.clone(),
+        fields: row.fields.value().clone(),
         markdown_body: row.markdown_body.clone(),
     }
 }
@@ -206,7 +206,7 @@ pub async fn update(
 fn same_content(content: &EntityContent, row: &EntityRow) -> bool {
     content.name == row.name
         && content.status == row.status()
-        && content.fields == row.fields
+        && content.fields == *row.fields
         && content.markdown_body == row.markdown_body
         && content.entity_id == row.entity_id
 }

@@ -4,17 +4,18 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::http::{GraphiQLSource, MultipartOptions, receive_batch_body};
-use async_graphql::{BatchRequest, ParseRequestError};
+use async_graphql::{BatchRequest, BatchResponse, ParseRequestError};
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt, future};
 
+use super::csrf;
 use super::loaders::Loaders;
 use crate::auth::Credentials;
-use crate::auth::viewer::ClientInfo;
+use crate::auth::viewer::{ClientInfo, RequestAuth};
 use crate::error::AppError;
 use crate::state::AppState;
 
@@ -69,23 +70,39 @@ pub async fn graphql(
             .collect::<Vec<_>>()
             .join(","),
     };
-    // Each operation of a batch gets its own loaders: they cache, and the operations of a
-    // batch run side by side, so sharing a cache would let one see another's stale reads.
-    let tenant_id = auth.viewer.as_ref().map(|v| v.tenant_id);
-    let with_loaders = |request: async_graphql::Request| {
-        request.data(Arc::new(Loaders::new(&state.pool, tenant_id)))
-    };
-    let batch = match batch {
-        BatchRequest::Single(request) => BatchRequest::Single(with_loaders(request)),
+    let run = |request| execute(&state, &auth, request);
+    let responses = match batch {
+        BatchRequest::Single(request) => BatchResponse::Single(run(request).await),
+        // The operations of a batch run side by side, as async-graphql's own batches do.
         BatchRequest::Batch(requests) => {
-            BatchRequest::Batch(requests.into_iter().map(with_loaders).collect())
+            BatchResponse::Batch(future::join_all(requests.into_iter().map(run)).await)
         }
     };
-    let batch = batch.data(state.clone()).data(auth);
-    let mut response =
-        GraphQLResponse::from(state.schema.execute_batch(batch).await).into_response();
+    let mut response = GraphQLResponse::from(responses).into_response();
     response.extensions_mut().insert(OperationNames(names));
     response
+}
+
+/// Runs one operation: parsed through the document cache, CSRF-checked, with its own loaders
+/// (they cache, and the operations of a batch run side by side, so a shared cache would let one
+/// see another's stale reads).
+async fn execute(
+    state: &AppState,
+    auth: &RequestAuth,
+    mut request: async_graphql::Request,
+) -> async_graphql::Response {
+    if let Some(document) = state.documents.parse(&request.query).await {
+        if let Err(error) = csrf::check(&document, Some(auth)) {
+            return async_graphql::Response::from_errors(vec![error]);
+        }
+        request.set_parsed_query(document);
+    }
+    let tenant_id = auth.viewer.as_ref().map(|v| v.tenant_id);
+    let request = request
+        .data(Arc::new(Loaders::new(&state.pool, tenant_id)))
+        .data(state.clone())
+        .data(auth.clone());
+    state.schema.execute(request).await
 }
 
 /// Reads the body under the configured limits (refusing an oversized body as it streams in)

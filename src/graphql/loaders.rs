@@ -115,6 +115,34 @@ where
         .map_err(|e| AppError::from_shared(&e))
 }
 
+/// Loads keys the caller already has all of straight through the loader, skipping the batching
+/// window (nothing else is coming to join the batch), and keeps what it found in the cache for
+/// the field resolvers that ask next.
+pub async fn prefetch_many<L, K>(
+    loader: &DataLoader<L, HashMapCache>,
+    keys: impl IntoIterator<Item = K>,
+) -> AppResult<HashMap<K, L::Value>>
+where
+    L: Loader<K, Error = SharedError>,
+    K: Send + Sync + std::hash::Hash + Eq + Clone + 'static,
+{
+    let keys: Vec<K> = keys
+        .into_iter()
+        .collect::<std::collections::HashSet<K>>()
+        .into_iter()
+        .collect();
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let found = loader
+        .loader()
+        .load(&keys)
+        .await
+        .map_err(|e| AppError::from_shared(&e))?;
+    loader.feed_many(found.clone()).await;
+    Ok(found)
+}
+
 pub async fn with_conn<T>(
     pool: &DbPool,
     work: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection) -> AppResult<T>,

@@ -2,6 +2,7 @@
 
 pub mod context;
 mod csrf;
+mod document_cache;
 pub mod handler;
 pub mod loaders;
 pub mod pagination;
@@ -63,8 +64,25 @@ pub struct SubscriptionRoot(TenantSubscription, EntitySubscription);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
-/// The schema with its limits. Request data (state, viewer, loaders) is added per request.
+pub use document_cache::DocumentCache;
+
+/// The schema with its limits, as the HTTP handler uses it. Request data (state, viewer,
+/// loaders) is added per request. It has no extensions on purpose: with any extension,
+/// async-graphql sends every field of every response through the extension chain, and the HTTP
+/// handler does the one thing one would be for (the CSRF check) itself.
 pub fn build_schema(limits: &Limits) -> AppSchema {
+    schema_builder(limits).finish()
+}
+
+/// The schema for WebSocket operations, which reach it without passing the HTTP handler: the
+/// CSRF check runs as an extension.
+pub fn build_ws_schema(limits: &Limits) -> AppSchema {
+    schema_builder(limits).extension(csrf::CsrfGuard).finish()
+}
+
+fn schema_builder(
+    limits: &Limits,
+) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -74,8 +92,6 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
     .limit_complexity(limits.max_query_complexity)
     .limit_recursive_depth(64)
     .limit_directives(50)
-    .extension(csrf::CsrfGuard)
-    .finish()
 }
 
 /// The SDL that `schema.graphql` must equal.

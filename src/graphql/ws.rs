@@ -139,7 +139,7 @@ async fn serve(
     let mut connection_data = Data::default();
     connection_data.insert(state.clone());
     let mut messages = std::pin::pin!(
-        GraphQLWebSocket::new(state.schema.clone(), input, protocol)
+        GraphQLWebSocket::new(state.ws_schema.clone(), input, protocol)
             .connection_data(connection_data)
             .on_connection_init(on_init)
             .keepalive_timeout(Duration::from_secs(60))

@@ -184,6 +184,63 @@ async fn references_resolve_both_ways_and_make_relationships() {
     assert_eq!(error_code(&body), "NOT_FOUND");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn edits_keep_references_in_step_with_the_fields() {
+    let server = TestServer::start().await;
+    let owner = server.register("owner@example.com", "Studio").await;
+    small_world(&server, &owner).await;
+    create_entity(&server, &owner, "LOCATION", "dock", "Dock", json!({})).await;
+    let update = "mutation($fields: JSON!) { updateEntity(type: CHARACTER, entityId: \"rex\", input: { fields: $fields }) { version } }";
+    let links = "{ rex: entity(type: CHARACTER, entityId: \"rex\") { references { kind entity { entityId } } }
+                  garage: entity(type: LOCATION, entityId: \"garage\") { referencedBy { kind entity { entityId } } }
+                  dock: entity(type: LOCATION, entityId: \"dock\") { referencedBy { kind entity { entityId } } } }";
+
+    // An edit that touches no reference leaves them all as they were.
+    server
+        .ok_as(&owner, update, json!({ "fields": { "mood": "calm" } }))
+        .await;
+    let data = server.ok_as(&owner, links, json!({})).await;
+    assert_eq!(
+        pairs(&data["rex"]["references"], "entity"),
+        owned(&[
+            ("primary_location", "garage"),
+            ("family.character_id", "ann")
+        ])
+    );
+
+    // Moving Rex moves the reference: the dock gains him and the garage keeps only the Raiders.
+    server
+        .ok_as(
+            &owner,
+            update,
+            json!({ "fields": { "primary_location": "dock" } }),
+        )
+        .await;
+    let data = server.ok_as(&owner, links, json!({})).await;
+    assert_eq!(
+        pairs(&data["rex"]["references"], "entity"),
+        owned(&[("primary_location", "dock"), ("family.character_id", "ann")])
+    );
+    assert_eq!(
+        pairs(&data["dock"]["referencedBy"], "entity"),
+        owned(&[("primary_location", "rex")])
+    );
+    assert_eq!(
+        pairs(&data["garage"]["referencedBy"], "entity"),
+        owned(&[("headquarters", "raiders")])
+    );
+
+    // Removing the family removes that reference, and Ann is no longer his sister anywhere.
+    server
+        .ok_as(&owner, update, json!({ "fields": { "family": null } }))
+        .await;
+    let data = server.ok_as(&owner, links, json!({})).await;
+    assert_eq!(
+        pairs(&data["rex"]["references"], "entity"),
+        owned(&[("primary_location", "dock")])
+    );
+}
+
 fn node_ids(graph: &Value) -> Vec<String> {
     let mut ids: Vec<String> = graph["nodes"]
         .as_array()

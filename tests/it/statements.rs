@@ -4,7 +4,7 @@
 use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::entities::create_entity;
 use crate::harness::*;
@@ -16,6 +16,16 @@ struct Calls {
 }
 
 /// Statements this database has run so far.
+/// A connection to the test database with pg_stat_statements ready to count.
+async fn statement_counter(server: &TestServer) -> AsyncPgConnection {
+    let mut db = server.db().await;
+    diesel::sql_query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        .execute(&mut db)
+        .await
+        .expect("create the pg_stat_statements extension");
+    db
+}
+
 async fn statements_so_far(conn: &mut AsyncPgConnection) -> i64 {
     diesel::sql_query(
         "SELECT coalesce(sum(calls), 0)::bigint AS calls FROM pg_stat_statements
@@ -83,11 +93,7 @@ async fn a_nested_page_costs_the_same_statements_for_5_and_for_50_entities() {
         }
     }
 
-    let mut db = server.db().await;
-    diesel::sql_query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        .execute(&mut db)
-        .await
-        .expect("create the pg_stat_statements extension");
+    let mut db = statement_counter(&server).await;
     // Warm up: the pool opens its connections and the viewer's session is cached.
     for _ in 0..2 {
         server.ok_as(&owner, PAGE, json!({ "limit": 50 })).await;
@@ -124,4 +130,56 @@ async fn a_nested_page_costs_the_same_statements_for_5_and_for_50_entities() {
         "statements for 5 and for 50 entities: {cost:?}"
     );
     assert!(cost[0] <= 8, "a nested page took {} statements", cost[0]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_counts_its_total_only_when_asked_for_it() {
+    let server = TestServer::start().await;
+    let owner = server.register("owner@example.com", "Studio").await;
+    create_entity(&server, &owner, "LOCATION", "harbor", "Harbor", json!({})).await;
+    for n in 0..3 {
+        create_entity(
+            &server,
+            &owner,
+            "CHARACTER",
+            &format!("c{n}"),
+            &format!("Character {n}"),
+            json!({ "primary_location": "harbor" }),
+        )
+        .await;
+    }
+    let mut db = statement_counter(&server).await;
+    let page = |total: &str| {
+        format!(
+            "{{ entities(type: CHARACTER, limit: 2, sortBy: NAME, sortOrder: ASC) {{ {total} entities {{ entityId
+                location: references(kind: \"primary_location\") {{ entity {{ entityId }} }} }} }} }}"
+        )
+    };
+    let mut cost = Vec::new();
+    for total in ["", "total", "howMany: total"] {
+        let query = page(total);
+        server.ok_as(&owner, &query, json!({})).await;
+        // The least of two runs: a session check falling due in between only ever adds one.
+        let mut least = i64::MAX;
+        let mut data = Value::Null;
+        for _ in 0..2 {
+            let before = statements_so_far(&mut db).await;
+            data = server.ok_as(&owner, &query, json!({})).await;
+            let after = statements_so_far(&mut db).await;
+            least = least.min(after - before - 1);
+        }
+        let page = &data["entities"];
+        assert_eq!(
+            page["entities"][1]["location"][0]["entity"]["entityId"],
+            "harbor"
+        );
+        match total {
+            "total" => assert_eq!(page["total"], 3),
+            "howMany: total" => assert_eq!(page["howMany"], 3),
+            _ => assert!(page.get("total").is_none()),
+        }
+        cost.push(least);
+    }
+    // The page and its references; the count only when the total is selected, under any alias.
+    assert_eq!(cost, vec![2, 3, 3], "statements per page: {cost:?}");
 }

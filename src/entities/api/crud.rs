@@ -88,14 +88,16 @@ async fn entity_page(
     page: PageRequest,
 ) -> AppResult<EntityPage> {
     let viewer = ctx.viewer()?;
+    let with_total = ctx.look_ahead().field("total").exists();
     let mut conn = ctx.conn().await?;
     let (total, rows) =
-        store::list_entities(&mut conn, viewer.tenant_id, filter, sort, page).await?;
+        store::list_entities(&mut conn, viewer.tenant_id, filter, sort, page, with_total).await?;
     // Hand the connection back first: the prefetch takes its own.
     drop(conn);
     prefetch(ctx, ctx.look_ahead().field("entities"), &rows).await?;
     Ok(EntityPage {
-        total,
+        // Counted only when asked for; a field nobody selected is never sent.
+        total: total.unwrap_or_default(),
         offset: page.offset,
         limit: page.limit,
         entities: rows.into_iter().map(Entity::from).collect(),

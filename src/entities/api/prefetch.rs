@@ -1,8 +1,8 @@
 //! Prefetching for lists of entities. A DataLoader batches the loads that arrive within a
 //! short window; a long page resolving many nested fields can outlast that window and split a
-//! batch. So list resolvers look ahead at the fields asked for and load every link of the whole
-//! page up front, in one statement per kind, into the request's loader caches, where the field
-//! resolvers then find them.
+//! batch, and a short page still waits the window out. So list resolvers look ahead at the
+//! fields asked for and load every link of the whole page up front, in one statement per kind
+//! and without waiting, into the request's loader caches, where the field resolvers find them.
 
 use std::borrow::Borrow;
 
@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::entities::model::EntityRow;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load_many;
+use crate::graphql::loaders::prefetch_many;
 
 /// Fields of Entity that read each loader.
 const OUTGOING_FIELDS: [&str; 4] = ["validationErrors", "isValid", "references", "relationships"];
@@ -35,26 +35,26 @@ pub async fn prefetch<R: Borrow<EntityRow>>(
 
     let outgoing = async {
         if wants(&OUTGOING_FIELDS) {
-            load_many(&entities.outgoing, ids.iter().copied()).await?;
+            prefetch_many(&entities.outgoing, ids.iter().copied()).await?;
         }
         AppResult::Ok(())
     };
     let incoming = async {
         if wants(&INCOMING_FIELDS) {
             let keys = rows.iter().map(|r| (r.kind(), r.entity_id.clone()));
-            load_many(&entities.incoming, keys).await?;
+            prefetch_many(&entities.incoming, keys).await?;
         }
         AppResult::Ok(())
     };
     let relationships = async {
         if wants(&["relationships"]) {
-            let found = load_many(&entities.relationships, ids.iter().copied()).await?;
+            let found = prefetch_many(&entities.relationships, ids.iter().copied()).await?;
             let far_ends = found
                 .values()
                 .flat_map(|list| list.iter())
                 .flat_map(|r| [r.source_id, r.target_id])
                 .filter(|id| !ids.contains(id));
-            load_many(&entities.by_row, far_ends).await?;
+            prefetch_many(&entities.by_row, far_ends).await?;
         }
         AppResult::Ok(())
     };
@@ -73,7 +73,7 @@ pub async fn prefetch<R: Borrow<EntityRow>>(
             }
         }
         if !user_ids.is_empty() {
-            load_many(&loaders.users, user_ids).await?;
+            prefetch_many(&loaders.users, user_ids).await?;
         }
         AppResult::Ok(())
     };
