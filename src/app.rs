@@ -12,13 +12,26 @@ use tokio::net::TcpListener;
 
 use crate::graphql::handler::{OperationNames, graphiql, graphql};
 use crate::graphql::ws::graphql_ws;
-use crate::http::{health, web_auth};
+use crate::http::{assets, health, web_auth};
 use crate::state::AppState;
 
 /// How long shutdown waits for in-flight requests and WebSocket close frames.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub fn router(state: AppState) -> Router {
+    // Uploads get a body limit of their own: the largest image plus the form around it (each
+    // handler refuses the file itself as soon as it passes the image limit).
+    let upload_limit = axum::extract::DefaultBodyLimit::max(
+        state.config.assets.max_bytes + assets::UPLOAD_FORM_OVERHEAD,
+    );
+    let uploads = Router::new()
+        .route("/api/assets/upload", post(assets::upload))
+        .route("/api/upload/{type}/{id}", post(assets::upload_for_entity))
+        .route(
+            "/api/upload/{type}/{id}/image",
+            post(assets::upload_for_entity),
+        )
+        .layer(upload_limit);
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/graphql/ws", get(graphql_ws))
@@ -30,9 +43,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/web/session", get(web_auth::session))
         .route("/api/auth/web/select-tenant", post(web_auth::select_tenant))
         .route("/api/auth/web/logout", post(web_auth::logout))
+        .route("/files/{key}", get(assets::serve_original))
+        .route("/files/{key}/thumbnail", get(assets::serve_thumbnail))
         .layer(axum::extract::DefaultBodyLimit::max(
             state.config.limits.max_body_bytes,
         ))
+        .merge(uploads)
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
@@ -73,6 +89,7 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let app = router(state.clone());
     let token = state.shutdown.clone();
+    let worker = tokio::spawn(crate::assets::jobs::work(state.clone()));
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");
@@ -84,6 +101,11 @@ pub async fn serve(
     )
     .with_graceful_shutdown(signal)
     .await?;
+    // The worker stops at its next check of the shutdown token; a job it was running is
+    // taken over by any node once its lease runs out.
+    if tokio::time::timeout(DRAIN_TIMEOUT, worker).await.is_err() {
+        tracing::warn!("the asset worker did not stop in time");
+    }
     state.connections.close();
     if tokio::time::timeout(DRAIN_TIMEOUT, state.connections.wait())
         .await

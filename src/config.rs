@@ -24,6 +24,49 @@ pub struct AppConfig {
     pub login_throttle: LoginThrottle,
     /// The entity templates in force (built-in, or a package from `LOREGRAPH_TEMPLATES_DIR`).
     pub templates: Arc<TemplateCatalog>,
+    pub assets: AssetSettings,
+}
+
+/// Where uploaded images go and what is accepted.
+#[derive(Clone, Debug)]
+pub struct AssetSettings {
+    /// A directory, or an `s3://bucket/prefix` URL for any S3-compatible store (credentials,
+    /// region and endpoint from the standard `AWS_*` variables).
+    pub store: String,
+    /// Settings of an S3 store that override the environment's (object_store's names, such
+    /// as `aws_endpoint` or `aws_allow_http`).
+    pub store_options: Vec<(String, String)>,
+    /// Largest image accepted, bytes.
+    pub max_bytes: usize,
+    /// Longest side accepted, pixels; with `max_pixels`, what keeps decompression bombs out.
+    pub max_side: u32,
+    pub max_pixels: u64,
+    /// Thumbnails fit in a square of this many pixels.
+    pub thumbnail_side: u32,
+    /// Processing attempts before a job is marked failed; the waits between them double.
+    pub max_attempts: i32,
+    pub first_retry: Duration,
+    /// How long a worker may hold a job before another may take it over.
+    pub lease: Duration,
+    /// How often an idle worker looks for due jobs (new uploads wake it at once).
+    pub poll_interval: Duration,
+}
+
+impl Default for AssetSettings {
+    fn default() -> Self {
+        Self {
+            store: "./data/assets".into(),
+            store_options: Vec::new(),
+            max_bytes: 20 * 1024 * 1024,
+            max_side: 16_384,
+            max_pixels: 100_000_000,
+            thumbnail_side: 256,
+            max_attempts: 5,
+            first_retry: Duration::from_secs(5),
+            lease: Duration::from_secs(300),
+            poll_interval: Duration::from_secs(5),
+        }
+    }
 }
 
 /// Request limits: each one exceeded gives a clear error instead of work.
@@ -83,6 +126,7 @@ impl AppConfig {
             limits: Limits::default(),
             login_throttle: LoginThrottle::default(),
             templates: TemplateCatalog::builtin(),
+            assets: AssetSettings::default(),
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod api_keys;
 pub mod app;
+pub mod assets;
 pub mod auth;
 pub mod config;
 pub mod db;

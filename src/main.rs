@@ -139,6 +139,14 @@ struct ServeArgs {
     /// Largest multipart (upload) request body, bytes.
     #[arg(long, env = "LOREGRAPH_MAX_UPLOAD_BYTES", default_value_t = Limits::default().max_upload_bytes)]
     max_upload_bytes: usize,
+    /// Where uploaded images are stored: a directory, or an `s3://bucket/prefix` URL for any
+    /// S3-compatible store (credentials, region and endpoint from the AWS_* variables).
+    /// Default: `assets` in the data directory.
+    #[arg(long, env = "LOREGRAPH_ASSET_STORE")]
+    asset_store: Option<String>,
+    /// Largest image accepted for upload, bytes.
+    #[arg(long, env = "LOREGRAPH_MAX_ASSET_BYTES", default_value_t = loregraph::config::AssetSettings::default().max_bytes)]
+    max_asset_bytes: usize,
     /// Database connections per server.
     #[arg(long, env = "LOREGRAPH_DB_POOL_SIZE", default_value_t = 16)]
     db_pool_size: usize,
@@ -304,6 +312,19 @@ async fn serve_on(global: &GlobalArgs, args: ServeArgs, database_url: &str) -> a
         max_upload_bytes: args.max_upload_bytes,
         ..Limits::default()
     };
+    config.assets.store = match args.asset_store.filter(|s| !s.trim().is_empty()) {
+        Some(store) => store,
+        None => global
+            .data_dir
+            .join("assets")
+            .to_string_lossy()
+            .into_owned(),
+    };
+    config.assets.max_bytes = args.max_asset_bytes;
+    config.limits.max_upload_bytes = config
+        .limits
+        .max_upload_bytes
+        .max(args.max_asset_bytes + loregraph::http::assets::UPLOAD_FORM_OVERHEAD);
     config.login_throttle = LoginThrottle {
         max_failures_per_account: args.login_max_failures,
         window: Duration::from_secs(args.login_window),
@@ -324,7 +345,7 @@ async fn serve_on(global: &GlobalArgs, args: ServeArgs, database_url: &str) -> a
             ..PoolOptions::default()
         },
     )?;
-    let state = AppState::new(config, pool.clone());
+    let state = AppState::new(config, pool.clone())?;
     let listener = tokio::net::TcpListener::bind(&args.bind).await?;
     let address = listener.local_addr()?;
     let shown = if address.ip().is_unspecified() {

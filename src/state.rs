@@ -6,6 +6,8 @@ use std::time::Instant;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::assets::service::AssetRuntime;
+use crate::assets::storage::BlobStore;
 use crate::auth::AuthService;
 use crate::config::AppConfig;
 use crate::db::DbPool;
@@ -28,12 +30,19 @@ pub struct AppState {
     /// For WebSocket operations.
     pub ws_schema: AppSchema,
     pub documents: DocumentCache,
+    pub assets: AssetRuntime,
 }
 
 impl AppState {
-    pub fn new(config: AppConfig, pool: DbPool) -> Self {
+    /// Fails when the asset store cannot be opened (a directory that cannot be created, a
+    /// bucket URL without its settings).
+    pub fn new(config: AppConfig, pool: DbPool) -> anyhow::Result<Self> {
         let auth = Arc::new(AuthService::new(&config, pool.clone()));
-        Self {
+        let assets = AssetRuntime {
+            blobs: BlobStore::open(&config.assets.store, &config.assets.store_options)?,
+            wake: Arc::new(tokio::sync::Notify::new()),
+        };
+        Ok(Self {
             pool,
             auth,
             events: EventBus::default(),
@@ -44,7 +53,8 @@ impl AppState {
             ws_schema: build_ws_schema(&config.limits),
             // Query texts of up to 4 MiB in all: thousands of distinct operations.
             documents: DocumentCache::new(4 * 1024 * 1024),
+            assets,
             config: Arc::new(config),
-        }
+        })
     }
 }

@@ -16,6 +16,73 @@ diesel::table! {
 }
 
 diesel::table! {
+    asset_blobs (tenant_id, sha256) {
+        tenant_id -> Uuid,
+        sha256 -> Text,
+        size_bytes -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    asset_jobs (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        asset_id -> Uuid,
+        state -> Text,
+        attempts -> Int4,
+        run_after -> Timestamptz,
+        lease_until -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    asset_links (tenant_id, asset_id, entity_row_id) {
+        tenant_id -> Uuid,
+        asset_id -> Uuid,
+        entity_row_id -> Uuid,
+        is_primary -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    asset_queue_pauses (tenant_id) {
+        tenant_id -> Uuid,
+        paused_by -> Nullable<Uuid>,
+        paused_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    assets (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        sha256 -> Text,
+        file_type -> Text,
+        mime_type -> Text,
+        size_bytes -> Int8,
+        width -> Nullable<Int4>,
+        height -> Nullable<Int4>,
+        original_filename -> Text,
+        access_key -> Text,
+        tags -> Array<Text>,
+        status -> Text,
+        processing -> Text,
+        processing_error -> Nullable<Text>,
+        has_thumbnail -> Bool,
+        uploaded_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        deleted_at -> Nullable<Timestamptz>,
+        deleted_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     entities (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -167,6 +234,9 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(asset_jobs -> assets (asset_id));
+diesel::joinable!(asset_links -> assets (asset_id));
+diesel::joinable!(asset_links -> entities (entity_row_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(entities -> tenants (tenant_id));
@@ -182,6 +252,11 @@ diesel::joinable!(sessions -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
+    asset_blobs,
+    asset_jobs,
+    asset_links,
+    asset_queue_pauses,
+    assets,
     entities,
     entity_references,
     entity_relationships,

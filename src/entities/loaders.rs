@@ -15,7 +15,7 @@ use super::types::EntityType;
 use crate::db::DbPool;
 use crate::graphql::loaders::{SharedError, with_conn};
 
-type Cached<T> = DataLoader<T, HashMapCache>;
+pub type Cached<T> = DataLoader<T, HashMapCache>;
 
 pub struct EntityLoaders {
     /// Entities by row id, live or recycled.
@@ -28,7 +28,7 @@ pub struct EntityLoaders {
     pub relationships: Cached<Relationships>,
 }
 
-fn cached<T: Send + Sync + 'static>(loader: T, enabled: bool) -> Cached<T> {
+pub fn cached<T: Send + Sync + 'static>(loader: T, enabled: bool) -> Cached<T> {
     let loader = DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default());
     loader.enable_all_cache(enabled);
     loader
@@ -36,10 +36,7 @@ fn cached<T: Send + Sync + 'static>(loader: T, enabled: bool) -> Cached<T> {
 
 impl EntityLoaders {
     pub fn new(pool: &DbPool, tenant_id: Option<Uuid>, cache: bool) -> Self {
-        let scope = || Scope {
-            pool: pool.clone(),
-            tenant_id,
-        };
+        let scope = || Scope::new(pool, tenant_id);
         Self {
             by_row: cached(EntityByRow(scope()), cache),
             outgoing: cached(OutgoingReferences(scope()), cache),
@@ -65,7 +62,14 @@ pub struct Scope {
 }
 
 impl Scope {
-    async fn run<T: Default>(
+    pub fn new(pool: &DbPool, tenant_id: Option<Uuid>) -> Self {
+        Self {
+            pool: pool.clone(),
+            tenant_id,
+        }
+    }
+
+    pub async fn run<T: Default>(
         &self,
         work: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection, Uuid) -> crate::error::AppResult<T>,
     ) -> Result<T, SharedError> {

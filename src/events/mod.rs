@@ -31,6 +31,8 @@ pub enum EventPayload {
     /// Carries ids only: subscribers load the entity themselves, so the event stays small
     /// enough to cross nodes later.
     Entity(EntityChange),
+    /// An asset's processing finished (thumbnail made) or failed for good.
+    AssetProcessed { asset_id: Uuid },
 }
 
 #[derive(Clone, Debug)]

@@ -143,8 +143,9 @@ async fn read_batch(
         }
         Ok(chunk)
     });
+    // A file may be no larger than an asset may be: refused as it streams in.
     let options = MultipartOptions::default()
-        .max_file_size(limits.max_upload_bytes)
+        .max_file_size(limits.max_upload_bytes.min(state.config.assets.max_bytes))
         .max_num_files(limits.max_upload_files);
     let batch = receive_batch_body(content_type, stream.into_async_read(), options)
         .await

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::accounts::model::{MembershipRow, UserRow};
 use crate::accounts::store as accounts;
+use crate::assets::loaders::AssetLoaders;
 use crate::auth::Role;
 use crate::db::DbPool;
 use crate::entities::loaders::EntityLoaders;
@@ -28,6 +29,7 @@ pub struct Loaders {
     pub memberships: DataLoader<MembershipsLoader>,
     /// Built on first use: most requests never touch entities.
     entities: OnceLock<EntityLoaders>,
+    assets: OnceLock<AssetLoaders>,
     pool: DbPool,
     tenant_id: Option<Uuid>,
     cached: bool,
@@ -66,6 +68,7 @@ impl Loaders {
             member_counts: DataLoader::new(MemberCountLoader(pool.clone()), tokio::spawn),
             memberships: DataLoader::new(MembershipsLoader(pool.clone()), tokio::spawn),
             entities: OnceLock::new(),
+            assets: OnceLock::new(),
             pool: pool.clone(),
             tenant_id,
             cached,
@@ -75,6 +78,12 @@ impl Loaders {
     /// Whether what they load is kept for the rest of the request.
     pub fn caches(&self) -> bool {
         self.cached
+    }
+
+    /// The assets domain's loaders, scoped to the viewer's tenant.
+    pub fn assets(&self) -> &AssetLoaders {
+        self.assets
+            .get_or_init(|| AssetLoaders::new(&self.pool, self.tenant_id, self.cached))
     }
 
     /// The entities domain's loaders, scoped to the viewer's tenant.

@@ -15,6 +15,9 @@ use uuid::Uuid;
 use crate::accounts::admin::{UserAdminMutation, UserAdminQuery};
 use crate::accounts::api::{AccountMutation, AccountQuery};
 use crate::api_keys::api::{ApiKeyMutation, ApiKeyQuery};
+use crate::assets::api::mutations::AssetMutation;
+use crate::assets::api::queries::AssetQuery;
+use crate::assets::api::queue::{AssetQueueMutation, AssetQueueQuery, AssetSubscription};
 use crate::config::Limits;
 use crate::entities::api::crud::{EntityMutation, EntityQuery};
 use crate::entities::api::graph::{GraphMutation, GraphQuery};
@@ -43,6 +46,8 @@ pub struct QueryRoot(
     GraphQuery,
     HistoryQuery,
     NoteQuery,
+    AssetQuery,
+    AssetQueueQuery,
 );
 
 /// Everything there is to change.
@@ -56,11 +61,13 @@ pub struct MutationRoot(
     EntityMutation,
     GraphMutation,
     NoteMutation,
+    AssetMutation,
+    AssetQueueMutation,
 );
 
 /// Live events of the viewer's tenant (over /graphql/ws).
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(TenantSubscription, EntitySubscription);
+pub struct SubscriptionRoot(TenantSubscription, EntitySubscription, AssetSubscription);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

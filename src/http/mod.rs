@@ -1,4 +1,6 @@
-//! REST shims for what cannot speak GraphQL: health probes and the cookie-based web login.
+//! REST shims for what cannot speak GraphQL: health probes, the cookie-based web login, uploads
+//! and file serving.
 
+pub mod assets;
 pub mod health;
 pub mod web_auth;

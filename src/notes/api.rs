@@ -3,7 +3,6 @@
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use uuid::Uuid;
 
 use super::model::NoteRow;
 use super::store::{self, NoteChanges, NoteFilter};
@@ -12,7 +11,7 @@ use crate::auth::{Role, Viewer};
 use crate::entities::api::graph::EntityRefInput;
 use crate::entities::api::object::Entity;
 use crate::entities::search::TsQuery;
-use crate::entities::store::{self as entities, Bin};
+use crate::entities::store as entities;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::{load, load_many};
@@ -93,17 +92,6 @@ pub struct UpdateNoteInput {
     /// Detach the note from its entity.
     #[graphql(default)]
     pub detach: bool,
-}
-
-async fn entity_row_id(
-    conn: &mut diesel_async::AsyncPgConnection,
-    viewer: &Viewer,
-    entity: &EntityRefInput,
-) -> AppResult<Uuid> {
-    entities::find_live(conn, viewer.tenant_id, entity.r#type, &entity.entity_id)
-        .await?
-        .map(|row| row.id)
-        .ok_or_else(|| entities::not_found(entity.r#type, &entity.entity_id, Bin::Live))
 }
 
 /// A note the viewer may change: their own, or any as ADMIN.
@@ -217,7 +205,7 @@ impl NoteMutation {
         let content = store::validate_content(&input.content)?;
         let mut conn = ctx.conn().await?;
         let entity = match &input.entity {
-            Some(entity) => Some(entity_row_id(&mut conn, viewer, entity).await?),
+            Some(entity) => Some(entity.live_row_id(&mut conn, viewer.tenant_id).await?),
             None => None,
         };
         Ok(Note(
@@ -262,7 +250,8 @@ impl NoteMutation {
         let mut conn = ctx.conn().await?;
         let note = writable_note(&mut conn, viewer, &id).await?;
         if let Some(entity) = &input.entity {
-            changes.entity_row_id = Some(Some(entity_row_id(&mut conn, viewer, entity).await?));
+            changes.entity_row_id =
+                Some(Some(entity.live_row_id(&mut conn, viewer.tenant_id).await?));
         } else if input.detach {
             changes.entity_row_id = Some(None);
         }

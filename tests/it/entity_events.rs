@@ -1,8 +1,6 @@
 //! `entityUpdated` over WebSockets: every kind of change, with its actor, filtered by type and
 //! id, and never another tenant's.
 
-use std::time::Duration;
-
 use serde_json::{Value, json};
 
 use crate::entities::create_entity;
@@ -13,31 +11,11 @@ const EVENTS: &str =
     action entityType entityId previousEntityId actor { id } entity { name version deletedAt } } }";
 
 async fn subscribe(server: &TestServer, account: &Account, variables: Value) -> Socket {
-    let mut socket = ws_connect(&server.ws_url("/graphql/ws"), "graphql-transport-ws").await;
-    ws_send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", account.token) } }),
-    )
-    .await;
-    assert_eq!(
-        ws_next(&mut socket).await,
-        Ok(json!({ "type": "connection_ack" }))
-    );
-    ws_send(
-        &mut socket,
-        json!({ "id": "1", "type": "subscribe", "payload": { "query": EVENTS, "variables": variables } }),
-    )
-    .await;
-    // Let the server register the subscription before anything happens (ordering only).
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    socket
+    subscribe_as(server, account, EVENTS, variables).await
 }
 
 async fn next_event(socket: &mut Socket) -> Value {
-    let message = ws_next(socket).await.expect("an event");
-    assert_eq!(message["type"], "next", "{message}");
-    assert!(message["payload"]["errors"].is_null(), "{message}");
-    message["payload"]["data"]["entityUpdated"].clone()
+    next_data(socket, "entityUpdated").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

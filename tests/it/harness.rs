@@ -143,6 +143,9 @@ pub fn test_config() -> AppConfig {
 /// The real server on an ephemeral port, on its own database.
 pub struct TestServer {
     pub base: String,
+    /// Where this server stores asset bytes (removed with the server).
+    pub assets_dir: std::path::PathBuf,
+    _assets: tempfile::TempDir,
     pub database_url: String,
     pub http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -161,7 +164,9 @@ impl TestServer {
 
     /// A server on an existing database (several servers may share one).
     pub async fn start_on(database_url: String, configure: impl FnOnce(&mut AppConfig)) -> Self {
+        let assets = tempfile::tempdir().expect("a directory for assets");
         let mut config = test_config();
+        config.assets.store = assets.path().to_string_lossy().into_owned();
         configure(&mut config);
         let pool = build_pool(
             &database_url,
@@ -172,7 +177,7 @@ impl TestServer {
             },
         )
         .expect("build the pool");
-        let state = AppState::new(config, pool);
+        let state = AppState::new(config, pool).expect("application state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -183,6 +188,8 @@ impl TestServer {
         }));
         Self {
             base,
+            assets_dir: assets.path().to_path_buf(),
+            _assets: assets,
             database_url,
             http: reqwest::Client::new(),
             stop: Some(stop),
@@ -410,6 +417,42 @@ pub async fn ws_next(socket: &mut Socket) -> Result<Value, u16> {
             Some(Err(_)) | None => return Err(1006),
         }
     }
+}
+
+/// A graphql-transport-ws socket signed in as `account`, subscribed to `query` as operation
+/// "1". It waits a moment for the server to register the subscription before the test
+/// triggers anything (ordering only, not a timing assertion).
+pub async fn subscribe_as(
+    server: &TestServer,
+    account: &Account,
+    query: &str,
+    variables: Value,
+) -> Socket {
+    let mut socket = ws_connect(&server.ws_url("/graphql/ws"), "graphql-transport-ws").await;
+    ws_send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", account.token) } }),
+    )
+    .await;
+    assert_eq!(
+        ws_next(&mut socket).await,
+        Ok(json!({ "type": "connection_ack" }))
+    );
+    ws_send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } }),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    socket
+}
+
+/// The `field` of the next event's data, checking the message is an event without errors.
+pub async fn next_data(socket: &mut Socket, field: &str) -> Value {
+    let message = ws_next(socket).await.expect("an event");
+    assert_eq!(message["type"], "next", "{message}");
+    assert!(message["payload"]["errors"].is_null(), "{message}");
+    message["payload"]["data"][field].clone()
 }
 
 /// Sends a request and reads its JSON body.

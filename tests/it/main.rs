@@ -5,6 +5,7 @@ mod harness;
 
 mod accounts;
 mod admin;
+mod assets;
 mod binary;
 mod entities;
 mod entity_events;

@@ -8,6 +8,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::accounts::api::{User, load_user};
+use crate::assets::api::object::Asset;
 use crate::entities::links::ResolvedReference;
 use crate::entities::loaders::Referrer;
 use crate::entities::model::{EntityRow, RelationshipRow};
@@ -111,6 +112,23 @@ impl Entity {
 
     async fn deleted_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         load_user(ctx, self.0.deleted_by).await
+    }
+
+    /// The image that stands for it (a portrait, a map), when one is set.
+    async fn primary_asset(&self, ctx: &Context<'_>) -> AppResult<Option<Asset>> {
+        Ok(load(&ctx.loaders().assets().of_entity, self.0.id)
+            .await?
+            .and_then(|assets| assets.primary.clone())
+            .map(Asset::from))
+    }
+
+    /// The live assets linked to it, the primary one first, then in the order they were
+    /// linked (at most 200).
+    async fn assets(&self, ctx: &Context<'_>) -> AppResult<Vec<Asset>> {
+        Ok(load(&ctx.loaders().assets().of_entity, self.0.id)
+            .await?
+            .map(|assets| assets.all.iter().cloned().map(Asset::from).collect())
+            .unwrap_or_default())
     }
 
     /// The references this entity's fields hold, in field order (a page: 50 by default, at

@@ -1,0 +1,4 @@
+pub mod mutations;
+pub mod object;
+pub mod queries;
+pub mod queue;

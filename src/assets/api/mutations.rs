@@ -1,0 +1,234 @@
+//! GraphQL: uploading and changing assets.
+
+use async_graphql::{Context, ID, InputObject, Object, Upload};
+use uuid::Uuid;
+
+use super::object::{Asset, AssetStatus};
+use crate::assets::model::AssetRow;
+use crate::assets::service::{self, Attachment};
+use crate::assets::store::{self, AssetChanges};
+use crate::auth::Role;
+use crate::entities::api::graph::EntityRefInput;
+use crate::entities::types::EntityType;
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+use crate::graphql::parse_id;
+
+const MAX_TAGS: usize = 50;
+const MAX_TAG_CHARS: usize = 50;
+
+/// Changes to an asset's metadata; what is left out stays as it is.
+#[derive(InputObject)]
+pub struct UpdateAssetInput {
+    /// Replaces the tags (1 to 50 characters each, at most 50; duplicates are dropped).
+    pub tags: Option<Vec<String>>,
+    pub status: Option<AssetStatus>,
+    /// A new display name (1 to 255 characters).
+    pub original_filename: Option<String>,
+}
+
+fn clean_tags(tags: Vec<String>) -> AppResult<Vec<String>> {
+    let mut cleaned: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim().to_owned();
+        let length = tag.chars().count();
+        if length == 0 || length > MAX_TAG_CHARS || tag.chars().any(char::is_control) {
+            return Err(AppError::bad_field(
+                "tags",
+                format!("a tag must have 1 to {MAX_TAG_CHARS} printable characters"),
+            ));
+        }
+        if !cleaned.contains(&tag) {
+            cleaned.push(tag);
+        }
+    }
+    if cleaned.len() > MAX_TAGS {
+        return Err(AppError::bad_field(
+            "tags",
+            format!("at most {MAX_TAGS} tags"),
+        ));
+    }
+    Ok(cleaned)
+}
+
+fn clean_name(name: &str) -> AppResult<String> {
+    let name = name.trim();
+    let length = name.chars().count();
+    if length == 0 || length > 255 || name.chars().any(char::is_control) {
+        return Err(AppError::bad_field(
+            "originalFilename",
+            "a file name must have 1 to 255 printable characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// A multipart upload's file: the multipart parser has read it into memory, refusing it while
+/// it streamed once it passed the request's limits.
+fn read_upload(ctx: &Context<'_>, file: &Upload) -> AppResult<service::Upload> {
+    let value = file
+        .value(ctx)
+        .map_err(|_| AppError::bad_field("file", "the upload is missing from the request"))?;
+    let max_bytes = ctx.app().config.assets.max_bytes;
+    if value.content.len() > max_bytes {
+        return Err(service::too_large(max_bytes));
+    }
+    Ok(service::Upload {
+        filename: value.filename,
+        bytes: value.content,
+    })
+}
+
+async fn live_asset(ctx: &Context<'_>, id: &ID) -> AppResult<AssetRow> {
+    let viewer = ctx.viewer()?;
+    let id = parse_id("id", id)?;
+    let mut conn = ctx.conn().await?;
+    store::find(&mut conn, viewer.tenant_id, id)
+        .await?
+        .filter(|row| !row.is_deleted())
+        .ok_or_else(|| AppError::not_found(format!("Asset not found: {id}")))
+}
+
+#[derive(Default)]
+pub struct AssetMutation;
+
+#[Object]
+impl AssetMutation {
+    /// Uploads an image (PNG, JPEG, GIF or WEBP, recognised from its bytes) over the GraphQL
+    /// multipart request spec; with `entityType` and `entityId` it is linked to that entity
+    /// (as its primary asset when `primary`). Other files → UNSUPPORTED_MEDIA_TYPE; files over
+    /// the size limit or images of absurd dimensions → PAYLOAD_TOO_LARGE. WORLDBUILDER.
+    async fn upload_asset(
+        &self,
+        ctx: &Context<'_>,
+        file: Upload,
+        entity_type: Option<EntityType>,
+        entity_id: Option<String>,
+        #[graphql(default)] primary: bool,
+    ) -> AppResult<Asset> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let attach = match (entity_type, entity_id) {
+            (Some(entity_type), Some(entity_id)) => Some(Attachment {
+                entity_type,
+                entity_id,
+                primary,
+            }),
+            (None, None) => None,
+            _ => {
+                return Err(AppError::bad_input(
+                    "give both entityType and entityId, or neither",
+                ));
+            }
+        };
+        let upload = read_upload(ctx, &file)?;
+        let row = service::upload(ctx.app(), viewer, upload, attach).await?;
+        ctx.loaders().assets().forget();
+        Ok(Asset::from(row))
+    }
+
+    /// Changes an asset's tags, status or display name. WORLDBUILDER.
+    async fn update_asset(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateAssetInput,
+    ) -> AppResult<Asset> {
+        ctx.viewer_with(Role::Worldbuilder)?;
+        let changes = AssetChanges {
+            tags: input.tags.map(clean_tags).transpose()?,
+            status: input.status.map(|s| s.as_str().to_owned()),
+            original_filename: input
+                .original_filename
+                .as_deref()
+                .map(clean_name)
+                .transpose()?,
+        };
+        let asset = live_asset(ctx, &id).await?;
+        let row = if changes.tags.is_none()
+            && changes.status.is_none()
+            && changes.original_filename.is_none()
+        {
+            asset
+        } else {
+            let mut conn = ctx.conn().await?;
+            store::update(&mut conn, &asset, &changes).await?
+        };
+        ctx.loaders().assets().forget();
+        Ok(Asset::from(row))
+    }
+
+    /// Moves an asset into the recycle bin: it leaves lists and entities, its URL keeps
+    /// working until it is purged. WORLDBUILDER.
+    async fn delete_asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        service::set_recycled(ctx.app(), viewer, parse_id("id", &id)?, true).await?;
+        ctx.loaders().assets().forget();
+        Ok(true)
+    }
+
+    /// Brings an asset back from the recycle bin, with its links. WORLDBUILDER.
+    async fn restore_asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<Asset> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let row = service::set_recycled(ctx.app(), viewer, parse_id("id", &id)?, false).await?;
+        ctx.loaders().assets().forget();
+        Ok(Asset::from(row))
+    }
+
+    /// Removes a recycled asset for good; its bytes go once no other asset shares them, and
+    /// its URL answers 404. ADMIN.
+    async fn purge_asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        service::purge(ctx.app(), viewer, parse_id("id", &id)?).await?;
+        ctx.loaders().assets().forget();
+        Ok(true)
+    }
+
+    /// Purges every asset in the recycle bin; returns how many went. ADMIN.
+    async fn empty_asset_recycle_bin(&self, ctx: &Context<'_>) -> AppResult<i32> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let purged = service::empty_recycle_bin(ctx.app(), viewer).await?;
+        ctx.loaders().assets().forget();
+        Ok(i32::try_from(purged).unwrap_or(i32::MAX))
+    }
+
+    /// Links a live asset to a live entity (as its primary asset when `primary`, replacing
+    /// the previous one). WORLDBUILDER.
+    async fn link_asset(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        entity: EntityRefInput,
+        #[graphql(default)] primary: bool,
+    ) -> AppResult<Asset> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let asset_id = parse_id("id", &id)?;
+        let asset = service::link(
+            ctx.app(),
+            viewer,
+            asset_id,
+            entity.r#type,
+            &entity.entity_id,
+            primary,
+        )
+        .await?;
+        ctx.loaders().assets().forget();
+        Ok(Asset::from(asset))
+    }
+
+    /// Removes the link between an asset and an entity; false when there was none.
+    /// WORLDBUILDER.
+    async fn unlink_asset(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        entity: EntityRefInput,
+    ) -> AppResult<bool> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let asset_id: Uuid = live_asset(ctx, &id).await?.id;
+        let mut conn = ctx.conn().await?;
+        let entity_row_id = entity.live_row_id(&mut conn, viewer.tenant_id).await?;
+        let removed = store::unlink(&mut conn, viewer.tenant_id, asset_id, entity_row_id).await?;
+        ctx.loaders().assets().forget();
+        Ok(removed)
+    }
+}

@@ -1,0 +1,219 @@
+//! The GraphQL Asset type.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, Object};
+use chrono::{DateTime, Utc};
+
+use crate::accounts::api::{User, load_user};
+use crate::assets::model::AssetRow;
+use crate::entities::api::object::Entity;
+use crate::error::AppResult;
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::{load, load_many};
+
+pub struct Asset(pub Arc<AssetRow>);
+
+impl From<AssetRow> for Asset {
+    fn from(row: AssetRow) -> Self {
+        Self(Arc::new(row))
+    }
+}
+
+impl From<Arc<AssetRow>> for Asset {
+    fn from(row: Arc<AssetRow>) -> Self {
+        Self(row)
+    }
+}
+
+/// What kind of file an asset is. New uploads are always images; other types may appear on
+/// assets brought in from elsewhere.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AssetType {
+    Image,
+    Text,
+    Audio,
+    Video,
+    Document,
+    Other,
+}
+
+impl AssetType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Image => "image",
+            Self::Text => "text",
+            Self::Audio => "audio",
+            Self::Video => "video",
+            Self::Document => "document",
+            Self::Other => "other",
+        }
+    }
+
+    fn from_db(text: &str) -> Self {
+        match text {
+            "image" => Self::Image,
+            "text" => Self::Text,
+            "audio" => Self::Audio,
+            "video" => Self::Video,
+            "document" => Self::Document,
+            _ => Self::Other,
+        }
+    }
+}
+
+/// Where an asset is in its review life.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AssetStatus {
+    Draft,
+    Active,
+    Approved,
+    Archived,
+}
+
+impl AssetStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Active => "active",
+            Self::Approved => "approved",
+            Self::Archived => "archived",
+        }
+    }
+
+    fn from_db(text: &str) -> Self {
+        match text {
+            "draft" => Self::Draft,
+            "approved" => Self::Approved,
+            "archived" => Self::Archived,
+            _ => Self::Active,
+        }
+    }
+}
+
+/// Whether the processing queue has read the image and made its thumbnail.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AssetProcessing {
+    Pending,
+    Done,
+    /// Every attempt failed; `processingError` says why. ADMIN may queue it again.
+    Failed,
+}
+
+/// The path an asset's bytes are served at: unguessable, and answering 404 once it is purged.
+pub fn public_path(row: &AssetRow) -> String {
+    format!("/files/{}", row.access_key)
+}
+
+/// An uploaded file (seed 000's Asset): an image stored once per content, served at an
+/// unguessable URL, linked to the entities it illustrates.
+#[Object]
+impl Asset {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    async fn date_created(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn date_modified(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+
+    async fn file_type(&self) -> AssetType {
+        AssetType::from_db(&self.0.file_type)
+    }
+
+    /// The name the file was uploaded with (data only: never used as a path).
+    async fn original_filename(&self) -> &str {
+        &self.0.original_filename
+    }
+
+    /// Where the bytes are served (a path on this server), with the type read from the bytes.
+    async fn public_url(&self) -> String {
+        public_path(&self.0)
+    }
+
+    /// A PNG at most 256 pixels a side, once processing has made it.
+    async fn thumbnail_url(&self) -> Option<String> {
+        self.0
+            .has_thumbnail
+            .then(|| format!("{}/thumbnail", public_path(&self.0)))
+    }
+
+    async fn uploaded_by_id(&self) -> Option<ID> {
+        self.0.uploaded_by.map(|id| ID(id.to_string()))
+    }
+
+    async fn uploaded_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        load_user(ctx, self.0.uploaded_by).await
+    }
+
+    /// Detected from the file's bytes, never taken from the upload's declared type.
+    async fn mime_type(&self) -> &str {
+        &self.0.mime_type
+    }
+
+    async fn size_bytes(&self) -> i64 {
+        self.0.size_bytes
+    }
+
+    /// Hex SHA-256 of the bytes: assets with the same one share their stored bytes.
+    async fn sha256(&self) -> &str {
+        &self.0.sha256
+    }
+
+    async fn width(&self) -> Option<i32> {
+        self.0.width
+    }
+
+    async fn height(&self) -> Option<i32> {
+        self.0.height
+    }
+
+    async fn tags(&self) -> &[String] {
+        &self.0.tags
+    }
+
+    async fn status(&self) -> AssetStatus {
+        AssetStatus::from_db(&self.0.status)
+    }
+
+    async fn processing(&self) -> AssetProcessing {
+        match self.0.processing.as_str() {
+            "done" => AssetProcessing::Done,
+            "failed" => AssetProcessing::Failed,
+            _ => AssetProcessing::Pending,
+        }
+    }
+
+    /// Why the last processing attempt failed.
+    async fn processing_error(&self) -> Option<&str> {
+        self.0.processing_error.as_deref()
+    }
+
+    /// When it was moved to the recycle bin; null while it is live.
+    async fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deleted_at
+    }
+
+    async fn deleted_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        load_user(ctx, self.0.deleted_by).await
+    }
+
+    /// The live entities it is linked to.
+    async fn entities(&self, ctx: &Context<'_>) -> AppResult<Vec<Entity>> {
+        let ids = load(&ctx.loaders().assets().entities, self.0.id)
+            .await?
+            .unwrap_or_default();
+        let rows = load_many(&ctx.loaders().entities().by_row, ids.iter().copied()).await?;
+        Ok(ids
+            .iter()
+            .filter_map(|id| rows.get(id))
+            .filter(|row| !row.is_deleted())
+            .cloned()
+            .map(Entity::from)
+            .collect())
+    }
+}

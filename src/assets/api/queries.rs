@@ -1,0 +1,219 @@
+//! GraphQL: reading the tenant's assets.
+
+use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+
+use super::object::{Asset, AssetStatus, AssetType};
+use crate::assets::store::{self, AssetFilter};
+use crate::entities::api::graph::EntityRefInput;
+use crate::entities::search::TsQuery;
+use crate::error::AppResult;
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::load_many;
+use crate::graphql::pagination::PageRequest;
+use crate::graphql::parse_id;
+
+/// A page of assets.
+#[derive(SimpleObject)]
+pub struct AssetPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub assets: Vec<Asset>,
+}
+
+/// What to narrow a list of assets to; every given condition must hold.
+#[derive(InputObject, Default)]
+pub struct AssetFilterInput {
+    /// The kind of file (every upload is an IMAGE).
+    pub file_type: Option<AssetType>,
+    /// The detected type, e.g. `image/png`.
+    pub mime_type: Option<String>,
+    /// Assets linked to this entity.
+    pub entity: Option<EntityRefInput>,
+    /// Assets uploaded by this user.
+    pub uploaded_by: Option<ID>,
+    pub tag: Option<String>,
+    /// Words of the file name or tags (prefix matching).
+    pub search: Option<String>,
+    pub status: Option<AssetStatus>,
+}
+
+/// Assets sharing the same bytes.
+#[derive(SimpleObject)]
+pub struct DuplicateAssetGroup {
+    pub sha256: String,
+    pub size_bytes: i64,
+    /// Oldest upload first.
+    pub assets: Vec<Asset>,
+}
+
+/// Live assets of one detected type.
+#[derive(SimpleObject)]
+pub struct AssetTypeStats {
+    pub mime_type: String,
+    pub count: i64,
+    pub bytes: i64,
+}
+
+/// What the tenant's assets amount to.
+#[derive(SimpleObject)]
+pub struct AssetStats {
+    pub total_assets: i64,
+    /// Sum of the live assets' sizes (duplicates counted each time).
+    pub total_bytes: i64,
+    pub by_type: Vec<AssetTypeStats>,
+    pub recycled_assets: i64,
+    pub recycled_bytes: i64,
+    /// Distinct contents stored, live or recycled.
+    pub stored_files: i64,
+    /// What the storage holds: each content once.
+    pub stored_bytes: i64,
+}
+
+async fn page(ctx: &Context<'_>, filter: AssetFilter, page: PageRequest) -> AppResult<AssetPage> {
+    let viewer = ctx.viewer()?;
+    let mut conn = ctx.conn().await?;
+    let (total, rows) = store::list(&mut conn, viewer.tenant_id, &filter, page).await?;
+    drop(conn);
+    if ctx
+        .look_ahead()
+        .field("assets")
+        .field("uploadedBy")
+        .exists()
+    {
+        load_many(
+            &ctx.loaders().users,
+            rows.iter().filter_map(|a| a.uploaded_by),
+        )
+        .await?;
+    }
+    Ok(AssetPage {
+        total,
+        offset: page.offset,
+        limit: page.limit,
+        assets: rows.into_iter().map(Asset::from).collect(),
+    })
+}
+
+#[derive(Default)]
+pub struct AssetQuery;
+
+#[Object]
+impl AssetQuery {
+    /// One asset of the viewer's tenant, live or in the recycle bin; null when there is none.
+    async fn asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Asset>> {
+        ctx.viewer()?;
+        let id = parse_id("id", &id)?;
+        Ok(
+            crate::graphql::loaders::load(&ctx.loaders().assets().by_id, id)
+                .await?
+                .map(Asset::from),
+        )
+    }
+
+    /// The tenant's live assets, newest first, narrowed by `filter`.
+    async fn assets(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AssetFilterInput>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<AssetPage> {
+        let viewer = ctx.viewer()?;
+        let request = PageRequest::new(offset, limit)?;
+        let filter = filter.unwrap_or_default();
+        let entity_row_id = match &filter.entity {
+            Some(entity) => {
+                let mut conn = ctx.conn().await?;
+                Some(entity.live_row_id(&mut conn, viewer.tenant_id).await?)
+            }
+            None => None,
+        };
+        let uploaded_by = filter
+            .uploaded_by
+            .as_ref()
+            .map(|id| parse_id("uploadedBy", id))
+            .transpose()?;
+        let filter = AssetFilter {
+            file_type: filter.file_type.map(|t| t.as_str().to_owned()),
+            mime_type: filter.mime_type,
+            entity_row_id,
+            uploaded_by,
+            tag: filter.tag,
+            search: filter.search.as_deref().and_then(TsQuery::parse),
+            status: filter.status.map(|s| s.as_str().to_owned()),
+            recycled: false,
+        };
+        page(ctx, filter, request).await
+    }
+
+    /// The asset recycle bin, most recently deleted first.
+    async fn recycled_assets(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<AssetPage> {
+        let request = PageRequest::new(offset, limit)?;
+        let filter = AssetFilter {
+            recycled: true,
+            ..AssetFilter::default()
+        };
+        page(ctx, filter, request).await
+    }
+
+    /// Live assets that share their bytes with another, largest groups first (at most
+    /// `limit` groups: 50 by default, 200 at most).
+    async fn duplicate_assets(
+        &self,
+        ctx: &Context<'_>,
+        limit: Option<i32>,
+    ) -> AppResult<Vec<DuplicateAssetGroup>> {
+        let viewer = ctx.viewer()?;
+        let request = PageRequest::new(None, limit)?;
+        let mut conn = ctx.conn().await?;
+        let rows = store::duplicates(&mut conn, viewer.tenant_id, request.limit).await?;
+        let mut groups: Vec<DuplicateAssetGroup> = Vec::new();
+        for row in rows {
+            match groups.last_mut() {
+                Some(group) if group.sha256 == row.sha256 => group.assets.push(Asset::from(row)),
+                _ => groups.push(DuplicateAssetGroup {
+                    sha256: row.sha256.clone(),
+                    size_bytes: row.size_bytes,
+                    assets: vec![Asset::from(row)],
+                }),
+            }
+        }
+        groups.sort_by(|a, b| {
+            b.assets
+                .len()
+                .cmp(&a.assets.len())
+                .then(a.sha256.cmp(&b.sha256))
+        });
+        Ok(groups)
+    }
+
+    /// Counts and sizes of the tenant's assets.
+    async fn asset_stats(&self, ctx: &Context<'_>) -> AppResult<AssetStats> {
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        let totals = store::totals(&mut conn, viewer.tenant_id).await?;
+        Ok(AssetStats {
+            total_assets: totals.by_type.iter().map(|(_, n, _)| n).sum(),
+            total_bytes: totals.by_type.iter().map(|(_, _, b)| b).sum(),
+            by_type: totals
+                .by_type
+                .into_iter()
+                .map(|(mime_type, count, bytes)| AssetTypeStats {
+                    mime_type,
+                    count,
+                    bytes,
+                })
+                .collect(),
+            recycled_assets: totals.recycled.0,
+            recycled_bytes: totals.recycled.1,
+            stored_files: totals.stored.0,
+            stored_bytes: totals.stored.1,
+        })
+    }
+}

@@ -1,0 +1,154 @@
+//! GraphQL: the processing queue (seed 001's Asset Queue) and its live events.
+
+use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
+use futures_util::Stream;
+
+use super::object::Asset;
+use crate::assets::jobs;
+use crate::auth::Role;
+use crate::error::{AppError, AppResult};
+use crate::events::EventPayload;
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::load;
+use crate::graphql::parse_id;
+
+/// The tenant's processing queue.
+#[derive(SimpleObject)]
+pub struct AssetQueueStatus {
+    /// While paused, the tenant's jobs wait; uploads still queue them.
+    pub paused: bool,
+    /// Waiting to run, retries included.
+    pub pending: i64,
+    pub running: i64,
+    /// Gave up after every attempt.
+    pub failed: i64,
+    pub done: i64,
+}
+
+async fn status(ctx: &Context<'_>) -> AppResult<AssetQueueStatus> {
+    let viewer = ctx.viewer()?;
+    let mut conn = ctx.conn().await?;
+    let counts = jobs::counts(&mut conn, viewer.tenant_id).await?;
+    let count = |state: &str| {
+        counts
+            .by_state
+            .iter()
+            .find(|(s, _)| s == state)
+            .map_or(0, |(_, n)| *n)
+    };
+    Ok(AssetQueueStatus {
+        paused: counts.paused,
+        pending: count("pending"),
+        running: count("running"),
+        failed: count("failed"),
+        done: count("done"),
+    })
+}
+
+async fn set_paused(ctx: &Context<'_>, paused: bool) -> AppResult<AssetQueueStatus> {
+    let viewer = ctx.viewer_with(Role::Admin)?;
+    let mut conn = ctx.conn().await?;
+    jobs::set_paused(&mut conn, viewer.tenant_id, Some(viewer.user_id), paused).await?;
+    drop(conn);
+    if !paused {
+        ctx.app().assets.wake.notify_one();
+    }
+    status(ctx).await
+}
+
+#[derive(Default)]
+pub struct AssetQueueQuery;
+
+#[Object]
+impl AssetQueueQuery {
+    /// How many of the tenant's processing jobs wait, run, failed or finished.
+    async fn asset_queue_status(&self, ctx: &Context<'_>) -> AppResult<AssetQueueStatus> {
+        status(ctx).await
+    }
+}
+
+#[derive(Default)]
+pub struct AssetQueueMutation;
+
+#[Object]
+impl AssetQueueMutation {
+    /// Holds the tenant's processing jobs until resumed (on every server node). ADMIN.
+    async fn pause_asset_queue(&self, ctx: &Context<'_>) -> AppResult<AssetQueueStatus> {
+        set_paused(ctx, true).await
+    }
+
+    /// Lets the tenant's processing jobs run again. ADMIN.
+    async fn resume_asset_queue(&self, ctx: &Context<'_>) -> AppResult<AssetQueueStatus> {
+        set_paused(ctx, false).await
+    }
+
+    /// Processes a live asset again (after a failure, say): its attempts start over. ADMIN.
+    async fn requeue_asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<Asset> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let id = parse_id("id", &id)?;
+        let mut conn = ctx.conn().await?;
+        let asset = crate::assets::store::find(&mut conn, viewer.tenant_id, id)
+            .await?
+            .filter(|row| !row.is_deleted())
+            .ok_or_else(|| AppError::not_found(format!("Asset not found: {id}")))?;
+        jobs::requeue(&mut conn, &asset).await?;
+        drop(conn);
+        ctx.app().assets.wake.notify_one();
+        ctx.loaders().assets().forget();
+        Ok(load(&ctx.loaders().assets().by_id, id)
+            .await?
+            .map(Asset::from)
+            .ok_or_else(|| AppError::not_found(format!("Asset not found: {id}")))?)
+    }
+}
+
+#[derive(Default)]
+pub struct AssetSubscription;
+
+#[Subscription]
+impl AssetSubscription {
+    /// The tenant's assets as their processing finishes: thumbnail made, or failed for good
+    /// (see `processing`).
+    async fn asset_processed(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = AssetProcessedEvent> + use<>> {
+        let viewer = ctx.viewer()?;
+        let receiver = ctx.app().events.subscribe();
+        Ok(crate::graphql::subscriptions::tenant_events(
+            receiver,
+            viewer.tenant_id,
+            |event| match &event.payload {
+                EventPayload::AssetProcessed { asset_id } => Some(AssetProcessedEvent {
+                    asset_id: *asset_id,
+                    at: event.at,
+                }),
+                _ => None,
+            },
+        ))
+    }
+}
+
+pub struct AssetProcessedEvent {
+    asset_id: uuid::Uuid,
+    at: chrono::DateTime<chrono::Utc>,
+}
+
+/// An asset's processing finished.
+#[Object]
+impl AssetProcessedEvent {
+    async fn asset_id(&self) -> ID {
+        ID(self.asset_id.to_string())
+    }
+
+    /// The asset as it is now (null once purged).
+    async fn asset(&self, ctx: &Context<'_>) -> AppResult<Option<Asset>> {
+        Ok(load(&ctx.loaders().assets().by_id, self.asset_id)
+            .await?
+            .map(Asset::from))
+    }
+
+    async fn at(&self) -> chrono::DateTime<chrono::Utc> {
+        self.at
+    }
+}

@@ -1,0 +1,119 @@
+//! DataLoaders of the assets domain, per request and scoped to the viewer's tenant: a page of
+//! entities with their primary assets, or of assets with their entities, costs one statement
+//! per kind of link.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use async_graphql::dataloader::Loader;
+use uuid::Uuid;
+
+use super::model::AssetRow;
+use super::store;
+use crate::db::DbPool;
+use crate::entities::loaders::{Cached, Scope, cached};
+use crate::graphql::loaders::SharedError;
+
+/// How many assets `Entity.assets` shows at most.
+pub const MAX_ASSETS_PER_ENTITY: usize = 200;
+
+pub struct AssetLoaders {
+    /// Assets by id, live or recycled.
+    pub by_id: Cached<AssetById>,
+    /// The live assets linked to an entity (by row id), primary first.
+    pub of_entity: Cached<AssetsOfEntity>,
+    /// The live entities (row ids) an asset is linked to.
+    pub entities: Cached<EntitiesOfAsset>,
+}
+
+impl AssetLoaders {
+    pub fn new(pool: &DbPool, tenant_id: Option<Uuid>, cache: bool) -> Self {
+        let scope = || Scope::new(pool, tenant_id);
+        Self {
+            by_id: cached(AssetById(scope()), cache),
+            of_entity: cached(AssetsOfEntity(scope()), cache),
+            entities: cached(EntitiesOfAsset(scope()), cache),
+        }
+    }
+
+    /// Drops everything cached, after a write.
+    pub fn forget(&self) {
+        self.by_id.clear::<Uuid>();
+        self.of_entity.clear::<Uuid>();
+        self.entities.clear::<Uuid>();
+    }
+}
+
+pub struct AssetById(Scope);
+
+impl Loader<Uuid> for AssetById {
+    type Value = Arc<AssetRow>;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<AssetRow>>, SharedError> {
+        let rows = self
+            .0
+            .run(async |conn, tenant| store::by_ids(conn, tenant, keys).await)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.id, Arc::new(row)))
+            .collect())
+    }
+}
+
+/// An entity's assets; the first is its primary asset when it has one.
+#[derive(Clone, Debug, Default)]
+pub struct EntityAssets {
+    pub primary: Option<Arc<AssetRow>>,
+    pub all: Vec<Arc<AssetRow>>,
+}
+
+pub struct AssetsOfEntity(Scope);
+
+impl Loader<Uuid> for AssetsOfEntity {
+    type Value = Arc<EntityAssets>;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<EntityAssets>>, SharedError> {
+        let rows = self
+            .0
+            .run(async |conn, tenant| store::assets_of_entities(conn, tenant, keys).await)
+            .await?;
+        let mut found: HashMap<Uuid, EntityAssets> = HashMap::new();
+        for (entity, primary, asset) in rows {
+            let entry = found.entry(entity).or_default();
+            if entry.all.len() >= MAX_ASSETS_PER_ENTITY {
+                continue;
+            }
+            let asset = Arc::new(asset);
+            if primary {
+                entry.primary = Some(asset.clone());
+            }
+            entry.all.push(asset);
+        }
+        Ok(keys
+            .iter()
+            .map(|key| (*key, Arc::new(found.remove(key).unwrap_or_default())))
+            .collect())
+    }
+}
+
+pub struct EntitiesOfAsset(Scope);
+
+impl Loader<Uuid> for EntitiesOfAsset {
+    type Value = Arc<Vec<Uuid>>;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<Vec<Uuid>>>, SharedError> {
+        let rows = self
+            .0
+            .run(async |conn, tenant| store::entities_of_assets(conn, tenant, keys).await)
+            .await?;
+        let mut found: HashMap<Uuid, Vec<Uuid>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        for (asset, entity) in rows {
+            found.entry(asset).or_default().push(entity);
+        }
+        Ok(found.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
+    }
+}

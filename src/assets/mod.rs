@@ -1,0 +1,11 @@
+//! Assets: uploaded images, stored once per content, served at unguessable URLs, processed
+//! (dimensions, thumbnail) by a queue in PostgreSQL, and linked to the entities they illustrate.
+
+pub mod api;
+pub mod inspect;
+pub mod jobs;
+pub mod loaders;
+pub mod model;
+pub mod service;
+pub mod storage;
+pub mod store;

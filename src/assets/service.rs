@@ -1,0 +1,241 @@
+//! The changes to assets that span the database and the blob store: uploading, moving through
+//! the recycle bin, purging. Each runs in one transaction. An asset row is only written, and
+//! bytes only removed, while the content's blob row is locked, so an upload and a purge of the
+//! same image never leave a row without its bytes. (Bytes stored by an upload that then fails
+//! are left behind unreferenced; they cost space, never correctness.)
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use diesel_async::{AsyncConnection as _, AsyncPgConnection};
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+use super::inspect::{ImageInfo, inspect};
+use super::model::AssetRow;
+use super::storage::BlobStore;
+use super::{jobs, store};
+use crate::auth::Viewer;
+use crate::entities::store::{self as entities, Bin};
+use crate::entities::types::EntityType;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// What the assets domain keeps in the application state.
+#[derive(Clone, Debug)]
+pub struct AssetRuntime {
+    pub blobs: BlobStore,
+    /// Wakes the processing worker when a job is queued.
+    pub wake: Arc<Notify>,
+}
+
+/// An uploaded file, read whole (within the size limit) before it gets here.
+pub struct Upload {
+    pub filename: String,
+    pub bytes: Bytes,
+}
+
+/// The entity an upload illustrates, and whether it becomes the entity's primary asset.
+pub struct Attachment {
+    pub entity_type: EntityType,
+    pub entity_id: String,
+    pub primary: bool,
+}
+
+/// The name a client gave a file, kept as data: control characters dropped, any directory
+/// part cut (it is never used as a path, but downloads should not carry one), at most 255
+/// characters; an unnamed file is called after its type.
+pub fn clean_filename(given: &str, info: &ImageInfo) -> String {
+    let base = given.rsplit(['/', '\\']).next().unwrap_or_default();
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() || cleaned == "." || cleaned == ".." {
+        format!("upload.{}", info.kind.extension())
+    } else {
+        cleaned.to_owned()
+    }
+}
+
+/// Stores an image for the viewer's tenant: checks what it is, keeps its bytes once per
+/// content, records the asset (linked to an entity when asked) and queues its processing.
+pub async fn upload(
+    state: &AppState,
+    viewer: &Viewer,
+    upload: Upload,
+    attach: Option<Attachment>,
+) -> AppResult<AssetRow> {
+    let settings = &state.config.assets;
+    if upload.bytes.len() > settings.max_bytes {
+        return Err(too_large(settings.max_bytes));
+    }
+    // Reading the header is quick; a bad file is refused before anything is stored.
+    let info = inspect(&upload.bytes, settings)?;
+    let sha256 = hex::encode(Sha256::digest(&upload.bytes));
+    let filename = clean_filename(&upload.filename, &info);
+    let size = i64::try_from(upload.bytes.len()).map_err(AppError::internal)?;
+    let access_key = crate::auth::tokens::random_token(32);
+    let blobs = &state.assets.blobs;
+    // The bytes go to the store first, holding no connection or lock during a possibly slow
+    // write; storing them is idempotent (their name is their hash).
+    blobs
+        .put_original(viewer.tenant_id, &sha256, upload.bytes.clone())
+        .await?;
+    let mut conn = state.pool.get().await?;
+    let asset = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let entity = match &attach {
+                Some(a) => Some(
+                    entities::lock(
+                        conn,
+                        viewer.tenant_id,
+                        a.entity_type,
+                        &a.entity_id,
+                        Bin::Live,
+                    )
+                    .await?,
+                ),
+                None => None,
+            };
+            store::lock_blob(conn, viewer.tenant_id, &sha256, size).await?;
+            // Under the lock: a purge of the same content that ran since the write above may
+            // have removed the bytes; this finds them there (one HEAD) or stores them again.
+            blobs
+                .put_original(viewer.tenant_id, &sha256, upload.bytes.clone())
+                .await?;
+            let asset = store::insert(
+                conn,
+                &store::NewAsset {
+                    id: Uuid::now_v7(),
+                    tenant_id: viewer.tenant_id,
+                    sha256: &sha256,
+                    mime_type: info.kind.mime_type(),
+                    size_bytes: size,
+                    width: i32::try_from(info.width).ok(),
+                    height: i32::try_from(info.height).ok(),
+                    original_filename: &filename,
+                    access_key: &access_key,
+                    uploaded_by: Some(viewer.user_id),
+                },
+            )
+            .await?;
+            if let (Some(entity), Some(a)) = (entity, &attach) {
+                store::link(conn, viewer.tenant_id, asset.id, entity.id, a.primary).await?;
+            }
+            jobs::enqueue(conn, viewer.tenant_id, asset.id).await?;
+            Ok(asset)
+        })
+        .await?;
+    state.assets.wake.notify_one();
+    Ok(asset)
+}
+
+pub fn too_large(max_bytes: usize) -> AppError {
+    AppError::PayloadTooLarge(format!("the file is larger than {max_bytes} bytes"))
+}
+
+/// An asset of the viewer's tenant, locked for a change; NOT_FOUND when it is not there or not
+/// where `bin` says.
+async fn lock(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+    bin: Bin,
+) -> AppResult<AssetRow> {
+    match store::lock(conn, tenant_id, id).await? {
+        Some(row) if row.is_deleted() == (bin == Bin::Recycled) => Ok(row),
+        _ => Err(AppError::not_found(match bin {
+            Bin::Live => format!("Asset not found: {id}"),
+            Bin::Recycled => format!("Asset not in the recycle bin: {id}"),
+        })),
+    }
+}
+
+/// Links a live asset to a live entity (as its primary asset when `primary`). Both rows are
+/// locked, the entity first as uploads do, so concurrent links of one entity take turns.
+pub async fn link(
+    state: &AppState,
+    viewer: &Viewer,
+    asset_id: Uuid,
+    entity_type: EntityType,
+    entity_id: &str,
+    primary: bool,
+) -> AppResult<AssetRow> {
+    let mut conn = state.pool.get().await?;
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let entity =
+            entities::lock(conn, viewer.tenant_id, entity_type, entity_id, Bin::Live).await?;
+        let asset = lock(conn, viewer.tenant_id, asset_id, Bin::Live).await?;
+        store::link(conn, viewer.tenant_id, asset.id, entity.id, primary).await?;
+        Ok(asset)
+    })
+    .await
+}
+
+/// Moves a live asset into the recycle bin (`recycle`) or a recycled one back.
+pub async fn set_recycled(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    recycle: bool,
+) -> AppResult<AssetRow> {
+    let mut conn = state.pool.get().await?;
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let from = if recycle { Bin::Live } else { Bin::Recycled };
+        let row = lock(conn, viewer.tenant_id, id, from).await?;
+        let deleted_by = recycle.then_some(Some(viewer.user_id));
+        store::set_recycled(conn, &row, deleted_by).await
+    })
+    .await
+}
+
+/// Removes a recycled asset for good; its bytes go too when no other asset shares them.
+pub async fn purge(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<()> {
+    let mut conn = state.pool.get().await?;
+    let row = store::find(&mut conn, viewer.tenant_id, id)
+        .await?
+        .filter(AssetRow::is_deleted)
+        .ok_or_else(|| AppError::not_found(format!("Asset not in the recycle bin: {id}")))?;
+    purge_rows(state, &mut conn, viewer.tenant_id, &[row]).await?;
+    Ok(())
+}
+
+/// Purges everything in the tenant's recycle bin; returns how many assets went.
+pub async fn empty_recycle_bin(state: &AppState, viewer: &Viewer) -> AppResult<usize> {
+    let mut conn = state.pool.get().await?;
+    let rows = store::recycled(&mut conn, viewer.tenant_id).await?;
+    purge_rows(state, &mut conn, viewer.tenant_id, &rows).await
+}
+
+async fn purge_rows(
+    state: &AppState,
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    rows: &[AssetRow],
+) -> AppResult<usize> {
+    let mut purged = 0;
+    // One transaction per asset: each holds its content's lock only as long as it needs.
+    for row in rows {
+        let gone = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                store::lock_existing_blob(conn, tenant_id, &row.sha256).await?;
+                // Restored or purged by someone else meanwhile: leave it.
+                let Some(current) = store::lock(conn, tenant_id, row.id).await? else {
+                    return Ok(false);
+                };
+                if !current.is_deleted() {
+                    return Ok(false);
+                }
+                store::delete_row(conn, row).await?;
+                if store::drop_blob_if_unused(conn, tenant_id, &row.sha256).await? {
+                    // Removed before the commit, while the lock still keeps uploads of the same
+                    // bytes waiting: they then store the bytes afresh.
+                    state.assets.blobs.remove(tenant_id, &row.sha256).await?;
+                }
+                Ok(true)
+            })
+            .await?;
+        purged += usize::from(gone);
+    }
+    Ok(purged)
+}

@@ -1,0 +1,162 @@
+//! Where the bytes live: any `object_store` backend (a local directory by default, an
+//! S3-compatible bucket by configuration), addressed by tenant and content hash.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use axum::body::Bytes;
+use futures_util::stream::BoxStream;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
+use object_store::path::Path;
+use object_store::prefix::PrefixStore;
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, PutPayload};
+use uuid::Uuid;
+
+/// Bytes as the store hands them out, chunk by chunk.
+pub type ByteStream = BoxStream<'static, object_store::Result<Bytes>>;
+
+#[derive(Clone, Debug)]
+pub struct BlobStore {
+    store: Arc<dyn ObjectStore>,
+}
+
+impl BlobStore {
+    /// `location` is a directory (created when missing) or an `s3://bucket/prefix` URL whose
+    /// credentials, region and endpoint come from the `AWS_*` variables, with `options`
+    /// (object_store's S3 setting names, e.g. `aws_endpoint`) applied over them.
+    pub fn open(location: &str, options: &[(String, String)]) -> anyhow::Result<Self> {
+        let store: Arc<dyn ObjectStore> =
+            if let Some(bucket_and_prefix) = location.strip_prefix("s3://") {
+                let (bucket, prefix) = bucket_and_prefix
+                    .split_once('/')
+                    .unwrap_or((bucket_and_prefix, ""));
+                let mut builder = AmazonS3Builder::from_env().with_bucket_name(bucket);
+                for (key, value) in options {
+                    let key: AmazonS3ConfigKey = key
+                        .parse()
+                        .with_context(|| format!("`{key}` is not an S3 store setting"))?;
+                    builder = builder.with_config(key, value);
+                }
+                let bucket = builder
+                    .build()
+                    .with_context(|| format!("configuring the asset store {location}"))?;
+                // The S3 client addresses the bucket's root; a prefix keeps our objects under it.
+                match prefix.trim_matches('/') {
+                    "" => Arc::new(bucket),
+                    prefix => Arc::new(PrefixStore::new(bucket, prefix)),
+                }
+            } else {
+                std::fs::create_dir_all(location)
+                    .with_context(|| format!("creating the asset directory {location}"))?;
+                Arc::new(
+                    object_store::local::LocalFileSystem::new_with_prefix(location)?
+                        // Removing an object also removes the directories it leaves empty.
+                        .with_automatic_cleanup(true),
+                )
+            };
+        Ok(Self { store })
+    }
+
+    fn original(tenant_id: Uuid, sha256: &str) -> Path {
+        Path::from(format!("originals/{tenant_id}/{}/{sha256}", &sha256[..2]))
+    }
+
+    fn thumbnail(tenant_id: Uuid, sha256: &str) -> Path {
+        Path::from(format!(
+            "thumbnails/{tenant_id}/{}/{sha256}.png",
+            &sha256[..2]
+        ))
+    }
+
+    /// Stores an original unless the same content is already there (its name is its hash).
+    pub async fn put_original(
+        &self,
+        tenant_id: Uuid,
+        sha256: &str,
+        bytes: Bytes,
+    ) -> anyhow::Result<()> {
+        let path = Self::original(tenant_id, sha256);
+        match self.store.head(&path).await {
+            Ok(meta) if meta.size == bytes.len() as u64 => return Ok(()),
+            Ok(_) | Err(object_store::Error::NotFound { .. }) => {}
+            Err(other) => return Err(other.into()),
+        }
+        self.store.put(&path, PutPayload::from(bytes)).await?;
+        Ok(())
+    }
+
+    pub async fn put_thumbnail(
+        &self,
+        tenant_id: Uuid,
+        sha256: &str,
+        png: Vec<u8>,
+    ) -> anyhow::Result<()> {
+        let path = Self::thumbnail(tenant_id, sha256);
+        self.store.put(&path, PutPayload::from(png)).await?;
+        Ok(())
+    }
+
+    pub async fn read_original(&self, tenant_id: Uuid, sha256: &str) -> anyhow::Result<Bytes> {
+        Ok(self
+            .store
+            .get(&Self::original(tenant_id, sha256))
+            .await?
+            .bytes()
+            .await?)
+    }
+
+    /// A stream of an original's bytes (a part of them when `range` is given), or None when
+    /// the bytes are gone.
+    pub async fn stream_original(
+        &self,
+        tenant_id: Uuid,
+        sha256: &str,
+        range: Option<Range<u64>>,
+    ) -> anyhow::Result<Option<ByteStream>> {
+        self.stream(&Self::original(tenant_id, sha256), range).await
+    }
+
+    pub async fn stream_thumbnail(
+        &self,
+        tenant_id: Uuid,
+        sha256: &str,
+    ) -> anyhow::Result<Option<(u64, ByteStream)>> {
+        let path = Self::thumbnail(tenant_id, sha256);
+        match self.store.get(&path).await {
+            Ok(result) => Ok(Some((result.meta.size, result.into_stream()))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn stream(
+        &self,
+        path: &Path,
+        range: Option<Range<u64>>,
+    ) -> anyhow::Result<Option<ByteStream>> {
+        let options = GetOptions {
+            range: range.map(GetRange::Bounded),
+            ..GetOptions::default()
+        };
+        match self.store.get_opts(path, options).await {
+            Ok(result) => Ok(Some(result.into_stream())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Removes an original and its thumbnail; what is already gone is not an error.
+    pub async fn remove(&self, tenant_id: Uuid, sha256: &str) -> anyhow::Result<()> {
+        for path in [
+            Self::original(tenant_id, sha256),
+            Self::thumbnail(tenant_id, sha256),
+        ] {
+            match self.store.delete(&path).await {
+                Ok(()) | Err(object_store::Error::NotFound { .. }) => {}
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(())
+    }
+}

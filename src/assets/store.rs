@@ -1,0 +1,480 @@
+//! Queries of the assets domain, always within one tenant (serving by access key aside: the
+//! key is the secret).
+
+use chrono::Utc;
+use diesel::dsl::{Eq, Filter, count_star, sql};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::AssetRow;
+use crate::db::schema::{asset_blobs, asset_links, assets, entities};
+use crate::entities::search::TsQuery;
+use crate::error::{AppError, AppResult};
+use crate::graphql::pagination::PageRequest;
+
+/// Registers (or finds) a tenant's stored content and locks its row until the transaction
+/// ends: uploads and purges of the same bytes take turns.
+pub async fn lock_blob(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    sha256: &str,
+    size_bytes: i64,
+) -> AppResult<()> {
+    diesel::insert_into(asset_blobs::table)
+        .values((
+            asset_blobs::tenant_id.eq(tenant_id),
+            asset_blobs::sha256.eq(sha256),
+            asset_blobs::size_bytes.eq(size_bytes),
+        ))
+        .on_conflict((asset_blobs::tenant_id, asset_blobs::sha256))
+        .do_update()
+        .set(asset_blobs::size_bytes.eq(size_bytes))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Locks an existing blob row; false when there is none.
+pub async fn lock_existing_blob(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    sha256: &str,
+) -> AppResult<bool> {
+    Ok(asset_blobs::table
+        .find((tenant_id, sha256))
+        .select(asset_blobs::sha256)
+        .for_update()
+        .first::<String>(conn)
+        .await
+        .optional()?
+        .is_some())
+}
+
+/// Deletes the blob row once no asset (live or recycled) uses its bytes; true when it did.
+pub async fn drop_blob_if_unused(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    sha256: &str,
+) -> AppResult<bool> {
+    let users: i64 = assets::table
+        .filter(assets::tenant_id.eq(tenant_id))
+        .filter(assets::sha256.eq(sha256))
+        .select(count_star())
+        .get_result(conn)
+        .await?;
+    if users > 0 {
+        return Ok(false);
+    }
+    diesel::delete(asset_blobs::table.find((tenant_id, sha256)))
+        .execute(conn)
+        .await?;
+    Ok(true)
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = assets)]
+pub struct NewAsset<'a> {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub sha256: &'a str,
+    pub mime_type: &'a str,
+    pub size_bytes: i64,
+    pub width: Option<i32>,
+    pub height: Option<i32>,
+    pub original_filename: &'a str,
+    pub access_key: &'a str,
+    pub uploaded_by: Option<Uuid>,
+}
+
+pub async fn insert(conn: &mut AsyncPgConnection, asset: &NewAsset<'_>) -> AppResult<AssetRow> {
+    Ok(diesel::insert_into(assets::table)
+        .values(asset)
+        .returning(AssetRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> AppResult<Option<AssetRow>> {
+    Ok(one(tenant_id, id)
+        .select(AssetRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// An asset of the tenant, locked for a change (inside a transaction).
+pub async fn lock(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> AppResult<Option<AssetRow>> {
+    Ok(one(tenant_id, id)
+        .select(AssetRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn by_ids(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<Vec<AssetRow>> {
+    Ok(assets::table
+        .filter(assets::tenant_id.eq(tenant_id))
+        .filter(assets::id.eq_any(ids))
+        .select(AssetRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The asset a public URL names: the key is the secret, so no tenant is needed.
+pub async fn find_by_access_key(
+    conn: &mut AsyncPgConnection,
+    access_key: &str,
+) -> AppResult<Option<AssetRow>> {
+    Ok(assets::table
+        .filter(assets::access_key.eq(access_key))
+        .select(AssetRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// One asset's row, addressed by its tenant as well as its id, so no write can reach across
+/// tenants even if a caller passed the wrong id.
+pub type OneAsset =
+    Filter<Filter<assets::table, Eq<assets::tenant_id, Uuid>>, Eq<assets::id, Uuid>>;
+
+pub fn one(tenant_id: Uuid, id: Uuid) -> OneAsset {
+    assets::table
+        .filter(assets::tenant_id.eq(tenant_id))
+        .filter(assets::id.eq(id))
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = assets)]
+pub struct AssetChanges {
+    pub original_filename: Option<String>,
+    pub tags: Option<Vec<String>>,
+    pub status: Option<String>,
+}
+
+/// Changes a live asset's metadata; NOT_FOUND when it went to the recycle bin meanwhile.
+pub async fn update(
+    conn: &mut AsyncPgConnection,
+    asset: &AssetRow,
+    changes: &AssetChanges,
+) -> AppResult<AssetRow> {
+    Ok(
+        diesel::update(one(asset.tenant_id, asset.id).filter(assets::deleted_at.is_null()))
+            .set((changes, assets::updated_at.eq(Utc::now())))
+            .returning(AssetRow::as_returning())
+            .get_result(conn)
+            .await?,
+    )
+}
+
+/// Moves an asset into the recycle bin (`deleted_by` Some) or out of it (None).
+pub async fn set_recycled(
+    conn: &mut AsyncPgConnection,
+    asset: &AssetRow,
+    deleted_by: Option<Option<Uuid>>,
+) -> AppResult<AssetRow> {
+    let deleted_at = deleted_by.map(|_| Utc::now());
+    Ok(diesel::update(one(asset.tenant_id, asset.id))
+        .set((
+            assets::deleted_at.eq(deleted_at),
+            assets::deleted_by.eq(deleted_by.flatten()),
+            assets::updated_at.eq(Utc::now()),
+        ))
+        .returning(AssetRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn delete_row(conn: &mut AsyncPgConnection, asset: &AssetRow) -> AppResult<()> {
+    diesel::delete(one(asset.tenant_id, asset.id))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Every asset in a tenant's recycle bin, oldest deletion first (for emptying it).
+pub async fn recycled(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> AppResult<Vec<AssetRow>> {
+    Ok(assets::table
+        .filter(assets::tenant_id.eq(tenant_id))
+        .filter(assets::deleted_at.is_not_null())
+        .order(assets::deleted_at.asc())
+        .select(AssetRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// What a list of assets may be narrowed to.
+#[derive(Default)]
+pub struct AssetFilter {
+    pub file_type: Option<String>,
+    pub mime_type: Option<String>,
+    pub entity_row_id: Option<Uuid>,
+    pub uploaded_by: Option<Uuid>,
+    pub tag: Option<String>,
+    pub search: Option<TsQuery>,
+    pub status: Option<String>,
+    /// The recycle bin instead of the live assets.
+    pub recycled: bool,
+}
+
+fn filtered<'a>(tenant_id: Uuid, filter: &'a AssetFilter) -> assets::BoxedQuery<'a, Pg> {
+    let mut query = assets::table
+        .filter(assets::tenant_id.eq(tenant_id))
+        .into_boxed();
+    query = if filter.recycled {
+        query.filter(assets::deleted_at.is_not_null())
+    } else {
+        query.filter(assets::deleted_at.is_null())
+    };
+    if let Some(file_type) = &filter.file_type {
+        query = query.filter(assets::file_type.eq(file_type));
+    }
+    if let Some(mime_type) = &filter.mime_type {
+        query = query.filter(assets::mime_type.eq(mime_type));
+    }
+    if let Some(uploader) = filter.uploaded_by {
+        query = query.filter(assets::uploaded_by.eq(uploader));
+    }
+    if let Some(tag) = &filter.tag {
+        query = query.filter(assets::tags.contains(vec![tag.clone()]));
+    }
+    if let Some(status) = &filter.status {
+        query = query.filter(assets::status.eq(status));
+    }
+    if let Some(entity) = filter.entity_row_id {
+        query = query.filter(
+            assets::id.eq_any(
+                asset_links::table
+                    .filter(asset_links::tenant_id.eq(tenant_id))
+                    .filter(asset_links::entity_row_id.eq(entity))
+                    .select(asset_links::asset_id),
+            ),
+        );
+    }
+    if let Some(search) = &filter.search {
+        query = query.filter(
+            sql::<Bool>("assets.search @@ to_tsquery('simple', ")
+                .bind::<Text, _>(search.as_str().to_owned())
+                .sql(")"),
+        );
+    }
+    query
+}
+
+/// A page of assets, newest first (the recycle bin: most recently deleted first), and the
+/// total the filter matches.
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    filter: &AssetFilter,
+    page: PageRequest,
+) -> AppResult<(i64, Vec<AssetRow>)> {
+    let total = filtered(tenant_id, filter).count().get_result(conn).await?;
+    let ordered = if filter.recycled {
+        filtered(tenant_id, filter).order((assets::deleted_at.desc(), assets::id.desc()))
+    } else {
+        filtered(tenant_id, filter).order((assets::created_at.desc(), assets::id.desc()))
+    };
+    let rows = ordered
+        .offset(page.offset)
+        .limit(page.limit)
+        .select(AssetRow::as_select())
+        .load(conn)
+        .await?;
+    Ok((total, rows))
+}
+
+/// Live assets sharing their bytes with another live asset, grouped by content (largest
+/// groups first), at most `limit` groups.
+pub async fn duplicates(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    limit: i64,
+) -> AppResult<Vec<AssetRow>> {
+    let shared: Vec<String> = assets::table
+        .filter(assets::tenant_id.eq(tenant_id))
+        .filter(assets::deleted_at.is_null())
+        .group_by(assets::sha256)
+        .having(count_star().gt(1))
+        .order((count_star().desc(), assets::sha256))
+        .select(assets::sha256)
+        .limit(limit)
+        .load(conn)
+        .await?;
+    Ok(assets::table
+        .filter(assets::tenant_id.eq(tenant_id))
+        .filter(assets::deleted_at.is_null())
+        .filter(assets::sha256.eq_any(&shared))
+        .order((assets::sha256, assets::created_at, assets::id))
+        .select(AssetRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Counts and bytes of a tenant's assets: live ones by type, plus the recycle bin, plus what
+/// the stored (deduplicated) bytes come to.
+pub struct AssetTotals {
+    pub by_type: Vec<(String, i64, i64)>,
+    pub recycled: (i64, i64),
+    pub stored: (i64, i64),
+}
+
+/// `sum(size_bytes)` as a bigint (PostgreSQL sums bigints into numeric).
+fn total_bytes() -> diesel::expression::SqlLiteral<Nullable<BigInt>> {
+    sql::<Nullable<BigInt>>("sum(size_bytes)::bigint")
+}
+
+pub async fn totals(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> AppResult<AssetTotals> {
+    let live: Vec<(String, i64, Option<i64>)> = assets::table
+        .filter(assets::tenant_id.eq(tenant_id))
+        .filter(assets::deleted_at.is_null())
+        .group_by(assets::mime_type)
+        .order(assets::mime_type)
+        .select((assets::mime_type, count_star(), total_bytes()))
+        .load(conn)
+        .await?;
+    let recycled: (i64, Option<i64>) = assets::table
+        .filter(assets::tenant_id.eq(tenant_id))
+        .filter(assets::deleted_at.is_not_null())
+        .select((count_star(), total_bytes()))
+        .get_result(conn)
+        .await?;
+    let stored: (i64, Option<i64>) = asset_blobs::table
+        .filter(asset_blobs::tenant_id.eq(tenant_id))
+        .select((count_star(), total_bytes()))
+        .get_result(conn)
+        .await?;
+    Ok(AssetTotals {
+        by_type: live
+            .into_iter()
+            .map(|(t, n, b)| (t, n, b.unwrap_or(0)))
+            .collect(),
+        recycled: (recycled.0, recycled.1.unwrap_or(0)),
+        stored: (stored.0, stored.1.unwrap_or(0)),
+    })
+}
+
+/// Links an asset to an entity; as the primary asset, it replaces the entity's previous one
+/// (both statements in one transaction, so an entity never has two primaries or none midway).
+pub async fn link(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    asset_id: Uuid,
+    entity_row_id: Uuid,
+    primary: bool,
+) -> AppResult<()> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        if primary {
+            diesel::update(
+                asset_links::table
+                    .filter(asset_links::tenant_id.eq(tenant_id))
+                    .filter(asset_links::entity_row_id.eq(entity_row_id))
+                    .filter(asset_links::is_primary),
+            )
+            .set(asset_links::is_primary.eq(false))
+            .execute(conn)
+            .await?;
+        }
+        diesel::insert_into(asset_links::table)
+            .values((
+                asset_links::tenant_id.eq(tenant_id),
+                asset_links::asset_id.eq(asset_id),
+                asset_links::entity_row_id.eq(entity_row_id),
+                asset_links::is_primary.eq(primary),
+            ))
+            .on_conflict((
+                asset_links::tenant_id,
+                asset_links::asset_id,
+                asset_links::entity_row_id,
+            ))
+            .do_update()
+            // Linking again never demotes a primary asset.
+            .set(
+                asset_links::is_primary
+                    .eq(sql::<Bool>("asset_links.is_primary OR excluded.is_primary")),
+            )
+            .execute(conn)
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// True when there was a link to remove.
+pub async fn unlink(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    asset_id: Uuid,
+    entity_row_id: Uuid,
+) -> AppResult<bool> {
+    let removed = diesel::delete(
+        asset_links::table
+            .filter(asset_links::tenant_id.eq(tenant_id))
+            .filter(asset_links::asset_id.eq(asset_id))
+            .filter(asset_links::entity_row_id.eq(entity_row_id)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(removed > 0)
+}
+
+/// The live assets linked to each of `entity_row_ids`, primary first, then oldest link first:
+/// (entity row id, is primary, asset).
+pub async fn assets_of_entities(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    entity_row_ids: &[Uuid],
+) -> AppResult<Vec<(Uuid, bool, AssetRow)>> {
+    Ok(asset_links::table
+        .inner_join(assets::table)
+        .filter(asset_links::tenant_id.eq(tenant_id))
+        .filter(asset_links::entity_row_id.eq_any(entity_row_ids))
+        .filter(assets::tenant_id.eq(tenant_id))
+        .filter(assets::deleted_at.is_null())
+        .order((
+            asset_links::entity_row_id,
+            asset_links::is_primary.desc(),
+            asset_links::created_at,
+        ))
+        .select((
+            asset_links::entity_row_id,
+            asset_links::is_primary,
+            AssetRow::as_select(),
+        ))
+        .load(conn)
+        .await?)
+}
+
+/// The live entities each of `asset_ids` is linked to: (asset id, entity row id).
+pub async fn entities_of_assets(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    asset_ids: &[Uuid],
+) -> AppResult<Vec<(Uuid, Uuid)>> {
+    Ok(asset_links::table
+        .inner_join(entities::table)
+        .filter(asset_links::tenant_id.eq(tenant_id))
+        .filter(asset_links::asset_id.eq_any(asset_ids))
+        .filter(entities::tenant_id.eq(tenant_id))
+        .filter(entities::deleted_at.is_null())
+        .order((asset_links::asset_id, asset_links::created_at))
+        .select((asset_links::asset_id, asset_links::entity_row_id))
+        .load(conn)
+        .await?)
+}
