@@ -23,7 +23,18 @@ pub async fn outgoing_references(
     tenant_id: Uuid,
     source_ids: &[Uuid],
 ) -> AppResult<Vec<(ReferenceRow, Option<EntityRow>)>> {
-    Ok(entity_references::table
+    outgoing_references_of(conn, tenant_id, source_ids, None).await
+}
+
+/// `outgoing_references`, only those held in the fields `kinds` when given: a page that shows
+/// two kinds of link need not read (and resolve) every reference of its entities.
+pub async fn outgoing_references_of(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    source_ids: &[Uuid],
+    kinds: Option<&[String]>,
+) -> AppResult<Vec<(ReferenceRow, Option<EntityRow>)>> {
+    let mut query = entity_references::table
         .left_join(
             entities::table.on(entities::tenant_id
                 .eq(entity_references::tenant_id)
@@ -31,6 +42,11 @@ pub async fn outgoing_references(
         )
         .filter(entity_references::tenant_id.eq(tenant_id))
         .filter(entity_references::source_id.eq_any(source_ids))
+        .into_boxed();
+    if let Some(kinds) = kinds {
+        query = query.filter(entity_references::kind.eq_any(kinds));
+    }
+    Ok(query
         .order((entity_references::source_id, entity_references::position))
         .select((ReferenceRow::as_select(), Option::<EntityRow>::as_select()))
         .load(conn)

@@ -22,6 +22,8 @@ pub struct EntityLoaders {
     pub by_row: Cached<EntityByRow>,
     /// The references an entity's fields hold, resolved.
     pub outgoing: Cached<OutgoingReferences>,
+    /// The references one field of an entity holds, resolved (keyed by row id and field).
+    pub outgoing_of_kind: Cached<OutgoingReferencesOfKind>,
     /// The live entities whose fields reference an entity.
     pub incoming: Cached<IncomingReferences>,
     /// Explicit relationships touching an entity.
@@ -40,6 +42,7 @@ impl EntityLoaders {
         Self {
             by_row: cached(EntityByRow(scope()), cache),
             outgoing: cached(OutgoingReferences(scope()), cache),
+            outgoing_of_kind: cached(OutgoingReferencesOfKind(scope()), cache),
             incoming: cached(IncomingReferences(scope()), cache),
             relationships: cached(Relationships(scope()), cache),
         }
@@ -50,6 +53,7 @@ impl EntityLoaders {
     pub fn forget(&self) {
         self.by_row.clear::<Uuid>();
         self.outgoing.clear::<Uuid>();
+        self.outgoing_of_kind.clear::<(Uuid, String)>();
         self.incoming.clear::<(EntityType, String)>();
         self.relationships.clear::<Uuid>();
     }
@@ -118,6 +122,48 @@ impl Loader<Uuid> for OutgoingReferences {
             .map(|key| (*key, Arc::new(found.remove(key).unwrap_or_default())))
             .collect())
     }
+}
+
+pub struct OutgoingReferencesOfKind(Scope);
+
+impl Loader<(Uuid, String)> for OutgoingReferencesOfKind {
+    type Value = Arc<Vec<ResolvedReference>>;
+    type Error = SharedError;
+
+    async fn load(
+        &self,
+        keys: &[(Uuid, String)],
+    ) -> Result<HashMap<(Uuid, String), Arc<Vec<ResolvedReference>>>, SharedError> {
+        let mut ids: Vec<Uuid> = keys.iter().map(|(id, _)| *id).collect();
+        let mut kinds: Vec<String> = keys.iter().map(|(_, kind)| kind.clone()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let rows = self
+            .0
+            .run(async |conn, tenant| {
+                links::outgoing_references_of(conn, tenant, &ids, Some(&kinds)).await
+            })
+            .await?;
+        Ok(split_by_kind(links::resolve_outgoing(rows), keys))
+    }
+}
+
+/// Cuts each entity's resolved references into the lists of the fields `keys` ask for.
+pub fn split_by_kind(
+    by_source: HashMap<Uuid, Vec<ResolvedReference>>,
+    keys: &[(Uuid, String)],
+) -> HashMap<(Uuid, String), Arc<Vec<ResolvedReference>>> {
+    keys.iter()
+        .map(|(id, kind)| {
+            let of_kind = by_source
+                .get(id)
+                .map(|all| all.iter().filter(|r| r.kind == *kind).cloned().collect())
+                .unwrap_or_default();
+            ((*id, kind.clone()), Arc::new(of_kind))
+        })
+        .collect()
 }
 
 /// Who references an entity, keyed by the entity's type and id (references are by id).

@@ -141,10 +141,17 @@ impl Entity {
         offset: Option<i32>,
         limit: Option<i32>,
     ) -> AppResult<Vec<EntityReference>> {
-        let references = outgoing(ctx, self.0.id).await?;
+        let references = match kind {
+            Some(kind) => load(
+                &ctx.loaders().entities().outgoing_of_kind,
+                (self.0.id, kind),
+            )
+            .await?
+            .unwrap_or_default(),
+            None => outgoing(ctx, self.0.id).await?,
+        };
         let matching = references
             .iter()
-            .filter(|r| kind.as_ref().is_none_or(|k| *k == r.kind))
             .map(|r| EntityReference {
                 kind: r.kind.clone(),
                 entity_id: r.entity_id.clone(),

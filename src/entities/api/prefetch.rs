@@ -9,14 +9,33 @@ use std::borrow::Borrow;
 use async_graphql::{Context, Lookahead};
 use uuid::Uuid;
 
+use crate::entities::loaders::split_by_kind;
 use crate::entities::model::EntityRow;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::prefetch_many;
 
-/// Fields of Entity that read each loader.
-const OUTGOING_FIELDS: [&str; 4] = ["validationErrors", "isValid", "references", "relationships"];
+/// Fields of Entity that read all of an entity's references (`references` too, unless every
+/// use of it names its `kind`).
+const OUTGOING_FIELDS: [&str; 3] = ["validationErrors", "isValid", "relationships"];
 const INCOMING_FIELDS: [&str; 2] = ["referencedBy", "relationships"];
+
+/// The fields `references(kind: ...)` asks for across the selection; None when one use of
+/// `references` asks for every kind (or its argument cannot be read).
+fn referenced_kinds(selection: &Lookahead<'_>) -> Option<Vec<String>> {
+    let mut kinds = Vec::new();
+    for field in selection.field("references").selection_fields() {
+        let arguments = field.arguments().ok()?;
+        let kind = arguments.iter().find(|(name, _)| name.as_str() == "kind")?;
+        match &kind.1 {
+            async_graphql::Value::String(kind) => kinds.push(kind.clone()),
+            _ => return None,
+        }
+    }
+    kinds.sort_unstable();
+    kinds.dedup();
+    Some(kinds)
+}
 
 /// Loads what `selection` (the fields of each entity in `rows`) will need.
 pub async fn prefetch<R: Borrow<EntityRow>>(
@@ -33,9 +52,29 @@ pub async fn prefetch<R: Borrow<EntityRow>>(
     let entities = loaders.entities();
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
 
+    let kinds = referenced_kinds(&selection);
     let outgoing = async {
-        if wants(&OUTGOING_FIELDS) {
-            prefetch_many(&entities.outgoing, ids.iter().copied()).await?;
+        let all_needed = wants(&OUTGOING_FIELDS) || (kinds.is_none() && wants(&["references"]));
+        let kinds = kinds.unwrap_or_default();
+        let keys: Vec<(Uuid, String)> = ids
+            .iter()
+            .flat_map(|id| kinds.iter().map(move |kind| (*id, kind.clone())))
+            .collect();
+        if all_needed {
+            // Everything is read anyway; the per-field lists are cut from it.
+            let found = prefetch_many(&entities.outgoing, ids.iter().copied()).await?;
+            if !keys.is_empty() {
+                let by_source = found
+                    .into_iter()
+                    .map(|(id, list)| (id, list.as_ref().clone()))
+                    .collect();
+                entities
+                    .outgoing_of_kind
+                    .feed_many(split_by_kind(by_source, &keys))
+                    .await;
+            }
+        } else if !keys.is_empty() {
+            prefetch_many(&entities.outgoing_of_kind, keys).await?;
         }
         AppResult::Ok(())
     };
