@@ -36,6 +36,9 @@ pub struct AssetSettings {
     /// Settings of an S3 store that override the environment's (object_store's names, such
     /// as `aws_endpoint` or `aws_allow_http`).
     pub store_options: Vec<(String, String)>,
+    /// The server's public address (`https://api.example.com`): asset URLs are absolute under
+    /// it; without it they are paths on this server.
+    pub public_base_url: Option<String>,
     /// Largest image accepted, bytes.
     pub max_bytes: usize,
     /// Longest side accepted, pixels; with `max_pixels`, what keeps decompression bombs out.
@@ -57,6 +60,7 @@ impl Default for AssetSettings {
         Self {
             store: "./data/assets".into(),
             store_options: Vec::new(),
+            public_base_url: None,
             max_bytes: 20 * 1024 * 1024,
             max_side: 16_384,
             max_pixels: 100_000_000,

@@ -144,6 +144,10 @@ struct ServeArgs {
     /// Default: `assets` in the data directory.
     #[arg(long, env = "LOREGRAPH_ASSET_STORE")]
     asset_store: Option<String>,
+    /// The server's public address (e.g. https://api.example.com): asset URLs are absolute under
+    /// it; without it they are paths on this server.
+    #[arg(long, env = "LOREGRAPH_PUBLIC_URL")]
+    public_url: Option<String>,
     /// Largest image accepted for upload, bytes.
     #[arg(long, env = "LOREGRAPH_MAX_ASSET_BYTES", default_value_t = loregraph::config::AssetSettings::default().max_bytes)]
     max_asset_bytes: usize,
@@ -321,6 +325,7 @@ async fn serve_on(global: &GlobalArgs, args: ServeArgs, database_url: &str) -> a
             .into_owned(),
     };
     config.assets.max_bytes = args.max_asset_bytes;
+    config.assets.public_base_url = args.public_url.filter(|url| !url.trim().is_empty());
     config.limits.max_upload_bytes = config
         .limits
         .max_upload_bytes

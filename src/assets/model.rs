@@ -36,6 +36,19 @@ impl AssetRow {
     pub fn is_deleted(&self) -> bool {
         self.deleted_at.is_some()
     }
+
+    /// Where the bytes are served: unguessable, answering 404 once purged; absolute under the
+    /// server's public address when one is configured.
+    pub fn public_url(&self, public_base: Option<&str>) -> String {
+        let base = public_base.unwrap_or_default().trim_end_matches('/');
+        format!("{base}/files/{}", self.access_key)
+    }
+
+    /// The thumbnail's address, once processing has made it.
+    pub fn thumbnail_url(&self, public_base: Option<&str>) -> Option<String> {
+        self.has_thumbnail
+            .then(|| format!("{}/thumbnail", self.public_url(public_base)))
+    }
 }
 
 #[derive(Queryable, QueryableByName, Selectable, Clone, Debug)]

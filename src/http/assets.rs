@@ -14,7 +14,6 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::assets::api::object::public_path;
 use crate::assets::model::AssetRow;
 use crate::assets::service::{self, Attachment, Upload};
 use crate::assets::storage::ByteStream;
@@ -45,16 +44,17 @@ pub struct AssetJson {
     status: String,
 }
 
-impl From<AssetRow> for AssetJson {
-    fn from(row: AssetRow) -> Self {
-        let public_url = public_path(&row);
+impl AssetJson {
+    fn new(row: AssetRow, public_base: Option<&str>) -> Self {
+        let (public_url, thumbnail_url) =
+            (row.public_url(public_base), row.thumbnail_url(public_base));
         Self {
             id: row.id.to_string(),
             date_created: row.created_at,
             date_modified: row.updated_at,
             file_type: row.file_type,
             original_filename: row.original_filename,
-            thumbnail_url: row.has_thumbnail.then(|| format!("{public_url}/thumbnail")),
+            thumbnail_url,
             public_url,
             uploaded_by_id: row.uploaded_by.map(|id| id.to_string()),
             mime_type: row.mime_type,
@@ -167,8 +167,9 @@ fn check_declared_length(state: &AppState, headers: &HeaderMap) -> AppResult<()>
 /// Room for the multipart boundaries and the small text fields around the file.
 pub const UPLOAD_FORM_OVERHEAD: usize = 64 * 1024;
 
-fn created(row: AssetRow) -> Response {
-    (StatusCode::CREATED, Json(AssetJson::from(row))).into_response()
+fn created(state: &AppState, row: AssetRow) -> Response {
+    let public_base = state.config.assets.public_base_url.as_deref();
+    (StatusCode::CREATED, Json(AssetJson::new(row, public_base))).into_response()
 }
 
 /// `POST /api/assets/upload`.
@@ -190,6 +191,7 @@ pub async fn upload(
         None => None,
     };
     Ok(created(
+        &state,
         service::upload(&state, &viewer, upload, attach).await?,
     ))
 }
@@ -213,6 +215,7 @@ pub async fn upload_for_entity(
         primary: true,
     };
     Ok(created(
+        &state,
         service::upload(&state, &viewer, upload, Some(attach)).await?,
     ))
 }

@@ -623,6 +623,27 @@ async fn files_are_served_with_caching_ranges_and_safe_headers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asset_urls_are_absolute_under_the_configured_public_address() {
+    let server = TestServer::start_with(|config| {
+        config.assets.public_base_url = Some("https://media.example.com/lore/".into());
+    })
+    .await;
+    let owner = server.register("owner@example.com", "Studio").await;
+    let body = upload(&server, &owner, "map.png", png(4, 4)).await;
+    let url = body["public_url"].as_str().unwrap();
+    let path = url
+        .strip_prefix("https://media.example.com/lore")
+        .expect("an absolute URL under the public address");
+    assert!(path.starts_with("/files/"), "{url}");
+    let found = processed(&server, &owner, body["id"].as_str().unwrap()).await;
+    assert_eq!(found["publicUrl"], url);
+    assert_eq!(found["thumbnailUrl"], format!("{url}/thumbnail"));
+    // Behind the proxy that address stands for, the path is what this server serves.
+    let served = server.http.get(server.url(path)).send().await.unwrap();
+    assert_eq!(served.status(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn processing_makes_a_thumbnail_and_tells_subscribers() {
     let server = TestServer::start().await;
     let owner = server.register("owner@example.com", "Studio").await;

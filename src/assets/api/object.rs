@@ -100,9 +100,8 @@ pub enum AssetProcessing {
     Failed,
 }
 
-/// The path an asset's bytes are served at: unguessable, and answering 404 once it is purged.
-pub fn public_path(row: &AssetRow) -> String {
-    format!("/files/{}", row.access_key)
+fn public_base<'a>(ctx: &'a Context<'_>) -> Option<&'a str> {
+    ctx.app().config.assets.public_base_url.as_deref()
 }
 
 /// An uploaded file (seed 000's Asset): an image stored once per content, served at an
@@ -130,16 +129,16 @@ impl Asset {
         &self.0.original_filename
     }
 
-    /// Where the bytes are served (a path on this server), with the type read from the bytes.
-    async fn public_url(&self) -> String {
-        public_path(&self.0)
+    /// Where the bytes are served, with the type read from the bytes: an unguessable address
+    /// that answers 404 once the asset is purged (absolute when the server knows its public
+    /// address, a path on this server otherwise).
+    async fn public_url(&self, ctx: &Context<'_>) -> String {
+        self.0.public_url(public_base(ctx))
     }
 
     /// A PNG at most 256 pixels a side, once processing has made it.
-    async fn thumbnail_url(&self) -> Option<String> {
-        self.0
-            .has_thumbnail
-            .then(|| format!("{}/thumbnail", public_path(&self.0)))
+    async fn thumbnail_url(&self, ctx: &Context<'_>) -> Option<String> {
+        self.0.thumbnail_url(public_base(ctx))
     }
 
     async fn uploaded_by_id(&self) -> Option<ID> {
