@@ -5,7 +5,7 @@ use chrono::Utc;
 use diesel::dsl::{Eq, Filter, count_star, sql};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::sql_types::{BigInt, Bool, Nullable};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -268,11 +268,7 @@ fn filtered<'a>(tenant_id: Uuid, filter: &'a AssetFilter) -> assets::BoxedQuery<
         );
     }
     if let Some(search) = &filter.search {
-        query = query.filter(
-            sql::<Bool>("assets.search @@ to_tsquery('simple', ")
-                .bind::<Text, _>(search.as_str().to_owned())
-                .sql(")"),
-        );
+        query = query.filter(search.matches_on("assets"));
     }
     query
 }

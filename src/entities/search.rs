@@ -43,8 +43,17 @@ impl TsQuery {
     }
 
     pub fn matches(&self) -> Box<dyn BoxableExpression<entities::table, Pg, SqlType = Bool>> {
+        self.matches_on("entities")
+    }
+
+    /// The condition that `table`'s generated `search` column matches this query (entities,
+    /// notes and assets each have one).
+    pub fn matches_on<QS>(
+        &self,
+        table: &'static str,
+    ) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
         Box::new(
-            diesel::dsl::sql::<Bool>("entities.search @@ to_tsquery('simple', ")
+            diesel::dsl::sql::<Bool>(&format!("{table}.search @@ to_tsquery('simple', "))
                 .bind::<Text, _>(self.0.clone())
                 .sql(")"),
         )

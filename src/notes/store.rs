@@ -2,7 +2,6 @@
 
 use chrono::Utc;
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -119,11 +118,7 @@ fn filtered<'a>(tenant_id: Uuid, filter: &NoteFilter<'a>) -> notes::BoxedQuery<'
         query = query.filter(notes::author_id.eq(author));
     }
     if let Some(search) = filter.search {
-        query = query.filter(
-            diesel::dsl::sql::<Bool>("notes.search @@ to_tsquery('simple', ")
-                .bind::<Text, _>(search.as_str().to_owned())
-                .sql(")"),
-        );
+        query = query.filter(search.matches_on("notes"));
     }
     query
 }
