@@ -112,31 +112,39 @@ pub async fn counts(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> AppResult<
 }
 
 /// Takes the next due job of an unpaused tenant, or a running one whose lease ran out (its
-/// worker died) while it has attempts left.
+/// worker died) while it has attempts left. Each kind is found through its own partial index
+/// (finished jobs stay in the table and must not be scanned).
 async fn claim(
     conn: &mut AsyncPgConnection,
     lease: Duration,
     max_attempts: i32,
 ) -> AppResult<Option<JobRow>> {
-    let lease_ms = i32::try_from(lease.as_millis()).unwrap_or(i32::MAX);
-    Ok(diesel::sql_query(
-        "UPDATE asset_jobs SET state = 'running', attempts = attempts + 1,
-                lease_until = now() + make_interval(secs => $1 / 1000.0), updated_at = now()
-         WHERE id = (
-             SELECT j.id FROM asset_jobs j
-             WHERE ((j.state = 'pending' AND j.run_after <= now())
-                    OR (j.state = 'running' AND j.lease_until < now() AND j.attempts < $2))
-               AND NOT EXISTS (SELECT 1 FROM asset_queue_pauses p WHERE p.tenant_id = j.tenant_id)
-             ORDER BY j.run_after
-             LIMIT 1
-             FOR UPDATE SKIP LOCKED)
-         RETURNING *",
-    )
-    .bind::<Integer, _>(lease_ms)
-    .bind::<Integer, _>(max_attempts)
-    .get_result::<JobRow>(conn)
-    .await
-    .optional()?)
+    const DUE: &str = "j.state = 'pending' AND j.run_after <= now()";
+    const ORPHANED: &str = "j.state = 'running' AND j.lease_until < now() AND j.attempts < $2";
+    for (condition, order) in [(ORPHANED, "j.lease_until"), (DUE, "j.run_after")] {
+        let lease_ms = i32::try_from(lease.as_millis()).unwrap_or(i32::MAX);
+        let claimed = diesel::sql_query(format!(
+            "UPDATE asset_jobs SET state = 'running', attempts = attempts + 1,
+                    lease_until = now() + make_interval(secs => $1 / 1000.0), updated_at = now()
+             WHERE id = (
+                 SELECT j.id FROM asset_jobs j
+                 WHERE {condition}
+                   AND NOT EXISTS (SELECT 1 FROM asset_queue_pauses p WHERE p.tenant_id = j.tenant_id)
+                 ORDER BY {order}
+                 LIMIT 1
+                 FOR UPDATE SKIP LOCKED)
+             RETURNING *"
+        ))
+        .bind::<Integer, _>(lease_ms)
+        .bind::<Integer, _>(max_attempts)
+        .get_result::<JobRow>(conn)
+        .await
+        .optional()?;
+        if claimed.is_some() {
+            return Ok(claimed);
+        }
+    }
+    Ok(None)
 }
 
 /// Jobs whose worker died on their last attempt (a crash or running out of memory while
