@@ -159,6 +159,16 @@ async fn gql_on(
     server.gql_as(account, operation, json!({ "id": id })).await
 }
 
+/// The primary asset and the assets of one entity, as `account` sees them.
+async fn entity_assets(server: &TestServer, account: &Account, kind: &str, id: &str) -> Value {
+    let query = "query($type: EntityType!, $id: String!) {
+        entity(type: $type, entityId: $id) { primaryAsset { id } assets { id } } }";
+    server
+        .ok_as(account, query, json!({ "type": kind, "id": id }))
+        .await["entity"]
+        .clone()
+}
+
 const ASSET_FIELDS: &str = "id mimeType fileType width height sizeBytes sha256 originalFilename
     publicUrl thumbnailUrl tags status processing processingError deletedAt
     entities { entityType entityId }";
@@ -315,15 +325,9 @@ async fn a_graphql_multipart_upload_becomes_an_entitys_primary_asset() {
         uploaded["entities"],
         json!([{ "entityType": "CHARACTER", "entityId": "rex" }])
     );
-    let data = server
-        .ok_as(
-            &owner,
-            "{ entity(type: CHARACTER, entityId: \"rex\") { primaryAsset { id } assets { id } } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(data["entity"]["primaryAsset"]["id"], uploaded["id"]);
-    assert_eq!(data["entity"]["assets"][0]["id"], uploaded["id"]);
+    let data = entity_assets(&server, &owner, "CHARACTER", "rex").await;
+    assert_eq!(data["primaryAsset"]["id"], uploaded["id"]);
+    assert_eq!(data["assets"][0]["id"], uploaded["id"]);
 
     // Seed 001's per-entity route makes the new upload the primary one.
     let (status, second) = upload_to(
@@ -337,15 +341,9 @@ async fn a_graphql_multipart_upload_becomes_an_entitys_primary_asset() {
     )
     .await;
     assert_eq!(status, 201, "{second}");
-    let data = server
-        .ok_as(
-            &owner,
-            "{ entity(type: CHARACTER, entityId: \"rex\") { primaryAsset { id } assets { id } } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(data["entity"]["primaryAsset"]["id"], second["id"]);
-    assert_eq!(data["entity"]["assets"].as_array().unwrap().len(), 2);
+    let data = entity_assets(&server, &owner, "CHARACTER", "rex").await;
+    assert_eq!(data["primaryAsset"]["id"], second["id"]);
+    assert_eq!(data["assets"].as_array().unwrap().len(), 2);
 
     // An upload for an entity that does not exist stores nothing.
     let (status, _) = upload_to(
@@ -906,14 +904,8 @@ async fn assets_are_tagged_linked_filtered_and_kept_in_a_recycle_bin() {
         map_id,
     )
     .await;
-    let data = server
-        .ok_as(
-            &owner,
-            "{ entity(type: LOCATION, entityId: \"harbor\") { assets { id } } }",
-            json!({}),
-        )
-        .await;
-    assert_eq!(data["entity"]["assets"], json!([{ "id": map_id }]));
+    let data = entity_assets(&server, &owner, "LOCATION", "harbor").await;
+    assert_eq!(data["assets"], json!([{ "id": map_id }]));
     let unlinked = ok_on(&server, &owner, "mutation($id: ID!) { unlinkAsset(id: $id, entity: { type: LOCATION, entityId: \"harbor\" }) }", map_id).await;
     assert_eq!(unlinked["unlinkAsset"], true);
 
@@ -1066,14 +1058,106 @@ async fn another_tenant_can_neither_see_nor_touch_our_assets() {
         restored["restoreAsset"],
         json!({ "tags": [], "entities": [{ "entityId": "rex" }] })
     );
-    let data = server
-        .ok_as(
+    let data = entity_assets(&server, &owner, "CHARACTER", "rex").await;
+    assert_eq!(data["primaryAsset"]["id"], id);
+
+    // Pausing our queue holds our jobs only: theirs run on.
+    server
+        .ok_as(&owner, "mutation { pauseAssetQueue { paused } }", json!({}))
+        .await;
+    let later = upload(&server, &outsider, "later.png", png(5, 5)).await;
+    let found = processed(&server, &outsider, later["id"].as_str().unwrap()).await;
+    assert_eq!(found["processing"], "DONE");
+    let status = server
+        .ok_as(&outsider, "{ assetQueueStatus { paused } }", json!({}))
+        .await;
+    assert_eq!(status["assetQueueStatus"]["paused"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_upload_requests_get_clear_errors_and_store_nothing() {
+    let server = TestServer::start().await;
+    let owner = server.register("owner@example.com", "Studio").await;
+    create_entity(&server, &owner, "CHARACTER", "rex", "Rex", json!({})).await;
+    // No credentials.
+    let form = Form::new().part("file", Part::bytes(png(2, 2)).file_name("a.png"));
+    let response = server
+        .http
+        .post(server.url("/api/assets/upload"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 401);
+    // A form without its `file`.
+    let response = server
+        .http
+        .post(server.url("/api/assets/upload"))
+        .bearer_auth(&owner.token)
+        .multipart(Form::new().text("entity_type", "character"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert!(
+        body["detail"].as_str().unwrap().contains("`file`"),
+        "{body}"
+    );
+    // Half a target, or a type that does not exist.
+    for fields in [
+        vec![("entity_type", "character")],
+        vec![("entity_type", "spaceship"), ("entity_id", "rex")],
+    ] {
+        let (status, body) = upload_to(
+            &server,
             &owner,
-            "{ entity(type: CHARACTER, entityId: \"rex\") { primaryAsset { id } } }",
-            json!({}),
+            "/api/assets/upload",
+            "a.png",
+            "image/png",
+            png(2, 2),
+            &fields,
         )
         .await;
-    assert_eq!(data["entity"]["primaryAsset"]["id"], id);
+        assert_eq!(status, 400, "{fields:?}: {body}");
+    }
+    let (status, _) = upload_to(
+        &server,
+        &owner,
+        "/api/upload/spaceship/rex",
+        "a.png",
+        "image/png",
+        png(2, 2),
+        &[],
+    )
+    .await;
+    assert_eq!(status, 400);
+    let body = graphql_upload(
+        &server,
+        &owner,
+        "a.png",
+        &png(2, 2),
+        ", entityType: CHARACTER",
+    )
+    .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    // With both, the form's target is honoured.
+    let (status, body) = upload_to(
+        &server,
+        &owner,
+        "/api/assets/upload",
+        "a.png",
+        "image/png",
+        png(2, 2),
+        &[("entity_type", "CHARACTER"), ("entity_id", "rex")],
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(count_assets(&server).await, 1);
+    let data = entity_assets(&server, &owner, "CHARACTER", "rex").await;
+    assert_eq!(data["assets"], json!([{ "id": body["id"] }]));
+    // Linked, not made primary: only the per-entity routes and `primary` do that.
+    assert!(data["primaryAsset"].is_null());
 }
 
 /// A bucket speaking the S3 REST API's path-style object calls (PUT, GET with ranges, HEAD,
