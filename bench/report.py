@@ -23,6 +23,10 @@ def shown(path):
         return path
 
 
+def fmt(value):
+    return "–" if value is None else f"{value:,.1f}"
+
+
 def verdict(ok):
     return "met" if ok else "**missed**"
 
@@ -102,6 +106,32 @@ def main(path):
                          f"{r.get('sql_per_request', '–')} | {r['bad']} |")
         lines.append("")
 
+    fanout = results.get("fanout", [])
+    if fanout:
+        lines += [
+            "## Subscribers: fan-out to idle WebSocket clients", "",
+            *textwrap.wrap(
+                f"`bench/ws_fanout.rs` (Rust, tokio-tungstenite) opens {results['subscribers']:,} graphql-transport-ws "
+                "subscribers on one server (loregraph: each authenticated with the API key in connection_init), "
+                f"then sends {results['events']} updates of one character one at a time over HTTP; every subscriber "
+                "receives each with the character's name and new version. Fan-out is the time from sending the "
+                "mutation until the last subscriber has the event; delivery, until each one has it. Memory per "
+                "connection is the server's RSS growth over the idle connections.",
+                width=100, break_on_hyphens=False),
+            "",
+            "| server | subscribers | connected | connects/s | bytes per idle connection | fan-out p50 ms | "
+            "fan-out p99 ms | delivery p50 ms | delivery p99 ms | missed events |",
+            "|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for f in sorted(fanout, key=lambda f: SERVER_ORDER.get(f["server"], 9)):
+            per = f.get("bytes_per_connection")
+            lines.append(
+                f"| {f['server']} | {f['subscribers']:,} | {f['connected']:,} | {f['connects_per_s']:,.0f} | "
+                f"{'–' if per is None else f'{per:,.0f}'} | {fmt(f.get('fanout_p50_ms'))} | "
+                f"{fmt(f.get('fanout_p99_ms'))} | {fmt(f.get('delivery_p50_ms'))} | "
+                f"{fmt(f.get('delivery_p99_ms'))} | {f['missed_events']} |")
+        lines.append("")
+
     def best(scenario, server="loregraph", tenants=1):
         candidates = [r for r in runs if r["scenario"] == scenario and r["server"] == server and r["tenants"] == tenants]
         return max(candidates, key=lambda r: r["req_per_s"]) if candidates else None
@@ -140,6 +170,17 @@ def main(path):
             ratio = ours["req_per_s"] / theirs["req_per_s"] if theirs["req_per_s"] else float("inf")
             lines.append(f"{label}: {ours['req_per_s']:,.0f} / {theirs['req_per_s']:,.0f} req/s = {ratio:.2f}× — "
                          f"{verdict(ratio >= wanted)}")
+    ours = next((f for f in fanout if f["server"] == "loregraph"), None)
+    if ours:
+        everyone = ours["connected"] == ours["subscribers"] and ours["missed_events"] == 0
+        lines.append(f"- {ours['subscribers']:,} subscribers connected and served: {ours['connected']:,} connected, "
+                     f"{ours['missed_events']} events missed — {verdict(everyone and ours['subscribers'] >= 10_000)}")
+        per = ours.get("bytes_per_connection")
+        if per is not None:
+            lines.append(f"- at most 20 KB per idle connection: {per / 1000:.1f} KB — {verdict(per <= 20_000)}")
+        p99 = ours.get("fanout_p99_ms")
+        if p99 is not None:
+            lines.append(f"- fan-out p99 under 250 ms: {p99:.0f} ms — {verdict(p99 < 250)}")
     lines.append("")
     if peers and results.get("peers"):
         rss = ", ".join(f"{PEER_NAMES.get(p, p)} {results['peers'][p]['idle_rss_mib']} MiB"

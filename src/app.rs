@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use crate::graphql::handler::{OperationNames, graphiql, graphql};
 use crate::graphql::ws::graphql_ws;
 use crate::http::{assets, health, web_auth};
+use crate::realtime::Realtime;
 use crate::state::AppState;
 
 /// How long shutdown waits for in-flight requests and WebSocket close frames.
@@ -90,6 +91,7 @@ pub async fn serve(
     let app = router(state.clone());
     let token = state.shutdown.clone();
     let worker = tokio::spawn(crate::assets::jobs::work(state.clone()));
+    let realtime = Realtime::start(&state, state.database_url.to_string());
     let signal = async move {
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");
@@ -112,6 +114,12 @@ pub async fn serve(
         .is_err()
     {
         tracing::warn!("some WebSocket connections did not close in time");
+    }
+    if tokio::time::timeout(DRAIN_TIMEOUT, realtime.stop())
+        .await
+        .is_err()
+    {
+        tracing::warn!("this node's presence was not cleared in time; other nodes will sweep it");
     }
     Ok(())
 }

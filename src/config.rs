@@ -25,6 +25,28 @@ pub struct AppConfig {
     /// The entity templates in force (built-in, or a package from `LOREGRAPH_TEMPLATES_DIR`).
     pub templates: Arc<TemplateCatalog>,
     pub assets: AssetSettings,
+    pub realtime: RealtimeSettings,
+}
+
+/// Live connections.
+#[derive(Clone, Debug)]
+pub struct RealtimeSettings {
+    /// A socket that has answered nothing (not even a ping) for this long is dropped, and its
+    /// user goes offline; a node silent for this long is taken for dead. Pings go out three
+    /// times per period.
+    pub heartbeat_timeout: Duration,
+    /// How long one message may wait for a subscriber to read before it is disconnected as too
+    /// slow.
+    pub send_timeout: Duration,
+}
+
+impl Default for RealtimeSettings {
+    fn default() -> Self {
+        Self {
+            heartbeat_timeout: Duration::from_secs(30),
+            send_timeout: Duration::from_secs(10),
+        }
+    }
 }
 
 /// Where uploaded images go and what is accepted.
@@ -131,6 +153,7 @@ impl AppConfig {
             login_throttle: LoginThrottle::default(),
             templates: TemplateCatalog::builtin(),
             assets: AssetSettings::default(),
+            realtime: RealtimeSettings::default(),
         }
     }
 }

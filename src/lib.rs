@@ -19,6 +19,7 @@ pub mod http;
 pub mod invites;
 pub mod logging;
 pub mod notes;
+pub mod realtime;
 pub mod runtime;
 pub mod state;
 pub mod tenants;

@@ -151,6 +151,14 @@ struct ServeArgs {
     /// Largest image accepted for upload, bytes.
     #[arg(long, env = "LOREGRAPH_MAX_ASSET_BYTES", default_value_t = loregraph::config::AssetSettings::default().max_bytes)]
     max_asset_bytes: usize,
+    /// Seconds a WebSocket peer may stay silent (pings go out three times per period) before
+    /// it is dropped and its user goes offline; also how long a silent node counts as alive.
+    #[arg(long, env = "LOREGRAPH_HEARTBEAT_TIMEOUT", default_value_t = 30)]
+    heartbeat_timeout: u64,
+    /// Seconds one message may wait for a WebSocket subscriber to read it before the subscriber
+    /// is disconnected as too slow.
+    #[arg(long, env = "LOREGRAPH_WS_SEND_TIMEOUT", default_value_t = 10)]
+    ws_send_timeout: u64,
     /// Database connections per server.
     #[arg(long, env = "LOREGRAPH_DB_POOL_SIZE", default_value_t = 16)]
     db_pool_size: usize,
@@ -294,6 +302,7 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
 }
 
 async fn serve_on(global: &GlobalArgs, args: ServeArgs, database_url: &str) -> anyhow::Result<()> {
+    raise_open_file_limit();
     let applied = migrations::run_pending(database_url).await?;
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
@@ -324,6 +333,8 @@ async fn serve_on(global: &GlobalArgs, args: ServeArgs, database_url: &str) -> a
             .to_string_lossy()
             .into_owned(),
     };
+    config.realtime.heartbeat_timeout = Duration::from_secs(args.heartbeat_timeout.max(1));
+    config.realtime.send_timeout = Duration::from_secs(args.ws_send_timeout.max(1));
     config.assets.max_bytes = args.max_asset_bytes;
     config.assets.public_base_url = args.public_url.filter(|url| !url.trim().is_empty());
     config.limits.max_upload_bytes = config
@@ -350,7 +361,7 @@ async fn serve_on(global: &GlobalArgs, args: ServeArgs, database_url: &str) -> a
             ..PoolOptions::default()
         },
     )?;
-    let state = AppState::new(config, pool.clone())?;
+    let state = AppState::new(config, pool.clone(), database_url)?;
     let listener = tokio::net::TcpListener::bind(&args.bind).await?;
     let address = listener.local_addr()?;
     let shown = if address.ip().is_unspecified() {
@@ -385,6 +396,20 @@ async fn shutdown_signal() {
     tokio::select! {
         () = ctrl_c => {},
         () = terminate => {},
+    }
+}
+
+/// Every WebSocket client holds a socket open: take the most open files the system allows this
+/// process (the soft limit is often 1,024, far below the hard one).
+fn raise_open_file_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    match getrlimit(Resource::RLIMIT_NOFILE) {
+        Ok((soft, hard)) if soft < hard => match setrlimit(Resource::RLIMIT_NOFILE, hard, hard) {
+            Ok(()) => tracing::debug!(from = soft, to = hard, "raised the open-file limit"),
+            Err(error) => tracing::warn!(%error, soft, "could not raise the open-file limit"),
+        },
+        Ok(_) => {}
+        Err(error) => tracing::warn!(%error, "could not read the open-file limit"),
     }
 }
 

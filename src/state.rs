@@ -8,15 +8,19 @@ use tokio_util::task::TaskTracker;
 
 use crate::assets::service::AssetRuntime;
 use crate::assets::storage::BlobStore;
-use crate::auth::AuthService;
+use crate::auth::{AuthService, Revocation};
 use crate::config::AppConfig;
 use crate::db::DbPool;
 use crate::events::EventBus;
 use crate::graphql::{AppSchema, DocumentCache, build_schema, build_ws_schema};
+use crate::realtime::connections::LiveConnections;
+use crate::realtime::presence::PresenceTracker;
 
 #[derive(Clone)]
 pub struct AppState {
     pub pool: DbPool,
+    /// Where `pool` connects; the event relay opens its own connection there.
+    pub database_url: Arc<str>,
     pub config: Arc<AppConfig>,
     pub auth: Arc<AuthService>,
     pub events: EventBus,
@@ -31,12 +35,15 @@ pub struct AppState {
     pub ws_schema: AppSchema,
     pub documents: DocumentCache,
     pub assets: AssetRuntime,
+    /// This node's authenticated WebSockets.
+    pub live: LiveConnections,
+    pub presence: PresenceTracker,
 }
 
 impl AppState {
-    /// Fails when the asset store cannot be opened (a directory that cannot be created, a
+    /// `database_url` is where `pool` connects. Fails when the asset store cannot be opened (a directory that cannot be created, a
     /// bucket URL without its settings).
-    pub fn new(config: AppConfig, pool: DbPool) -> anyhow::Result<Self> {
+    pub fn new(config: AppConfig, pool: DbPool, database_url: &str) -> anyhow::Result<Self> {
         let auth = Arc::new(AuthService::new(&config, pool.clone()));
         let assets = AssetRuntime {
             blobs: BlobStore::open(&config.assets.store, &config.assets.store_options)?,
@@ -44,6 +51,7 @@ impl AppState {
         };
         Ok(Self {
             pool,
+            database_url: database_url.into(),
             auth,
             events: EventBus::default(),
             started_at: Instant::now(),
@@ -54,7 +62,16 @@ impl AppState {
             // Query texts of up to 4 MiB in all: thousands of distinct operations.
             documents: DocumentCache::new(4 * 1024 * 1024),
             assets,
+            live: LiveConnections::default(),
+            presence: PresenceTracker::default(),
             config: Arc::new(config),
         })
+    }
+
+    /// Revokes credentials at once on this node (its cache) and, through the bus, on every
+    /// node: their caches, and the live sockets the credentials opened.
+    pub async fn revoke(&self, revocation: Revocation) {
+        self.auth.forget(revocation).await;
+        self.events.revoke(revocation);
     }
 }

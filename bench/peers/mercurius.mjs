@@ -1,7 +1,8 @@
 // A hand-written GraphQL server on the fastest Node stack we know: Fastify + Mercurius with
 // graphql-jit (`jit: 1`: every query is compiled on its first use), DataLoader per request over
 // a `pg` pool, and named (prepared) statements. It serves the `bench` views and functions of
-// bench/peers/schema.sql, for the benchmark.
+// bench/peers/schema.sql, for the benchmark, and publishes every update to `characterUpdated`
+// subscribers (the subscriber benchmark).
 //
 //   DATABASE_URL=postgres://… PORT=8080 node bench/peers/mercurius.mjs
 //
@@ -37,6 +38,11 @@ const schema = `
   type Mutation {
     "Merges {mood} into the character's fields, bumps its version and records a revision."
     updateCharacter(entityId: String!, mood: String!): Character
+  }
+
+  type Subscription {
+    "Every character update, as it commits (the subscriber benchmark)."
+    characterUpdated: Character!
   }
 
   type Character {
@@ -176,9 +182,18 @@ const resolvers = {
     },
   },
   Mutation: {
-    async updateCharacter(_, { entityId, mood }) {
+    async updateCharacter(_, { entityId, mood }, { pubsub }) {
       const rows = await query(SQL.update, [entityId, mood]);
-      return rows[0]?.entity_id == null ? null : rows[0];
+      const row = rows[0]?.entity_id == null ? null : rows[0];
+      if (row) {
+        await pubsub.publish({ topic: "CHARACTER_UPDATED", payload: { characterUpdated: row } });
+      }
+      return row;
+    },
+  },
+  Subscription: {
+    characterUpdated: {
+      subscribe: async (_, __, { pubsub }) => await pubsub.subscribe("CHARACTER_UPDATED"),
     },
   },
   Character: {
@@ -196,6 +211,9 @@ app.register(mercurius, {
   resolvers,
   jit: 1,
   graphiql: false,
+  // Over WebSockets (graphql-transport-ws or the legacy graphql-ws) on /graphql, with
+  // Mercurius's in-process pub/sub.
+  subscription: true,
   // DataLoaders live for one request: nothing is cached across requests.
   context: () => ({ loaders: { factions: byId(SQL.factions), locations: byId(SQL.locations) } }),
 });

@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::api::{User, publish_member_event, validate_display_name, validate_email};
 use super::model::UserRow;
 use super::store::{self, UserChanges};
-use crate::auth::{Role, Viewer, password};
+use crate::auth::{Revocation, Role, Viewer, password};
 use crate::error::{AppError, AppResult};
 use crate::events::MemberAction;
 use crate::graphql::context::ContextExt;
@@ -245,8 +245,8 @@ impl UserAdminMutation {
             role = Some(new_role);
             publish_member_event(ctx, viewer.tenant_id, user_id, MemberAction::Updated, role);
         }
-        ctx.app().auth.forget_user(user_id);
-        ctx.loaders().users.clear::<Uuid>();
+        ctx.app().revoke(Revocation::User(user_id)).await;
+        ctx.loaders().users().clear::<Uuid>();
         Ok(User {
             row,
             known_role: role,
@@ -277,8 +277,8 @@ impl UserAdminMutation {
             store::revoke_user_sessions(conn, user_id, None).await
         })
         .await?;
-        ctx.app().auth.forget_user(user_id);
-        ctx.loaders().users.clear::<Uuid>();
+        ctx.app().revoke(Revocation::User(user_id)).await;
+        ctx.loaders().users().clear::<Uuid>();
         Ok(true)
     }
 
@@ -304,8 +304,8 @@ impl UserAdminMutation {
         if !removed {
             return Err(AppError::not_found("user not found"));
         }
-        ctx.app().auth.forget_user(user_id);
-        ctx.loaders().users.clear::<Uuid>();
+        ctx.app().revoke(Revocation::User(user_id)).await;
+        ctx.loaders().users().clear::<Uuid>();
         publish_member_event(ctx, viewer.tenant_id, user_id, MemberAction::Removed, None);
         Ok(true)
     }
@@ -328,8 +328,8 @@ impl UserAdminMutation {
         if !store::delete_user(&mut conn, user_id).await? {
             return Err(AppError::not_found("user not found"));
         }
-        ctx.app().auth.forget_user(user_id);
-        ctx.loaders().users.clear::<Uuid>();
+        ctx.app().revoke(Revocation::User(user_id)).await;
+        ctx.loaders().users().clear::<Uuid>();
         for membership in memberships {
             publish_member_event(
                 ctx,

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::model::{ClientType, NewUser, UserRow};
 use super::sessions::{self, SessionTokens, normalize_email};
 use super::store::{self, UserChanges};
-use crate::auth::{Role, password};
+use crate::auth::{Revocation, Role, password};
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, MemberAction};
 use crate::graphql::context::ContextExt;
@@ -42,7 +42,7 @@ impl User {
 /// The user with this id, through the request's loader (null when there is none, or no id).
 pub async fn load_user(ctx: &Context<'_>, id: Option<Uuid>) -> AppResult<Option<User>> {
     match id {
-        Some(id) => Ok(load(&ctx.loaders().users, id).await?.map(User::new)),
+        Some(id) => Ok(load(ctx.loaders().users(), id).await?.map(User::new)),
         None => Ok(None),
     }
 }
@@ -92,7 +92,7 @@ impl User {
         if let Some(role) = self.known_role {
             return Ok(Some(role));
         }
-        load(&ctx.loaders().roles, self.row.id).await
+        load(ctx.loaders().roles(), self.row.id).await
     }
 
     /// Every tenant the user belongs to. Visible to the user themself and to superusers.
@@ -103,7 +103,7 @@ impl User {
                 "only the user themself can see their memberships",
             ));
         }
-        Ok(load(&ctx.loaders().memberships, self.row.id)
+        Ok(load(ctx.loaders().memberships(), self.row.id)
             .await?
             .unwrap_or_default()
             .into_iter()
@@ -126,7 +126,7 @@ pub struct Membership {
 #[Object]
 impl Membership {
     async fn tenant(&self, ctx: &Context<'_>) -> AppResult<Tenant> {
-        load(&ctx.loaders().tenants, self.tenant_id)
+        load(ctx.loaders().tenants(), self.tenant_id)
             .await?
             .map(Tenant)
             .ok_or_else(|| AppError::not_found("tenant not found"))
@@ -221,7 +221,7 @@ impl AccountQuery {
     /// The signed-in user.
     async fn me(&self, ctx: &Context<'_>) -> AppResult<User> {
         let viewer = ctx.viewer()?;
-        let row = load(&ctx.loaders().users, viewer.user_id)
+        let row = load(ctx.loaders().users(), viewer.user_id)
             .await?
             .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
         Ok(User::with_role(row, viewer.role))
@@ -360,7 +360,7 @@ impl AccountMutation {
         };
         store::update_user(&mut conn, user.id, &changes).await?;
         store::revoke_user_sessions(&mut conn, user.id, viewer.session_id).await?;
-        ctx.app().auth.forget_user(user.id);
+        ctx.app().revoke(Revocation::User(user.id)).await;
         Ok(true)
     }
 }

@@ -7,9 +7,9 @@ use uuid::Uuid;
 
 use super::model::{ClientType, NewSession, UserRow};
 use super::store::{self, RefreshOutcome};
-use crate::auth::Role;
 use crate::auth::tokens::{Claims, TokenKind, random_token, secret_hash};
 use crate::auth::viewer::ClientInfo;
+use crate::auth::{Revocation, Role};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::tenants::model::TenantRow;
@@ -291,7 +291,7 @@ pub async fn refresh(
     let session = match outcome {
         RefreshOutcome::Valid(session) => session,
         RefreshOutcome::Reused { session_id } => {
-            state.auth.forget_session(session_id).await;
+            state.revoke(Revocation::Session(session_id)).await;
             tracing::warn!(%session_id, "a used refresh token was presented again; session revoked");
             return Err(AppError::unauthenticated(
                 "this refresh token was already used; the session has been revoked for safety",
@@ -328,7 +328,7 @@ pub async fn switch_tenant(
         store::record_login(conn, user.id, tenant.id).await
     })
     .await?;
-    state.auth.forget_session(session_id).await;
+    state.revoke(Revocation::Session(session_id)).await;
     tokens_for(
         state,
         session_id,
@@ -351,11 +351,11 @@ pub async fn end_sessions(
     match (session_id, everywhere) {
         (Some(session_id), false) => {
             store::revoke_session(conn, session_id).await?;
-            state.auth.forget_session(session_id).await;
+            state.revoke(Revocation::Session(session_id)).await;
         }
         (_, true) => {
             store::revoke_user_sessions(conn, user_id, None).await?;
-            state.auth.forget_user(user_id);
+            state.revoke(Revocation::User(user_id)).await;
         }
         (None, false) => {
             return Err(AppError::bad_input(

@@ -428,6 +428,9 @@ struct PrincipalRow {
     is_superuser: bool,
     #[diesel(sql_type = Nullable<Text>)]
     role: Option<String>,
+    /// When the session or API key itself expires.
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamptz>)]
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl PrincipalRow {
@@ -444,6 +447,7 @@ impl PrincipalRow {
             role,
             session_id,
             api_key_id,
+            expires_at: self.expires_at,
         })
     }
 }
@@ -459,7 +463,7 @@ pub async fn session_viewer(
          FROM users u \
          WHERE s.id = $1 AND u.id = s.user_id AND u.is_active \
            AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now()) \
-         RETURNING s.user_id, s.tenant_id, u.is_superuser, \
+         RETURNING s.user_id, s.tenant_id, u.is_superuser, s.expires_at, \
            (SELECT m.role FROM memberships m WHERE m.tenant_id = s.tenant_id AND m.user_id = s.user_id) AS role",
     )
     .bind::<SqlUuid, _>(session_id)
@@ -486,7 +490,7 @@ pub async fn api_key_viewer(
          FROM users u \
          WHERE k.key_hash = $1 AND u.id = k.user_id AND u.is_active \
            AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()) \
-         RETURNING k.id, k.user_id, k.tenant_id, u.is_superuser, \
+         RETURNING k.id, k.user_id, k.tenant_id, u.is_superuser, k.expires_at, \
            (SELECT m.role FROM memberships m WHERE m.tenant_id = k.tenant_id AND m.user_id = k.user_id) AS role",
     )
     .bind::<diesel::sql_types::Bytea, _>(key_hash)

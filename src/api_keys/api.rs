@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::store::{self, ApiKeyRow, NewApiKey};
 use crate::accounts::api::{User, load_user};
-use crate::auth::Role;
 use crate::auth::tokens::{random_token, secret_hash};
+use crate::auth::{Revocation, Role};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::pagination::PageRequest;
@@ -176,7 +176,7 @@ impl ApiKeyMutation {
             return Err(not_found());
         }
         let row = store::revoke(&mut conn, key.id).await?;
-        ctx.app().auth.forget_api_key(key.id);
+        ctx.app().revoke(Revocation::ApiKey(key.id)).await;
         Ok(ApiKey(row))
     }
 }

@@ -4,11 +4,13 @@
 pub mod cookies;
 pub mod password;
 mod principal;
+pub mod revocation;
 pub mod roles;
 pub mod throttle;
 pub mod tokens;
 pub mod viewer;
 
 pub use principal::{API_KEY_PREFIX, AuthService, Credentials};
+pub use revocation::Revocation;
 pub use roles::Role;
 pub use viewer::Viewer;

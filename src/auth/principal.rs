@@ -11,11 +11,11 @@ use axum::http::HeaderMap;
 use moka::future::Cache;
 use uuid::Uuid;
 
-use super::Viewer;
 use super::cookies::{CSRF_HEADER, read_session_cookie};
 use super::throttle::LoginThrottler;
-use super::tokens::{TokenKeys, TokenKind, constant_time_eq, secret_hash};
+use super::tokens::{Claims, TokenKeys, TokenKind, constant_time_eq, secret_hash};
 use super::viewer::{ClientInfo, RequestAuth};
+use super::{Revocation, Viewer};
 use crate::accounts::store;
 use crate::config::AppConfig;
 use crate::db::DbPool;
@@ -126,6 +126,10 @@ where
         .build()
 }
 
+fn token_expiry(claims: &Claims) -> Option<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::from_timestamp(claims.exp, 0)
+}
+
 impl AuthService {
     pub fn new(config: &AppConfig, pool: DbPool) -> Self {
         Self {
@@ -158,6 +162,7 @@ impl AuthService {
                 if claims.kind != TokenKind::Access {
                     return Err(AppError::unauthenticated("the access token is invalid"));
                 }
+                auth.expires_at = token_expiry(&claims);
                 auth.viewer = Some(self.session_viewer(claims.sid).await?);
             }
             Credentials::Cookie { token, csrf } => {
@@ -167,6 +172,7 @@ impl AuthService {
                 if claims.kind != TokenKind::Web {
                     return Err(AppError::unauthenticated("the session cookie is invalid"));
                 }
+                auth.expires_at = token_expiry(&claims);
                 auth.viewer = Some(self.session_viewer(claims.sid).await?);
                 auth.via_cookie = true;
                 auth.csrf_verified = match (csrf.as_deref(), claims.csrf.as_deref()) {
@@ -178,6 +184,11 @@ impl AuthService {
                 auth.viewer = Some(self.api_key_viewer(&key).await?);
             }
         }
+        let credentials_expiry = auth.viewer.as_ref().and_then(|v| v.expires_at);
+        auth.expires_at = match (auth.expires_at, credentials_expiry) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         Ok(auth)
     }
 
@@ -203,23 +214,25 @@ impl AuthService {
         viewer.ok_or_else(|| AppError::unauthenticated("the API key is invalid or revoked"))
     }
 
-    /// Forget a session at once (logout, refresh-token reuse, tenant switch).
-    pub async fn forget_session(&self, session_id: Uuid) {
-        self.sessions.invalidate(&session_id).await;
+    /// Forgets every cached viewer (when revocations may have been missed).
+    pub fn forget_everything(&self) {
+        self.sessions.invalidate_all();
+        self.api_keys.invalidate_all();
     }
 
-    /// Forget everything cached for a user (role change, deactivation, password change, removal).
-    pub fn forget_user(&self, user_id: Uuid) {
-        let matches =
-            move |viewer: &Option<Viewer>| viewer.as_ref().is_some_and(|v| v.user_id == user_id);
-        let _ = self.sessions.invalidate_entries_if(move |_, v| matches(v));
-        let _ = self.api_keys.invalidate_entries_if(move |_, v| matches(v));
-    }
-
-    pub fn forget_api_key(&self, key_id: Uuid) {
-        let _ = self.api_keys.invalidate_entries_if(move |_, v| {
-            v.as_ref().is_some_and(|v| v.api_key_id == Some(key_id))
-        });
+    /// Forgets the cached viewers a revocation covers, so the next request looks them up again.
+    /// Only this node's cache: `AppState::revoke` tells the others.
+    pub async fn forget(&self, revocation: Revocation) {
+        match revocation {
+            Revocation::Session(session_id) => self.sessions.invalidate(&session_id).await,
+            Revocation::User(_) | Revocation::ApiKey(_) => {
+                let covered = move |viewer: &Option<Viewer>| {
+                    viewer.as_ref().is_some_and(|v| revocation.covers(v))
+                };
+                let _ = self.sessions.invalidate_entries_if(move |_, v| covered(v));
+                let _ = self.api_keys.invalidate_entries_if(move |_, v| covered(v));
+            }
+        }
     }
 }
 

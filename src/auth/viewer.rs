@@ -2,6 +2,7 @@
 
 use std::net::IpAddr;
 
+use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::Role;
@@ -18,6 +19,8 @@ pub struct Viewer {
     pub session_id: Option<Uuid>,
     /// The API key, when authenticated by one.
     pub api_key_id: Option<Uuid>,
+    /// When the session or API key behind this viewer expires, if it does.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl Viewer {
@@ -54,6 +57,9 @@ pub struct RequestAuth {
     /// For cookie requests: whether the `X-CSRF-Token` header matched the session's token.
     pub csrf_verified: bool,
     pub client: ClientInfo,
+    /// When these credentials stop working: the token's expiry, or the session's or key's own,
+    /// whichever comes first. Live sockets close then.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl RequestAuth {

@@ -184,6 +184,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    presence (tenant_id, user_id, node_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        node_id -> Uuid,
+        since -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    presence_editing (tenant_id, user_id, entity_row_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        entity_row_id -> Uuid,
+        since -> Timestamptz,
+        renewed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     refresh_tokens (id) {
         id -> Uuid,
         session_id -> Uuid,
@@ -191,6 +210,14 @@ diesel::table! {
         created_at -> Timestamptz,
         expires_at -> Timestamptz,
         used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    server_nodes (id) {
+        id -> Uuid,
+        started_at -> Timestamptz,
+        seen_at -> Timestamptz,
     }
 }
 
@@ -246,6 +273,8 @@ diesel::joinable!(invites -> tenants (tenant_id));
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(notes -> entities (entity_row_id));
+diesel::joinable!(presence -> server_nodes (node_id));
+diesel::joinable!(presence_editing -> entities (entity_row_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> tenants (tenant_id));
 diesel::joinable!(sessions -> users (user_id));
@@ -264,7 +293,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     invites,
     memberships,
     notes,
+    presence,
+    presence_editing,
     refresh_tokens,
+    server_nodes,
     sessions,
     tenants,
     users,

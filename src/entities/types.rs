@@ -2,9 +2,13 @@
 //! and on disk.
 
 use async_graphql::Enum;
+use serde::{Deserialize, Serialize};
 
 /// The kinds of worldbuilding entity.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum EntityType {
     Character,
     Location,

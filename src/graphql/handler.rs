@@ -17,6 +17,7 @@ use super::loaders::Loaders;
 use crate::auth::Credentials;
 use crate::auth::viewer::{ClientInfo, RequestAuth};
 use crate::error::AppError;
+use crate::http::assets::linger;
 use crate::state::AppState;
 
 /// The operation names of a request, for the request log line.
@@ -132,7 +133,7 @@ async fn read_batch(
         return Err(too_large());
     }
     let mut seen = 0usize;
-    let stream = body.into_data_stream().map(move |chunk| {
+    let mut stream = body.into_data_stream().map(move |chunk| {
         let chunk = chunk.map_err(std::io::Error::other)?;
         seen += chunk.len();
         if seen > max_bytes {
@@ -147,18 +148,22 @@ async fn read_batch(
     let options = MultipartOptions::default()
         .max_file_size(limits.max_upload_bytes.min(state.config.assets.max_bytes))
         .max_num_files(limits.max_upload_files);
-    let batch = receive_batch_body(content_type, stream.into_async_read(), options)
-        .await
-        .map_err(|e| match e {
-            ParseRequestError::PayloadTooLarge => too_large(),
-            ParseRequestError::Io(io) if io.kind() == std::io::ErrorKind::FileTooLarge => {
-                too_large()
-            }
-            ParseRequestError::InvalidRequest(_) | ParseRequestError::InvalidFilesMap(_) => {
-                AppError::bad_input("the request body is not a valid GraphQL request")
-            }
-            other => AppError::bad_input(format!("the request could not be read: {other}")),
-        })?;
+    let parsed = receive_batch_body(content_type, (&mut stream).into_async_read(), options).await;
+    let refused_early = matches!(
+        &parsed,
+        Err(ParseRequestError::PayloadTooLarge | ParseRequestError::Io(_))
+    );
+    if refused_early {
+        linger(async { while let Some(Ok(_)) = stream.next().await {} }).await;
+    }
+    let batch = parsed.map_err(|e| match e {
+        ParseRequestError::PayloadTooLarge => too_large(),
+        ParseRequestError::Io(io) if io.kind() == std::io::ErrorKind::FileTooLarge => too_large(),
+        ParseRequestError::InvalidRequest(_) | ParseRequestError::InvalidFilesMap(_) => {
+            AppError::bad_input("the request body is not a valid GraphQL request")
+        }
+        other => AppError::bad_input(format!("the request could not be read: {other}")),
+    })?;
     if let BatchRequest::Batch(requests) = &batch {
         if requests.len() > limits.max_batch_size {
             return Err(AppError::bad_input(format!(

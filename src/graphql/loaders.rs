@@ -19,15 +19,12 @@ use crate::tenants::model::TenantRow;
 use crate::tenants::store as tenants;
 
 pub struct Loaders {
-    /// Cached for the request (when the loaders are), so a list resolver can prefetch them.
-    pub users: DataLoader<UserLoader, HashMapCache>,
-    pub tenants: DataLoader<TenantLoader>,
-    /// Roles in the viewer's tenant.
-    pub roles: DataLoader<RoleLoader>,
-    pub member_counts: DataLoader<MemberCountLoader>,
-    /// Every membership of a user, across tenants.
-    pub memberships: DataLoader<MembershipsLoader>,
-    /// Built on first use: most requests never touch entities.
+    // Each built on first use: a request (or a subscriber's event) needs few of them.
+    users: OnceLock<DataLoader<UserLoader, HashMapCache>>,
+    tenants: OnceLock<DataLoader<TenantLoader>>,
+    roles: OnceLock<DataLoader<RoleLoader>>,
+    member_counts: OnceLock<DataLoader<MemberCountLoader>>,
+    memberships: OnceLock<DataLoader<MembershipsLoader>>,
     entities: OnceLock<EntityLoaders>,
     assets: OnceLock<AssetLoaders>,
     pool: DbPool,
@@ -49,30 +46,59 @@ impl Loaders {
     }
 
     fn build(pool: &DbPool, tenant_id: Option<Uuid>, cached: bool) -> Self {
-        let users = DataLoader::with_cache(
-            UserLoader(pool.clone()),
-            tokio::spawn,
-            HashMapCache::default(),
-        );
-        users.enable_all_cache(cached);
         Self {
-            users,
-            tenants: DataLoader::new(TenantLoader(pool.clone()), tokio::spawn),
-            roles: DataLoader::new(
-                RoleLoader {
-                    pool: pool.clone(),
-                    tenant_id,
-                },
-                tokio::spawn,
-            ),
-            member_counts: DataLoader::new(MemberCountLoader(pool.clone()), tokio::spawn),
-            memberships: DataLoader::new(MembershipsLoader(pool.clone()), tokio::spawn),
+            users: OnceLock::new(),
+            tenants: OnceLock::new(),
+            roles: OnceLock::new(),
+            member_counts: OnceLock::new(),
+            memberships: OnceLock::new(),
             entities: OnceLock::new(),
             assets: OnceLock::new(),
             pool: pool.clone(),
             tenant_id,
             cached,
         }
+    }
+
+    /// Users by id; cached for the request (when the loaders are), so a list resolver can
+    /// prefetch them.
+    pub fn users(&self) -> &DataLoader<UserLoader, HashMapCache> {
+        self.users.get_or_init(|| {
+            let users = DataLoader::with_cache(
+                UserLoader(self.pool.clone()),
+                tokio::spawn,
+                HashMapCache::default(),
+            );
+            users.enable_all_cache(self.cached);
+            users
+        })
+    }
+
+    pub fn tenants(&self) -> &DataLoader<TenantLoader> {
+        self.tenants
+            .get_or_init(|| DataLoader::new(TenantLoader(self.pool.clone()), tokio::spawn))
+    }
+
+    /// Roles in the viewer's tenant.
+    pub fn roles(&self) -> &DataLoader<RoleLoader> {
+        self.roles.get_or_init(|| {
+            let loader = RoleLoader {
+                pool: self.pool.clone(),
+                tenant_id: self.tenant_id,
+            };
+            DataLoader::new(loader, tokio::spawn)
+        })
+    }
+
+    pub fn member_counts(&self) -> &DataLoader<MemberCountLoader> {
+        self.member_counts
+            .get_or_init(|| DataLoader::new(MemberCountLoader(self.pool.clone()), tokio::spawn))
+    }
+
+    /// Every membership of a user, across tenants.
+    pub fn memberships(&self) -> &DataLoader<MembershipsLoader> {
+        self.memberships
+            .get_or_init(|| DataLoader::new(MembershipsLoader(self.pool.clone()), tokio::spawn))
     }
 
     /// Whether what they load is kept for the rest of the request.

@@ -29,6 +29,7 @@ use crate::error::{AppError, AppResult};
 use crate::health::api::HealthQuery;
 use crate::invites::api::{InviteMutation, InviteQuery};
 use crate::notes::api::{NoteMutation, NoteQuery};
+use crate::realtime::presence::api::{PresenceMutation, PresenceQuery, PresenceSubscription};
 use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 
 /// Everything there is to read.
@@ -48,6 +49,7 @@ pub struct QueryRoot(
     NoteQuery,
     AssetQuery,
     AssetQueueQuery,
+    PresenceQuery,
 );
 
 /// Everything there is to change.
@@ -63,11 +65,17 @@ pub struct MutationRoot(
     NoteMutation,
     AssetMutation,
     AssetQueueMutation,
+    PresenceMutation,
 );
 
 /// Live events of the viewer's tenant (over /graphql/ws).
 #[derive(MergedSubscription, Default)]
-pub struct SubscriptionRoot(TenantSubscription, EntitySubscription, AssetSubscription);
+pub struct SubscriptionRoot(
+    TenantSubscription,
+    EntitySubscription,
+    AssetSubscription,
+    PresenceSubscription,
+);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 

@@ -120,6 +120,15 @@ async fn read_form(
                 let mut bytes = Vec::new();
                 while let Some(chunk) = field.chunk().await.map_err(unreadable)? {
                     if bytes.len() + chunk.len() > max_bytes {
+                        drop(bytes);
+                        linger(async { while let Ok(Some(_)) = field.chunk().await {} }).await;
+                        drop(field);
+                        linger(async {
+                            while let Ok(Some(mut rest)) = form.next_field().await {
+                                while let Ok(Some(_)) = rest.chunk().await {}
+                            }
+                        })
+                        .await;
                         return Err(service::too_large(max_bytes));
                     }
                     bytes.extend_from_slice(&chunk);
@@ -149,6 +158,13 @@ async fn read_form(
         }
     };
     Ok((upload, target))
+}
+
+/// Reads and discards what a refused client is still sending (up to the request's body limit,
+/// past which the stream fails, and for a few seconds at most), so that it receives the
+/// refusal instead of a connection reset: closing a socket with unread data resets it.
+pub async fn linger(discard: impl Future<Output = ()>) {
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(5), discard).await;
 }
 
 /// A declared body larger than any acceptable upload is refused before it is read.

@@ -175,7 +175,7 @@ impl NoteQuery {
         let selection = ctx.look_ahead().field("notes");
         if selection.field("author").exists() {
             load_many(
-                &ctx.loaders().users,
+                ctx.loaders().users(),
                 rows.iter().filter_map(|n| n.author_id),
             )
             .await?;

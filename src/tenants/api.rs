@@ -46,7 +46,7 @@ impl Tenant {
     }
 
     async fn member_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        Ok(load(&ctx.loaders().member_counts, self.0.id)
+        Ok(load(ctx.loaders().member_counts(), self.0.id)
             .await?
             .unwrap_or(0))
     }
@@ -75,7 +75,7 @@ impl TenantQuery {
     /// The tenant the viewer is acting in.
     async fn tenant(&self, ctx: &Context<'_>) -> AppResult<Tenant> {
         let viewer = ctx.viewer()?;
-        load(&ctx.loaders().tenants, viewer.tenant_id)
+        load(ctx.loaders().tenants(), viewer.tenant_id)
             .await?
             .map(Tenant)
             .ok_or_else(|| AppError::not_found("tenant not found"))
@@ -197,12 +197,8 @@ impl TenantSubscription {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = MemberEvent> + use<>> {
-        let viewer = ctx.viewer()?;
-        let tenant_id = viewer.tenant_id;
-        let receiver = ctx.app().events.subscribe();
         Ok(crate::graphql::subscriptions::tenant_events(
-            receiver,
-            tenant_id,
+            ctx,
             |event| match &event.payload {
                 EventPayload::Member {
                     action,
@@ -217,6 +213,6 @@ impl TenantSubscription {
                 }),
                 _ => None,
             },
-        ))
+        )?)
     }
 }

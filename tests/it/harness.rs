@@ -150,6 +150,8 @@ pub struct TestServer {
     pub http: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    /// For a server running as its own process (`spawn_binary_on`).
+    child: Option<std::process::Child>,
 }
 
 impl TestServer {
@@ -177,7 +179,7 @@ impl TestServer {
             },
         )
         .expect("build the pool");
-        let state = AppState::new(config, pool).expect("application state");
+        let state = AppState::new(config, pool, &database_url).expect("application state");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -194,6 +196,59 @@ impl TestServer {
             http: reqwest::Client::new(),
             stop: Some(stop),
             task: Some(task),
+            child: None,
+        }
+    }
+
+    /// The real `loregraph` binary as a separate process on an existing database, signing
+    /// tokens with the test secret (as every node of one deployment shares its secret).
+    pub async fn spawn_binary_on(
+        database_url: String,
+        configure: impl FnOnce(&mut std::process::Command),
+    ) -> Self {
+        use std::io::BufRead;
+        let assets = tempfile::tempdir().expect("a directory for assets");
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_loregraph"));
+        command
+            .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
+            .arg(assets.path())
+            .env("DATABASE_URL", &database_url)
+            .env(
+                "LOREGRAPH_JWT_SECRET",
+                std::str::from_utf8(TEST_SECRET).expect("utf-8"),
+            )
+            .env("RUST_LOG", "warn")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::inherit());
+        configure(&mut command);
+        let mut child = command.spawn().expect("start the loregraph binary");
+        let stdout = child.stdout.take().expect("stdout");
+        let base = tokio::task::spawn_blocking(move || {
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            let address = loop {
+                let line = lines
+                    .next()
+                    .expect("the server exited before announcing its address")
+                    .expect("read stdout");
+                if let Some(rest) = line.split("serving on ").nth(1) {
+                    break rest.trim().to_owned();
+                }
+            };
+            // Keep draining stdout so the server never blocks on a full pipe.
+            std::thread::spawn(move || for _ in lines {});
+            address
+        })
+        .await
+        .expect("read the address");
+        Self {
+            base,
+            assets_dir: assets.path().to_path_buf(),
+            _assets: assets,
+            database_url,
+            http: reqwest::Client::new(),
+            stop: None,
+            task: None,
+            child: Some(child),
         }
     }
 
@@ -201,6 +256,15 @@ impl TestServer {
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+        if let Some(mut child) = self.child.take() {
+            let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).expect("pid"));
+            let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM);
+            let status = tokio::task::spawn_blocking(move || child.wait())
+                .await
+                .expect("wait")
+                .expect("the server process");
+            assert!(status.success(), "the server process stopped with {status}");
         }
         if let Some(task) = self.task.take() {
             task.await
@@ -326,6 +390,10 @@ impl Drop for TestServer {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
@@ -419,6 +487,22 @@ pub async fn ws_next(socket: &mut Socket) -> Result<Value, u16> {
     }
 }
 
+/// A graphql-transport-ws socket on `/graphql/ws`, acknowledged after a `connection_init`
+/// carrying `credential` (an access token or an API key) as a bearer token.
+pub async fn connect_as(server: &TestServer, credential: &str) -> Socket {
+    let mut socket = ws_connect(&server.ws_url("/graphql/ws"), "graphql-transport-ws").await;
+    ws_send(
+        &mut socket,
+        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {credential}") } }),
+    )
+    .await;
+    assert_eq!(
+        ws_next(&mut socket).await,
+        Ok(json!({ "type": "connection_ack" }))
+    );
+    socket
+}
+
 /// A graphql-transport-ws socket signed in as `account`, subscribed to `query` as operation
 /// "1". It waits a moment for the server to register the subscription before the test
 /// triggers anything (ordering only, not a timing assertion).
@@ -428,16 +512,7 @@ pub async fn subscribe_as(
     query: &str,
     variables: Value,
 ) -> Socket {
-    let mut socket = ws_connect(&server.ws_url("/graphql/ws"), "graphql-transport-ws").await;
-    ws_send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {}", account.token) } }),
-    )
-    .await;
-    assert_eq!(
-        ws_next(&mut socket).await,
-        Ok(json!({ "type": "connection_ack" }))
-    );
+    let mut socket = connect_as(server, &account.token).await;
     ws_send(
         &mut socket,
         json!({ "id": "1", "type": "subscribe", "payload": { "query": query, "variables": variables } }),

@@ -14,6 +14,7 @@ mod health;
 mod history;
 mod limits;
 mod notes;
+mod realtime;
 mod schema;
 mod search;
 mod statements;

@@ -82,7 +82,7 @@ async fn page(ctx: &Context<'_>, filter: AssetFilter, page: PageRequest) -> AppR
         .exists()
     {
         load_many(
-            &ctx.loaders().users,
+            ctx.loaders().users(),
             rows.iter().filter_map(|a| a.uploaded_by),
         )
         .await?;

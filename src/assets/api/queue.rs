@@ -113,11 +113,8 @@ impl AssetSubscription {
         &self,
         ctx: &Context<'_>,
     ) -> async_graphql::Result<impl Stream<Item = AssetProcessedEvent> + use<>> {
-        let viewer = ctx.viewer()?;
-        let receiver = ctx.app().events.subscribe();
         Ok(crate::graphql::subscriptions::tenant_events(
-            receiver,
-            viewer.tenant_id,
+            ctx,
             |event| match &event.payload {
                 EventPayload::AssetProcessed { asset_id } => Some(AssetProcessedEvent {
                     asset_id: *asset_id,
@@ -125,7 +122,7 @@ impl AssetSubscription {
                 }),
                 _ => None,
             },
-        ))
+        )?)
     }
 }
 

@@ -112,7 +112,7 @@ pub async fn prefetch<R: Borrow<EntityRow>>(
             }
         }
         if !user_ids.is_empty() {
-            prefetch_many(&loaders.users, user_ids).await?;
+            prefetch_many(loaders.users(), user_ids).await?;
         }
         AppResult::Ok(())
     };

@@ -1,22 +1,22 @@
 //! GraphQL: live changes to the tenant's entities.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
-use uuid::Uuid;
 
 use super::object::Entity;
 use crate::accounts::api::{User, load_user};
 use crate::entities::types::EntityType;
 use crate::error::AppResult;
-use crate::events::{EntityAction, EntityChange, EventPayload};
+use crate::events::{EntityAction, EntityChange, Event, EventPayload};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::load;
 
 pub struct EntityEvent {
     change: EntityChange,
-    actor_id: Option<Uuid>,
-    at: DateTime<Utc>,
+    event: Arc<Event>,
 }
 
 /// Something happened to an entity.
@@ -45,18 +45,22 @@ impl EntityEvent {
         if self.change.action == EntityAction::Purged {
             return Ok(None);
         }
-        Ok(load(&ctx.loaders().entities().by_row, self.change.row_id)
-            .await?
-            .map(Entity::from))
+        let row = self
+            .event
+            .loaded
+            .entity
+            .get_or_try_init(|| load(&ctx.loaders().entities().by_row, self.change.row_id))
+            .await?;
+        Ok(row.clone().map(Entity::from))
     }
 
     /// Who made the change.
     async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, self.actor_id).await
+        load_user(ctx, self.event.actor_id).await
     }
 
     async fn at(&self) -> DateTime<Utc> {
-        self.at
+        self.event.at
     }
 }
 
@@ -74,13 +78,10 @@ impl EntitySubscription {
         r#type: Option<EntityType>,
         entity_id: Option<String>,
     ) -> async_graphql::Result<impl Stream<Item = EntityEvent> + use<>> {
-        let viewer = ctx.viewer()?;
-        let receiver = ctx.app().events.subscribe();
         // The id being followed moves with the entity when it is renamed.
         let followed = std::sync::Mutex::new(entity_id);
         Ok(crate::graphql::subscriptions::tenant_events(
-            receiver,
-            viewer.tenant_id,
+            ctx,
             move |event| {
                 let EventPayload::Entity(change) = &event.payload else {
                     return None;
@@ -100,10 +101,9 @@ impl EntitySubscription {
                 }
                 Some(EntityEvent {
                     change: change.clone(),
-                    actor_id: event.actor_id,
-                    at: event.at,
+                    event: event.clone(),
                 })
             },
-        ))
+        )?)
     }
 }

@@ -1,0 +1,3 @@
+DROP TABLE presence_editing;
+DROP TABLE presence;
+DROP TABLE server_nodes;

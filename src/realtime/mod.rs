@@ -1,0 +1,105 @@
+//! Realtime: live WebSocket connections, presence, and keeping both honest across nodes — the
+//! event relay between nodes, revocations reaching open sockets, heartbeats.
+
+pub mod connections;
+pub mod presence;
+
+use tokio::sync::broadcast::error::RecvError;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::Viewer;
+use crate::error::AppError;
+use crate::events::bridge;
+use crate::state::AppState;
+
+/// WebSocket close codes of the graphql-ws protocols for credentials that are missing or have
+/// ended (reconnect with fresh ones) and for access that was refused or changed.
+pub const CLOSE_UNAUTHORIZED: u16 = 4401;
+pub const CLOSE_FORBIDDEN: u16 = 4403;
+
+/// The node's background tasks: the relay to other nodes, the presence tracker, and the
+/// revocation watcher.
+pub struct Realtime {
+    tracker: JoinHandle<()>,
+    watcher: JoinHandle<()>,
+    bridge: JoinHandle<()>,
+    bridge_stop: CancellationToken,
+}
+
+impl Realtime {
+    pub fn start(state: &AppState, database_url: String) -> Self {
+        let bridge_stop = CancellationToken::new();
+        Self {
+            tracker: tokio::spawn(presence::run(state.clone())),
+            watcher: tokio::spawn(watch_revocations(state.clone())),
+            bridge: tokio::spawn(bridge::run(
+                state.events.clone(),
+                database_url,
+                bridge_stop.clone(),
+            )),
+            bridge_stop,
+        }
+    }
+
+    /// After shutdown began: lets the tracker take this node's presence away, then stops the
+    /// relay once it has told the other nodes.
+    pub async fn stop(self) {
+        let _ = self.tracker.await;
+        let _ = self.watcher.await;
+        self.bridge_stop.cancel();
+        let _ = self.bridge.await;
+    }
+}
+
+async fn watch_revocations(state: AppState) {
+    let mut revocations = state.events.revocations();
+    loop {
+        let revocation = tokio::select! {
+            () = state.shutdown.cancelled() => return,
+            revocation = revocations.recv() => revocation,
+        };
+        match revocation {
+            Ok(revocation) => {
+                state.auth.forget(revocation).await;
+                recheck(&state, |viewer| revocation.covers(viewer)).await;
+            }
+            Err(RecvError::Lagged(missed)) => {
+                tracing::warn!(
+                    missed,
+                    "revocations arrived faster than handled; re-checking every socket"
+                );
+                state.auth.forget_everything();
+                recheck(&state, |_| true).await;
+            }
+            Err(RecvError::Closed) => return,
+        }
+    }
+}
+
+/// Authenticates the matching sockets' credentials again, closing those that no longer work
+/// (4401) or now act as someone else, elsewhere or with another role (4403). A socket whose
+/// credentials cannot be checked (database down) is closed too: revocations fail closed.
+async fn recheck(state: &AppState, affected: impl Fn(&Viewer) -> bool) {
+    for connection in state.live.matching(affected) {
+        let outcome = state
+            .auth
+            .authenticate(connection.credentials.clone(), connection.client.clone())
+            .await;
+        match outcome {
+            Ok(auth) if auth.viewer.as_ref() == Some(&connection.viewer) => {}
+            Ok(_) => connection.closer.close(
+                CLOSE_FORBIDDEN,
+                "Forbidden: your access changed (role, tenant or membership); reconnect",
+            ),
+            Err(error @ AppError::Unauthenticated(_)) => connection.closer.close(
+                CLOSE_UNAUTHORIZED,
+                format!("Unauthorized: {}", error.message()),
+            ),
+            Err(_) => connection.closer.close(
+                CLOSE_UNAUTHORIZED,
+                "Unauthorized: your credentials could not be checked again; reconnect",
+            ),
+        }
+    }
+}

@@ -1,0 +1,305 @@
+//! GraphQL: who is online, who edits what, and the presence stream.
+
+use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
+use chrono::{DateTime, Utc};
+use futures_util::Stream;
+use uuid::Uuid;
+
+use super::publish;
+use super::store::{self, EditingFilter, EditingRow, OnlineRow};
+use crate::accounts::api::{User, load_user};
+use crate::auth::Role;
+use crate::entities::api::object::Entity;
+use crate::entities::store as entities;
+use crate::entities::store::Bin;
+use crate::entities::types::EntityType;
+use crate::error::AppResult;
+use crate::events::{EditedEntity, EventPayload, PresenceChange, PresenceKind};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::load;
+use crate::graphql::pagination::PageRequest;
+use crate::graphql::parse_id;
+use crate::graphql::subscriptions::tenant_events;
+
+/// A user with at least one live connection (on any server node).
+pub struct OnlineUser(OnlineRow);
+
+#[Object]
+impl OnlineUser {
+    async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        load_user(ctx, Some(self.0.user_id)).await
+    }
+
+    /// Online since: when their longest-lived connection opened.
+    async fn since(&self) -> DateTime<Utc> {
+        self.0.since
+    }
+}
+
+/// A page of online users, longest online first.
+#[derive(SimpleObject)]
+pub struct OnlineUserPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub users: Vec<OnlineUser>,
+}
+
+/// Someone has an entity open for editing.
+pub struct EditingMark {
+    user_id: Uuid,
+    entity: EditedEntity,
+    since: DateTime<Utc>,
+}
+
+impl EditingMark {
+    fn from_row(row: EditingRow) -> Option<Self> {
+        Some(Self {
+            user_id: row.user_id,
+            entity: EditedEntity {
+                row_id: row.entity_row_id,
+                entity_type: EntityType::from_slug(&row.entity_type)?,
+                entity_id: row.entity_id,
+            },
+            since: row.since,
+        })
+    }
+}
+
+#[Object]
+impl EditingMark {
+    async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        load_user(ctx, Some(self.user_id)).await
+    }
+
+    async fn entity_type(&self) -> EntityType {
+        self.entity.entity_type
+    }
+
+    async fn entity_id(&self) -> &str {
+        &self.entity.entity_id
+    }
+
+    async fn entity(&self, ctx: &Context<'_>) -> AppResult<Option<Entity>> {
+        load_entity(ctx, self.entity.row_id).await
+    }
+
+    /// Since when (renewing a mark keeps this).
+    async fn since(&self) -> DateTime<Utc> {
+        self.since
+    }
+}
+
+async fn load_entity(ctx: &Context<'_>, row_id: Uuid) -> AppResult<Option<Entity>> {
+    Ok(load(&ctx.loaders().entities().by_row, row_id)
+        .await?
+        .filter(|row| !row.is_deleted())
+        .map(Entity::from))
+}
+
+#[derive(Default)]
+pub struct PresenceQuery;
+
+#[Object]
+impl PresenceQuery {
+    /// Users of the viewer's tenant with a live connection, on any server node.
+    async fn online_users(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<OnlineUserPage> {
+        let viewer = ctx.viewer()?;
+        let page = PageRequest::new(offset, limit)?;
+        let mut conn = ctx.conn().await?;
+        let rows = store::online_users(
+            &mut conn,
+            viewer.tenant_id,
+            ctx.app().config.realtime.heartbeat_timeout,
+            page,
+        )
+        .await?;
+        Ok(OnlineUserPage {
+            total: rows.first().map_or(0, |r| r.total),
+            offset: page.offset,
+            limit: page.limit,
+            users: rows.into_iter().map(OnlineUser).collect(),
+        })
+    }
+
+    /// Who edits what in the viewer's tenant, oldest mark first: everything, or one type's,
+    /// one entity's (type and id), or one user's marks.
+    async fn editing(
+        &self,
+        ctx: &Context<'_>,
+        r#type: Option<EntityType>,
+        entity_id: Option<String>,
+        user_id: Option<ID>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<Vec<EditingMark>> {
+        let viewer = ctx.viewer()?;
+        let page = PageRequest::new(offset, limit)?;
+        let user_id = user_id.map(|id| parse_id("userId", &id)).transpose()?;
+        let filter = EditingFilter {
+            entity_type: r#type,
+            entity_id: entity_id.as_deref(),
+            user_id,
+        };
+        let mut conn = ctx.conn().await?;
+        let rows = store::editing(
+            &mut conn,
+            viewer.tenant_id,
+            filter,
+            ctx.app().config.realtime.heartbeat_timeout,
+            page,
+        )
+        .await?;
+        Ok(rows.into_iter().filter_map(EditingMark::from_row).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct PresenceMutation;
+
+#[Object]
+impl PresenceMutation {
+    /// Tells the tenant you have an entity open for editing (WORLDBUILDER and up). The mark
+    /// lasts while you are online; without a live connection, call again within the heartbeat
+    /// timeout (30 s by default) to keep it. Calling again for the same entity renews it.
+    async fn start_editing(
+        &self,
+        ctx: &Context<'_>,
+        r#type: EntityType,
+        entity_id: String,
+    ) -> AppResult<EditingMark> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let mut conn = ctx.conn().await?;
+        let row = entities::find_live(&mut conn, viewer.tenant_id, r#type, &entity_id)
+            .await?
+            .ok_or_else(|| entities::not_found(r#type, &entity_id, Bin::Live))?;
+        let new = store::start_editing(&mut conn, viewer.tenant_id, viewer.user_id, row.id).await?;
+        let entity = EditedEntity {
+            row_id: row.id,
+            entity_type: r#type,
+            entity_id: row.entity_id.clone(),
+        };
+        if new {
+            publish(
+                &ctx.app().events,
+                (viewer.tenant_id, viewer.user_id),
+                PresenceKind::Editing,
+                Some(entity.clone()),
+            );
+        }
+        let since = store::editing(
+            &mut conn,
+            viewer.tenant_id,
+            EditingFilter {
+                entity_type: Some(r#type),
+                entity_id: Some(&row.entity_id),
+                user_id: Some(viewer.user_id),
+            },
+            ctx.app().config.realtime.heartbeat_timeout,
+            PageRequest::new(None, Some(1))?,
+        )
+        .await?
+        .first()
+        .map_or_else(Utc::now, |mark| mark.since);
+        Ok(EditingMark {
+            user_id: viewer.user_id,
+            entity,
+            since,
+        })
+    }
+
+    /// Ends your editing marks: all of them, one type's, or one entity's. Returns how many
+    /// ended.
+    async fn stop_editing(
+        &self,
+        ctx: &Context<'_>,
+        r#type: Option<EntityType>,
+        entity_id: Option<String>,
+    ) -> AppResult<i32> {
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        let ended = store::stop_editing(
+            &mut conn,
+            viewer.tenant_id,
+            viewer.user_id,
+            r#type,
+            entity_id.as_deref(),
+        )
+        .await?;
+        let count = ended.len();
+        for mark in ended {
+            publish(
+                &ctx.app().events,
+                (mark.tenant_id, mark.user_id),
+                PresenceKind::StoppedEditing,
+                Some(mark.entity),
+            );
+        }
+        Ok(i32::try_from(count).unwrap_or(i32::MAX))
+    }
+}
+
+/// A user of the tenant came online, went offline, or started or stopped editing.
+pub struct PresenceEvent {
+    change: PresenceChange,
+    at: DateTime<Utc>,
+}
+
+#[Object]
+impl PresenceEvent {
+    async fn kind(&self) -> PresenceKind {
+        self.change.kind
+    }
+
+    async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        load_user(ctx, Some(self.change.user_id)).await
+    }
+
+    /// For EDITING and STOPPED_EDITING.
+    async fn entity_type(&self) -> Option<EntityType> {
+        self.change.entity.as_ref().map(|e| e.entity_type)
+    }
+
+    /// For EDITING and STOPPED_EDITING.
+    async fn entity_id(&self) -> Option<&str> {
+        self.change.entity.as_ref().map(|e| e.entity_id.as_str())
+    }
+
+    /// For EDITING and STOPPED_EDITING, while the entity is live.
+    async fn entity(&self, ctx: &Context<'_>) -> AppResult<Option<Entity>> {
+        match &self.change.entity {
+            Some(entity) => load_entity(ctx, entity.row_id).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn at(&self) -> DateTime<Utc> {
+        self.at
+    }
+}
+
+#[derive(Default)]
+pub struct PresenceSubscription;
+
+#[Subscription]
+impl PresenceSubscription {
+    /// Users of the viewer's tenant coming online, going offline (their last connection closed
+    /// or stopped answering heartbeats), and starting or stopping editing, on every node.
+    async fn presence(
+        &self,
+        ctx: &Context<'_>,
+    ) -> async_graphql::Result<impl Stream<Item = PresenceEvent> + use<>> {
+        Ok(tenant_events(ctx, |event| match &event.payload {
+            EventPayload::Presence(change) => Some(PresenceEvent {
+                change: change.clone(),
+                at: event.at,
+            }),
+            _ => None,
+        })?)
+    }
+}
