@@ -6,7 +6,7 @@ use uuid::Uuid;
 use super::api::{validate_display_name, validate_email};
 use super::model::{NewUser, UserRow};
 use super::store::{self, UserChanges};
-use crate::auth::{Role, password};
+use crate::auth::{Revocation, Role, password};
 use crate::db::DbPool;
 use crate::error::AppError;
 use crate::tenants::store as tenants;
@@ -34,6 +34,9 @@ pub async fn create_superuser(
                     ..UserChanges::default()
                 };
                 store::revoke_user_sessions(conn, existing.id, None).await?;
+                // Running servers close the account's live sockets when this commits.
+                crate::events::bridge::notify_revocation(conn, Revocation::User(existing.id))
+                    .await?;
                 return store::update_user(conn, existing.id, &changes).await;
             }
             let user = store::insert_user(

@@ -224,6 +224,7 @@ impl AuthService {
     /// Only this node's cache: `AppState::revoke` tells the others.
     pub async fn forget(&self, revocation: Revocation) {
         match revocation {
+            Revocation::All => self.forget_everything(),
             Revocation::Session(session_id) => self.sessions.invalidate(&session_id).await,
             Revocation::User(_) | Revocation::ApiKey(_) => {
                 let covered = move |viewer: &Option<Viewer>| {

@@ -16,6 +16,8 @@ pub enum Revocation {
     User(Uuid),
     /// One API key revoked.
     ApiKey(Uuid),
+    /// Anything may have been revoked (revocations from other nodes may have been missed).
+    All,
 }
 
 impl Revocation {
@@ -25,6 +27,7 @@ impl Revocation {
             Self::Session(id) => viewer.session_id == Some(id),
             Self::User(id) => viewer.user_id == id,
             Self::ApiKey(id) => viewer.api_key_id == Some(id),
+            Self::All => true,
         }
     }
 }

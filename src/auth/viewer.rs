@@ -24,6 +24,16 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// Whether `other` acts as the same person, in the same tenant, with the same role and the
+    /// same credentials (expiry aside: refreshing a session moves it).
+    pub fn same_access(&self, other: &Viewer) -> bool {
+        self.user_id == other.user_id
+            && self.tenant_id == other.tenant_id
+            && self.role == other.role
+            && self.session_id == other.session_id
+            && self.api_key_id == other.api_key_id
+    }
+
     pub fn is_superuser(&self) -> bool {
         self.role == Role::Superuser
     }

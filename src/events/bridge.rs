@@ -3,8 +3,10 @@
 //! a revocation; events carry ids only, so a message stays far below NOTIFY's 8,000 bytes.
 //!
 //! One dedicated connection does both, outside the pool. When it drops, the bridge reconnects
-//! with growing pauses and carries on; what other nodes published meanwhile is missed (the
-//! queries are the source of truth), and what this node published meanwhile waits in the outbox.
+//! with growing pauses and carries on: what this node published meanwhile waits and is sent
+//! then; what other nodes published meanwhile is missed (queries are the source of truth), so
+//! after a reconnect every live socket's credentials are checked again, in case a revocation was
+//! among what was missed.
 
 use std::time::Duration;
 
@@ -16,6 +18,8 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::{BusMessage, EventBus};
+use crate::auth::Revocation;
+use crate::error::{AppError, AppResult};
 
 const CHANNEL: &str = "loregraph_events";
 /// `pg_notify` refuses payloads of 8,000 bytes or more.
@@ -38,7 +42,10 @@ pub async fn run(bus: EventBus, database_url: String, shutdown: CancellationToke
     let Some(mut outbox) = bus.take_outbox() else {
         return;
     };
+    // Encoded messages not yet sent: kept across a lost connection and sent after it returns.
+    let mut pending: Vec<String> = Vec::new();
     let mut retry = FIRST_RETRY;
+    let mut connected_before = false;
     loop {
         let connected = tokio::select! {
             () = shutdown.cancelled() => return,
@@ -48,7 +55,22 @@ pub async fn run(bus: EventBus, database_url: String, shutdown: CancellationToke
             Ok((client, mut notifications)) => {
                 retry = FIRST_RETRY;
                 tracing::info!("relaying events to and from other nodes");
-                match relay(&bus, &client, &mut notifications, &mut outbox, &shutdown).await {
+                if connected_before {
+                    // Whatever other nodes sent meanwhile is lost, revocations included: check
+                    // every live socket again rather than trust that none were.
+                    bus.revoke_locally(Revocation::All);
+                }
+                connected_before = true;
+                let outcome = relay(
+                    &bus,
+                    &client,
+                    &mut notifications,
+                    &mut outbox,
+                    &mut pending,
+                    &shutdown,
+                )
+                .await;
+                match outcome {
                     Ok(()) => return,
                     Err(reason) => {
                         tracing::warn!(%reason, "lost the event relay connection; reconnecting")
@@ -97,18 +119,32 @@ async fn connect(
     Ok((client, receiver))
 }
 
-/// Moves messages both ways until shutdown (`Ok`) or until the connection fails (`Err`).
+/// Moves messages both ways until shutdown (`Ok`, after sending what is still queued) or until
+/// the connection fails (`Err`, with what was not sent left in `pending`).
 async fn relay(
     bus: &EventBus,
     client: &Client,
     notifications: &mut mpsc::UnboundedReceiver<String>,
     outbox: &mut mpsc::Receiver<BusMessage>,
+    pending: &mut Vec<String>,
     shutdown: &CancellationToken,
 ) -> Result<(), String> {
     let mut batch = Vec::with_capacity(BATCH);
     loop {
+        if !pending.is_empty() {
+            send(client, pending).await?;
+        }
         tokio::select! {
-            () = shutdown.cancelled() => return Ok(()),
+            biased;
+            () = shutdown.cancelled() => {
+                // What was published up to now (this node's users going offline, say) still
+                // reaches the others.
+                while let Ok(message) = outbox.try_recv() {
+                    batch.push(message);
+                }
+                pending.extend(encode(bus.node_id(), batch.drain(..)));
+                return send(client, pending).await;
+            }
             payload = notifications.recv() => match payload {
                 Some(payload) => receive(bus, &payload),
                 None => return Err("the connection closed".into()),
@@ -117,17 +153,26 @@ async fn relay(
                 if count == 0 {
                     return Ok(());
                 }
-                let payloads = encode(bus.node_id(), batch.drain(..));
-                client
-                    .execute(
-                        "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
-                        &[&CHANNEL, &payloads],
-                    )
-                    .await
-                    .map_err(|error| format!("{count} messages not relayed: {error}"))?;
+                pending.extend(encode(bus.node_id(), batch.drain(..)));
             }
         }
     }
+}
+
+/// Sends `pending` in batches; what was sent leaves it, so a failure keeps the rest.
+async fn send(client: &Client, pending: &mut Vec<String>) -> Result<(), String> {
+    while !pending.is_empty() {
+        let take = pending.len().min(BATCH);
+        client
+            .execute(
+                "SELECT pg_notify($1, payload) FROM unnest($2::text[]) AS payload",
+                &[&CHANNEL, &&pending[..take]],
+            )
+            .await
+            .map_err(|error| format!("{} messages not relayed yet: {error}", pending.len()))?;
+        pending.drain(..take);
+    }
+    Ok(())
 }
 
 fn encode(node: Uuid, messages: impl Iterator<Item = BusMessage>) -> Vec<String> {
@@ -153,4 +198,24 @@ fn receive(bus: &EventBus, payload: &str) {
         // A node of another version may send what this one does not know; skip it.
         Err(error) => tracing::warn!(%error, "skipped an event relayed by another node"),
     }
+}
+
+/// Tells every running node of a revocation made outside all of them (the command line), when
+/// the surrounding transaction commits.
+pub async fn notify_revocation(
+    conn: &mut diesel_async::AsyncPgConnection,
+    revocation: Revocation,
+) -> AppResult<()> {
+    use diesel_async::RunQueryDsl;
+    let envelope = Envelope {
+        node: Uuid::nil(),
+        message: BusMessage::Revoked { revocation },
+    };
+    let payload = serde_json::to_string(&envelope).map_err(AppError::internal)?;
+    diesel::sql_query("SELECT pg_notify($1, $2)")
+        .bind::<diesel::sql_types::Text, _>(CHANNEL)
+        .bind::<diesel::sql_types::Text, _>(payload)
+        .execute(conn)
+        .await?;
+    Ok(())
 }

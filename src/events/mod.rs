@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
+use tokio::sync::mpsc::error::TrySendError;
 use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
@@ -178,9 +179,21 @@ impl EventBus {
         self.deliver_event(event);
     }
 
-    /// Tells every node (this one included) that credentials were revoked.
+    /// Tells every node (this one included) that credentials were revoked. A revocation is never
+    /// dropped for a full outbox: it waits for room instead.
     pub fn revoke(&self, revocation: Revocation) {
-        self.relay(BusMessage::Revoked { revocation });
+        let message = BusMessage::Revoked { revocation };
+        if let Err(TrySendError::Full(message)) = self.inner.outbox.try_send(message) {
+            let outbox = self.inner.outbox.clone();
+            tokio::spawn(async move {
+                let _ = outbox.send(message).await;
+            });
+        }
+        self.revoke_locally(revocation);
+    }
+
+    /// Tells this node only (its cache and sockets).
+    pub fn revoke_locally(&self, revocation: Revocation) {
         let _ = self.inner.revocations.send(revocation);
     }
 
@@ -188,9 +201,7 @@ impl EventBus {
     pub fn deliver(&self, message: BusMessage) {
         match message {
             BusMessage::Event(event) => self.deliver_event(event),
-            BusMessage::Revoked { revocation } => {
-                let _ = self.inner.revocations.send(revocation);
-            }
+            BusMessage::Revoked { revocation } => self.revoke_locally(revocation),
         }
     }
 

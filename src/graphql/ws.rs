@@ -35,6 +35,9 @@ use crate::state::AppState;
 use chrono::Utc;
 
 const CLOSE_GOING_AWAY: u16 = 1001;
+const CLOSE_INIT_TIMEOUT: u16 = 4408;
+/// How long a socket may stay open without a successful `connection_init`.
+const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Small socket buffers: tungstenite's defaults cost ~125 KB per idle connection. Clients send
 /// little (init, subscribe), so reads go in 1 KiB steps.
 const READ_BUFFER: usize = 1024;
@@ -168,6 +171,7 @@ async fn serve(
                 closer.note(code, message.clone());
                 Err(async_graphql::Error::new(message))
             };
+            let revocations_before = state.live.revocations_seen();
             let auth = match state
                 .auth
                 .authenticate(credentials.clone(), client.clone())
@@ -197,6 +201,11 @@ async fn serve(
                 .register(connection.clone(), &state.presence)
                 .await;
             let _ = registration.set(registered);
+            if state.live.revocations_seen() != revocations_before {
+                // A revocation was handled between the check and the registration, so it did
+                // not see this socket: check again (closing it if need be).
+                crate::realtime::recheck(&state, &connection).await;
+            }
             let mut data = Data::default();
             data.insert(Arc::new(Loaders::uncached(
                 &state.pool,
@@ -227,6 +236,9 @@ async fn serve(
     pings.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let close_requested = closer.requested();
     tokio::pin!(close_requested);
+    // A socket must authenticate soon after it opens (graphql-transport-ws: 4408).
+    let init_deadline = tokio::time::sleep(INIT_TIMEOUT);
+    tokio::pin!(init_deadline);
     // Set once connection_init succeeds (and the credentials expire at all).
     let mut expiry: Option<Pin<Box<tokio::time::Sleep>>> = None;
     let ending = loop {
@@ -242,6 +254,10 @@ async fn serve(
                 let (code, reason) = closer.reason().unwrap_or((1000, "closed".into()));
                 break Ending::Close(code, reason);
             }
+            () = &mut init_deadline, if registration.get().is_none() => break Ending::Close(
+                CLOSE_INIT_TIMEOUT,
+                "Connection initialisation timeout".into(),
+            ),
             () = until(expiry.as_mut()) => break Ending::Close(
                 CLOSE_UNAUTHORIZED,
                 "Unauthorized: the credentials expired; reconnect with fresh ones".into(),
@@ -263,7 +279,11 @@ async fn serve(
                 None if state.shutdown.is_cancelled() => {
                     break Ending::Close(CLOSE_GOING_AWAY, "server shutting down".into())
                 }
-                None => break Ending::Close(1000, "bye".into()),
+                // A rejected init over the legacy protocol ends the stream: say why.
+                None => {
+                    let (code, reason) = closer.reason().unwrap_or((1000, "bye".into()));
+                    break Ending::Close(code, reason);
+                }
             },
         };
         // A reading peer takes the message at once; only a send that has to wait is timed (a

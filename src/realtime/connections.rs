@@ -65,6 +65,9 @@ pub struct LiveConnections {
 struct Registry {
     next_id: AtomicU64,
     connections: Mutex<HashMap<u64, Arc<LiveConnection>>>,
+    /// Revocations handled so far: a socket that authenticated before a revocation was handled
+    /// and registered after it checks its credentials again.
+    revocations: AtomicU64,
 }
 
 impl LiveConnections {
@@ -89,6 +92,16 @@ impl LiveConnections {
             .connected(connection.viewer.tenant_id, connection.viewer.user_id)
             .await;
         registration
+    }
+
+    /// Counts a revocation about to be handled (before the sockets are checked).
+    pub fn note_revocation(&self) {
+        self.inner.revocations.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// How many revocations have been handled; compare before and after registering.
+    pub fn revocations_seen(&self) -> u64 {
+        self.inner.revocations.load(Ordering::Acquire)
     }
 
     /// The connections whose viewer matches.

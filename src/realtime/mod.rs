@@ -8,10 +8,11 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::Viewer;
+use crate::auth::Revocation;
 use crate::error::AppError;
 use crate::events::bridge;
 use crate::state::AppState;
+use connections::LiveConnection;
 
 /// WebSocket close codes of the graphql-ws protocols for credentials that are missing or have
 /// ended (reconnect with fresh ones) and for access that was refused or changed.
@@ -59,47 +60,50 @@ async fn watch_revocations(state: AppState) {
             () = state.shutdown.cancelled() => return,
             revocation = revocations.recv() => revocation,
         };
-        match revocation {
-            Ok(revocation) => {
-                state.auth.forget(revocation).await;
-                recheck(&state, |viewer| revocation.covers(viewer)).await;
-            }
+        let revocation = match revocation {
+            Ok(revocation) => revocation,
             Err(RecvError::Lagged(missed)) => {
                 tracing::warn!(
                     missed,
                     "revocations arrived faster than handled; re-checking every socket"
                 );
-                state.auth.forget_everything();
-                recheck(&state, |_| true).await;
+                Revocation::All
             }
             Err(RecvError::Closed) => return,
+        };
+        state.live.note_revocation();
+        state.auth.forget(revocation).await;
+        for connection in state.live.matching(|viewer| revocation.covers(viewer)) {
+            recheck(&state, &connection).await;
         }
     }
 }
 
-/// Authenticates the matching sockets' credentials again, closing those that no longer work
-/// (4401) or now act as someone else, elsewhere or with another role (4403). A socket whose
-/// credentials cannot be checked (database down) is closed too: revocations fail closed.
-async fn recheck(state: &AppState, affected: impl Fn(&Viewer) -> bool) {
-    for connection in state.live.matching(affected) {
-        let outcome = state
-            .auth
-            .authenticate(connection.credentials.clone(), connection.client.clone())
-            .await;
-        match outcome {
-            Ok(auth) if auth.viewer.as_ref() == Some(&connection.viewer) => {}
-            Ok(_) => connection.closer.close(
-                CLOSE_FORBIDDEN,
-                "Forbidden: your access changed (role, tenant or membership); reconnect",
-            ),
-            Err(error @ AppError::Unauthenticated(_)) => connection.closer.close(
-                CLOSE_UNAUTHORIZED,
-                format!("Unauthorized: {}", error.message()),
-            ),
-            Err(_) => connection.closer.close(
-                CLOSE_UNAUTHORIZED,
-                "Unauthorized: your credentials could not be checked again; reconnect",
-            ),
-        }
+/// Authenticates a socket's credentials again, closing it when they no longer work (4401) or
+/// now act as someone else, elsewhere or with another role (4403). A socket whose credentials
+/// cannot be checked (database down) is closed too: revocations fail closed.
+pub async fn recheck(state: &AppState, connection: &LiveConnection) {
+    let outcome = state
+        .auth
+        .authenticate(connection.credentials.clone(), connection.client.clone())
+        .await;
+    match outcome {
+        Ok(auth)
+            if auth
+                .viewer
+                .as_ref()
+                .is_some_and(|v| v.same_access(&connection.viewer)) => {}
+        Ok(_) => connection.closer.close(
+            CLOSE_FORBIDDEN,
+            "Forbidden: your access changed (role, tenant or membership); reconnect",
+        ),
+        Err(error @ AppError::Unauthenticated(_)) => connection.closer.close(
+            CLOSE_UNAUTHORIZED,
+            format!("Unauthorized: {}", error.message()),
+        ),
+        Err(_) => connection.closer.close(
+            CLOSE_UNAUTHORIZED,
+            "Unauthorized: your credentials could not be checked again; reconnect",
+        ),
     }
 }

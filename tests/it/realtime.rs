@@ -32,6 +32,16 @@ async fn closed_with(socket: &mut Socket) -> (u16, String) {
     }
 }
 
+/// Closes a socket and waits for the server's side of the close handshake, so that the server
+/// has let go of the socket before the test goes on.
+async fn closed_by_us(socket: &mut Socket) {
+    let _ = socket.close(None).await;
+    while let Ok(Some(_)) = tokio::time::timeout(Duration::from_secs(10), socket.next())
+        .await
+        .map(|m| m.and_then(Result::ok))
+    {}
+}
+
 /// The next presence event about `user_id` as (kind, entityId); events about others (the
 /// subscriber's own socket coming online, say) are passed over.
 async fn next_presence_of(socket: &mut Socket, user_id: &str) -> (String, Value) {
@@ -224,6 +234,9 @@ async fn presence_follows_sockets_and_editing_marks_within_the_tenant() {
     let member = server
         .invite_member(&owner, "member@example.com", "WORLDBUILDER")
         .await;
+    let bystander = server
+        .invite_member(&owner, "bystander@example.com", "PLAYER")
+        .await;
     let outsider = server.register("outsider@example.com", "Elsewhere").await;
     create_entity(&server, &owner, "CHARACTER", "ada", "Ada", json!({})).await;
     create_entity(&server, &outsider, "CHARACTER", "own", "Own", json!({})).await;
@@ -283,12 +296,21 @@ async fn presence_follows_sockets_and_editing_marks_within_the_tenant() {
         .await;
     assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
 
-    // A second socket opening and closing leaves the member online: the first closing after
-    // it must yield STOPPED_EDITING then OFFLINE, with no OFFLINE before (the tracker handles
-    // closings in order).
-    let second = connect_as(&server, &member.token).await;
-    drop(second);
-    let _ = first.close(None).await;
+    // A second socket opening and closing leaves the member online. The tracker handles
+    // openings and closings in order: a bystander's ONLINE after the second socket's close has
+    // been handled comes after any OFFLINE that close would (wrongly) have caused.
+    let mut second = connect_as(&server, &member.token).await;
+    closed_by_us(&mut second).await;
+    let _bystander_socket = connect_as(&server, &bystander.token).await;
+    let event = loop {
+        let event = next_data(&mut watcher, "presence").await;
+        if event["user"]["id"] == member.user_id || event["user"]["id"] == bystander.user_id {
+            break event;
+        }
+    };
+    assert_eq!(event["user"]["id"], bystander.user_id, "{event}");
+    assert_eq!(event["kind"], "ONLINE");
+    closed_by_us(&mut first).await;
     assert_eq!(
         next_presence_of(&mut watcher, &member.user_id).await,
         ("STOPPED_EDITING".to_owned(), json!("ada"))
@@ -379,7 +401,9 @@ async fn editing_needs_a_writer_and_bounded_pages() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn silent_peers_lapsed_marks_and_dead_nodes_turn_offline_after_the_heartbeat_timeout() {
     let server = TestServer::start_with(|c| {
-        c.realtime.heartbeat_timeout = Duration::from_secs(1);
+        // Short, but with room for the test's own gaps between reads of the watcher (which
+        // answers pings only while it is read).
+        c.realtime.heartbeat_timeout = Duration::from_secs(2);
     })
     .await;
     let owner = server.register("owner@example.com", "Heartbeat").await;
@@ -498,7 +522,7 @@ async fn two_server_processes_on_one_database_deliver_to_each_others_subscribers
         "ONLINE"
     );
     let mut member_on_second = connect_as(&second, &member.token).await;
-    let _ = member_on_first.close(None).await;
+    closed_by_us(&mut member_on_first).await;
     // Anything the first node says after handling that close comes after any OFFLINE it would
     // (wrongly) have sent for the member.
     let _latecomer_socket = connect_as(&first, &latecomer.token).await;
@@ -512,7 +536,7 @@ async fn two_server_processes_on_one_database_deliver_to_each_others_subscribers
     assert_eq!(event["kind"], "ONLINE");
     let online = online_user_ids(&first, &owner).await;
     assert!(online.contains(&member.user_id), "{online:?}");
-    let _ = member_on_second.close(None).await;
+    closed_by_us(&mut member_on_second).await;
     assert_eq!(
         next_presence_of(&mut watcher, &member.user_id).await.0,
         "OFFLINE"
@@ -668,4 +692,16 @@ async fn create_entity_with_body(server: &TestServer, account: &Account, id: &st
             json!({ "input": { "entityId": id, "name": id, "markdownBody": body } }),
         )
         .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn promoting_an_account_from_the_command_line_closes_its_live_sockets() {
+    let server = TestServer::start().await;
+    let owner = server.register("owner@example.com", "Command line").await;
+    let mut socket = subscribe_as(&server, &owner, ENTITY_UPDATED, json!({})).await;
+    // `loregraph admin create-superuser` on an existing account ends its sessions, outside any
+    // server process: the running server hears of it through the database.
+    server.superuser("owner@example.com").await;
+    let (code, reason) = closed_with(&mut socket).await;
+    assert_eq!(code, 4401, "{reason}");
 }

@@ -110,8 +110,8 @@ async fn lock_members(conn: &mut AsyncPgConnection, members: &[Member]) -> AppRe
     Ok(())
 }
 
-/// Records that `members` have a live socket on `node_id`; returns those who had none on any
-/// node before (now online).
+/// Records that `members` have a live socket on `node_id` (whose row must exist: `beat` first);
+/// returns those who had none on any node before (now online).
 pub async fn arrive(
     conn: &mut AsyncPgConnection,
     node_id: Uuid,
@@ -121,7 +121,6 @@ pub async fn arrive(
         return Ok(Vec::new());
     }
     conn.transaction::<_, AppError, _>(async |conn| {
-        beat(conn, node_id).await?;
         lock_members(conn, members).await?;
         let (tenants, users) = split(members);
         let rows: Vec<MemberRow> = diesel::sql_query(

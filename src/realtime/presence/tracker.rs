@@ -9,11 +9,13 @@ use uuid::Uuid;
 
 use super::store::{self, Member};
 use super::{Change, publish, publish_departures};
-use crate::error::AppResult;
+use diesel_async::AsyncConnection;
+
+use crate::error::{AppError, AppResult};
 use crate::events::PresenceKind;
 use crate::state::AppState;
 
-/// Changes applied in one transaction.
+/// Socket openings and closings taken together into one transaction.
 const BATCH: usize = 1024;
 const LONGEST_RETRY: Duration = Duration::from_secs(5);
 
@@ -41,7 +43,7 @@ pub async fn run(state: AppState) {
                 }
                 let mut waiting = Vec::new();
                 let (arrived, departed) = count_sockets(&mut sockets, batch.drain(..), &mut waiting);
-                apply(&state, node_id, &arrived, &departed).await;
+                apply(&state, node_id, &sockets, &arrived, &departed).await;
                 for recorded in waiting {
                     let _ = recorded.send(());
                 }
@@ -94,10 +96,16 @@ fn count_sockets(
 }
 
 /// Writes the changes, retrying while the database is unreachable (changes queue meanwhile).
-async fn apply(state: &AppState, node_id: Uuid, arrived: &[Member], departed: &[Member]) {
+async fn apply(
+    state: &AppState,
+    node_id: Uuid,
+    sockets: &HashMap<Member, usize>,
+    arrived: &[Member],
+    departed: &[Member],
+) {
     let mut retry = Duration::from_millis(100);
     loop {
-        match write(state, node_id, arrived, departed).await {
+        match write(state, node_id, sockets, arrived, departed).await {
             Ok(()) => return,
             Err(error) => tracing::warn!(error = ?error, "presence not recorded yet; retrying"),
         }
@@ -109,15 +117,30 @@ async fn apply(state: &AppState, node_id: Uuid, arrived: &[Member], departed: &[
     }
 }
 
+/// One transaction, so a retry after a failure repeats all of it and the events go out once,
+/// after the commit.
 async fn write(
     state: &AppState,
     node_id: Uuid,
+    sockets: &HashMap<Member, usize>,
     arrived: &[Member],
     departed: &[Member],
 ) -> AppResult<()> {
     let mut conn = state.pool.get().await?;
-    let online = store::arrive(&mut conn, node_id, arrived).await?;
-    let (offline, ended) = store::depart(&mut conn, &[node_id], departed).await?;
+    let (online, offline, ended) = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let arriving: Vec<Member> = if store::beat(conn, node_id).await? {
+                arrived.to_vec()
+            } else {
+                // Swept as dead meanwhile (a long pause): its rows are gone, so everyone with
+                // a socket here arrives again.
+                sockets.keys().copied().collect()
+            };
+            let online = store::arrive(conn, node_id, &arriving).await?;
+            let (offline, ended) = store::depart(conn, &[node_id], departed).await?;
+            Ok((online, offline, ended))
+        })
+        .await?;
     drop(conn);
     for member in online {
         publish(&state.events, member, PresenceKind::Online, None);
