@@ -705,3 +705,12 @@ async fn promoting_an_account_from_the_command_line_closes_its_live_sockets() {
     let (code, reason) = closed_with(&mut socket).await;
     assert_eq!(code, 4401, "{reason}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_that_never_authenticates_is_closed_with_4408() {
+    let server = TestServer::start().await;
+    let mut socket = ws_connect(&server.ws_url("/graphql/ws"), "graphql-transport-ws").await;
+    // It answers pings (it is read), but never sends connection_init.
+    let (code, reason) = closed_with(&mut socket).await;
+    assert_eq!(code, 4408, "{reason}");
+}
