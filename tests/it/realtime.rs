@@ -42,18 +42,24 @@ async fn closed_by_us(socket: &mut Socket) {
     {}
 }
 
-/// The next presence event about `user_id` as (kind, entityId); events about others (the
-/// subscriber's own socket coming online, say) are passed over.
-async fn next_presence_of(socket: &mut Socket, user_id: &str) -> (String, Value) {
+/// The next presence event about any of `user_ids`; events about others (the subscriber's
+/// own socket coming online, say) are passed over.
+async fn next_presence_among(socket: &mut Socket, user_ids: &[&str]) -> Value {
     loop {
         let event = next_data(socket, "presence").await;
-        if event["user"]["id"] == user_id {
-            return (
-                event["kind"].as_str().expect("kind").to_owned(),
-                event["entityId"].clone(),
-            );
+        if user_ids.iter().any(|id| event["user"]["id"] == *id) {
+            return event;
         }
     }
+}
+
+/// The next presence event about `user_id` as (kind, entityId).
+async fn next_presence_of(socket: &mut Socket, user_id: &str) -> (String, Value) {
+    let event = next_presence_among(socket, &[user_id]).await;
+    (
+        event["kind"].as_str().expect("kind").to_owned(),
+        event["entityId"].clone(),
+    )
 }
 
 async fn sign_in(server: &TestServer, email: &str, password: &str) -> Account {
@@ -302,12 +308,7 @@ async fn presence_follows_sockets_and_editing_marks_within_the_tenant() {
     let mut second = connect_as(&server, &member.token).await;
     closed_by_us(&mut second).await;
     let _bystander_socket = connect_as(&server, &bystander.token).await;
-    let event = loop {
-        let event = next_data(&mut watcher, "presence").await;
-        if event["user"]["id"] == member.user_id || event["user"]["id"] == bystander.user_id {
-            break event;
-        }
-    };
+    let event = next_presence_among(&mut watcher, &[&member.user_id, &bystander.user_id]).await;
     assert_eq!(event["user"]["id"], bystander.user_id, "{event}");
     assert_eq!(event["kind"], "ONLINE");
     closed_by_us(&mut first).await;
@@ -374,16 +375,20 @@ async fn editing_needs_a_writer_and_bounded_pages() {
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
 
-    // Marks are renewed, not repeated, and stopping returns how many ended.
+    // Marks are renewed, not repeated (a renewal keeps `since`), and stopping returns how many
+    // ended.
+    let mut since = Vec::new();
     for _ in 0..2 {
-        server
+        let data = server
             .ok_as(
                 &owner,
-                "mutation { startEditing(type: CHARACTER, entityId: \"ada\") { entityId } }",
+                "mutation { startEditing(type: CHARACTER, entityId: \"ada\") { since } }",
                 json!({}),
             )
             .await;
+        since.push(data["startEditing"]["since"].clone());
     }
+    assert_eq!(since[0], since[1]);
     let stopped = server
         .ok_as(
             &owner,
@@ -526,12 +531,7 @@ async fn two_server_processes_on_one_database_deliver_to_each_others_subscribers
     // Anything the first node says after handling that close comes after any OFFLINE it would
     // (wrongly) have sent for the member.
     let _latecomer_socket = connect_as(&first, &latecomer.token).await;
-    let event = loop {
-        let event = next_data(&mut watcher, "presence").await;
-        if event["user"]["id"] == member.user_id || event["user"]["id"] == latecomer.user_id {
-            break event;
-        }
-    };
+    let event = next_presence_among(&mut watcher, &[&member.user_id, &latecomer.user_id]).await;
     assert_eq!(event["user"]["id"], latecomer.user_id, "{event}");
     assert_eq!(event["kind"], "ONLINE");
     let online = online_user_ids(&first, &owner).await;

@@ -178,13 +178,14 @@ impl PresenceMutation {
         let row = entities::find_live(&mut conn, viewer.tenant_id, r#type, &entity_id)
             .await?
             .ok_or_else(|| entities::not_found(r#type, &entity_id, Bin::Live))?;
-        let new = store::start_editing(&mut conn, viewer.tenant_id, viewer.user_id, row.id).await?;
+        let started =
+            store::start_editing(&mut conn, viewer.tenant_id, viewer.user_id, row.id).await?;
         let entity = EditedEntity {
             row_id: row.id,
             entity_type: r#type,
             entity_id: row.entity_id.clone(),
         };
-        if new {
+        if started.inserted {
             publish(
                 &ctx.app().events,
                 (viewer.tenant_id, viewer.user_id),
@@ -192,20 +193,7 @@ impl PresenceMutation {
                 Some(entity.clone()),
             );
         }
-        let since = store::editing(
-            &mut conn,
-            viewer.tenant_id,
-            EditingFilter {
-                entity_type: Some(r#type),
-                entity_id: Some(&row.entity_id),
-                user_id: Some(viewer.user_id),
-            },
-            ctx.app().config.realtime.heartbeat_timeout,
-            PageRequest::new(None, Some(1))?,
-        )
-        .await?
-        .first()
-        .map_or_else(Utc::now, |mark| mark.since);
+        let since = started.since;
         Ok(EditingMark {
             user_id: viewer.user_id,
             entity,

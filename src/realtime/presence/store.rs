@@ -278,29 +278,34 @@ pub async fn lapse_marks(
     Ok(rows.into_iter().filter_map(MarkRow::into_ended).collect())
 }
 
-/// Marks (or renews) the user as editing an entity; true when the mark is new.
+/// A mark just started or renewed.
+#[derive(QueryableByName)]
+pub struct StartedMark {
+    /// False when an existing mark was renewed.
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub inserted: bool,
+    /// Since when (a renewal keeps the first time).
+    #[diesel(sql_type = Timestamptz)]
+    pub since: DateTime<Utc>,
+}
+
+/// Marks (or renews) the user as editing an entity.
 pub async fn start_editing(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     user_id: Uuid,
     entity_row_id: Uuid,
-) -> AppResult<bool> {
-    #[derive(QueryableByName)]
-    struct Started {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        inserted: bool,
-    }
-    let started: Started = diesel::sql_query(
+) -> AppResult<StartedMark> {
+    Ok(diesel::sql_query(
         "INSERT INTO presence_editing (tenant_id, user_id, entity_row_id) VALUES ($1, $2, $3) \
          ON CONFLICT (tenant_id, user_id, entity_row_id) DO UPDATE SET renewed_at = now() \
-         RETURNING (xmax = 0) AS inserted",
+         RETURNING (xmax = 0) AS inserted, since",
     )
     .bind::<SqlUuid, _>(tenant_id)
     .bind::<SqlUuid, _>(user_id)
     .bind::<SqlUuid, _>(entity_row_id)
     .get_result(conn)
-    .await?;
-    Ok(started.inserted)
+    .await?)
 }
 
 /// Ends the user's marks: all of them, one type's, or one entity's.
