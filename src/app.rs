@@ -92,8 +92,12 @@ pub async fn serve(
     let token = state.shutdown.clone();
     let worker = tokio::spawn(crate::assets::jobs::work(state.clone()));
     let realtime = Realtime::start(&state, state.database_url.to_string());
+    // Shutdown comes from outside (a signal) or from within (`stopServer` cancels the token).
     let signal = async move {
-        shutdown.await;
+        tokio::select! {
+            () = shutdown => {}
+            () = token.cancelled() => {}
+        }
         tracing::info!("shutting down: finishing in-flight requests");
         token.cancel();
     };

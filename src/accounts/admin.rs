@@ -56,7 +56,7 @@ pub fn ensure_can_grant(actor: &Viewer, role: Role) -> AppResult<()> {
 /// A member of the viewer's tenant and their role there; NOT_FOUND for anyone else (including
 /// users of other tenants, whose existence is not revealed). Superusers reach every account; for
 /// a non-member the role is `None`.
-async fn target_member(
+pub(crate) async fn target_member(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     user_id: Uuid,
@@ -80,7 +80,11 @@ async fn target_member(
 
 /// Fails unless `actor` may manage a user holding `target_role` (`None`: not a member, which
 /// only superusers get to see).
-fn ensure_above(actor: &Viewer, target_id: Uuid, target_role: Option<Role>) -> AppResult<()> {
+pub(crate) fn ensure_above(
+    actor: &Viewer,
+    target_id: Uuid,
+    target_role: Option<Role>,
+) -> AppResult<()> {
     if actor.user_id == target_id {
         return Err(AppError::forbidden(
             "you cannot do this to your own account",
@@ -120,7 +124,7 @@ pub struct UserAdminQuery;
 
 #[Object]
 impl UserAdminQuery {
-    /// The members of the current tenant (ADMIN), by display name; `search` matches email or name.
+    /// The members of the current tenant (ADMIN), by display name; `search` matches email, name or username.
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -168,6 +172,140 @@ impl UserAdminQuery {
     }
 }
 
+/// Applies an `UpdateUserInput` to a member of the viewer's tenant, under the role rules.
+pub(crate) async fn update_user(
+    ctx: &Context<'_>,
+    viewer: &Viewer,
+    user_id: Uuid,
+    input: UpdateUserInput,
+) -> AppResult<User> {
+    let mut conn = ctx.conn().await?;
+    let (target, mut role) = target_member(&mut conn, viewer, user_id).await?;
+    let is_self = viewer.user_id == user_id;
+    let account_wide = input.email.is_some() || input.is_active.is_some();
+    if !is_self || input.role.is_some() || input.is_active.is_some() {
+        viewer.require_role(Role::Admin)?;
+        ensure_above(viewer, user_id, role)?;
+        if account_wide {
+            ensure_account_owned(&mut conn, viewer, user_id).await?;
+        }
+    }
+    let changes = UserChanges {
+        display_name: input
+            .display_name
+            .as_deref()
+            .map(|n| validate_display_name("displayName", n))
+            .transpose()?,
+        email: input
+            .email
+            .as_deref()
+            .map(|e| validate_email("email", e))
+            .transpose()?,
+        is_active: input.is_active,
+        ..UserChanges::default()
+    };
+    if let Some(new_role) = input.role {
+        ensure_can_grant(viewer, new_role)?;
+        if target.is_superuser {
+            return Err(AppError::forbidden(
+                "a superuser's role cannot be changed here",
+            ));
+        }
+    }
+    let row =
+        diesel_async::AsyncConnection::transaction::<_, AppError, _>(&mut *conn, async |conn| {
+            if let Some(new_role) = input.role
+                && !store::set_membership_role(conn, viewer.tenant_id, user_id, new_role).await?
+            {
+                return Err(AppError::not_found(
+                    "the user is not a member of this tenant",
+                ));
+            }
+            if input.is_active == Some(false) {
+                store::revoke_user_sessions(conn, user_id, None).await?;
+            }
+            if changes.display_name.is_some()
+                || changes.email.is_some()
+                || changes.is_active.is_some()
+            {
+                store::update_user(conn, user_id, &changes).await
+            } else {
+                Ok(target.clone())
+            }
+        })
+        .await?;
+    if let Some(new_role) = input.role {
+        role = Some(new_role);
+        publish_member_event(ctx, viewer.tenant_id, user_id, MemberAction::Updated, role);
+    }
+    ctx.app().revoke(Revocation::User(user_id)).await;
+    ctx.loaders().users().clear::<Uuid>();
+    Ok(User {
+        row,
+        known_role: role,
+    })
+}
+
+/// Sets a member's password and signs them out everywhere (ADMIN, on users below them whose
+/// account belongs to this tenant alone).
+pub(crate) async fn set_user_password(
+    ctx: &Context<'_>,
+    viewer: &Viewer,
+    user_id: Uuid,
+    new_password: &str,
+) -> AppResult<()> {
+    password::validate_new_password("newPassword", new_password)?;
+    let mut conn = ctx.conn().await?;
+    let (_, role) = target_member(&mut conn, viewer, user_id).await?;
+    ensure_above(viewer, user_id, role)?;
+    ensure_account_owned(&mut conn, viewer, user_id).await?;
+    let changes = UserChanges {
+        password_hash: Some(password::hash(new_password).await?),
+        ..UserChanges::default()
+    };
+    diesel_async::AsyncConnection::transaction::<_, AppError, _>(&mut *conn, async |conn| {
+        store::update_user(conn, user_id, &changes).await?;
+        store::revoke_user_sessions(conn, user_id, None).await
+    })
+    .await?;
+    ctx.app().revoke(Revocation::User(user_id)).await;
+    ctx.loaders().users().clear::<Uuid>();
+    Ok(())
+}
+
+/// Deletes an account and everything it owns, in every tenant (SUPERUSER only).
+pub(crate) async fn delete_user(
+    ctx: &Context<'_>,
+    viewer: &Viewer,
+    user_id: Uuid,
+) -> AppResult<()> {
+    if !viewer.is_superuser() {
+        return Err(AppError::forbidden(
+            "only a superuser can delete accounts; use removeMember to remove someone from this tenant",
+        ));
+    }
+    if user_id == viewer.user_id {
+        return Err(AppError::forbidden("you cannot delete your own account"));
+    }
+    let mut conn = ctx.conn().await?;
+    let memberships = store::memberships_of(&mut conn, user_id).await?;
+    if !store::delete_user(&mut conn, user_id).await? {
+        return Err(AppError::not_found("user not found"));
+    }
+    ctx.app().revoke(Revocation::User(user_id)).await;
+    ctx.loaders().users().clear::<Uuid>();
+    for membership in memberships {
+        publish_member_event(
+            ctx,
+            membership.tenant_id,
+            user_id,
+            MemberAction::Removed,
+            None,
+        );
+    }
+    Ok(())
+}
+
 #[derive(Default)]
 pub struct UserAdminMutation;
 
@@ -183,74 +321,7 @@ impl UserAdminMutation {
     ) -> AppResult<User> {
         let viewer = ctx.viewer()?;
         let user_id = parse_id("id", &id)?;
-        let mut conn = ctx.conn().await?;
-        let (target, mut role) = target_member(&mut conn, viewer, user_id).await?;
-        let is_self = viewer.user_id == user_id;
-        let account_wide = input.email.is_some() || input.is_active.is_some();
-        if !is_self || input.role.is_some() || input.is_active.is_some() {
-            viewer.require_role(Role::Admin)?;
-            ensure_above(viewer, user_id, role)?;
-            if account_wide {
-                ensure_account_owned(&mut conn, viewer, user_id).await?;
-            }
-        }
-        let changes = UserChanges {
-            display_name: input
-                .display_name
-                .as_deref()
-                .map(|n| validate_display_name("displayName", n))
-                .transpose()?,
-            email: input
-                .email
-                .as_deref()
-                .map(|e| validate_email("email", e))
-                .transpose()?,
-            is_active: input.is_active,
-            ..UserChanges::default()
-        };
-        if let Some(new_role) = input.role {
-            ensure_can_grant(viewer, new_role)?;
-            if target.is_superuser {
-                return Err(AppError::forbidden(
-                    "a superuser's role cannot be changed here",
-                ));
-            }
-        }
-        let row = diesel_async::AsyncConnection::transaction::<_, AppError, _>(
-            &mut *conn,
-            async |conn| {
-                if let Some(new_role) = input.role
-                    && !store::set_membership_role(conn, viewer.tenant_id, user_id, new_role)
-                        .await?
-                {
-                    return Err(AppError::not_found(
-                        "the user is not a member of this tenant",
-                    ));
-                }
-                if input.is_active == Some(false) {
-                    store::revoke_user_sessions(conn, user_id, None).await?;
-                }
-                if changes.display_name.is_some()
-                    || changes.email.is_some()
-                    || changes.is_active.is_some()
-                {
-                    store::update_user(conn, user_id, &changes).await
-                } else {
-                    Ok(target.clone())
-                }
-            },
-        )
-        .await?;
-        if let Some(new_role) = input.role {
-            role = Some(new_role);
-            publish_member_event(ctx, viewer.tenant_id, user_id, MemberAction::Updated, role);
-        }
-        ctx.app().revoke(Revocation::User(user_id)).await;
-        ctx.loaders().users().clear::<Uuid>();
-        Ok(User {
-            row,
-            known_role: role,
-        })
+        update_user(ctx, viewer, user_id, input).await
     }
 
     /// Sets another user's password and signs them out everywhere (ADMIN, on users below them
@@ -263,25 +334,9 @@ impl UserAdminMutation {
     ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let user_id = parse_id("id", &id)?;
-        password::validate_new_password("newPassword", &new_password)?;
-        let mut conn = ctx.conn().await?;
-        let (_, role) = target_member(&mut conn, viewer, user_id).await?;
-        ensure_above(viewer, user_id, role)?;
-        ensure_account_owned(&mut conn, viewer, user_id).await?;
-        let changes = UserChanges {
-            password_hash: Some(password::hash(&new_password).await?),
-            ..UserChanges::default()
-        };
-        diesel_async::AsyncConnection::transaction::<_, AppError, _>(&mut *conn, async |conn| {
-            store::update_user(conn, user_id, &changes).await?;
-            store::revoke_user_sessions(conn, user_id, None).await
-        })
-        .await?;
-        ctx.app().revoke(Revocation::User(user_id)).await;
-        ctx.loaders().users().clear::<Uuid>();
+        set_user_password(ctx, viewer, user_id, &new_password).await?;
         Ok(true)
     }
-
     /// Removes a member from the current tenant and ends their sessions there (ADMIN, on users
     /// below them). The account itself stays.
     async fn remove_member(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
@@ -314,31 +369,8 @@ impl UserAdminMutation {
     /// an ADMIN removes members from their tenant with `removeMember`.
     async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        if !viewer.is_superuser() {
-            return Err(AppError::forbidden(
-                "only a superuser can delete accounts; use removeMember to remove someone from this tenant",
-            ));
-        }
         let user_id = parse_id("id", &id)?;
-        if user_id == viewer.user_id {
-            return Err(AppError::forbidden("you cannot delete your own account"));
-        }
-        let mut conn = ctx.conn().await?;
-        let memberships = store::memberships_of(&mut conn, user_id).await?;
-        if !store::delete_user(&mut conn, user_id).await? {
-            return Err(AppError::not_found("user not found"));
-        }
-        ctx.app().revoke(Revocation::User(user_id)).await;
-        ctx.loaders().users().clear::<Uuid>();
-        for membership in memberships {
-            publish_member_event(
-                ctx,
-                membership.tenant_id,
-                user_id,
-                MemberAction::Removed,
-                None,
-            );
-        }
+        delete_user(ctx, viewer, user_id).await?;
         Ok(true)
     }
 }

@@ -4,9 +4,10 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::model::{ClientType, NewUser, UserRow};
+use super::model::{AccountOrigin, ClientType, NewUser, UserRow};
 use super::sessions::{self, SessionTokens, normalize_email};
 use super::store::{self, UserChanges};
+use super::usernames;
 use crate::auth::{Revocation, Role, password};
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, MemberAction};
@@ -57,6 +58,11 @@ impl User {
 
     async fn email(&self) -> &str {
         &self.row.email
+    }
+
+    /// Unique (ignoring case), 2 to 20 characters; MUD clients sign in with it.
+    async fn username(&self) -> &str {
+        &self.row.username
     }
 
     async fn display_name(&self) -> &str {
@@ -188,6 +194,8 @@ pub struct RegisterInput {
     pub display_name: String,
     /// The studio to create; you become its first ADMIN.
     pub tenant_name: String,
+    /// 2 to 20 letters, digits, `_`, `.` or `-`, unique; derived from the email when absent.
+    pub username: Option<String>,
 }
 
 /// Checks an email's shape and returns it normalised (trimmed, lower-case).
@@ -245,6 +253,7 @@ impl AccountMutation {
         let (user, tenant) = diesel_async::AsyncConnection::transaction::<_, AppError, _>(
             &mut *conn,
             async |conn| {
+                let username = usernames::choose(conn, input.username.as_deref(), &email).await?;
                 let user = store::insert_user(
                     conn,
                     NewUser {
@@ -253,6 +262,8 @@ impl AccountMutation {
                         display_name: &display_name,
                         password_hash: &password_hash,
                         is_superuser: false,
+                        username: &username,
+                        account_origin: AccountOrigin::Visitor.as_str(),
                     },
                 )
                 .await?;

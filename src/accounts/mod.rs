@@ -2,7 +2,9 @@
 
 pub mod admin;
 pub mod api;
+pub mod manage;
 pub mod model;
 pub mod sessions;
 pub mod store;
 pub mod superuser;
+pub mod usernames;

@@ -20,6 +20,8 @@ pub struct UserRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_login_at: Option<DateTime<Utc>>,
+    pub username: String,
+    pub account_origin: String,
 }
 
 #[derive(Insertable)]
@@ -30,6 +32,45 @@ pub struct NewUser<'a> {
     pub display_name: &'a str,
     pub password_hash: &'a str,
     pub is_superuser: bool,
+    pub username: &'a str,
+    pub account_origin: &'a str,
+}
+
+/// How an account came to be (seed 002's account_origin).
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum AccountOrigin {
+    /// Signed up by themselves (registration, an accepted invite).
+    Visitor,
+    /// Created by a tenant ADMIN.
+    Admin,
+    /// Created by a SUPERUSER.
+    Superuser,
+    /// Created from the command line.
+    System,
+    /// Existed before origins were recorded.
+    Legacy,
+}
+
+impl AccountOrigin {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Visitor => "visitor",
+            Self::Admin => "admin",
+            Self::Superuser => "superuser",
+            Self::System => "system",
+            Self::Legacy => "legacy",
+        }
+    }
+
+    pub fn from_db(text: &str) -> Self {
+        match text {
+            "visitor" => Self::Visitor,
+            "admin" => Self::Admin,
+            "superuser" => Self::Superuser,
+            "system" => Self::System,
+            _ => Self::Legacy,
+        }
+    }
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -59,6 +100,8 @@ pub struct SessionRow {
     pub last_activity: DateTime<Utc>,
     pub expires_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// The world character the session plays, once it entered a world.
+    pub character_id: Option<Uuid>,
 }
 
 #[derive(Insertable)]

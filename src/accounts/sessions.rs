@@ -54,7 +54,12 @@ pub async fn check_password(
     let email = normalize_email(email);
     let throttle = &state.auth.throttle;
     throttle.check(&email, client.ip).await?;
-    let user = store::find_user_by_email(conn, &email).await?;
+    // MUD clients sign in by username: anything without an `@` is one.
+    let user = if email.contains('@') {
+        store::find_user_by_email(conn, &email).await?
+    } else {
+        store::find_user_by_username(conn, &email).await?
+    };
     let matches =
         crate::auth::password::verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
             .await?;

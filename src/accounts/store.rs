@@ -40,19 +40,37 @@ pub async fn users_by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResu
         .await?)
 }
 
-/// Inserts a user; a taken email is a CONFLICT naming the field.
+/// Inserts a user; a taken email or username is a CONFLICT saying which.
 pub async fn insert_user(conn: &mut AsyncPgConnection, user: NewUser<'_>) -> AppResult<UserRow> {
     diesel::insert_into(users::table)
         .values(&user)
         .returning(UserRow::as_returning())
         .get_result(conn)
         .await
-        .map_err(|e| match AppError::from(e) {
-            AppError::Conflict(_) => {
-                AppError::conflict("an account with this email already exists")
+        .map_err(|e| {
+            if super::usernames::is_taken(&e) {
+                return AppError::conflict("this username is already taken");
             }
-            other => other,
+            match AppError::from(e) {
+                AppError::Conflict(_) => {
+                    AppError::conflict("an account with this email already exists")
+                }
+                other => other,
+            }
         })
+}
+
+/// The account with this username (ignoring case).
+pub async fn find_user_by_username(
+    conn: &mut AsyncPgConnection,
+    username: &str,
+) -> AppResult<Option<UserRow>> {
+    Ok(users::table
+        .filter(crate::entities::store::lower(users::username).eq(username.to_lowercase()))
+        .select(UserRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
 }
 
 pub async fn record_login(
@@ -240,7 +258,8 @@ pub async fn list_members(
             query = query.filter(
                 users::email
                     .ilike(pattern.clone())
-                    .or(users::display_name.ilike(pattern.clone())),
+                    .or(users::display_name.ilike(pattern.clone()))
+                    .or(users::username.ilike(pattern.clone())),
             );
         }
         query

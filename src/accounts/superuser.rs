@@ -4,8 +4,9 @@ use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::api::{validate_display_name, validate_email};
-use super::model::{NewUser, UserRow};
+use super::model::{AccountOrigin, NewUser, UserRow};
 use super::store::{self, UserChanges};
+use super::usernames;
 use crate::auth::{Revocation, Role, password};
 use crate::db::DbPool;
 use crate::error::AppError;
@@ -39,6 +40,7 @@ pub async fn create_superuser(
                     .await?;
                 return store::update_user(conn, existing.id, &changes).await;
             }
+            let username = usernames::derive(conn, &email).await?;
             let user = store::insert_user(
                 conn,
                 NewUser {
@@ -47,6 +49,8 @@ pub async fn create_superuser(
                     display_name: &display_name,
                     password_hash: &password_hash,
                     is_superuser: true,
+                    username: &username,
+                    account_origin: AccountOrigin::System.as_str(),
                 },
             )
             .await?;

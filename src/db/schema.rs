@@ -83,6 +83,58 @@ diesel::table! {
 }
 
 diesel::table! {
+    characters (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        world_id -> Uuid,
+        user_id -> Nullable<Uuid>,
+        name -> Text,
+        inventory -> Jsonb,
+        base_state -> Jsonb,
+        current_state -> Jsonb,
+        state_seed -> Int8,
+        state_version -> Nullable<Text>,
+        state_updated_at -> Nullable<Timestamptz>,
+        room_id -> Nullable<Uuid>,
+        moved_at -> Nullable<Timestamptz>,
+        tombstoned_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    dice_roll_traits (roll_id, position) {
+        roll_id -> Uuid,
+        position -> Int4,
+        name -> Text,
+        trait_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    dice_rolls (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        user_id -> Nullable<Uuid>,
+        character_row_id -> Nullable<Uuid>,
+        campaign_row_id -> Nullable<Uuid>,
+        die_size -> Int4,
+        pool -> Int4,
+        difficulty -> Nullable<Int4>,
+        dice -> Array<Int4>,
+        physical -> Bool,
+        successes -> Int4,
+        failures -> Int4,
+        botches -> Int4,
+        criticals -> Int4,
+        total -> Int4,
+        result -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     entities (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -214,6 +266,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    rooms (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        world_id -> Uuid,
+        room_key -> Text,
+        zone_key -> Nullable<Text>,
+        name -> Text,
+        description -> Text,
+        exits -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     server_nodes (id) {
         id -> Uuid,
         started_at -> Timestamptz,
@@ -233,6 +300,7 @@ diesel::table! {
         revoked_at -> Nullable<Timestamptz>,
         user_agent -> Nullable<Text>,
         ip_address -> Nullable<Text>,
+        character_id -> Nullable<Uuid>,
     }
 }
 
@@ -241,6 +309,21 @@ diesel::table! {
         id -> Uuid,
         name -> Text,
         slug -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    worlds (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        world_key -> Text,
+        name -> Text,
+        description -> Text,
+        config -> Jsonb,
+        is_active -> Bool,
+        universe_row_id -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
@@ -258,10 +341,15 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         last_login_at -> Nullable<Timestamptz>,
+        username -> Text,
+        account_origin -> Text,
     }
 }
 
 diesel::joinable!(asset_jobs -> assets (asset_id));
+diesel::joinable!(characters -> users (user_id));
+diesel::joinable!(dice_roll_traits -> dice_rolls (roll_id));
+diesel::joinable!(sessions -> characters (character_id));
 diesel::joinable!(asset_links -> assets (asset_id));
 diesel::joinable!(asset_links -> entities (entity_row_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
@@ -286,6 +374,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     asset_links,
     asset_queue_pauses,
     assets,
+    characters,
+    dice_roll_traits,
+    dice_rolls,
     entities,
     entity_references,
     entity_relationships,
@@ -296,8 +387,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     presence,
     presence_editing,
     refresh_tokens,
+    rooms,
     server_nodes,
     sessions,
     tenants,
     users,
+    worlds,
 );

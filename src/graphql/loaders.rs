@@ -15,6 +15,7 @@ use crate::auth::Role;
 use crate::db::DbPool;
 use crate::entities::loaders::EntityLoaders;
 use crate::error::{AppError, AppResult};
+use crate::mud::loaders::MudLoaders;
 use crate::tenants::model::TenantRow;
 use crate::tenants::store as tenants;
 
@@ -27,6 +28,7 @@ pub struct Loaders {
     memberships: OnceLock<DataLoader<MembershipsLoader>>,
     entities: OnceLock<EntityLoaders>,
     assets: OnceLock<AssetLoaders>,
+    mud: OnceLock<MudLoaders>,
     pool: DbPool,
     tenant_id: Option<Uuid>,
     cached: bool,
@@ -54,6 +56,7 @@ impl Loaders {
             memberships: OnceLock::new(),
             entities: OnceLock::new(),
             assets: OnceLock::new(),
+            mud: OnceLock::new(),
             pool: pool.clone(),
             tenant_id,
             cached,
@@ -110,6 +113,12 @@ impl Loaders {
     pub fn assets(&self) -> &AssetLoaders {
         self.assets
             .get_or_init(|| AssetLoaders::new(&self.pool, self.tenant_id, self.cached))
+    }
+
+    /// The MUD domain's loaders, scoped to the viewer's tenant.
+    pub fn mud(&self) -> &MudLoaders {
+        self.mud
+            .get_or_init(|| MudLoaders::new(&self.pool, self.tenant_id, self.cached))
     }
 
     /// The entities domain's loaders, scoped to the viewer's tenant.

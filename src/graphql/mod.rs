@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use crate::accounts::admin::{UserAdminMutation, UserAdminQuery};
 use crate::accounts::api::{AccountMutation, AccountQuery};
+use crate::accounts::manage::ManageUserMutation;
 use crate::api_keys::api::{ApiKeyMutation, ApiKeyQuery};
 use crate::assets::api::mutations::AssetMutation;
 use crate::assets::api::queries::AssetQuery;
@@ -28,8 +29,14 @@ use crate::entities::api::templates::TemplateQuery;
 use crate::error::{AppError, AppResult};
 use crate::health::api::HealthQuery;
 use crate::invites::api::{InviteMutation, InviteQuery};
+use crate::mud::characters::{CharacterMutation, CharacterQuery};
+use crate::mud::operations::{OperationsMutation, OperationsQuery};
+use crate::mud::players::PlayersQuery;
+use crate::mud::server::ServerMutation;
+use crate::mud::worlds::{WorldMutation, WorldQuery};
 use crate::notes::api::{NoteMutation, NoteQuery};
 use crate::realtime::presence::api::{PresenceMutation, PresenceQuery, PresenceSubscription};
+use crate::rolls::api::{RollMutation, RollQuery};
 use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 
 /// Everything there is to read.
@@ -50,6 +57,11 @@ pub struct QueryRoot(
     AssetQuery,
     AssetQueueQuery,
     PresenceQuery,
+    RollQuery,
+    WorldQuery,
+    CharacterQuery,
+    OperationsQuery,
+    PlayersQuery,
 );
 
 /// Everything there is to change.
@@ -58,6 +70,7 @@ pub struct MutationRoot(
     AccountMutation,
     TenantMutation,
     UserAdminMutation,
+    ManageUserMutation,
     InviteMutation,
     ApiKeyMutation,
     EntityMutation,
@@ -66,6 +79,11 @@ pub struct MutationRoot(
     AssetMutation,
     AssetQueueMutation,
     PresenceMutation,
+    RollMutation,
+    WorldMutation,
+    CharacterMutation,
+    OperationsMutation,
+    ServerMutation,
 );
 
 /// Live events of the viewer's tenant (over /graphql/ws).

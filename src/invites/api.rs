@@ -10,7 +10,8 @@ use crate::accounts::admin::ensure_can_grant;
 use crate::accounts::api::{
     AuthPayload, User, load_user, publish_member_event, validate_display_name, validate_email,
 };
-use crate::accounts::model::{ClientType, NewUser};
+use crate::accounts::model::{AccountOrigin, ClientType, NewUser};
+use crate::accounts::usernames;
 use crate::accounts::{sessions, store as accounts};
 use crate::auth::tokens::{random_token, secret_hash};
 use crate::auth::{Role, password};
@@ -263,6 +264,7 @@ impl InviteMutation {
         let role = Role::from_db(&invite.role);
         let user = conn
             .transaction::<_, AppError, _>(async |conn| {
+                let username = usernames::derive(conn, &invite.email).await?;
                 let user = accounts::insert_user(
                     conn,
                     NewUser {
@@ -271,6 +273,8 @@ impl InviteMutation {
                         display_name: &display_name,
                         password_hash: &password_hash,
                         is_superuser: false,
+                        username: &username,
+                        account_origin: AccountOrigin::Visitor.as_str(),
                     },
                 )
                 .await

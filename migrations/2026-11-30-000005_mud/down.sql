@@ -1,0 +1,10 @@
+DROP TABLE dice_roll_traits;
+DROP TABLE dice_rolls;
+ALTER TABLE sessions DROP COLUMN character_id;
+DROP TABLE characters;
+DROP TABLE rooms;
+DROP TABLE worlds;
+DROP INDEX users_username_key;
+ALTER TABLE users DROP CONSTRAINT users_username_length;
+ALTER TABLE users DROP COLUMN account_origin;
+ALTER TABLE users DROP COLUMN username;

@@ -1,0 +1,502 @@
+//! GraphQL: the characters of worlds (not the CHARACTER entity type). Players create and play
+//! their own; ADMIN provisions them for users below them; SUPERUSER removes them.
+
+use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use rand::Rng;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::model::CharacterRow;
+use super::names;
+use super::store::{self, CharacterChanges, CharacterFilter, NewCharacter};
+use super::worlds::{Room, World, world_or_not_found};
+use crate::accounts::admin::{ensure_above, target_member};
+use crate::accounts::api::{User, load_user};
+use crate::accounts::store as accounts;
+use crate::auth::{Role, Viewer};
+use crate::entities::validation::validate_text;
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::{load, prefetch_many};
+use crate::graphql::pagination::PageRequest;
+use crate::graphql::parse_id;
+
+const MAX_INVENTORY_BYTES: usize = 64 * 1024;
+/// How many seeds after the asked one `createCharacter` tries when names are taken.
+const NAME_ATTEMPTS: i64 = 32;
+
+/// A character in a world.
+pub struct WorldCharacter(pub CharacterRow);
+
+#[Object]
+impl WorldCharacter {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// Unique in its world (ignoring case).
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn world(&self, ctx: &Context<'_>) -> AppResult<Option<World>> {
+        Ok(load(&ctx.loaders().mud().worlds, self.0.world_id)
+            .await?
+            .map(|row| World((*row).clone())))
+    }
+
+    /// Who plays the character (null once tombstoned or their account is deleted).
+    async fn owner(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        load_user(ctx, self.0.user_id).await
+    }
+
+    /// What the character carries (JSON).
+    async fn inventory(&self) -> Json<&Value> {
+        Json(&self.0.inventory)
+    }
+
+    /// The snapshot the character started from.
+    async fn base_state(&self) -> Json<&Value> {
+        Json(&self.0.base_state)
+    }
+
+    /// The snapshot as it is now.
+    async fn current_state(&self) -> Json<&Value> {
+        Json(&self.0.current_state)
+    }
+
+    /// The seed the character (and its name) were generated from; at least 0.
+    async fn state_seed(&self) -> i64 {
+        self.0.state_seed
+    }
+
+    /// The hash of the axis policy the snapshot was made under.
+    async fn state_version(&self) -> Option<&str> {
+        self.0.state_version.as_deref()
+    }
+
+    async fn state_updated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.state_updated_at
+    }
+
+    /// Where the character is.
+    async fn room(&self, ctx: &Context<'_>) -> AppResult<Option<Room>> {
+        let Some(room_id) = self.0.room_id else {
+            return Ok(None);
+        };
+        Ok(load(&ctx.loaders().mud().rooms, room_id)
+            .await?
+            .map(|row| Room((*row).clone())))
+    }
+
+    /// When the character last moved.
+    async fn moved_at(&self) -> Option<DateTime<Utc>> {
+        self.0.moved_at
+    }
+
+    /// Removed but kept for history (no owner, renamed).
+    async fn is_tombstoned(&self) -> bool {
+        self.0.tombstoned_at.is_some()
+    }
+
+    async fn tombstoned_at(&self) -> Option<DateTime<Utc>> {
+        self.0.tombstoned_at
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct CharacterPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub characters: Vec<WorldCharacter>,
+}
+
+/// A page of characters, with their owners prefetched.
+pub async fn list_characters_page(
+    ctx: &Context<'_>,
+    tenant_id: Uuid,
+    filter: &CharacterFilter,
+    offset: Option<i32>,
+    limit: Option<i32>,
+) -> AppResult<CharacterPage> {
+    let page = PageRequest::new(offset, limit)?;
+    let mut conn = ctx.conn().await?;
+    let (total, rows) = store::list_characters(&mut conn, tenant_id, filter, page).await?;
+    drop(conn);
+    if ctx.loaders().caches() {
+        prefetch_many(ctx.loaders().users(), rows.iter().filter_map(|r| r.user_id)).await?;
+    }
+    Ok(CharacterPage {
+        total,
+        offset: page.offset,
+        limit: page.limit,
+        characters: rows.into_iter().map(WorldCharacter).collect(),
+    })
+}
+
+/// A character of the viewer's tenant, or NOT_FOUND.
+pub async fn character_or_not_found(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: &ID,
+) -> AppResult<CharacterRow> {
+    let id = parse_id("characterId", id)?;
+    store::find_character(conn, tenant_id, id)
+        .await?
+        .ok_or_else(|| AppError::not_found("character not found"))
+}
+
+fn validate_character_name(name: &str) -> AppResult<String> {
+    validate_text("name", name, 40)?;
+    let name = name.trim();
+    if name.chars().count() < 2 || name.chars().any(char::is_control) {
+        return Err(AppError::bad_field(
+            "name",
+            "a character's name has 2 to 40 printable characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+/// The user a character is made for: the viewer, or (ADMIN) a member below them.
+async fn character_owner(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    username: Option<&str>,
+) -> AppResult<Uuid> {
+    let Some(username) = username else {
+        return Ok(viewer.user_id);
+    };
+    let not_found = || AppError::not_found(format!("there is no user `{username}` here"));
+    let user = accounts::find_user_by_username(conn, username)
+        .await?
+        .ok_or_else(not_found)?;
+    if user.id == viewer.user_id {
+        return Ok(viewer.user_id);
+    }
+    viewer.require_role(Role::Admin)?;
+    let (_, role) = target_member(conn, viewer, user.id).await?;
+    ensure_above(viewer, user.id, role)?;
+    Ok(user.id)
+}
+
+/// A new character.
+#[derive(InputObject)]
+pub struct CreateCharacterInput {
+    /// The world's worldId.
+    pub world_id: String,
+    /// Who will own it: a member below you (ADMIN); yourself when absent.
+    pub target_username: Option<String>,
+    /// A name of your own; otherwise one is generated from `seed`.
+    pub name: Option<String>,
+    /// At least 0. The same seed generates the same name; random when absent.
+    pub seed: Option<i64>,
+}
+
+/// What `createCharacter` did (seed 002's CreateCharacterResponse).
+#[derive(SimpleObject)]
+pub struct CreateCharacterPayload {
+    pub success: bool,
+    pub message: String,
+    pub character_id: ID,
+    pub character_name: String,
+    pub world_id: String,
+    /// The seed the name and state were generated from.
+    pub seed: i64,
+    pub character: WorldCharacter,
+}
+
+/// Only what is given changes.
+#[derive(InputObject)]
+pub struct UpdateCharacterInput {
+    /// Replaces the inventory (JSON, at most 64 KiB).
+    pub inventory: Option<Json<Value>>,
+    /// Moves the character to this room of its world.
+    pub room_id: Option<String>,
+}
+
+/// How `manageCharacter` removes a character.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ManageCharacterAction {
+    /// Keep its history; detach it from its owner and rename it.
+    Tombstone,
+    /// Delete it and everything that depends on it.
+    Delete,
+}
+
+/// What `manageCharacter` did (seed 002's ManageCharacterResponse).
+#[derive(SimpleObject)]
+pub struct ManageCharacterPayload {
+    pub success: bool,
+    pub message: String,
+    pub character_id: ID,
+    pub action: ManageCharacterAction,
+}
+
+#[derive(Default)]
+pub struct CharacterQuery;
+
+#[Object]
+impl CharacterQuery {
+    #[allow(clippy::too_many_arguments)]
+    /// The tenant's characters by name: of one world, one user (by username), or yours
+    /// (`mine`); tombstoned ones only when asked.
+    async fn characters(
+        &self,
+        ctx: &Context<'_>,
+        world_id: Option<String>,
+        username: Option<String>,
+        #[graphql(default)] mine: bool,
+        #[graphql(default)] include_tombstoned: bool,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<CharacterPage> {
+        let viewer = ctx.viewer()?;
+        let mut filter = CharacterFilter {
+            include_tombstoned,
+            ..CharacterFilter::default()
+        };
+        {
+            let mut conn = ctx.conn().await?;
+            if let Some(world_id) = &world_id {
+                filter.world_id = Some(
+                    world_or_not_found(&mut conn, viewer.tenant_id, world_id)
+                        .await?
+                        .id,
+                );
+            }
+            if mine {
+                filter.user_id = Some(viewer.user_id);
+            } else if let Some(username) = &username {
+                let user = accounts::find_user_by_username(&mut conn, username).await?;
+                // Someone outside the tenant owns no characters here: an empty page.
+                filter.user_id = Some(user.map_or(Uuid::nil(), |u| u.id));
+            }
+        }
+        list_characters_page(ctx, viewer.tenant_id, &filter, offset, limit).await
+    }
+
+    /// One character of the tenant; null when there is none.
+    async fn character(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<WorldCharacter>> {
+        let viewer = ctx.viewer()?;
+        let Ok(id) = parse_id("id", &id) else {
+            return Ok(None);
+        };
+        let mut conn = ctx.conn().await?;
+        Ok(store::find_character(&mut conn, viewer.tenant_id, id)
+            .await?
+            .map(WorldCharacter))
+    }
+}
+
+#[derive(Default)]
+pub struct CharacterMutation;
+
+#[Object]
+impl CharacterMutation {
+    /// Creates a character in a world, for yourself or (ADMIN) for a member below you. Without
+    /// a `name`, the built-in generator mints one from `seed` (trying the next seeds while the
+    /// world already has that name).
+    async fn create_character(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateCharacterInput,
+    ) -> AppResult<CreateCharacterPayload> {
+        let viewer = ctx.viewer()?;
+        let chosen_name = input
+            .name
+            .as_deref()
+            .map(validate_character_name)
+            .transpose()?;
+        let seed = match input.seed {
+            Some(seed) if seed < 0 => {
+                return Err(AppError::bad_field("seed", "the seed must be at least 0"));
+            }
+            Some(seed) => seed,
+            None => rand::rng().random_range(0..=i64::MAX - NAME_ATTEMPTS),
+        };
+        let mut conn = ctx.conn().await?;
+        let world = world_or_not_found(&mut conn, viewer.tenant_id, &input.world_id).await?;
+        let owner = character_owner(&mut conn, viewer, input.target_username.as_deref()).await?;
+        let (row, seed) = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                if let Some(name) = &chosen_name {
+                    let new = NewCharacter {
+                        world: &world,
+                        user_id: owner,
+                        name,
+                        state_seed: seed,
+                    };
+                    return match store::insert_character(conn, new).await? {
+                        Some(row) => Ok((row, seed)),
+                        None => Err(AppError::conflict(format!(
+                            "the world already has a character named `{name}`"
+                        ))),
+                    };
+                }
+                for attempt in seed..seed.saturating_add(NAME_ATTEMPTS) {
+                    let name = names::generate(attempt.unsigned_abs());
+                    let new = NewCharacter {
+                        world: &world,
+                        user_id: owner,
+                        name: &name,
+                        state_seed: attempt,
+                    };
+                    if let Some(row) = store::insert_character(conn, new).await? {
+                        return Ok((row, attempt));
+                    }
+                }
+                Err(AppError::conflict(
+                    "every name these seeds generate is taken in this world; try another seed",
+                ))
+            })
+            .await?;
+        Ok(CreateCharacterPayload {
+            success: true,
+            message: format!("created {} in {}", row.name, world.world_key),
+            character_id: ID(row.id.to_string()),
+            character_name: row.name.clone(),
+            world_id: world.world_key.clone(),
+            seed,
+            character: WorldCharacter(row),
+        })
+    }
+
+    /// Changes a character: its own player, or WORLDBUILDER and above.
+    async fn update_character(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateCharacterInput,
+    ) -> AppResult<WorldCharacter> {
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        let character = character_or_not_found(&mut conn, viewer.tenant_id, &id).await?;
+        if character.user_id != Some(viewer.user_id) {
+            viewer.require_role(Role::Worldbuilder)?;
+        }
+        if character.tombstoned_at.is_some() {
+            return Err(AppError::conflict("a tombstoned character cannot change"));
+        }
+        let mut changes = CharacterChanges::default();
+        if let Some(inventory) = input.inventory {
+            if inventory.0.to_string().len() > MAX_INVENTORY_BYTES {
+                return Err(AppError::bad_field(
+                    "inventory",
+                    "the inventory is larger than 64 KiB",
+                ));
+            }
+            changes.inventory = Some(inventory.0);
+        }
+        if let Some(room_id) = &input.room_id {
+            let world = store::worlds_by_ids(&mut conn, viewer.tenant_id, &[character.world_id])
+                .await?
+                .pop()
+                .ok_or_else(|| AppError::not_found("world not found"))?;
+            let room = store::find_room(&mut conn, &world, room_id)
+                .await?
+                .ok_or_else(|| {
+                    AppError::bad_field("roomId", format!("the world has no room `{room_id}`"))
+                })?;
+            changes.room_id = Some(Some(room.id));
+            changes.moved_at = Some(Some(Utc::now()));
+        }
+        ctx.loaders().mud().forget();
+        Ok(WorldCharacter(
+            store::update_character(&mut conn, &character, &changes).await?,
+        ))
+    }
+
+    /// Removes a character (SUPERUSER): a tombstone keeps its history, detaches it from its
+    /// owner and renames it; delete removes it and what depends on it. Sessions playing it are
+    /// unbound.
+    async fn manage_character(
+        &self,
+        ctx: &Context<'_>,
+        character_id: ID,
+        action: ManageCharacterAction,
+    ) -> AppResult<ManageCharacterPayload> {
+        let viewer = ctx.viewer_with(Role::Superuser)?;
+        let mut conn = ctx.conn().await?;
+        let character = character_or_not_found(&mut conn, viewer.tenant_id, &character_id).await?;
+        let message = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                store::unbind_character(conn, character.id).await?;
+                Ok(match action {
+                    ManageCharacterAction::Tombstone => {
+                        if character.tombstoned_at.is_some() {
+                            return Err(AppError::conflict("the character is already tombstoned"));
+                        }
+                        let row = store::tombstone_character(conn, &character).await?;
+                        format!("tombstoned {} as {}", character.name, row.name)
+                    }
+                    ManageCharacterAction::Delete => {
+                        store::delete_character(conn, &character).await?;
+                        format!("deleted {}", character.name)
+                    }
+                })
+            })
+            .await?;
+        ctx.loaders().mud().forget();
+        Ok(ManageCharacterPayload {
+            success: true,
+            message,
+            character_id,
+            action,
+        })
+    }
+
+    /// Enters a world as one of your characters: binds it to your current session (taking it
+    /// over from any other session playing it). Needs a signed-in session, not an API key.
+    async fn enter_world(&self, ctx: &Context<'_>, character_id: ID) -> AppResult<WorldCharacter> {
+        let viewer = ctx.viewer()?;
+        let session_id = viewer.session_id.ok_or_else(|| {
+            AppError::bad_input("entering a world needs a signed-in session, not an API key")
+        })?;
+        let mut conn = ctx.conn().await?;
+        let character = character_or_not_found(&mut conn, viewer.tenant_id, &character_id).await?;
+        if character.user_id != Some(viewer.user_id) {
+            return Err(AppError::forbidden("you can play only your own characters"));
+        }
+        let world = store::worlds_by_ids(&mut conn, viewer.tenant_id, &[character.world_id])
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::not_found("world not found"))?;
+        if !world.is_active {
+            return Err(AppError::conflict(format!(
+                "the world `{}` is closed",
+                world.world_key
+            )));
+        }
+        conn.transaction::<_, AppError, _>(async |conn| {
+            store::unbind_character(conn, character.id).await?;
+            store::bind_session(conn, session_id, Some(character.id)).await
+        })
+        .await?;
+        Ok(WorldCharacter(character))
+    }
+
+    /// Leaves the world: unbinds the character from your current session. Whether one was bound.
+    async fn leave_world(&self, ctx: &Context<'_>) -> AppResult<bool> {
+        let viewer = ctx.viewer()?;
+        let session_id = viewer.session_id.ok_or_else(|| {
+            AppError::bad_input("an API key has no session to leave a world from")
+        })?;
+        let mut conn = ctx.conn().await?;
+        let session = accounts::find_session(&mut conn, session_id).await?;
+        let bound = session.is_some_and(|s| s.character_id.is_some());
+        store::bind_session(&mut conn, session_id, None).await?;
+        Ok(bound)
+    }
+}

@@ -1,0 +1,406 @@
+//! GraphQL: the operations side of the MUD (seed 002) for ADMIN ("view logs", "kick"): live
+//! sessions and connections, where characters are, each world's activity, and kicks that end
+//! sessions and close their live sockets on every node.
+
+use async_graphql::{Context, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use super::characters::{WorldCharacter, character_or_not_found};
+use super::model::CharacterRow;
+use super::operations_store::{self as store, LiveSession, SessionOrder};
+use crate::accounts::admin::{ensure_above, target_member};
+use crate::accounts::model::SessionRow;
+use crate::accounts::store as accounts;
+use crate::auth::{Revocation, Role, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+use crate::graphql::pagination::PageRequest;
+use crate::graphql::parse_id;
+
+/// How many character sessions `worldStatus` lists per world.
+const SESSIONS_PER_WORLD: usize = 200;
+const MAX_REASON_CHARS: usize = 500;
+
+/// A live login session (seed 002's session rows).
+pub struct AdminSession {
+    session: SessionRow,
+    username: String,
+    character: Option<CharacterRow>,
+}
+
+impl From<LiveSession> for AdminSession {
+    fn from(live: LiveSession) -> Self {
+        Self {
+            session: live.session,
+            username: live.username,
+            character: live.character,
+        }
+    }
+}
+
+#[Object]
+impl AdminSession {
+    async fn session_id(&self) -> ID {
+        ID(self.session.id.to_string())
+    }
+
+    async fn user_id(&self) -> ID {
+        ID(self.session.user_id.to_string())
+    }
+
+    async fn username(&self) -> &str {
+        &self.username
+    }
+
+    /// The character the session plays, once it entered a world.
+    async fn character_name(&self) -> Option<&str> {
+        self.character.as_ref().map(|c| c.name.as_str())
+    }
+
+    async fn character(&self) -> Option<WorldCharacter> {
+        self.character.clone().map(WorldCharacter)
+    }
+
+    /// When the user signed in.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.session.created_at
+    }
+
+    async fn last_activity(&self) -> DateTime<Utc> {
+        self.session.last_activity
+    }
+
+    /// Null: the session does not expire.
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.session.expires_at
+    }
+
+    /// tui, browser or api.
+    async fn client_type(&self) -> &str {
+        &self.session.client_type
+    }
+
+    /// Seconds since the session was last active.
+    async fn age_seconds(&self) -> i64 {
+        (Utc::now() - self.session.last_activity)
+            .num_seconds()
+            .max(0)
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct AdminSessionPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub sessions: Vec<AdminSession>,
+}
+
+/// Where a character is (seed 002's player locations).
+#[derive(SimpleObject)]
+pub struct PlayerLocation {
+    pub character_id: ID,
+    pub character_name: String,
+    pub world_id: String,
+    pub zone_id: Option<String>,
+    pub room_id: String,
+    /// When the character moved there.
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+#[derive(SimpleObject)]
+pub struct PlayerLocationPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub locations: Vec<PlayerLocation>,
+}
+
+/// A character session in a world, kickable (seed 002's WorldActiveCharacterSession).
+#[derive(SimpleObject)]
+pub struct WorldActiveCharacterSession {
+    pub character_id: ID,
+    pub character_name: String,
+    pub username: String,
+    pub session_id: ID,
+    pub last_activity: DateTime<Utc>,
+    pub client_type: String,
+}
+
+/// A world's operations row (seed 002's DatabaseWorldStatusRow).
+#[derive(SimpleObject)]
+pub struct WorldStatus {
+    pub world_id: String,
+    pub name: String,
+    pub description: String,
+    /// The catalog's activation flag.
+    pub is_active: bool,
+    /// Whether any character session is live in the world.
+    pub is_online: bool,
+    pub active_session_count: i64,
+    pub active_character_count: i64,
+    pub last_activity: Option<DateTime<Utc>>,
+    /// The most recently active character sessions (at most 200).
+    pub active_characters: Vec<WorldActiveCharacterSession>,
+}
+
+#[derive(SimpleObject)]
+pub struct WorldStatusPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub worlds: Vec<WorldStatus>,
+}
+
+/// What a kick did (seed 002's KickSessionResponse).
+#[derive(SimpleObject)]
+pub struct KickSessionPayload {
+    /// Whether the session was ended.
+    pub success: bool,
+    pub message: String,
+}
+
+/// What a character kick did (seed 002's KickCharacterResponse).
+#[derive(SimpleObject)]
+pub struct KickCharacterPayload {
+    /// Whether at least one session was ended.
+    pub success: bool,
+    pub message: String,
+    pub removed_sessions: i32,
+}
+
+fn check_reason(reason: Option<&str>) -> AppResult<()> {
+    if let Some(reason) = reason {
+        crate::entities::validation::validate_text("reason", reason, MAX_REASON_CHARS)?;
+    }
+    Ok(())
+}
+
+async fn session_page(
+    ctx: &Context<'_>,
+    order: SessionOrder,
+    offset: Option<i32>,
+    limit: Option<i32>,
+) -> AppResult<AdminSessionPage> {
+    let viewer = ctx.viewer_with(Role::Admin)?;
+    let page = PageRequest::new(offset, limit)?;
+    let mut conn = ctx.conn().await?;
+    let (total, rows) = store::live_sessions(&mut conn, viewer.tenant_id, order, page).await?;
+    Ok(AdminSessionPage {
+        total,
+        offset: page.offset,
+        limit: page.limit,
+        sessions: rows.into_iter().map(AdminSession::from).collect(),
+    })
+}
+
+/// Ends sessions and closes their live sockets on every node.
+async fn end_sessions(ctx: &Context<'_>, session_ids: &[Uuid]) -> AppResult<()> {
+    let mut conn = ctx.conn().await?;
+    for &session_id in session_ids {
+        accounts::revoke_session(&mut conn, session_id).await?;
+    }
+    drop(conn);
+    for &session_id in session_ids {
+        ctx.app().revoke(Revocation::Session(session_id)).await;
+    }
+    Ok(())
+}
+
+/// Fails unless `viewer` may kick a session of `user_id`: a member of their tenant below them.
+async fn ensure_may_kick(
+    conn: &mut diesel_async::AsyncPgConnection,
+    viewer: &Viewer,
+    user_id: Uuid,
+) -> AppResult<()> {
+    let (_, role) = target_member(conn, viewer, user_id).await?;
+    ensure_above(viewer, user_id, role)
+}
+
+#[derive(Default)]
+pub struct OperationsQuery;
+
+#[Object]
+impl OperationsQuery {
+    /// The tenant's live login sessions, newest first (ADMIN).
+    async fn active_sessions(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<AdminSessionPage> {
+        session_page(ctx, SessionOrder::NewestFirst, offset, limit).await
+    }
+
+    /// The tenant's live sessions by recent activity, with their age (ADMIN).
+    async fn connections(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<AdminSessionPage> {
+        session_page(ctx, SessionOrder::MostRecentlyActive, offset, limit).await
+    }
+
+    /// Where the tenant's characters are, by world and name (ADMIN).
+    async fn player_locations(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<PlayerLocationPage> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let page = PageRequest::new(offset, limit)?;
+        let mut conn = ctx.conn().await?;
+        let (total, rows) = store::locations(&mut conn, viewer.tenant_id, page).await?;
+        Ok(PlayerLocationPage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            locations: rows
+                .into_iter()
+                .map(|l| PlayerLocation {
+                    character_id: ID(l.character_id.to_string()),
+                    character_name: l.character_name,
+                    world_id: l.world_key,
+                    zone_id: l.zone_key,
+                    room_id: l.room_key,
+                    updated_at: l.updated_at,
+                })
+                .collect(),
+        })
+    }
+
+    /// Each world with its live character sessions (ADMIN).
+    async fn world_status(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<WorldStatusPage> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let page = PageRequest::new(offset, limit)?;
+        let mut conn = ctx.conn().await?;
+        let (total, worlds) =
+            super::store::list_worlds(&mut conn, viewer.tenant_id, false, page).await?;
+        let ids: Vec<Uuid> = worlds.iter().map(|w| w.id).collect();
+        let mut activity =
+            store::world_activity(&mut conn, viewer.tenant_id, &ids, SESSIONS_PER_WORLD).await?;
+        Ok(WorldStatusPage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            worlds: worlds
+                .into_iter()
+                .map(|world| {
+                    let live = activity.remove(&world.id).unwrap_or_default();
+                    WorldStatus {
+                        is_online: live.session_count > 0,
+                        active_session_count: live.session_count,
+                        active_character_count: live.character_count,
+                        last_activity: live.last_activity,
+                        active_characters: live
+                            .sessions
+                            .into_iter()
+                            .map(
+                                |(session, username, character)| WorldActiveCharacterSession {
+                                    character_id: ID(character.id.to_string()),
+                                    character_name: character.name,
+                                    username,
+                                    session_id: ID(session.id.to_string()),
+                                    last_activity: session.last_activity,
+                                    client_type: session.client_type,
+                                },
+                            )
+                            .collect(),
+                        world_id: world.world_key,
+                        name: world.name,
+                        description: world.description,
+                        is_active: world.is_active,
+                    }
+                })
+                .collect(),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct OperationsMutation;
+
+#[Object]
+impl OperationsMutation {
+    /// Ends a session of a member below you and closes its live sockets (ADMIN).
+    async fn kick_session(
+        &self,
+        ctx: &Context<'_>,
+        target_session_id: ID,
+        reason: Option<String>,
+    ) -> AppResult<KickSessionPayload> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        check_reason(reason.as_deref())?;
+        let session_id = parse_id("targetSessionId", &target_session_id)?;
+        let mut conn = ctx.conn().await?;
+        let session = accounts::find_session(&mut conn, session_id)
+            .await?
+            .filter(|s| s.tenant_id == viewer.tenant_id)
+            .ok_or_else(|| AppError::not_found("session not found"))?;
+        ensure_may_kick(&mut conn, viewer, session.user_id).await?;
+        drop(conn);
+        if session.revoked_at.is_some() {
+            return Ok(KickSessionPayload {
+                success: false,
+                message: "the session had already ended".into(),
+            });
+        }
+        end_sessions(ctx, &[session.id]).await?;
+        tracing::info!(
+            actor = %viewer.user_id,
+            session = %session.id,
+            reason = reason.as_deref().unwrap_or(""),
+            "kicked a session"
+        );
+        Ok(KickSessionPayload {
+            success: true,
+            message: "the session was ended".into(),
+        })
+    }
+
+    /// Ends every session playing a character (its owner must be below you) and closes their
+    /// live sockets (ADMIN).
+    async fn kick_character(
+        &self,
+        ctx: &Context<'_>,
+        character_id: ID,
+        reason: Option<String>,
+    ) -> AppResult<KickCharacterPayload> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        check_reason(reason.as_deref())?;
+        let mut conn = ctx.conn().await?;
+        let character = character_or_not_found(&mut conn, viewer.tenant_id, &character_id).await?;
+        let sessions = store::sessions_playing(&mut conn, viewer.tenant_id, character.id).await?;
+        for session in &sessions {
+            ensure_may_kick(&mut conn, viewer, session.user_id).await?;
+        }
+        drop(conn);
+        let ids: Vec<Uuid> = sessions.iter().map(|s| s.id).collect();
+        end_sessions(ctx, &ids).await?;
+        tracing::info!(
+            actor = %viewer.user_id,
+            character = %character.id,
+            sessions = ids.len(),
+            reason = reason.as_deref().unwrap_or(""),
+            "kicked a character"
+        );
+        let removed = i32::try_from(ids.len()).unwrap_or(i32::MAX);
+        Ok(KickCharacterPayload {
+            success: removed > 0,
+            message: if removed > 0 {
+                format!("ended {removed} session(s) playing {}", character.name)
+            } else {
+                format!("no live session plays {}", character.name)
+            },
+            removed_sessions: removed,
+        })
+    }
+}

@@ -1,0 +1,251 @@
+//! Queries behind the operations views: live sessions with who and what they play, where
+//! characters are, and each world's activity. Always within one tenant.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::{count, count_star, max};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::CharacterRow;
+use crate::accounts::model::SessionRow;
+use crate::db::schema::{characters, rooms, sessions, users, worlds};
+use crate::error::AppResult;
+use crate::graphql::pagination::PageRequest;
+
+/// A live session with its user's name and the character it plays.
+pub struct LiveSession {
+    pub session: SessionRow,
+    pub username: String,
+    pub character: Option<CharacterRow>,
+}
+
+/// How to order live sessions.
+#[derive(Clone, Copy)]
+pub enum SessionOrder {
+    NewestFirst,
+    MostRecentlyActive,
+}
+
+/// Sessions of the tenant that are neither revoked nor expired.
+macro_rules! live_sessions {
+    ($tenant_id:expr) => {
+        sessions::table
+            .filter(sessions::tenant_id.eq($tenant_id))
+            .filter(sessions::revoked_at.is_null())
+            .filter(
+                sessions::expires_at
+                    .is_null()
+                    .or(sessions::expires_at.gt(diesel::dsl::now)),
+            )
+    };
+}
+
+pub async fn live_sessions(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    order: SessionOrder,
+    page: PageRequest,
+) -> AppResult<(i64, Vec<LiveSession>)> {
+    let total = live_sessions!(tenant_id).count().get_result(conn).await?;
+    let query = live_sessions!(tenant_id)
+        .inner_join(users::table)
+        .left_join(characters::table)
+        .select((
+            SessionRow::as_select(),
+            users::username,
+            Option::<CharacterRow>::as_select(),
+        ))
+        .offset(page.offset)
+        .limit(page.limit);
+    let rows: Vec<(SessionRow, String, Option<CharacterRow>)> = match order {
+        SessionOrder::NewestFirst => {
+            query
+                .order((sessions::created_at.desc(), sessions::id.desc()))
+                .load(conn)
+                .await?
+        }
+        SessionOrder::MostRecentlyActive => {
+            query
+                .order((sessions::last_activity.desc(), sessions::id.desc()))
+                .load(conn)
+                .await?
+        }
+    };
+    Ok((
+        total,
+        rows.into_iter()
+            .map(|(session, username, character)| LiveSession {
+                session,
+                username,
+                character,
+            })
+            .collect(),
+    ))
+}
+
+/// The live sessions of the tenant that play this character.
+pub async fn sessions_playing(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    character_id: Uuid,
+) -> AppResult<Vec<SessionRow>> {
+    Ok(live_sessions!(tenant_id)
+        .filter(sessions::character_id.eq(character_id))
+        .select(SessionRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Where a character is.
+#[derive(Queryable)]
+pub struct Location {
+    pub character_id: Uuid,
+    pub character_name: String,
+    pub world_key: String,
+    pub zone_key: Option<String>,
+    pub room_key: String,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+/// The tenant's placed characters (not tombstoned), by world and name.
+pub async fn locations(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    page: PageRequest,
+) -> AppResult<(i64, Vec<Location>)> {
+    let placed = || {
+        characters::table
+            .inner_join(rooms::table.on(rooms::id.nullable().eq(characters::room_id)))
+            .inner_join(worlds::table.on(worlds::id.eq(characters::world_id)))
+            .filter(characters::tenant_id.eq(tenant_id))
+            .filter(characters::tombstoned_at.is_null())
+    };
+    let total = placed().count().get_result(conn).await?;
+    let rows = placed()
+        .order((worlds::world_key.asc(), characters::name.asc()))
+        .select((
+            characters::id,
+            characters::name,
+            worlds::world_key,
+            rooms::zone_key,
+            rooms::room_key,
+            characters::moved_at,
+        ))
+        .offset(page.offset)
+        .limit(page.limit)
+        .load(conn)
+        .await?;
+    Ok((total, rows))
+}
+
+/// A world's live activity.
+#[derive(Default)]
+pub struct WorldActivity {
+    pub session_count: i64,
+    pub character_count: i64,
+    pub last_activity: Option<DateTime<Utc>>,
+    /// The most recently active character sessions (at most `per_world`).
+    pub sessions: Vec<(SessionRow, String, CharacterRow)>,
+}
+
+/// The activity of these worlds: counts over every live character session, and the most
+/// recently active `per_world` of them listed.
+pub async fn world_activity(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    world_ids: &[Uuid],
+    per_world: usize,
+) -> AppResult<HashMap<Uuid, WorldActivity>> {
+    let counts: Vec<(Uuid, i64, i64, Option<DateTime<Utc>>)> = live_sessions!(tenant_id)
+        .inner_join(characters::table)
+        .filter(characters::world_id.eq_any(world_ids))
+        .group_by(characters::world_id)
+        .select((
+            characters::world_id,
+            count_star(),
+            count(characters::id).aggregate_distinct(),
+            max(sessions::last_activity),
+        ))
+        .load(conn)
+        .await?;
+    let mut activity: HashMap<Uuid, WorldActivity> = counts
+        .into_iter()
+        .map(
+            |(world_id, session_count, character_count, last_activity)| {
+                (
+                    world_id,
+                    WorldActivity {
+                        session_count,
+                        character_count,
+                        last_activity,
+                        sessions: Vec::new(),
+                    },
+                )
+            },
+        )
+        .collect();
+    let listed = i64::try_from(per_world.saturating_mul(world_ids.len())).unwrap_or(i64::MAX);
+    let rows: Vec<(SessionRow, String, CharacterRow)> = live_sessions!(tenant_id)
+        .inner_join(characters::table)
+        .inner_join(users::table)
+        .filter(characters::world_id.eq_any(world_ids))
+        .order(sessions::last_activity.desc())
+        .select((
+            SessionRow::as_select(),
+            users::username,
+            CharacterRow::as_select(),
+        ))
+        .limit(listed)
+        .load(conn)
+        .await?;
+    for row in rows {
+        let world = activity.entry(row.2.world_id).or_default();
+        if world.sessions.len() < per_world {
+            world.sessions.push(row);
+        }
+    }
+    Ok(activity)
+}
+
+/// For the users of a players page: their characters in the tenant (not tombstoned), and the
+/// world keys their live sessions play in (None for a session outside any world).
+pub struct PlayerActivity {
+    pub character_counts: HashMap<Uuid, i64>,
+    pub live_sessions: HashMap<Uuid, Vec<Option<String>>>,
+}
+
+pub async fn player_activity(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_ids: &[Uuid],
+) -> AppResult<PlayerActivity> {
+    let counts: Vec<(Option<Uuid>, i64)> = characters::table
+        .filter(characters::tenant_id.eq(tenant_id))
+        .filter(characters::user_id.eq_any(user_ids))
+        .filter(characters::tombstoned_at.is_null())
+        .group_by(characters::user_id)
+        .select((characters::user_id, count_star()))
+        .load(conn)
+        .await?;
+    let sessions: Vec<(Uuid, Option<String>)> = live_sessions!(tenant_id)
+        .filter(sessions::user_id.eq_any(user_ids))
+        .left_join(characters::table)
+        .left_join(worlds::table.on(worlds::id.nullable().eq(characters::world_id.nullable())))
+        .select((sessions::user_id, worlds::world_key.nullable()))
+        .load(conn)
+        .await?;
+    let mut live_sessions: HashMap<Uuid, Vec<Option<String>>> = HashMap::new();
+    for (user_id, world_key) in sessions {
+        live_sessions.entry(user_id).or_default().push(world_key);
+    }
+    Ok(PlayerActivity {
+        character_counts: counts
+            .into_iter()
+            .filter_map(|(user_id, count)| Some((user_id?, count)))
+            .collect(),
+        live_sessions,
+    })
+}

@@ -1,0 +1,407 @@
+//! Queries of the MUD domain's worlds, rooms and characters, always within one tenant.
+
+use chrono::Utc;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{CharacterRow, RoomRow, WorldRow};
+use crate::db::schema::{characters, rooms, sessions, worlds};
+use crate::entities::store::lower;
+use crate::error::{AppError, AppResult};
+use crate::graphql::pagination::PageRequest;
+
+/// A unique-key clash reported as CONFLICT with `message`.
+fn conflict_as(message: &'static str) -> impl Fn(diesel::result::Error) -> AppError {
+    move |error| match AppError::from(error) {
+        AppError::Conflict(_) => AppError::conflict(message),
+        other => other,
+    }
+}
+
+// ---- worlds ----
+
+#[derive(Insertable, AsChangeset, Default)]
+#[diesel(table_name = worlds)]
+pub struct WorldValues {
+    pub world_key: Option<String>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub config: Option<serde_json::Value>,
+    pub is_active: Option<bool>,
+    pub universe_row_id: Option<Option<Uuid>>,
+}
+
+pub async fn insert_world(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    values: &WorldValues,
+) -> AppResult<WorldRow> {
+    diesel::insert_into(worlds::table)
+        .values((
+            worlds::id.eq(Uuid::now_v7()),
+            worlds::tenant_id.eq(tenant_id),
+            values,
+        ))
+        .returning(WorldRow::as_returning())
+        .get_result(conn)
+        .await
+        .map_err(conflict_as("a world with this worldId already exists"))
+}
+
+pub async fn update_world(
+    conn: &mut AsyncPgConnection,
+    world: &WorldRow,
+    values: &WorldValues,
+) -> AppResult<WorldRow> {
+    Ok(diesel::update(worlds::table.find(world.id))
+        .filter(worlds::tenant_id.eq(world.tenant_id))
+        .set((values, worlds::updated_at.eq(diesel::dsl::now)))
+        .returning(WorldRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// A world of the tenant by its key (the seed's world_id).
+pub async fn find_world(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    world_key: &str,
+) -> AppResult<Option<WorldRow>> {
+    Ok(worlds::table
+        .filter(worlds::tenant_id.eq(tenant_id))
+        .filter(worlds::world_key.eq(world_key))
+        .select(WorldRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn worlds_by_ids(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<Vec<WorldRow>> {
+    Ok(worlds::table
+        .filter(worlds::tenant_id.eq(tenant_id))
+        .filter(worlds::id.eq_any(ids))
+        .select(WorldRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// The tenant's worlds by key (at most `MAX_LIMIT`), optionally only the active ones.
+pub async fn list_worlds(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    only_active: bool,
+    page: PageRequest,
+) -> AppResult<(i64, Vec<WorldRow>)> {
+    let filtered = || {
+        let mut query = worlds::table
+            .filter(worlds::tenant_id.eq(tenant_id))
+            .into_boxed();
+        if only_active {
+            query = query.filter(worlds::is_active);
+        }
+        query
+    };
+    let total = filtered().count().get_result(conn).await?;
+    let rows = filtered()
+        .order(worlds::world_key.asc())
+        .offset(page.offset)
+        .limit(page.limit)
+        .select(WorldRow::as_select())
+        .load(conn)
+        .await?;
+    Ok((total, rows))
+}
+
+// ---- rooms ----
+
+#[derive(Insertable, AsChangeset, Default)]
+#[diesel(table_name = rooms)]
+pub struct RoomValues {
+    pub room_key: Option<String>,
+    pub zone_key: Option<Option<String>>,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub exits: Option<serde_json::Value>,
+}
+
+pub async fn insert_room(
+    conn: &mut AsyncPgConnection,
+    world: &WorldRow,
+    values: &RoomValues,
+) -> AppResult<RoomRow> {
+    diesel::insert_into(rooms::table)
+        .values((
+            rooms::id.eq(Uuid::now_v7()),
+            rooms::tenant_id.eq(world.tenant_id),
+            rooms::world_id.eq(world.id),
+            values,
+        ))
+        .returning(RoomRow::as_returning())
+        .get_result(conn)
+        .await
+        .map_err(conflict_as(
+            "this world already has a room with this roomId",
+        ))
+}
+
+pub async fn update_room(
+    conn: &mut AsyncPgConnection,
+    room: &RoomRow,
+    values: &RoomValues,
+) -> AppResult<RoomRow> {
+    diesel::update(rooms::table.find(room.id))
+        .filter(rooms::tenant_id.eq(room.tenant_id))
+        .set((values, rooms::updated_at.eq(diesel::dsl::now)))
+        .returning(RoomRow::as_returning())
+        .get_result(conn)
+        .await
+        .map_err(conflict_as(
+            "this world already has a room with this roomId",
+        ))
+}
+
+pub async fn find_room(
+    conn: &mut AsyncPgConnection,
+    world: &WorldRow,
+    room_key: &str,
+) -> AppResult<Option<RoomRow>> {
+    Ok(rooms::table
+        .filter(rooms::tenant_id.eq(world.tenant_id))
+        .filter(rooms::world_id.eq(world.id))
+        .filter(rooms::room_key.eq(room_key))
+        .select(RoomRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn rooms_by_ids(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<Vec<RoomRow>> {
+    Ok(rooms::table
+        .filter(rooms::tenant_id.eq(tenant_id))
+        .filter(rooms::id.eq_any(ids))
+        .select(RoomRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// A world's rooms by zone and key, optionally of one zone.
+pub async fn list_rooms(
+    conn: &mut AsyncPgConnection,
+    world: &WorldRow,
+    zone: Option<&str>,
+    page: PageRequest,
+) -> AppResult<(i64, Vec<RoomRow>)> {
+    let filtered = || {
+        let mut query = rooms::table
+            .filter(rooms::tenant_id.eq(world.tenant_id))
+            .filter(rooms::world_id.eq(world.id))
+            .into_boxed();
+        if let Some(zone) = zone {
+            query = query.filter(rooms::zone_key.eq(zone.to_owned()));
+        }
+        query
+    };
+    let total = filtered().count().get_result(conn).await?;
+    let rows = filtered()
+        .order((rooms::zone_key.asc(), rooms::room_key.asc()))
+        .offset(page.offset)
+        .limit(page.limit)
+        .select(RoomRow::as_select())
+        .load(conn)
+        .await?;
+    Ok((total, rows))
+}
+
+// ---- characters ----
+
+pub struct NewCharacter<'a> {
+    pub world: &'a WorldRow,
+    pub user_id: Uuid,
+    pub name: &'a str,
+    pub state_seed: i64,
+}
+
+/// Inserts a character; None when the world already has one by that name (ignoring case).
+pub async fn insert_character(
+    conn: &mut AsyncPgConnection,
+    new: NewCharacter<'_>,
+) -> AppResult<Option<CharacterRow>> {
+    Ok(diesel::insert_into(characters::table)
+        .values((
+            characters::id.eq(Uuid::now_v7()),
+            characters::tenant_id.eq(new.world.tenant_id),
+            characters::world_id.eq(new.world.id),
+            characters::user_id.eq(new.user_id),
+            characters::name.eq(new.name),
+            characters::state_seed.eq(new.state_seed),
+        ))
+        .on_conflict_do_nothing()
+        .returning(CharacterRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn find_character(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> AppResult<Option<CharacterRow>> {
+    Ok(characters::table
+        .filter(characters::tenant_id.eq(tenant_id))
+        .filter(characters::id.eq(id))
+        .select(CharacterRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn characters_by_ids(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<Vec<CharacterRow>> {
+    Ok(characters::table
+        .filter(characters::tenant_id.eq(tenant_id))
+        .filter(characters::id.eq_any(ids))
+        .select(CharacterRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Which characters to list.
+#[derive(Default)]
+pub struct CharacterFilter {
+    pub world_id: Option<Uuid>,
+    pub user_id: Option<Uuid>,
+    pub include_tombstoned: bool,
+}
+
+pub async fn list_characters(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    filter: &CharacterFilter,
+    page: PageRequest,
+) -> AppResult<(i64, Vec<CharacterRow>)> {
+    let filtered = || {
+        let mut query = characters::table
+            .filter(characters::tenant_id.eq(tenant_id))
+            .into_boxed();
+        if let Some(world_id) = filter.world_id {
+            query = query.filter(characters::world_id.eq(world_id));
+        }
+        if let Some(user_id) = filter.user_id {
+            query = query.filter(characters::user_id.eq(user_id));
+        }
+        if !filter.include_tombstoned {
+            query = query.filter(characters::tombstoned_at.is_null());
+        }
+        query
+    };
+    let total = filtered().count().get_result(conn).await?;
+    let rows = filtered()
+        .order((lower(characters::name).asc(), characters::id.asc()))
+        .offset(page.offset)
+        .limit(page.limit)
+        .select(CharacterRow::as_select())
+        .load(conn)
+        .await?;
+    Ok((total, rows))
+}
+
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = characters)]
+pub struct CharacterChanges {
+    pub inventory: Option<serde_json::Value>,
+    pub room_id: Option<Option<Uuid>>,
+    pub moved_at: Option<Option<chrono::DateTime<Utc>>>,
+}
+
+pub async fn update_character(
+    conn: &mut AsyncPgConnection,
+    character: &CharacterRow,
+    changes: &CharacterChanges,
+) -> AppResult<CharacterRow> {
+    Ok(diesel::update(characters::table.find(character.id))
+        .filter(characters::tenant_id.eq(character.tenant_id))
+        .set((changes, characters::updated_at.eq(diesel::dsl::now)))
+        .returning(CharacterRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Keeps the character's history but frees it: no owner, a name that no longer takes the
+/// original's place in its world.
+pub async fn tombstone_character(
+    conn: &mut AsyncPgConnection,
+    character: &CharacterRow,
+) -> AppResult<CharacterRow> {
+    let short_id: String = character
+        .id
+        .simple()
+        .to_string()
+        .chars()
+        .rev()
+        .take(8)
+        .collect();
+    let tombstone_name = format!("{} [removed {short_id}]", character.name);
+    Ok(diesel::update(characters::table.find(character.id))
+        .filter(characters::tenant_id.eq(character.tenant_id))
+        .set((
+            characters::user_id.eq(None::<Uuid>),
+            characters::name.eq(tombstone_name),
+            characters::tombstoned_at.eq(diesel::dsl::now),
+            characters::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(CharacterRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+pub async fn delete_character(
+    conn: &mut AsyncPgConnection,
+    character: &CharacterRow,
+) -> AppResult<bool> {
+    Ok(diesel::delete(characters::table.find(character.id))
+        .filter(characters::tenant_id.eq(character.tenant_id))
+        .execute(conn)
+        .await?
+        > 0)
+}
+
+// ---- sessions in worlds ----
+
+/// Binds a character to a session (or unbinds with None).
+pub async fn bind_session(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+    character_id: Option<Uuid>,
+) -> AppResult<()> {
+    diesel::update(sessions::table.find(session_id))
+        .set(sessions::character_id.eq(character_id))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Unbinds a character from every session it is bound to; the sessions' ids.
+pub async fn unbind_character(
+    conn: &mut AsyncPgConnection,
+    character_id: Uuid,
+) -> AppResult<Vec<Uuid>> {
+    Ok(diesel::update(sessions::table)
+        .filter(sessions::character_id.eq(character_id))
+        .set(sessions::character_id.eq(None::<Uuid>))
+        .returning(sessions::id)
+        .get_results(conn)
+        .await?)
+}

@@ -1,0 +1,517 @@
+//! GraphQL: worlds and their rooms. Every member of a tenant reads them; WORLDBUILDER and above
+//! ("edit world", "create rooms") create and change them.
+
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::characters::{CharacterPage, list_characters_page};
+use super::model::{RoomRow, WorldRow};
+use super::store::{self, CharacterFilter, RoomValues, WorldValues};
+use crate::auth::Role;
+use crate::entities::api::object::Entity;
+use crate::entities::store as entities;
+use crate::entities::types::EntityType;
+use crate::entities::validation::validate_text;
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::load;
+use crate::graphql::pagination::PageRequest;
+
+const MAX_KEY_CHARS: usize = 64;
+const MAX_NAME_CHARS: usize = 100;
+const MAX_DESCRIPTION_CHARS: usize = 20_000;
+/// Configuration and exits are small documents.
+const MAX_JSON_BYTES: usize = 64 * 1024;
+
+/// Checks a key (worldId, roomId, zoneId): 1 to 64 lower-case letters, digits, `_` or `-`.
+pub fn validate_key(field: &'static str, key: &str) -> AppResult<String> {
+    let key = key.trim();
+    let valid = (1..=MAX_KEY_CHARS).contains(&key.len())
+        && key
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '_' | '-'));
+    if valid {
+        Ok(key.to_owned())
+    } else {
+        Err(AppError::bad_field(
+            field,
+            "use 1 to 64 lower-case letters, digits, `_` or `-`",
+        ))
+    }
+}
+
+fn validate_name(field: &'static str, name: &str) -> AppResult<String> {
+    validate_text(field, name, MAX_NAME_CHARS)?;
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(AppError::bad_field(field, "the name must not be empty"));
+    }
+    Ok(name.to_owned())
+}
+
+fn validate_description(description: &str) -> AppResult<String> {
+    validate_text("description", description, MAX_DESCRIPTION_CHARS)?;
+    Ok(description.to_owned())
+}
+
+/// A JSON object of bounded size.
+fn validate_object(field: &'static str, value: Value) -> AppResult<Value> {
+    if !value.is_object() {
+        return Err(AppError::bad_field(field, "this must be a JSON object"));
+    }
+    if value.to_string().len() > MAX_JSON_BYTES {
+        return Err(AppError::bad_field(field, "this is larger than 64 KiB"));
+    }
+    Ok(value)
+}
+
+/// Exits: an object mapping a direction to the roomId it leads to.
+fn validate_exits(value: Value) -> AppResult<Value> {
+    let value = validate_object("exits", value)?;
+    for (direction, target) in value.as_object().into_iter().flatten() {
+        let Some(target) = target.as_str() else {
+            return Err(AppError::bad_field(
+                "exits",
+                format!("the exit `{direction}` must name a roomId"),
+            ));
+        };
+        validate_key("exits", target)?;
+    }
+    Ok(value)
+}
+
+/// The tenant's world with this worldId, or NOT_FOUND.
+pub async fn world_or_not_found(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    world_id: &str,
+) -> AppResult<WorldRow> {
+    store::find_world(conn, tenant_id, world_id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("there is no world `{world_id}`")))
+}
+
+/// A world a MUD runs (seed 002's worlds).
+pub struct World(pub WorldRow);
+
+#[Object]
+impl World {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The world's key (seed 002's world_id), unique in the tenant.
+    async fn world_id(&self) -> &str {
+        &self.0.world_key
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// The world's configuration (a JSON object).
+    async fn config(&self) -> Json<&Value> {
+        Json(&self.0.config)
+    }
+
+    /// Whether the world is open for play (the catalog's activation flag).
+    async fn is_active(&self) -> bool {
+        self.0.is_active
+    }
+
+    /// The UNIVERSE entity the world is set in, while it is live.
+    async fn universe(&self, ctx: &Context<'_>) -> AppResult<Option<Entity>> {
+        let Some(row_id) = self.0.universe_row_id else {
+            return Ok(None);
+        };
+        Ok(load(&ctx.loaders().entities().by_row, row_id)
+            .await?
+            .filter(|row| !row.is_deleted())
+            .map(Entity::from))
+    }
+
+    /// The world's rooms by zone and roomId, optionally of one zone.
+    async fn rooms(
+        &self,
+        ctx: &Context<'_>,
+        zone_id: Option<String>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<RoomPage> {
+        let page = PageRequest::new(offset, limit)?;
+        let mut conn = ctx.conn().await?;
+        let (total, rows) = store::list_rooms(&mut conn, &self.0, zone_id.as_deref(), page).await?;
+        Ok(RoomPage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            rooms: rows.into_iter().map(Room).collect(),
+        })
+    }
+
+    /// One room, by its roomId.
+    async fn room(&self, ctx: &Context<'_>, room_id: String) -> AppResult<Option<Room>> {
+        let mut conn = ctx.conn().await?;
+        Ok(store::find_room(&mut conn, &self.0, &room_id)
+            .await?
+            .map(Room))
+    }
+
+    /// The world's characters by name (tombstoned ones only when asked).
+    async fn characters(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] include_tombstoned: bool,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<CharacterPage> {
+        let filter = CharacterFilter {
+            world_id: Some(self.0.id),
+            user_id: None,
+            include_tombstoned,
+        };
+        list_characters_page(ctx, self.0.tenant_id, &filter, offset, limit).await
+    }
+
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// A room of a world.
+pub struct Room(pub RoomRow);
+
+#[Object]
+impl Room {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+
+    /// The room's key, unique in its world.
+    async fn room_id(&self) -> &str {
+        &self.0.room_key
+    }
+
+    /// The zone the room belongs to, if any.
+    async fn zone_id(&self) -> Option<&str> {
+        self.0.zone_key.as_deref()
+    }
+
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn description(&self) -> &str {
+        &self.0.description
+    }
+
+    /// Direction → roomId.
+    async fn exits(&self) -> Json<&Value> {
+        Json(&self.0.exits)
+    }
+
+    async fn world(&self, ctx: &Context<'_>) -> AppResult<Option<World>> {
+        Ok(load(&ctx.loaders().mud().worlds, self.0.world_id)
+            .await?
+            .map(|row| World((*row).clone())))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct WorldPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub worlds: Vec<World>,
+}
+
+#[derive(SimpleObject)]
+pub struct RoomPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub rooms: Vec<Room>,
+}
+
+/// A new world.
+#[derive(InputObject)]
+pub struct CreateWorldInput {
+    /// The world's key: 1 to 64 lower-case letters, digits, `_` or `-`.
+    pub world_id: String,
+    pub name: String,
+    #[graphql(default)]
+    pub description: String,
+    /// A JSON object.
+    pub config: Option<Json<Value>>,
+    /// Open for play at once (default) or not yet.
+    #[graphql(default = true)]
+    pub is_active: bool,
+    /// The entityId of the UNIVERSE entity the world is set in.
+    pub universe_id: Option<String>,
+}
+
+/// Only what is given changes.
+#[derive(InputObject)]
+pub struct UpdateWorldInput {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    /// Replaces the configuration (a JSON object).
+    pub config: Option<Json<Value>>,
+    /// The entityId of the UNIVERSE entity the world is set in.
+    pub universe_id: Option<String>,
+    /// Unlinks the world from its universe.
+    #[graphql(default)]
+    pub detach_universe: bool,
+}
+
+/// A new room.
+#[derive(InputObject)]
+pub struct CreateRoomInput {
+    /// The room's key in its world.
+    pub room_id: String,
+    pub zone_id: Option<String>,
+    pub name: String,
+    #[graphql(default)]
+    pub description: String,
+    /// Direction → roomId (a JSON object).
+    pub exits: Option<Json<Value>>,
+}
+
+/// Only what is given changes.
+#[derive(InputObject)]
+pub struct UpdateRoomInput {
+    pub zone_id: Option<String>,
+    /// Takes the room out of its zone.
+    #[graphql(default)]
+    pub clear_zone: bool,
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub exits: Option<Json<Value>>,
+}
+
+async fn universe_row_id(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    universe_id: &str,
+) -> AppResult<Uuid> {
+    entities::find_live(conn, tenant_id, EntityType::Universe, universe_id)
+        .await?
+        .map(|row| row.id)
+        .ok_or_else(|| {
+            AppError::bad_field(
+                "universeId",
+                format!("there is no UNIVERSE `{universe_id}` here"),
+            )
+        })
+}
+
+/// Applies `values` to the tenant's world `world_id` (NOT_FOUND when there is none).
+async fn change_world(
+    ctx: &Context<'_>,
+    tenant_id: Uuid,
+    world_id: &str,
+    values: &WorldValues,
+) -> AppResult<World> {
+    let mut conn = ctx.conn().await?;
+    let world = world_or_not_found(&mut conn, tenant_id, world_id).await?;
+    ctx.loaders().mud().forget();
+    Ok(World(store::update_world(&mut conn, &world, values).await?))
+}
+
+#[derive(Default)]
+pub struct WorldQuery;
+
+#[Object]
+impl WorldQuery {
+    /// The tenant's worlds by worldId.
+    async fn worlds(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] only_active: bool,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<WorldPage> {
+        let viewer = ctx.viewer()?;
+        let page = PageRequest::new(offset, limit)?;
+        let mut conn = ctx.conn().await?;
+        let (total, rows) =
+            store::list_worlds(&mut conn, viewer.tenant_id, only_active, page).await?;
+        Ok(WorldPage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            worlds: rows.into_iter().map(World).collect(),
+        })
+    }
+
+    /// One world of the tenant; null when there is none.
+    async fn world(&self, ctx: &Context<'_>, world_id: String) -> AppResult<Option<World>> {
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        Ok(store::find_world(&mut conn, viewer.tenant_id, &world_id)
+            .await?
+            .map(World))
+    }
+}
+
+#[derive(Default)]
+pub struct WorldMutation;
+
+#[Object]
+impl WorldMutation {
+    /// Creates a world (WORLDBUILDER).
+    async fn create_world(&self, ctx: &Context<'_>, input: CreateWorldInput) -> AppResult<World> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let mut values = WorldValues {
+            world_key: Some(validate_key("worldId", &input.world_id)?),
+            name: Some(validate_name("name", &input.name)?),
+            description: Some(validate_description(&input.description)?),
+            config: input
+                .config
+                .map(|c| validate_object("config", c.0))
+                .transpose()?,
+            is_active: Some(input.is_active),
+            universe_row_id: None,
+        };
+        let mut conn = ctx.conn().await?;
+        if let Some(universe_id) = &input.universe_id {
+            values.universe_row_id = Some(Some(
+                universe_row_id(&mut conn, viewer.tenant_id, universe_id).await?,
+            ));
+        }
+        Ok(World(
+            store::insert_world(&mut conn, viewer.tenant_id, &values).await?,
+        ))
+    }
+
+    /// Changes a world (WORLDBUILDER).
+    async fn update_world(
+        &self,
+        ctx: &Context<'_>,
+        world_id: String,
+        input: UpdateWorldInput,
+    ) -> AppResult<World> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let mut values = WorldValues {
+            name: input
+                .name
+                .as_deref()
+                .map(|n| validate_name("name", n))
+                .transpose()?,
+            description: input
+                .description
+                .as_deref()
+                .map(validate_description)
+                .transpose()?,
+            config: input
+                .config
+                .map(|c| validate_object("config", c.0))
+                .transpose()?,
+            ..WorldValues::default()
+        };
+        if input.detach_universe {
+            values.universe_row_id = Some(None);
+        } else if let Some(universe_id) = &input.universe_id {
+            let mut conn = ctx.conn().await?;
+            values.universe_row_id = Some(Some(
+                universe_row_id(&mut conn, viewer.tenant_id, universe_id).await?,
+            ));
+        }
+        change_world(ctx, viewer.tenant_id, &world_id, &values).await
+    }
+
+    /// Opens a world for play or closes it (WORLDBUILDER). Characters cannot enter an inactive
+    /// world.
+    async fn activate_world(
+        &self,
+        ctx: &Context<'_>,
+        world_id: String,
+        #[graphql(default = true)] active: bool,
+    ) -> AppResult<World> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let values = WorldValues {
+            is_active: Some(active),
+            ..WorldValues::default()
+        };
+        change_world(ctx, viewer.tenant_id, &world_id, &values).await
+    }
+
+    /// Adds a room to a world (WORLDBUILDER).
+    async fn create_room(
+        &self,
+        ctx: &Context<'_>,
+        world_id: String,
+        input: CreateRoomInput,
+    ) -> AppResult<Room> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let values = RoomValues {
+            room_key: Some(validate_key("roomId", &input.room_id)?),
+            zone_key: Some(
+                input
+                    .zone_id
+                    .as_deref()
+                    .map(|z| validate_key("zoneId", z))
+                    .transpose()?,
+            ),
+            name: Some(validate_name("name", &input.name)?),
+            description: Some(validate_description(&input.description)?),
+            exits: input.exits.map(|e| validate_exits(e.0)).transpose()?,
+        };
+        let mut conn = ctx.conn().await?;
+        let world = world_or_not_found(&mut conn, viewer.tenant_id, &world_id).await?;
+        Ok(Room(store::insert_room(&mut conn, &world, &values).await?))
+    }
+
+    /// Changes a room (WORLDBUILDER).
+    async fn update_room(
+        &self,
+        ctx: &Context<'_>,
+        world_id: String,
+        room_id: String,
+        input: UpdateRoomInput,
+    ) -> AppResult<Room> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let zone_key = if input.clear_zone {
+            Some(None)
+        } else {
+            input
+                .zone_id
+                .as_deref()
+                .map(|z| validate_key("zoneId", z).map(Some))
+                .transpose()?
+        };
+        let values = RoomValues {
+            room_key: None,
+            zone_key,
+            name: input
+                .name
+                .as_deref()
+                .map(|n| validate_name("name", n))
+                .transpose()?,
+            description: input
+                .description
+                .as_deref()
+                .map(validate_description)
+                .transpose()?,
+            exits: input.exits.map(|e| validate_exits(e.0)).transpose()?,
+        };
+        let mut conn = ctx.conn().await?;
+        let world = world_or_not_found(&mut conn, viewer.tenant_id, &world_id).await?;
+        let room = store::find_room(&mut conn, &world, &room_id)
+            .await?
+            .ok_or_else(|| AppError::not_found(format!("there is no room `{room_id}`")))?;
+        ctx.loaders().mud().forget();
+        Ok(Room(store::update_room(&mut conn, &room, &values).await?))
+    }
+}

@@ -1,0 +1,473 @@
+//! GraphQL: rolling dice, the roll history and RollStatistics. Every member of a tenant rolls
+//! and sees the tenant's rolls; nothing crosses tenants.
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use super::dice::{Pool, RollResult};
+use super::model::{RollRow, TraitRow};
+use super::store::{self, RollFilter};
+use crate::accounts::api::{User, load_user};
+use crate::entities::api::object::Entity;
+use crate::entities::store as entities;
+use crate::entities::types::EntityType;
+use crate::entities::validation::validate_text;
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::load;
+use crate::graphql::pagination::PageRequest;
+use crate::graphql::parse_id;
+
+/// A roll may name at most this many traits.
+const MAX_TRAITS: usize = 20;
+const MAX_TOP_TRAITS: i32 = 50;
+
+/// A roll of a dice pool.
+pub struct DiceRoll {
+    row: RollRow,
+    traits: Vec<TraitRow>,
+}
+
+#[Object]
+impl DiceRoll {
+    async fn id(&self) -> ID {
+        ID(self.row.id.to_string())
+    }
+
+    /// Sides of each die (10 for the d10 rules).
+    async fn die_size(&self) -> i32 {
+        self.row.die_size
+    }
+
+    /// How many dice were rolled (1 to 100).
+    async fn pool(&self) -> i32 {
+        self.row.pool
+    }
+
+    async fn difficulty(&self) -> Option<i32> {
+        self.row.difficulty
+    }
+
+    /// The faces rolled, in order.
+    async fn dice(&self) -> &[i32] {
+        &self.row.dice
+    }
+
+    /// Rolled at the table and recorded, rather than rolled by the server.
+    async fn physical(&self) -> bool {
+        self.row.physical
+    }
+
+    /// Dice at or above the difficulty (tens aside).
+    async fn successes(&self) -> i32 {
+        self.row.successes
+    }
+
+    /// Dice from 2 to below the difficulty.
+    async fn failures(&self) -> i32 {
+        self.row.failures
+    }
+
+    /// Ones rolled (before tens cancel them).
+    async fn botches(&self) -> i32 {
+        self.row.botches
+    }
+
+    /// Tens rolled (before ones cancel them).
+    async fn criticals(&self) -> i32 {
+        self.row.criticals
+    }
+
+    /// Successes + 2 × criticals − botches once ones and tens cancel; the faces' sum for OTHER.
+    async fn total(&self) -> i32 {
+        self.row.total
+    }
+
+    async fn result(&self) -> RollResult {
+        RollResult::from_db(&self.row.result)
+    }
+
+    async fn traits(&self) -> Vec<RollTrait> {
+        self.traits
+            .iter()
+            .map(|t| RollTrait {
+                name: t.name.clone(),
+                trait_id: t.trait_id.clone(),
+            })
+            .collect()
+    }
+
+    /// Who rolled (null once their account is deleted).
+    async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        load_user(ctx, self.row.user_id).await
+    }
+
+    /// The CHARACTER entity rolled for, while it is live.
+    async fn character(&self, ctx: &Context<'_>) -> AppResult<Option<Entity>> {
+        live_entity(ctx, self.row.character_row_id).await
+    }
+
+    /// The CAMPAIGN entity rolled in, while it is live.
+    async fn campaign(&self, ctx: &Context<'_>) -> AppResult<Option<Entity>> {
+        live_entity(ctx, self.row.campaign_row_id).await
+    }
+
+    async fn rolled_at(&self) -> DateTime<Utc> {
+        self.row.created_at
+    }
+}
+
+async fn live_entity(ctx: &Context<'_>, row_id: Option<Uuid>) -> AppResult<Option<Entity>> {
+    let Some(row_id) = row_id else {
+        return Ok(None);
+    };
+    Ok(load(&ctx.loaders().entities().by_row, row_id)
+        .await?
+        .filter(|row| !row.is_deleted())
+        .map(Entity::from))
+}
+
+/// A trait a roll was made with.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "RollTraitInput")]
+pub struct RollTrait {
+    /// 1 to 100 characters.
+    pub name: String,
+    /// The trait's id in the client's own system, if it has one.
+    pub trait_id: Option<String>,
+}
+
+/// A page of rolls, newest first.
+#[derive(SimpleObject)]
+pub struct DiceRollPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub rolls: Vec<DiceRoll>,
+}
+
+/// A trait among the most rolled.
+#[derive(SimpleObject)]
+pub struct TopTrait {
+    pub name: String,
+    pub usage_count: i64,
+    pub trait_id: Option<String>,
+}
+
+/// Aggregated d10 roll statistics (seed 000): counts by result over the classified rolls in
+/// scope (OTHER rolls stay out), plain means, and each percentage as count / total × 100
+/// (0 without rolls).
+#[derive(SimpleObject)]
+pub struct RollStatistics {
+    pub botches: i64,
+    pub successes: i64,
+    pub failures: i64,
+    pub criticals: i64,
+    pub total_rolls: i64,
+    /// Null without rolls.
+    pub average_difficulty: Option<f64>,
+    /// Null without rolls.
+    pub average_pool: Option<f64>,
+    /// The most rolled traits, most used first.
+    pub top_traits: Vec<TopTrait>,
+    pub success_percentage: f64,
+    pub failure_percentage: f64,
+    pub botch_percentage: f64,
+    pub criticals_percentage: f64,
+}
+
+/// Whose rolls.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RollScope {
+    /// One user's (`userId`, or the viewer's).
+    User,
+    /// Those made for one CHARACTER entity (`characterId`).
+    Character,
+    /// Those made in one CAMPAIGN entity (`campaignId`).
+    Campaign,
+    /// The whole tenant's.
+    Tenant,
+}
+
+/// The row id of the live entity of `entity_type` with this entityId in the tenant, if one was
+/// named; BAD_USER_INPUT when there is none (in this tenant).
+async fn entity_row_id(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    field: &'static str,
+    entity_type: EntityType,
+    entity_id: Option<&str>,
+) -> AppResult<Option<Uuid>> {
+    let Some(entity_id) = entity_id else {
+        return Ok(None);
+    };
+    let row = entities::find_live(conn, tenant_id, entity_type, entity_id).await?;
+    match row {
+        Some(row) => Ok(Some(row.id)),
+        None => Err(AppError::bad_field(
+            field,
+            format!("there is no {entity_type:?} `{entity_id}` here"),
+        )),
+    }
+}
+
+/// The filter a scope and its arguments select.
+async fn scope_filter(
+    ctx: &Context<'_>,
+    conn: &mut AsyncPgConnection,
+    scope: RollScope,
+    user_id: Option<ID>,
+    character_id: Option<String>,
+    campaign_id: Option<String>,
+) -> AppResult<RollFilter> {
+    let viewer = ctx.viewer()?;
+    let mut filter = RollFilter {
+        tenant_id: viewer.tenant_id,
+        user_id: None,
+        character_row_id: None,
+        campaign_row_id: None,
+    };
+    let required = |field: &'static str| {
+        AppError::bad_field(field, format!("the {scope:?} scope needs `{field}`"))
+    };
+    match scope {
+        RollScope::User => {
+            filter.user_id = Some(match &user_id {
+                Some(id) => parse_id("userId", id)?,
+                None => viewer.user_id,
+            });
+        }
+        RollScope::Character => {
+            let id = character_id.ok_or_else(|| required("characterId"))?;
+            filter.character_row_id = entity_row_id(
+                conn,
+                viewer.tenant_id,
+                "characterId",
+                EntityType::Character,
+                Some(&id),
+            )
+            .await?;
+        }
+        RollScope::Campaign => {
+            let id = campaign_id.ok_or_else(|| required("campaignId"))?;
+            filter.campaign_row_id = entity_row_id(
+                conn,
+                viewer.tenant_id,
+                "campaignId",
+                EntityType::Campaign,
+                Some(&id),
+            )
+            .await?;
+        }
+        RollScope::Tenant => {}
+    }
+    Ok(filter)
+}
+
+fn percentage(count: i64, total: i64) -> f64 {
+    if total == 0 {
+        0.0
+    } else {
+        count as f64 / total as f64 * 100.0
+    }
+}
+
+fn mean(sum: i64, count: i64) -> Option<f64> {
+    (count > 0).then(|| sum as f64 / count as f64)
+}
+
+#[derive(Default)]
+pub struct RollQuery;
+
+#[Object]
+impl RollQuery {
+    /// Rolls in a scope, newest first.
+    #[allow(clippy::too_many_arguments)]
+    async fn dice_rolls(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "RollScope::Tenant")] scope: RollScope,
+        user_id: Option<ID>,
+        character_id: Option<String>,
+        campaign_id: Option<String>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<DiceRollPage> {
+        let page = PageRequest::new(offset, limit)?;
+        let mut conn = ctx.conn().await?;
+        let filter =
+            scope_filter(ctx, &mut conn, scope, user_id, character_id, campaign_id).await?;
+        let (total, rows) = store::list(&mut conn, &filter, page).await?;
+        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+        let mut traits = store::traits_of(&mut conn, &ids).await?;
+        Ok(DiceRollPage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            rolls: rows
+                .into_iter()
+                .map(|row| DiceRoll {
+                    traits: traits.remove(&row.id).unwrap_or_default(),
+                    row,
+                })
+                .collect(),
+        })
+    }
+
+    /// Statistics of the d10 rolls in a scope (default: the viewer's own).
+    async fn roll_statistics(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "RollScope::User")] scope: RollScope,
+        user_id: Option<ID>,
+        character_id: Option<String>,
+        campaign_id: Option<String>,
+        #[graphql(default = 5)] top_traits: i32,
+    ) -> AppResult<RollStatistics> {
+        if !(0..=MAX_TOP_TRAITS).contains(&top_traits) {
+            return Err(AppError::bad_field(
+                "topTraits",
+                format!("topTraits must be between 0 and {MAX_TOP_TRAITS}"),
+            ));
+        }
+        let mut conn = ctx.conn().await?;
+        let filter =
+            scope_filter(ctx, &mut conn, scope, user_id, character_id, campaign_id).await?;
+        let counts = store::counts(&mut conn, &filter).await?;
+        let top = if top_traits == 0 {
+            Vec::new()
+        } else {
+            store::top_traits(&mut conn, &filter, top_traits.into()).await?
+        };
+        let count = |result: RollResult| {
+            counts
+                .by_result
+                .get(result.as_str())
+                .copied()
+                .unwrap_or_default()
+        };
+        let total = counts.rolls;
+        Ok(RollStatistics {
+            botches: count(RollResult::Botch),
+            successes: count(RollResult::Success),
+            failures: count(RollResult::Failure),
+            criticals: count(RollResult::Critical),
+            total_rolls: total,
+            average_difficulty: mean(counts.difficulty_sum, counts.with_difficulty),
+            average_pool: mean(counts.pool_sum, total),
+            top_traits: top
+                .into_iter()
+                .map(|(name, trait_id, usage_count)| TopTrait {
+                    name,
+                    usage_count,
+                    trait_id,
+                })
+                .collect(),
+            success_percentage: percentage(count(RollResult::Success), total),
+            failure_percentage: percentage(count(RollResult::Failure), total),
+            botch_percentage: percentage(count(RollResult::Botch), total),
+            criticals_percentage: percentage(count(RollResult::Critical), total),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct RollMutation;
+
+#[Object]
+impl RollMutation {
+    /// Rolls `pool` dice of `dieSize` sides against `difficulty` (d10 pools are classified by
+    /// the rules; others are OTHER) and records the roll. `dice` records faces rolled at the
+    /// table instead of rolling. `characterId` / `campaignId` are entityIds of the tenant's
+    /// CHARACTER / CAMPAIGN entities.
+    #[allow(clippy::too_many_arguments)]
+    async fn roll_dice(
+        &self,
+        ctx: &Context<'_>,
+        pool: i32,
+        difficulty: Option<i32>,
+        #[graphql(default = 10)] die_size: i32,
+        #[graphql(default)] traits: Vec<RollTrait>,
+        character_id: Option<String>,
+        campaign_id: Option<String>,
+        dice: Option<Vec<i32>>,
+    ) -> AppResult<DiceRoll> {
+        let viewer = ctx.viewer()?;
+        let dice_pool = Pool::new(pool, die_size, difficulty)?;
+        if traits.len() > MAX_TRAITS {
+            return Err(AppError::bad_field(
+                "traits",
+                format!("a roll names at most {MAX_TRAITS} traits"),
+            ));
+        }
+        for roll_trait in &traits {
+            validate_text("traits", &roll_trait.name, 100)?;
+            if roll_trait.name.trim().is_empty() {
+                return Err(AppError::bad_field("traits", "a trait needs a name"));
+            }
+            if let Some(id) = &roll_trait.trait_id {
+                validate_text("traits", id, 100)?;
+            }
+        }
+        let physical = dice.is_some();
+        let dice = match dice {
+            Some(dice) => {
+                dice_pool.check_rolled(&dice)?;
+                dice
+            }
+            None => dice_pool.roll(),
+        };
+        let tally = dice_pool.classify(&dice);
+        let mut conn = ctx.conn().await?;
+        let character_row_id = entity_row_id(
+            &mut conn,
+            viewer.tenant_id,
+            "characterId",
+            EntityType::Character,
+            character_id.as_deref(),
+        )
+        .await?;
+        let campaign_row_id = entity_row_id(
+            &mut conn,
+            viewer.tenant_id,
+            "campaignId",
+            EntityType::Campaign,
+            campaign_id.as_deref(),
+        )
+        .await?;
+        let id = Uuid::now_v7();
+        let row = RollRow {
+            id,
+            tenant_id: viewer.tenant_id,
+            user_id: Some(viewer.user_id),
+            character_row_id,
+            campaign_row_id,
+            die_size,
+            pool,
+            difficulty,
+            dice,
+            physical,
+            successes: tally.successes,
+            failures: tally.failures,
+            botches: tally.botches,
+            criticals: tally.criticals,
+            total: tally.total,
+            result: tally.result.as_str().to_owned(),
+            created_at: Utc::now(),
+        };
+        let traits: Vec<TraitRow> = traits
+            .into_iter()
+            .zip(0..)
+            .map(|(t, position)| TraitRow {
+                roll_id: id,
+                position,
+                name: t.name.trim().to_owned(),
+                trait_id: t.trait_id,
+            })
+            .collect();
+        let row = store::insert(&mut conn, &row, &traits).await?;
+        Ok(DiceRoll { row, traits })
+    }
+}
