@@ -3,6 +3,9 @@
 //! `main.rs` is the command line; everything else lives here so the integration tests can build
 //! the same application (see `app::serve` and `runtime::Runtime`).
 
+// The merged GraphQL roots nest deeply enough to pass the compiler's default query depth.
+#![recursion_limit = "256"]
+
 pub mod accounts;
 pub mod api_keys;
 pub mod app;
