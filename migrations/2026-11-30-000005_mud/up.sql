@@ -5,23 +5,31 @@
 ALTER TABLE users ADD COLUMN username text;
 ALTER TABLE users ADD COLUMN account_origin text NOT NULL DEFAULT 'legacy'
     CHECK (account_origin IN ('visitor', 'admin', 'superuser', 'system', 'legacy'));
-WITH cleaned AS (
-    SELECT id, created_at,
-           left(regexp_replace(split_part(email, '@', 1), '[^A-Za-z0-9_.-]', '', 'g'), 14) AS local
-    FROM users
-), based AS (
-    SELECT id, created_at,
-           CASE WHEN char_length(local) < 2 THEN local || 'user' ELSE local END AS base
-    FROM cleaned
-), numbered AS (
-    SELECT id, base,
-           row_number() OVER (PARTITION BY lower(base) ORDER BY created_at, id) AS n
-    FROM based
-)
-UPDATE users u
-SET username = CASE WHEN numbered.n = 1 THEN numbered.base ELSE numbered.base || '_' || numbered.n END
-FROM numbered
-WHERE numbered.id = u.id;
+-- The same derivation as `accounts::usernames::derive`: the local part's allowed characters,
+-- leading `_` `.` `-` dropped, at most 14, padded with "user"; then the first free `base_N`.
+DO $$
+DECLARE
+    account record;
+    base text;
+    candidate text;
+    n integer;
+BEGIN
+    FOR account IN SELECT id, email FROM users ORDER BY created_at, id LOOP
+        base := left(regexp_replace(
+            regexp_replace(split_part(account.email, '@', 1), '[^A-Za-z0-9_.-]', '', 'g'),
+            '^[_.-]+', ''), 14);
+        IF char_length(base) < 2 THEN
+            base := base || 'user';
+        END IF;
+        candidate := base;
+        n := 1;
+        WHILE EXISTS (SELECT 1 FROM users WHERE lower(username) = lower(candidate)) LOOP
+            n := n + 1;
+            candidate := base || '_' || n;
+        END LOOP;
+        UPDATE users SET username = candidate WHERE id = account.id;
+    END LOOP;
+END $$;
 ALTER TABLE users ALTER COLUMN username SET NOT NULL;
 ALTER TABLE users ADD CONSTRAINT users_username_length CHECK (char_length(username) BETWEEN 2 AND 20);
 CREATE UNIQUE INDEX users_username_key ON users (lower(username));
@@ -86,8 +94,12 @@ CREATE TABLE characters (
 CREATE UNIQUE INDEX characters_name_key ON characters (world_id, lower(name));
 CREATE INDEX characters_by_user ON characters (user_id);
 
--- Entering a world binds one of the user's characters to their login session.
-ALTER TABLE sessions ADD COLUMN character_id uuid REFERENCES characters (id) ON DELETE SET NULL;
+-- Entering a world binds one of the user's characters to their login session; the character
+-- belongs to the session's tenant (a session that switches tenant stops playing it).
+ALTER TABLE sessions ADD COLUMN character_id uuid;
+ALTER TABLE sessions ADD CONSTRAINT sessions_character_fkey
+    FOREIGN KEY (tenant_id, character_id) REFERENCES characters (tenant_id, id)
+    ON DELETE SET NULL (character_id);
 CREATE INDEX sessions_by_character ON sessions (character_id) WHERE character_id IS NOT NULL;
 
 -- Dice rolls (seed 000). `dice` are the faces rolled; the counts and result follow from them by

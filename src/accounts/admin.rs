@@ -78,6 +78,19 @@ pub(crate) async fn target_member(
     Ok((user, role))
 }
 
+/// A member of the viewer's tenant by username, as `target_member` finds them (NOT_FOUND for
+/// anyone the viewer may not reach, so other tenants' usernames cannot be probed).
+pub(crate) async fn member_by_username(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    username: &str,
+) -> AppResult<(UserRow, Option<Role>)> {
+    let user = store::find_user_by_username(conn, username)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("there is no user `{username}` here")))?;
+    target_member(conn, viewer, user.id).await
+}
+
 /// Fails unless `actor` may manage a user holding `target_role` (`None`: not a member, which
 /// only superusers get to see).
 pub(crate) fn ensure_above(

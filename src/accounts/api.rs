@@ -4,10 +4,9 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::model::{AccountOrigin, ClientType, NewUser, UserRow};
+use super::model::{AccountOrigin, ClientType, NewAccount, UserRow};
 use super::sessions::{self, SessionTokens, normalize_email};
 use super::store::{self, UserChanges};
-use super::usernames;
 use crate::auth::{Revocation, Role, password};
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, MemberAction};
@@ -253,17 +252,15 @@ impl AccountMutation {
         let (user, tenant) = diesel_async::AsyncConnection::transaction::<_, AppError, _>(
             &mut *conn,
             async |conn| {
-                let username = usernames::choose(conn, input.username.as_deref(), &email).await?;
                 let user = store::insert_user(
                     conn,
-                    NewUser {
-                        id: Uuid::now_v7(),
+                    &NewAccount {
                         email: &email,
                         display_name: &display_name,
                         password_hash: &password_hash,
                         is_superuser: false,
-                        username: &username,
-                        account_origin: AccountOrigin::Visitor.as_str(),
+                        username: input.username.as_deref(),
+                        origin: AccountOrigin::Visitor,
                     },
                 )
                 .await?;

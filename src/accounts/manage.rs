@@ -4,11 +4,10 @@
 //! superusers manage everyone; deleting an account is superuser-only.
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
-use uuid::Uuid;
 
 use super::admin::{self, UpdateUserInput, ensure_can_grant};
 use super::api::{User, publish_member_event, validate_display_name, validate_email};
-use super::model::{AccountOrigin, NewUser};
+use super::model::{AccountOrigin, NewAccount};
 use super::{store, usernames};
 use crate::auth::{Role, password};
 use crate::error::{AppError, AppResult};
@@ -91,11 +90,9 @@ impl ManageUserMutation {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let user_id = {
             let mut conn = ctx.conn().await?;
-            store::find_user_by_username(&mut conn, &input.target_username)
+            admin::member_by_username(&mut conn, viewer, &input.target_username)
                 .await?
-                .ok_or_else(|| {
-                    AppError::not_found(format!("there is no user `{}`", input.target_username))
-                })?
+                .0
                 .id
         };
         let username = input.target_username.as_str();
@@ -190,14 +187,13 @@ impl ManageUserMutation {
             async |conn| {
                 let user = store::insert_user(
                     conn,
-                    NewUser {
-                        id: Uuid::now_v7(),
+                    &NewAccount {
                         email: &email,
                         display_name: &display_name,
                         password_hash: &password_hash,
                         is_superuser: makes_superuser,
-                        username: &username,
-                        account_origin: origin.as_str(),
+                        username: Some(&username),
+                        origin,
                     },
                 )
                 .await?;

@@ -24,9 +24,19 @@ pub struct UserRow {
     pub account_origin: String,
 }
 
+/// A new account. Without a chosen username, one is derived from the email.
+pub struct NewAccount<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub password_hash: &'a str,
+    pub is_superuser: bool,
+    pub username: Option<&'a str>,
+    pub origin: AccountOrigin,
+}
+
 #[derive(Insertable)]
 #[diesel(table_name = users)]
-pub struct NewUser<'a> {
+pub(super) struct NewUser<'a> {
     pub id: Uuid,
     pub email: &'a str,
     pub display_name: &'a str,

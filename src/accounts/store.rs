@@ -3,10 +3,11 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Bool, Nullable, Text, Uuid as SqlUuid};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::model::{MembershipRow, NewSession, NewUser, SessionRow, UserRow};
+use super::model::{MembershipRow, NewAccount, NewSession, NewUser, SessionRow, UserRow};
+use super::usernames;
 use crate::auth::{Role, Viewer};
 use crate::db::schema::{memberships, refresh_tokens, sessions, users};
 use crate::error::{AppError, AppResult};
@@ -40,24 +41,62 @@ pub async fn users_by_ids(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> AppResu
         .await?)
 }
 
-/// Inserts a user; a taken email or username is a CONFLICT saying which.
-pub async fn insert_user(conn: &mut AsyncPgConnection, user: NewUser<'_>) -> AppResult<UserRow> {
-    diesel::insert_into(users::table)
-        .values(&user)
-        .returning(UserRow::as_returning())
-        .get_result(conn)
-        .await
-        .map_err(|e| {
-            if super::usernames::is_taken(&e) {
-                return AppError::conflict("this username is already taken");
-            }
-            match AppError::from(e) {
-                AppError::Conflict(_) => {
-                    AppError::conflict("an account with this email already exists")
+/// How often a derived username is derived again after a concurrent sign-up took it first.
+const DERIVATION_ATTEMPTS: usize = 3;
+
+/// Creates an account; a taken email or chosen username is a CONFLICT saying which.
+pub async fn insert_user(
+    conn: &mut AsyncPgConnection,
+    account: &NewAccount<'_>,
+) -> AppResult<UserRow> {
+    let chosen = account
+        .username
+        .map(|name| usernames::validate("username", name))
+        .transpose()?;
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let username = match &chosen {
+            Some(name) => name.clone(),
+            None => usernames::derive(conn, account.email).await?,
+        };
+        let row = NewUser {
+            id: Uuid::now_v7(),
+            email: account.email,
+            display_name: account.display_name,
+            password_hash: account.password_hash,
+            is_superuser: account.is_superuser,
+            username: &username,
+            account_origin: account.origin.as_str(),
+        };
+        // In a savepoint, so a clash leaves the caller's transaction usable for another try.
+        let inserted = conn
+            .transaction::<_, diesel::result::Error, _>(async |conn| {
+                diesel::insert_into(users::table)
+                    .values(&row)
+                    .returning(UserRow::as_returning())
+                    .get_result(conn)
+                    .await
+            })
+            .await;
+        match inserted {
+            Ok(user) => return Ok(user),
+            Err(e) if usernames::is_taken(&e) => {
+                if chosen.is_none() && attempt < DERIVATION_ATTEMPTS {
+                    continue;
                 }
-                other => other,
+                return Err(AppError::conflict("this username is already taken"));
             }
-        })
+            Err(e) => {
+                return Err(match AppError::from(e) {
+                    AppError::Conflict(_) => {
+                        AppError::conflict("an account with this email already exists")
+                    }
+                    other => other,
+                });
+            }
+        }
+    }
 }
 
 /// The account with this username (ignoring case).
@@ -302,13 +341,18 @@ pub async fn find_session(conn: &mut AsyncPgConnection, id: Uuid) -> AppResult<O
         .optional()?)
 }
 
+/// Moves a session to another tenant. The world character it played belongs to the tenant it
+/// leaves, so the session stops playing it.
 pub async fn set_session_tenant(
     conn: &mut AsyncPgConnection,
     session_id: Uuid,
     tenant_id: Uuid,
 ) -> AppResult<()> {
     diesel::update(sessions::table.find(session_id))
-        .set(sessions::tenant_id.eq(tenant_id))
+        .set((
+            sessions::tenant_id.eq(tenant_id),
+            sessions::character_id.eq(None::<Uuid>),
+        ))
         .execute(conn)
         .await?;
     Ok(())

@@ -1,12 +1,10 @@
 //! `loregraph admin create-superuser`: the only way to make a SUPERUSER.
 
 use diesel_async::AsyncConnection;
-use uuid::Uuid;
 
 use super::api::{validate_display_name, validate_email};
-use super::model::{AccountOrigin, NewUser, UserRow};
+use super::model::{AccountOrigin, NewAccount, UserRow};
 use super::store::{self, UserChanges};
-use super::usernames;
 use crate::auth::{Revocation, Role, password};
 use crate::db::DbPool;
 use crate::error::AppError;
@@ -40,17 +38,15 @@ pub async fn create_superuser(
                     .await?;
                 return store::update_user(conn, existing.id, &changes).await;
             }
-            let username = usernames::derive(conn, &email).await?;
             let user = store::insert_user(
                 conn,
-                NewUser {
-                    id: Uuid::now_v7(),
+                &NewAccount {
                     email: &email,
                     display_name: &display_name,
                     password_hash: &password_hash,
                     is_superuser: true,
-                    username: &username,
-                    account_origin: AccountOrigin::System.as_str(),
+                    username: None,
+                    origin: AccountOrigin::System,
                 },
             )
             .await?;

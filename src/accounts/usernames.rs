@@ -77,18 +77,6 @@ pub async fn derive(conn: &mut AsyncPgConnection, email: &str) -> AppResult<Stri
         .ok_or_else(|| AppError::conflict("no free username could be derived"))
 }
 
-/// The username to give a new account: the chosen one (validated), or one derived from the email.
-pub async fn choose(
-    conn: &mut AsyncPgConnection,
-    chosen: Option<&str>,
-    email: &str,
-) -> AppResult<String> {
-    match chosen {
-        Some(name) => validate("username", name),
-        None => derive(conn, email).await,
-    }
-}
-
 /// Whether a database error is the username's uniqueness.
 pub fn is_taken(error: &diesel::result::Error) -> bool {
     matches!(

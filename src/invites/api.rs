@@ -10,8 +10,7 @@ use crate::accounts::admin::ensure_can_grant;
 use crate::accounts::api::{
     AuthPayload, User, load_user, publish_member_event, validate_display_name, validate_email,
 };
-use crate::accounts::model::{AccountOrigin, ClientType, NewUser};
-use crate::accounts::usernames;
+use crate::accounts::model::{AccountOrigin, ClientType, NewAccount};
 use crate::accounts::{sessions, store as accounts};
 use crate::auth::tokens::{random_token, secret_hash};
 use crate::auth::{Role, password};
@@ -264,17 +263,15 @@ impl InviteMutation {
         let role = Role::from_db(&invite.role);
         let user = conn
             .transaction::<_, AppError, _>(async |conn| {
-                let username = usernames::derive(conn, &invite.email).await?;
                 let user = accounts::insert_user(
                     conn,
-                    NewUser {
-                        id: Uuid::now_v7(),
+                    &NewAccount {
                         email: &invite.email,
                         display_name: &display_name,
                         password_hash: &password_hash,
                         is_superuser: false,
-                        username: &username,
-                        account_origin: AccountOrigin::Visitor.as_str(),
+                        username: None,
+                        origin: AccountOrigin::Visitor,
                     },
                 )
                 .await

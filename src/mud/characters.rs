@@ -12,7 +12,7 @@ use super::model::CharacterRow;
 use super::names;
 use super::store::{self, CharacterChanges, CharacterFilter, NewCharacter};
 use super::worlds::{Room, World, world_or_not_found};
-use crate::accounts::admin::{ensure_above, target_member};
+use crate::accounts::admin::{ensure_above, member_by_username};
 use crate::accounts::api::{User, load_user};
 use crate::accounts::store as accounts;
 use crate::auth::{Role, Viewer};
@@ -169,7 +169,7 @@ fn validate_character_name(name: &str) -> AppResult<String> {
     Ok(name.to_owned())
 }
 
-/// The user a character is made for: the viewer, or (ADMIN) a member below them.
+/// The user a character is made for: the viewer, or (ADMIN) a member of the tenant below them.
 async fn character_owner(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
@@ -178,15 +178,20 @@ async fn character_owner(
     let Some(username) = username else {
         return Ok(viewer.user_id);
     };
-    let not_found = || AppError::not_found(format!("there is no user `{username}` here"));
-    let user = accounts::find_user_by_username(conn, username)
-        .await?
-        .ok_or_else(not_found)?;
+    let (user, role) = member_by_username(conn, viewer, username).await?;
     if user.id == viewer.user_id {
         return Ok(viewer.user_id);
     }
+    // Superusers reach accounts outside the tenant, but a character here is for a member here.
+    if accounts::membership(conn, viewer.tenant_id, user.id)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::not_found(format!(
+            "there is no user `{username}` here"
+        )));
+    }
     viewer.require_role(Role::Admin)?;
-    let (_, role) = target_member(conn, viewer, user.id).await?;
     ensure_above(viewer, user.id, role)?;
     Ok(user.id)
 }
@@ -400,11 +405,7 @@ impl CharacterMutation {
             changes.inventory = Some(inventory.0);
         }
         if let Some(room_id) = &input.room_id {
-            let world = store::worlds_by_ids(&mut conn, viewer.tenant_id, &[character.world_id])
-                .await?
-                .pop()
-                .ok_or_else(|| AppError::not_found("world not found"))?;
-            let room = store::find_room(&mut conn, &world, room_id)
+            let room = store::find_room(&mut conn, viewer.tenant_id, character.world_id, room_id)
                 .await?
                 .ok_or_else(|| {
                     AppError::bad_field("roomId", format!("the world has no room `{room_id}`"))
@@ -464,26 +465,32 @@ impl CharacterMutation {
         let session_id = viewer.session_id.ok_or_else(|| {
             AppError::bad_input("entering a world needs a signed-in session, not an API key")
         })?;
+        let id = parse_id("characterId", &character_id)?;
         let mut conn = ctx.conn().await?;
-        let character = character_or_not_found(&mut conn, viewer.tenant_id, &character_id).await?;
-        if character.user_id != Some(viewer.user_id) {
-            return Err(AppError::forbidden("you can play only your own characters"));
-        }
-        let world = store::worlds_by_ids(&mut conn, viewer.tenant_id, &[character.world_id])
-            .await?
-            .pop()
-            .ok_or_else(|| AppError::not_found("world not found"))?;
-        if !world.is_active {
-            return Err(AppError::conflict(format!(
-                "the world `{}` is closed",
-                world.world_key
-            )));
-        }
-        conn.transaction::<_, AppError, _>(async |conn| {
-            store::unbind_character(conn, character.id).await?;
-            store::bind_session(conn, session_id, Some(character.id)).await
-        })
-        .await?;
+        // The character stays locked from the check to the binding, so two sessions entering
+        // at once take turns and the later one takes it over.
+        let character = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let character = store::lock_character(conn, viewer.tenant_id, id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("character not found"))?;
+                if character.user_id != Some(viewer.user_id) {
+                    return Err(AppError::forbidden("you can play only your own characters"));
+                }
+                let world = load(&ctx.loaders().mud().worlds, character.world_id)
+                    .await?
+                    .ok_or_else(|| AppError::not_found("world not found"))?;
+                if !world.is_active {
+                    return Err(AppError::conflict(format!(
+                        "the world `{}` is closed",
+                        world.world_key
+                    )));
+                }
+                store::unbind_character(conn, character.id).await?;
+                store::bind_session(conn, session_id, character.id).await?;
+                Ok(character)
+            })
+            .await?;
         Ok(WorldCharacter(character))
     }
 
@@ -494,9 +501,6 @@ impl CharacterMutation {
             AppError::bad_input("an API key has no session to leave a world from")
         })?;
         let mut conn = ctx.conn().await?;
-        let session = accounts::find_session(&mut conn, session_id).await?;
-        let bound = session.is_some_and(|s| s.character_id.is_some());
-        store::bind_session(&mut conn, session_id, None).await?;
-        Ok(bound)
+        store::unbind_session(&mut conn, session_id).await
     }
 }

@@ -195,17 +195,19 @@ async fn session_page(
     })
 }
 
-/// Ends sessions and closes their live sockets on every node.
-async fn end_sessions(ctx: &Context<'_>, session_ids: &[Uuid]) -> AppResult<()> {
-    let mut conn = ctx.conn().await?;
-    for &session_id in session_ids {
-        accounts::revoke_session(&mut conn, session_id).await?;
-    }
-    drop(conn);
-    for &session_id in session_ids {
+/// Ends those of these sessions that are still live, in one statement, and closes their live
+/// sockets on every node; how many it ended.
+async fn end_sessions(
+    ctx: &Context<'_>,
+    conn: &mut diesel_async::AsyncPgConnection,
+    tenant_id: Uuid,
+    session_ids: &[Uuid],
+) -> AppResult<usize> {
+    let ended = store::end_live_sessions(conn, tenant_id, session_ids).await?;
+    for &session_id in &ended {
         ctx.app().revoke(Revocation::Session(session_id)).await;
     }
-    Ok(())
+    Ok(ended.len())
 }
 
 /// Fails unless `viewer` may kick a session of `user_id`: a member of their tenant below them.
@@ -346,14 +348,13 @@ impl OperationsMutation {
             .filter(|s| s.tenant_id == viewer.tenant_id)
             .ok_or_else(|| AppError::not_found("session not found"))?;
         ensure_may_kick(&mut conn, viewer, session.user_id).await?;
-        drop(conn);
-        if session.revoked_at.is_some() {
+        let ended = end_sessions(ctx, &mut conn, viewer.tenant_id, &[session.id]).await?;
+        if ended == 0 {
             return Ok(KickSessionPayload {
                 success: false,
                 message: "the session had already ended".into(),
             });
         }
-        end_sessions(ctx, &[session.id]).await?;
         tracing::info!(
             actor = %viewer.user_id,
             session = %session.id,
@@ -379,20 +380,22 @@ impl OperationsMutation {
         let mut conn = ctx.conn().await?;
         let character = character_or_not_found(&mut conn, viewer.tenant_id, &character_id).await?;
         let sessions = store::sessions_playing(&mut conn, viewer.tenant_id, character.id).await?;
-        for session in &sessions {
-            ensure_may_kick(&mut conn, viewer, session.user_id).await?;
+        let mut owners: Vec<Uuid> = sessions.iter().map(|s| s.user_id).collect();
+        owners.sort_unstable();
+        owners.dedup();
+        for owner in owners {
+            ensure_may_kick(&mut conn, viewer, owner).await?;
         }
-        drop(conn);
         let ids: Vec<Uuid> = sessions.iter().map(|s| s.id).collect();
-        end_sessions(ctx, &ids).await?;
+        let ended = end_sessions(ctx, &mut conn, viewer.tenant_id, &ids).await?;
         tracing::info!(
             actor = %viewer.user_id,
             character = %character.id,
-            sessions = ids.len(),
+            sessions = ended,
             reason = reason.as_deref().unwrap_or(""),
             "kicked a character"
         );
-        let removed = i32::try_from(ids.len()).unwrap_or(i32::MAX);
+        let removed = i32::try_from(ended).unwrap_or(i32::MAX);
         Ok(KickCharacterPayload {
             success: removed > 0,
             message: if removed > 0 {

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use diesel::dsl::{count, count_star, max};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -84,6 +85,28 @@ pub async fn live_sessions(
             })
             .collect(),
     ))
+}
+
+#[derive(QueryableByName)]
+struct PickedSession {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+}
+
+/// Ends those of these sessions of the tenant that are still live, in one statement; the ids
+/// it ended.
+pub async fn end_live_sessions(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<Vec<Uuid>> {
+    Ok(
+        diesel::update(live_sessions!(tenant_id).filter(sessions::id.eq_any(ids)))
+            .set(sessions::revoked_at.eq(diesel::dsl::now))
+            .returning(sessions::id)
+            .get_results(conn)
+            .await?,
+    )
 }
 
 /// The live sessions of the tenant that play this character.
@@ -187,25 +210,41 @@ pub async fn world_activity(
             },
         )
         .collect();
-    let listed = i64::try_from(per_world.saturating_mul(world_ids.len())).unwrap_or(i64::MAX);
-    let rows: Vec<(SessionRow, String, CharacterRow)> = live_sessions!(tenant_id)
+    // The most recent `per_world` of each world: a window the DSL cannot say, picking ids only.
+    let picked: Vec<PickedSession> = diesel::sql_query(
+        "SELECT id FROM (
+             SELECT s.id, row_number() OVER (
+                 PARTITION BY c.world_id ORDER BY s.last_activity DESC, s.id) AS rank
+             FROM sessions s JOIN characters c ON c.id = s.character_id
+             WHERE s.tenant_id = $1 AND s.revoked_at IS NULL
+               AND (s.expires_at IS NULL OR s.expires_at > now())
+               AND c.world_id = ANY($2)) ranked
+         WHERE rank <= $3",
+    )
+    .bind::<SqlUuid, _>(tenant_id)
+    .bind::<Array<SqlUuid>, _>(world_ids)
+    .bind::<BigInt, _>(i64::try_from(per_world).unwrap_or(i64::MAX))
+    .load(conn)
+    .await?;
+    let picked: Vec<Uuid> = picked.into_iter().map(|p| p.id).collect();
+    let rows: Vec<(SessionRow, String, CharacterRow)> = sessions::table
         .inner_join(characters::table)
         .inner_join(users::table)
-        .filter(characters::world_id.eq_any(world_ids))
-        .order(sessions::last_activity.desc())
+        .filter(sessions::id.eq_any(&picked))
+        .order((sessions::last_activity.desc(), sessions::id.asc()))
         .select((
             SessionRow::as_select(),
             users::username,
             CharacterRow::as_select(),
         ))
-        .limit(listed)
         .load(conn)
         .await?;
     for row in rows {
-        let world = activity.entry(row.2.world_id).or_default();
-        if world.sessions.len() < per_world {
-            world.sessions.push(row);
-        }
+        activity
+            .entry(row.2.world_id)
+            .or_default()
+            .sessions
+            .push(row);
     }
     Ok(activity)
 }

@@ -90,7 +90,7 @@ pub async fn worlds_by_ids(
         .await?)
 }
 
-/// The tenant's worlds by key (at most `MAX_LIMIT`), optionally only the active ones.
+/// A page of the tenant's worlds by key, optionally only the active ones.
 pub async fn list_worlds(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
@@ -165,14 +165,16 @@ pub async fn update_room(
         ))
 }
 
+/// A room of a world by its key.
 pub async fn find_room(
     conn: &mut AsyncPgConnection,
-    world: &WorldRow,
+    tenant_id: Uuid,
+    world_id: Uuid,
     room_key: &str,
 ) -> AppResult<Option<RoomRow>> {
     Ok(rooms::table
-        .filter(rooms::tenant_id.eq(world.tenant_id))
-        .filter(rooms::world_id.eq(world.id))
+        .filter(rooms::tenant_id.eq(tenant_id))
+        .filter(rooms::world_id.eq(world_id))
         .filter(rooms::room_key.eq(room_key))
         .select(RoomRow::as_select())
         .first(conn)
@@ -259,6 +261,22 @@ pub async fn find_character(
     Ok(characters::table
         .filter(characters::tenant_id.eq(tenant_id))
         .filter(characters::id.eq(id))
+        .select(CharacterRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// A character of the tenant, locked until the transaction ends.
+pub async fn lock_character(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> AppResult<Option<CharacterRow>> {
+    Ok(characters::table
+        .filter(characters::tenant_id.eq(tenant_id))
+        .filter(characters::id.eq(id))
+        .for_update()
         .select(CharacterRow::as_select())
         .first(conn)
         .await
@@ -380,17 +398,27 @@ pub async fn delete_character(
 
 // ---- sessions in worlds ----
 
-/// Binds a character to a session (or unbinds with None).
+/// Binds a character to a session.
 pub async fn bind_session(
     conn: &mut AsyncPgConnection,
     session_id: Uuid,
-    character_id: Option<Uuid>,
+    character_id: Uuid,
 ) -> AppResult<()> {
     diesel::update(sessions::table.find(session_id))
         .set(sessions::character_id.eq(character_id))
         .execute(conn)
         .await?;
     Ok(())
+}
+
+/// Unbinds whatever character a session plays; whether it played one.
+pub async fn unbind_session(conn: &mut AsyncPgConnection, session_id: Uuid) -> AppResult<bool> {
+    Ok(diesel::update(sessions::table.find(session_id))
+        .filter(sessions::character_id.is_not_null())
+        .set(sessions::character_id.eq(None::<Uuid>))
+        .execute(conn)
+        .await?
+        > 0)
 }
 
 /// Unbinds a character from every session it is bound to; the sessions' ids.

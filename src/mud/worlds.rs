@@ -159,9 +159,11 @@ impl World {
     /// One room, by its roomId.
     async fn room(&self, ctx: &Context<'_>, room_id: String) -> AppResult<Option<Room>> {
         let mut conn = ctx.conn().await?;
-        Ok(store::find_room(&mut conn, &self.0, &room_id)
-            .await?
-            .map(Room))
+        Ok(
+            store::find_room(&mut conn, self.0.tenant_id, self.0.id, &room_id)
+                .await?
+                .map(Room),
+        )
     }
 
     /// The world's characters by name (tombstoned ones only when asked).
@@ -508,7 +510,7 @@ impl WorldMutation {
         };
         let mut conn = ctx.conn().await?;
         let world = world_or_not_found(&mut conn, viewer.tenant_id, &world_id).await?;
-        let room = store::find_room(&mut conn, &world, &room_id)
+        let room = store::find_room(&mut conn, world.tenant_id, world.id, &room_id)
             .await?
             .ok_or_else(|| AppError::not_found(format!("there is no room `{room_id}`")))?;
         ctx.loaders().mud().forget();

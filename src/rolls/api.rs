@@ -192,7 +192,7 @@ pub enum RollScope {
 }
 
 /// The row id of the live entity of `entity_type` with this entityId in the tenant, if one was
-/// named; BAD_USER_INPUT when there is none (in this tenant).
+/// named; NOT_FOUND when there is none (in this tenant).
 async fn entity_row_id(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
@@ -206,10 +206,9 @@ async fn entity_row_id(
     let row = entities::find_live(conn, tenant_id, entity_type, entity_id).await?;
     match row {
         Some(row) => Ok(Some(row.id)),
-        None => Err(AppError::bad_field(
-            field,
-            format!("there is no {entity_type:?} `{entity_id}` here"),
-        )),
+        None => Err(AppError::not_found(format!(
+            "`{field}`: there is no {entity_type:?} `{entity_id}` here"
+        ))),
     }
 }
 

@@ -49,7 +49,7 @@ const REVOKE_API_KEY: &str =
     "mutation($id: ID!) { revokeApiKey(id: $id) { id revokedAt isActive } }";
 
 /// Creates an invite as `admin`; returns the invite's id and its one-time token.
-async fn create_invite(
+pub async fn create_invite(
     server: &TestServer,
     admin: &Account,
     email: &str,
@@ -75,7 +75,7 @@ async fn create_invite(
 }
 
 /// Creates an API key as `owner`; returns the key's id and the secret key.
-async fn create_api_key(server: &TestServer, owner: &Account, name: &str) -> (String, String) {
+pub async fn create_api_key(server: &TestServer, owner: &Account, name: &str) -> (String, String) {
     let data = server
         .ok_as(owner, CREATE_API_KEY, json!({ "name": name }))
         .await;

@@ -318,6 +318,12 @@ impl TestServer {
     }
 
     /// Registers a user with a new tenant and returns the signed-in account.
+    /// Runs `query` as `account`, asserting it fails with the error code `code`.
+    pub async fn fails_as(&self, account: &Account, query: &str, variables: Value, code: &str) {
+        let body = self.gql_as(account, query, variables).await;
+        assert_eq!(error_code(&body), code, "{body}");
+    }
+
     pub async fn register(&self, email: &str, tenant: &str) -> Account {
         let data = self
             .ok(

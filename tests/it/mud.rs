@@ -4,6 +4,7 @@
 
 use serde_json::{Value, json};
 
+use crate::admin::{create_api_key, create_invite};
 use crate::entities::create_entity;
 use crate::harness::*;
 
@@ -72,14 +73,14 @@ async fn worldbuilders_build_worlds_and_players_make_characters() {
     assert_eq!(world["config"]["spawnRoom"], "gate");
     assert_eq!(world["isActive"], true);
     // Players play; they do not build.
-    let body = server
-        .gql_as(
+    server
+        .fails_as(
             &player,
             CREATE_WORLD,
             json!({ "input": { "worldId": "mine", "name": "Mine" } }),
+            "FORBIDDEN",
         )
         .await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     // Keys are checked and unique.
     let body = server
         .gql_as(
@@ -92,26 +93,26 @@ async fn worldbuilders_build_worlds_and_players_make_characters() {
         body["errors"][0]["extensions"]["field"], "worldId",
         "{body}"
     );
-    let body = server
-        .gql_as(
+    server
+        .fails_as(
             &builder,
             CREATE_WORLD,
             json!({ "input": { "worldId": "pipeworks", "name": "Again" } }),
+            "CONFLICT",
         )
         .await;
-    assert_eq!(error_code(&body), "CONFLICT", "{body}");
 
     let room = create_room(&server, &builder, "pipeworks", "gate").await;
     assert_eq!(room["world"]["worldId"], "pipeworks");
     create_room(&server, &builder, "pipeworks", "yard").await;
-    let body = server
-        .gql_as(
+    server
+        .fails_as(
             &builder,
             CREATE_ROOM,
             json!({ "world": "pipeworks", "input": { "roomId": "gate", "name": "Twice" } }),
+            "CONFLICT",
         )
         .await;
-    assert_eq!(error_code(&body), "CONFLICT", "{body}");
     let body = server
         .gql_as(
             &builder,
@@ -154,14 +155,14 @@ async fn worldbuilders_build_worlds_and_players_make_characters() {
         loregraph::mud::names::generate(43).as_str()
     );
     // Names are unique per world, ignoring case.
-    let body = server
-        .gql_as(
+    server
+        .fails_as(
             &player,
             CREATE_CHARACTER,
             json!({ "input": { "worldId": "pipeworks", "name": expected.to_uppercase() } }),
+            "CONFLICT",
         )
         .await;
-    assert_eq!(error_code(&body), "CONFLICT", "{body}");
 
     // The player moves their character; another player may not.
     let character_id = first["characterId"].as_str().expect("id").to_owned();
@@ -180,18 +181,22 @@ async fn worldbuilders_build_worlds_and_players_make_characters() {
     let other = server
         .invite_member(&owner, "other@mud.test", "PLAYER")
         .await;
-    let body = server
-        .gql_as(&other, MOVE, json!({ "id": character_id, "room": "gate" }))
+    server
+        .fails_as(
+            &other,
+            MOVE,
+            json!({ "id": character_id, "room": "gate" }),
+            "FORBIDDEN",
+        )
         .await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
-    let body = server
-        .gql_as(
+    server
+        .fails_as(
             &player,
             MOVE,
             json!({ "id": character_id, "room": "nowhere" }),
+            "BAD_USER_INPUT",
         )
         .await;
-    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
 
     let seen = server
         .ok_as(&other, WORLD, json!({ "world": "pipeworks" }))
@@ -264,21 +269,20 @@ async fn admins_provision_characters_below_them_and_superusers_remove_them() {
     assert_eq!(made["character"]["owner"]["username"], "player");
     // Players make characters only for themselves.
     let for_owner = json!({ "input": { "worldId": "pipeworks", "targetUsername": "owner" } });
-    let body = server
-        .gql_as(&player, CREATE_CHARACTER, for_owner.clone())
+    server
+        .fails_as(&player, CREATE_CHARACTER, for_owner.clone(), "FORBIDDEN")
         .await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
     // Removal is for superusers only.
     let id = made["characterId"].as_str().expect("id").to_owned();
-    let body = server
-        .gql_as(
+    server
+        .fails_as(
             &owner,
             MANAGE_CHARACTER,
             json!({ "id": id, "action": "TOMBSTONE" }),
+            "FORBIDDEN",
         )
         .await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     // The tenant's owner becomes a superuser (`loregraph admin create-superuser`) and creates
     // a second ADMIN, who provisions for those below them only.
     let root = server.superuser("owner@mud.test").await;
@@ -286,22 +290,23 @@ async fn admins_provision_characters_below_them_and_superusers_remove_them() {
         .ok_as(&root, CREATE_USER, new_user("coadmin", "ADMIN"))
         .await;
     let co_admin = Account::from_payload(&server.login("coadmin", PASSWORD).await["data"]["login"]);
-    let body = server.gql_as(&co_admin, CREATE_CHARACTER, for_owner).await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    server
+        .fails_as(&co_admin, CREATE_CHARACTER, for_owner, "FORBIDDEN")
+        .await;
     create_character(
         &server,
         &co_admin,
         json!({ "worldId": "pipeworks", "targetUsername": "player", "name": "Bo" }),
     )
     .await;
-    let body = server
-        .gql_as(
+    server
+        .fails_as(
             &co_admin,
             MANAGE_CHARACTER,
             json!({ "id": made["characterId"], "action": "DELETE" }),
+            "FORBIDDEN",
         )
         .await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let done = server
         .ok_as(
             &root,
@@ -333,6 +338,25 @@ async fn admins_provision_characters_below_them_and_superusers_remove_them() {
             &root,
             MANAGE_CHARACTER,
             json!({ "id": id, "action": "DELETE" }),
+        )
+        .await;
+    // A superuser acting in another tenant does not reach this tenant's characters, and a
+    // character is made only for a member of the tenant.
+    let elsewhere = server.superuser("root@elsewhere.test").await;
+    server
+        .fails_as(
+            &elsewhere,
+            MANAGE_CHARACTER,
+            json!({ "id": again["characterId"], "action": "DELETE" }),
+            "NOT_FOUND",
+        )
+        .await;
+    server
+        .fails_as(
+            &root,
+            CREATE_CHARACTER,
+            json!({ "input": { "worldId": "pipeworks", "targetUsername": "root" } }),
+            "NOT_FOUND",
         )
         .await;
     let gone = server
@@ -402,10 +426,9 @@ async fn usernames_and_user_management_follow_the_role_rules() {
         body["errors"][0]["extensions"]["field"], "passwordConfirm",
         "{body}"
     );
-    let body = server
-        .gql_as(&owner, CREATE_USER, new_user("boss", "ADMIN"))
+    server
+        .fails_as(&owner, CREATE_USER, new_user("boss", "ADMIN"), "FORBIDDEN")
         .await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let pat = server
         .ok_as(&owner, CREATE_USER, new_user("pat", "PLAYER"))
         .await;
@@ -414,10 +437,14 @@ async fn usernames_and_user_management_follow_the_role_rules() {
     let login = server.login("pat", PASSWORD).await;
     assert_eq!(login["data"]["login"]["role"], "PLAYER", "{login}");
     let pat_account = Account::from_payload(&login["data"]["login"]);
-    let body = server
-        .gql_as(&pat_account, CREATE_USER, new_user("sam", "PLAYER"))
+    server
+        .fails_as(
+            &pat_account,
+            CREATE_USER,
+            new_user("sam", "PLAYER"),
+            "FORBIDDEN",
+        )
         .await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
     // players: the seed's fields, hashes cut to 20 characters and "…".
     let players = server.ok_as(&owner, PLAYERS, json!({})).await;
@@ -431,8 +458,9 @@ async fn usernames_and_user_management_follow_the_role_rules() {
     assert_eq!(row["accountOrigin"], "ADMIN");
     assert_eq!(row["isOnlineAccount"], true);
     assert_eq!(row["isOnlineInWorld"], false);
-    let body = server.gql_as(&pat_account, PLAYERS, json!({})).await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    server
+        .fails_as(&pat_account, PLAYERS, json!({}), "FORBIDDEN")
+        .await;
 
     // manageUser: role change, ban (sign-in refused), unban, password change, delete.
     let manage = |action: &str, extra: Value| {
@@ -466,14 +494,14 @@ async fn usernames_and_user_management_follow_the_role_rules() {
     server
         .ok_as(&owner, MANAGE_USER, manage("UNBAN", json!({})))
         .await;
-    let body = server
-        .gql_as(
+    server
+        .fails_as(
             &owner,
             MANAGE_USER,
             manage("CHANGE_PASSWORD", json!({ "newPassword": "short" })),
+            "BAD_USER_INPUT",
         )
         .await;
-    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
     server
         .ok_as(
             &owner,
@@ -487,17 +515,24 @@ async fn usernames_and_user_management_follow_the_role_rules() {
     let body = server.login("pat", "a brand new password").await;
     assert_eq!(body["data"]["login"]["role"], "WORLDBUILDER", "{body}");
     // Deleting is for superusers; admins cannot touch an equal, and nobody outside the tenant.
-    let body = server
-        .gql_as(&owner, MANAGE_USER, manage("DELETE", json!({})))
+    server
+        .fails_as(
+            &owner,
+            MANAGE_USER,
+            manage("DELETE", json!({})),
+            "FORBIDDEN",
+        )
         .await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let outsider = server
         .register("outsider@elsewhere.test", "Elsewhere")
         .await;
-    let body = server
-        .gql_as(&outsider, MANAGE_USER, manage("BAN", json!({})))
-        .await;
-    assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
+    // Another tenant's ADMIN cannot even tell whether the username exists.
+    for action in ["BAN", "DELETE"] {
+        let body = server
+            .gql_as(&outsider, MANAGE_USER, manage(action, json!({})))
+            .await;
+        assert_eq!(error_code(&body), "NOT_FOUND", "{action}: {body}");
+    }
     let theirs = server.ok_as(&outsider, PLAYERS, json!({})).await;
     assert_eq!(theirs["players"]["total"], 1);
     // The tenant's owner becomes a superuser (`loregraph admin create-superuser`).
@@ -529,6 +564,18 @@ const ENTER: &str = "mutation($id: ID!) { enterWorld(characterId: $id) { name } 
 const ACTIVE_SESSIONS: &str =
     "{ activeSessions { total sessions { sessionId username characterName clientType expiresAt } }
     connections { total sessions { sessionId ageSeconds } } }";
+/// The newest live session of `username`, as `admin` sees it in `activeSessions`.
+async fn live_session_of(server: &TestServer, admin: &Account, username: &str) -> Value {
+    let sessions = server.ok_as(admin, ACTIVE_SESSIONS, json!({})).await;
+    sessions["activeSessions"]["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .find(|s| s["username"] == username)
+        .cloned()
+        .unwrap_or_else(|| panic!("no live session of {username}: {sessions}"))
+}
+
 const WORLD_STATUS: &str = "{ worldStatus { worlds { worldId isActive isOnline activeSessionCount
     activeCharacterCount activeCharacters { characterName username sessionId clientType } } } }";
 
@@ -556,22 +603,62 @@ async fn sessions_enter_worlds_and_admins_watch_and_kick_them() {
         )
         .await;
 
-    // Only the owner enters with a character, and only with a session.
-    let body = server.gql_as(&owner, ENTER, json!({ "id": id })).await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    // Only the owner enters with a character, only with a session, only into an open world.
+    server
+        .fails_as(&owner, ENTER, json!({ "id": id }), "FORBIDDEN")
+        .await;
+    let (_, key) = create_api_key(&server, &player, "bot").await;
+    let (_, body) = server.post(Some(&key), ENTER, json!({ "id": id })).await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    const ACTIVATE: &str = "mutation($active: Boolean!) {
+        activateWorld(worldId: \"pipeworks\", active: $active) { isActive } }";
+    server
+        .ok_as(&owner, ACTIVATE, json!({ "active": false }))
+        .await;
+    server
+        .fails_as(&player, ENTER, json!({ "id": id }), "CONFLICT")
+        .await;
+    server
+        .ok_as(&owner, ACTIVATE, json!({ "active": true }))
+        .await;
+    const LEAVE: &str = "mutation { leaveWorld }";
+    server.ok_as(&player, ENTER, json!({ "id": id })).await;
+    assert_eq!(
+        server.ok_as(&player, LEAVE, json!({})).await["leaveWorld"],
+        true
+    );
+    assert_eq!(
+        server.ok_as(&player, LEAVE, json!({})).await["leaveWorld"],
+        false
+    );
     let entered = server.ok_as(&player, ENTER, json!({ "id": id })).await;
     assert_eq!(entered["enterWorld"]["name"], "Ada");
 
     let sessions = server.ok_as(&owner, ACTIVE_SESSIONS, json!({})).await;
-    let rows = sessions["activeSessions"]["sessions"]
-        .as_array()
-        .expect("sessions");
-    let playing = rows
-        .iter()
-        .find(|s| s["username"] == "player")
-        .expect("the player's session");
+    let playing = live_session_of(&server, &owner, "player").await;
     assert_eq!(playing["characterName"], "Ada");
     assert_eq!(playing["clientType"], "api");
+    // Entering from a second session takes the character over: one session plays it at a time.
+    let tui = server
+        .ok(
+            None,
+            "mutation { login(email: \"player\", password: \"correct horse battery\", clientType: TUI) {
+                accessToken refreshToken user { id } tenant { id } } }",
+            json!({}),
+        )
+        .await;
+    let tui = Account::from_payload(&tui["login"]);
+    server.ok_as(&tui, ENTER, json!({ "id": id })).await;
+    let taken = server.ok_as(&owner, ACTIVE_SESSIONS, json!({})).await;
+    let playing_ada: Vec<&Value> = taken["activeSessions"]["sessions"]
+        .as_array()
+        .expect("sessions")
+        .iter()
+        .filter(|s| s["characterName"] == "Ada")
+        .collect();
+    assert_eq!(playing_ada.len(), 1, "{taken}");
+    assert_eq!(playing_ada[0]["clientType"], "tui");
+    server.ok_as(&player, ENTER, json!({ "id": id })).await;
     assert!(sessions["connections"]["sessions"][0]["ageSeconds"].as_i64() >= Some(0));
     let status = server.ok_as(&owner, WORLD_STATUS, json!({})).await;
     let world = &status["worldStatus"]["worlds"][0];
@@ -609,8 +696,9 @@ async fn sessions_enter_worlds_and_admins_watch_and_kick_them() {
     assert_eq!(row["characterCount"], 1);
 
     // The player cannot watch; another tenant sees only itself.
-    let body = server.gql_as(&player, ACTIVE_SESSIONS, json!({})).await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    server
+        .fails_as(&player, ACTIVE_SESSIONS, json!({}), "FORBIDDEN")
+        .await;
     let outsider = server
         .register("outsider@elsewhere.test", "Elsewhere")
         .await;
@@ -618,22 +706,28 @@ async fn sessions_enter_worlds_and_admins_watch_and_kick_them() {
     assert_eq!(theirs["activeSessions"]["total"], 1);
     let theirs = server.ok_as(&outsider, WORLD_STATUS, json!({})).await;
     assert_eq!(theirs["worldStatus"]["worlds"], json!([]));
+    let theirs = server
+        .ok_as(&outsider, "{ playerLocations { total } }", json!({}))
+        .await;
+    assert_eq!(theirs["playerLocations"]["total"], 0);
     let session_id = playing["sessionId"].as_str().expect("session").to_owned();
     let kick_session = "mutation($id: ID!) { kickSession(targetSessionId: $id, reason: \"spam\") { success message } }";
     let kick_character =
         "mutation($id: ID!) { kickCharacter(characterId: $id) { success removedSessions } }";
-    let body = server
-        .gql_as(&outsider, kick_session, json!({ "id": session_id }))
+    server
+        .fails_as(
+            &outsider,
+            kick_session,
+            json!({ "id": session_id }),
+            "NOT_FOUND",
+        )
         .await;
-    assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
-    let body = server
-        .gql_as(&outsider, kick_character, json!({ "id": id }))
+    server
+        .fails_as(&outsider, kick_character, json!({ "id": id }), "NOT_FOUND")
         .await;
-    assert_eq!(error_code(&body), "NOT_FOUND", "{body}");
-    let body = server
-        .gql_as(&player, kick_character, json!({ "id": id }))
+    server
+        .fails_as(&player, kick_character, json!({ "id": id }), "FORBIDDEN")
         .await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 
     // Kicking the character ends the session playing it and closes its live socket.
     let mut socket = subscribe_as(
@@ -651,8 +745,9 @@ async fn sessions_enter_worlds_and_admins_watch_and_kick_them() {
         json!({ "success": true, "removedSessions": 1 })
     );
     assert_eq!(ws_next(&mut socket).await, Err(4401));
-    let body = server.gql_as(&player, "{ me { id } }", json!({})).await;
-    assert_eq!(error_code(&body), "UNAUTHENTICATED", "{body}");
+    server
+        .fails_as(&player, "{ me { id } }", json!({}), "UNAUTHENTICATED")
+        .await;
     let again = server
         .ok_as(&owner, kick_character, json!({ "id": id }))
         .await;
@@ -664,34 +759,22 @@ async fn sessions_enter_worlds_and_admins_watch_and_kick_them() {
         .await;
     let player = Account::from_payload(&login["data"]["login"]);
     let mut socket = connect_as(&server, &player.token).await;
-    let sessions = server.ok_as(&owner, ACTIVE_SESSIONS, json!({})).await;
-    let session_id = sessions["activeSessions"]["sessions"]
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .find(|s| s["username"] == "player")
-        .expect("the new session")["sessionId"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let session_id = live_session_of(&server, &owner, "player").await["sessionId"].clone();
     let kicked = server
         .ok_as(&owner, kick_session, json!({ "id": session_id }))
         .await;
     assert_eq!(kicked["kickSession"]["success"], true);
     assert_eq!(ws_next(&mut socket).await, Err(4401));
     // Admins cannot kick themselves or their equals.
-    let own = server.ok_as(&owner, ACTIVE_SESSIONS, json!({})).await;
-    let own_session = own["activeSessions"]["sessions"]
-        .as_array()
-        .expect("sessions")
-        .iter()
-        .find(|s| s["username"] == "owner")
-        .expect("own session")["sessionId"]
-        .clone();
-    let body = server
-        .gql_as(&owner, kick_session, json!({ "id": own_session }))
+    let own_session = live_session_of(&server, &owner, "owner").await["sessionId"].clone();
+    server
+        .fails_as(
+            &owner,
+            kick_session,
+            json!({ "id": own_session }),
+            "FORBIDDEN",
+        )
         .await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -700,8 +783,7 @@ async fn only_a_superuser_stops_the_server_and_it_stops_gracefully() {
     let owner = server.register("owner@mud.test", "Mud").await;
     const STOP: &str = "mutation { stopServer { success message } }";
     // A tenant's ADMIN cannot stop a server shared with other tenants.
-    let body = server.gql_as(&owner, STOP, json!({})).await;
-    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    server.fails_as(&owner, STOP, json!({}), "FORBIDDEN").await;
 
     let root = server.superuser("root@everywhere.test").await;
     let mut socket = connect_as(&server, &owner.token).await;
@@ -718,4 +800,118 @@ async fn only_a_superuser_stops_the_server_and_it_stops_gracefully() {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     assert!(refused, "the server still answers after stopServer");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_that_switches_tenant_stops_playing_its_character() {
+    let server = TestServer::start().await;
+    let owner = server.register("owner@mud.test", "Mud").await;
+    // The player runs a studio of their own and joins the MUD's tenant as a PLAYER.
+    let player = server.register("player@own.test", "Own").await;
+    let (_, token) = create_invite(&server, &owner, "player@own.test", "PLAYER").await;
+    server
+        .ok_as(
+            &player,
+            "mutation($token: String!) { acceptInvite(token: $token) { id } }",
+            json!({ "token": token }),
+        )
+        .await;
+    const SELECT: &str = "mutation($t: ID!) { selectTenant(tenantId: $t) { accessToken refreshToken user { id } tenant { id } } }";
+    let in_mud = Account::from_payload(
+        &server
+            .ok_as(&player, SELECT, json!({ "t": owner.tenant_id }))
+            .await["selectTenant"],
+    );
+    create_world(&server, &owner, "pipeworks").await;
+    let character = create_character(
+        &server,
+        &in_mud,
+        json!({ "worldId": "pipeworks", "name": "Ada" }),
+    )
+    .await;
+    server
+        .ok_as(&in_mud, ENTER, json!({ "id": character["characterId"] }))
+        .await;
+    let status = server.ok_as(&owner, WORLD_STATUS, json!({})).await;
+    assert_eq!(status["worldStatus"]["worlds"][0]["activeSessionCount"], 1);
+
+    // Back in their own studio, the same session plays nothing: neither tenant sees the
+    // MUD's character on it.
+    let at_home = Account::from_payload(
+        &server
+            .ok_as(&in_mud, SELECT, json!({ "t": player.tenant_id }))
+            .await["selectTenant"],
+    );
+    let home = server.ok_as(&at_home, ACTIVE_SESSIONS, json!({})).await;
+    let sessions = home["activeSessions"]["sessions"]
+        .as_array()
+        .expect("sessions");
+    assert!(!sessions.is_empty());
+    assert!(
+        sessions.iter().all(|s| s["characterName"].is_null()),
+        "{home}"
+    );
+    let status = server.ok_as(&owner, WORLD_STATUS, json!({})).await;
+    assert_eq!(status["worldStatus"]["worlds"][0]["activeSessionCount"], 0);
+    assert_eq!(status["worldStatus"]["worlds"][0]["isOnline"], false);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn existing_accounts_get_valid_distinct_usernames_from_the_migration() {
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+    let url = fresh_database().await;
+    // Back to just before the MUD migration, with accounts whose derived names would clash.
+    let mut reverted = Vec::new();
+    while reverted.last().map(String::as_str) != Some("20261130000005") {
+        assert!(
+            reverted.len() < 20,
+            "the MUD migration was never reverted: {reverted:?}"
+        );
+        reverted.push(
+            loregraph::db::migrations::revert_last(&url)
+                .await
+                .expect("revert"),
+        );
+    }
+    let mut conn = diesel_async::AsyncPgConnection::establish(&url)
+        .await
+        .expect("connect");
+    for (n, email) in [
+        "ann@a.test",
+        "ANN@b.test",
+        "ann_2@c.test",
+        "_bob@d.test",
+        "x@e.test",
+    ]
+    .iter()
+    .enumerate()
+    {
+        diesel::sql_query(format!(
+            "INSERT INTO users (id, email, display_name, password_hash, created_at)
+             VALUES (gen_random_uuid(), '{email}', 'X', 'hash', now() + interval '{n} seconds')"
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("an account from before usernames");
+    }
+    loregraph::db::migrations::run_pending(&url)
+        .await
+        .expect("the migration runs on these accounts");
+
+    #[derive(diesel::QueryableByName)]
+    struct Named {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        username: String,
+    }
+    let names: Vec<String> = diesel::sql_query("SELECT username FROM users ORDER BY created_at")
+        .load::<Named>(&mut conn)
+        .await
+        .expect("usernames")
+        .into_iter()
+        .map(|n| n.username)
+        .collect();
+    assert_eq!(names, ["ann", "ANN_2", "ann_2_2", "bob", "xuser"]);
+    for name in &names {
+        loregraph::accounts::usernames::validate("username", name).expect("a valid username");
+    }
 }
