@@ -26,6 +26,8 @@ pub struct AppConfig {
     pub templates: Arc<TemplateCatalog>,
     pub assets: AssetSettings,
     pub realtime: RealtimeSettings,
+    /// The Ollama servers admins may address (`ollamaCommand`).
+    pub ollama: crate::mud::ollama::OllamaSettings,
 }
 
 /// Live connections.
@@ -154,6 +156,7 @@ impl AppConfig {
             templates: TemplateCatalog::builtin(),
             assets: AssetSettings::default(),
             realtime: RealtimeSettings::default(),
+            ollama: crate::mud::ollama::OllamaSettings::default(),
         }
     }
 }

@@ -62,7 +62,7 @@ struct GlobalArgs {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the API (the default).
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Manage database migrations (default: run pending ones).
     Migrate {
         #[command(subcommand)]
@@ -159,6 +159,17 @@ struct ServeArgs {
     /// is disconnected as too slow.
     #[arg(long, env = "LOREGRAPH_WS_SEND_TIMEOUT", default_value_t = 10)]
     ws_send_timeout: u64,
+    /// Ollama servers admins may address with `ollamaCommand` (comma-separated base URLs, such
+    /// as http://localhost:11434); no other URL is ever contacted.
+    #[arg(
+        long = "ollama-server",
+        env = "LOREGRAPH_OLLAMA_SERVERS",
+        value_delimiter = ','
+    )]
+    ollama_servers: Vec<String>,
+    /// Seconds one Ollama request may take.
+    #[arg(long, env = "LOREGRAPH_OLLAMA_TIMEOUT", default_value_t = 60)]
+    ollama_timeout: u64,
     /// Database connections per server.
     #[arg(long, env = "LOREGRAPH_DB_POOL_SIZE", default_value_t = 16)]
     db_pool_size: usize,
@@ -210,7 +221,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let global = cli.global;
     match cli.command {
         None => serve(global, cli.serve).await,
-        Some(Command::Serve(args)) => serve(global, args).await,
+        Some(Command::Serve(args)) => serve(global, *args).await,
         Some(Command::Schema) => {
             print!("{}", loregraph::graphql::sdl());
             Ok(())
@@ -335,6 +346,8 @@ async fn serve_on(global: &GlobalArgs, args: ServeArgs, database_url: &str) -> a
     };
     config.realtime.heartbeat_timeout = Duration::from_secs(args.heartbeat_timeout.max(1));
     config.realtime.send_timeout = Duration::from_secs(args.ws_send_timeout.max(1));
+    config.ollama.servers = args.ollama_servers;
+    config.ollama.timeout = Duration::from_secs(args.ollama_timeout.max(1));
     config.assets.max_bytes = args.max_asset_bytes;
     config.assets.public_base_url = args.public_url.filter(|url| !url.trim().is_empty());
     config.limits.max_upload_bytes = config

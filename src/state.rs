@@ -38,6 +38,8 @@ pub struct AppState {
     /// This node's authenticated WebSockets.
     pub live: LiveConnections,
     pub presence: PresenceTracker,
+    /// The client for the configured Ollama servers.
+    pub ollama: Arc<crate::mud::ollama::Ollama>,
 }
 
 impl AppState {
@@ -49,6 +51,7 @@ impl AppState {
             blobs: BlobStore::open(&config.assets.store, &config.assets.store_options)?,
             wake: Arc::new(tokio::sync::Notify::new()),
         };
+        let ollama = Arc::new(crate::mud::ollama::Ollama::new(config.ollama.clone())?);
         Ok(Self {
             pool,
             database_url: database_url.into(),
@@ -64,6 +67,7 @@ impl AppState {
             assets,
             live: LiveConnections::default(),
             presence: PresenceTracker::default(),
+            ollama,
             config: Arc::new(config),
         })
     }

@@ -83,6 +83,88 @@ diesel::table! {
 }
 
 diesel::table! {
+    axes (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        world_id -> Uuid,
+        name -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    axis_event_characters (event_id, character_id) {
+        tenant_id -> Uuid,
+        event_id -> Uuid,
+        character_id -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    axis_event_deltas (event_id, character_id, axis_id) {
+        tenant_id -> Uuid,
+        event_id -> Uuid,
+        character_id -> Uuid,
+        axis_id -> Uuid,
+        old_score -> Float8,
+        new_score -> Float8,
+        delta -> Float8,
+    }
+}
+
+diesel::table! {
+    axis_events (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        world_id -> Uuid,
+        event_type -> Text,
+        event_type_description -> Nullable<Text>,
+        metadata -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    character_axis_scores (character_id, axis_id) {
+        tenant_id -> Uuid,
+        character_id -> Uuid,
+        axis_id -> Uuid,
+        score -> Float8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    chat_messages (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        world_id -> Uuid,
+        room_id -> Uuid,
+        user_id -> Nullable<Uuid>,
+        character_id -> Nullable<Uuid>,
+        character_name -> Text,
+        channel -> Text,
+        recipient_character_id -> Nullable<Uuid>,
+        recipient_name -> Nullable<Text>,
+        text -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ollama_conversations (owner_key) {
+        owner_key -> Uuid,
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        server_url -> Text,
+        model -> Text,
+        messages -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     characters (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -326,6 +408,8 @@ diesel::table! {
         universe_row_id -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        axis_policy -> Nullable<Jsonb>,
+        axis_policy_hash -> Nullable<Text>,
     }
 }
 
@@ -367,6 +451,11 @@ diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> tenants (tenant_id));
 diesel::joinable!(sessions -> users (user_id));
 
+diesel::joinable!(axis_event_characters -> axis_events (event_id));
+diesel::joinable!(axis_event_deltas -> axis_events (event_id));
+diesel::joinable!(axis_event_deltas -> axes (axis_id));
+diesel::joinable!(character_axis_scores -> axes (axis_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     asset_blobs,
@@ -374,7 +463,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     asset_links,
     asset_queue_pauses,
     assets,
+    axes,
+    axis_event_characters,
+    axis_event_deltas,
+    axis_events,
+    character_axis_scores,
     characters,
+    chat_messages,
     dice_roll_traits,
     dice_rolls,
     entities,
@@ -384,6 +479,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     invites,
     memberships,
     notes,
+    ollama_conversations,
     presence,
     presence_editing,
     refresh_tokens,

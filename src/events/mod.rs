@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::auth::{Revocation, Role};
 use crate::entities::model::EntityRow;
 use crate::entities::types::EntityType;
+use crate::mud::chat_store::LoadedChat;
 
 /// Events a slow subscriber may fall behind by before it starts losing them (and is
 /// disconnected, so it can reconnect and catch up from queries).
@@ -41,6 +42,7 @@ pub struct Event {
 #[derive(Clone, Debug, Default)]
 pub struct Loaded {
     pub entity: tokio::sync::OnceCell<Option<Arc<EntityRow>>>,
+    pub chat: tokio::sync::OnceCell<Option<Arc<LoadedChat>>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -57,6 +59,21 @@ pub enum EventPayload {
     AssetProcessed { asset_id: Uuid },
     /// Someone came online, went offline, or started or stopped editing.
     Presence(PresenceChange),
+    /// A character spoke in a world's room.
+    Chat(ChatPosted),
+}
+
+/// A chat message was sent. Subscribers load the message (once per node) and where it is heard.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ChatPosted {
+    pub message_id: Uuid,
+    pub world_id: Uuid,
+    pub room_id: Uuid,
+    pub whisper: bool,
+    pub yell: bool,
+    /// A whisper is seen live only by its sender and its recipient's player.
+    pub sender_user_id: Option<Uuid>,
+    pub recipient_user_id: Option<Uuid>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -29,7 +29,11 @@ use crate::entities::api::templates::TemplateQuery;
 use crate::error::{AppError, AppResult};
 use crate::health::api::HealthQuery;
 use crate::invites::api::{InviteMutation, InviteQuery};
+use crate::mud::axis::{AxisMutation, AxisQuery};
 use crate::mud::characters::{CharacterMutation, CharacterQuery};
+use crate::mud::chat::{ChatMutation, ChatQuery, ChatSubscription};
+use crate::mud::introspection::IntrospectionQuery;
+use crate::mud::ollama::{OllamaMutation, OllamaQuery};
 use crate::mud::operations::{OperationsMutation, OperationsQuery};
 use crate::mud::players::PlayersQuery;
 use crate::mud::server::ServerMutation;
@@ -62,6 +66,10 @@ pub struct QueryRoot(
     CharacterQuery,
     OperationsQuery,
     PlayersQuery,
+    ChatQuery,
+    AxisQuery,
+    OllamaQuery,
+    IntrospectionQuery,
 );
 
 /// Everything there is to change.
@@ -84,6 +92,9 @@ pub struct MutationRoot(
     CharacterMutation,
     OperationsMutation,
     ServerMutation,
+    ChatMutation,
+    AxisMutation,
+    OllamaMutation,
 );
 
 /// Live events of the viewer's tenant (over /graphql/ws).
@@ -93,6 +104,7 @@ pub struct SubscriptionRoot(
     EntitySubscription,
     AssetSubscription,
     PresenceSubscription,
+    ChatSubscription,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

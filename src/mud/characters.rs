@@ -1,6 +1,8 @@
 //! GraphQL: the characters of worlds (not the CHARACTER entity type). Players create and play
 //! their own; ADMIN provisions them for users below them; SUPERUSER removes them.
 
+use std::collections::BTreeMap;
+
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
@@ -8,7 +10,9 @@ use rand::Rng;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::model::CharacterRow;
+use super::axis_policy::{AxisPolicy, DEFAULT_SCORE, seeded_scores};
+use super::axis_store::{self, NewAxisEvent};
+use super::model::{CharacterRow, WorldRow};
 use super::names;
 use super::store::{self, CharacterChanges, CharacterFilter, NewCharacter};
 use super::worlds::{Room, World, world_or_not_found};
@@ -196,6 +200,83 @@ async fn character_owner(
     Ok(user.id)
 }
 
+/// Inserts a character named `chosen_name`, or named by the generator from `seed` (moving to
+/// the next seeds while the world already has the name). Returns it and the seed used.
+async fn insert_named(
+    conn: &mut AsyncPgConnection,
+    world: &WorldRow,
+    owner: Uuid,
+    chosen_name: Option<&str>,
+    seed: i64,
+) -> AppResult<(CharacterRow, i64)> {
+    if let Some(name) = chosen_name {
+        let new = NewCharacter {
+            world,
+            user_id: owner,
+            name,
+            state_seed: seed,
+        };
+        return match store::insert_character(conn, new).await? {
+            Some(row) => Ok((row, seed)),
+            None => Err(AppError::conflict(format!(
+                "the world already has a character named `{name}`"
+            ))),
+        };
+    }
+    for attempt in seed..seed.saturating_add(NAME_ATTEMPTS) {
+        let name = names::generate(attempt.unsigned_abs());
+        let new = NewCharacter {
+            world,
+            user_id: owner,
+            name: &name,
+            state_seed: attempt,
+        };
+        if let Some(row) = store::insert_character(conn, new).await? {
+            return Ok((row, attempt));
+        }
+    }
+    Err(AppError::conflict(
+        "every name these seeds generate is taken in this world; try another seed",
+    ))
+}
+
+/// Applies the seeded profile to a new character (an event from the default 0.5 to the
+/// policy's seeded scores) and makes the resulting snapshot its base state.
+async fn seed_profile(
+    conn: &mut AsyncPgConnection,
+    world: &WorldRow,
+    policy: &AxisPolicy,
+    version: &str,
+    character: &CharacterRow,
+) -> AppResult<CharacterRow> {
+    let deltas = seeded_scores(policy, character.state_seed)
+        .into_iter()
+        .map(|(axis, score)| (character.id, axis, score - DEFAULT_SCORE))
+        .collect();
+    let event = NewAxisEvent {
+        world,
+        event_type: "seeded_profile",
+        description: Some("the character's starting axis scores, drawn from its seed"),
+        metadata: BTreeMap::from([
+            ("seed".to_owned(), character.state_seed.to_string()),
+            ("state_version".to_owned(), version.to_owned()),
+        ]),
+        deltas,
+        keep_if_empty: true,
+    };
+    axis_store::record_event(conn, policy, version, event).await?;
+    // An event whose every delta was too small leaves the snapshot unwritten: write it here.
+    let scores = axis_store::scores_of(conn, &[character.id]).await?;
+    axis_store::write_snapshot(
+        conn,
+        character,
+        axis_store::snapshot(policy, version, &scores, character.id),
+        version,
+    )
+    .await?;
+    axis_store::settle_base_state(conn, character).await
+}
+
 /// A new character.
 #[derive(InputObject)]
 pub struct CreateCharacterInput {
@@ -219,6 +300,8 @@ pub struct CreateCharacterPayload {
     pub world_id: String,
     /// The seed the name and state were generated from.
     pub seed: i64,
+    /// The character's seeded axis snapshot, when its world has an axis policy.
+    pub entity_state: Option<Json<Value>>,
     pub character: WorldCharacter,
 }
 
@@ -334,39 +417,20 @@ impl CharacterMutation {
         let mut conn = ctx.conn().await?;
         let world = world_or_not_found(&mut conn, viewer.tenant_id, &input.world_id).await?;
         let owner = character_owner(&mut conn, viewer, input.target_username.as_deref()).await?;
-        let (row, seed) = conn
+        let (row, seed, seeded) = conn
             .transaction::<_, AppError, _>(async |conn| {
-                if let Some(name) = &chosen_name {
-                    let new = NewCharacter {
-                        world: &world,
-                        user_id: owner,
-                        name,
-                        state_seed: seed,
-                    };
-                    return match store::insert_character(conn, new).await? {
-                        Some(row) => Ok((row, seed)),
-                        None => Err(AppError::conflict(format!(
-                            "the world already has a character named `{name}`"
-                        ))),
-                    };
-                }
-                for attempt in seed..seed.saturating_add(NAME_ATTEMPTS) {
-                    let name = names::generate(attempt.unsigned_abs());
-                    let new = NewCharacter {
-                        world: &world,
-                        user_id: owner,
-                        name: &name,
-                        state_seed: attempt,
-                    };
-                    if let Some(row) = store::insert_character(conn, new).await? {
-                        return Ok((row, attempt));
-                    }
-                }
-                Err(AppError::conflict(
-                    "every name these seeds generate is taken in this world; try another seed",
-                ))
+                // The policy stays in force until the seeded profile commits.
+                let world = axis_store::world_for_share(conn, world.tenant_id, world.id).await?;
+                let (row, seed) =
+                    insert_named(conn, &world, owner, chosen_name.as_deref(), seed).await?;
+                let Some((policy, version)) = axis_store::policy_of(&world)? else {
+                    return Ok((row, seed, false));
+                };
+                let row = seed_profile(conn, &world, &policy, &version, &row).await?;
+                Ok((row, seed, true))
             })
             .await?;
+        let entity_state = seeded.then(|| Json(row.current_state.clone()));
         Ok(CreateCharacterPayload {
             success: true,
             message: format!("created {} in {}", row.name, world.world_key),
@@ -374,6 +438,7 @@ impl CharacterMutation {
             character_name: row.name.clone(),
             world_id: world.world_key.clone(),
             seed,
+            entity_state,
             character: WorldCharacter(row),
         })
     }

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::db::schema::{characters, rooms, worlds};
+use crate::db::schema::{characters, chat_messages, rooms, worlds};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = worlds, check_for_backend(diesel::pg::Pg))]
@@ -19,6 +19,10 @@ pub struct WorldRow {
     pub universe_row_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The axis policy in force (`axis_policy::AxisPolicy` as JSON), if the world has one.
+    pub axis_policy: Option<serde_json::Value>,
+    /// Its hash: the state version of snapshots made under it.
+    pub axis_policy_hash: Option<String>,
 }
 
 #[derive(Queryable, Selectable, Clone, Debug)]
@@ -55,4 +59,22 @@ pub struct CharacterRow {
     pub tombstoned_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+}
+
+/// A chat message (immutable once sent).
+#[derive(Queryable, Selectable, Clone, Debug)]
+#[diesel(table_name = chat_messages, check_for_backend(diesel::pg::Pg))]
+pub struct ChatMessageRow {
+    pub id: Uuid,
+    pub tenant_id: Uuid,
+    pub world_id: Uuid,
+    pub room_id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub character_id: Option<Uuid>,
+    pub character_name: String,
+    pub channel: String,
+    pub recipient_character_id: Option<Uuid>,
+    pub recipient_name: Option<String>,
+    pub text: String,
+    pub created_at: DateTime<Utc>,
 }

@@ -267,6 +267,23 @@ pub async fn find_character(
         .optional()?)
 }
 
+/// The world's character with this name (ignoring case).
+pub async fn find_character_by_name(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    world_id: Uuid,
+    name: &str,
+) -> AppResult<Option<CharacterRow>> {
+    Ok(characters::table
+        .filter(characters::tenant_id.eq(tenant_id))
+        .filter(characters::world_id.eq(world_id))
+        .filter(lower(characters::name).eq(name.to_lowercase()))
+        .select(CharacterRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
 /// A character of the tenant, locked until the transaction ends.
 pub async fn lock_character(
     conn: &mut AsyncPgConnection,

@@ -7,6 +7,8 @@ use diesel_async::AsyncPgConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::axis_policy::AxisPolicy;
+use super::axis_store;
 use super::characters::{CharacterPage, list_characters_page};
 use super::model::{RoomRow, WorldRow};
 use super::store::{self, CharacterFilter, RoomValues, WorldValues};
@@ -124,6 +126,16 @@ impl World {
     /// Whether the world is open for play (the catalog's activation flag).
     async fn is_active(&self) -> bool {
         self.0.is_active
+    }
+
+    /// The axis policy in force: the axes characters are scored on and how chat moves them.
+    async fn axis_policy(&self) -> AppResult<Option<AxisPolicy>> {
+        Ok(axis_store::policy_of(&self.0)?.map(|(policy, _)| policy))
+    }
+
+    /// The policy's hash: the state version of snapshots made under it.
+    async fn axis_policy_version(&self) -> Option<&str> {
+        self.0.axis_policy_hash.as_deref()
     }
 
     /// The UNIVERSE entity the world is set in, while it is live.

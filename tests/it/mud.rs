@@ -13,12 +13,12 @@ const CREATE_WORLD: &str = "mutation($input: CreateWorldInput!) {
 const CREATE_ROOM: &str = "mutation($world: String!, $input: CreateRoomInput!) {
     createRoom(worldId: $world, input: $input) { roomId zoneId name exits world { worldId } } }";
 const CREATE_CHARACTER: &str = "mutation($input: CreateCharacterInput!) {
-    createCharacter(input: $input) { success message characterId characterName worldId seed
+    createCharacter(input: $input) { success message characterId characterName worldId seed entityState
         character { id name stateSeed owner { username } world { worldId } } } }";
 const WORLD: &str = "query($world: String!) { world(worldId: $world) {
     worldId isActive rooms { total rooms { roomId } } characters { total characters { name } } } }";
 
-async fn create_world(server: &TestServer, account: &Account, world_id: &str) -> Value {
+pub async fn create_world(server: &TestServer, account: &Account, world_id: &str) -> Value {
     server
         .ok_as(
             account,
@@ -29,7 +29,7 @@ async fn create_world(server: &TestServer, account: &Account, world_id: &str) ->
         .clone()
 }
 
-async fn create_room(server: &TestServer, account: &Account, world: &str, room: &str) -> Value {
+pub async fn create_room(server: &TestServer, account: &Account, world: &str, room: &str) -> Value {
     server
         .ok_as(
             account,
@@ -40,7 +40,7 @@ async fn create_room(server: &TestServer, account: &Account, world: &str, room: 
         .clone()
 }
 
-async fn create_character(server: &TestServer, account: &Account, input: Value) -> Value {
+pub async fn create_character(server: &TestServer, account: &Account, input: Value) -> Value {
     server
         .ok_as(account, CREATE_CHARACTER, json!({ "input": input }))
         .await["createCharacter"]

@@ -1,0 +1,358 @@
+//! GraphQL: axis policies, axis events, and the seed's character axis views
+//! (`characterAxisState`, `characterAxisEvents`).
+
+use std::collections::BTreeMap;
+
+use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::axis_policy::{AxisPolicy, DEFAULT_SCORE, label_for};
+use super::axis_store::{self, AxisDelta, AxisEventRow, NewAxisEvent};
+use super::characters::character_or_not_found;
+use super::model::CharacterRow;
+use super::store;
+use super::worlds::{World, world_or_not_found};
+use crate::auth::{Role, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+use crate::graphql::loaders::load;
+
+const DEFAULT_EVENTS: i32 = 50;
+const MAX_EVENTS: i32 = 200;
+const MAX_METADATA: usize = 32;
+
+/// A character's score on one axis (seed 002's CharacterAxisScore).
+#[derive(SimpleObject)]
+pub struct CharacterAxisScore {
+    /// The axis's registry id.
+    pub axis_id: ID,
+    pub axis_name: String,
+    /// Between 0 and 1; 0.5 until something moves it.
+    pub axis_score: f64,
+    /// The label whose range holds the score, if any.
+    pub axis_label: Option<String>,
+}
+
+/// A character's axis scores and snapshots (seed 002's DatabaseCharacterAxisStateResponse).
+#[derive(SimpleObject)]
+pub struct CharacterAxisState {
+    pub character_id: ID,
+    pub world_id: String,
+    pub state_seed: i64,
+    /// The hash of the policy the current snapshot was made under.
+    pub state_version: Option<String>,
+    pub state_updated_at: Option<DateTime<Utc>>,
+    pub base_state: Json<Value>,
+    pub current_state: Json<Value>,
+    pub axes: Vec<CharacterAxisScore>,
+}
+
+/// One axis's change in an event (seed 002's CharacterAxisDelta).
+#[derive(SimpleObject)]
+pub struct CharacterAxisDelta {
+    pub axis_name: String,
+    pub old_score: f64,
+    pub new_score: f64,
+    /// The change made (after clamping to [0, 1]).
+    pub delta: f64,
+}
+
+/// A key/value pair of an event's metadata.
+#[derive(SimpleObject, InputObject, Clone)]
+#[graphql(input_name = "MetadataEntryInput")]
+pub struct MetadataEntry {
+    pub key: String,
+    pub value: String,
+}
+
+/// Something that moved a character's axes (seed 002's CharacterAxisEvent).
+#[derive(SimpleObject)]
+pub struct CharacterAxisEvent {
+    pub event_id: ID,
+    pub world_id: String,
+    pub event_type: String,
+    pub event_type_description: Option<String>,
+    pub timestamp: DateTime<Utc>,
+    pub metadata: Vec<MetadataEntry>,
+    /// This character's deltas in the event.
+    pub deltas: Vec<CharacterAxisDelta>,
+}
+
+/// A character's axis events (seed 002's DatabaseCharacterAxisEventsResponse).
+#[derive(SimpleObject)]
+pub struct CharacterAxisEvents {
+    pub character_id: ID,
+    /// Newest first.
+    pub events: Vec<CharacterAxisEvent>,
+}
+
+/// A change to one axis of one character.
+#[derive(InputObject)]
+pub struct AxisDeltaInput {
+    pub axis: String,
+    pub delta: f64,
+}
+
+/// An event applying deltas to a character's axes. Deltas for the same axis add up before
+/// the sum is applied (and clamped) once.
+#[derive(InputObject)]
+pub struct ApplyAxisEventInput {
+    pub character_id: ID,
+    /// 1 to 64 lower-case letters, digits, `_` or `-`.
+    pub event_type: String,
+    pub description: Option<String>,
+    #[graphql(default)]
+    pub metadata: Vec<MetadataEntry>,
+    pub deltas: Vec<AxisDeltaInput>,
+}
+
+pub(crate) fn event_object(
+    world_key: &str,
+    event: AxisEventRow,
+    deltas: Vec<AxisDelta>,
+) -> CharacterAxisEvent {
+    let metadata = event
+        .metadata
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| MetadataEntry {
+            key: key.clone(),
+            value: value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_owned),
+        })
+        .collect();
+    CharacterAxisEvent {
+        event_id: ID(event.id.to_string()),
+        world_id: world_key.to_owned(),
+        event_type: event.event_type,
+        event_type_description: event.event_type_description,
+        timestamp: event.created_at,
+        metadata,
+        deltas: deltas
+            .into_iter()
+            .map(|d| CharacterAxisDelta {
+                axis_name: d.axis_name,
+                old_score: d.old_score,
+                new_score: d.new_score,
+                delta: d.delta,
+            })
+            .collect(),
+    }
+}
+
+/// The character's own player, or ADMIN and above ("view logs"), may read its axis state.
+fn ensure_may_view(viewer: &Viewer, character: &CharacterRow) -> AppResult<()> {
+    if character.user_id == Some(viewer.user_id) {
+        return Ok(());
+    }
+    viewer.require_role(Role::Admin)
+}
+
+async fn world_key(ctx: &Context<'_>, world_id: Uuid) -> AppResult<String> {
+    Ok(load(&ctx.loaders().mud().worlds, world_id)
+        .await?
+        .map(|world| world.world_key.clone())
+        .unwrap_or_default())
+}
+
+fn validate_metadata(entries: Vec<MetadataEntry>) -> AppResult<BTreeMap<String, String>> {
+    if entries.len() > MAX_METADATA {
+        return Err(AppError::bad_field("metadata", "at most 32 entries"));
+    }
+    entries
+        .into_iter()
+        .map(|entry| {
+            if entry.key.is_empty() || entry.key.len() > 64 || entry.value.len() > 1024 {
+                return Err(AppError::bad_field(
+                    "metadata",
+                    "keys have 1 to 64 bytes, values at most 1024",
+                ));
+            }
+            Ok((entry.key, entry.value))
+        })
+        .collect()
+}
+
+#[derive(Default)]
+pub struct AxisQuery;
+
+#[Object]
+impl AxisQuery {
+    /// A character's axis scores (with labels) and snapshots: its player, or ADMIN.
+    async fn character_axis_state(
+        &self,
+        ctx: &Context<'_>,
+        character_id: ID,
+    ) -> AppResult<CharacterAxisState> {
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        let character = character_or_not_found(&mut conn, viewer.tenant_id, &character_id).await?;
+        ensure_may_view(viewer, &character)?;
+        let world = store::worlds_by_ids(&mut conn, viewer.tenant_id, &[character.world_id])
+            .await?
+            .pop()
+            .ok_or_else(|| AppError::not_found("world not found"))?;
+        let registry = axis_store::world_axes(&mut conn, world.id).await?;
+        let scores = axis_store::scores_of(&mut conn, &[character.id]).await?;
+        let policy = axis_store::policy_of(&world)?.map(|(policy, _)| policy);
+        // The policy's axes in its order; without a policy, whatever the registry holds.
+        let names: Vec<String> = match &policy {
+            Some(policy) => policy.axes.iter().map(|a| a.name.clone()).collect(),
+            None => registry.iter().map(|a| a.name.clone()).collect(),
+        };
+        let axes = names
+            .into_iter()
+            .filter_map(|name| {
+                let axis_id = registry.iter().find(|a| a.name == name)?.id;
+                let score = scores
+                    .get(&(character.id, name.clone()))
+                    .copied()
+                    .unwrap_or(DEFAULT_SCORE);
+                let label = policy
+                    .as_ref()
+                    .and_then(|p| p.axis(&name))
+                    .and_then(|axis| label_for(&axis.labels, score))
+                    .map(str::to_owned);
+                Some(CharacterAxisScore {
+                    axis_id: ID(axis_id.to_string()),
+                    axis_name: name,
+                    axis_score: score,
+                    axis_label: label,
+                })
+            })
+            .collect();
+        Ok(CharacterAxisState {
+            character_id: ID(character.id.to_string()),
+            world_id: world.world_key.clone(),
+            state_seed: character.state_seed,
+            state_version: character.state_version,
+            state_updated_at: character.state_updated_at,
+            base_state: Json(character.base_state),
+            current_state: Json(character.current_state),
+            axes,
+        })
+    }
+
+    /// A character's latest axis events, newest first (at most 200; 50 by default): its
+    /// player, or ADMIN.
+    async fn character_axis_events(
+        &self,
+        ctx: &Context<'_>,
+        character_id: ID,
+        limit: Option<i32>,
+    ) -> AppResult<CharacterAxisEvents> {
+        let limit = limit.unwrap_or(DEFAULT_EVENTS);
+        if !(1..=MAX_EVENTS).contains(&limit) {
+            return Err(AppError::bad_field(
+                "limit",
+                "the limit is between 1 and 200",
+            ));
+        }
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        let character = character_or_not_found(&mut conn, viewer.tenant_id, &character_id).await?;
+        ensure_may_view(viewer, &character)?;
+        let events = axis_store::events_of_character(
+            &mut conn,
+            viewer.tenant_id,
+            character.id,
+            i64::from(limit),
+        )
+        .await?;
+        drop(conn);
+        let world_key = world_key(ctx, character.world_id).await?;
+        Ok(CharacterAxisEvents {
+            character_id: ID(character.id.to_string()),
+            events: events
+                .into_iter()
+                .map(|(event, deltas)| event_object(&world_key, event, deltas))
+                .collect(),
+        })
+    }
+}
+
+#[derive(Default)]
+pub struct AxisMutation;
+
+#[Object]
+impl AxisMutation {
+    /// Puts an axis policy in force in a world (WORLDBUILDER). Characters' snapshots keep the
+    /// version they were made under until an event refreshes them.
+    async fn set_axis_policy(
+        &self,
+        ctx: &Context<'_>,
+        world_id: String,
+        policy: AxisPolicy,
+    ) -> AppResult<World> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let policy = policy.validated()?;
+        let mut conn = ctx.conn().await?;
+        let world = world_or_not_found(&mut conn, viewer.tenant_id, &world_id).await?;
+        let row = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                axis_store::set_policy(conn, &world, &policy).await
+            })
+            .await?;
+        ctx.loaders().mud().forget();
+        Ok(World(row))
+    }
+
+    /// Applies deltas to a character's axes in one transaction (WORLDBUILDER): scores are
+    /// clamped to [0, 1] and changes under 1e-12 are not recorded.
+    async fn apply_axis_event(
+        &self,
+        ctx: &Context<'_>,
+        input: ApplyAxisEventInput,
+    ) -> AppResult<CharacterAxisEvent> {
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let event_type = super::worlds::validate_key("eventType", &input.event_type)?;
+        let metadata = validate_metadata(input.metadata)?;
+        if input.deltas.is_empty() || input.deltas.len() > 64 {
+            return Err(AppError::bad_field("deltas", "give 1 to 64 deltas"));
+        }
+        if let Some(description) = &input.description
+            && description.len() > 1024
+        {
+            return Err(AppError::bad_field("description", "at most 1024 bytes"));
+        }
+        let mut conn = ctx.conn().await?;
+        let character =
+            character_or_not_found(&mut conn, viewer.tenant_id, &input.character_id).await?;
+        let deltas = input
+            .deltas
+            .into_iter()
+            .map(|d| (character.id, d.axis, d.delta))
+            .collect();
+        let (world, recorded) = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let world =
+                    axis_store::world_for_share(conn, viewer.tenant_id, character.world_id).await?;
+                let (policy, version) = axis_store::policy_of(&world)?.ok_or_else(|| {
+                    AppError::conflict(format!(
+                        "the world `{}` has no axis policy",
+                        world.world_key
+                    ))
+                })?;
+                axis_store::lock_characters(conn, viewer.tenant_id, &[character.id]).await?;
+                let event = NewAxisEvent {
+                    world: &world,
+                    event_type: &event_type,
+                    description: input.description.as_deref(),
+                    metadata,
+                    deltas,
+                    keep_if_empty: true,
+                };
+                let recorded = axis_store::record_event(conn, &policy, &version, event).await?;
+                Ok((world, recorded))
+            })
+            .await?;
+        let (event, deltas) = recorded
+            .ok_or_else(|| AppError::internal(anyhow::anyhow!("a kept event was not recorded")))?;
+        Ok(event_object(&world.world_key, event, deltas))
+    }
+}

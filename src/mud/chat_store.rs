@@ -1,0 +1,234 @@
+//! Chat messages in PostgreSQL, and the questions chat asks about who is where.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{ChatMessageRow, RoomRow};
+use crate::db::schema::{characters, chat_messages, rooms, sessions, users, worlds};
+use crate::error::AppResult;
+use crate::graphql::pagination::PageRequest;
+
+/// Characters a message may move at most (the room's present characters beyond this are not
+/// touched by chat rules, though they still hear it).
+pub const MAX_LISTENERS: i64 = 50;
+
+pub struct NewChatMessage<'a> {
+    pub room: &'a RoomRow,
+    pub user_id: Uuid,
+    pub character_id: Uuid,
+    pub character_name: &'a str,
+    pub channel: &'a str,
+    pub recipient: Option<(Uuid, &'a str)>,
+    pub text: &'a str,
+}
+
+pub async fn insert_message(
+    conn: &mut AsyncPgConnection,
+    new: NewChatMessage<'_>,
+) -> AppResult<ChatMessageRow> {
+    Ok(diesel::insert_into(chat_messages::table)
+        .values((
+            chat_messages::id.eq(Uuid::now_v7()),
+            chat_messages::tenant_id.eq(new.room.tenant_id),
+            chat_messages::world_id.eq(new.room.world_id),
+            chat_messages::room_id.eq(new.room.id),
+            chat_messages::user_id.eq(new.user_id),
+            chat_messages::character_id.eq(new.character_id),
+            chat_messages::character_name.eq(new.character_name),
+            chat_messages::channel.eq(new.channel),
+            chat_messages::recipient_character_id.eq(new.recipient.map(|r| r.0)),
+            chat_messages::recipient_name.eq(new.recipient.map(|r| r.1)),
+            chat_messages::text.eq(new.text),
+        ))
+        .returning(ChatMessageRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// The character a login session plays, if any.
+pub async fn session_character(
+    conn: &mut AsyncPgConnection,
+    session_id: Uuid,
+) -> AppResult<Option<Uuid>> {
+    Ok(sessions::table
+        .find(session_id)
+        .select(sessions::character_id)
+        .first::<Option<Uuid>>(conn)
+        .await
+        .optional()?
+        .flatten())
+}
+
+/// The ids of the world's rooms with these keys.
+pub async fn room_ids_by_keys(
+    conn: &mut AsyncPgConnection,
+    world_id: Uuid,
+    keys: &[String],
+) -> AppResult<Vec<Uuid>> {
+    Ok(rooms::table
+        .filter(rooms::world_id.eq(world_id))
+        .filter(rooms::room_key.eq_any(keys))
+        .select(rooms::id)
+        .load(conn)
+        .await?)
+}
+
+/// Characters present in a room besides `speaker`: there, not tombstoned, and played by a live
+/// session. Bounded by `MAX_LISTENERS`, lowest ids first.
+pub async fn present_listeners(
+    conn: &mut AsyncPgConnection,
+    room: &RoomRow,
+    speaker: Uuid,
+) -> AppResult<Vec<Uuid>> {
+    let live_sessions = sessions::table
+        .filter(sessions::revoked_at.is_null())
+        .filter(
+            sessions::expires_at
+                .is_null()
+                .or(sessions::expires_at.gt(diesel::dsl::now)),
+        )
+        .select(sessions::character_id.assume_not_null());
+    Ok(characters::table
+        .filter(characters::tenant_id.eq(room.tenant_id))
+        .filter(characters::room_id.eq(room.id))
+        .filter(characters::tombstoned_at.is_null())
+        .filter(characters::id.ne(speaker))
+        .filter(characters::id.eq_any(live_sessions))
+        .order(characters::id.asc())
+        .limit(MAX_LISTENERS)
+        .select(characters::id)
+        .load(conn)
+        .await?)
+}
+
+/// A message as the admin view shows it: with its world's and room's keys and the sender's
+/// username.
+pub type ListedMessage = (ChatMessageRow, String, String, Option<String>);
+
+/// A page of the tenant's messages, newest first, optionally of one world and room; and how
+/// many there are.
+pub async fn list_messages(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    world_id: Option<Uuid>,
+    room_id: Option<Uuid>,
+    page: PageRequest,
+) -> AppResult<(i64, Vec<ListedMessage>)> {
+    let mut count = chat_messages::table
+        .filter(chat_messages::tenant_id.eq(tenant_id))
+        .count()
+        .into_boxed();
+    if let Some(world_id) = world_id {
+        count = count.filter(chat_messages::world_id.eq(world_id));
+    }
+    if let Some(room_id) = room_id {
+        count = count.filter(chat_messages::room_id.eq(room_id));
+    }
+    let total = count.get_result(conn).await?;
+    let mut query = chat_messages::table
+        .inner_join(worlds::table.on(worlds::id.eq(chat_messages::world_id)))
+        .inner_join(rooms::table.on(rooms::id.eq(chat_messages::room_id)))
+        .left_join(users::table.on(users::id.nullable().eq(chat_messages::user_id)))
+        .filter(chat_messages::tenant_id.eq(tenant_id))
+        .order(chat_messages::created_at.desc())
+        .then_order_by(chat_messages::id.desc())
+        .offset(page.offset)
+        .limit(page.limit)
+        .select((
+            ChatMessageRow::as_select(),
+            worlds::world_key,
+            rooms::room_key,
+            users::username.nullable(),
+        ))
+        .into_boxed();
+    if let Some(world_id) = world_id {
+        query = query.filter(chat_messages::world_id.eq(world_id));
+    }
+    if let Some(room_id) = room_id {
+        query = query.filter(chat_messages::room_id.eq(room_id));
+    }
+    Ok((total, query.load(conn).await?))
+}
+
+/// One message as the admin view lists it, or None.
+pub async fn find_listed(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> AppResult<Option<ListedMessage>> {
+    Ok(chat_messages::table
+        .inner_join(worlds::table.on(worlds::id.eq(chat_messages::world_id)))
+        .inner_join(rooms::table.on(rooms::id.eq(chat_messages::room_id)))
+        .left_join(users::table.on(users::id.nullable().eq(chat_messages::user_id)))
+        .filter(chat_messages::tenant_id.eq(tenant_id))
+        .filter(chat_messages::id.eq(id))
+        .select((
+            ChatMessageRow::as_select(),
+            worlds::world_key,
+            rooms::room_key,
+            users::username.nullable(),
+        ))
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// A message as live subscribers need it, loaded once per node for all of them.
+#[derive(Debug)]
+pub struct LoadedChat {
+    pub message: ListedMessage,
+    /// The rooms that hear it: its own, and for a yell the rooms its exits lead to.
+    pub heard_in: Vec<Uuid>,
+}
+
+/// Loads a sent message and where it is heard.
+pub async fn load_posted(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    message_id: Uuid,
+) -> AppResult<Option<LoadedChat>> {
+    let Some(message) = find_listed(conn, tenant_id, message_id).await? else {
+        return Ok(None);
+    };
+    let room_id = message.0.room_id;
+    let mut heard_in = vec![room_id];
+    if message.0.channel == "yell" {
+        let exits: serde_json::Value = rooms::table
+            .find(room_id)
+            .select(rooms::exits)
+            .first(conn)
+            .await?;
+        let neighbours: Vec<String> = exits
+            .as_object()
+            .into_iter()
+            .flatten()
+            .filter_map(|(_, target)| target.as_str().map(str::to_owned))
+            .collect();
+        heard_in.extend(room_ids_by_keys(conn, message.0.world_id, &neighbours).await?);
+    }
+    Ok(Some(LoadedChat { message, heard_in }))
+}
+
+/// Deletes the tenant's messages sent before `cutoff`, optionally of one world and room; how
+/// many.
+pub async fn prune(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    cutoff: DateTime<Utc>,
+    world_id: Option<Uuid>,
+    room_id: Option<Uuid>,
+) -> AppResult<usize> {
+    let mut query = diesel::delete(chat_messages::table)
+        .filter(chat_messages::tenant_id.eq(tenant_id))
+        .filter(chat_messages::created_at.lt(cutoff))
+        .into_boxed();
+    if let Some(world_id) = world_id {
+        query = query.filter(chat_messages::world_id.eq(world_id));
+    }
+    if let Some(room_id) = room_id {
+        query = query.filter(chat_messages::room_id.eq(room_id));
+    }
+    Ok(query.execute(conn).await?)
+}
