@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 
 use crate::graphql::handler::{OperationNames, graphiql, graphql};
 use crate::graphql::ws::graphql_ws;
-use crate::http::{assets, health, web_auth};
+use crate::http::{assets, billing_portal, health, web_auth};
 use crate::realtime::Realtime;
 use crate::state::AppState;
 
@@ -44,6 +44,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/web/session", get(web_auth::session))
         .route("/api/auth/web/select-tenant", post(web_auth::select_tenant))
         .route("/api/auth/web/logout", post(web_auth::logout))
+        .route("/api/billing/portal", get(billing_portal::portal))
+        .route(
+            "/api/billing/webhook",
+            post(crate::billing::webhook::webhook),
+        )
         .route("/files/{key}", get(assets::serve_original))
         .route("/files/{key}/thumbnail", get(assets::serve_thumbnail))
         .layer(axum::extract::DefaultBodyLimit::max(

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 
+use crate::billing::tiers::Tier;
 use crate::entities::templates::TemplateCatalog;
 
 #[derive(Clone, Debug)]
@@ -28,6 +29,71 @@ pub struct AppConfig {
     pub realtime: RealtimeSettings,
     /// The Ollama servers admins may address (`ollamaCommand`).
     pub ollama: crate::mud::ollama::OllamaSettings,
+    pub billing: BillingSettings,
+}
+
+/// Stripe and what it sells. Without a secret key billing is not configured: billing
+/// operations say so, feature gates stay open (a self-hosted server has every feature), and
+/// everything else works.
+#[derive(Clone, Debug)]
+pub struct BillingSettings {
+    pub stripe_secret_key: Option<String>,
+    /// The signing secret of the webhook endpoint (`whsec_…`).
+    pub webhook_secret: Option<String>,
+    /// Stripe's API base URL; tests point it at a fake that speaks Stripe's wire format.
+    pub api_base: String,
+    /// The subscription price of each paid tier.
+    pub prices: Vec<(Tier, String)>,
+    /// BrainBits sold in blocks, each with its Stripe price.
+    pub token_blocks: Vec<TokenBlock>,
+    /// Where Stripe sends the browser back after checkout or the customer portal.
+    pub return_url: String,
+}
+
+/// A block of BrainBits for sale.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TokenBlock {
+    pub id: String,
+    pub brainbits: i64,
+    pub price_id: String,
+}
+
+impl Default for BillingSettings {
+    fn default() -> Self {
+        Self {
+            stripe_secret_key: None,
+            webhook_secret: None,
+            api_base: "https://api.stripe.com/".into(),
+            prices: Vec::new(),
+            token_blocks: Vec::new(),
+            return_url: "http://localhost:8201/".into(),
+        }
+    }
+}
+
+impl BillingSettings {
+    /// Whether a Stripe secret key is set.
+    pub fn configured(&self) -> bool {
+        self.stripe_secret_key.is_some()
+    }
+
+    pub fn tier_of_price(&self, price_id: &str) -> Option<Tier> {
+        self.prices
+            .iter()
+            .find(|(_, price)| price == price_id)
+            .map(|(tier, _)| *tier)
+    }
+
+    pub fn price_of_tier(&self, tier: Tier) -> Option<&str> {
+        self.prices
+            .iter()
+            .find(|(t, _)| *t == tier)
+            .map(|(_, price)| price.as_str())
+    }
+
+    pub fn block(&self, id: &str) -> Option<&TokenBlock> {
+        self.token_blocks.iter().find(|block| block.id == id)
+    }
 }
 
 /// Live connections.
@@ -157,6 +223,7 @@ impl AppConfig {
             assets: AssetSettings::default(),
             realtime: RealtimeSettings::default(),
             ollama: crate::mud::ollama::OllamaSettings::default(),
+            billing: BillingSettings::default(),
         }
     }
 }

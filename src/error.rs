@@ -24,6 +24,12 @@ pub enum AppError {
         field: Option<&'static str>,
     },
     Conflict(String),
+    /// The tenant's tier lacks a feature (FORBIDDEN, reason "feature_gate").
+    FeatureGate {
+        feature: &'static str,
+        /// The cheapest tier that has it.
+        tier: &'static str,
+    },
     RateLimited {
         message: String,
         retry_after_secs: u64,
@@ -78,7 +84,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
-            Self::Forbidden { .. } => "FORBIDDEN",
+            Self::Forbidden { .. } | Self::FeatureGate { .. } => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadInput { .. } => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
@@ -92,7 +98,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Self::Forbidden { .. } | Self::FeatureGate { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::BadInput { .. } => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -115,6 +121,10 @@ impl AppError {
             Self::Forbidden { message, .. }
             | Self::BadInput { message, .. }
             | Self::RateLimited { message, .. } => message.clone(),
+            Self::FeatureGate { feature, tier } => format!(
+                "{feature} is not part of your plan; it comes with the {} tier and above",
+                tier.to_uppercase()
+            ),
             Self::Unavailable => "the database is unavailable; try again shortly".into(),
             Self::Internal(_) => "internal server error".into(),
         }
@@ -143,6 +153,11 @@ impl From<AppError> for async_graphql::Error {
                     reason: Some(reason),
                     ..
                 } => ext.set("reason", *reason),
+                AppError::FeatureGate { feature, tier } => {
+                    ext.set("reason", "feature_gate");
+                    ext.set("feature", *feature);
+                    ext.set("requiredTier", tier.to_uppercase());
+                }
                 AppError::RateLimited {
                     retry_after_secs, ..
                 } => ext.set("retryAfter", *retry_after_secs),

@@ -11,6 +11,7 @@ pub mod api_keys;
 pub mod app;
 pub mod assets;
 pub mod auth;
+pub mod billing;
 pub mod config;
 pub mod db;
 pub mod entities;

@@ -170,6 +170,32 @@ struct ServeArgs {
     /// Seconds one Ollama request may take.
     #[arg(long, env = "LOREGRAPH_OLLAMA_TIMEOUT", default_value_t = 60)]
     ollama_timeout: u64,
+    /// Stripe's secret API key; without it billing is off (and nothing is feature-gated).
+    #[arg(long, env = "STRIPE_SECRET_KEY", hide_env_values = true)]
+    stripe_secret_key: Option<String>,
+    /// The signing secret of Stripe's webhook endpoint (`whsec_…`).
+    #[arg(long, env = "STRIPE_WEBHOOK_SECRET", hide_env_values = true)]
+    stripe_webhook_secret: Option<String>,
+    /// Stripe's API base URL.
+    #[arg(
+        long,
+        env = "STRIPE_API_BASE",
+        default_value = "https://api.stripe.com/"
+    )]
+    stripe_api_base: String,
+    /// The Stripe price of each paid tier: `pro=price_…,studio=price_…`.
+    #[arg(long, env = "LOREGRAPH_STRIPE_PRICES", value_delimiter = ',')]
+    stripe_prices: Vec<String>,
+    /// BrainBits blocks for sale: `id=brainbits:price_…`, comma-separated.
+    #[arg(long, env = "LOREGRAPH_STRIPE_TOKEN_BLOCKS", value_delimiter = ',')]
+    stripe_token_blocks: Vec<String>,
+    /// Where Stripe sends the browser back after checkout or the customer portal.
+    #[arg(
+        long,
+        env = "LOREGRAPH_BILLING_RETURN_URL",
+        default_value = "http://localhost:8201/"
+    )]
+    billing_return_url: String,
     /// Database connections per server.
     #[arg(long, env = "LOREGRAPH_DB_POOL_SIZE", default_value_t = 16)]
     db_pool_size: usize,
@@ -323,6 +349,7 @@ async fn serve_on(global: &GlobalArgs, args: ServeArgs, database_url: &str) -> a
         None => load_or_create_secret(&global.data_dir)?,
     };
     let mut config = AppConfig::with_secret(secret);
+    config.billing = billing_settings(&args)?;
     config.access_token_ttl = Duration::from_secs(args.access_token_ttl);
     config.refresh_token_ttl = Duration::from_secs(args.refresh_token_ttl);
     config.web_session_ttl = Duration::from_secs(args.web_session_ttl);
@@ -424,6 +451,53 @@ fn raise_open_file_limit() {
         Ok(_) => {}
         Err(error) => tracing::warn!(%error, "could not read the open-file limit"),
     }
+}
+
+/// Billing settings from the command line, refusing malformed price and block lists.
+fn billing_settings(args: &ServeArgs) -> anyhow::Result<loregraph::config::BillingSettings> {
+    use loregraph::billing::tiers::Tier;
+    let non_empty = |value: &Option<String>| value.clone().filter(|v| !v.trim().is_empty());
+    let mut prices = Vec::new();
+    for entry in args.stripe_prices.iter().filter(|e| !e.trim().is_empty()) {
+        let (tier, price) = entry.split_once('=').ok_or_else(|| {
+            anyhow::anyhow!("LOREGRAPH_STRIPE_PRICES: `{entry}` is not tier=price_id")
+        })?;
+        let tier = Tier::parse(tier.trim())
+            .filter(|tier| *tier != Tier::Free)
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "LOREGRAPH_STRIPE_PRICES: `{tier}` is not a paid tier (pro, studio)"
+                )
+            })?;
+        prices.push((tier, price.trim().to_owned()));
+    }
+    let mut token_blocks = Vec::new();
+    for entry in args
+        .stripe_token_blocks
+        .iter()
+        .filter(|e| !e.trim().is_empty())
+    {
+        let parsed = entry.split_once('=').and_then(|(id, rest)| {
+            let (brainbits, price) = rest.split_once(':')?;
+            let brainbits = brainbits.trim().parse::<i64>().ok().filter(|b| *b > 0)?;
+            Some(loregraph::config::TokenBlock {
+                id: id.trim().to_owned(),
+                brainbits,
+                price_id: price.trim().to_owned(),
+            })
+        });
+        token_blocks.push(parsed.ok_or_else(|| {
+            anyhow::anyhow!("LOREGRAPH_STRIPE_TOKEN_BLOCKS: `{entry}` is not id=brainbits:price_id")
+        })?);
+    }
+    Ok(loregraph::config::BillingSettings {
+        stripe_secret_key: non_empty(&args.stripe_secret_key),
+        webhook_secret: non_empty(&args.stripe_webhook_secret),
+        api_base: args.stripe_api_base.clone(),
+        prices,
+        token_blocks,
+        return_url: args.billing_return_url.clone(),
+    })
 }
 
 #[cfg(test)]

@@ -38,6 +38,8 @@ pub struct AppState {
     /// This node's authenticated WebSockets.
     pub live: LiveConnections,
     pub presence: PresenceTracker,
+    /// Stripe, when billing is configured.
+    pub stripe: Option<Arc<crate::billing::stripe::StripeClient>>,
     /// The client for the configured Ollama servers.
     pub ollama: Arc<crate::mud::ollama::Ollama>,
 }
@@ -51,6 +53,7 @@ impl AppState {
             blobs: BlobStore::open(&config.assets.store, &config.assets.store_options)?,
             wake: Arc::new(tokio::sync::Notify::new()),
         };
+        let stripe = crate::billing::stripe::StripeClient::new(&config.billing)?.map(Arc::new);
         let ollama = Arc::new(crate::mud::ollama::Ollama::new(config.ollama.clone())?);
         Ok(Self {
             pool,
@@ -67,6 +70,7 @@ impl AppState {
             assets,
             live: LiveConnections::default(),
             presence: PresenceTracker::default(),
+            stripe,
             ollama,
             config: Arc::new(config),
         })

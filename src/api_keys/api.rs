@@ -8,6 +8,7 @@ use super::store::{self, ApiKeyRow, NewApiKey};
 use crate::accounts::api::{User, load_user};
 use crate::auth::tokens::{random_token, secret_hash};
 use crate::auth::{Revocation, Role};
+use crate::billing::tiers::{Feature, require_feature};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::graphql::pagination::PageRequest;
@@ -123,6 +124,7 @@ impl ApiKeyMutation {
         expires_at: Option<DateTime<Utc>>,
     ) -> AppResult<CreatedApiKey> {
         let viewer = ctx.viewer()?;
+        require_feature(ctx, Feature::ApiKeys).await?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(AppError::bad_field(

@@ -126,6 +126,67 @@ diesel::table! {
 }
 
 diesel::table! {
+    billing_accounts (tenant_id) {
+        tenant_id -> Uuid,
+        tier -> Text,
+        stripe_customer_id -> Nullable<Text>,
+        stripe_subscription_id -> Nullable<Text>,
+        subscription_status -> Nullable<Text>,
+        current_period_start -> Nullable<Timestamptz>,
+        current_period_end -> Nullable<Timestamptz>,
+        cancel_at_period_end -> Bool,
+        subscription_event_at -> Nullable<Timestamptz>,
+        subscription_event_rank -> Int2,
+        team_quota -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    billing_invoices (id) {
+        id -> Text,
+        tenant_id -> Uuid,
+        status -> Text,
+        currency -> Text,
+        amount_due -> Int8,
+        amount_paid -> Int8,
+        hosted_invoice_url -> Nullable<Text>,
+        period_start -> Nullable<Timestamptz>,
+        period_end -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    brainbits_ledger (id) {
+        id -> Int8,
+        tenant_id -> Uuid,
+        amount -> Int8,
+        kind -> Text,
+        reason -> Text,
+        user_id -> Nullable<Uuid>,
+        actor_id -> Nullable<Uuid>,
+        operation -> Nullable<Text>,
+        provider -> Nullable<Text>,
+        period_key -> Nullable<Text>,
+        stripe_ref -> Nullable<Text>,
+        balance_after -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    brainbits_user_quotas (tenant_id, user_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        period_limit -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     character_axis_scores (character_id, axis_id) {
         tenant_id -> Uuid,
         character_id -> Uuid,
@@ -387,6 +448,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    stripe_events (id) {
+        id -> Text,
+        event_type -> Text,
+        tenant_id -> Nullable<Uuid>,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     tenants (id) {
         id -> Uuid,
         name -> Text,
@@ -467,6 +537,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     axis_event_characters,
     axis_event_deltas,
     axis_events,
+    billing_accounts,
+    billing_invoices,
+    brainbits_ledger,
+    brainbits_user_quotas,
     character_axis_scores,
     characters,
     chat_messages,
@@ -486,6 +560,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     rooms,
     server_nodes,
     sessions,
+    stripe_events,
     tenants,
     users,
     worlds,

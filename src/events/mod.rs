@@ -61,6 +61,19 @@ pub enum EventPayload {
     Presence(PresenceChange),
     /// A character spoke in a world's room.
     Chat(ChatPosted),
+    /// BrainBits were consumed (the event carries the debit: it is small and final).
+    BrainbitsDeducted(BrainbitsDebit),
+}
+
+/// A debit of the BrainBits ledger.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BrainbitsDebit {
+    pub entry_id: i64,
+    pub user_id: Uuid,
+    pub amount: i64,
+    pub balance: i64,
+    pub operation: String,
+    pub provider: String,
 }
 
 /// A chat message was sent. Subscribers load the message (once per node) and where it is heard.

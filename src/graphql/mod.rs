@@ -19,6 +19,8 @@ use crate::api_keys::api::{ApiKeyMutation, ApiKeyQuery};
 use crate::assets::api::mutations::AssetMutation;
 use crate::assets::api::queries::AssetQuery;
 use crate::assets::api::queue::{AssetQueueMutation, AssetQueueQuery, AssetSubscription};
+use crate::billing::api::{BillingMutation, BillingQuery, BillingSubscriptionRoot};
+use crate::billing::checkout::{CheckoutMutation, CheckoutQuery};
 use crate::config::Limits;
 use crate::entities::api::crud::{EntityMutation, EntityQuery};
 use crate::entities::api::graph::{GraphMutation, GraphQuery};
@@ -70,6 +72,8 @@ pub struct QueryRoot(
     AxisQuery,
     OllamaQuery,
     IntrospectionQuery,
+    BillingQuery,
+    CheckoutQuery,
 );
 
 /// Everything there is to change.
@@ -95,6 +99,8 @@ pub struct MutationRoot(
     ChatMutation,
     AxisMutation,
     OllamaMutation,
+    BillingMutation,
+    CheckoutMutation,
 );
 
 /// Live events of the viewer's tenant (over /graphql/ws).
@@ -105,6 +111,7 @@ pub struct SubscriptionRoot(
     AssetSubscription,
     PresenceSubscription,
     ChatSubscription,
+    BillingSubscriptionRoot,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -2,5 +2,6 @@
 //! and file serving.
 
 pub mod assets;
+pub mod billing_portal;
 pub mod health;
 pub mod web_auth;

@@ -166,6 +166,19 @@ impl TestServer {
 
     /// A server on an existing database (several servers may share one).
     pub async fn start_on(database_url: String, configure: impl FnOnce(&mut AppConfig)) -> Self {
+        Self::start_on_with_pool(database_url, 4, configure).await
+    }
+
+    /// A server whose pool holds `max_size` connections (for tests that race many requests).
+    pub async fn start_with_pool(max_size: usize, configure: impl FnOnce(&mut AppConfig)) -> Self {
+        Self::start_on_with_pool(fresh_database().await, max_size, configure).await
+    }
+
+    async fn start_on_with_pool(
+        database_url: String,
+        max_size: usize,
+        configure: impl FnOnce(&mut AppConfig),
+    ) -> Self {
         let assets = tempfile::tempdir().expect("a directory for assets");
         let mut config = test_config();
         config.assets.store = assets.path().to_string_lossy().into_owned();
@@ -173,8 +186,8 @@ impl TestServer {
         let pool = build_pool(
             &database_url,
             &PoolOptions {
-                max_size: 4,
-                acquire_timeout: Duration::from_secs(2),
+                max_size,
+                acquire_timeout: Duration::from_secs(if max_size > 4 { 20 } else { 2 }),
                 ..PoolOptions::default()
             },
         )

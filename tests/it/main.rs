@@ -1,11 +1,16 @@
 //! Integration tests: the real server over real HTTP and WebSockets on a real PostgreSQL.
 //! One test binary, so the whole run shares one cluster (see `harness`).
 
+#![recursion_limit = "256"]
+
 mod harness;
 
 mod accounts;
 mod admin;
 mod assets;
+mod billing;
+mod billing_checkout;
+mod billing_webhooks;
 mod binary;
 mod entities;
 mod entity_events;

@@ -8,6 +8,7 @@ use super::OllamaCommand;
 use super::client::{ChatMessage, Failure};
 use super::store;
 use crate::auth::Role;
+use crate::billing::tiers::{Feature, require_feature};
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
 
@@ -95,6 +96,7 @@ impl OllamaMutation {
         command: String,
     ) -> AppResult<OllamaCommandResult> {
         ctx.viewer_with(Role::Admin)?;
+        require_feature(ctx, Feature::Ollama).await?;
         let ollama = &ctx.app().ollama;
         let server = ollama.configured_server(&server_url)?;
         let command = OllamaCommand::parse(&command)?;

@@ -1,0 +1,251 @@
+//! GraphQL: what Stripe sells (`billingPrices` and `tokenBlockPrices`, public) and the ways to
+//! pay for it (`createCheckoutSession`, `purchaseTokens`, `createPortalSession`, ADMIN), each
+//! answering a Stripe-hosted page to send the browser to. What is bought takes effect when
+//! Stripe's webhook says it was paid, not here. Without billing configured each of these says so.
+
+use async_graphql::{Context, Object, SimpleObject};
+use diesel_async::AsyncPgConnection;
+
+use super::model::BillingAccountRow;
+use super::not_configured;
+use super::store;
+use super::stripe::{PriceInfo, StripeClient};
+use super::tiers::{Feature, Tier, require_feature};
+use crate::accounts::store as accounts;
+use crate::auth::{Role, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+use crate::state::AppState;
+
+/// Stripe subscription statuses in which the tenant is (still) subscribed: a second checkout
+/// would start a second subscription, so changes go through the customer portal instead.
+const SUBSCRIBED: [&str; 3] = ["active", "trialing", "past_due"];
+
+/// The subscription price of a paid tier, as Stripe charges it.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct BillingPrice {
+    /// The tier this price subscribes to.
+    pub tier: Tier,
+    /// Stripe's id of the price; `createCheckoutSession` takes it.
+    pub price_id: String,
+    /// What one interval costs, in the currency's smallest unit (cents for USD); null when
+    /// Stripe does not know the price.
+    pub unit_amount: Option<i64>,
+    /// The ISO 4217 currency code, lower-case (`usd`).
+    pub currency: Option<String>,
+    /// How often it is charged: `day`, `week`, `month` or `year`.
+    pub interval: Option<String>,
+}
+
+/// A block of BrainBits for sale, as Stripe charges it.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct TokenBlockPrice {
+    /// The block's id; `purchaseTokens` takes it.
+    pub block_id: String,
+    /// The BrainBits credited once the payment succeeds.
+    pub brainbits: i64,
+    /// Stripe's id of the block's price.
+    pub price_id: String,
+    /// What the block costs, in the currency's smallest unit (cents for USD); null when
+    /// Stripe does not know the price.
+    pub unit_amount: Option<i64>,
+    /// The ISO 4217 currency code, lower-case (`usd`).
+    pub currency: Option<String>,
+}
+
+/// A Stripe Checkout page for the browser to visit.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CheckoutSessionPayload {
+    /// Stripe's hosted checkout page. After paying (or giving up) the browser comes back to
+    /// the configured return URL with `?checkout=success&session_id=…` (or
+    /// `?checkout=cancelled`).
+    pub url: String,
+}
+
+/// A Stripe customer-portal page for the browser to visit.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct PortalSessionPayload {
+    /// Stripe's hosted portal, where the tenant's subscription, payment methods and invoices
+    /// are managed. It is good for one visit, which ends at the configured return URL.
+    pub url: String,
+}
+
+/// The Stripe client, or the error saying billing is not configured.
+fn stripe_client(state: &AppState) -> AppResult<&StripeClient> {
+    state.stripe.as_deref().ok_or_else(not_configured)
+}
+
+fn price_of<'a>(prices: &'a [PriceInfo], price_id: &str) -> Option<&'a PriceInfo> {
+    prices.iter().find(|price| price.price_id == price_id)
+}
+
+/// The tenant's Stripe customer: the account's, or one created now (named after the tenant,
+/// with the viewer's email).
+async fn customer_of(
+    conn: &mut AsyncPgConnection,
+    stripe: &StripeClient,
+    viewer: &Viewer,
+    account: &BillingAccountRow,
+) -> AppResult<String> {
+    if let Some(customer) = &account.stripe_customer_id {
+        return Ok(customer.clone());
+    }
+    let tenant = crate::tenants::store::find_tenant(conn, viewer.tenant_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("tenant not found"))?;
+    let user = accounts::find_user(conn, viewer.user_id)
+        .await?
+        .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
+    stripe
+        .ensure_customer(conn, tenant.id, &tenant.name, &user.email)
+        .await
+}
+
+/// A customer-portal URL for the viewer's tenant (whose role the caller has checked),
+/// creating its Stripe customer first if it has none. `createPortalSession` and
+/// `GET /api/billing/portal` both answer with it.
+pub async fn portal_url(state: &AppState, viewer: &Viewer) -> AppResult<String> {
+    let stripe = stripe_client(state)?;
+    let customer = {
+        let mut conn = state.pool.get().await?;
+        let account = store::account(&mut conn, viewer.tenant_id).await?;
+        customer_of(&mut conn, stripe, viewer, &account).await?
+    };
+    stripe.portal(&customer).await
+}
+
+#[derive(Default)]
+pub struct CheckoutQuery;
+
+#[Object]
+impl CheckoutQuery {
+    /// The subscription price of each paid tier, as Stripe has it (anyone may ask; amounts
+    /// are refreshed from Stripe every ten minutes).
+    async fn billing_prices(&self, ctx: &Context<'_>) -> AppResult<Vec<BillingPrice>> {
+        let stripe = stripe_client(ctx.app())?;
+        let prices = stripe.prices().await?;
+        Ok(ctx
+            .app()
+            .config
+            .billing
+            .prices
+            .iter()
+            .map(|(tier, price_id)| {
+                let info = price_of(&prices, price_id);
+                BillingPrice {
+                    tier: *tier,
+                    price_id: price_id.clone(),
+                    unit_amount: info.and_then(|p| p.unit_amount),
+                    currency: info.and_then(|p| p.currency.clone()),
+                    interval: info.and_then(|p| p.interval.clone()),
+                }
+            })
+            .collect())
+    }
+
+    /// The blocks of BrainBits for sale and their prices, as Stripe has them (anyone may ask;
+    /// `purchaseTokens` buys one).
+    async fn token_block_prices(&self, ctx: &Context<'_>) -> AppResult<Vec<TokenBlockPrice>> {
+        let stripe = stripe_client(ctx.app())?;
+        let prices = stripe.prices().await?;
+        Ok(ctx
+            .app()
+            .config
+            .billing
+            .token_blocks
+            .iter()
+            .map(|block| {
+                let info = price_of(&prices, &block.price_id);
+                TokenBlockPrice {
+                    block_id: block.id.clone(),
+                    brainbits: block.brainbits,
+                    price_id: block.price_id.clone(),
+                    unit_amount: info.and_then(|p| p.unit_amount),
+                    currency: info.and_then(|p| p.currency.clone()),
+                }
+            })
+            .collect())
+    }
+}
+
+#[derive(Default)]
+pub struct CheckoutMutation;
+
+#[Object]
+impl CheckoutMutation {
+    /// Starts subscribing the tenant to a paid tier (ADMIN): a Stripe Checkout page for the
+    /// tier's price (one of `billingPrices`; anything else is BAD_USER_INPUT on `priceId`).
+    /// The tier changes when Stripe reports the payment. A tenant that is already subscribed
+    /// changes its plan in the customer portal instead (CONFLICT).
+    async fn create_checkout_session(
+        &self,
+        ctx: &Context<'_>,
+        price_id: String,
+    ) -> AppResult<CheckoutSessionPayload> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let stripe = stripe_client(ctx.app())?;
+        let Some(tier) = ctx.app().config.billing.tier_of_price(&price_id) else {
+            return Err(AppError::bad_field(
+                "priceId",
+                "priceId is not the price of a tier (billingPrices lists them)",
+            ));
+        };
+        let customer = {
+            let mut conn = ctx.conn().await?;
+            let account = store::account(&mut conn, viewer.tenant_id).await?;
+            if account.stripe_subscription_id.is_some()
+                && account
+                    .subscription_status
+                    .as_deref()
+                    .is_some_and(|status| SUBSCRIBED.contains(&status))
+            {
+                return Err(AppError::conflict(format!(
+                    "this tenant already has a subscription (on {}); change it to {} in the customer portal (createPortalSession)",
+                    store::tier_of_row(&account).as_str().to_uppercase(),
+                    tier.as_str().to_uppercase()
+                )));
+            }
+            customer_of(&mut conn, stripe, viewer, &account).await?
+        };
+        let url = stripe
+            .checkout_subscription(&customer, viewer.tenant_id, &price_id)
+            .await?;
+        Ok(CheckoutSessionPayload { url })
+    }
+
+    /// Starts buying a block of BrainBits (ADMIN, on a tier with TOKEN_PURCHASES): a Stripe
+    /// Checkout page for the block (one of `tokenBlockPrices`; anything else is
+    /// BAD_USER_INPUT on `blockId`). The BrainBits are credited when Stripe reports the payment.
+    async fn purchase_tokens(
+        &self,
+        ctx: &Context<'_>,
+        block_id: String,
+    ) -> AppResult<CheckoutSessionPayload> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let stripe = stripe_client(ctx.app())?;
+        require_feature(ctx, Feature::TokenPurchases).await?;
+        let Some(block) = ctx.app().config.billing.block(&block_id) else {
+            return Err(AppError::bad_field(
+                "blockId",
+                "blockId is not a block of BrainBits for sale (tokenBlockPrices lists them)",
+            ));
+        };
+        let customer = {
+            let mut conn = ctx.conn().await?;
+            let account = store::account(&mut conn, viewer.tenant_id).await?;
+            customer_of(&mut conn, stripe, viewer, &account).await?
+        };
+        let url = stripe
+            .checkout_tokens(&customer, viewer.tenant_id, viewer.user_id, block)
+            .await?;
+        Ok(CheckoutSessionPayload { url })
+    }
+
+    /// A Stripe customer-portal page for the tenant (ADMIN): its subscription, payment
+    /// methods and invoices. `GET /api/billing/portal` redirects there directly.
+    async fn create_portal_session(&self, ctx: &Context<'_>) -> AppResult<PortalSessionPayload> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let url = portal_url(ctx.app(), viewer).await?;
+        Ok(PortalSessionPayload { url })
+    }
+}

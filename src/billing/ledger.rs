@@ -1,0 +1,483 @@
+//! The BrainBits ledger: append-only credits and debits whose running sum is the balance.
+//! Every entry is written under the tenant's account lock (`store::lock_account`), which makes
+//! "is there enough?" and "take it" one step however many requests race, so the balance can
+//! never go negative (the table's CHECK on `balance_after` would refuse it anyway).
+
+use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::{BillingAccountRow, LedgerRow};
+use super::store::{RUNNING, lock_account, tier_of_row};
+use crate::db::schema::{brainbits_ledger, brainbits_user_quotas};
+use crate::error::{AppError, AppResult};
+use crate::graphql::pagination::PageRequest;
+
+/// The billing period an account is in: its Stripe subscription's current period while the
+/// subscription runs (until the renewal's event moves it on, even if its end has passed, so a
+/// late webhook cannot make a calendar-month allowance appear in between), otherwise the
+/// calendar month (UTC).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Period {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    /// Names the period in the ledger (one allowance per key).
+    pub key: String,
+}
+
+pub fn period_of(account: &BillingAccountRow, now: DateTime<Utc>) -> Period {
+    if let (Some(start), Some(end), Some(status)) = (
+        account.current_period_start,
+        account.current_period_end,
+        account.subscription_status.as_deref(),
+    ) && RUNNING.contains(&status)
+    {
+        return Period {
+            start,
+            end,
+            key: format!("subscription:{}", start.timestamp()),
+        };
+    }
+    let start = Utc
+        .with_ymd_and_hms(now.year(), now.month(), 1, 0, 0, 0)
+        .single()
+        .unwrap_or(now);
+    let (year, month) = if now.month() == 12 {
+        (now.year() + 1, 1)
+    } else {
+        (now.year(), now.month() + 1)
+    };
+    let end = Utc
+        .with_ymd_and_hms(year, month, 1, 0, 0, 0)
+        .single()
+        .unwrap_or(now + Duration::days(31));
+    Period {
+        start,
+        end,
+        key: format!("month:{:04}-{:02}", now.year(), now.month()),
+    }
+}
+
+/// The balance: the running sum after the latest entry.
+pub async fn balance(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> AppResult<i64> {
+    Ok(brainbits_ledger::table
+        .filter(brainbits_ledger::tenant_id.eq(tenant_id))
+        .order(brainbits_ledger::id.desc())
+        .select(brainbits_ledger::balance_after)
+        .first(conn)
+        .await
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// An entry to append.
+struct Entry<'a> {
+    tenant_id: Uuid,
+    amount: i64,
+    kind: &'a str,
+    reason: &'a str,
+    user_id: Option<Uuid>,
+    actor_id: Option<Uuid>,
+    operation: Option<&'a str>,
+    provider: Option<&'a str>,
+    period_key: Option<&'a str>,
+    stripe_ref: Option<&'a str>,
+}
+
+/// Appends an entry; the caller holds the account lock.
+async fn append(conn: &mut AsyncPgConnection, entry: Entry<'_>) -> AppResult<LedgerRow> {
+    let balance_after = balance(conn, entry.tenant_id).await? + entry.amount;
+    Ok(diesel::insert_into(brainbits_ledger::table)
+        .values((
+            brainbits_ledger::tenant_id.eq(entry.tenant_id),
+            brainbits_ledger::amount.eq(entry.amount),
+            brainbits_ledger::kind.eq(entry.kind),
+            brainbits_ledger::reason.eq(entry.reason),
+            brainbits_ledger::user_id.eq(entry.user_id),
+            brainbits_ledger::actor_id.eq(entry.actor_id),
+            brainbits_ledger::operation.eq(entry.operation),
+            brainbits_ledger::provider.eq(entry.provider),
+            brainbits_ledger::period_key.eq(entry.period_key),
+            brainbits_ledger::stripe_ref.eq(entry.stripe_ref),
+            brainbits_ledger::balance_after.eq(balance_after),
+        ))
+        .returning(LedgerRow::as_returning())
+        .get_result(conn)
+        .await?)
+}
+
+/// Credits the tier's allowance for the current period unless it was credited already; an
+/// upgrade within a period credits the difference to the larger allowance (a downgrade takes
+/// nothing back). The caller holds the account lock.
+async fn ensure_allowance(
+    conn: &mut AsyncPgConnection,
+    account: &BillingAccountRow,
+    period: &Period,
+) -> AppResult<()> {
+    let tier = tier_of_row(account);
+    let key = format!("{}:{}", period.key, tier.as_str());
+    let credited: Vec<(String, i64)> = brainbits_ledger::table
+        .filter(brainbits_ledger::tenant_id.eq(account.tenant_id))
+        .filter(brainbits_ledger::kind.eq("allowance"))
+        .filter(brainbits_ledger::period_key.like(format!("{}:%", period.key)))
+        .select((
+            brainbits_ledger::period_key.assume_not_null(),
+            brainbits_ledger::amount,
+        ))
+        .load(conn)
+        .await?;
+    if credited.iter().any(|(k, _)| *k == key) {
+        return Ok(());
+    }
+    let already: i64 = credited.iter().map(|(_, amount)| amount).sum();
+    let owed = tier.monthly_brainbits() - already;
+    if owed <= 0 {
+        return Ok(());
+    }
+    let reason = format!("{} allowance", tier.display_name());
+    append(
+        conn,
+        Entry {
+            tenant_id: account.tenant_id,
+            amount: owed,
+            kind: "allowance",
+            reason: &reason,
+            user_id: None,
+            actor_id: None,
+            operation: None,
+            provider: None,
+            period_key: Some(&key),
+            stripe_ref: None,
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// The account as it stands now: allowance for the current period credited, its balance and
+/// period. One short transaction under the account lock.
+pub async fn settle(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+) -> AppResult<(BillingAccountRow, i64, Period)> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let account = lock_account(conn, tenant_id).await?;
+        let period = period_of(&account, Utc::now());
+        ensure_allowance(conn, &account, &period).await?;
+        let balance = balance(conn, tenant_id).await?;
+        Ok((account, balance, period))
+    })
+    .await
+}
+
+/// Credits purchased BrainBits once per Stripe object (`stripe_ref`); false when that object
+/// was credited already. Runs in the caller's transaction.
+pub async fn credit_purchase(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    brainbits: i64,
+    stripe_ref: &str,
+    actor_id: Option<Uuid>,
+    reason: &str,
+) -> AppResult<bool> {
+    if brainbits <= 0 {
+        return Err(AppError::bad_input(
+            "a purchase credits at least one BrainBit",
+        ));
+    }
+    let account = lock_account(conn, tenant_id).await?;
+    let credited: bool = diesel::select(diesel::dsl::exists(
+        brainbits_ledger::table
+            .filter(brainbits_ledger::tenant_id.eq(tenant_id))
+            .filter(brainbits_ledger::stripe_ref.eq(stripe_ref)),
+    ))
+    .get_result(conn)
+    .await?;
+    if credited {
+        return Ok(false);
+    }
+    // The period's allowance goes first, so it is never mistaken for part of the purchase.
+    ensure_allowance(conn, &account, &period_of(&account, Utc::now())).await?;
+    append(
+        conn,
+        Entry {
+            tenant_id,
+            amount: brainbits,
+            kind: "purchase",
+            reason,
+            user_id: None,
+            actor_id,
+            operation: None,
+            provider: None,
+            period_key: None,
+            stripe_ref: Some(stripe_ref),
+        },
+    )
+    .await?;
+    Ok(true)
+}
+
+/// A debit asked for.
+pub struct Debit<'a> {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub amount: i64,
+    pub operation: &'a str,
+    pub provider: &'a str,
+}
+
+#[derive(QueryableByName)]
+struct Total {
+    #[diesel(sql_type = BigInt)]
+    total: i64,
+}
+
+/// BrainBits consumed in the tenant since `since`, by one user or by everyone.
+pub async fn consumed_since(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Option<Uuid>,
+    since: DateTime<Utc>,
+) -> AppResult<i64> {
+    let row: Total = diesel::sql_query(
+        "SELECT COALESCE(-sum(amount), 0)::bigint AS total FROM brainbits_ledger
+         WHERE tenant_id = $1 AND kind = 'consumption' AND created_at >= $2
+           AND ($3::uuid IS NULL OR user_id = $3)",
+    )
+    .bind::<SqlUuid, _>(tenant_id)
+    .bind::<Timestamptz, _>(since)
+    .bind::<Nullable<SqlUuid>, _>(user_id)
+    .get_result(conn)
+    .await?;
+    Ok(row.total)
+}
+
+pub async fn user_quota(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Option<i64>> {
+    Ok(brainbits_user_quotas::table
+        .find((tenant_id, user_id))
+        .select(brainbits_user_quotas::period_limit)
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+pub async fn set_user_quota(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    quota: Option<i64>,
+) -> AppResult<()> {
+    match quota {
+        Some(limit) => {
+            diesel::insert_into(brainbits_user_quotas::table)
+                .values((
+                    brainbits_user_quotas::tenant_id.eq(tenant_id),
+                    brainbits_user_quotas::user_id.eq(user_id),
+                    brainbits_user_quotas::period_limit.eq(limit),
+                ))
+                .on_conflict((
+                    brainbits_user_quotas::tenant_id,
+                    brainbits_user_quotas::user_id,
+                ))
+                .do_update()
+                .set((
+                    brainbits_user_quotas::period_limit.eq(limit),
+                    brainbits_user_quotas::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await?;
+        }
+        None => {
+            diesel::delete(brainbits_user_quotas::table.find((tenant_id, user_id)))
+                .execute(conn)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Takes BrainBits under the account lock: the period's allowance is credited first, then the
+/// member's quota, the team's quota and the balance are checked, each refusal naming its
+/// reason (FORBIDDEN with `reason` quota_exceeded or insufficient_brainbits).
+pub async fn debit(conn: &mut AsyncPgConnection, debit: &Debit<'_>) -> AppResult<LedgerRow> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let account = lock_account(conn, debit.tenant_id).await?;
+        let period = period_of(&account, Utc::now());
+        ensure_allowance(conn, &account, &period).await?;
+        if let Some(limit) = user_quota(conn, debit.tenant_id, debit.user_id).await? {
+            let used =
+                consumed_since(conn, debit.tenant_id, Some(debit.user_id), period.start).await?;
+            if used + debit.amount > limit {
+                return Err(refused(
+                    "quota_exceeded",
+                    format!("your quota allows {limit} BrainBits this period and {used} are used"),
+                ));
+            }
+        }
+        if let Some(limit) = account.team_quota {
+            let used = consumed_since(conn, debit.tenant_id, None, period.start).await?;
+            if used + debit.amount > limit {
+                return Err(refused(
+                    "quota_exceeded",
+                    format!(
+                        "the team's quota allows {limit} BrainBits this period and {used} are used"
+                    ),
+                ));
+            }
+        }
+        let available = balance(conn, debit.tenant_id).await?;
+        if available < debit.amount {
+            return Err(refused(
+                "insufficient_brainbits",
+                format!(
+                    "{} BrainBits are needed and {available} are left",
+                    debit.amount
+                ),
+            ));
+        }
+        append(
+            conn,
+            Entry {
+                tenant_id: debit.tenant_id,
+                amount: -debit.amount,
+                kind: "consumption",
+                reason: debit.operation,
+                user_id: Some(debit.user_id),
+                actor_id: Some(debit.user_id),
+                operation: Some(debit.operation),
+                provider: Some(debit.provider),
+                period_key: Some(&period.key),
+                stripe_ref: None,
+            },
+        )
+        .await
+    })
+    .await
+}
+
+fn refused(reason: &'static str, message: String) -> AppError {
+    AppError::Forbidden {
+        message,
+        reason: Some(reason),
+    }
+}
+
+/// How usage history is grouped.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum UsageGrouping {
+    Day,
+    User,
+    Operation,
+}
+
+#[derive(QueryableByName)]
+struct UsageRow {
+    #[diesel(sql_type = Text)]
+    key: String,
+    #[diesel(sql_type = BigInt)]
+    amount: i64,
+    #[diesel(sql_type = BigInt)]
+    operations: i64,
+}
+
+/// Consumption since `since` grouped by day (YYYY-MM-DD, UTC), user id or operation: (key,
+/// BrainBits, operations). Days come oldest first; users and operations largest first.
+pub async fn usage_history(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    since: DateTime<Utc>,
+    grouping: UsageGrouping,
+) -> AppResult<Vec<(String, i64, i64)>> {
+    let grouping_name = match grouping {
+        UsageGrouping::Day => "day",
+        UsageGrouping::User => "user",
+        UsageGrouping::Operation => "operation",
+    };
+    let rows: Vec<UsageRow> = diesel::sql_query(
+        "SELECT CASE $3
+                  WHEN 'day' THEN to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
+                  WHEN 'user' THEN COALESCE(user_id::text, '')
+                  ELSE COALESCE(operation, '')
+                END AS key,
+                (-sum(amount))::bigint AS amount, count(*) AS operations
+         FROM brainbits_ledger
+         WHERE tenant_id = $1 AND kind = 'consumption' AND created_at >= $2
+         GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 500",
+    )
+    .bind::<SqlUuid, _>(tenant_id)
+    .bind::<Timestamptz, _>(since)
+    .bind::<Text, _>(grouping_name)
+    .load(conn)
+    .await?;
+    let mut rows: Vec<(String, i64, i64)> = rows
+        .into_iter()
+        .map(|row| (row.key, row.amount, row.operations))
+        .collect();
+    if grouping == UsageGrouping::Day {
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+    }
+    Ok(rows)
+}
+
+/// A page of the tenant's purchases, newest first.
+pub async fn purchases(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    page: PageRequest,
+) -> AppResult<(i64, Vec<LedgerRow>)> {
+    let scope = brainbits_ledger::table
+        .filter(brainbits_ledger::tenant_id.eq(tenant_id))
+        .filter(brainbits_ledger::kind.eq("purchase"));
+    let total = scope.count().get_result(conn).await?;
+    let rows = scope
+        .order(brainbits_ledger::id.desc())
+        .offset(page.offset)
+        .limit(page.limit)
+        .select(LedgerRow::as_select())
+        .load(conn)
+        .await?;
+    Ok((total, rows))
+}
+
+/// Every member's consumption since `since`, and their quotas: (user, used, quota).
+pub async fn members_usage(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    since: DateTime<Utc>,
+) -> AppResult<Vec<(Uuid, i64, Option<i64>)>> {
+    #[derive(QueryableByName)]
+    struct MemberUsage {
+        #[diesel(sql_type = SqlUuid)]
+        user_id: Uuid,
+        #[diesel(sql_type = BigInt)]
+        used: i64,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        quota: Option<i64>,
+    }
+    let rows: Vec<MemberUsage> = diesel::sql_query(
+        "SELECT m.user_id,
+                COALESCE((SELECT -sum(l.amount) FROM brainbits_ledger l
+                          WHERE l.tenant_id = m.tenant_id AND l.user_id = m.user_id
+                            AND l.kind = 'consumption' AND l.created_at >= $2), 0)::bigint AS used,
+                q.period_limit AS quota
+         FROM memberships m
+         LEFT JOIN brainbits_user_quotas q ON q.tenant_id = m.tenant_id AND q.user_id = m.user_id
+         WHERE m.tenant_id = $1
+         ORDER BY m.created_at, m.user_id
+         LIMIT 1000",
+    )
+    .bind::<SqlUuid, _>(tenant_id)
+    .bind::<Timestamptz, _>(since)
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.user_id, row.used, row.quota))
+        .collect())
+}

@@ -1,0 +1,25 @@
+//! Billing (seed 001): subscription tiers and their feature gates, Stripe checkout, portal and
+//! webhooks, and the BrainBits ledger with its quotas.
+//!
+//! - `tiers`: the tiers, what each includes, and `require_feature`;
+//! - `ledger`: credits and debits, periods and allowances, quotas, usage;
+//! - `store`: billing accounts, subscriptions, invoices, applied Stripe events;
+//! - `api`: the GraphQL queries and mutations of the ledger and the plan;
+//! - `stripe` and `checkout`: the calls to Stripe and the mutations that make them;
+//! - `webhook`: Stripe's events, verified and applied once.
+
+pub mod api;
+pub mod checkout;
+pub mod ledger;
+pub mod model;
+pub mod store;
+pub mod stripe;
+pub mod tiers;
+pub mod webhook;
+
+use crate::error::AppError;
+
+/// What billing operations answer on a server without a Stripe key.
+pub fn not_configured() -> AppError {
+    AppError::conflict("billing is not configured on this server (no Stripe key is set)")
+}

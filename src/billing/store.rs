@@ -1,0 +1,304 @@
+//! Billing accounts, subscriptions as Stripe reports them, invoices and applied Stripe events.
+//! The BrainBits ledger is in `ledger`.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+pub use super::ledger::credit_purchase;
+use super::model::{BillingAccountRow, InvoiceRow};
+use super::tiers::Tier;
+use crate::db::schema::{billing_accounts, billing_invoices, stripe_events, tenants};
+use crate::error::{AppError, AppResult};
+use crate::graphql::pagination::PageRequest;
+
+/// The tenant's billing account, created (on FREE) if it has none yet.
+pub async fn account(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+) -> AppResult<BillingAccountRow> {
+    read_account(conn, tenant_id, false).await
+}
+
+/// The account, locked until the transaction ends: every balance decision of a tenant holds
+/// this lock, so they happen one at a time.
+pub async fn lock_account(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+) -> AppResult<BillingAccountRow> {
+    read_account(conn, tenant_id, true).await
+}
+
+async fn read_account(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    lock: bool,
+) -> AppResult<BillingAccountRow> {
+    diesel::insert_into(billing_accounts::table)
+        .values(billing_accounts::tenant_id.eq(tenant_id))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    let query = billing_accounts::table
+        .find(tenant_id)
+        .select(BillingAccountRow::as_select());
+    let row = if lock {
+        query.for_update().first(conn).await?
+    } else {
+        query.first(conn).await?
+    };
+    Ok(row)
+}
+
+/// The tenant's tier (FREE until billing says otherwise).
+pub async fn tier_of(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> AppResult<Tier> {
+    let tier: Option<String> = billing_accounts::table
+        .find(tenant_id)
+        .select(billing_accounts::tier)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(tier.as_deref().and_then(Tier::parse).unwrap_or(Tier::Free))
+}
+
+pub fn tier_of_row(account: &BillingAccountRow) -> Tier {
+    Tier::parse(&account.tier).unwrap_or(Tier::Free)
+}
+
+pub async fn account_by_customer(
+    conn: &mut AsyncPgConnection,
+    customer_id: &str,
+) -> AppResult<Option<BillingAccountRow>> {
+    Ok(billing_accounts::table
+        .filter(billing_accounts::stripe_customer_id.eq(customer_id))
+        .select(BillingAccountRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Whether a tenant with this id exists (Stripe's metadata is ours, but may outlive a tenant).
+pub async fn tenant_exists(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> AppResult<bool> {
+    Ok(
+        diesel::select(diesel::dsl::exists(tenants::table.find(tenant_id)))
+            .get_result(conn)
+            .await?,
+    )
+}
+
+/// A transaction-scoped lock serializing the creation of the tenant's Stripe customer.
+pub async fn lock_customer_creation(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+) -> AppResult<()> {
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('stripe-customer:' || $1::text, 0))",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+pub async fn set_customer(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    customer_id: &str,
+) -> AppResult<()> {
+    account(conn, tenant_id).await?;
+    diesel::update(billing_accounts::table.find(tenant_id))
+        .set((
+            billing_accounts::stripe_customer_id.eq(customer_id),
+            billing_accounts::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// A subscription as a Stripe event describes it.
+#[derive(Clone, Debug)]
+pub struct SubscriptionState {
+    pub subscription_id: String,
+    pub status: String,
+    /// The tier it gives (FREE once it is over).
+    pub tier: Tier,
+    pub current_period_start: Option<DateTime<Utc>>,
+    pub current_period_end: Option<DateTime<Utc>>,
+    pub cancel_at_period_end: bool,
+    /// When Stripe created the event (whole seconds).
+    pub event_at: DateTime<Utc>,
+    /// Orders events of the same second: created 0, updated 1, deleted 2.
+    pub event_rank: i16,
+}
+
+/// Subscription statuses under which a subscription gives its tier.
+pub const RUNNING: [&str; 3] = ["active", "trialing", "past_due"];
+
+/// Applies a subscription state unless a newer one was applied already (events may arrive
+/// out of order; within one second, created < updated < deleted), or it is about another
+/// subscription that is not running while the current one is (an old subscription's end must
+/// not end the new one); whether it was applied.
+pub async fn apply_subscription(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    state: &SubscriptionState,
+) -> AppResult<bool> {
+    let account = lock_account(conn, tenant_id).await?;
+    if account.subscription_event_at.is_some_and(|applied| {
+        (applied, account.subscription_event_rank) > (state.event_at, state.event_rank)
+    }) {
+        return Ok(false);
+    }
+    let current_runs = account
+        .subscription_status
+        .as_deref()
+        .is_some_and(|status| RUNNING.contains(&status));
+    let another = account
+        .stripe_subscription_id
+        .as_deref()
+        .is_some_and(|current| current != state.subscription_id);
+    if another && current_runs && !RUNNING.contains(&state.status.as_str()) {
+        return Ok(false);
+    }
+    diesel::update(billing_accounts::table.find(tenant_id))
+        .set((
+            billing_accounts::tier.eq(state.tier.as_str()),
+            billing_accounts::stripe_subscription_id.eq(&state.subscription_id),
+            billing_accounts::subscription_status.eq(&state.status),
+            billing_accounts::current_period_start.eq(state.current_period_start),
+            billing_accounts::current_period_end.eq(state.current_period_end),
+            billing_accounts::cancel_at_period_end.eq(state.cancel_at_period_end),
+            billing_accounts::subscription_event_at.eq(state.event_at),
+            billing_accounts::subscription_event_rank.eq(state.event_rank),
+            billing_accounts::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(true)
+}
+
+/// An invoice as Stripe reports it.
+#[derive(Clone, Debug)]
+pub struct InvoiceValues {
+    pub id: String,
+    pub status: String,
+    pub currency: String,
+    pub amount_due: i64,
+    pub amount_paid: i64,
+    pub hosted_invoice_url: Option<String>,
+    pub period_start: Option<DateTime<Utc>>,
+    pub period_end: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+const FINAL_INVOICE: [&str; 2] = ["paid", "void"];
+
+pub async fn upsert_invoice(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    invoice: &InvoiceValues,
+) -> AppResult<()> {
+    // An invoice id names one tenant's invoice; another tenant's event cannot take it over.
+    // A paid or voided invoice is final: a late failure event does not reopen it.
+    let stored: Option<(Uuid, String)> = billing_invoices::table
+        .find(&invoice.id)
+        .select((billing_invoices::tenant_id, billing_invoices::status))
+        .first(conn)
+        .await
+        .optional()?;
+    if let Some((owner, status)) = stored {
+        if owner != tenant_id {
+            tracing::warn!(invoice = %invoice.id, "an invoice event names another tenant; ignored");
+            return Ok(());
+        }
+        if FINAL_INVOICE.contains(&status.as_str())
+            && !FINAL_INVOICE.contains(&invoice.status.as_str())
+        {
+            return Ok(());
+        }
+    }
+    let values = (
+        billing_invoices::status.eq(&invoice.status),
+        billing_invoices::currency.eq(&invoice.currency),
+        billing_invoices::amount_due.eq(invoice.amount_due),
+        billing_invoices::amount_paid.eq(invoice.amount_paid),
+        billing_invoices::hosted_invoice_url.eq(&invoice.hosted_invoice_url),
+        billing_invoices::period_start.eq(invoice.period_start),
+        billing_invoices::period_end.eq(invoice.period_end),
+    );
+    diesel::insert_into(billing_invoices::table)
+        .values((
+            billing_invoices::id.eq(&invoice.id),
+            billing_invoices::tenant_id.eq(tenant_id),
+            billing_invoices::created_at.eq(invoice.created_at),
+            values,
+        ))
+        .on_conflict(billing_invoices::id)
+        .do_update()
+        .set((values, billing_invoices::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn invoices(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    page: PageRequest,
+) -> AppResult<(i64, Vec<InvoiceRow>)> {
+    let total = billing_invoices::table
+        .filter(billing_invoices::tenant_id.eq(tenant_id))
+        .count()
+        .get_result(conn)
+        .await?;
+    let rows = billing_invoices::table
+        .filter(billing_invoices::tenant_id.eq(tenant_id))
+        .order((
+            billing_invoices::created_at.desc(),
+            billing_invoices::id.desc(),
+        ))
+        .offset(page.offset)
+        .limit(page.limit)
+        .select(InvoiceRow::as_select())
+        .load(conn)
+        .await?;
+    Ok((total, rows))
+}
+
+/// Records that a Stripe event was applied; false when it had been already.
+pub async fn record_stripe_event(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    event_type: &str,
+    tenant_id: Option<Uuid>,
+) -> AppResult<bool> {
+    let inserted = diesel::insert_into(stripe_events::table)
+        .values((
+            stripe_events::id.eq(id),
+            stripe_events::event_type.eq(event_type),
+            stripe_events::tenant_id.eq(tenant_id),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(inserted > 0)
+}
+
+pub async fn set_team_quota(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    quota: Option<i64>,
+) -> AppResult<BillingAccountRow> {
+    account(conn, tenant_id).await?;
+    diesel::update(billing_accounts::table.find(tenant_id))
+        .set((
+            billing_accounts::team_quota.eq(quota),
+            billing_accounts::updated_at.eq(diesel::dsl::now),
+        ))
+        .returning(BillingAccountRow::as_returning())
+        .get_result(conn)
+        .await
+        .map_err(AppError::from)
+}

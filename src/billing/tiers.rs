@@ -1,0 +1,130 @@
+//! The subscription tiers, what each includes, and the feature gates that enforce it.
+
+use async_graphql::{Context, Enum, SimpleObject};
+use serde::{Deserialize, Serialize};
+
+use super::store;
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+
+/// A subscription tier.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Tier {
+    Free,
+    Pro,
+    Studio,
+}
+
+/// What a gated operation needs.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Feature {
+    /// Creating API keys (`createApiKey`).
+    ApiKeys,
+    /// Buying blocks of BrainBits (`purchaseTokens`).
+    TokenPurchases,
+    /// Capping BrainBits per team and per member (`updateTeamQuota`, `updateUserQuota`).
+    TeamQuotas,
+    /// Talking to Ollama servers (`ollamaCommand`).
+    Ollama,
+}
+
+impl Feature {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ApiKeys => "API_KEYS",
+            Self::TokenPurchases => "TOKEN_PURCHASES",
+            Self::TeamQuotas => "TEAM_QUOTAS",
+            Self::Ollama => "OLLAMA",
+        }
+    }
+}
+
+/// Every tier in order, cheapest first.
+pub const TIERS: [Tier; 3] = [Tier::Free, Tier::Pro, Tier::Studio];
+
+impl Tier {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Free => "free",
+            Self::Pro => "pro",
+            Self::Studio => "studio",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        TIERS.into_iter().find(|tier| tier.as_str() == value)
+    }
+
+    pub fn display_name(self) -> &'static str {
+        match self {
+            Self::Free => "Free",
+            Self::Pro => "Pro",
+            Self::Studio => "Studio",
+        }
+    }
+
+    /// BrainBits credited at the start of every billing period.
+    pub fn monthly_brainbits(self) -> i64 {
+        match self {
+            Self::Free => 100,
+            Self::Pro => 2_000,
+            Self::Studio => 10_000,
+        }
+    }
+
+    pub fn features(self) -> &'static [Feature] {
+        match self {
+            Self::Free => &[],
+            Self::Pro => &[Feature::ApiKeys, Feature::TokenPurchases],
+            Self::Studio => &[
+                Feature::ApiKeys,
+                Feature::TokenPurchases,
+                Feature::TeamQuotas,
+                Feature::Ollama,
+            ],
+        }
+    }
+
+    pub fn has(self, feature: Feature) -> bool {
+        self.features().contains(&feature)
+    }
+
+    /// The cheapest tier that has `feature`.
+    pub fn cheapest_with(feature: Feature) -> Tier {
+        TIERS
+            .into_iter()
+            .find(|tier| tier.has(feature))
+            .unwrap_or(Tier::Studio)
+    }
+}
+
+/// A tier as `tiers` lists it.
+#[derive(SimpleObject)]
+pub struct TierInfo {
+    pub tier: Tier,
+    pub name: String,
+    /// BrainBits credited every billing period.
+    pub monthly_brainbits: i64,
+    pub features: Vec<Feature>,
+    /// The Stripe price that subscribes to it (none for FREE, or when billing is off).
+    pub price_id: Option<String>,
+}
+
+/// Fails with FORBIDDEN (`extensions.reason = "feature_gate"`, naming the feature and the
+/// cheapest tier that has it) unless the viewer's tenant's tier has `feature`. A server without
+/// billing configured gates nothing.
+pub async fn require_feature(ctx: &Context<'_>, feature: Feature) -> AppResult<()> {
+    if !ctx.app().config.billing.configured() {
+        return Ok(());
+    }
+    let viewer = ctx.viewer()?;
+    let mut conn = ctx.conn().await?;
+    let tier = store::tier_of(&mut conn, viewer.tenant_id).await?;
+    if tier.has(feature) {
+        return Ok(());
+    }
+    Err(AppError::FeatureGate {
+        feature: feature.as_str(),
+        tier: Tier::cheapest_with(feature).as_str(),
+    })
+}

@@ -1,0 +1,626 @@
+//! The Stripe events the webhook understands, read from the JSON Stripe sends (its own field
+//! names, in the shapes of both older and newer API versions), and how each one changes a
+//! tenant's billing. Everything here runs inside the webhook's one transaction.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde::Deserialize;
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::billing::ledger;
+use crate::billing::store::{self, InvoiceValues, SubscriptionState};
+use crate::billing::tiers::Tier;
+use crate::config::BillingSettings;
+use crate::db::schema::{memberships, tenants};
+use crate::error::AppResult;
+
+/// A verified event, parsed.
+#[derive(Debug)]
+pub struct Event {
+    pub id: String,
+    pub event_type: String,
+    /// When Stripe created the event: orders subscription changes delivered out of order.
+    pub created: DateTime<Utc>,
+    pub object: EventObject,
+}
+
+/// The `data.object` of the event types we apply.
+#[derive(Debug)]
+pub enum EventObject {
+    /// `checkout.session.completed` and `checkout.session.async_payment_succeeded`.
+    CheckoutCompleted(CheckoutSession),
+    /// `customer.subscription.created` / `.updated` / `.deleted`.
+    Subscription {
+        deleted: bool,
+        subscription: Subscription,
+    },
+    /// `invoice.paid` and `invoice.payment_failed`.
+    Invoice { failed: bool, invoice: Invoice },
+    /// Anything else: acknowledged and ignored.
+    Other,
+}
+
+#[derive(Debug, Deserialize)]
+struct Envelope {
+    id: String,
+    #[serde(rename = "type")]
+    event_type: String,
+    created: i64,
+    data: EnvelopeData,
+}
+
+#[derive(Debug, Deserialize)]
+struct EnvelopeData {
+    object: Value,
+}
+
+/// A Stripe reference that may be a bare id or an expanded object.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Expandable {
+    Id(String),
+    Object { id: String },
+}
+
+impl Expandable {
+    pub fn id(&self) -> &str {
+        match self {
+            Self::Id(id) | Self::Object { id } => id,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CheckoutSession {
+    pub id: String,
+    pub mode: Option<String>,
+    pub customer: Option<Expandable>,
+    pub client_reference_id: Option<String>,
+    #[serde(default)]
+    pub metadata: Value,
+    pub payment_status: Option<String>,
+    pub subscription: Option<Expandable>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Subscription {
+    pub id: String,
+    pub customer: Option<Expandable>,
+    pub status: Option<String>,
+    pub cancel_at_period_end: Option<bool>,
+    /// On the subscription up to API version 2025-03-31; on its items from then on.
+    pub current_period_start: Option<i64>,
+    pub current_period_end: Option<i64>,
+    pub items: Option<List<SubscriptionItem>>,
+    #[serde(default)]
+    pub metadata: Value,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct List<T> {
+    #[serde(default = "Vec::new")]
+    pub data: Vec<T>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SubscriptionItem {
+    pub price: Option<Price>,
+    pub current_period_start: Option<i64>,
+    pub current_period_end: Option<i64>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Price {
+    pub id: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Invoice {
+    pub id: String,
+    pub customer: Option<Expandable>,
+    pub status: Option<String>,
+    pub currency: Option<String>,
+    pub amount_due: Option<i64>,
+    pub amount_paid: Option<i64>,
+    pub hosted_invoice_url: Option<String>,
+    pub period_start: Option<i64>,
+    pub period_end: Option<i64>,
+    pub created: Option<i64>,
+    #[serde(default)]
+    pub metadata: Value,
+    /// Older API versions: the subscription's metadata at invoicing time.
+    #[serde(default)]
+    pub subscription_details: Value,
+    /// Newer API versions move it to `parent.subscription_details`.
+    #[serde(default)]
+    pub parent: Value,
+}
+
+impl Event {
+    /// Parses a (verified) body. A body that is not an event, or an applied event type whose
+    /// object lacks what we need, is an error.
+    pub fn parse(body: &[u8]) -> Result<Self, String> {
+        let envelope: Envelope = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+        if envelope.id.is_empty() {
+            return Err("the event has no id".into());
+        }
+        let created = timestamp(Some(envelope.created))
+            .ok_or_else(|| "the event's created time is out of range".to_owned())?;
+        let object = envelope.data.object;
+        let parsed = match envelope.event_type.as_str() {
+            "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+                EventObject::CheckoutCompleted(from_object(object)?)
+            }
+            "customer.subscription.created" | "customer.subscription.updated" => {
+                EventObject::Subscription {
+                    deleted: false,
+                    subscription: from_object(object)?,
+                }
+            }
+            "customer.subscription.deleted" => EventObject::Subscription {
+                deleted: true,
+                subscription: from_object(object)?,
+            },
+            "invoice.paid" => EventObject::Invoice {
+                failed: false,
+                invoice: from_object(object)?,
+            },
+            "invoice.payment_failed" => EventObject::Invoice {
+                failed: true,
+                invoice: from_object(object)?,
+            },
+            _ => EventObject::Other,
+        };
+        Ok(Self {
+            id: envelope.id,
+            event_type: envelope.event_type,
+            created,
+            object: parsed,
+        })
+    }
+}
+
+fn from_object<T: serde::de::DeserializeOwned>(object: Value) -> Result<T, String> {
+    serde_json::from_value(object).map_err(|e| format!("data.object: {e}"))
+}
+
+fn timestamp(seconds: Option<i64>) -> Option<DateTime<Utc>> {
+    seconds.and_then(|s| DateTime::from_timestamp(s, 0))
+}
+
+/// A metadata value as text (Stripe sends strings; numbers are taken too).
+fn meta<'a>(metadata: &'a Value, key: &str) -> Option<std::borrow::Cow<'a, str>> {
+    match metadata.get(key)? {
+        Value::String(s) if !s.trim().is_empty() => Some(std::borrow::Cow::Borrowed(s.trim())),
+        Value::Number(n) => Some(std::borrow::Cow::Owned(n.to_string())),
+        _ => None,
+    }
+}
+
+fn meta_uuid(metadata: &Value, key: &str) -> Option<Uuid> {
+    meta(metadata, key).and_then(|s| Uuid::parse_str(&s).ok())
+}
+
+/// What became of an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    /// Recorded before: nothing changed.
+    Duplicate,
+    /// Recorded, but not for us (unknown type, unknown tenant, nothing to do).
+    Ignored,
+    /// A subscription state older than the one applied last: recorded, nothing changed.
+    Stale,
+}
+
+impl Outcome {
+    pub fn body(self) -> Value {
+        match self {
+            Self::Applied => serde_json::json!({ "received": true }),
+            Self::Duplicate => serde_json::json!({ "received": true, "duplicate": true }),
+            Self::Ignored => serde_json::json!({ "received": true, "ignored": true }),
+            Self::Stale => serde_json::json!({ "received": true, "stale": true }),
+        }
+    }
+}
+
+/// Records the event and applies it, in the caller's transaction. A replayed event id changes
+/// nothing.
+pub async fn process(
+    conn: &mut AsyncPgConnection,
+    billing: &BillingSettings,
+    event: &Event,
+) -> AppResult<Outcome> {
+    let tenant_id = tenant_of(conn, &event.object).await?;
+    if !store::record_stripe_event(conn, &event.id, &event.event_type, tenant_id).await? {
+        return Ok(Outcome::Duplicate);
+    }
+    let Some(tenant_id) = tenant_id else {
+        if !matches!(event.object, EventObject::Other) {
+            tracing::warn!(
+                event_id = %event.id,
+                event_type = %event.event_type,
+                "Stripe event for no known tenant; ignored"
+            );
+        }
+        return Ok(Outcome::Ignored);
+    };
+    match &event.object {
+        EventObject::CheckoutCompleted(session) => {
+            checkout_completed(conn, tenant_id, session).await
+        }
+        EventObject::Subscription {
+            deleted,
+            subscription,
+        } => apply_subscription(conn, billing, tenant_id, *deleted, subscription, event).await,
+        EventObject::Invoice { failed, invoice } => {
+            apply_invoice(conn, tenant_id, *failed, invoice, event).await
+        }
+        EventObject::Other => Ok(Outcome::Ignored),
+    }
+}
+
+/// The tenant an event is about. A customer already bound to a tenant decides (our checkout
+/// binds it before the customer can pay); metadata naming a different tenant makes the event
+/// ignored rather than trusted. Without a bound customer, the tenant the metadata (or the
+/// checkout's client_reference_id) names, if it exists. The tenant row is key-share locked
+/// until the transaction ends, so it cannot vanish under the writes that follow.
+async fn tenant_of(conn: &mut AsyncPgConnection, object: &EventObject) -> AppResult<Option<Uuid>> {
+    let (customer, named) = match object {
+        EventObject::CheckoutCompleted(session) => (
+            session.customer.as_ref(),
+            meta_uuid(&session.metadata, "tenant_id").or_else(|| {
+                session
+                    .client_reference_id
+                    .as_deref()
+                    .and_then(|s| Uuid::parse_str(s.trim()).ok())
+            }),
+        ),
+        EventObject::Subscription { subscription, .. } => (
+            subscription.customer.as_ref(),
+            meta_uuid(&subscription.metadata, "tenant_id"),
+        ),
+        EventObject::Invoice { invoice, .. } => (
+            invoice.customer.as_ref(),
+            meta_uuid(&invoice.subscription_details["metadata"], "tenant_id")
+                .or_else(|| {
+                    meta_uuid(
+                        &invoice.parent["subscription_details"]["metadata"],
+                        "tenant_id",
+                    )
+                })
+                .or_else(|| meta_uuid(&invoice.metadata, "tenant_id")),
+        ),
+        EventObject::Other => return Ok(None),
+    };
+    if let Some(bound) = tenant_of_customer(conn, customer).await? {
+        if named.is_some_and(|named| named != bound) {
+            tracing::warn!(%bound, "a Stripe event names another tenant than its customer's; ignored");
+            return Ok(None);
+        }
+        return Ok(Some(bound));
+    }
+    existing_tenant(conn, named).await
+}
+
+async fn existing_tenant(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Option<Uuid>,
+) -> AppResult<Option<Uuid>> {
+    let Some(tenant_id) = tenant_id else {
+        return Ok(None);
+    };
+    Ok(tenants::table
+        .find(tenant_id)
+        .select(tenants::id)
+        .for_key_share()
+        .first::<Uuid>(conn)
+        .await
+        .optional()?)
+}
+
+async fn tenant_of_customer(
+    conn: &mut AsyncPgConnection,
+    customer: Option<&Expandable>,
+) -> AppResult<Option<Uuid>> {
+    let Some(customer) = customer.map(Expandable::id).filter(|c| !c.is_empty()) else {
+        return Ok(None);
+    };
+    let Some(account) = store::account_by_customer(conn, customer).await? else {
+        return Ok(None);
+    };
+    // Key-share lock it like a tenant named in metadata.
+    existing_tenant(conn, Some(account.tenant_id)).await
+}
+
+/// Remembers the tenant's Stripe customer, unless that customer already belongs to another
+/// tenant (then the first binding stands and the mismatch is logged).
+async fn link_customer(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    customer: Option<&Expandable>,
+) -> AppResult<()> {
+    let Some(customer) = customer.map(Expandable::id).filter(|c| !c.is_empty()) else {
+        return Ok(());
+    };
+    match store::account_by_customer(conn, customer).await? {
+        None => store::set_customer(conn, tenant_id, customer).await,
+        Some(account) if account.tenant_id == tenant_id => Ok(()),
+        Some(account) => {
+            tracing::warn!(
+                customer,
+                %tenant_id,
+                bound_to = %account.tenant_id,
+                "Stripe customer already belongs to another tenant; not rebound"
+            );
+            Ok(())
+        }
+    }
+}
+
+async fn checkout_completed(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    session: &CheckoutSession,
+) -> AppResult<Outcome> {
+    match session.mode.as_deref() {
+        Some("subscription") => {
+            if session.customer.is_none() {
+                return Ok(Outcome::Ignored);
+            }
+            // The tier itself comes with the customer.subscription.* events.
+            link_customer(conn, tenant_id, session.customer.as_ref()).await?;
+            Ok(Outcome::Applied)
+        }
+        Some("payment") => {
+            let tokens = meta(&session.metadata, "kind").as_deref() == Some("tokens");
+            let paid = session.payment_status.as_deref() == Some("paid");
+            if !tokens || !paid {
+                return Ok(Outcome::Ignored);
+            }
+            let Some(brainbits) = meta(&session.metadata, "brainbits")
+                .and_then(|s| s.parse::<i64>().ok())
+                .filter(|n| *n > 0)
+            else {
+                tracing::warn!(session = %session.id, "token checkout without a positive brainbits amount; ignored");
+                return Ok(Outcome::Ignored);
+            };
+            if session.customer.is_some() {
+                link_customer(conn, tenant_id, session.customer.as_ref()).await?;
+            }
+            let actor_id =
+                member_of(conn, tenant_id, meta_uuid(&session.metadata, "user_id")).await?;
+            let reason = match meta(&session.metadata, "block_id") {
+                Some(block) => format!("purchase of token block {block}"),
+                None => "purchase of BrainBits".to_owned(),
+            };
+            // Idempotent by the session id, whatever event id carried it.
+            ledger::credit_purchase(conn, tenant_id, brainbits, &session.id, actor_id, &reason)
+                .await?;
+            Ok(Outcome::Applied)
+        }
+        _ => Ok(Outcome::Ignored),
+    }
+}
+
+/// `user_id` when it names a member of the tenant (the ledger's actor), else none.
+async fn member_of(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Option<Uuid>,
+) -> AppResult<Option<Uuid>> {
+    let Some(user_id) = user_id else {
+        return Ok(None);
+    };
+    let member: bool = diesel::select(diesel::dsl::exists(
+        memberships::table
+            .filter(memberships::tenant_id.eq(tenant_id))
+            .filter(memberships::user_id.eq(user_id)),
+    ))
+    .get_result(conn)
+    .await?;
+    Ok(member.then_some(user_id))
+}
+
+/// Stripe statuses under which the subscription's price gives its tier.
+const PAYING_STATUSES: [&str; 3] = ["active", "trialing", "past_due"];
+
+async fn apply_subscription(
+    conn: &mut AsyncPgConnection,
+    billing: &BillingSettings,
+    tenant_id: Uuid,
+    deleted: bool,
+    subscription: &Subscription,
+    event: &Event,
+) -> AppResult<Outcome> {
+    let first_item = subscription
+        .items
+        .as_ref()
+        .and_then(|items| items.data.as_slice().first());
+    let status = match subscription.status.as_deref() {
+        Some(status) if !status.is_empty() => status.to_owned(),
+        _ if deleted => "canceled".to_owned(),
+        _ => return Ok(Outcome::Ignored),
+    };
+    let tier = if !deleted && PAYING_STATUSES.contains(&status.as_str()) {
+        // The first item on a tier's price gives the tier (add-ons may come before it).
+        let items = subscription
+            .items
+            .as_ref()
+            .map(|items| items.data.as_slice())
+            .unwrap_or_default();
+        let tier = items
+            .iter()
+            .filter_map(|item| item.price.as_ref())
+            .find_map(|price| billing.tier_of_price(&price.id));
+        match tier {
+            Some(tier) => tier,
+            None => {
+                tracing::warn!(
+                    subscription = %subscription.id,
+                    prices = ?items
+                        .iter()
+                        .filter_map(|item| item.price.as_ref().map(|p| p.id.as_str()))
+                        .collect::<Vec<_>>(),
+                    "subscription on a price no tier is configured for; ignored"
+                );
+                return Ok(Outcome::Ignored);
+            }
+        }
+    } else {
+        Tier::Free
+    };
+    link_customer(conn, tenant_id, subscription.customer.as_ref()).await?;
+    let state = SubscriptionState {
+        subscription_id: subscription.id.clone(),
+        status,
+        tier,
+        current_period_start: timestamp(
+            subscription
+                .current_period_start
+                .or_else(|| first_item.and_then(|i| i.current_period_start)),
+        ),
+        current_period_end: timestamp(
+            subscription
+                .current_period_end
+                .or_else(|| first_item.and_then(|i| i.current_period_end)),
+        ),
+        cancel_at_period_end: subscription.cancel_at_period_end.unwrap_or(false),
+        event_at: event.created,
+        // Events of the same second apply in their natural order.
+        event_rank: match event.event_type.as_str() {
+            "customer.subscription.created" => 0,
+            "customer.subscription.deleted" => 2,
+            _ => 1,
+        },
+    };
+    Ok(
+        if store::apply_subscription(conn, tenant_id, &state).await? {
+            Outcome::Applied
+        } else {
+            Outcome::Stale
+        },
+    )
+}
+
+async fn apply_invoice(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    failed: bool,
+    invoice: &Invoice,
+    event: &Event,
+) -> AppResult<Outcome> {
+    let status = match invoice.status.as_deref() {
+        Some(status) if !status.is_empty() => status.to_owned(),
+        _ if failed => "open".to_owned(),
+        _ => "paid".to_owned(),
+    };
+    let values = InvoiceValues {
+        id: invoice.id.clone(),
+        status,
+        currency: invoice.currency.clone().unwrap_or_default(),
+        amount_due: invoice.amount_due.unwrap_or(0),
+        amount_paid: invoice.amount_paid.unwrap_or(0),
+        hosted_invoice_url: invoice.hosted_invoice_url.clone(),
+        period_start: timestamp(invoice.period_start),
+        period_end: timestamp(invoice.period_end),
+        created_at: timestamp(invoice.created).unwrap_or(event.created),
+    };
+    store::upsert_invoice(conn, tenant_id, &values).await?;
+    Ok(Outcome::Applied)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn parse(value: Value) -> Result<Event, String> {
+        Event::parse(value.to_string().as_bytes())
+    }
+
+    #[test]
+    fn reads_a_subscription_of_a_newer_api_version() {
+        let event = parse(json!({
+            "id": "evt_1", "object": "event", "type": "customer.subscription.updated",
+            "created": 1_750_000_000, "api_version": "2025-03-31.basil",
+            "data": { "object": {
+                "id": "sub_1", "object": "subscription", "customer": "cus_1", "status": "active",
+                "cancel_at_period_end": true, "metadata": {},
+                "items": { "object": "list", "data": [{
+                    "id": "si_1", "price": { "id": "price_pro" },
+                    "current_period_start": 1_750_000_000, "current_period_end": 1_752_592_000
+                }]}
+            }}
+        }))
+        .unwrap();
+        let EventObject::Subscription {
+            deleted,
+            subscription,
+        } = event.object
+        else {
+            panic!("a subscription event");
+        };
+        assert!(!deleted);
+        assert_eq!(
+            subscription.customer.as_ref().map(Expandable::id),
+            Some("cus_1")
+        );
+        assert_eq!(subscription.current_period_end, None);
+        let item = &subscription.items.as_ref().unwrap().data[0];
+        assert_eq!(item.price.as_ref().unwrap().id, "price_pro");
+        assert_eq!(item.current_period_end, Some(1_752_592_000));
+    }
+
+    #[test]
+    fn reads_metadata_strings_and_expanded_customers() {
+        let event = parse(json!({
+            "id": "evt_2", "type": "checkout.session.completed", "created": 1_750_000_000,
+            "data": { "object": {
+                "id": "cs_1", "mode": "payment", "payment_status": "paid",
+                "customer": { "id": "cus_9", "object": "customer" },
+                "client_reference_id": null, "subscription": null,
+                "metadata": { "kind": "tokens", "brainbits": "500", "tenant_id": "not-a-uuid" }
+            }}
+        }))
+        .unwrap();
+        let EventObject::CheckoutCompleted(session) = event.object else {
+            panic!("a checkout event");
+        };
+        assert_eq!(session.customer.as_ref().map(Expandable::id), Some("cus_9"));
+        assert_eq!(meta(&session.metadata, "brainbits").as_deref(), Some("500"));
+        assert_eq!(meta_uuid(&session.metadata, "tenant_id"), None);
+    }
+
+    #[test]
+    fn unknown_types_parse_without_looking_at_the_object() {
+        let event = parse(json!({
+            "id": "evt_3", "type": "payment_intent.created", "created": 1,
+            "data": { "object": { "whatever": [1, 2, 3] } }
+        }))
+        .unwrap();
+        assert!(matches!(event.object, EventObject::Other));
+    }
+
+    #[test]
+    fn bodies_that_are_not_events_are_refused() {
+        assert!(Event::parse(b"not json").is_err());
+        assert!(parse(json!({ "id": "evt_4", "type": "invoice.paid" })).is_err());
+        assert!(
+            parse(json!({
+                "id": "", "type": "invoice.paid", "created": 1, "data": { "object": {} }
+            }))
+            .is_err()
+        );
+        // An applied type whose object lacks its id.
+        assert!(
+            parse(json!({
+                "id": "evt_5", "type": "invoice.paid", "created": 1,
+                "data": { "object": { "status": "paid" } }
+            }))
+            .is_err()
+        );
+    }
+}
