@@ -225,6 +225,14 @@ impl TeamMemberBilling {
     }
 }
 
+#[derive(SimpleObject)]
+pub struct TeamMemberBillingPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub members: Vec<TeamMemberBilling>,
+}
+
 /// What `consumeBrainbits` did.
 #[derive(SimpleObject)]
 pub struct ConsumeBrainbitsPayload {
@@ -484,20 +492,32 @@ impl BillingQuery {
         })
     }
 
-    /// Every member's consumption this period and their quota (ADMIN).
-    async fn team_members_billing(&self, ctx: &Context<'_>) -> AppResult<Vec<TeamMemberBilling>> {
+    /// The members' consumption this period and their quotas, oldest members first (ADMIN).
+    async fn team_members_billing(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<TeamMemberBillingPage> {
         let viewer = ctx.viewer_with(Role::Admin)?;
+        let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
         let (_, _, period) = ledger::settle(&mut conn, viewer.tenant_id).await?;
-        let rows = ledger::members_usage(&mut conn, viewer.tenant_id, period.start).await?;
-        Ok(rows
-            .into_iter()
-            .map(|(user_id, used, quota)| TeamMemberBilling {
-                user_id,
-                used,
-                quota,
-            })
-            .collect())
+        let (total, rows) =
+            ledger::members_usage(&mut conn, viewer.tenant_id, period.start, page).await?;
+        Ok(TeamMemberBillingPage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            members: rows
+                .into_iter()
+                .map(|(user_id, used, quota)| TeamMemberBilling {
+                    user_id,
+                    used,
+                    quota,
+                })
+                .collect(),
+        })
     }
 }
 

@@ -445,12 +445,14 @@ pub async fn purchases(
     Ok((total, rows))
 }
 
-/// Every member's consumption since `since`, and their quotas: (user, used, quota).
+/// A page of the members (oldest first) with their consumption since `since` and their quotas:
+/// (user, used, quota); and how many members there are.
 pub async fn members_usage(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     since: DateTime<Utc>,
-) -> AppResult<Vec<(Uuid, i64, Option<i64>)>> {
+    page: PageRequest,
+) -> AppResult<(i64, Vec<(Uuid, i64, Option<i64>)>)> {
     #[derive(QueryableByName)]
     struct MemberUsage {
         #[diesel(sql_type = SqlUuid)]
@@ -470,14 +472,23 @@ pub async fn members_usage(
          LEFT JOIN brainbits_user_quotas q ON q.tenant_id = m.tenant_id AND q.user_id = m.user_id
          WHERE m.tenant_id = $1
          ORDER BY m.created_at, m.user_id
-         LIMIT 1000",
+         LIMIT $3 OFFSET $4",
     )
     .bind::<SqlUuid, _>(tenant_id)
     .bind::<Timestamptz, _>(since)
+    .bind::<BigInt, _>(page.limit)
+    .bind::<BigInt, _>(page.offset)
     .load(conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(|row| (row.user_id, row.used, row.quota))
-        .collect())
+    let total = crate::db::schema::memberships::table
+        .filter(crate::db::schema::memberships::tenant_id.eq(tenant_id))
+        .count()
+        .get_result(conn)
+        .await?;
+    Ok((
+        total,
+        rows.into_iter()
+            .map(|row| (row.user_id, row.used, row.quota))
+            .collect(),
+    ))
 }

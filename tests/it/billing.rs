@@ -22,7 +22,7 @@ const FEATURES: &str = "{ features { tier features allEnabled } }";
 const TEAM_QUOTA: &str = "mutation($quota: Int) { updateTeamQuota(quota: $quota) { teamQuota } }";
 const USER_QUOTA: &str = "mutation($user: ID!, $quota: Int) {
     updateUserQuota(userId: $user, quota: $quota) { used quota user { id } } }";
-const TEAM: &str = "{ teamMembersBilling { used quota user { id } } }";
+const TEAM: &str = "{ teamMembersBilling { total members { used quota user { id } } } }";
 const DEDUCTED: &str =
     "subscription { brainbitsDeducted { amount balance operation provider userId } }";
 const CREATE_KEY: &str = "mutation { createApiKey(name: \"ci\") { key } }";
@@ -290,6 +290,8 @@ async fn quotas_cap_members_and_the_team_and_only_studio_sets_them() {
     );
 
     let team = server.ok_as(&owner, TEAM, json!({})).await["teamMembersBilling"].clone();
+    assert_eq!(team["total"], 2);
+    let team = team["members"].clone();
     let row = team
         .as_array()
         .expect("members")
