@@ -168,6 +168,19 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
+/// A body refused as too large may not have been read to its end (or only for a few seconds),
+/// and a server closes a connection with unread data. Saying `Connection: close` keeps the
+/// client from sending its next request down that connection as it closes (which it would see
+/// as a reset, not as an answer).
+pub fn close_after_refused_body(status: StatusCode, response: &mut Response) {
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        response.headers_mut().insert(
+            axum::http::header::CONNECTION,
+            axum::http::HeaderValue::from_static("close"),
+        );
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
@@ -176,6 +189,7 @@ impl IntoResponse for AppError {
             axum::Json(serde_json::json!({ "detail": self.message() })),
         )
             .into_response();
+        close_after_refused_body(self.status(), &mut response);
         if let Self::RateLimited {
             retry_after_secs, ..
         } = self

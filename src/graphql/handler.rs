@@ -191,5 +191,6 @@ pub fn error_response(error: AppError) -> Response {
             header::HeaderValue::from_static("Bearer"),
         );
     }
+    crate::error::close_after_refused_body(status, &mut response);
     response
 }

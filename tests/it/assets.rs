@@ -382,6 +382,28 @@ async fn oversized_uploads_and_decompression_bombs_are_refused_and_leave_nothing
     assert_eq!(status, 413, "{body}");
     let body = graphql_upload(&server, &owner, "big.png", &big_png, "").await;
     assert_eq!(error_code(&body), "PAYLOAD_TOO_LARGE", "{body}");
+    // The refusal closes its connection (the body may not have been read to its end), so the
+    // client does not send its next request down a connection that is closing.
+    let part = Part::bytes(big_png.clone())
+        .file_name("big.png")
+        .mime_str("image/png")
+        .expect("content type");
+    let refused = server
+        .http
+        .post(server.url("/api/assets/upload"))
+        .bearer_auth(&owner.token)
+        .multipart(Form::new().part("file", part))
+        .send()
+        .await
+        .expect("send the upload");
+    assert_eq!(refused.status().as_u16(), 413);
+    assert_eq!(
+        refused
+            .headers()
+            .get("connection")
+            .and_then(|v| v.to_str().ok()),
+        Some("close")
+    );
 
     // A blank picture of 1 × 100000 pixels is a few hundred bytes of PNG.
     let mut bomb = Vec::new();
