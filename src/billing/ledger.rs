@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::model::{BillingAccountRow, LedgerRow};
 use super::store::{RUNNING, lock_account, tier_of_row};
+use super::tiers::Tier;
 use crate::db::schema::{brainbits_ledger, brainbits_user_quotas};
 use crate::error::{AppError, AppResult};
 use crate::graphql::pagination::PageRequest;
@@ -25,6 +26,12 @@ pub struct Period {
     pub end: DateTime<Utc>,
     /// Names the period in the ledger (one allowance per key).
     pub key: String,
+}
+
+impl Period {
+    fn is_subscription(&self) -> bool {
+        self.key.starts_with("subscription:")
+    }
 }
 
 pub fn period_of(account: &BillingAccountRow, now: DateTime<Utc>) -> Period {
@@ -117,6 +124,11 @@ async fn ensure_allowance(
     period: &Period,
 ) -> AppResult<()> {
     let tier = tier_of_row(account);
+    // A paid tier's allowance belongs to its subscription's period: until Stripe has told it
+    // (a checkout completed before the subscription's first event), nothing is credited.
+    if tier != Tier::Free && !period.is_subscription() {
+        return Ok(());
+    }
     let key = format!("{}:{}", period.key, tier.as_str());
     let credited: Vec<(String, i64)> = brainbits_ledger::table
         .filter(brainbits_ledger::tenant_id.eq(account.tenant_id))

@@ -179,6 +179,35 @@ pub async fn apply_subscription(
     Ok(true)
 }
 
+/// Activates the tier a completed checkout paid for, unless the subscription's own events were
+/// applied already (they know its status and period). Ranked below every subscription event of
+/// the same second. Whether it was applied.
+pub async fn activate_from_checkout(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    subscription_id: &str,
+    tier: Tier,
+    event_at: DateTime<Utc>,
+) -> AppResult<bool> {
+    let account = lock_account(conn, tenant_id).await?;
+    if account.stripe_subscription_id.as_deref() == Some(subscription_id)
+        && account.subscription_event_at.is_some()
+    {
+        return Ok(false);
+    }
+    let state = SubscriptionState {
+        subscription_id: subscription_id.to_owned(),
+        status: "active".to_owned(),
+        tier,
+        current_period_start: None,
+        current_period_end: None,
+        cancel_at_period_end: false,
+        event_at,
+        event_rank: -1,
+    };
+    apply_subscription(conn, tenant_id, &state).await
+}
+
 /// An invoice as Stripe reports it.
 #[derive(Clone, Debug)]
 pub struct InvoiceValues {

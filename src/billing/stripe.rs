@@ -221,6 +221,8 @@ impl StripeClient {
             .metadata(metadata([
                 ("tenant_id", tenant.clone()),
                 ("kind", "subscription".to_owned()),
+                // The webhook activates the tier from the completed session with it.
+                ("price_id", price_id.to_owned()),
             ]))
             .subscription_data(subscription);
         self.checkout(params).await

@@ -516,3 +516,66 @@ async fn late_same_second_foreign_or_mismatched_stripe_events_cannot_mislead_the
         json!([{ "id": "in_late", "status": "paid", "amountPaid": 1900 }])
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paid_subscription_checkout_activates_its_tier_and_the_subscription_takes_over() {
+    let server = billing_server().await;
+    let owner = server.register("owner@checkout.test", "Checkout").await;
+    assert_eq!(balance(&server, &owner).await, 100);
+    let completed = |id: &str, created: i64| {
+        crate::billing_webhooks::stripe_event(
+            id,
+            "checkout.session.completed",
+            created,
+            json!({
+                "id": "cs_subscription",
+                "object": "checkout.session",
+                "mode": "subscription",
+                "status": "complete",
+                "payment_status": "paid",
+                "customer": crate::billing_webhooks::customer_of(&owner.tenant_id),
+                "client_reference_id": owner.tenant_id,
+                "subscription": "sub_new",
+                "metadata": { "tenant_id": owner.tenant_id, "kind": "subscription",
+                              "price_id": "price_pro" }
+            }),
+        )
+    };
+    deliver_ok(&server, &completed("evt_checkout", now() - 30)).await;
+    let subscription = server
+        .ok_as(&owner, "{ subscription { tier status } }", json!({}))
+        .await["subscription"]
+        .clone();
+    assert_eq!(subscription, json!({ "tier": "PRO", "status": "active" }));
+    // The features come at once; the allowance waits for the subscription's period.
+    server.ok_as(&owner, CREATE_KEY, json!({})).await;
+    assert_eq!(balance(&server, &owner).await, 100);
+
+    let mut created = subscription_event(
+        "evt_sub_created",
+        "created",
+        &owner.tenant_id,
+        "price_pro",
+        "active",
+        now() - 20,
+    );
+    created["data"]["object"]["id"] = json!("sub_new");
+    deliver_ok(&server, &created).await;
+    assert_eq!(balance(&server, &owner).await, 2_100);
+    // The same checkout told again later changes nothing the subscription has said since.
+    deliver_ok(&server, &completed("evt_checkout_again", now())).await;
+    let subscription = server
+        .ok_as(
+            &owner,
+            "{ subscription { tier currentPeriodEnd } }",
+            json!({}),
+        )
+        .await["subscription"]
+        .clone();
+    assert_eq!(subscription["tier"], "PRO");
+    assert!(
+        !subscription["currentPeriodEnd"].is_null(),
+        "{subscription}"
+    );
+    assert_eq!(balance(&server, &owner).await, 2_100);
+}

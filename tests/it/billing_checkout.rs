@@ -478,7 +478,7 @@ async fn checkout_sends_stripes_parameters_and_keeps_one_customer() {
     assert_eq!(session.get("client_reference_id"), Some(tenant));
     assert_eq!(
         session.metadata(),
-        json!({ "tenant_id": tenant, "kind": "subscription" })
+        json!({ "tenant_id": tenant, "kind": "subscription", "price_id": "price_pro" })
     );
     assert_eq!(
         session.get("subscription_data[metadata][tenant_id]"),

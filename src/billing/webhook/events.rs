@@ -249,7 +249,7 @@ pub async fn process(
     };
     match &event.object {
         EventObject::CheckoutCompleted(session) => {
-            checkout_completed(conn, tenant_id, session).await
+            checkout_completed(conn, billing, tenant_id, session, event).await
         }
         EventObject::Subscription {
             deleted,
@@ -362,16 +362,27 @@ async fn link_customer(
 
 async fn checkout_completed(
     conn: &mut AsyncPgConnection,
+    billing: &BillingSettings,
     tenant_id: Uuid,
     session: &CheckoutSession,
+    event: &Event,
 ) -> AppResult<Outcome> {
     match session.mode.as_deref() {
         Some("subscription") => {
             if session.customer.is_none() {
                 return Ok(Outcome::Ignored);
             }
-            // The tier itself comes with the customer.subscription.* events.
             link_customer(conn, tenant_id, session.customer.as_ref()).await?;
+            // A paid subscription checkout activates its tier at once; the subscription's own
+            // events (period, later changes) take over as they arrive.
+            let tier = meta(&session.metadata, "price_id").and_then(|p| billing.tier_of_price(&p));
+            let subscription = session.subscription.as_ref().map(Expandable::id);
+            if let (Some(tier), Some(subscription), Some("paid")) =
+                (tier, subscription, session.payment_status.as_deref())
+            {
+                store::activate_from_checkout(conn, tenant_id, subscription, tier, event.created)
+                    .await?;
+            }
             Ok(Outcome::Applied)
         }
         Some("payment") => {
