@@ -279,10 +279,27 @@ pub async fn record_event(
         .values(subjects)
         .execute(conn)
         .await?;
-    if deltas.is_empty() {
-        return Ok(Some((row, deltas)));
-    }
     let tenant_id = event.world.tenant_id;
+    if !deltas.is_empty() {
+        write_moves(conn, tenant_id, event_id, &axis_ids, &deltas).await?;
+    }
+    // Every character the event is about gets a current snapshot under this policy, moved or
+    // not (a new character's first event may move nothing).
+    for &character_id in &character_ids {
+        let state = snapshot(policy, version, &scores, character_id);
+        write_snapshot(conn, tenant_id, character_id, state, version).await?;
+    }
+    Ok(Some((row, deltas)))
+}
+
+/// The delta rows of an event and the scores they leave.
+async fn write_moves(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    event_id: Uuid,
+    axis_ids: &HashMap<String, Uuid>,
+    deltas: &[AxisDelta],
+) -> AppResult<()> {
     let delta_rows: Vec<_> = deltas
         .iter()
         .map(|d| {
@@ -325,32 +342,19 @@ pub async fn record_event(
         ))
         .execute(conn)
         .await?;
-    let mut touched: Vec<Uuid> = deltas.iter().map(|d| d.character_id).collect();
-    touched.dedup();
-    for character_id in touched {
-        let state = snapshot(policy, version, &scores, character_id);
-        diesel::update(characters::table.find(character_id))
-            .filter(characters::tenant_id.eq(tenant_id))
-            .set((
-                characters::current_state.eq(state),
-                characters::state_version.eq(version),
-                characters::state_updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)
-            .await?;
-    }
-    Ok(Some((row, deltas)))
+    Ok(())
 }
 
 /// Stores a character's current snapshot, made under policy `version`.
-pub async fn write_snapshot(
+async fn write_snapshot(
     conn: &mut AsyncPgConnection,
-    character: &CharacterRow,
+    tenant_id: Uuid,
+    character_id: Uuid,
     snapshot: Value,
     version: &str,
 ) -> AppResult<()> {
-    diesel::update(characters::table.find(character.id))
-        .filter(characters::tenant_id.eq(character.tenant_id))
+    diesel::update(characters::table.find(character_id))
+        .filter(characters::tenant_id.eq(tenant_id))
         .set((
             characters::current_state.eq(snapshot),
             characters::state_version.eq(version),

@@ -265,15 +265,6 @@ async fn seed_profile(
         keep_if_empty: true,
     };
     axis_store::record_event(conn, policy, version, event).await?;
-    // An event whose every delta was too small leaves the snapshot unwritten: write it here.
-    let scores = axis_store::scores_of(conn, &[character.id]).await?;
-    axis_store::write_snapshot(
-        conn,
-        character,
-        axis_store::snapshot(policy, version, &scores, character.id),
-        version,
-    )
-    .await?;
     axis_store::settle_base_state(conn, character).await
 }
 

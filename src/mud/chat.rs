@@ -16,7 +16,7 @@ use super::axis_store::{self, NewAxisEvent};
 use super::chat_store::{self, ListedMessage, NewChatMessage};
 use super::model::{CharacterRow, ChatMessageRow, RoomRow, WorldRow};
 use super::store;
-use super::worlds::world_or_not_found;
+use super::worlds::{room_or_not_found, world_or_not_found};
 use crate::auth::{Role, Viewer};
 use crate::entities::validation::validate_text;
 use crate::error::{AppError, AppResult};
@@ -84,16 +84,6 @@ pub struct PruneChatPayload {
     pub success: bool,
     pub message: String,
     pub pruned_count: i64,
-}
-
-async fn room_or_not_found(
-    conn: &mut AsyncPgConnection,
-    world: &WorldRow,
-    room_id: &str,
-) -> AppResult<RoomRow> {
-    store::find_room(conn, world.tenant_id, world.id, room_id)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("there is no room `{room_id}`")))
 }
 
 /// The character the viewer's session plays, which must stand in `room`.

@@ -96,6 +96,17 @@ pub async fn world_or_not_found(
         .ok_or_else(|| AppError::not_found(format!("there is no world `{world_id}`")))
 }
 
+/// The world's room with this roomId, or NOT_FOUND.
+pub async fn room_or_not_found(
+    conn: &mut AsyncPgConnection,
+    world: &WorldRow,
+    room_id: &str,
+) -> AppResult<RoomRow> {
+    store::find_room(conn, world.tenant_id, world.id, room_id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("there is no room `{room_id}`")))
+}
+
 /// A world a MUD runs (seed 002's worlds).
 pub struct World(pub WorldRow);
 
@@ -522,9 +533,7 @@ impl WorldMutation {
         };
         let mut conn = ctx.conn().await?;
         let world = world_or_not_found(&mut conn, viewer.tenant_id, &world_id).await?;
-        let room = store::find_room(&mut conn, world.tenant_id, world.id, &room_id)
-            .await?
-            .ok_or_else(|| AppError::not_found(format!("there is no room `{room_id}`")))?;
+        let room = room_or_not_found(&mut conn, &world, &room_id).await?;
         ctx.loaders().mud().forget();
         Ok(Room(store::update_room(&mut conn, &room, &values).await?))
     }
