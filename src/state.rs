@@ -12,7 +12,8 @@ use crate::auth::{AuthService, Revocation};
 use crate::config::AppConfig;
 use crate::db::DbPool;
 use crate::events::EventBus;
-use crate::graphql::{AppSchema, DocumentCache, build_schema, build_ws_schema};
+use crate::graphql::ws::SharedSubscriptions;
+use crate::graphql::{AppSchema, DocumentCache, build_schema};
 use crate::realtime::connections::LiveConnections;
 use crate::realtime::presence::PresenceTracker;
 
@@ -29,14 +30,15 @@ pub struct AppState {
     pub shutdown: CancellationToken,
     /// WebSocket connections, so shutdown can wait for their close frames to go out.
     pub connections: TaskTracker,
-    /// For HTTP requests, which the handler parses (through `documents`) and CSRF-checks.
+    /// Every operation, HTTP or WebSocket, is parsed (through `documents`) and CSRF-checked
+    /// before it reaches the schema.
     pub schema: AppSchema,
-    /// For WebSocket operations.
-    pub ws_schema: AppSchema,
     pub documents: DocumentCache,
     pub assets: AssetRuntime,
     /// This node's authenticated WebSockets.
     pub live: LiveConnections,
+    /// Subscriptions run once for all the sockets that ask the same.
+    pub subscriptions: SharedSubscriptions,
     pub presence: PresenceTracker,
     /// Stripe, when billing is configured.
     pub stripe: Option<Arc<crate::billing::stripe::StripeClient>>,
@@ -64,11 +66,11 @@ impl AppState {
             shutdown: CancellationToken::new(),
             connections: TaskTracker::new(),
             schema: build_schema(&config.limits),
-            ws_schema: build_ws_schema(&config.limits),
             // Query texts of up to 4 MiB in all: thousands of distinct operations.
             documents: DocumentCache::new(4 * 1024 * 1024),
             assets,
             live: LiveConnections::default(),
+            subscriptions: SharedSubscriptions::default(),
             presence: PresenceTracker::default(),
             stripe,
             ollama,

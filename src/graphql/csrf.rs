@@ -2,14 +2,11 @@
 //! A cross-site page can make the browser send the cookie, but cannot read the token to send the
 //! header (the token is returned only to same-origin code and bound to the session's JWT).
 //!
-//! The HTTP handler calls [`check`] on the document it parsed; WebSocket operations reach the
-//! schema directly, so their schema runs the same check as the [`CsrfGuard`] extension.
+//! The HTTP handler and the WebSocket call [`check`] on every document they parse.
 
-use std::sync::Arc;
-
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::ErrorExtensions;
+use async_graphql::ServerResult;
 use async_graphql::parser::types::{ExecutableDocument, OperationType};
-use async_graphql::{ErrorExtensions, ServerError, ServerResult, Variables};
 
 use crate::auth::viewer::RequestAuth;
 
@@ -31,30 +28,4 @@ pub fn check(document: &ExecutableDocument, auth: Option<&RequestAuth>) -> Serve
         return Err(error.into_server_error(Default::default()));
     }
     Ok(())
-}
-
-/// [`check`] as a schema extension, for operations that do not come through the HTTP handler.
-pub struct CsrfGuard;
-
-impl ExtensionFactory for CsrfGuard {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(CsrfGuardExtension)
-    }
-}
-
-struct CsrfGuardExtension;
-
-#[async_trait::async_trait]
-impl Extension for CsrfGuardExtension {
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> Result<ExecutableDocument, ServerError> {
-        let document = next.run(ctx, query, variables).await?;
-        check(&document, ctx.data_opt::<RequestAuth>())?;
-        Ok(document)
-    }
 }

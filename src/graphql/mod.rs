@@ -118,23 +118,11 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 pub use document_cache::DocumentCache;
 
-/// The schema with its limits, as the HTTP handler uses it. Request data (state, viewer,
-/// loaders) is added per request. It has no extensions on purpose: with any extension,
-/// async-graphql sends every field of every response through the extension chain, and the HTTP
-/// handler does the one thing one would be for (the CSRF check) itself.
+/// The schema with its limits. Request data (state, viewer, loaders) is added per request or
+/// per socket. It has no extensions on purpose: with any extension, async-graphql sends every
+/// field of every response through the extension chain, and the HTTP handler and the WebSocket
+/// do the one thing one would be for (the CSRF check) themselves.
 pub fn build_schema(limits: &Limits) -> AppSchema {
-    schema_builder(limits).finish()
-}
-
-/// The schema for WebSocket operations, which reach it without passing the HTTP handler: the
-/// CSRF check runs as an extension.
-pub fn build_ws_schema(limits: &Limits) -> AppSchema {
-    schema_builder(limits).extension(csrf::CsrfGuard).finish()
-}
-
-fn schema_builder(
-    limits: &Limits,
-) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -144,6 +132,7 @@ fn schema_builder(
     .limit_complexity(limits.max_query_complexity)
     .limit_recursive_depth(64)
     .limit_directives(50)
+    .finish()
 }
 
 /// The SDL that `schema.graphql` must equal.

@@ -1,6 +1,6 @@
 //! Turning the event bus into one tenant's subscription stream.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use async_graphql::Context;
 use futures_util::Stream;
@@ -9,15 +9,29 @@ use tokio::sync::broadcast::error::RecvError;
 use super::context::ContextExt;
 use crate::error::AppResult;
 use crate::events::Event;
-use crate::realtime::connections::LiveConnection;
 
 /// WebSocket close code for a subscriber that cannot keep up (RFC 6455 policy violation).
 pub const CLOSE_TOO_SLOW: u16 = 1008;
 
+/// Where a subscription notes, in its request's data, that it fell so far behind the event bus
+/// that events it had not read were overwritten. Its stream then ends, and whoever runs it
+/// disconnects its subscribers with the reason rather than let them silently miss events.
+#[derive(Debug, Default)]
+pub struct FellBehind(OnceLock<String>);
+
+impl FellBehind {
+    pub fn reason(&self) -> Option<String> {
+        self.0.get().cloned()
+    }
+
+    /// Notes why; the first reason stands.
+    pub fn note(&self, reason: String) {
+        let _ = self.0.set(reason);
+    }
+}
+
 /// The events of the viewer's tenant that `select` maps to an item; other tenants' events never
-/// pass. A subscriber that falls so far behind that the bus overwrites events it has not read
-/// is disconnected with the reason, rather than silently missing them: it reconnects and
-/// refetches.
+/// pass. Falling behind the bus ends the stream, noted in the request's [`FellBehind`].
 pub fn tenant_events<T, F>(
     ctx: &Context<'_>,
     select: F,
@@ -28,11 +42,11 @@ where
 {
     let tenant_id = ctx.viewer()?.tenant_id;
     let receiver = ctx.app().events.subscribe();
-    let connection = ctx.data_opt::<Arc<LiveConnection>>().cloned();
+    let fell_behind = ctx.data_opt::<Arc<FellBehind>>().cloned();
     Ok(futures_util::stream::unfold(
         (receiver, select),
         move |(mut receiver, select)| {
-            let connection = connection.clone();
+            let fell_behind = fell_behind.clone();
             async move {
                 loop {
                     match receiver.recv().await {
@@ -43,14 +57,11 @@ where
                         }
                         Ok(_) => {}
                         Err(RecvError::Lagged(missed)) => {
-                            tracing::warn!(missed, "a subscriber fell behind; disconnecting it");
-                            if let Some(connection) = &connection {
-                                connection.closer.close(
-                                    CLOSE_TOO_SLOW,
-                                    format!(
-                                        "too slow: missed {missed} events; reconnect and refetch"
-                                    ),
-                                );
+                            tracing::warn!(missed, "a subscription fell behind the event bus");
+                            if let Some(fell_behind) = &fell_behind {
+                                fell_behind.note(format!(
+                                    "too slow: missed {missed} events; reconnect and refetch"
+                                ));
                             }
                             return None;
                         }

@@ -506,13 +506,48 @@ pub async fn ws_next(socket: &mut Socket) -> Result<Value, u16> {
     }
 }
 
-/// A graphql-transport-ws socket on `/graphql/ws`, acknowledged after a `connection_init`
-/// carrying `credential` (an access token or an API key) as a bearer token.
-pub async fn connect_as(server: &TestServer, credential: &str) -> Socket {
-    let mut socket = ws_connect(&server.ws_url("/graphql/ws"), "graphql-transport-ws").await;
+/// The session cookie (`name=value`) of a browser sign-in as `email` (password [`PASSWORD`]).
+pub async fn session_cookie(server: &TestServer, email: &str) -> String {
+    let login = server
+        .http
+        .post(server.url("/api/auth/web/login"))
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .send()
+        .await
+        .expect("web login");
+    let set_cookie = login.headers()["set-cookie"]
+        .to_str()
+        .expect("a cookie")
+        .to_owned();
+    set_cookie.split(';').next().expect("name=value").to_owned()
+}
+
+/// A graphql-transport-ws socket with the session cookie on its upgrade request, from a page
+/// of `origin`.
+pub async fn connect_with_cookie(server: &TestServer, cookie: &str, origin: &str) -> Socket {
+    let mut request = server
+        .ws_url("/graphql/ws")
+        .into_client_request()
+        .expect("ws request");
+    let headers = request.headers_mut();
+    headers.insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    headers.insert("cookie", cookie.parse().expect("header"));
+    headers.insert("origin", origin.parse().expect("header"));
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("ws connect")
+        .0
+}
+
+/// Opens a socket on `path` and completes `connection_init` with `token` as a bearer credential.
+pub async fn connect_acked(server: &TestServer, path: &str, protocol: &str, token: &str) -> Socket {
+    let mut socket = ws_connect(&server.ws_url(path), protocol).await;
     ws_send(
         &mut socket,
-        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {credential}") } }),
+        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }),
     )
     .await;
     assert_eq!(
@@ -520,6 +555,12 @@ pub async fn connect_as(server: &TestServer, credential: &str) -> Socket {
         Ok(json!({ "type": "connection_ack" }))
     );
     socket
+}
+
+/// A graphql-transport-ws socket on `/graphql/ws`, acknowledged after a `connection_init`
+/// carrying `credential` (an access token or an API key) as a bearer token.
+pub async fn connect_as(server: &TestServer, credential: &str) -> Socket {
+    connect_acked(server, "/graphql/ws", "graphql-transport-ws", credential).await
 }
 
 /// A graphql-transport-ws socket signed in as `account`, subscribed to `query` as operation

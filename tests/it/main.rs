@@ -31,3 +31,4 @@ mod statements;
 mod templates;
 mod web;
 mod ws;
+mod ws_protocol;

@@ -12,21 +12,6 @@ const LEGACY_WS: &str = "graphql-ws";
 
 const MEMBER_UPDATED: &str = "subscription { memberUpdated { action role user { email } } }";
 
-/// Opens a socket on `path` and completes `connection_init` with `token` as a bearer credential.
-async fn connect_acked(server: &TestServer, path: &str, protocol: &str, token: &str) -> Socket {
-    let mut socket = ws_connect(&server.ws_url(path), protocol).await;
-    ws_send(
-        &mut socket,
-        json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } }),
-    )
-    .await;
-    assert_eq!(
-        ws_next(&mut socket).await,
-        Ok(json!({ "type": "connection_ack" }))
-    );
-    socket
-}
-
 /// Subscribes to `memberUpdated` as operation "1", then gives the server a moment to register
 /// the subscription before the test triggers anything (ordering, not a timing assertion).
 async fn subscribe_members(socket: &mut Socket, protocol: &str) {
@@ -224,30 +209,11 @@ async fn a_subscriber_gets_a_going_away_close_when_the_server_shuts_down() {
     shutdown.await.expect("the server shut down cleanly");
 }
 
-/// Opens a socket with the session cookie on the upgrade request, from `origin`.
-async fn connect_with_cookie(server: &TestServer, cookie: &str, origin: &str) -> Socket {
-    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-    let mut request = server.ws_url("/graphql/ws").into_client_request().unwrap();
-    let headers = request.headers_mut();
-    headers.insert("sec-websocket-protocol", TRANSPORT_WS.parse().unwrap());
-    headers.insert("cookie", cookie.parse().unwrap());
-    headers.insert("origin", origin.parse().unwrap());
-    tokio_tungstenite::connect_async(request).await.unwrap().0
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_session_cookie_authenticates_same_origin_sockets_only() {
     let server = TestServer::start().await;
     server.register("cookie@ws.test", "Cookie WS").await;
-    let login = server
-        .http
-        .post(server.url("/api/auth/web/login"))
-        .json(&json!({ "email": "cookie@ws.test", "password": PASSWORD }))
-        .send()
-        .await
-        .unwrap();
-    let set_cookie = login.headers()["set-cookie"].to_str().unwrap().to_owned();
-    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let cookie = session_cookie(&server, "cookie@ws.test").await;
     let own_origin = server.base.clone();
 
     let mut socket = connect_with_cookie(&server, &cookie, &own_origin).await;

@@ -1,0 +1,402 @@
+//! Subscriptions shared by identical subscribers. Sockets that subscribe with the same document,
+//! variables and operation name, as the same viewer with the same credentials, would each run
+//! the same selection on the same event and serialize the same bytes. They join one group
+//! instead: the group's task runs the subscription once, serializes each result once, and hands
+//! every member a pointer to the bytes. Ten thousand dashboards on one API key cost one
+//! execution per event.
+//!
+//! Each member has its own bounded queue, so a member that stops reading fills only its own
+//! queue and is then disconnected as too slow; the group and its other members go on. A group
+//! ends with its last member, or when its subscription ends (the members then see `complete`,
+//! or are disconnected if the subscription fell behind the event bus).
+
+use std::collections::HashMap;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll};
+
+use futures_util::stream::BoxStream;
+use futures_util::{Stream, StreamExt};
+use tokio::sync::mpsc::{self, error::TrySendError};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::protocol::Outgoing;
+use crate::auth::Role;
+use crate::graphql::subscriptions::{CLOSE_TOO_SLOW, FellBehind};
+use crate::realtime::connections::SocketCloser;
+
+/// Results a member may leave unread before it is disconnected. Results are shared bytes, so
+/// a full queue holds pointers, not copies.
+const MEMBER_BACKLOG: usize = 4096;
+
+/// Who runs a subscription and what it asks: everything its results depend on.
+#[derive(Clone, Debug, Hash, PartialEq, Eq)]
+pub struct GroupKey {
+    pub tenant_id: Uuid,
+    pub user_id: Uuid,
+    pub role: Role,
+    pub session_id: Option<Uuid>,
+    pub api_key_id: Option<Uuid>,
+    pub via_cookie: bool,
+    pub query: String,
+    pub operation_name: Option<String>,
+    /// The variables and extensions as JSON text: equal text, equal request.
+    pub variables: String,
+    pub extensions: String,
+}
+
+/// This node's shared subscriptions.
+#[derive(Clone, Default)]
+pub struct SharedSubscriptions {
+    groups: Arc<Mutex<HashMap<Arc<GroupKey>, Arc<Group>>>>,
+}
+
+struct Group {
+    members: Mutex<Members>,
+    /// Cancelled when the last member leaves.
+    abandoned: CancellationToken,
+}
+
+#[derive(Default)]
+struct Members {
+    next_id: u64,
+    by_id: HashMap<u64, Member>,
+}
+
+struct Member {
+    results: mpsc::Sender<Outgoing>,
+    /// Closes the member's socket when it falls too far behind.
+    closer: Arc<SocketCloser>,
+}
+
+impl SharedSubscriptions {
+    /// Joins the group for `key`, starting it with `subscribe` (the subscription's result
+    /// stream, which must note a fall behind the bus in `fell_behind`) if there is none.
+    pub fn join(
+        &self,
+        key: GroupKey,
+        closer: Arc<SocketCloser>,
+        subscribe: impl FnOnce() -> BoxStream<'static, async_graphql::Response>,
+        fell_behind: Arc<FellBehind>,
+    ) -> Membership {
+        let (results, receiver) = mpsc::channel(MEMBER_BACKLOG);
+        let mut groups = self.lock();
+        let key = Arc::new(key);
+        let group = match groups.get(&key) {
+            Some(group) => group.clone(),
+            None => {
+                let group = Arc::new(Group {
+                    members: Mutex::default(),
+                    abandoned: CancellationToken::new(),
+                });
+                groups.insert(key.clone(), group.clone());
+                tokio::spawn(self.clone().run(
+                    key.clone(),
+                    group.clone(),
+                    subscribe(),
+                    fell_behind,
+                ));
+                group
+            }
+        };
+        let member_id = {
+            let mut members = group.lock();
+            let id = members.next_id;
+            members.next_id += 1;
+            members.by_id.insert(id, Member { results, closer });
+            id
+        };
+        Membership {
+            receiver,
+            hub: self.clone(),
+            key,
+            group,
+            member_id,
+        }
+    }
+
+    /// How many groups run on this node (for tests and metrics).
+    pub fn group_count(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// The group's task: runs the subscription once for all its members.
+    async fn run(
+        self,
+        key: Arc<GroupKey>,
+        group: Arc<Group>,
+        mut results: BoxStream<'static, async_graphql::Response>,
+        fell_behind: Arc<FellBehind>,
+    ) {
+        loop {
+            let response = tokio::select! {
+                biased;
+                () = group.abandoned.cancelled() => return,
+                response = results.next() => response,
+            };
+            match response {
+                Some(response) => group.deliver(Outgoing::from_response(&response)),
+                None => break,
+            }
+        }
+        // The subscription ended. Members stop receiving once their senders are gone (their
+        // sockets then send `complete`), unless it fell behind: then they are disconnected so
+        // they reconnect and refetch, rather than believe they missed nothing.
+        let members = {
+            let mut groups = self.lock();
+            if groups.get(&key).is_some_and(|g| Arc::ptr_eq(g, &group)) {
+                groups.remove(&key);
+            }
+            std::mem::take(&mut group.lock().by_id)
+        };
+        if let Some(reason) = fell_behind.reason() {
+            for member in members.values() {
+                member.closer.close(CLOSE_TOO_SLOW, reason.clone());
+            }
+        }
+    }
+
+    fn leave(&self, key: &Arc<GroupKey>, group: &Arc<Group>, member_id: u64) {
+        let mut groups = self.lock();
+        let mut members = group.lock();
+        members.by_id.remove(&member_id);
+        if members.by_id.is_empty() {
+            if groups.get(key).is_some_and(|g| Arc::ptr_eq(g, group)) {
+                groups.remove(key);
+            }
+            group.abandoned.cancel();
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, HashMap<Arc<GroupKey>, Arc<Group>>> {
+        self.groups.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Group {
+    /// Queues `result` for every member; a member whose queue is full is disconnected.
+    fn deliver(&self, result: Outgoing) {
+        self.lock()
+            .by_id
+            .retain(|_, member| match member.results.try_send(result.clone()) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_)) => {
+                    tracing::info!("disconnecting a subscriber that stopped reading");
+                    member.closer.close(
+                        CLOSE_TOO_SLOW,
+                        format!("too slow: {MEMBER_BACKLOG} events unread; reconnect and refetch"),
+                    );
+                    false
+                }
+                Err(TrySendError::Closed(_)) => false,
+            });
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Members> {
+        self.members.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// One socket's place in a group: the stream of its results. Dropping it leaves the group.
+pub struct Membership {
+    receiver: mpsc::Receiver<Outgoing>,
+    hub: SharedSubscriptions,
+    key: Arc<GroupKey>,
+    group: Arc<Group>,
+    member_id: u64,
+}
+
+impl Stream for Membership {
+    type Item = Outgoing;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Outgoing>> {
+        self.get_mut().receiver.poll_recv(cx)
+    }
+}
+
+impl Drop for Membership {
+    fn drop(&mut self) {
+        self.hub.leave(&self.key, &self.group, self.member_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use futures_util::stream;
+    use tokio::sync::mpsc::UnboundedSender;
+
+    use super::*;
+
+    fn key(variables: &str) -> GroupKey {
+        GroupKey {
+            tenant_id: Uuid::nil(),
+            user_id: Uuid::nil(),
+            role: Role::Player,
+            session_id: None,
+            api_key_id: None,
+            via_cookie: false,
+            query: "subscription { tick }".into(),
+            operation_name: None,
+            variables: variables.into(),
+            extensions: "{}".into(),
+        }
+    }
+
+    /// A subscription whose results the test sends, counting how often it was started.
+    fn upstream(
+        starts: &Arc<std::sync::atomic::AtomicUsize>,
+    ) -> (
+        UnboundedSender<async_graphql::Response>,
+        impl FnOnce() -> BoxStream<'static, async_graphql::Response> + use<>,
+    ) {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let starts = starts.clone();
+        let subscribe = move || {
+            starts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            stream::unfold(receiver, |mut receiver| async move {
+                receiver.recv().await.map(|r| (r, receiver))
+            })
+            .boxed()
+        };
+        (sender, subscribe)
+    }
+
+    fn tick(n: i32) -> async_graphql::Response {
+        async_graphql::Response::new(async_graphql::value!({ "tick": n }))
+    }
+
+    async fn next_payload(member: &mut Membership) -> Option<String> {
+        match tokio::time::timeout(Duration::from_secs(5), member.next())
+            .await
+            .expect("a result or the end within 5 s")
+        {
+            Some(Outgoing::Next(payload)) => Some(payload.to_string()),
+            Some(other) => panic!("unexpected {other:?}"),
+            None => None,
+        }
+    }
+
+    #[tokio::test]
+    async fn identical_subscribers_share_one_run_and_the_group_ends_with_its_last_member() {
+        let hub = SharedSubscriptions::default();
+        let starts = Arc::default();
+        let (results, subscribe) = upstream(&starts);
+        let mut first = hub.join(key("{}"), Arc::default(), subscribe, Arc::default());
+        let (_unused, subscribe_again) = upstream(&starts);
+        let mut second = hub.join(key("{}"), Arc::default(), subscribe_again, Arc::default());
+        assert_eq!(hub.group_count(), 1);
+        assert_eq!(starts.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+        results.send(tick(1)).expect("the group runs");
+        assert_eq!(
+            next_payload(&mut first).await.as_deref(),
+            Some(r#"{"data":{"tick":1}}"#)
+        );
+        assert_eq!(
+            next_payload(&mut second).await.as_deref(),
+            Some(r#"{"data":{"tick":1}}"#)
+        );
+
+        // One leaving does not end the other's subscription.
+        drop(first);
+        results.send(tick(2)).expect("the group still runs");
+        assert_eq!(
+            next_payload(&mut second).await.as_deref(),
+            Some(r#"{"data":{"tick":2}}"#)
+        );
+        assert_eq!(hub.group_count(), 1);
+
+        // The last one leaving ends the group, and its task lets go of the subscription.
+        drop(second);
+        assert_eq!(hub.group_count(), 0);
+        tokio::time::timeout(Duration::from_secs(5), results.closed())
+            .await
+            .expect("the group's task dropped its subscription");
+    }
+
+    #[tokio::test]
+    async fn different_requests_run_apart() {
+        let hub = SharedSubscriptions::default();
+        let starts = Arc::default();
+        let (a_results, subscribe_a) = upstream(&starts);
+        let (b_results, subscribe_b) = upstream(&starts);
+        let mut a = hub.join(
+            key(r#"{"type":"A"}"#),
+            Arc::default(),
+            subscribe_a,
+            Arc::default(),
+        );
+        let mut b = hub.join(
+            key(r#"{"type":"B"}"#),
+            Arc::default(),
+            subscribe_b,
+            Arc::default(),
+        );
+        assert_eq!(hub.group_count(), 2);
+        b_results.send(tick(2)).expect("b runs");
+        a_results.send(tick(1)).expect("a runs");
+        assert_eq!(
+            next_payload(&mut a).await.as_deref(),
+            Some(r#"{"data":{"tick":1}}"#)
+        );
+        assert_eq!(
+            next_payload(&mut b).await.as_deref(),
+            Some(r#"{"data":{"tick":2}}"#)
+        );
+    }
+
+    #[tokio::test]
+    async fn an_ended_subscription_completes_its_members_and_a_fall_behind_closes_them() {
+        let hub = SharedSubscriptions::default();
+        let starts = Arc::default();
+        let (results, subscribe) = upstream(&starts);
+        let mut member = hub.join(key("{}"), Arc::default(), subscribe, Arc::default());
+        drop(results);
+        assert_eq!(next_payload(&mut member).await, None);
+        assert_eq!(hub.group_count(), 0);
+
+        let (results, subscribe) = upstream(&starts);
+        let closer = Arc::new(SocketCloser::default());
+        let fell_behind = Arc::new(FellBehind::default());
+        let mut member = hub.join(key("{}"), closer.clone(), subscribe, fell_behind.clone());
+        fell_behind.note("too slow: missed 9 events; reconnect and refetch".into());
+        drop(results);
+        assert_eq!(next_payload(&mut member).await, None);
+        assert_eq!(
+            closer.reason(),
+            Some((
+                CLOSE_TOO_SLOW,
+                "too slow: missed 9 events; reconnect and refetch".into()
+            ))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_member_that_leaves_its_queue_full_is_cut_off_and_the_others_go_on() {
+        let hub = SharedSubscriptions::default();
+        let starts = Arc::default();
+        let (results, subscribe) = upstream(&starts);
+        let stalled_closer = Arc::new(SocketCloser::default());
+        let mut stalled = hub.join(key("{}"), stalled_closer.clone(), subscribe, Arc::default());
+        let (_unused, subscribe_again) = upstream(&starts);
+        let mut reader = hub.join(key("{}"), Arc::default(), subscribe_again, Arc::default());
+        for n in 0..=i32::try_from(MEMBER_BACKLOG).expect("small") {
+            results.send(tick(n)).expect("the group runs");
+            let expected = format!(r#"{{"data":{{"tick":{n}}}}}"#);
+            assert_eq!(next_payload(&mut reader).await, Some(expected));
+        }
+        assert_eq!(
+            stalled_closer.reason().map(|(code, _)| code),
+            Some(CLOSE_TOO_SLOW)
+        );
+        // It keeps what was queued, then hears no more.
+        let mut queued = 0;
+        while next_payload(&mut stalled).await.is_some() {
+            queued += 1;
+        }
+        assert_eq!(queued, MEMBER_BACKLOG);
+    }
+}
