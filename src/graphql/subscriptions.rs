@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 use async_graphql::Context;
 use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
+use tokio_util::sync::CancellationToken;
 
 use super::context::ContextExt;
 use crate::error::AppResult;
@@ -14,19 +15,30 @@ use crate::events::Event;
 pub const CLOSE_TOO_SLOW: u16 = 1008;
 
 /// Where a subscription notes, in its request's data, that it fell so far behind the event bus
-/// that events it had not read were overwritten. Its stream then ends, and whoever runs it
-/// disconnects its subscribers with the reason rather than let them silently miss events.
+/// that events it had not read were overwritten. The field's stream ends; whoever runs the
+/// subscription watches [`FellBehind::noticed`] (a document may have several root fields, and
+/// the others go on) and disconnects its subscribers with the reason, rather than let them
+/// silently miss events.
 #[derive(Debug, Default)]
-pub struct FellBehind(OnceLock<String>);
+pub struct FellBehind {
+    reason: OnceLock<String>,
+    noticed: CancellationToken,
+}
 
 impl FellBehind {
     pub fn reason(&self) -> Option<String> {
-        self.0.get().cloned()
+        self.reason.get().cloned()
     }
 
     /// Notes why; the first reason stands.
     pub fn note(&self, reason: String) {
-        let _ = self.0.set(reason);
+        let _ = self.reason.set(reason);
+        self.noticed.cancel();
+    }
+
+    /// Resolves once a reason is noted.
+    pub async fn noticed(&self) {
+        self.noticed.cancelled().await;
     }
 }
 

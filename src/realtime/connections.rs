@@ -21,9 +21,8 @@ pub struct SocketCloser {
 }
 
 impl SocketCloser {
-    /// Records why the socket must close (the first reason stands) without closing it: for
-    /// a rejected `connection_init`, which the protocol layer closes itself.
-    pub fn note(&self, code: u16, reason: impl Into<String>) {
+    /// Records why the socket must close; the first reason stands.
+    fn note(&self, code: u16, reason: impl Into<String>) {
         let mut slot = self.reason.lock().unwrap_or_else(|p| p.into_inner());
         slot.get_or_insert_with(|| (code, reason.into()));
     }

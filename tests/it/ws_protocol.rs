@@ -302,3 +302,40 @@ async fn subscribers_asking_differently_hear_only_their_own_events() {
         assert_eq!(ws_next(socket).await, Ok(json!({ "type": "pong" })));
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_subscriber_to_one_entity_follows_that_entity_not_an_earlier_ones_rename() {
+    let server = TestServer::start().await;
+    let owner = server.register("owner@shared.test", "Shared").await;
+    const ONE_ENTITY: &str = "subscription($id: String) { entityUpdated(type: CHARACTER, entityId: $id) { action entityId } }";
+    let mut early = connect_as(&server, &owner.token).await;
+    subscribe(&mut early, "1", ONE_ENTITY, json!({ "id": "draft" })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    create_entity(&server, &owner, "CHARACTER", "draft").await;
+    assert_eq!(next_entity(&mut early, "1").await, "draft");
+    server
+        .ok_as(
+            &owner,
+            "mutation { renameEntity(type: CHARACTER, entityId: \"draft\", newEntityId: \"final\") { entityId } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(next_entity(&mut early, "1").await, "final");
+
+    // A new "draft", and a second subscriber asking, word for word, for "draft".
+    create_entity(&server, &owner, "CHARACTER", "draft").await;
+    let mut late = connect_as(&server, &owner.token).await;
+    subscribe(&mut late, "1", ONE_ENTITY, json!({ "id": "draft" })).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    server
+        .ok_as(
+            &owner,
+            "mutation { updateEntity(type: CHARACTER, entityId: \"draft\", input: { name: \"Second draft\" }) { version } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(next_entity(&mut late, "1").await, "draft");
+    // The early one still follows the renamed entity only.
+    ws_send(&mut early, json!({ "type": "ping" })).await;
+    assert_eq!(ws_next(&mut early).await, Ok(json!({ "type": "pong" })));
+}

@@ -22,14 +22,16 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use async_graphql::Data;
-use async_graphql::http::{ALL_WEBSOCKET_PROTOCOLS, WebSocketProtocols};
-use async_graphql::parser::types::{ExecutableDocument, OperationType};
+use async_graphql::http::WebSocketProtocols;
+use async_graphql::parser::types::{
+    ExecutableDocument, OperationDefinition, OperationType, Selection,
+};
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use futures_util::stream::BoxStream;
+use futures_util::stream::{BoxStream, SplitSink};
 use futures_util::{SinkExt, StreamExt, future};
 
 use self::operations::Operations;
@@ -53,7 +55,7 @@ const CLOSE_REPEATED_INIT: u16 = 4429;
 /// How long a socket may stay open without a successful `connection_init`.
 const INIT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Operations one socket may run at once: each holds a queue and a place in a group.
-const MAX_OPERATIONS: usize = 100;
+const MAX_OPERATIONS: usize = 50;
 /// Small socket buffers: tungstenite's defaults cost ~125 KB per idle connection. Clients send
 /// little (init, subscribe), so reads go in 1 KiB steps.
 const READ_BUFFER: usize = 1024;
@@ -88,7 +90,8 @@ pub async fn graphql_ws(
     let client = client_info(&headers, Some(peer));
     let tracker = state.connections.clone();
     upgrade
-        .protocols(ALL_WEBSOCKET_PROTOCOLS)
+        // The protocol we speak, not the first of ours the client also lists.
+        .protocols([protocol.sec_websocket_protocol()])
         .read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
         .max_message_size(256 * 1024)
@@ -169,6 +172,8 @@ impl Ending {
 /// What the socket does next.
 enum Step {
     Send(String),
+    /// Several messages in a row (a refusal in the legacy protocol: `data`, then `complete`).
+    SendAll(Vec<String>),
     /// The heartbeat: a ping frame.
     Ping,
     Nothing,
@@ -281,29 +286,25 @@ impl Connection {
                     ended.map_or(Step::Nothing, Step::Send)
                 }
             };
-            let outgoing = match step {
+            let timeout = settings.send_timeout;
+            let sent = match step {
                 Step::Nothing => continue,
                 Step::End(ending) => break ending,
-                Step::Ping => Message::Ping(Default::default()),
-                Step::Send(text) => Message::Text(text.into()),
-            };
-            // A reading peer takes the message at once; only a send that has to wait is timed
-            // (a timer per message would cost every delivery a trip through the timer wheel).
-            let mut send = sink.send(outgoing);
-            let sent = match futures_util::poll!(&mut send) {
-                Poll::Ready(result) => Ok(result),
-                Poll::Pending => tokio::time::timeout(settings.send_timeout, send).await,
-            };
-            match sent {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) => break Ending::Gone,
-                Err(_) => {
-                    tracing::info!("disconnecting a subscriber that stopped reading");
-                    break Ending::close(
-                        CLOSE_TOO_SLOW,
-                        "too slow: the client stopped reading its messages",
-                    );
+                Step::Ping => send(&mut sink, Message::Ping(Default::default()), timeout).await,
+                Step::Send(text) => send(&mut sink, Message::Text(text.into()), timeout).await,
+                Step::SendAll(texts) => {
+                    let mut sent = Ok(());
+                    for text in texts {
+                        sent = send(&mut sink, Message::Text(text.into()), timeout).await;
+                        if sent.is_err() {
+                            break;
+                        }
+                    }
+                    sent
                 }
+            };
+            if let Err(ending) = sent {
+                break ending;
             }
         };
         // Operations (and their places in shared subscriptions) end before the goodbye.
@@ -360,10 +361,7 @@ impl Connection {
             }
             ClientMessage::Subscribe { id, payload } => self.start(operations, id, *payload).await,
             ClientMessage::Complete { id } => {
-                if operations.stop(&id)
-                    && self.wire.0 == WebSocketProtocols::SubscriptionsTransportWS
-                {
-                    // The legacy protocol confirms a stop; graphql-transport-ws does not.
+                if operations.stop(&id) && self.wire.confirms_stop() {
                     let id_json = serde_json::Value::String(id).to_string();
                     return Step::Send(self.wire.complete(&id_json));
                 }
@@ -446,22 +444,24 @@ impl Connection {
         }
         if operations.len() >= MAX_OPERATIONS {
             let message = format!("at most {MAX_OPERATIONS} operations may run on one socket");
-            let error = async_graphql::ServerError::new(message, None);
-            return refuse(operations, id, error);
+            return self.refuse(id, async_graphql::ServerError::new(message, None));
         }
-        let mut subscription = false;
+        // None: not a subscription. Some(shareable) otherwise.
+        let mut subscription = None;
         if let Some(document) = self.state.documents.parse(&request.query).await {
             if let Err(error) = csrf::check(&document, Some(&session.auth)) {
-                return refuse(operations, id, error);
+                return self.refuse(id, error);
             }
-            subscription = operation_type(&document, request.operation_name.as_deref())
-                == Some(OperationType::Subscription);
+            subscription = operation(&document, request.operation_name.as_deref())
+                .filter(|operation| operation.ty == OperationType::Subscription)
+                .map(shareable);
             request.set_parsed_query(document);
         }
         let schema = self.state.schema.clone();
         let data = session.data.clone();
-        let results: BoxStream<'static, Outgoing> = if subscription {
-            let key = group_key(session, &request);
+        let results: BoxStream<'static, Outgoing> = if let Some(shareable) = subscription {
+            let hub = &self.state.subscriptions;
+            let key = group_key(session, &request, shareable, || hub.exclusive());
             let fell_behind = Arc::new(FellBehind::default());
             let noted = fell_behind.clone();
             let subscribe = move || {
@@ -482,21 +482,28 @@ impl Connection {
         operations.start(id, results);
         Step::Nothing
     }
+
+    /// Answers operation `id` with `error` alone, as an operation that failed before it ran
+    /// (and never ran: it takes no place among the socket's operations).
+    fn refuse(&self, id: String, error: async_graphql::ServerError) -> Step {
+        let failed = Outgoing::from_response(&async_graphql::Response::from_errors(vec![error]));
+        let id_json = serde_json::Value::String(id).to_string();
+        Step::SendAll(self.wire.failure(&id_json, &failed))
+    }
 }
 
-/// Answers operation `id` with `error` alone, as an operation that failed before it ran.
-fn refuse(operations: &mut Operations, id: String, error: async_graphql::ServerError) -> Step {
-    let failed = Outgoing::from_response(&async_graphql::Response::from_errors(vec![error]));
-    operations.start(
-        id,
-        futures_util::stream::once(future::ready(failed)).boxed(),
-    );
-    Step::Nothing
-}
-
-/// Everything a subscription's results depend on: the viewer's access and the request.
-fn group_key(session: &Session, request: &async_graphql::Request) -> GroupKey {
+/// Everything a subscription's results depend on: the viewer's access and the request; and,
+/// unless it may share, a number of its own.
+fn group_key(
+    session: &Session,
+    request: &async_graphql::Request,
+    shareable: bool,
+    exclusive: impl FnOnce() -> u64,
+) -> GroupKey {
     let viewer = &session.connection.viewer;
+    let variables = serde_json::to_string(&request.variables).ok();
+    let extensions = serde_json::to_string(&request.extensions).ok();
+    let alone = !shareable || variables.is_none() || extensions.is_none();
     GroupKey {
         tenant_id: viewer.tenant_id,
         user_id: viewer.user_id,
@@ -506,19 +513,81 @@ fn group_key(session: &Session, request: &async_graphql::Request) -> GroupKey {
         via_cookie: session.auth.via_cookie,
         query: request.query.clone(),
         operation_name: request.operation_name.clone(),
-        variables: serde_json::to_string(&request.variables).unwrap_or_default(),
-        extensions: serde_json::to_string(&request.extensions).unwrap_or_default(),
+        variables: variables.unwrap_or_default(),
+        extensions: extensions.unwrap_or_default(),
+        exclusive: alone.then(exclusive),
     }
 }
 
-/// The type of the operation a request runs, when the document names it unambiguously.
-fn operation_type(document: &ExecutableDocument, name: Option<&str>) -> Option<OperationType> {
+/// The operation a request runs, when the document names it unambiguously.
+fn operation<'d>(
+    document: &'d ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d OperationDefinition> {
     let mut operations = document
         .operations
         .iter()
         .filter(|(operation_name, _)| name.is_none() || operation_name.map(|n| n.as_str()) == name);
     let (_, operation) = operations.next()?;
-    operations.next().is_none().then_some(operation.node.ty)
+    operations.next().is_none().then_some(&operation.node)
+}
+
+/// Root fields whose streams keep no state and check nothing when they start beyond the viewer
+/// (whom the group key pins): a member joining a running group hears exactly what a run of its
+/// own would let it hear. `entityUpdated` qualifies without `entityId` only: following one
+/// entity follows its renames, which a late joiner naming the old id must not inherit; and
+/// `chatMessages` looks its world and room up when it starts.
+const STATELESS_ROOT_FIELDS: [&str; 5] = [
+    "entityUpdated",
+    "memberUpdated",
+    "presence",
+    "assetProcessed",
+    "brainbitsDeducted",
+];
+
+/// Whether a subscription may share a run with identical ones.
+fn shareable(operation: &OperationDefinition) -> bool {
+    operation
+        .selection_set
+        .node
+        .items
+        .iter()
+        .all(|selection| match &selection.node {
+            Selection::Field(field) => {
+                let field = &field.node;
+                let name = field.name.node.as_str();
+                STATELESS_ROOT_FIELDS.contains(&name)
+                    && !(name == "entityUpdated" && field.get_argument("entityId").is_some())
+            }
+            // Fragments at the root: not worth reading through.
+            _ => false,
+        })
+}
+
+/// Sends `message`, or says how the socket ends. A reading peer takes a message at once; only a
+/// send that has to wait is timed (a timer per message would cost every delivery a trip
+/// through the timer wheel).
+async fn send(
+    sink: &mut SplitSink<WebSocket, Message>,
+    message: Message,
+    timeout: Duration,
+) -> Result<(), Ending> {
+    let mut send = sink.send(message);
+    let sent = match futures_util::poll!(&mut send) {
+        Poll::Ready(result) => Ok(result),
+        Poll::Pending => tokio::time::timeout(timeout, send).await,
+    };
+    match sent {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(_)) => Err(Ending::Gone),
+        Err(_) => {
+            tracing::info!("disconnecting a subscriber that stopped reading");
+            Err(Ending::close(
+                CLOSE_TOO_SLOW,
+                "too slow: the client stopped reading its messages",
+            ))
+        }
+    }
 }
 
 /// Resolves when `deadline` does, or never without one.

@@ -91,6 +91,11 @@ impl Wire {
         matches!(self.0, WebSocketProtocols::SubscriptionsTransportWS)
     }
 
+    /// Whether a client's `stop` is answered with `complete` (legacy only).
+    pub fn confirms_stop(self) -> bool {
+        self.legacy()
+    }
+
     pub fn connection_ack(self) -> String {
         r#"{"type":"connection_ack"}"#.to_owned()
     }
@@ -128,6 +133,18 @@ impl Wire {
             (Outgoing::Failed { response, .. }, true) => {
                 (envelope("data", id_json, Some(response)), false)
             }
+        }
+    }
+}
+
+impl Wire {
+    /// The messages reporting `failed` for an operation that never ran.
+    pub fn failure(self, id_json: &str, failed: &Outgoing) -> Vec<String> {
+        let (message, ends) = self.result(id_json, failed);
+        if ends {
+            vec![message]
+        } else {
+            vec![message, self.complete(id_json)]
         }
     }
 }

@@ -5,13 +5,22 @@
 //! every member a pointer to the bytes. Ten thousand dashboards on one API key cost one
 //! execution per event.
 //!
+//! Only subscriptions that keep no state of their own share (see `ws::shareable`): a member
+//! joining late must hear exactly what a run of its own would let it hear. Others run in a group
+//! of one, under a key no one else has.
+//!
 //! Each member has its own bounded queue, so a member that stops reading fills only its own
 //! queue and is then disconnected as too slow; the group and its other members go on. A group
-//! ends with its last member, or when its subscription ends (the members then see `complete`,
-//! or are disconnected if the subscription fell behind the event bus).
+//! ends with its last member, or when its subscription ends (the members then see `complete`),
+//! falls behind the event bus or fails (they are disconnected with the reason).
+//!
+//! No lock is held while another is taken: the map of groups and each group's members are
+//! locked one at a time, and a group closed under its own lock is never joined again.
 
 use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -26,9 +35,12 @@ use crate::auth::Role;
 use crate::graphql::subscriptions::{CLOSE_TOO_SLOW, FellBehind};
 use crate::realtime::connections::SocketCloser;
 
-/// Results a member may leave unread before it is disconnected. Results are shared bytes, so
-/// a full queue holds pointers, not copies.
-const MEMBER_BACKLOG: usize = 4096;
+/// Results a member may leave unread before it is disconnected. Members of one group share
+/// each result's bytes; a socket's operations together hold at most
+/// `MAX_OPERATIONS × MEMBER_BACKLOG` results.
+const MEMBER_BACKLOG: usize = 1024;
+/// WebSocket close code for a subscription that failed on the server.
+const CLOSE_INTERNAL_ERROR: u16 = 1011;
 
 /// Who runs a subscription and what it asks: everything its results depend on.
 #[derive(Clone, Debug, Hash, PartialEq, Eq)]
@@ -44,14 +56,18 @@ pub struct GroupKey {
     /// The variables and extensions as JSON text: equal text, equal request.
     pub variables: String,
     pub extensions: String,
+    /// For a subscription that must run on its own: a number no other key has.
+    pub exclusive: Option<u64>,
 }
 
 /// This node's shared subscriptions.
 #[derive(Clone, Default)]
 pub struct SharedSubscriptions {
     groups: Arc<Mutex<HashMap<Arc<GroupKey>, Arc<Group>>>>,
+    next_exclusive: Arc<AtomicU64>,
 }
 
+#[derive(Default)]
 struct Group {
     members: Mutex<Members>,
     /// Cancelled when the last member leaves.
@@ -62,6 +78,9 @@ struct Group {
 struct Members {
     next_id: u64,
     by_id: HashMap<u64, Member>,
+    /// Set once the group is over (its last member left, or its subscription ended): it takes
+    /// no one new.
+    closed: bool,
 }
 
 struct Member {
@@ -71,8 +90,13 @@ struct Member {
 }
 
 impl SharedSubscriptions {
-    /// Joins the group for `key`, starting it with `subscribe` (the subscription's result
-    /// stream, which must note a fall behind the bus in `fell_behind`) if there is none.
+    /// A value for [`GroupKey::exclusive`].
+    pub fn exclusive(&self) -> u64 {
+        self.next_exclusive.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Joins the group for `key`, or starts it with `subscribe` (the subscription's result
+    /// stream, which notes a fall behind the bus in `fell_behind`) if there is none.
     pub fn join(
         &self,
         key: GroupKey,
@@ -80,92 +104,64 @@ impl SharedSubscriptions {
         subscribe: impl FnOnce() -> BoxStream<'static, async_graphql::Response>,
         fell_behind: Arc<FellBehind>,
     ) -> Membership {
-        let (results, receiver) = mpsc::channel(MEMBER_BACKLOG);
-        let mut groups = self.lock();
         let key = Arc::new(key);
-        let group = match groups.get(&key) {
-            Some(group) => group.clone(),
-            None => {
-                let group = Arc::new(Group {
-                    members: Mutex::default(),
-                    abandoned: CancellationToken::new(),
-                });
-                groups.insert(key.clone(), group.clone());
-                tokio::spawn(self.clone().run(
-                    key.clone(),
-                    group.clone(),
-                    subscribe(),
-                    fell_behind,
-                ));
-                group
+        let (results, receiver) = mpsc::channel(MEMBER_BACKLOG);
+        let mut member = Some(Member { results, closer });
+        loop {
+            let existing = self.lock().get(&key).cloned();
+            if let Some(group) = existing {
+                let joined = group.lock().add(&mut member);
+                if let Some(member_id) = joined {
+                    return Membership::new(receiver, self, key, group, member_id);
+                }
+                // It is ending: out of the way, and start afresh.
+                self.forget(&key, &group);
+                continue;
             }
-        };
-        let member_id = {
-            let mut members = group.lock();
-            let id = members.next_id;
-            members.next_id += 1;
-            members.by_id.insert(id, Member { results, closer });
-            id
-        };
-        Membership {
-            receiver,
-            hub: self.clone(),
-            key,
-            group,
-            member_id,
+            let mut groups = self.lock();
+            if groups.contains_key(&key) {
+                continue; // another socket started it meanwhile
+            }
+            let group = Arc::new(Group::default());
+            let founder = group.lock().add(&mut member);
+            let member_id = founder.unwrap_or_default();
+            groups.insert(key.clone(), group.clone());
+            drop(groups);
+            let task = GroupTask {
+                hub: self.clone(),
+                key: key.clone(),
+                group: group.clone(),
+                ending: None,
+            };
+            tokio::spawn(task.run(subscribe(), fell_behind));
+            return Membership::new(receiver, self, key, group, member_id);
         }
     }
 
-    /// How many groups run on this node (for tests and metrics).
+    /// How many groups run on this node.
     pub fn group_count(&self) -> usize {
         self.lock().len()
     }
 
-    /// The group's task: runs the subscription once for all its members.
-    async fn run(
-        self,
-        key: Arc<GroupKey>,
-        group: Arc<Group>,
-        mut results: BoxStream<'static, async_graphql::Response>,
-        fell_behind: Arc<FellBehind>,
-    ) {
-        loop {
-            let response = tokio::select! {
-                biased;
-                () = group.abandoned.cancelled() => return,
-                response = results.next() => response,
-            };
-            match response {
-                Some(response) => group.deliver(Outgoing::from_response(&response)),
-                None => break,
-            }
-        }
-        // The subscription ended. Members stop receiving once their senders are gone (their
-        // sockets then send `complete`), unless it fell behind: then they are disconnected so
-        // they reconnect and refetch, rather than believe they missed nothing.
-        let members = {
-            let mut groups = self.lock();
-            if groups.get(&key).is_some_and(|g| Arc::ptr_eq(g, &group)) {
-                groups.remove(&key);
-            }
-            std::mem::take(&mut group.lock().by_id)
+    fn leave(&self, key: &Arc<GroupKey>, group: &Arc<Group>, member_id: u64) {
+        let last = {
+            let mut members = group.lock();
+            members.by_id.remove(&member_id);
+            let last = members.by_id.is_empty() && !members.closed;
+            members.closed |= last;
+            last
         };
-        if let Some(reason) = fell_behind.reason() {
-            for member in members.values() {
-                member.closer.close(CLOSE_TOO_SLOW, reason.clone());
-            }
+        if last {
+            group.abandoned.cancel();
+            self.forget(key, group);
         }
     }
 
-    fn leave(&self, key: &Arc<GroupKey>, group: &Arc<Group>, member_id: u64) {
+    /// Removes `group` from the map, unless a newer group already took its key.
+    fn forget(&self, key: &Arc<GroupKey>, group: &Arc<Group>) {
         let mut groups = self.lock();
-        let mut members = group.lock();
-        members.by_id.remove(&member_id);
-        if members.by_id.is_empty() {
-            if groups.get(key).is_some_and(|g| Arc::ptr_eq(g, group)) {
-                groups.remove(key);
-            }
-            group.abandoned.cancel();
+        if groups.get(key).is_some_and(|g| Arc::ptr_eq(g, group)) {
+            groups.remove(key);
         }
     }
 
@@ -176,13 +172,14 @@ impl SharedSubscriptions {
 
 impl Group {
     /// Queues `result` for every member; a member whose queue is full is disconnected.
-    fn deliver(&self, result: Outgoing) {
+    fn deliver(&self, result: &Outgoing) {
+        let mut cut_off = 0;
         self.lock()
             .by_id
             .retain(|_, member| match member.results.try_send(result.clone()) {
                 Ok(()) => true,
                 Err(TrySendError::Full(_)) => {
-                    tracing::info!("disconnecting a subscriber that stopped reading");
+                    cut_off += 1;
                     member.closer.close(
                         CLOSE_TOO_SLOW,
                         format!("too slow: {MEMBER_BACKLOG} events unread; reconnect and refetch"),
@@ -191,10 +188,86 @@ impl Group {
                 }
                 Err(TrySendError::Closed(_)) => false,
             });
+        if cut_off > 0 {
+            tracing::info!(cut_off, "disconnected subscribers that stopped reading");
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, Members> {
         self.members.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Members {
+    /// Adds `member` (taking it) unless the group is closed.
+    fn add(&mut self, member: &mut Option<Member>) -> Option<u64> {
+        if self.closed {
+            return None;
+        }
+        let id = self.next_id;
+        self.by_id.insert(id, member.take()?);
+        self.next_id += 1;
+        Some(id)
+    }
+}
+
+/// A group's task: runs the subscription once for all its members. However it ends (its
+/// subscription ends or fails, or the task itself is dropped), its drop closes the group.
+struct GroupTask {
+    hub: SharedSubscriptions,
+    key: Arc<GroupKey>,
+    group: Arc<Group>,
+    /// How the members' sockets are to close, when they are.
+    ending: Option<(u16, String)>,
+}
+
+impl GroupTask {
+    async fn run(
+        mut self,
+        results: BoxStream<'static, async_graphql::Response>,
+        fell_behind: Arc<FellBehind>,
+    ) {
+        // A resolver that panics ends this group (its members are told), not the node's
+        // ability to start the same subscription again.
+        let mut results = AssertUnwindSafe(results).catch_unwind();
+        self.ending = loop {
+            let next = tokio::select! {
+                biased;
+                () = self.group.abandoned.cancelled() => return,
+                () = fell_behind.noticed() => {
+                    break fell_behind.reason().map(|reason| (CLOSE_TOO_SLOW, reason));
+                }
+                next = results.next() => next,
+            };
+            match next {
+                Some(Ok(response)) => self.group.deliver(&Outgoing::from_response(&response)),
+                Some(Err(_panic)) => {
+                    tracing::error!("a shared subscription failed; closing its subscribers");
+                    break Some((
+                        CLOSE_INTERNAL_ERROR,
+                        "the subscription failed on the server; reconnect".to_owned(),
+                    ));
+                }
+                None => break None,
+            }
+        };
+    }
+}
+
+impl Drop for GroupTask {
+    fn drop(&mut self) {
+        let members = {
+            let mut members = self.group.lock();
+            members.closed = true;
+            std::mem::take(&mut members.by_id)
+        };
+        self.hub.forget(&self.key, &self.group);
+        // Without an ending the members' queues just run dry (their sockets send `complete`).
+        if let Some((code, reason)) = &self.ending {
+            for member in members.values() {
+                member.closer.close(*code, reason.clone());
+            }
+        }
     }
 }
 
@@ -205,6 +278,24 @@ pub struct Membership {
     key: Arc<GroupKey>,
     group: Arc<Group>,
     member_id: u64,
+}
+
+impl Membership {
+    fn new(
+        receiver: mpsc::Receiver<Outgoing>,
+        hub: &SharedSubscriptions,
+        key: Arc<GroupKey>,
+        group: Arc<Group>,
+        member_id: u64,
+    ) -> Self {
+        Self {
+            receiver,
+            hub: hub.clone(),
+            key,
+            group,
+            member_id,
+        }
+    }
 }
 
 impl Stream for Membership {
@@ -242,6 +333,7 @@ mod tests {
             operation_name: None,
             variables: variables.into(),
             extensions: "{}".into(),
+            exclusive: None,
         }
     }
 
@@ -371,6 +463,34 @@ mod tests {
                 CLOSE_TOO_SLOW,
                 "too slow: missed 9 events; reconnect and refetch".into()
             ))
+        );
+    }
+
+    #[tokio::test]
+    async fn a_subscription_that_panics_closes_its_members_and_the_next_one_starts_afresh() {
+        let hub = SharedSubscriptions::default();
+        let closer = Arc::new(SocketCloser::default());
+        let failing = || {
+            stream::poll_fn(|_| -> Poll<Option<async_graphql::Response>> {
+                panic!("a resolver bug")
+            })
+            .boxed()
+        };
+        let mut member = hub.join(key("{}"), closer.clone(), failing, Arc::default());
+        assert_eq!(next_payload(&mut member).await, None);
+        assert_eq!(
+            closer.reason().map(|(code, _)| code),
+            Some(CLOSE_INTERNAL_ERROR)
+        );
+        assert_eq!(hub.group_count(), 0);
+
+        let starts = Arc::default();
+        let (results, subscribe) = upstream(&starts);
+        let mut next = hub.join(key("{}"), Arc::default(), subscribe, Arc::default());
+        results.send(tick(1)).expect("a new group runs");
+        assert_eq!(
+            next_payload(&mut next).await.as_deref(),
+            Some(r#"{"data":{"tick":1}}"#)
         );
     }
 
