@@ -7,7 +7,7 @@ use futures_util::Stream;
 use uuid::Uuid;
 
 use super::ledger::{self, Debit, UsageGrouping};
-use super::model::{InvoiceRow, LedgerRow};
+use super::model::{Invoice, LedgerRow};
 use super::store::{self, tier_of_row};
 use super::tiers::{Feature, TIERS, Tier, TierInfo, require_feature};
 use crate::accounts::api::{User, load_user};
@@ -160,37 +160,6 @@ pub struct PurchasePage {
     pub offset: i64,
     pub limit: i64,
     pub purchases: Vec<LedgerEntry>,
-}
-
-/// An invoice as Stripe reported it.
-#[derive(SimpleObject)]
-pub struct Invoice {
-    pub id: String,
-    pub status: String,
-    pub currency: String,
-    /// In the currency's smallest unit.
-    pub amount_due: i64,
-    pub amount_paid: i64,
-    pub hosted_invoice_url: Option<String>,
-    pub period_start: Option<DateTime<Utc>>,
-    pub period_end: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-}
-
-impl From<InvoiceRow> for Invoice {
-    fn from(row: InvoiceRow) -> Self {
-        Self {
-            id: row.id,
-            status: row.status,
-            currency: row.currency,
-            amount_due: row.amount_due,
-            amount_paid: row.amount_paid,
-            hosted_invoice_url: row.hosted_invoice_url,
-            period_start: row.period_start,
-            period_end: row.period_end,
-            created_at: row.created_at,
-        }
-    }
 }
 
 #[derive(SimpleObject)]
@@ -404,7 +373,7 @@ impl BillingQuery {
             total,
             offset: page.offset,
             limit: page.limit,
-            invoices: rows.into_iter().map(Invoice::from).collect(),
+            invoices: rows,
         })
     }
 

@@ -43,18 +43,19 @@ pub struct LedgerRow {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Queryable, Selectable, Clone, Debug)]
+/// An invoice as Stripe reported it.
+// One shape for the webhook's writes, the table's rows and the GraphQL type.
+#[derive(Queryable, Selectable, async_graphql::SimpleObject, Clone, Debug)]
 #[diesel(table_name = billing_invoices, check_for_backend(diesel::pg::Pg))]
-pub struct InvoiceRow {
+pub struct Invoice {
     pub id: String,
-    pub tenant_id: Uuid,
     pub status: String,
     pub currency: String,
+    /// In the currency's smallest unit.
     pub amount_due: i64,
     pub amount_paid: i64,
     pub hosted_invoice_url: Option<String>,
     pub period_start: Option<DateTime<Utc>>,
     pub period_end: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }

@@ -7,7 +7,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 pub use super::ledger::credit_purchase;
-use super::model::{BillingAccountRow, InvoiceRow};
+use super::model::{BillingAccountRow, Invoice};
 use super::tiers::Tier;
 use crate::db::schema::{billing_accounts, billing_invoices, stripe_events, tenants};
 use crate::error::{AppError, AppResult};
@@ -208,26 +208,12 @@ pub async fn activate_from_checkout(
     apply_subscription(conn, tenant_id, &state).await
 }
 
-/// An invoice as Stripe reports it.
-#[derive(Clone, Debug)]
-pub struct InvoiceValues {
-    pub id: String,
-    pub status: String,
-    pub currency: String,
-    pub amount_due: i64,
-    pub amount_paid: i64,
-    pub hosted_invoice_url: Option<String>,
-    pub period_start: Option<DateTime<Utc>>,
-    pub period_end: Option<DateTime<Utc>>,
-    pub created_at: DateTime<Utc>,
-}
-
 const FINAL_INVOICE: [&str; 2] = ["paid", "void"];
 
 pub async fn upsert_invoice(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
-    invoice: &InvoiceValues,
+    invoice: &Invoice,
 ) -> AppResult<()> {
     // An invoice id names one tenant's invoice; another tenant's event cannot take it over.
     // A paid or voided invoice is final: a late failure event does not reopen it.
@@ -276,7 +262,7 @@ pub async fn invoices(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     page: PageRequest,
-) -> AppResult<(i64, Vec<InvoiceRow>)> {
+) -> AppResult<(i64, Vec<Invoice>)> {
     let total = billing_invoices::table
         .filter(billing_invoices::tenant_id.eq(tenant_id))
         .count()
@@ -290,7 +276,7 @@ pub async fn invoices(
         ))
         .offset(page.offset)
         .limit(page.limit)
-        .select(InvoiceRow::as_select())
+        .select(Invoice::as_select())
         .load(conn)
         .await?;
     Ok((total, rows))

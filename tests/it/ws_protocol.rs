@@ -76,6 +76,31 @@ async fn a_socket_refuses_what_the_protocol_forbids_with_its_close_codes() {
     subscribe(&mut socket, "1", ENTITY_EVENTS, json!({})).await;
     assert_eq!(ws_next(&mut socket).await, Err(4409));
 
+    // Beyond 50 operations on one socket, a new one is refused (and the socket goes on).
+    let mut socket = connect_as(&server, &owner.token).await;
+    for id in 0..50 {
+        subscribe(&mut socket, &id.to_string(), ENTITY_EVENTS, json!({})).await;
+    }
+    subscribe(&mut socket, "one too many", ENTITY_EVENTS, json!({})).await;
+    let refusal = ws_next(&mut socket).await.expect("a refusal");
+    assert_eq!(refusal["type"], "error", "{refusal}");
+    assert_eq!(refusal["id"], "one too many", "{refusal}");
+    assert!(
+        refusal["payload"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("at most 50")),
+        "{refusal}"
+    );
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    create_entity(&server, &owner, "CHARACTER", "counted").await;
+    let event = ws_next(&mut socket).await.expect("an event");
+    assert_eq!(event["type"], "next", "{event}");
+    assert_ne!(event["id"], "one too many", "{event}");
+    assert_eq!(
+        event["payload"]["data"]["entityUpdated"]["entityId"],
+        "counted"
+    );
+
     // A protocol ping is answered with its payload.
     let mut socket = connect_as(&server, &owner.token).await;
     ws_send(

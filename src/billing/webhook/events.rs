@@ -10,7 +10,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::billing::ledger;
-use crate::billing::store::{self, InvoiceValues, SubscriptionState};
+use crate::billing::model;
+use crate::billing::store::{self, SubscriptionState};
 use crate::billing::tiers::Tier;
 use crate::config::BillingSettings;
 use crate::db::schema::{memberships, tenants};
@@ -528,7 +529,7 @@ async fn apply_invoice(
         _ if failed => "open".to_owned(),
         _ => "paid".to_owned(),
     };
-    let values = InvoiceValues {
+    let values = model::Invoice {
         id: invoice.id.clone(),
         status,
         currency: invoice.currency.clone().unwrap_or_default(),

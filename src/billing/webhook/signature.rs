@@ -59,11 +59,7 @@ pub fn verify(header: &str, body: &[u8], secret: &str, now: i64) -> Result<(), S
         return Err(SignatureError::NoSignatures);
     }
 
-    let mut mac =
-        HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
-    mac.update(timestamp.as_bytes());
-    mac.update(b".");
-    mac.update(body);
+    let mac = signed_payload_mac(secret, timestamp, body);
     let matched = signatures.iter().any(|signature| {
         hex::decode(signature).is_ok_and(|bytes| mac.clone().verify_slice(&bytes).is_ok())
     });
@@ -78,12 +74,19 @@ pub fn verify(header: &str, body: &[u8], secret: &str, now: i64) -> Result<(), S
 
 /// The hex signature Stripe would send for `body` at `timestamp` (for tests and tools).
 pub fn sign(body: &[u8], secret: &str, timestamp: i64) -> String {
+    let mac = signed_payload_mac(secret, &timestamp.to_string(), body);
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// Stripe's signed payload, `{timestamp}.{body}`, under the endpoint's secret.
+fn signed_payload_mac(secret: &str, timestamp: &str, body: &[u8]) -> HmacSha256 {
+    // HMAC accepts keys of any length (longer ones are hashed): this cannot fail.
     let mut mac =
         HmacSha256::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
-    mac.update(timestamp.to_string().as_bytes());
+    mac.update(timestamp.as_bytes());
     mac.update(b".");
     mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
+    mac
 }
 
 #[cfg(test)]

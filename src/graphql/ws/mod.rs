@@ -17,7 +17,6 @@ pub use shared::SharedSubscriptions;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -122,32 +121,6 @@ fn same_origin(headers: &HeaderMap) -> bool {
     }
 }
 
-/// When the peer was last heard from (any frame, pongs included).
-struct Heard {
-    base: Instant,
-    millis: AtomicU64,
-}
-
-impl Heard {
-    fn new() -> Self {
-        Self {
-            base: Instant::now(),
-            millis: AtomicU64::new(0),
-        }
-    }
-
-    fn touch(&self) {
-        let elapsed = u64::try_from(self.base.elapsed().as_millis()).unwrap_or(u64::MAX);
-        self.millis.store(elapsed, Ordering::Relaxed);
-    }
-
-    fn silent_for(&self) -> Duration {
-        self.base
-            .elapsed()
-            .saturating_sub(Duration::from_millis(self.millis.load(Ordering::Relaxed)))
-    }
-}
-
 /// How a socket ends: with a close frame (after a last message, for the legacy protocol's
 /// `connection_error`), or (the peer is gone) without one.
 enum Ending {
@@ -206,7 +179,8 @@ impl Connection {
         let (mut sink, mut incoming) = socket.split();
         // Kept apart from `self`: result streams are Send but not Sync.
         let mut operations = Operations::default();
-        let heard = Heard::new();
+        // When the peer was last heard from (any frame, pongs included).
+        let mut last_heard = Instant::now();
         let ping_every = settings.heartbeat_timeout / 3;
         let mut pings =
             tokio::time::interval_at(tokio::time::Instant::now() + ping_every, ping_every);
@@ -248,7 +222,7 @@ impl Connection {
                     "Unauthorized: the credentials expired; reconnect with fresh ones",
                 )),
                 _ = pings.tick() => {
-                    if heard.silent_for() > settings.heartbeat_timeout {
+                    if last_heard.elapsed() > settings.heartbeat_timeout {
                         tracing::debug!("a WebSocket peer stopped answering; dropping it");
                         Step::End(Ending::Gone)
                     } else {
@@ -256,7 +230,7 @@ impl Connection {
                     }
                 }
                 message = incoming.next() => {
-                    heard.touch();
+                    last_heard = Instant::now();
                     match message {
                         Some(Ok(Message::Text(text))) => {
                             self.receive(&mut operations, text.as_bytes()).await

@@ -139,7 +139,8 @@ impl SharedSubscriptions {
     }
 
     /// How many groups run on this node.
-    pub fn group_count(&self) -> usize {
+    #[cfg(test)]
+    fn group_count(&self) -> usize {
         self.lock().len()
     }
 
