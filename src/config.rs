@@ -168,6 +168,9 @@ impl Default for AssetSettings {
 pub struct Limits {
     pub max_query_depth: usize,
     pub max_query_complexity: usize,
+    /// Most fields (and fragment spreads) a document may select once its fragments are
+    /// expanded.
+    pub max_query_fields: usize,
     pub max_batch_size: usize,
     /// Largest JSON request body.
     pub max_body_bytes: usize,
@@ -189,6 +192,7 @@ impl Default for Limits {
         Self {
             max_query_depth: 15,
             max_query_complexity: 2_000,
+            max_query_fields: 5_000,
             max_batch_size: 20,
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 20 * 1024 * 1024 + 64 * 1024,

@@ -168,6 +168,20 @@ impl From<AppError> for async_graphql::Error {
     }
 }
 
+impl From<AppError> for async_graphql::ServerError {
+    /// An error of the whole request (no field, no place in the document).
+    fn from(error: AppError) -> Self {
+        let error = async_graphql::Error::from(error);
+        async_graphql::ServerError {
+            message: error.message,
+            source: error.source,
+            locations: Vec::new(),
+            path: Vec::new(),
+            extensions: error.extensions,
+        }
+    }
+}
+
 /// A body refused as too large may not have been read to its end (or only for a few seconds),
 /// and a server closes a connection with unread data. Saying `Connection: close` keeps the
 /// client from sending its next request down that connection as it closes (which it would see

@@ -130,6 +130,10 @@ struct ServeArgs {
     /// Highest query complexity accepted (one point per field, lists multiplied by their limit).
     #[arg(long, env = "LOREGRAPH_MAX_QUERY_COMPLEXITY", default_value_t = Limits::default().max_query_complexity)]
     max_query_complexity: usize,
+    /// Most fields (and fragment spreads) a document may select once its fragments are
+    /// expanded.
+    #[arg(long, env = "LOREGRAPH_MAX_QUERY_FIELDS", default_value_t = Limits::default().max_query_fields)]
+    max_query_fields: usize,
     /// Most operations in one batched request.
     #[arg(long, env = "LOREGRAPH_MAX_BATCH_SIZE", default_value_t = Limits::default().max_batch_size)]
     max_batch_size: usize,
@@ -329,16 +333,29 @@ async fn migrate(global: GlobalArgs, action: MigrateAction) -> anyhow::Result<()
 
 async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
     let database = open_database(&global).await?;
-    let result = serve_on(&global, args, &database.url).await;
+    // A database that cannot be brought back stops the server (and the process exits non-zero).
+    let gave_up = database.gave_up();
+    let stop = async move {
+        tokio::select! {
+            () = shutdown_signal() => {}
+            () = gave_up.cancelled() => {}
+        }
+    };
+    let result = serve_on(&global, args, &database.url, stop).await;
     tracing::info!("stopping the database");
-    database.close().await?;
-    if result.is_ok() {
-        tracing::info!("stopped cleanly");
-    }
-    result
+    let closed = database.close().await;
+    result?;
+    closed?;
+    tracing::info!("stopped cleanly");
+    Ok(())
 }
 
-async fn serve_on(global: &GlobalArgs, args: ServeArgs, database_url: &str) -> anyhow::Result<()> {
+async fn serve_on(
+    global: &GlobalArgs,
+    args: ServeArgs,
+    database_url: &str,
+    stop: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     raise_open_file_limit();
     let applied = migrations::run_pending(database_url).await?;
     if !applied.is_empty() {
@@ -358,6 +375,7 @@ async fn serve_on(global: &GlobalArgs, args: ServeArgs, database_url: &str) -> a
     config.limits = Limits {
         max_query_depth: args.max_query_depth,
         max_query_complexity: args.max_query_complexity,
+        max_query_fields: args.max_query_fields,
         max_batch_size: args.max_batch_size,
         max_body_bytes: args.max_body_bytes,
         max_upload_bytes: args.max_upload_bytes,
@@ -415,7 +433,7 @@ async fn serve_on(global: &GlobalArgs, args: ServeArgs, database_url: &str) -> a
         env!("CARGO_PKG_VERSION")
     );
     println!("GraphiQL: http://{shown}/graphql");
-    loregraph::app::serve(listener, state, shutdown_signal()).await?;
+    loregraph::app::serve(listener, state, stop).await?;
     pool.close();
     Ok(())
 }

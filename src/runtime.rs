@@ -3,15 +3,17 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::db::embedded::{ClusterOptions, EmbeddedCluster};
+use crate::db::embedded::ClusterOptions;
+use crate::db::supervisor::SupervisedCluster;
 
 /// The database of the embedded cluster.
 pub const EMBEDDED_DATABASE: &str = "loregraph";
 
 pub struct Database {
     pub url: String,
-    /// Present when we started the cluster ourselves; stop it on shutdown.
-    pub cluster: Option<EmbeddedCluster>,
+    /// Present when we started the cluster ourselves (and restart it if it dies); stop it on
+    /// shutdown.
+    pub cluster: Option<SupervisedCluster>,
 }
 
 impl Database {
@@ -27,7 +29,7 @@ impl Database {
             });
         }
         std::fs::create_dir_all(data_dir)?;
-        let cluster = EmbeddedCluster::start(ClusterOptions {
+        let cluster = SupervisedCluster::start(ClusterOptions {
             dir: absolute(data_dir)?.join("postgres"),
             bin_dir: pg_bin_dir,
             durable: true,
@@ -40,6 +42,14 @@ impl Database {
             url: cluster.connection_string(EMBEDDED_DATABASE),
             cluster: Some(cluster),
         })
+    }
+
+    /// Cancelled when the embedded cluster died for good (never, for an external database).
+    pub fn gave_up(&self) -> tokio_util::sync::CancellationToken {
+        self.cluster.as_ref().map_or_else(
+            tokio_util::sync::CancellationToken::new,
+            SupervisedCluster::gave_up,
+        )
     }
 
     pub async fn close(self) -> anyhow::Result<()> {

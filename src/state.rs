@@ -44,6 +44,8 @@ pub struct AppState {
     pub stripe: Option<Arc<crate::billing::stripe::StripeClient>>,
     /// The client for the configured Ollama servers.
     pub ollama: Arc<crate::mud::ollama::Ollama>,
+    /// Whether the database answers (`/health`).
+    pub database_probe: Arc<crate::health::probe::DatabaseProbe>,
 }
 
 impl AppState {
@@ -67,13 +69,14 @@ impl AppState {
             connections: TaskTracker::new(),
             schema: build_schema(&config.limits),
             // Query texts of up to 4 MiB in all: thousands of distinct operations.
-            documents: DocumentCache::new(4 * 1024 * 1024),
+            documents: DocumentCache::new(4 * 1024 * 1024, config.limits.max_query_fields),
             assets,
             live: LiveConnections::default(),
             subscriptions: SharedSubscriptions::default(),
             presence: PresenceTracker::default(),
             stripe,
             ollama,
+            database_probe: Arc::new(crate::health::probe::DatabaseProbe::new(database_url)),
             config: Arc::new(config),
         })
     }

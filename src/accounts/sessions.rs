@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::model::{ClientType, NewSession, UserRow};
 use super::store::{self, RefreshOutcome};
+use crate::auth::throttle::Subject;
 use crate::auth::tokens::{Claims, TokenKind, random_token, secret_hash};
 use crate::auth::viewer::ClientInfo;
 use crate::auth::{Revocation, Role};
@@ -43,7 +44,8 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
-/// Checks an email and password, throttling repeated failures per account and per address.
+/// Checks an email (or username) and password, throttling attempts per account and per address.
+/// The attempt is counted before the password is hashed (see `auth::throttle`).
 pub async fn check_password(
     state: &AppState,
     conn: &mut AsyncPgConnection,
@@ -52,24 +54,28 @@ pub async fn check_password(
     client: &ClientInfo,
 ) -> AppResult<UserRow> {
     let email = normalize_email(email);
-    let throttle = &state.auth.throttle;
-    throttle.check(&email, client.ip).await?;
     // MUD clients sign in by username: anything without an `@` is one.
     let user = if email.contains('@') {
         store::find_user_by_email(conn, &email).await?
     } else {
         store::find_user_by_username(conn, &email).await?
     };
+    let subject = match &user {
+        Some(user) => Subject::Account(user.id),
+        None => Subject::UnknownName(&email),
+    };
+    let throttle = &state.auth.throttle;
+    let attempt = throttle.reserve(conn, subject, client.ip).await?;
     let matches =
         crate::auth::password::verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
             .await?;
     match user {
         Some(user) if matches && user.is_active => {
-            throttle.record_success(&email).await;
+            throttle.succeeded(conn, attempt).await?;
             Ok(user)
         }
         _ => {
-            throttle.record_failure(&email, client.ip).await;
+            throttle.forget_ended(conn).await?;
             Err(bad_credentials())
         }
     }

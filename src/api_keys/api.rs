@@ -2,6 +2,7 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
+use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::store::{self, ApiKeyRow, NewApiKey};
@@ -48,6 +49,12 @@ impl ApiKey {
 
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.0.revoked_at
+    }
+
+    /// The key this key was created with, when it was created with one. Revoking that key
+    /// revokes this one too, and this key never outlives it.
+    async fn parent_id(&self) -> Option<ID> {
+        self.0.parent_key_id.map(|id| ID(id.to_string()))
     }
 
     async fn is_active(&self) -> bool {
@@ -117,6 +124,8 @@ pub struct ApiKeyMutation;
 #[Object]
 impl ApiKeyMutation {
     /// Creates a key acting as you in the current tenant, working until `expiresAt` (or forever).
+    /// A key created with an API key is that key's child: it expires no later than its parent,
+    /// and revoking the parent revokes it (and its own children).
     async fn create_api_key(
         &self,
         ctx: &Context<'_>,
@@ -145,27 +154,47 @@ impl ApiKeyMutation {
             random_token(32)
         );
         let prefix: String = key.chars().take(11).collect();
+        let key_hash = secret_hash(&key);
+        let parent_key_id = viewer.api_key_id;
         let mut conn = ctx.conn().await?;
-        let row = store::insert(
-            &mut conn,
-            NewApiKey {
-                id: Uuid::now_v7(),
-                tenant_id: viewer.tenant_id,
-                user_id: viewer.user_id,
-                name,
-                prefix: &prefix,
-                key_hash: &secret_hash(&key),
-                expires_at,
-            },
-        )
-        .await?;
+        let row = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                let mut expires_at = expires_at;
+                if let Some(parent_id) = parent_key_id {
+                    // Locked until the child is in, so a revocation of the parent running now
+                    // either refuses this creation or revokes the child with it.
+                    let parent = store::lock_live(conn, parent_id)
+                        .await?
+                        .ok_or_else(|| AppError::unauthenticated("this API key was revoked"))?;
+                    expires_at = match (expires_at, parent.expires_at) {
+                        (Some(asked), Some(parents)) => Some(asked.min(parents)),
+                        (asked, parents) => asked.or(parents),
+                    };
+                }
+                store::insert(
+                    conn,
+                    NewApiKey {
+                        id: Uuid::now_v7(),
+                        tenant_id: viewer.tenant_id,
+                        user_id: viewer.user_id,
+                        name,
+                        prefix: &prefix,
+                        key_hash: &key_hash,
+                        expires_at,
+                        parent_key_id,
+                    },
+                )
+                .await
+            })
+            .await?;
         Ok(CreatedApiKey {
             api_key: ApiKey(row),
             key,
         })
     }
 
-    /// Revokes a key at once. Your own keys, or any key of the tenant for an ADMIN.
+    /// Revokes a key at once, with every key created with it (and theirs). Your own keys, or any
+    /// key of the tenant for an ADMIN.
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> AppResult<ApiKey> {
         let viewer = ctx.viewer()?;
         let key_id = parse_id("id", &id)?;
@@ -177,8 +206,14 @@ impl ApiKeyMutation {
         if key.user_id != viewer.user_id && viewer.role < Role::Admin {
             return Err(not_found());
         }
-        let row = store::revoke(&mut conn, key.id).await?;
-        ctx.app().revoke(Revocation::ApiKey(key.id)).await;
+        let (row, descendants) = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                store::revoke_with_descendants(conn, key.id).await
+            })
+            .await?;
+        for id in std::iter::once(key.id).chain(descendants) {
+            ctx.app().revoke(Revocation::ApiKey(id)).await;
+        }
         Ok(ApiKey(row))
     }
 }

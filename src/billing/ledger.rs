@@ -93,9 +93,18 @@ struct Entry<'a> {
     stripe_ref: Option<&'a str>,
 }
 
-/// Appends an entry; the caller holds the account lock.
+/// The most BrainBits a balance may hold: far beyond any purchase, and far enough below
+/// `i64::MAX` that no sum the ledger's queries take can overflow.
+pub const MAX_BALANCE: i64 = 1_000_000_000_000_000;
+
+/// Appends an entry; the caller holds the account lock. An entry that would take the balance
+/// below zero or past [`MAX_BALANCE`] is refused (callers check first; this is the last guard).
 async fn append(conn: &mut AsyncPgConnection, entry: Entry<'_>) -> AppResult<LedgerRow> {
-    let balance_after = balance(conn, entry.tenant_id).await? + entry.amount;
+    let balance_after = balance(conn, entry.tenant_id)
+        .await?
+        .checked_add(entry.amount)
+        .filter(|after| (0..=MAX_BALANCE).contains(after))
+        .ok_or_else(|| AppError::conflict("the BrainBits balance cannot hold this entry"))?;
     Ok(diesel::insert_into(brainbits_ledger::table)
         .values((
             brainbits_ledger::tenant_id.eq(entry.tenant_id),
@@ -144,7 +153,10 @@ async fn ensure_allowance(
         return Ok(());
     }
     let already: i64 = credited.iter().map(|(_, amount)| amount).sum();
-    let owed = tier.monthly_brainbits() - already;
+    // An allowance tops a balance up to MAX_BALANCE at most (only a balance bought up to
+    // there could need it).
+    let room = MAX_BALANCE - balance(conn, account.tenant_id).await?;
+    let owed = (tier.monthly_brainbits() - already).min(room);
     if owed <= 0 {
         return Ok(());
     }
@@ -184,8 +196,18 @@ pub async fn settle(
     .await
 }
 
-/// Credits purchased BrainBits once per Stripe object (`stripe_ref`); false when that object
-/// was credited already. Runs in the caller's transaction.
+/// What became of a purchase's credit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credit {
+    Applied,
+    /// Credited before (the same Stripe reference).
+    AlreadyApplied,
+    /// It would take the balance past [`MAX_BALANCE`]: nothing credited.
+    OverLimit,
+}
+
+/// Credits purchased BrainBits once per Stripe object (`stripe_ref`), unless the balance could
+/// not hold them. Runs in the caller's transaction.
 pub async fn credit_purchase(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
@@ -193,7 +215,7 @@ pub async fn credit_purchase(
     stripe_ref: &str,
     actor_id: Option<Uuid>,
     reason: &str,
-) -> AppResult<bool> {
+) -> AppResult<Credit> {
     if brainbits <= 0 {
         return Err(AppError::bad_input(
             "a purchase credits at least one BrainBit",
@@ -208,10 +230,17 @@ pub async fn credit_purchase(
     .get_result(conn)
     .await?;
     if credited {
-        return Ok(false);
+        return Ok(Credit::AlreadyApplied);
     }
     // The period's allowance goes first, so it is never mistaken for part of the purchase.
     ensure_allowance(conn, &account, &period_of(&account, Utc::now())).await?;
+    let fits = balance(conn, tenant_id)
+        .await?
+        .checked_add(brainbits)
+        .is_some_and(|after| after <= MAX_BALANCE);
+    if !fits {
+        return Ok(Credit::OverLimit);
+    }
     append(
         conn,
         Entry {
@@ -228,7 +257,7 @@ pub async fn credit_purchase(
         },
     )
     .await?;
-    Ok(true)
+    Ok(Credit::Applied)
 }
 
 /// A debit asked for.

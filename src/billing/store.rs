@@ -301,6 +301,19 @@ pub async fn record_stripe_event(
     Ok(inserted > 0)
 }
 
+/// Notes why a recorded event was acknowledged without being applied.
+pub async fn record_rejection(
+    conn: &mut AsyncPgConnection,
+    id: &str,
+    reason: &str,
+) -> AppResult<()> {
+    diesel::update(stripe_events::table.find(id))
+        .set(stripe_events::rejection.eq(reason))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 pub async fn set_team_quota(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,

@@ -71,16 +71,24 @@ impl EmbeddedCluster {
 
     /// A libpq-style connection string for one database of this cluster.
     pub fn connection_string(&self, database: &str) -> String {
-        format!(
-            "host={} user={SUPERUSER} dbname={database}",
-            self.dir.display()
-        )
+        Self::connection_string_in(&self.dir, database)
+    }
+
+    /// The connection string for `database` of the cluster in `dir`, whether it runs or not.
+    pub fn connection_string_in(dir: &Path, database: &str) -> String {
+        format!("host={} user={SUPERUSER} dbname={database}", dir.display())
     }
 
     /// Creates `database` unless it exists.
     pub async fn ensure_database(&self, database: &str) -> anyhow::Result<()> {
+        Self::ensure_database_in(&self.dir, database).await
+    }
+
+    /// Creates `database` in the running cluster in `dir` unless it exists.
+    pub async fn ensure_database_in(dir: &Path, database: &str) -> anyhow::Result<()> {
         use diesel_async::RunQueryDsl;
-        let mut conn = AsyncPgConnection::establish(&self.connection_string("postgres")).await?;
+        let url = Self::connection_string_in(dir, "postgres");
+        let mut conn = AsyncPgConnection::establish(&url).await?;
         #[derive(diesel::QueryableByName)]
         struct Found {
             #[diesel(sql_type = diesel::sql_types::Integer)]
@@ -102,6 +110,14 @@ impl EmbeddedCluster {
 
     pub fn pid(&self) -> u32 {
         self.pid.as_raw() as u32
+    }
+
+    /// Waits until the server exits (by itself, or killed); its exit status.
+    pub async fn exited(&mut self) -> String {
+        match self.exited.wait_for(Option::is_some).await {
+            Ok(status) => status.clone().unwrap_or_default(),
+            Err(_) => "its keeper thread ended".to_owned(),
+        }
     }
 
     /// Fast shutdown: open sessions are ended, the cluster is left consistent.
@@ -467,7 +483,8 @@ fn spawn_keeper(
     Ok((Pid::from_raw(pid as i32), exit_rx))
 }
 
-fn log_tail(path: &Path) -> String {
+/// The last lines of a server log, to say why a server stopped.
+pub fn log_tail(path: &Path) -> String {
     let text = fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(15)..].join("\n")

@@ -5,6 +5,7 @@ mod lazy_json;
 pub mod migrations;
 mod pool;
 pub mod schema;
+pub mod supervisor;
 
 pub use lazy_json::LazyJson;
 pub use pool::{Conn, DbPool, PoolError, PoolOptions, build_pool};

@@ -12,6 +12,7 @@ diesel::table! {
         last_used_at -> Nullable<Timestamptz>,
         expires_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
+        parent_key_id -> Nullable<Uuid>,
     }
 }
 
@@ -356,6 +357,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        window_started -> Timestamptz,
+        attempts -> Int4,
+    }
+}
+
+diesel::table! {
     memberships (tenant_id, user_id) {
         tenant_id -> Uuid,
         user_id -> Uuid,
@@ -453,6 +462,7 @@ diesel::table! {
         event_type -> Text,
         tenant_id -> Nullable<Uuid>,
         received_at -> Timestamptz,
+        rejection -> Nullable<Text>,
     }
 }
 
@@ -551,6 +561,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     entity_relationships,
     entity_revisions,
     invites,
+    login_throttle,
     memberships,
     notes,
     ollama_conversations,

@@ -3,44 +3,87 @@
 //! (about a seventh of the server's time per request in the benchmark). The schema still checks
 //! a cached document's limits (recursion depth, directives) and validates it, variables
 //! included, on every request.
+//!
+//! Every document is checked against [`super::document_limits`] around its parse: its nesting
+//! before the parser sees it, its selections (fragments expanded) before async-graphql walks
+//! it. A long document, one too long to cache, is parsed on the blocking pool, a few at a time,
+//! so a flood of them leaves the async workers free for everyone else.
 
 use std::sync::Arc;
+use std::time::Duration;
 
+use async_graphql::ServerError;
 use async_graphql::parser::{parse_query, types::ExecutableDocument};
 use moka::future::Cache;
+use tokio::sync::Semaphore;
 
-/// Longer queries are parsed every time: they are rarely repeated, and the cache stays small.
+use super::document_limits::{MAX_NESTING, check_nesting, check_selections};
+use crate::error::AppError;
+
+/// Longer queries are parsed every time, off the async workers: they are rarely repeated, and
+/// the cache stays small.
 const MAX_CACHED_QUERY_BYTES: usize = 16 * 1024;
+
+/// How long a long document waits for its turn to be parsed before it is turned away (a flood
+/// of them queues here, each holding its body).
+const LONG_PARSE_WAIT: Duration = Duration::from_secs(5);
 
 #[derive(Clone)]
 pub struct DocumentCache {
     documents: Cache<Arc<str>, Arc<ExecutableDocument>>,
+    max_selections: usize,
+    /// Long documents parsed at once: half the cores (at least one), so parsing never takes
+    /// the whole machine.
+    long_parses: Arc<Semaphore>,
 }
 
 impl DocumentCache {
-    /// A cache holding documents whose query texts add up to at most `max_query_bytes`.
-    pub fn new(max_query_bytes: u64) -> Self {
+    /// A cache holding documents whose query texts add up to at most `max_query_bytes`, each
+    /// selecting at most `max_selections` fields with its fragments expanded.
+    pub fn new(max_query_bytes: u64, max_selections: usize) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Self {
             documents: Cache::builder()
                 .max_capacity(max_query_bytes)
                 .weigher(|query: &Arc<str>, _| u32::try_from(query.len()).unwrap_or(u32::MAX))
                 .build(),
+            max_selections,
+            long_parses: Arc::new(Semaphore::new((cores / 2).max(1))),
         }
     }
 
-    /// The parsed document, or None when the query does not parse (the schema then parses it
-    /// again and reports the error in its usual shape).
-    pub async fn parse(&self, query: &str) -> Option<ExecutableDocument> {
+    /// The parsed document, within the limits; or the error to answer with (the parser's own,
+    /// or BAD_USER_INPUT naming the limit).
+    pub async fn parse(&self, query: &str) -> Result<ExecutableDocument, ServerError> {
         if query.len() > MAX_CACHED_QUERY_BYTES {
-            return parse_query(query).ok();
+            let busy = || AppError::RateLimited {
+                message: "the server is busy parsing long documents; try again shortly".into(),
+                retry_after_secs: 1,
+            };
+            let _permit = tokio::time::timeout(LONG_PARSE_WAIT, self.long_parses.acquire())
+                .await
+                .map_err(|_| busy())?
+                .map_err(AppError::internal)?;
+            let query = query.to_owned();
+            let max_selections = self.max_selections;
+            return tokio::task::spawn_blocking(move || checked_parse(&query, max_selections))
+                .await
+                .map_err(AppError::internal)?;
         }
         if let Some(document) = self.documents.get(query).await {
-            return Some(ExecutableDocument::clone(&document));
+            return Ok(ExecutableDocument::clone(&document));
         }
-        let document = parse_query(query).ok()?;
+        let document = checked_parse(query, self.max_selections)?;
         self.documents
             .insert(Arc::from(query), Arc::new(document.clone()))
             .await;
-        Some(document)
+        Ok(document)
     }
+}
+
+fn checked_parse(query: &str, max_selections: usize) -> Result<ExecutableDocument, ServerError> {
+    check_nesting(query, MAX_NESTING)?;
+    let document = parse_query(query)?;
+    check_selections(&document, max_selections)?;
+    Ok(document)
 }

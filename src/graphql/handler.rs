@@ -92,12 +92,14 @@ async fn execute(
     auth: &RequestAuth,
     mut request: async_graphql::Request,
 ) -> async_graphql::Response {
-    if let Some(document) = state.documents.parse(&request.query).await {
-        if let Err(error) = csrf::check(&document, Some(auth)) {
-            return async_graphql::Response::from_errors(vec![error]);
-        }
-        request.set_parsed_query(document);
+    let document = match state.documents.parse(&request.query).await {
+        Ok(document) => document,
+        Err(error) => return async_graphql::Response::from_errors(vec![error]),
+    };
+    if let Err(error) = csrf::check(&document, Some(auth)) {
+        return async_graphql::Response::from_errors(vec![error]);
     }
+    request.set_parsed_query(document);
     let tenant_id = auth.viewer.as_ref().map(|v| v.tenant_id);
     let request = request
         .data(Arc::new(Loaders::new(&state.pool, tenant_id)))

@@ -3,6 +3,7 @@
 pub mod context;
 mod csrf;
 mod document_cache;
+pub mod document_limits;
 pub mod handler;
 pub mod loaders;
 pub mod pagination;
@@ -122,6 +123,10 @@ pub use document_cache::DocumentCache;
 /// per socket. It has no extensions on purpose: with any extension, async-graphql sends every
 /// field of every response through the extension chain, and the HTTP handler and the WebSocket
 /// do the one thing one would be for (the CSRF check) themselves.
+///
+/// No "did you mean" suggestions: each one is an edit distance between the unknown name and
+/// every name it could have been, and a document of a few thousand long unknown names kept a
+/// worker busy for seconds.
 pub fn build_schema(limits: &Limits) -> AppSchema {
     Schema::build(
         QueryRoot::default(),
@@ -130,8 +135,9 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
     )
     .limit_depth(limits.max_query_depth)
     .limit_complexity(limits.max_query_complexity)
-    .limit_recursive_depth(64)
+    .limit_recursive_depth(document_limits::MAX_RECURSIVE_DEPTH)
     .limit_directives(50)
+    .disable_suggestions()
     .finish()
 }
 

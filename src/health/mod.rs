@@ -1,6 +1,7 @@
 //! System health (seed 000's SystemHealth): database and cache status with latencies.
 
 pub mod api;
+pub mod probe;
 
 use std::time::{Duration, Instant};
 

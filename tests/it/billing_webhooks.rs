@@ -561,6 +561,85 @@ async fn a_token_purchase_is_credited_exactly_once() {
     assert_eq!(balance(&server, &owner).await, start + 500);
 }
 
+/// Why the server recorded event `id` as rejected, if it did.
+async fn rejection_of(server: &TestServer, id: &str) -> Option<String> {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Recorded {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        rejection: Option<String>,
+    }
+    let mut db = server.db().await;
+    let recorded: Recorded = diesel::sql_query("SELECT rejection FROM stripe_events WHERE id = $1")
+        .bind::<diesel::sql_types::Text, _>(id)
+        .get_result(&mut db)
+        .await
+        .expect("the event is recorded");
+    recorded.rejection
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amounts_out_of_range_are_acknowledged_rejections_never_server_errors() {
+    let server = billing_server().await;
+    let owner = server.register("owner@range.test", "Range").await;
+    let tenant = owner.tenant_id.as_str();
+    let start = balance(&server, &owner).await;
+
+    // A signed purchase whose amount would overflow the ledger: acknowledged, recorded with
+    // its reason, and nothing credited. Its replay is a duplicate (Stripe stops retrying).
+    let overflow = token_checkout_event("evt_huge", "cs_huge", tenant, &owner.user_id, i64::MAX);
+    let body = deliver_ok(&server, &overflow).await;
+    assert!(
+        body["rejected"]
+            .as_str()
+            .is_some_and(|r| r.contains("cs_huge")),
+        "{body}"
+    );
+    assert!(rejection_of(&server, "evt_huge").await.is_some());
+    assert_eq!(deliver_ok(&server, &overflow).await["duplicate"], true);
+    assert_eq!(balance(&server, &owner).await, start);
+
+    // Amounts that are no number at all, or past every integer type, or not positive.
+    for (id, amount) in [
+        ("evt_big", json!("99999999999999999999999")),
+        ("evt_neg", json!("-5")),
+        ("evt_text", json!("lots")),
+    ] {
+        let mut event = token_checkout_event(id, &format!("cs_{id}"), tenant, &owner.user_id, 1);
+        event["data"]["object"]["metadata"]["brainbits"] = amount;
+        let body = deliver_ok(&server, &event).await;
+        assert!(body["rejected"].is_string(), "{id}: {body}");
+        assert!(rejection_of(&server, id).await.is_some(), "{id}");
+    }
+    assert_eq!(balance(&server, &owner).await, start);
+
+    // A balance filled to the ledger's ceiling takes no more.
+    let ceiling = 1_000_000_000_000_000 - start;
+    let fill = token_checkout_event("evt_fill", "cs_fill", tenant, &owner.user_id, ceiling);
+    assert!(deliver_ok(&server, &fill).await["rejected"].is_null());
+    assert_eq!(balance(&server, &owner).await, 1_000_000_000_000_000);
+    let more = token_checkout_event("evt_more", "cs_more", tenant, &owner.user_id, 1);
+    let body = deliver_ok(&server, &more).await;
+    assert!(body["rejected"].is_string(), "{body}");
+    assert_eq!(balance(&server, &owner).await, 1_000_000_000_000_000);
+
+    // An invoice whose amounts no integer holds cannot be read: acknowledged, recorded.
+    let customer = customer_of(tenant);
+    let mut invoice = invoice_event(
+        "evt_inv_huge",
+        "invoice.paid",
+        "in_huge",
+        &customer,
+        "paid",
+        1,
+        1,
+    );
+    invoice["data"]["object"]["amount_due"] = json!(1e30);
+    let body = deliver_ok(&server, &invoice).await;
+    assert!(body["rejected"].is_string(), "{body}");
+    assert!(rejection_of(&server, "evt_inv_huge").await.is_some());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invoices_are_recorded_for_the_customer_s_tenant() {
     let server = billing_server().await;

@@ -263,3 +263,71 @@ async fn migrate_and_create_superuser_from_the_command_line() {
     assert!(page.to_lowercase().contains("graphiql") && page.contains("/graphql/ws"));
     assert!(terminate(child).success());
 }
+
+/// The pid in the cluster's `postmaster.pid`, when it holds one.
+fn postmaster_pid(data: &Path) -> Option<i32> {
+    std::fs::read_to_string(data.join("postgres/postmaster.pid"))
+        .ok()?
+        .lines()
+        .next()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_embedded_database_is_restarted_and_service_returns() {
+    let data = data_dir();
+    let (child, address) = start(data.path());
+    let client = reqwest::Client::new();
+    let graphql = |query: &'static str| {
+        let request = client
+            .post(format!("http://{address}/graphql"))
+            .json(&serde_json::json!({ "query": query }));
+        async move { send_json(request).await }
+    };
+    let registered = graphql(
+        "mutation { register(input: {email: \"kept@example.com\", password: \"a long enough password\",
+           displayName: \"Kept\", tenantName: \"Kept\"}) { accessToken } }",
+    )
+    .await;
+    assert!(registered.get("errors").is_none(), "{registered}");
+
+    let killed = postmaster_pid(data.path()).expect("a running postmaster");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(killed),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+
+    // The server starts its cluster again by itself and serves what was written before.
+    let login = "mutation { login(email: \"kept@example.com\", password: \"a long enough password\") { accessToken } }";
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let body = graphql(login).await;
+        if body["data"]["login"]["accessToken"].is_string() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "service did not return: {body}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let restarted = postmaster_pid(data.path()).expect("a running postmaster");
+    assert_ne!(restarted, killed);
+    let ready = loop {
+        let health = get(&address, "/health").unwrap();
+        if health.starts_with("HTTP/1.1 200") || Instant::now() > deadline {
+            break health;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    assert!(ready.starts_with("HTTP/1.1 200"), "{ready}");
+    assert!(
+        get(&address, "/health/live")
+            .unwrap()
+            .starts_with("HTTP/1.1 200")
+    );
+
+    // It still stops cleanly, and takes the restarted cluster with it.
+    assert!(terminate(child).success());
+    assert!(!postgres_running_on(data.path()));
+}

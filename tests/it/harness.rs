@@ -286,8 +286,18 @@ impl TestServer {
         }
     }
 
+    /// The server's process id, for a server running as its own process.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(std::process::Child::id)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// `GET path` on this server.
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.http.get(self.url(path)).send().await.expect("send")
     }
 
     pub fn ws_url(&self, path: &str) -> String {

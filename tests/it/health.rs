@@ -8,23 +8,20 @@ use serde_json::{Value, json};
 use tokio::net::{TcpListener, UnixStream};
 use tokio::sync::watch;
 
+use loregraph::db::embedded::{ClusterOptions, EmbeddedCluster};
+
 use crate::harness::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn health_endpoints_report_the_system() {
     let server = TestServer::start().await;
     for path in ["/health", "/api/health"] {
-        let response = server.http.get(server.url(path)).send().await.unwrap();
+        let response = server.get(path).await;
         assert_eq!(response.status(), 200);
         let body: Value = response.json().await.unwrap();
         assert_eq!(body["status"], "ok");
     }
-    let response = server
-        .http
-        .get(server.url("/health/detailed"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.get("/health/detailed").await;
     assert_eq!(response.status(), 200);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["database_status"], "ok");
@@ -114,27 +111,16 @@ async fn a_database_outage_is_reported_and_recovered_from() {
     let account = server.register("outage@example.com", "Outage").await;
 
     outage.down();
-    let response = server
-        .http
-        .get(server.url("/health/detailed"))
-        .send()
-        .await
-        .unwrap();
+    let response = server.get("/health/detailed").await;
     assert_eq!(response.status(), 503);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["database_status"], "unavailable");
     assert_eq!(body["status"], "degraded");
-    // The cheap probe only says the process is up.
-    assert_eq!(
-        server
-            .http
-            .get(server.url("/health"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    // The readiness probe says so too (within its one-second memory); the liveness probe
+    // says the process is up.
+    assert_eq!(wait_for_health(&server, 503).await["status"], "unavailable");
+    let live = server.get("/health/live").await;
+    assert_eq!(live.status(), 200);
 
     // Other requests fail with a clear, retryable error and no internals.
     let failed = server.gql(None, "mutation { login(email: \"outage@example.com\", password: \"whatever it is\") { accessToken } }", json!({})).await;
@@ -147,12 +133,7 @@ async fn a_database_outage_is_reported_and_recovered_from() {
     // Recovery needs no restart: the pool reconnects on its own.
     let mut recovered = false;
     for _ in 0..50 {
-        let response = server
-            .http
-            .get(server.url("/health/detailed"))
-            .send()
-            .await
-            .unwrap();
+        let response = server.get("/health/detailed").await;
         if response.status() == 200 {
             recovered = true;
             break;
@@ -163,6 +144,7 @@ async fn a_database_outage_is_reported_and_recovered_from() {
         recovered,
         "the server did not recover when the database returned"
     );
+    wait_for_health(&server, 200).await;
     let me = server.gql_as(&account, "{ me { email } }", json!({})).await;
     let mut body = me;
     for _ in 0..20 {
@@ -173,4 +155,89 @@ async fn a_database_outage_is_reported_and_recovered_from() {
         body = server.gql_as(&account, "{ me { email } }", json!({})).await;
     }
     assert_eq!(body["data"]["me"]["email"], "outage@example.com", "{body}");
+}
+
+/// Polls `/health` until it answers `status` (it remembers an answer for a second); its body.
+async fn wait_for_health(server: &TestServer, status: u16) -> Value {
+    for _ in 0..100 {
+        let response = server.get("/health").await;
+        if response.status() == status {
+            return response.json().await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("/health never answered {status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_reports_ready_and_live_separately() {
+    let server = TestServer::start().await;
+    for path in ["/health", "/api/health"] {
+        let body: Value = server.get(path).await.json().await.unwrap();
+        assert_eq!(body["status"], "ok", "{body}");
+        assert_eq!(body["database"], "ok", "{body}");
+    }
+    for path in ["/health/live", "/api/health/live"] {
+        let response = server.get(path).await;
+        assert_eq!(response.status(), 200);
+    }
+}
+
+/// A PostgreSQL of this test's own, that it can stop and start again.
+fn own_cluster_options(dir: &std::path::Path) -> ClusterOptions {
+    ClusterOptions {
+        dir: dir.join("postgres"),
+        bin_dir: std::env::var_os("LOREGRAPH_PG_BIN_DIR").map(Into::into),
+        durable: false,
+        log_file: dir.join("postgres.log"),
+        settings: Vec::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_external_database_that_stops_and_returns_is_served_again() {
+    let dir = tempfile::Builder::new()
+        .prefix("loregraph-ext-")
+        .tempdir()
+        .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let cluster = EmbeddedCluster::start(own_cluster_options(dir.path()))
+        .await
+        .unwrap();
+    cluster.ensure_database("external").await.unwrap();
+    let url = cluster.connection_string("external");
+    loregraph::db::migrations::run_pending(&url).await.unwrap();
+    let server = TestServer::start_on(url, |_| {}).await;
+    let account = server.register("external@example.com", "External").await;
+
+    cluster.stop().await.unwrap();
+    wait_for_health(&server, 503).await;
+    let failed = server.gql_as(&account, "{ me { email } }", json!({})).await;
+    assert_eq!(
+        failed["errors"][0]["extensions"]["retryable"], true,
+        "{failed}"
+    );
+    let live = server.get("/health/live").await;
+    assert_eq!(live.status(), 200);
+
+    // The same database comes back: the server serves again without a restart.
+    let cluster = EmbeddedCluster::start(own_cluster_options(dir.path()))
+        .await
+        .unwrap();
+    wait_for_health(&server, 200).await;
+    let mut body = json!(null);
+    for _ in 0..50 {
+        body = server.gql_as(&account, "{ me { email } }", json!({})).await;
+        if body.get("errors").is_none() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        body["data"]["me"]["email"], "external@example.com",
+        "{body}"
+    );
+    drop(server);
+    cluster.stop().await.unwrap();
 }

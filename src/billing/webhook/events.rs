@@ -39,6 +39,10 @@ pub enum EventObject {
     },
     /// `invoice.paid` and `invoice.payment_failed`.
     Invoice { failed: bool, invoice: Invoice },
+    /// An event of a type we apply whose object we cannot read (a field missing, a number out
+    /// of range). Stripe signed it, so it will never read differently: recorded as rejected
+    /// and acknowledged, rather than refused and retried for days.
+    Unreadable(String),
     /// Anything else: acknowledged and ignored.
     Other,
 }
@@ -140,8 +144,8 @@ pub struct Invoice {
 }
 
 impl Event {
-    /// Parses a (verified) body. A body that is not an event, or an applied event type whose
-    /// object lacks what we need, is an error.
+    /// Parses a (verified) body. A body that is not an event is an error; an applied event type
+    /// whose object we cannot read is [`EventObject::Unreadable`].
     pub fn parse(body: &[u8]) -> Result<Self, String> {
         let envelope: Envelope = serde_json::from_slice(body).map_err(|e| e.to_string())?;
         if envelope.id.is_empty() {
@@ -152,33 +156,35 @@ impl Event {
         let object = envelope.data.object;
         let parsed = match envelope.event_type.as_str() {
             "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
-                EventObject::CheckoutCompleted(from_object(object)?)
+                from_object(object).map(EventObject::CheckoutCompleted)
             }
             "customer.subscription.created" | "customer.subscription.updated" => {
-                EventObject::Subscription {
+                from_object(object).map(|subscription| EventObject::Subscription {
                     deleted: false,
-                    subscription: from_object(object)?,
-                }
+                    subscription,
+                })
             }
-            "customer.subscription.deleted" => EventObject::Subscription {
-                deleted: true,
-                subscription: from_object(object)?,
-            },
-            "invoice.paid" => EventObject::Invoice {
+            "customer.subscription.deleted" => {
+                from_object(object).map(|subscription| EventObject::Subscription {
+                    deleted: true,
+                    subscription,
+                })
+            }
+            "invoice.paid" => from_object(object).map(|invoice| EventObject::Invoice {
                 failed: false,
-                invoice: from_object(object)?,
-            },
-            "invoice.payment_failed" => EventObject::Invoice {
+                invoice,
+            }),
+            "invoice.payment_failed" => from_object(object).map(|invoice| EventObject::Invoice {
                 failed: true,
-                invoice: from_object(object)?,
-            },
-            _ => EventObject::Other,
+                invoice,
+            }),
+            _ => Ok(EventObject::Other),
         };
         Ok(Self {
             id: envelope.id,
             event_type: envelope.event_type,
             created,
-            object: parsed,
+            object: parsed.unwrap_or_else(EventObject::Unreadable),
         })
     }
 }
@@ -205,9 +211,12 @@ fn meta_uuid(metadata: &Value, key: &str) -> Option<Uuid> {
 }
 
 /// What became of an event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     Applied,
+    /// Recorded, acknowledged, and not applied, for the reason given (an amount out of range,
+    /// an object we cannot read): retrying would not change it.
+    Rejected(String),
     /// Recorded before: nothing changed.
     Duplicate,
     /// Recorded, but not for us (unknown type, unknown tenant, nothing to do).
@@ -223,6 +232,7 @@ impl Outcome {
             Self::Duplicate => serde_json::json!({ "received": true, "duplicate": true }),
             Self::Ignored => serde_json::json!({ "received": true, "ignored": true }),
             Self::Stale => serde_json::json!({ "received": true, "stale": true }),
+            Self::Rejected(reason) => serde_json::json!({ "received": true, "rejected": reason }),
         }
     }
 }
@@ -237,6 +247,31 @@ pub async fn process(
     let tenant_id = tenant_of(conn, &event.object).await?;
     if !store::record_stripe_event(conn, &event.id, &event.event_type, tenant_id).await? {
         return Ok(Outcome::Duplicate);
+    }
+    let outcome = apply(conn, billing, tenant_id, event).await?;
+    if let Outcome::Rejected(reason) = &outcome {
+        tracing::warn!(
+            event_id = %event.id,
+            event_type = %event.event_type,
+            reason,
+            "Stripe event rejected (acknowledged, not applied)"
+        );
+        store::record_rejection(conn, &event.id, reason).await?;
+    }
+    Ok(outcome)
+}
+
+/// Applies a newly recorded event.
+async fn apply(
+    conn: &mut AsyncPgConnection,
+    billing: &BillingSettings,
+    tenant_id: Option<Uuid>,
+    event: &Event,
+) -> AppResult<Outcome> {
+    if let EventObject::Unreadable(reason) = &event.object {
+        return Ok(Outcome::Rejected(format!(
+            "the event's object cannot be read: {reason}"
+        )));
     }
     let Some(tenant_id) = tenant_id else {
         if !matches!(event.object, EventObject::Other) {
@@ -259,7 +294,7 @@ pub async fn process(
         EventObject::Invoice { failed, invoice } => {
             apply_invoice(conn, tenant_id, *failed, invoice, event).await
         }
-        EventObject::Other => Ok(Outcome::Ignored),
+        EventObject::Unreadable(_) | EventObject::Other => Ok(Outcome::Ignored),
     }
 }
 
@@ -294,7 +329,7 @@ async fn tenant_of(conn: &mut AsyncPgConnection, object: &EventObject) -> AppRes
                 })
                 .or_else(|| meta_uuid(&invoice.metadata, "tenant_id")),
         ),
-        EventObject::Other => return Ok(None),
+        EventObject::Unreadable(_) | EventObject::Other => return Ok(None),
     };
     if let Some(bound) = tenant_of_customer(conn, customer).await? {
         if named.is_some_and(|named| named != bound) {
@@ -392,12 +427,21 @@ async fn checkout_completed(
             if !tokens || !paid {
                 return Ok(Outcome::Ignored);
             }
-            let Some(brainbits) = meta(&session.metadata, "brainbits")
-                .and_then(|s| s.parse::<i64>().ok())
-                .filter(|n| *n > 0)
+            let asked = meta(&session.metadata, "brainbits");
+            let Some(brainbits) = asked
+                .as_deref()
+                .and_then(|s| s.trim().parse::<i64>().ok())
+                .filter(|n| (1..=ledger::MAX_BALANCE).contains(n))
             else {
-                tracing::warn!(session = %session.id, "token checkout without a positive brainbits amount; ignored");
-                return Ok(Outcome::Ignored);
+                return Ok(Outcome::Rejected(format!(
+                    "token checkout {} asks for {} BrainBits: not a whole number from 1 to {}",
+                    session.id,
+                    asked.map_or("no".into(), |asked| asked
+                        .chars()
+                        .take(40)
+                        .collect::<String>()),
+                    ledger::MAX_BALANCE
+                )));
             };
             if session.customer.is_some() {
                 link_customer(conn, tenant_id, session.customer.as_ref()).await?;
@@ -409,9 +453,17 @@ async fn checkout_completed(
                 None => "purchase of BrainBits".to_owned(),
             };
             // Idempotent by the session id, whatever event id carried it.
-            ledger::credit_purchase(conn, tenant_id, brainbits, &session.id, actor_id, &reason)
-                .await?;
-            Ok(Outcome::Applied)
+            let credit =
+                ledger::credit_purchase(conn, tenant_id, brainbits, &session.id, actor_id, &reason)
+                    .await?;
+            Ok(match credit {
+                ledger::Credit::Applied | ledger::Credit::AlreadyApplied => Outcome::Applied,
+                ledger::Credit::OverLimit => Outcome::Rejected(format!(
+                    "token checkout {} would take the balance past {} BrainBits",
+                    session.id,
+                    ledger::MAX_BALANCE
+                )),
+            })
         }
         _ => Ok(Outcome::Ignored),
     }
@@ -626,13 +678,23 @@ mod tests {
             }))
             .is_err()
         );
-        // An applied type whose object lacks its id.
-        assert!(
-            parse(json!({
-                "id": "evt_5", "type": "invoice.paid", "created": 1,
-                "data": { "object": { "status": "paid" } }
+    }
+
+    #[test]
+    fn an_applied_type_whose_object_cannot_be_read_is_unreadable_not_refused() {
+        // Its id missing; an amount no integer holds.
+        for object in [
+            json!({ "status": "paid" }),
+            json!({ "id": "in_1", "amount_due": 1e30 }),
+        ] {
+            let event = parse(json!({
+                "id": "evt_5", "type": "invoice.paid", "created": 1, "data": { "object": object }
             }))
-            .is_err()
-        );
+            .unwrap();
+            assert!(
+                matches!(event.object, EventObject::Unreadable(_)),
+                "{event:?}"
+            );
+        }
     }
 }

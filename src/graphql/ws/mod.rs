@@ -420,17 +420,18 @@ impl Connection {
             let message = format!("at most {MAX_OPERATIONS} operations may run on one socket");
             return self.refuse(id, async_graphql::ServerError::new(message, None));
         }
-        // None: not a subscription. Some(shareable) otherwise.
-        let mut subscription = None;
-        if let Some(document) = self.state.documents.parse(&request.query).await {
-            if let Err(error) = csrf::check(&document, Some(&session.auth)) {
-                return self.refuse(id, error);
-            }
-            subscription = operation(&document, request.operation_name.as_deref())
-                .filter(|operation| operation.ty == OperationType::Subscription)
-                .map(shareable);
-            request.set_parsed_query(document);
+        let document = match self.state.documents.parse(&request.query).await {
+            Ok(document) => document,
+            Err(error) => return self.refuse(id, error),
+        };
+        if let Err(error) = csrf::check(&document, Some(&session.auth)) {
+            return self.refuse(id, error);
         }
+        // None: not a subscription. Some(shareable) otherwise.
+        let subscription = operation(&document, request.operation_name.as_deref())
+            .filter(|operation| operation.ty == OperationType::Subscription)
+            .map(shareable);
+        request.set_parsed_query(document);
         let schema = self.state.schema.clone();
         let data = session.data.clone();
         let results: BoxStream<'static, Outgoing> = if let Some(shareable) = subscription {
