@@ -98,6 +98,8 @@ pub async fn serve(
     let app = router(state.clone());
     let token = state.shutdown.clone();
     let worker = tokio::spawn(crate::assets::jobs::work(state.clone()));
+    // Stops at the shutdown token; a run cut short is taken up again by the next.
+    tokio::spawn(crate::retention::run(state.clone()));
     let realtime = Realtime::start(&state, state.database_url.to_string());
     // Shutdown comes from outside (a signal) or from within (`stopServer` cancels the token).
     let signal = async move {

@@ -27,6 +27,7 @@ pub struct AppConfig {
     pub templates: Arc<TemplateCatalog>,
     pub assets: AssetSettings,
     pub realtime: RealtimeSettings,
+    pub retention: RetentionSettings,
     /// The Ollama servers admins may address (`ollamaCommand`).
     pub ollama: crate::mud::ollama::OllamaSettings,
     pub billing: BillingSettings,
@@ -106,6 +107,9 @@ pub struct RealtimeSettings {
     /// How long one message may wait for a subscriber to read before it is disconnected as too
     /// slow.
     pub send_timeout: Duration,
+    /// Bytes of results one socket may leave unread, across its subscriptions, before it is
+    /// disconnected as too slow.
+    pub max_unread_bytes: usize,
 }
 
 impl Default for RealtimeSettings {
@@ -113,6 +117,48 @@ impl Default for RealtimeSettings {
         Self {
             heartbeat_timeout: Duration::from_secs(30),
             send_timeout: Duration::from_secs(10),
+            max_unread_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// How long what the server keeps for a while is kept; the sweeper (`retention`) removes the
+/// rest, a bounded batch of each kind per run.
+#[derive(Clone, Debug)]
+pub struct RetentionSettings {
+    /// How often a node sweeps (one node at a time: the others skip while it does).
+    pub interval: Duration,
+    /// Most rows (or stored objects) of each kind one run removes.
+    pub batch: i64,
+    /// Finished asset jobs (done or failed) are kept this long after they finished.
+    pub asset_jobs: Duration,
+    /// Stored image bytes no asset row refers to (a deleted tenant's, or an upload whose
+    /// transaction failed) are removed once they are this old.
+    pub orphaned_bytes: Duration,
+    /// Ollama conversations untouched this long are removed (those of ended sessions and
+    /// revoked keys at once).
+    pub ollama_conversations: Duration,
+    /// Stripe event ids (kept so a redelivery changes nothing) are kept this long; Stripe
+    /// redelivers for three days.
+    pub stripe_events: Duration,
+    /// Entity revisions older than this are removed, except each entity's newest
+    /// `revisions_kept`. Zero keeps every revision.
+    pub revisions: Duration,
+    pub revisions_kept: i64,
+}
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        const DAY: u64 = 24 * 3600;
+        Self {
+            interval: Duration::from_secs(600),
+            batch: 1_000,
+            asset_jobs: Duration::from_secs(7 * DAY),
+            orphaned_bytes: Duration::from_secs(DAY),
+            ollama_conversations: Duration::from_secs(30 * DAY),
+            stripe_events: Duration::from_secs(90 * DAY),
+            revisions: Duration::from_secs(365 * DAY),
+            revisions_kept: 50,
         }
     }
 }
@@ -226,6 +272,7 @@ impl AppConfig {
             templates: TemplateCatalog::builtin(),
             assets: AssetSettings::default(),
             realtime: RealtimeSettings::default(),
+            retention: RetentionSettings::default(),
             ollama: crate::mud::ollama::OllamaSettings::default(),
             billing: BillingSettings::default(),
         }

@@ -36,8 +36,15 @@ pub enum AppError {
     },
     PayloadTooLarge(String),
     UnsupportedMediaType(String),
+    /// A request that is well-formed but does not fit the shape asked for (a JSON body missing
+    /// a field, or with one of the wrong type): BAD_USER_INPUT in GraphQL, 422 on REST, as
+    /// seed 001's API answers validation failures.
+    Unprocessable(String),
     /// The database (or another dependency) cannot be reached right now; retrying may succeed.
     Unavailable,
+    /// A service we call (Stripe) failed, refused us or could not be reached; the message
+    /// says which, and retrying may succeed.
+    Upstream(String),
     /// Anything unexpected. The cause is logged, never shown to the client.
     Internal(std::sync::Arc<anyhow::Error>),
 }
@@ -86,12 +93,12 @@ impl AppError {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden { .. } | Self::FeatureGate { .. } => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
-            Self::BadInput { .. } => "BAD_USER_INPUT",
+            Self::BadInput { .. } | Self::Unprocessable(_) => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
-            Self::Unavailable | Self::Internal(_) => "INTERNAL",
+            Self::Unavailable | Self::Upstream(_) | Self::Internal(_) => "INTERNAL",
         }
     }
 
@@ -105,7 +112,8 @@ impl AppError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unavailable | Self::Upstream(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -117,7 +125,9 @@ impl AppError {
             | Self::NotFound(m)
             | Self::Conflict(m)
             | Self::PayloadTooLarge(m)
-            | Self::UnsupportedMediaType(m) => m.clone(),
+            | Self::UnsupportedMediaType(m)
+            | Self::Unprocessable(m)
+            | Self::Upstream(m) => m.clone(),
             Self::Forbidden { message, .. }
             | Self::BadInput { message, .. }
             | Self::RateLimited { message, .. } => message.clone(),
@@ -161,7 +171,7 @@ impl From<AppError> for async_graphql::Error {
                 AppError::RateLimited {
                     retry_after_secs, ..
                 } => ext.set("retryAfter", *retry_after_secs),
-                AppError::Unavailable => ext.set("retryable", true),
+                AppError::Unavailable | AppError::Upstream(_) => ext.set("retryable", true),
                 _ => {}
             }
         })

@@ -25,6 +25,7 @@ pub mod logging;
 pub mod mud;
 pub mod notes;
 pub mod realtime;
+pub mod retention;
 pub mod rolls;
 pub mod runtime;
 pub mod state;

@@ -163,6 +163,39 @@ struct ServeArgs {
     /// is disconnected as too slow.
     #[arg(long, env = "LOREGRAPH_WS_SEND_TIMEOUT", default_value_t = 10)]
     ws_send_timeout: u64,
+    /// Bytes of results one WebSocket may leave unread, across its subscriptions, before it is
+    /// disconnected as too slow.
+    #[arg(long, env = "LOREGRAPH_WS_MAX_UNREAD_BYTES", default_value_t = loregraph::config::RealtimeSettings::default().max_unread_bytes)]
+    ws_max_unread_bytes: usize,
+    /// Seconds between retention sweeps (one node sweeps at a time).
+    #[arg(long, env = "LOREGRAPH_RETENTION_INTERVAL", default_value_t = 600)]
+    retention_interval: u64,
+    /// Days finished asset jobs are kept.
+    #[arg(long, env = "LOREGRAPH_RETAIN_ASSET_JOBS_DAYS", default_value_t = 7)]
+    retain_asset_jobs_days: u64,
+    /// Hours stored image bytes that no asset uses are kept before they are removed.
+    #[arg(
+        long,
+        env = "LOREGRAPH_RETAIN_ORPHANED_BYTES_HOURS",
+        default_value_t = 24
+    )]
+    retain_orphaned_bytes_hours: u64,
+    /// Days an idle Ollama conversation is kept (those of ended sessions go at once).
+    #[arg(long, env = "LOREGRAPH_RETAIN_OLLAMA_DAYS", default_value_t = 30)]
+    retain_ollama_days: u64,
+    /// Days Stripe event ids are kept (Stripe redelivers for three).
+    #[arg(
+        long,
+        env = "LOREGRAPH_RETAIN_STRIPE_EVENTS_DAYS",
+        default_value_t = 90
+    )]
+    retain_stripe_events_days: u64,
+    /// Days entity revisions are kept beyond each entity's newest (0 keeps them all).
+    #[arg(long, env = "LOREGRAPH_RETAIN_REVISIONS_DAYS", default_value_t = 365)]
+    retain_revisions_days: u64,
+    /// Revisions of each entity always kept, however old.
+    #[arg(long, env = "LOREGRAPH_RETAIN_REVISIONS_KEPT", default_value_t = 50)]
+    retain_revisions_kept: i64,
     /// Ollama servers admins may address with `ollamaCommand` (comma-separated base URLs, such
     /// as http://localhost:11434); no other URL is ever contacted.
     #[arg(
@@ -391,6 +424,18 @@ async fn serve_on(
     };
     config.realtime.heartbeat_timeout = Duration::from_secs(args.heartbeat_timeout.max(1));
     config.realtime.send_timeout = Duration::from_secs(args.ws_send_timeout.max(1));
+    config.realtime.max_unread_bytes = args.ws_max_unread_bytes.max(64 * 1024);
+    let days = |n: u64| Duration::from_secs(n.saturating_mul(24 * 3600));
+    config.retention = loregraph::config::RetentionSettings {
+        interval: Duration::from_secs(args.retention_interval.max(1)),
+        asset_jobs: days(args.retain_asset_jobs_days),
+        orphaned_bytes: Duration::from_secs(args.retain_orphaned_bytes_hours.saturating_mul(3600)),
+        ollama_conversations: days(args.retain_ollama_days),
+        stripe_events: days(args.retain_stripe_events_days),
+        revisions: days(args.retain_revisions_days),
+        revisions_kept: args.retain_revisions_kept.max(0),
+        ..loregraph::config::RetentionSettings::default()
+    };
     config.ollama.servers = args.ollama_servers;
     config.ollama.timeout = Duration::from_secs(args.ollama_timeout.max(1));
     config.assets.max_bytes = args.max_asset_bytes;

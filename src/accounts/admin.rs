@@ -175,10 +175,7 @@ impl UserAdminQuery {
         };
         let mut conn = ctx.conn().await?;
         match target_member(&mut conn, viewer, user_id).await {
-            Ok((row, role)) => Ok(Some(User {
-                row,
-                known_role: role,
-            })),
+            Ok((row, role)) => Ok(Some(User::known(row, role))),
             Err(AppError::NotFound(_)) => Ok(None),
             Err(other) => Err(other),
         }
@@ -253,10 +250,7 @@ pub(crate) async fn update_user(
     }
     ctx.app().revoke(Revocation::User(user_id)).await;
     ctx.loaders().users().clear::<Uuid>();
-    Ok(User {
-        row,
-        known_role: role,
-    })
+    Ok(User::known(row, role))
 }
 
 /// Sets a member's password and signs them out everywhere (ADMIN, on users below them whose

@@ -21,20 +21,24 @@ pub struct User {
     pub row: UserRow,
     /// The role in the viewer's tenant, when the query already knows it.
     pub known_role: Option<Role>,
+    /// The user this very response signs in (no viewer exists yet): they see their own email.
+    pub signing_in: bool,
 }
 
 impl User {
     pub fn new(row: UserRow) -> Self {
-        Self {
-            row,
-            known_role: None,
-        }
+        Self::known(row, None)
     }
 
     pub fn with_role(row: UserRow, role: Role) -> Self {
+        Self::known(row, Some(role))
+    }
+
+    pub fn known(row: UserRow, known_role: Option<Role>) -> Self {
         Self {
             row,
-            known_role: Some(role),
+            known_role,
+            signing_in: false,
         }
     }
 }
@@ -55,8 +59,15 @@ impl User {
         ID(self.row.id.to_string())
     }
 
-    async fn email(&self) -> &str {
-        &self.row.email
+    /// Seen by the user themself and by ADMIN and above; null for other members (who see the
+    /// display name and username).
+    async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
+        let visible =
+            self.signing_in
+                || ctx.auth().viewer.as_ref().is_some_and(|viewer| {
+                    viewer.user_id == self.row.id || viewer.role >= Role::Admin
+                });
+        visible.then_some(self.row.email.as_str())
     }
 
     /// Unique (ignoring case), 2 to 20 characters; MUD clients sign in with it.
@@ -172,7 +183,10 @@ impl AuthPayload {
     }
 
     async fn user(&self) -> User {
-        User::with_role(self.0.user.clone(), self.0.role)
+        User {
+            signing_in: true,
+            ..User::with_role(self.0.user.clone(), self.0.role)
+        }
     }
 
     async fn tenant(&self) -> Tenant {

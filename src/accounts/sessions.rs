@@ -75,7 +75,7 @@ pub async fn check_password(
             Ok(user)
         }
         _ => {
-            throttle.forget_ended(conn).await?;
+            throttle.forget_ended(conn, 100).await?;
             Err(bad_credentials())
         }
     }

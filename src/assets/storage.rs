@@ -19,6 +19,19 @@ pub type ByteStream = BoxStream<'static, object_store::Result<Bytes>>;
 #[derive(Clone, Debug)]
 pub struct BlobStore {
     store: Arc<dyn ObjectStore>,
+    /// Whether the store lists objects in order of their names (S3 does; a directory does
+    /// not), so a batch of the first names after a point can stop early.
+    lists_in_order: bool,
+}
+
+/// A stored object, as the retention sweep sees it: whose content it holds, and since when.
+#[derive(Clone, Debug)]
+pub struct StoredObject {
+    /// Its name in the store (an original's or a thumbnail's).
+    pub location: String,
+    pub tenant_id: Uuid,
+    pub sha256: String,
+    pub modified: chrono::DateTime<chrono::Utc>,
 }
 
 impl BlobStore {
@@ -26,6 +39,7 @@ impl BlobStore {
     /// credentials, region and endpoint come from the `AWS_*` variables, with `options`
     /// (object_store's S3 setting names, e.g. `aws_endpoint`) applied over them.
     pub fn open(location: &str, options: &[(String, String)]) -> anyhow::Result<Self> {
+        let lists_in_order = location.starts_with("s3://");
         let store: Arc<dyn ObjectStore> =
             if let Some(bucket_and_prefix) = location.strip_prefix("s3://") {
                 let (bucket, prefix) = bucket_and_prefix
@@ -55,7 +69,10 @@ impl BlobStore {
                         .with_automatic_cleanup(true),
                 )
             };
-        Ok(Self { store })
+        Ok(Self {
+            store,
+            lists_in_order,
+        })
     }
 
     fn original(tenant_id: Uuid, sha256: &str) -> Path {
@@ -146,6 +163,33 @@ impl BlobStore {
         }
     }
 
+    /// The first `limit` objects (by name) named after `after`: originals and thumbnails, read
+    /// from their names. Anything else in the store is not ours to judge and is passed over.
+    pub async fn list_after(&self, after: &str, limit: usize) -> anyhow::Result<Vec<StoredObject>> {
+        use futures_util::StreamExt;
+        let mut listing = self.store.list_with_offset(None, &Path::from(after));
+        // The `limit` smallest names seen: a directory lists in no particular order.
+        let mut smallest = std::collections::BinaryHeap::new();
+        while let Some(meta) = listing.next().await {
+            let meta = meta?;
+            let Some(object) = StoredObject::read(&meta) else {
+                continue;
+            };
+            smallest.push(ByName(object));
+            if smallest.len() > limit {
+                smallest.pop();
+            }
+            if self.lists_in_order && smallest.len() == limit {
+                break;
+            }
+        }
+        Ok(smallest
+            .into_sorted_vec()
+            .into_iter()
+            .map(|ByName(object)| object)
+            .collect())
+    }
+
     /// Removes an original and its thumbnail; what is already gone is not an error.
     pub async fn remove(&self, tenant_id: Uuid, sha256: &str) -> anyhow::Result<()> {
         for path in [
@@ -158,5 +202,55 @@ impl BlobStore {
             }
         }
         Ok(())
+    }
+}
+
+impl StoredObject {
+    /// `originals/{tenant}/{xx}/{sha256}` or `thumbnails/{tenant}/{xx}/{sha256}.png`.
+    fn read(meta: &object_store::ObjectMeta) -> Option<Self> {
+        let location = meta.location.to_string();
+        let mut parts = location.split('/');
+        let kind = parts.next()?;
+        let tenant_id = Uuid::parse_str(parts.next()?).ok()?;
+        let _fan_out = parts.next()?;
+        let name = parts.next()?;
+        let sha256 = match kind {
+            "originals" => name,
+            "thumbnails" => name.strip_suffix(".png")?,
+            _ => return None,
+        };
+        let well_formed = parts.next().is_none()
+            && sha256.len() == 64
+            && sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        let sha256 = sha256.to_owned();
+        well_formed.then_some(Self {
+            sha256,
+            tenant_id,
+            modified: meta.last_modified,
+            location,
+        })
+    }
+}
+
+/// Orders objects by name, for the heap of the smallest.
+struct ByName(StoredObject);
+
+impl PartialEq for ByName {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.location == other.0.location
+    }
+}
+
+impl Eq for ByName {}
+
+impl PartialOrd for ByName {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for ByName {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.0.location.cmp(&other.0.location)
     }
 }

@@ -474,3 +474,87 @@ pub async fn entities_of_assets(
         .load(conn)
         .await?)
 }
+
+/// Removes jobs that finished (done or failed) more than `age_secs` ago, `limit` at most; how
+/// many. Their outcome stays on the asset.
+pub async fn prune_finished_jobs(
+    conn: &mut AsyncPgConnection,
+    age_secs: f64,
+    limit: i64,
+) -> AppResult<usize> {
+    Ok(diesel::sql_query(
+        "DELETE FROM asset_jobs WHERE id IN (SELECT id FROM asset_jobs \
+         WHERE state IN ('done', 'failed') AND updated_at < now() - make_interval(secs => $1) \
+         ORDER BY updated_at LIMIT $2)",
+    )
+    .bind::<diesel::sql_types::Double, _>(age_secs)
+    .bind::<BigInt, _>(limit)
+    .execute(conn)
+    .await?)
+}
+
+/// Which of the contents `(tenant, sha256)` a blob row records.
+pub async fn recorded_blobs(
+    conn: &mut AsyncPgConnection,
+    contents: &[(Uuid, String)],
+) -> AppResult<std::collections::HashSet<(Uuid, String)>> {
+    let (tenants, hashes): (Vec<Uuid>, Vec<String>) = contents.iter().cloned().unzip();
+    #[derive(QueryableByName)]
+    struct Recorded {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        tenant_id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sha256: String,
+    }
+    let rows: Vec<Recorded> = diesel::sql_query(
+        "SELECT b.tenant_id, b.sha256 FROM asset_blobs b \
+         JOIN unnest($1::uuid[], $2::text[]) AS c(tenant_id, sha256) \
+           ON b.tenant_id = c.tenant_id AND b.sha256 = c.sha256",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(tenants)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(hashes)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.tenant_id, r.sha256)).collect())
+}
+
+/// Claims content no blob row records, to remove its bytes, until the caller's transaction
+/// ends: a placeholder row that an upload of the same content waits behind (the caller deletes
+/// it with the bytes). False when a row exists, or appears while this waits for its upload to
+/// commit. A deleted tenant's content needs no claim: nothing can upload for it.
+pub async fn claim_unrecorded_blob(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    sha256: &str,
+) -> AppResult<bool> {
+    let tenant_exists: bool = diesel::select(diesel::dsl::exists(
+        crate::db::schema::tenants::table.find(tenant_id),
+    ))
+    .get_result(conn)
+    .await?;
+    if !tenant_exists {
+        return Ok(true);
+    }
+    let claimed = diesel::insert_into(asset_blobs::table)
+        .values((
+            asset_blobs::tenant_id.eq(tenant_id),
+            asset_blobs::sha256.eq(sha256),
+            asset_blobs::size_bytes.eq(0),
+        ))
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await?;
+    Ok(claimed > 0)
+}
+
+/// Drops the placeholder of [`claim_unrecorded_blob`].
+pub async fn release_claimed_blob(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    sha256: &str,
+) -> AppResult<()> {
+    diesel::delete(asset_blobs::table.find((tenant_id, sha256)))
+        .execute(conn)
+        .await?;
+    Ok(())
+}

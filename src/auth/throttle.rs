@@ -158,15 +158,16 @@ impl LoginThrottler {
         Ok(())
     }
 
-    /// Forgets windows that ended (a few at a time, so no sign-in waits on a long sweep).
-    pub async fn forget_ended(&self, conn: &mut AsyncPgConnection) -> AppResult<()> {
-        diesel::sql_query(
+    /// Forgets windows that ended, `limit` at a time (a failed sign-in forgets a few, so no
+    /// sign-in waits on a long sweep; the retention sweeper the rest); how many.
+    pub async fn forget_ended(&self, conn: &mut AsyncPgConnection, limit: i64) -> AppResult<usize> {
+        Ok(diesel::sql_query(
             "DELETE FROM login_throttle WHERE key IN (SELECT key FROM login_throttle \
-             WHERE window_started <= now() - make_interval(secs => $1) LIMIT 100)",
+             WHERE window_started <= now() - make_interval(secs => $1) LIMIT $2)",
         )
         .bind::<Double, _>(self.window_secs())
+        .bind::<diesel::sql_types::BigInt, _>(limit)
         .execute(conn)
-        .await?;
-        Ok(())
+        .await?)
     }
 }

@@ -4,15 +4,16 @@
 //! Stripe's webhook says it was paid, not here. Without billing configured each of these says so.
 
 use async_graphql::{Context, Object, SimpleObject};
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 
-use super::model::BillingAccountRow;
+use super::model::{BillingAccountRow, OpenedCheckout};
 use super::not_configured;
 use super::store;
 use super::stripe::{PriceInfo, StripeClient};
 use super::tiers::{Feature, Tier, require_feature};
 use crate::accounts::store as accounts;
 use crate::auth::{Role, Viewer};
+use crate::config::TokenBlock;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 use crate::state::AppState;
@@ -99,6 +100,80 @@ async fn customer_of(
     stripe
         .ensure_customer(conn, tenant.id, &tenant.name, &user.email)
         .await
+}
+
+/// What a Checkout page is for.
+enum Purchase<'a> {
+    Subscription {
+        price_id: &'a str,
+    },
+    /// A block of BrainBits, for the viewer.
+    Tokens(&'a TokenBlock),
+}
+
+impl Purchase<'_> {
+    /// What one open page serves: the tenant's subscription, or one member's block.
+    fn purpose(&self, viewer: &Viewer) -> String {
+        match self {
+            Self::Subscription { .. } => "subscription".to_owned(),
+            Self::Tokens(block) => format!("tokens:{}:{}", block.id, viewer.user_id),
+        }
+    }
+
+    fn price_id(&self) -> &str {
+        match self {
+            Self::Subscription { price_id } => price_id,
+            Self::Tokens(block) => &block.price_id,
+        }
+    }
+
+    async fn open(
+        &self,
+        stripe: &StripeClient,
+        viewer: &Viewer,
+        customer: &str,
+    ) -> AppResult<OpenedCheckout> {
+        match self {
+            Self::Subscription { price_id } => {
+                stripe
+                    .checkout_subscription(customer, viewer.tenant_id, price_id)
+                    .await
+            }
+            Self::Tokens(block) => {
+                stripe
+                    .checkout_tokens(customer, viewer.tenant_id, viewer.user_id, block)
+                    .await
+            }
+        }
+    }
+}
+
+/// The tenant's open Checkout page for the purchase if it has one for its price, else a new
+/// one (expiring an open one for another price first). One at a time per tenant and purpose,
+/// under a lock held while Stripe answers: two clicks on "subscribe", or two admins at once,
+/// get one page, and so at most one subscription.
+async fn one_open_checkout(
+    conn: &mut AsyncPgConnection,
+    stripe: &StripeClient,
+    viewer: &Viewer,
+    customer: &str,
+    purchase: Purchase<'_>,
+) -> AppResult<String> {
+    let purpose = purchase.purpose(viewer);
+    let tenant_id = viewer.tenant_id;
+    conn.transaction::<_, AppError, _>(async |conn| {
+        store::lock_checkout(conn, tenant_id, &purpose).await?;
+        if let Some(open) = store::open_checkout(conn, tenant_id, &purpose).await? {
+            if open.price_id == purchase.price_id() {
+                return Ok(open.url);
+            }
+            stripe.expire_checkout(&open.stripe_session_id).await?;
+        }
+        let opened = purchase.open(stripe, viewer, customer).await?;
+        store::record_checkout(conn, tenant_id, &purpose, purchase.price_id(), &opened).await?;
+        Ok(opened.url)
+    })
+    .await
 }
 
 /// A customer-portal URL for the viewer's tenant (whose role the caller has checked),
@@ -190,8 +265,8 @@ impl CheckoutMutation {
                 "priceId is not the price of a tier (billingPrices lists them)",
             ));
         };
+        let mut conn = ctx.conn().await?;
         let customer = {
-            let mut conn = ctx.conn().await?;
             let account = store::account(&mut conn, viewer.tenant_id).await?;
             if account.stripe_subscription_id.is_some()
                 && account
@@ -207,9 +282,10 @@ impl CheckoutMutation {
             }
             customer_of(&mut conn, stripe, viewer, &account).await?
         };
-        let url = stripe
-            .checkout_subscription(&customer, viewer.tenant_id, &price_id)
-            .await?;
+        let purchase = Purchase::Subscription {
+            price_id: &price_id,
+        };
+        let url = one_open_checkout(&mut conn, stripe, viewer, &customer, purchase).await?;
         Ok(CheckoutSessionPayload { url })
     }
 
@@ -230,14 +306,17 @@ impl CheckoutMutation {
                 "blockId is not a block of BrainBits for sale (tokenBlockPrices lists them)",
             ));
         };
-        let customer = {
-            let mut conn = ctx.conn().await?;
-            let account = store::account(&mut conn, viewer.tenant_id).await?;
-            customer_of(&mut conn, stripe, viewer, &account).await?
-        };
-        let url = stripe
-            .checkout_tokens(&customer, viewer.tenant_id, viewer.user_id, block)
-            .await?;
+        let mut conn = ctx.conn().await?;
+        let account = store::account(&mut conn, viewer.tenant_id).await?;
+        let customer = customer_of(&mut conn, stripe, viewer, &account).await?;
+        let url = one_open_checkout(
+            &mut conn,
+            stripe,
+            viewer,
+            &customer,
+            Purchase::Tokens(block),
+        )
+        .await?;
         Ok(CheckoutSessionPayload { url })
     }
 

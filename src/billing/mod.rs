@@ -14,6 +14,7 @@ pub mod ledger;
 pub mod model;
 pub mod store;
 pub mod stripe;
+mod stripe_http;
 pub mod tiers;
 pub mod webhook;
 

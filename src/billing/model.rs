@@ -59,3 +59,12 @@ pub struct Invoice {
     pub period_end: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
+
+/// A Checkout session Stripe opened: where to send the browser, until when.
+#[derive(Clone, Debug)]
+pub struct OpenedCheckout {
+    pub id: String,
+    pub url: String,
+    /// Unix seconds.
+    pub expires_at: i64,
+}

@@ -7,9 +7,11 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 pub use super::ledger::credit_purchase;
-use super::model::{BillingAccountRow, Invoice};
+use super::model::{BillingAccountRow, Invoice, OpenedCheckout};
 use super::tiers::Tier;
-use crate::db::schema::{billing_accounts, billing_invoices, stripe_events, tenants};
+use crate::db::schema::{
+    billing_accounts, billing_checkouts, billing_invoices, stripe_events, tenants,
+};
 use crate::error::{AppError, AppResult};
 use crate::graphql::pagination::PageRequest;
 
@@ -96,6 +98,89 @@ pub async fn lock_customer_creation(
         "SELECT pg_advisory_xact_lock(hashtextextended('stripe-customer:' || $1::text, 0))",
     )
     .bind::<diesel::sql_types::Uuid, _>(tenant_id)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// One Checkout creation per tenant and purpose at a time, until the caller's transaction ends.
+pub async fn lock_checkout(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    purpose: &str,
+) -> AppResult<()> {
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('stripe-checkout:' || $1::text || ':' || $2, 0))",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant_id)
+    .bind::<diesel::sql_types::Text, _>(purpose)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A Checkout session the tenant has open for a purpose.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = billing_checkouts, check_for_backend(diesel::pg::Pg))]
+pub struct OpenCheckout {
+    pub price_id: String,
+    pub stripe_session_id: String,
+    pub url: String,
+}
+
+/// The tenant's Checkout session for `purpose`, while it stays open for a few more minutes
+/// (time enough to pay).
+pub async fn open_checkout(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    purpose: &str,
+) -> AppResult<Option<OpenCheckout>> {
+    Ok(billing_checkouts::table
+        .find((tenant_id, purpose))
+        .filter(billing_checkouts::expires_at.gt(Utc::now() + chrono::Duration::minutes(10)))
+        .select(OpenCheckout::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Records the tenant's open Checkout session for `purpose` (replacing an older one).
+pub async fn record_checkout(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    purpose: &str,
+    price_id: &str,
+    session: &OpenedCheckout,
+) -> AppResult<()> {
+    let expires_at = chrono::DateTime::from_timestamp(session.expires_at, 0).ok_or_else(|| {
+        AppError::Upstream("Stripe gave the checkout an expiry out of range".into())
+    })?;
+    let row = (
+        billing_checkouts::tenant_id.eq(tenant_id),
+        billing_checkouts::purpose.eq(purpose),
+        billing_checkouts::price_id.eq(price_id),
+        billing_checkouts::stripe_session_id.eq(&session.id),
+        billing_checkouts::url.eq(&session.url),
+        billing_checkouts::expires_at.eq(expires_at),
+    );
+    diesel::insert_into(billing_checkouts::table)
+        .values(row)
+        .on_conflict((billing_checkouts::tenant_id, billing_checkouts::purpose))
+        .do_update()
+        .set(row)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// Forgets a Checkout session that completed: it is not to be handed out again.
+pub async fn close_checkout(
+    conn: &mut AsyncPgConnection,
+    stripe_session_id: &str,
+) -> AppResult<()> {
+    diesel::delete(
+        billing_checkouts::table.filter(billing_checkouts::stripe_session_id.eq(stripe_session_id)),
+    )
     .execute(conn)
     .await?;
     Ok(())
@@ -299,6 +384,23 @@ pub async fn record_stripe_event(
         .execute(conn)
         .await?;
     Ok(inserted > 0)
+}
+
+/// Forgets Stripe event ids received more than `age_secs` ago (Stripe redelivers for three
+/// days), `limit` at most; how many.
+pub async fn prune_stripe_events(
+    conn: &mut AsyncPgConnection,
+    age_secs: f64,
+    limit: i64,
+) -> AppResult<usize> {
+    Ok(diesel::sql_query(
+        "DELETE FROM stripe_events WHERE id IN (SELECT id FROM stripe_events \
+         WHERE received_at < now() - make_interval(secs => $1) ORDER BY received_at LIMIT $2)",
+    )
+    .bind::<diesel::sql_types::Double, _>(age_secs)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .execute(conn)
+    .await?)
 }
 
 /// Notes why a recorded event was acknowledged without being applied.

@@ -22,11 +22,14 @@ use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_checkout::CheckoutSessionMode;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData,
-    CreateCheckoutSessionSubscriptionData,
+    CreateCheckoutSessionSubscriptionData, ExpireCheckoutSession,
 };
 use stripe_core::customer::CreateCustomer;
 use stripe_product::price::RetrievePrice;
 use uuid::Uuid;
+
+use super::model::OpenedCheckout;
+use super::stripe_http::PooledStripeClient;
 
 use super::store;
 use crate::config::{BillingSettings, TokenBlock};
@@ -64,7 +67,7 @@ impl PriceInfo {
 
 /// Stripe, as configured: the API client and what is sold.
 pub struct StripeClient {
-    client: stripe::Client,
+    client: PooledStripeClient,
     /// Kept only to scrub it from anything Stripe or the network says back.
     secret_key: String,
     return_url: String,
@@ -121,17 +124,8 @@ impl StripeClient {
                 settings.return_url
             );
         }
-        // The TLS roots are webpki-roots, built in: nothing to load from the platform.
-        let client = stripe::ClientBuilder::new(secret_key.clone())
-            .url(base.as_str())
-            .timeout(TIMEOUT)
-            .app_info(
-                "loregraph",
-                Some(env!("CARGO_PKG_VERSION").to_owned()),
-                None,
-            )
-            .build()
-            .map_err(|error| {
+        let client =
+            PooledStripeClient::new(base.as_str(), &secret_key, TIMEOUT).map_err(|error| {
                 anyhow::anyhow!(
                     "could not set up the Stripe client: {}",
                     redact(&error.to_string(), &secret_key)
@@ -205,13 +199,13 @@ impl StripeClient {
         Ok(customer.id.to_string())
     }
 
-    /// A Checkout session subscribing `customer` to `price_id` (one seat); its URL.
+    /// A Checkout session subscribing `customer` to `price_id` (one seat).
     pub async fn checkout_subscription(
         &self,
         customer: &str,
         tenant_id: Uuid,
         price_id: &str,
-    ) -> AppResult<String> {
+    ) -> AppResult<OpenedCheckout> {
         let tenant = tenant_id.to_string();
         let mut subscription = CreateCheckoutSessionSubscriptionData::new();
         subscription.metadata = Some(metadata([("tenant_id", tenant.clone())]));
@@ -228,14 +222,14 @@ impl StripeClient {
         self.checkout(params).await
     }
 
-    /// A Checkout session paying once for a block of BrainBits, bought by `user_id`; its URL.
+    /// A Checkout session paying once for a block of BrainBits, bought by `user_id`.
     pub async fn checkout_tokens(
         &self,
         customer: &str,
         tenant_id: Uuid,
         user_id: Uuid,
         block: &TokenBlock,
-    ) -> AppResult<String> {
+    ) -> AppResult<OpenedCheckout> {
         let tenant = tenant_id.to_string();
         let purchase = metadata([
             ("tenant_id", tenant.clone()),
@@ -270,14 +264,33 @@ impl StripeClient {
             .line_items(vec![line_item(price_id)]))
     }
 
-    async fn checkout(&self, params: CreateCheckoutSession) -> AppResult<String> {
+    async fn checkout(&self, params: CreateCheckoutSession) -> AppResult<OpenedCheckout> {
         let session = self
             .send("create a checkout session", params.send(&self.client))
             .await?;
-        session.url.ok_or_else(|| {
+        let Some(url) = session.url else {
             tracing::warn!(session = %session.id, "Stripe created a checkout session without a URL");
-            upstream("Stripe created a checkout session without a URL to send the browser to")
+            return Err(upstream(
+                "Stripe created a checkout session without a URL to send the browser to",
+            ));
+        };
+        Ok(OpenedCheckout {
+            id: session.id.to_string(),
+            url,
+            expires_at: session.expires_at,
         })
+    }
+
+    /// Closes an open Checkout session that a newer one replaces. One that is no longer open
+    /// (paid, or expired) is left as it is.
+    pub async fn expire_checkout(&self, session_id: &str) -> AppResult<()> {
+        match ExpireCheckoutSession::new(session_id)
+            .send(&self.client)
+            .await
+        {
+            Ok(_) | Err(StripeError::Stripe(_, 400 | 404)) => Ok(()),
+            Err(error) => Err(self.failure("expire a checkout session", error)),
+        }
     }
 
     /// A customer-portal session for `customer`, returning to the configured URL; its URL.
@@ -433,7 +446,7 @@ fn redact(text: &str, secret: &str) -> String {
 ///
 /// A CONFLICT for now, so the sentence reaches the client (an internal error would hide it).
 fn upstream(message: impl Into<String>) -> AppError {
-    AppError::conflict(message)
+    AppError::Upstream(message.into())
 }
 
 /// The stored customer id, checked to look like one (async-stripe 1.0 takes any string).

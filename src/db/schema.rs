@@ -145,6 +145,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    billing_checkouts (tenant_id, purpose) {
+        tenant_id -> Uuid,
+        purpose -> Text,
+        price_id -> Text,
+        stripe_session_id -> Text,
+        url -> Text,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     billing_invoices (id) {
         id -> Text,
         tenant_id -> Uuid,
@@ -365,6 +377,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    maintenance_cursors (name) {
+        name -> Text,
+        position -> Text,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     memberships (tenant_id, user_id) {
         tenant_id -> Uuid,
         user_id -> Uuid,
@@ -548,6 +568,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     axis_event_deltas,
     axis_events,
     billing_accounts,
+    billing_checkouts,
     billing_invoices,
     brainbits_ledger,
     brainbits_user_quotas,
@@ -562,6 +583,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     entity_revisions,
     invites,
     login_throttle,
+    maintenance_cursors,
     memberships,
     notes,
     ollama_conversations,

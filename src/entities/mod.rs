@@ -8,6 +8,7 @@ pub mod links;
 pub mod loaders;
 pub mod model;
 pub mod references;
+pub mod retention;
 pub mod search;
 pub mod store;
 pub mod templates;

@@ -18,6 +18,7 @@ use moka::future::Cache;
 use tokio::sync::Semaphore;
 
 use super::document_limits::{MAX_NESTING, check_nesting, check_selections};
+use super::single_root::check_subscriptions;
 use crate::error::AppError;
 
 /// Longer queries are parsed every time, off the async workers: they are rarely repeated, and
@@ -85,5 +86,6 @@ fn checked_parse(query: &str, max_selections: usize) -> Result<ExecutableDocumen
     check_nesting(query, MAX_NESTING)?;
     let document = parse_query(query)?;
     check_selections(&document, max_selections)?;
+    check_subscriptions(&document)?;
     Ok(document)
 }

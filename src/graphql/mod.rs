@@ -7,6 +7,7 @@ pub mod document_limits;
 pub mod handler;
 pub mod loaders;
 pub mod pagination;
+mod single_root;
 pub mod subscriptions;
 pub mod ws;
 
@@ -43,6 +44,7 @@ use crate::mud::server::ServerMutation;
 use crate::mud::worlds::{WorldMutation, WorldQuery};
 use crate::notes::api::{NoteMutation, NoteQuery};
 use crate::realtime::presence::api::{PresenceMutation, PresenceQuery, PresenceSubscription};
+use crate::retention::api::RetentionMutation;
 use crate::rolls::api::{RollMutation, RollQuery};
 use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 
@@ -102,6 +104,7 @@ pub struct MutationRoot(
     OllamaMutation,
     BillingMutation,
     CheckoutMutation,
+    RetentionMutation,
 );
 
 /// Live events of the viewer's tenant (over /graphql/ws).

@@ -145,7 +145,7 @@ async fn read_form(
         }
     }
     let upload =
-        upload.ok_or_else(|| AppError::bad_field("file", "the form has no `file` field"))?;
+        upload.ok_or_else(|| AppError::Unprocessable("the form has no `file` field".into()))?;
     let target = match (kind, id) {
         (Some(kind), Some(id)) if !kind.is_empty() && !id.is_empty() => Some((kind, id)),
         (None, None) => None,

@@ -24,6 +24,15 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::handler::client_info;
 use crate::state::AppState;
 
+/// A JSON body that parses but does not fit (a field missing, or of the wrong type) is 422, as
+/// seed 001 answers validation failures; one that is not JSON at all stays 400.
+fn json_rejection(rejection: JsonRejection) -> AppError {
+    match rejection {
+        JsonRejection::JsonDataError(error) => AppError::Unprocessable(error.body_text()),
+        other => AppError::bad_input(other.body_text()),
+    }
+}
+
 #[derive(Deserialize)]
 pub struct LoginRequest {
     email: String,
@@ -71,7 +80,7 @@ pub async fn login(
     headers: HeaderMap,
     body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> AppResult<Response> {
-    let Json(request) = body.map_err(|e| AppError::bad_input(e.body_text()))?;
+    let Json(request) = body.map_err(json_rejection)?;
     let client = client_info(&headers, Some(peer));
     let mut conn = state.pool.get().await?;
     let user = sessions::check_password(
@@ -160,7 +169,7 @@ pub async fn select_tenant(
     headers: HeaderMap,
     body: Result<Json<SelectTenantRequest>, JsonRejection>,
 ) -> AppResult<Response> {
-    let Json(request) = body.map_err(|e| AppError::bad_input(e.body_text()))?;
+    let Json(request) = body.map_err(json_rejection)?;
     let viewer = cookie_viewer(&state, &headers, true).await?;
     let session_id = viewer
         .session_id

@@ -381,7 +381,8 @@ pub struct ChatSubscription;
 #[Subscription]
 impl ChatSubscription {
     /// What is heard in a room as it is said: its messages, yells from the rooms next door,
-    /// and whispers only by their sender and recipient.
+    /// and whispers only by their sender and recipient. A PLAYER hears a room only while one of
+    /// their characters stands in it (as in the game); WORLDBUILDER and above listen anywhere.
     async fn chat_messages(
         &self,
         ctx: &Context<'_>,
@@ -390,6 +391,7 @@ impl ChatSubscription {
     ) -> async_graphql::Result<impl Stream<Item = ChatMessage> + use<>> {
         let viewer = ctx.viewer()?;
         let user_id = viewer.user_id;
+        let listens_anywhere = viewer.role >= Role::Worldbuilder;
         let room = {
             let mut conn = ctx.conn().await?;
             let world = world_or_not_found(&mut conn, viewer.tenant_id, &world_id).await?;
@@ -425,16 +427,30 @@ impl ChatSubscription {
                         )
                     })
                     .await;
-                match loaded {
-                    Ok(Some(chat)) if chat.heard_in.contains(&room_id) => {
-                        Some(ChatMessage::from(chat.message.clone()))
-                    }
-                    Ok(_) => None,
+                let chat = match loaded {
+                    Ok(Some(chat)) if chat.heard_in.contains(&room_id) => chat,
+                    Ok(_) => return None,
                     Err(error) => {
                         tracing::warn!(?error, "could not load a chat message for its subscribers");
-                        None
+                        return None;
+                    }
+                };
+                if !listens_anywhere {
+                    // Where the player's characters stand now, not when they subscribed.
+                    let present = async {
+                        let mut conn = pool.get().await.map_err(AppError::from)?;
+                        chat_store::has_character_in(&mut conn, tenant_id, user_id, room_id).await
+                    };
+                    match present.await {
+                        Ok(true) => {}
+                        Ok(false) => return None,
+                        Err(error) => {
+                            tracing::warn!(?error, "could not check where a listener stands");
+                            return None;
+                        }
                     }
                 }
+                Some(ChatMessage::from(chat.message.clone()))
             }
         }))
     }

@@ -109,6 +109,24 @@ pub type ListedMessage = (ChatMessageRow, String, String, Option<String>);
 
 /// A page of the tenant's messages, newest first, optionally of one world and room; and how
 /// many there are.
+/// Whether one of `user_id`'s characters stands in `room_id` now.
+pub async fn has_character_in(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    room_id: Uuid,
+) -> AppResult<bool> {
+    Ok(diesel::select(diesel::dsl::exists(
+        characters::table
+            .filter(characters::tenant_id.eq(tenant_id))
+            .filter(characters::user_id.eq(user_id))
+            .filter(characters::room_id.eq(room_id))
+            .filter(characters::tombstoned_at.is_null()),
+    ))
+    .get_result(conn)
+    .await?)
+}
+
 pub async fn list_messages(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,

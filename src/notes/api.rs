@@ -94,12 +94,13 @@ pub struct UpdateNoteInput {
     pub detach: bool,
 }
 
-/// A note the viewer may change: their own, or any as ADMIN.
+/// A note the viewer may change: their own (WORLDBUILDER and above), or any as ADMIN.
 async fn writable_note(
     conn: &mut diesel_async::AsyncPgConnection,
     viewer: &Viewer,
     id: &ID,
 ) -> AppResult<NoteRow> {
+    viewer.require_role(Role::Worldbuilder)?;
     let id = parse_id("id", id)?;
     let note = store::find(conn, viewer.tenant_id, id)
         .await?
@@ -198,9 +199,10 @@ pub struct NoteMutation;
 
 #[Object]
 impl NoteMutation {
-    /// Writes a note (any member).
+    /// Writes a note (WORLDBUILDER and above: PLAYERs play, chat and read notes, as seed 002's
+    /// role table has it).
     async fn create_note(&self, ctx: &Context<'_>, input: CreateNoteInput) -> AppResult<Note> {
-        let viewer = ctx.viewer()?;
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let title = store::validate_title(&input.title)?;
         let content = store::validate_content(&input.content)?;
         let mut conn = ctx.conn().await?;
@@ -221,7 +223,7 @@ impl NoteMutation {
         ))
     }
 
-    /// Changes a note (its author, or ADMIN).
+    /// Changes a note (its author, WORLDBUILDER and above; or ADMIN).
     async fn update_note(
         &self,
         ctx: &Context<'_>,
@@ -258,7 +260,7 @@ impl NoteMutation {
         Ok(Note(store::update(&mut conn, &note, changes).await?))
     }
 
-    /// Deletes a note (its author, or ADMIN).
+    /// Deletes a note (its author, WORLDBUILDER and above; or ADMIN).
     async fn delete_note(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;

@@ -78,6 +78,10 @@ impl FakeStripe {
         let app = Router::new()
             .route("/v1/customers", post(create_customer))
             .route("/v1/checkout/sessions", post(create_checkout_session))
+            .route(
+                "/v1/checkout/sessions/{id}/expire",
+                post(expire_checkout_session),
+            )
             .route("/v1/billing_portal/sessions", post(create_portal_session))
             .route("/v1/prices/{id}", get(retrieve_price))
             .fallback(unknown)
@@ -137,6 +141,15 @@ impl FakeStripe {
 
     fn checkouts(&self) -> Vec<Recorded> {
         self.posts("/v1/checkout/sessions")
+    }
+
+    /// The sessions expired so far, by their paths.
+    fn expirations(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == "POST" && r.path.ends_with("/expire"))
+            .map(|r| r.path)
+            .collect()
     }
 
     fn portals(&self) -> Vec<Recorded> {
@@ -208,7 +221,12 @@ async fn create_checkout_session(
         );
     }
     let id = format!("cs_test_{n}");
-    Json(json!({
+    Json(session_json(&id, &request, "open")).into_response()
+}
+
+/// A Checkout session as Stripe answers with one: open for a day from now.
+fn session_json(id: &str, request: &Recorded, status: &str) -> Value {
+    json!({
         "id": id,
         "object": "checkout.session",
         "after_expiration": null,
@@ -234,7 +252,7 @@ async fn create_checkout_session(
         "customer_creation": null,
         "customer_details": null,
         "customer_email": null,
-        "expires_at": CREATED + 86_400,
+        "expires_at": chrono::Utc::now().timestamp() + 86_400,
         "invoice": null,
         "invoice_creation": null,
         "livemode": false,
@@ -254,14 +272,24 @@ async fn create_checkout_session(
         "shipping_cost": null,
         "shipping_details": null,
         "shipping_options": [],
-        "status": "open",
+        "status": status,
         "submit_type": null,
         "subscription": null,
         "success_url": request.get("success_url"),
         "total_details": null,
         "url": format!("https://checkout.stripe.test/c/pay/{id}")
-    }))
-    .into_response()
+    })
+}
+
+/// Expiring an open session: recorded, answered with the session, now expired.
+async fn expire_checkout_session(
+    State(fake): State<FakeStripe>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/v1/checkout/sessions/{id}/expire");
+    let (request, _) = fake.record("POST", &path, &headers, Vec::new());
+    Json(session_json(&id, &request, "expired")).into_response()
 }
 
 async fn create_portal_session(
@@ -883,4 +911,78 @@ async fn without_billing_configured_payments_say_so_and_the_rest_works() {
     // Everything else answers as usual.
     let data = server.ok_as(&admin, "{ me { email } }", json!({})).await;
     assert_eq!(data["me"]["email"], "owner@free.test");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn racing_checkouts_open_one_session_and_another_price_replaces_it() {
+    let (fake, server) = billed_server().await;
+    let admin = server.register("owner@twice.test", "Twice Studio").await;
+    // "Subscribe" clicked three times at once (from two tabs and a double click).
+    let (a, b, c) = tokio::join!(
+        checkout(&server, &admin, "price_pro"),
+        checkout(&server, &admin, "price_pro"),
+        checkout(&server, &admin, "price_pro"),
+    );
+    assert_eq!(fake.checkouts().len(), 1, "{:?}", fake.checkouts());
+    assert!(a == b && b == c, "{a} {b} {c}");
+
+    // Another tier: the open page is expired at Stripe (no second subscription can come of
+    // it) and a new one opened.
+    let studio = checkout(&server, &admin, "price_studio").await;
+    assert_ne!(studio, a);
+    assert_eq!(fake.checkouts().len(), 2);
+    assert_eq!(
+        fake.expirations(),
+        vec!["/v1/checkout/sessions/cs_test_1/expire".to_owned()]
+    );
+    assert_eq!(checkout(&server, &admin, "price_studio").await, studio);
+
+    // Token purchases: one open page per member and block, apart from the subscription's.
+    put_on_pro(&server, &admin.tenant_id).await;
+    let purchase = || async {
+        let data = server
+            .ok_as(&admin, PURCHASE, json!({ "blockId": "small" }))
+            .await;
+        data["purchaseTokens"]["url"]
+            .as_str()
+            .expect("url")
+            .to_owned()
+    };
+    let (mine, again) = tokio::join!(purchase(), purchase());
+    assert_eq!(mine, again);
+    assert_ne!(mine, studio);
+    assert_eq!(fake.checkouts().len(), 3);
+
+    // Another tenant's admin, and a member below ADMIN, open nothing of this tenant's.
+    let outsider = server.register("owner@elsewhere.test", "Elsewhere").await;
+    assert_ne!(checkout(&server, &outsider, "price_pro").await, a);
+    let player = server
+        .invite_member(&admin, "player@twice.test", "PLAYER")
+        .await;
+    server
+        .fails_as(
+            &player,
+            CHECKOUT,
+            json!({ "priceId": "price_pro" }),
+            "FORBIDDEN",
+        )
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stripe_that_cannot_be_reached_is_a_retryable_internal_error() {
+    // A port nothing listens on.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", closed.local_addr().unwrap());
+    drop(closed);
+    let server =
+        TestServer::start_with(move |config| configure(config, &url, "price_studio")).await;
+    let admin = server.register("owner@down.test", "Down Studio").await;
+    let body = server
+        .gql_as(&admin, CHECKOUT, json!({ "priceId": "price_pro" }))
+        .await;
+    assert_eq!(error_code(&body), "INTERNAL", "{body}");
+    assert_eq!(body["errors"][0]["extensions"]["retryable"], true, "{body}");
+    assert!(message(&body).contains("Stripe"), "{body}");
+    assert!(!body.to_string().contains(SECRET), "{body}");
 }

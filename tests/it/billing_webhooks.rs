@@ -535,9 +535,26 @@ async fn a_token_purchase_is_credited_exactly_once() {
     let tenant = owner.tenant_id.as_str();
     let start = balance(&server, &owner).await;
 
+    // The page the purchase was made on was open; once paid it is not handed out again.
+    let open_pages =
+        "SELECT count(*) AS n FROM billing_checkouts WHERE stripe_session_id = 'cs_test_1'";
+    {
+        use diesel_async::RunQueryDsl;
+        let mut db = server.db().await;
+        diesel::sql_query(format!(
+            "INSERT INTO billing_checkouts (tenant_id, purpose, price_id, stripe_session_id, url, expires_at)
+             VALUES ('{tenant}', 'tokens:small:{}', 'price_tokens_small', 'cs_test_1', 'https://pay', now() + interval '1 day')",
+            owner.user_id
+        ))
+        .execute(&mut db)
+        .await
+        .unwrap();
+    }
+    assert_eq!(count_rows(&mut server.db().await, open_pages).await, 1);
     let purchase = token_checkout_event("evt_cs_1", "cs_test_1", tenant, &owner.user_id, 500);
     deliver_ok(&server, &purchase).await;
     assert_eq!(balance(&server, &owner).await, start + 500);
+    assert_eq!(count_rows(&mut server.db().await, open_pages).await, 0);
     let history = purchases(&server, &owner).await;
     assert_eq!(history["total"], 1, "{history}");
     assert_eq!(history["purchases"][0]["amount"], 500, "{history}");

@@ -137,7 +137,10 @@ pub async fn fresh_database() -> String {
 }
 
 pub fn test_config() -> AppConfig {
-    AppConfig::with_secret(TEST_SECRET.to_vec())
+    let mut config = AppConfig::with_secret(TEST_SECRET.to_vec());
+    // Sweeps run when a test asks (`runRetentionSweep`), not at a moment of their own.
+    config.retention.interval = Duration::from_secs(7 * 24 * 3600);
+    config
 }
 
 /// The real server on an ephemeral port, on its own database.
@@ -454,6 +457,20 @@ impl Account {
                 .to_owned(),
         }
     }
+}
+
+/// What a `SELECT count(*) AS n ...` counts.
+pub async fn count_rows(db: &mut AsyncPgConnection, sql: &str) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query(sql)
+        .get_result::<Count>(db)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
 }
 
 /// The `extensions.code` of the first error.

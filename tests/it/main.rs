@@ -26,6 +26,7 @@ mod notes;
 mod ollama;
 mod play;
 mod realtime;
+mod retention;
 mod rolls;
 mod schema;
 mod search;

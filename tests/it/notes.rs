@@ -374,9 +374,12 @@ async fn titles_and_content_outside_the_seed_rules_are_refused_and_nothing_is_sa
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn players_write_their_own_notes_and_admins_may_edit_anyones() {
+async fn players_read_notes_builders_write_their_own_and_admins_edit_anyones() {
     let server = TestServer::start().await;
     let admin = server.register("admin@example.com", "Studio").await;
+    let builder = server
+        .invite_member(&admin, "builder@example.com", "WORLDBUILDER")
+        .await;
     let player = server
         .invite_member(&admin, "player@example.com", "PLAYER")
         .await;
@@ -390,54 +393,95 @@ async fn players_write_their_own_notes_and_admins_may_edit_anyones() {
         None,
     )
     .await;
-    let player_note = create_note(
+    let builder_note = create_note(
         &server,
-        &player,
-        "My character",
-        "Rex owes me money.",
+        &builder,
+        "Rex's backstory",
+        "Rex owes the guild money.",
         Some(rex_ref()),
     )
     .await;
-    assert_eq!(player_note["author"]["id"], player.user_id.as_str());
-    assert_eq!(player_note["entity"]["entityId"], "rex");
+    assert_eq!(builder_note["author"]["id"], builder.user_id.as_str());
+    assert_eq!(builder_note["entity"]["entityId"], "rex");
+
+    // A PLAYER plays, chats and reads: writing a note is not theirs (seed 002's role table).
+    let body = server
+        .gql_as(
+            &player,
+            &create_mutation(),
+            json!({ "input": note_input("My notes", "Things I saw.", Some(rex_ref())) }),
+        )
+        .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    for note in [&builder_note, &admin_note] {
+        let body = update_note(
+            &server,
+            &player,
+            &id_of(note),
+            json!({ "title": "Mine now" }),
+        )
+        .await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+        let body = server
+            .gql_as(&player, DELETE_NOTE, json!({ "id": id_of(note) }))
+            .await;
+        assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
+    }
 
     // Every member reads every note; `mine` keeps only the viewer's own.
     let page = notes(&server, &player, json!({})).await;
     assert_eq!(page["total"], 2);
-    let page = notes(&server, &player, json!({ "mine": true })).await;
-    assert_eq!(page["total"], 1);
-    assert_eq!(titles(&page), ["My character"]);
-    let page = notes(&server, &admin, json!({ "mine": true })).await;
-    assert_eq!(titles(&page), ["Campaign secrets"]);
+    assert_eq!(
+        notes(&server, &player, json!({ "mine": true })).await["total"],
+        0
+    );
+    let page = notes(&server, &builder, json!({ "mine": true })).await;
+    assert_eq!(titles(&page), ["Rex's backstory"]);
     let data = server
         .ok_as(&player, &note_query(), json!({ "id": id_of(&admin_note) }))
         .await;
     assert_eq!(data["note"]["title"], "Campaign secrets");
 
-    // The player edits their own note...
+    // An author's email shows to the author and to ADMINs, not to other members.
+    let author = "query($id: ID!) { note(id: $id) { author { email displayName username } } }";
+    let id = json!({ "id": id_of(&builder_note) });
+    for (viewer, email) in [
+        (&player, Value::Null),
+        (&builder, json!("builder@example.com")),
+        (&admin, json!("builder@example.com")),
+    ] {
+        let seen = server.ok_as(viewer, author, id.clone()).await["note"]["author"].clone();
+        assert_eq!(seen["email"], email, "{seen}");
+        assert!(
+            seen["username"].is_string() && seen["displayName"].is_string(),
+            "{seen}"
+        );
+    }
+
+    // The builder edits their own note...
     let body = update_note(
         &server,
-        &player,
-        &id_of(&player_note),
-        json!({ "content": "Rex owes me a lot of money." }),
+        &builder,
+        &id_of(&builder_note),
+        json!({ "content": "Rex owes the guild a lot of money." }),
     )
     .await;
     assert_eq!(
-        body["data"]["updateNote"]["content"], "Rex owes me a lot of money.",
+        body["data"]["updateNote"]["content"], "Rex owes the guild a lot of money.",
         "{body}"
     );
 
     // ...but not the admin's.
     let body = update_note(
         &server,
-        &player,
+        &builder,
         &id_of(&admin_note),
         json!({ "title": "Spoilers" }),
     )
     .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let body = server
-        .gql_as(&player, DELETE_NOTE, json!({ "id": id_of(&admin_note) }))
+        .gql_as(&builder, DELETE_NOTE, json!({ "id": id_of(&admin_note) }))
         .await;
     assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let data = server
@@ -445,26 +489,26 @@ async fn players_write_their_own_notes_and_admins_may_edit_anyones() {
         .await;
     assert_eq!(data["note"], admin_note, "the admin's note is untouched");
 
-    // The admin edits the player's note; it stays the player's.
+    // The admin edits the builder's note; it stays the builder's.
     let body = update_note(
         &server,
         &admin,
-        &id_of(&player_note),
+        &id_of(&builder_note),
         json!({ "title": "Moderated" }),
     )
     .await;
     let moderated = &body["data"]["updateNote"];
     assert_eq!(moderated["title"], "Moderated", "{body}");
-    assert_eq!(moderated["author"]["id"], player.user_id.as_str());
-    let page = notes(&server, &player, json!({ "mine": true })).await;
+    assert_eq!(moderated["author"]["id"], builder.user_id.as_str());
+    let page = notes(&server, &builder, json!({ "mine": true })).await;
     assert_eq!(titles(&page), ["Moderated"]);
 
     // And may delete it.
     let data = server
-        .ok_as(&admin, DELETE_NOTE, json!({ "id": id_of(&player_note) }))
+        .ok_as(&admin, DELETE_NOTE, json!({ "id": id_of(&builder_note) }))
         .await;
     assert_eq!(data["deleteNote"], true);
-    let page = notes(&server, &player, json!({ "mine": true })).await;
+    let page = notes(&server, &builder, json!({ "mine": true })).await;
     assert_eq!(page["total"], 0);
     assert_eq!(notes(&server, &admin, json!({})).await["total"], 1);
 }

@@ -311,6 +311,20 @@ async fn axis_policies_label_scores_and_events_move_them_exactly() {
     );
 }
 
+/// World "keep" with a hall whose north exit leads to a yard.
+async fn keep_with_hall_and_yard(server: &TestServer, builder: &Account) {
+    create_world(server, builder, "keep").await;
+    server
+        .ok_as(
+            builder,
+            "mutation { createRoom(worldId: \"keep\", input: { roomId: \"hall\", name: \"Hall\",
+                exits: { north: \"yard\" } }) { roomId } }",
+            json!({}),
+        )
+        .await;
+    create_room(server, builder, "keep", "yard").await;
+}
+
 /// A player whose character stands in `room` of world "keep" and whose session plays it.
 async fn play(server: &TestServer, player: &Account, name: &str, room: &str) -> String {
     let created = create_character(
@@ -359,16 +373,7 @@ async fn chat_is_heard_where_it_should_be_and_moves_axes_by_the_worlds_rules() {
     let bo_player = server.invite_member(&owner, "bo@keep.test", "PLAYER").await;
     let outsider = server.register("owner@away.test", "Away").await;
 
-    create_world(&server, &builder, "keep").await;
-    server
-        .ok_as(
-            &builder,
-            "mutation { createRoom(worldId: \"keep\", input: { roomId: \"hall\", name: \"Hall\",
-                exits: { north: \"yard\" } }) { roomId } }",
-            json!({}),
-        )
-        .await;
-    create_room(&server, &builder, "keep", "yard").await;
+    keep_with_hall_and_yard(&server, &builder).await;
     create_room(&server, &builder, "keep", "cellar").await;
     // Seed spread 0: everyone starts at 0.5 exactly, so the chat arithmetic can be done by hand.
     let rules = json!([
@@ -393,8 +398,11 @@ async fn chat_is_heard_where_it_should_be_and_moves_axes_by_the_worlds_rules() {
     assert_eq!(bo_events.as_array().map(Vec::len), Some(1));
     assert_eq!(bo_events[0]["eventType"], "seeded_profile");
     assert_eq!(bo_events[0]["deltas"], json!([]));
-    // A bystander listening in the hall (no character there, so no axis moves for them).
-    let cy_player = server.invite_member(&owner, "cy@keep.test", "PLAYER").await;
+    // A builder listening in the hall (no character there, so no axis moves for them; a
+    // builder listens anywhere).
+    let cy_player = server
+        .invite_member(&owner, "cy@keep.test", "WORLDBUILDER")
+        .await;
     create_world(&server, &outsider, "keep").await;
     create_room(&server, &outsider, "keep", "hall").await;
     play(&server, &outsider, "Ada", "hall").await;
@@ -736,4 +744,60 @@ async fn characters_talking_over_each_other_never_deadlock() {
         .await["characterAxisEvents"]["events"]
         .clone();
     assert_eq!(events.as_array().map(Vec::len), Some(41));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_player_hears_a_room_only_while_a_character_of_theirs_stands_in_it() {
+    let server = TestServer::start().await;
+    let owner = server.register("owner@rooms.test", "Rooms").await;
+    let builder = server
+        .invite_member(&owner, "builder@rooms.test", "WORLDBUILDER")
+        .await;
+    let speaker = server
+        .invite_member(&owner, "ann@rooms.test", "PLAYER")
+        .await;
+    let listener = server
+        .invite_member(&owner, "ben@rooms.test", "PLAYER")
+        .await;
+    keep_with_hall_and_yard(&server, &builder).await;
+    play(&server, &speaker, "Ann", "hall").await;
+    let ben = play(&server, &listener, "Ben", "yard").await;
+
+    let room = |room: &str| json!({ "world": "keep", "room": room });
+    // Ben listens to the hall from the yard; the builder listens to the hall from nowhere.
+    let mut ben_hears_hall = subscribe_as(&server, &listener, HEAR, room("hall")).await;
+    let mut builder_hears_hall = subscribe_as(&server, &builder, HEAR, room("hall")).await;
+    let mut ben_hears_yard = subscribe_as(&server, &listener, HEAR, room("yard")).await;
+
+    say(&server, &speaker, "hall", "SAY", None, "Only the hall").await;
+    assert_eq!(
+        next_data(&mut builder_hears_hall, "chatMessages").await["text"],
+        "Only the hall"
+    );
+    // A yell carries to the yard, where Ben stands: he hears it there, not in the hall.
+    say(&server, &speaker, "hall", "YELL", None, "Everyone!").await;
+    assert_eq!(
+        next_data(&mut builder_hears_hall, "chatMessages").await["text"],
+        "Everyone!"
+    );
+    assert_eq!(
+        next_data(&mut ben_hears_yard, "chatMessages").await["text"],
+        "Everyone!"
+    );
+    // Nothing of the hall reached Ben's hall subscription: the next thing it gets is a pong.
+    ws_send(&mut ben_hears_hall, json!({ "type": "ping" })).await;
+    assert_eq!(
+        ws_next(&mut ben_hears_hall).await,
+        Ok(json!({ "type": "pong" }))
+    );
+
+    // Once Ben walks into the hall, the same subscription hears it.
+    server
+        .ok_as(&listener, MOVE, json!({ "id": ben, "room": "hall" }))
+        .await;
+    say(&server, &speaker, "hall", "SAY", None, "Welcome, Ben").await;
+    assert_eq!(
+        next_data(&mut ben_hears_hall, "chatMessages").await["text"],
+        "Welcome, Ben"
+    );
 }

@@ -465,21 +465,8 @@ async fn silent_peers_lapsed_marks_and_dead_nodes_turn_offline_after_the_heartbe
         next_presence_of(&mut watcher, &ghost.user_id).await.0,
         "OFFLINE"
     );
-    let left: i64 = count(&mut db, "SELECT count(*) AS n FROM server_nodes").await;
+    let left: i64 = count_rows(&mut db, "SELECT count(*) AS n FROM server_nodes").await;
     assert_eq!(left, 1, "only the live node remains");
-}
-
-async fn count(db: &mut diesel_async::AsyncPgConnection, sql: &str) -> i64 {
-    #[derive(diesel::QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    diesel::sql_query(sql)
-        .get_result::<Count>(db)
-        .await
-        .expect("count")
-        .n
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -201,4 +201,26 @@ async fn web_login_failures_use_the_seed_statuses() {
     assert_eq!(malformed.status(), 400);
     let body: Value = malformed.json().await.unwrap();
     assert!(body["detail"].as_str().is_some());
+
+    // JSON that does not fit the request (a field missing, one of the wrong type) is a
+    // validation failure: 422, as seed 001 answers it.
+    for unfit in [
+        json!({ "email": "rest@example.com" }),
+        json!({ "email": "rest@example.com", "password": 12 }),
+    ] {
+        let response = client
+            .post(server.url("/api/auth/web/login"))
+            .json(&unfit)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 422, "{unfit}");
+        let body: Value = response.json().await.unwrap();
+        assert!(
+            body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("password")),
+            "{body}"
+        );
+    }
 }

@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use futures_util::StreamExt;
+
 use serde_json::{Value, json};
 
 use crate::harness::*;
@@ -363,4 +365,90 @@ async fn a_late_subscriber_to_one_entity_follows_that_entity_not_an_earlier_ones
     // The early one still follows the renamed entity only.
     ws_send(&mut early, json!({ "type": "ping" })).await;
     assert_eq!(ws_next(&mut early).await, Ok(json!({ "type": "pong" })));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_socket_that_leaves_too_many_bytes_unread_is_cut_off() {
+    let server = TestServer::start_with(|config| {
+        config.realtime.max_unread_bytes = 512 * 1024;
+        // Only the byte bound may cut it off here.
+        config.realtime.send_timeout = Duration::from_secs(120);
+    })
+    .await;
+    let owner = server.register("owner@bytes.test", "Bytes").await;
+    create_entity(&server, &owner, "LOCATION", "archive").await;
+    let mut slow = connect_as(&server, &owner.token).await;
+    subscribe(
+        &mut slow,
+        "big",
+        "subscription { entityUpdated { entityId entity { markdownBody } } }",
+        json!({}),
+    )
+    .await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Each event carries 150 KB; a hundred of them are far more than the socket's buffers
+    // and its 512 KiB of room hold while it reads nothing.
+    let update = "mutation($body: String!) { updateEntity(type: LOCATION, entityId: \"archive\",
+        input: { markdownBody: $body }) { version } }";
+    for round in 0..100 {
+        let body = format!("{round} {}", "x".repeat(150_000));
+        server.ok_as(&owner, update, json!({ "body": body })).await;
+    }
+    // Reading now, it finds what was queued, then the close and why.
+    let closed = loop {
+        let message = tokio::time::timeout(Duration::from_secs(30), slow.next())
+            .await
+            .expect("a message or the close");
+        match message {
+            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(frame))) => break frame,
+            Some(Ok(_)) => continue,
+            other => panic!("the socket ended without a close frame: {other:?}"),
+        }
+    };
+    let frame = closed.expect("a close frame with a code");
+    assert_eq!(u16::from(frame.code), 1008);
+    assert!(frame.reason.contains("bytes"), "{}", frame.reason);
+    // Another socket of the same user was never involved.
+    let mut fresh = connect_as(&server, &owner.token).await;
+    subscribe(&mut fresh, "q", "{ me { email } }", json!({})).await;
+    assert_eq!(
+        ws_next(&mut fresh).await.expect("an answer")["type"],
+        "next"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subscription_selects_exactly_one_root_field() {
+    let server = TestServer::start().await;
+    let owner = server.register("owner@roots.test", "Roots").await;
+    let mut socket = connect_as(&server, &owner.token).await;
+    for (id, query) in [
+        (
+            "two",
+            "subscription { memberUpdated { action } presence { kind } }",
+        ),
+        (
+            "through-a-fragment",
+            "subscription { ...Both } fragment Both on SubscriptionRoot { memberUpdated { action } presence { kind } }",
+        ),
+    ] {
+        subscribe(&mut socket, id, query, json!({})).await;
+        let failure = ws_next(&mut socket).await.expect("an error message");
+        assert_eq!(failure["type"], "error", "{failure}");
+        assert_eq!(failure["id"], id, "{failure}");
+        assert_eq!(
+            failure["payload"][0]["extensions"]["code"], "BAD_USER_INPUT",
+            "{failure}"
+        );
+    }
+    // One root field, even asked twice under one name, runs.
+    subscribe(
+        &mut socket,
+        "one",
+        "subscription { memberUpdated { action } memberUpdated { role } }",
+        json!({}),
+    )
+    .await;
+    ws_send(&mut socket, json!({ "type": "ping" })).await;
+    assert_eq!(ws_next(&mut socket).await, Ok(json!({ "type": "pong" })));
 }

@@ -403,6 +403,8 @@ async fn checkout_completed(
     session: &CheckoutSession,
     event: &Event,
 ) -> AppResult<Outcome> {
+    // Paid (or on its way): not to be handed out again.
+    store::close_checkout(conn, &session.id).await?;
     match session.mode.as_deref() {
         Some("subscription") => {
             if session.customer.is_none() {

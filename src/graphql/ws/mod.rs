@@ -12,6 +12,7 @@ mod operations;
 mod protocol;
 mod shared;
 
+use shared::Backlog;
 pub use shared::SharedSubscriptions;
 
 use std::net::SocketAddr;
@@ -88,6 +89,7 @@ pub async fn graphql_ws(
     };
     let client = client_info(&headers, Some(peer));
     let tracker = state.connections.clone();
+    let max_unread_bytes = state.config.realtime.max_unread_bytes;
     upgrade
         // The protocol we speak, not the first of ours the client also lists.
         .protocols([protocol.sec_websocket_protocol()])
@@ -101,6 +103,7 @@ pub async fn graphql_ws(
                 upgrade_credentials,
                 client,
                 closer: Arc::default(),
+                backlog: Arc::new(Backlog::new(max_unread_bytes)),
                 session: None,
             };
             tracker.track_future(connection.serve(socket))
@@ -169,6 +172,8 @@ struct Connection {
     upgrade_credentials: Credentials,
     client: ClientInfo,
     closer: Arc<SocketCloser>,
+    /// The bytes of results queued for this socket and not yet sent.
+    backlog: Arc<Backlog>,
     /// Set by a successful `connection_init`.
     session: Option<Session>,
 }
@@ -446,7 +451,12 @@ impl Connection {
             };
             self.state
                 .subscriptions
-                .join(key, self.closer.clone(), subscribe, fell_behind)
+                .join(
+                    key,
+                    (self.closer.clone(), self.backlog.clone()),
+                    subscribe,
+                    fell_behind,
+                )
                 .boxed()
         } else {
             schema

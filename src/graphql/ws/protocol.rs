@@ -56,6 +56,14 @@ pub enum Outgoing {
 }
 
 impl Outgoing {
+    /// The bytes it holds (shared by every member of a group, counted for each).
+    pub fn size(&self) -> usize {
+        match self {
+            Self::Next(payload) => payload.len(),
+            Self::Failed { response, errors } => response.len() + errors.len(),
+        }
+    }
+
     pub fn from_response(response: &async_graphql::Response) -> Self {
         let serialized = Arc::from(to_json(response));
         // Parse and validation errors have no path and leave no data; a resolver's error

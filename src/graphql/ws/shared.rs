@@ -10,7 +10,9 @@
 //! of one, under a key no one else has.
 //!
 //! Each member has its own bounded queue, so a member that stops reading fills only its own
-//! queue and is then disconnected as too slow; the group and its other members go on. A group
+//! queue and is then disconnected as too slow; the group and its other members go on. A
+//! socket's queues are bounded in bytes too, together ([`Backlog`]): a few large results
+//! left unread disconnect it as surely as many small ones. A group
 //! ends with its last member, or when its subscription ends (the members then see `complete`),
 //! falls behind the event bus or fails (they are disconnected with the reason).
 //!
@@ -20,7 +22,7 @@
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll};
 
@@ -87,6 +89,49 @@ struct Member {
     results: mpsc::Sender<Outgoing>,
     /// Closes the member's socket when it falls too far behind.
     closer: Arc<SocketCloser>,
+    /// The bytes its socket's subscriptions have queued and it has not read yet.
+    backlog: Arc<Backlog>,
+}
+
+/// The bytes of results queued for one socket and not yet taken, across its subscriptions.
+#[derive(Debug)]
+pub struct Backlog {
+    bytes: AtomicUsize,
+    limit: usize,
+}
+
+impl Backlog {
+    pub fn new(limit: usize) -> Self {
+        Self {
+            bytes: AtomicUsize::new(0),
+            limit,
+        }
+    }
+
+    /// Counts `size` more bytes; false (counting nothing) when they would pass the limit.
+    fn reserve(&self, size: usize) -> bool {
+        self.bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
+                queued
+                    .checked_add(size)
+                    .filter(|total| *total <= self.limit)
+            })
+            .is_ok()
+    }
+
+    fn release(&self, size: usize) {
+        let _ = self
+            .bytes
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
+                Some(queued.saturating_sub(size))
+            });
+    }
+}
+
+impl Default for Backlog {
+    fn default() -> Self {
+        Self::new(usize::MAX)
+    }
 }
 
 impl SharedSubscriptions {
@@ -100,19 +145,24 @@ impl SharedSubscriptions {
     pub fn join(
         &self,
         key: GroupKey,
-        closer: Arc<SocketCloser>,
+        socket: (Arc<SocketCloser>, Arc<Backlog>),
         subscribe: impl FnOnce() -> BoxStream<'static, async_graphql::Response>,
         fell_behind: Arc<FellBehind>,
     ) -> Membership {
         let key = Arc::new(key);
+        let (closer, backlog) = socket;
         let (results, receiver) = mpsc::channel(MEMBER_BACKLOG);
-        let mut member = Some(Member { results, closer });
+        let mut member = Some(Member {
+            results,
+            closer,
+            backlog: backlog.clone(),
+        });
         loop {
             let existing = self.lock().get(&key).cloned();
             if let Some(group) = existing {
                 let joined = group.lock().add(&mut member);
                 if let Some(member_id) = joined {
-                    return Membership::new(receiver, self, key, group, member_id);
+                    return Membership::new(receiver, backlog, self, key, group, member_id);
                 }
                 // It is ending: out of the way, and start afresh.
                 self.forget(&key, &group);
@@ -134,7 +184,7 @@ impl SharedSubscriptions {
                 ending: None,
             };
             tokio::spawn(task.run(subscribe(), fell_behind));
-            return Membership::new(receiver, self, key, group, member_id);
+            return Membership::new(receiver, backlog, self, key, group, member_id);
         }
     }
 
@@ -172,23 +222,40 @@ impl SharedSubscriptions {
 }
 
 impl Group {
-    /// Queues `result` for every member; a member whose queue is full is disconnected.
+    /// Queues `result` for every member; a member whose queue is full, or whose socket has too
+    /// many bytes unread, is disconnected.
     fn deliver(&self, result: &Outgoing) {
         let mut cut_off = 0;
-        self.lock()
-            .by_id
-            .retain(|_, member| match member.results.try_send(result.clone()) {
+        let size = result.size();
+        self.lock().by_id.retain(|_, member| {
+            if !member.backlog.reserve(size) {
+                cut_off += 1;
+                member.closer.close(
+                    CLOSE_TOO_SLOW,
+                    format!(
+                        "too slow: more than {} bytes of results unread; reconnect and refetch",
+                        member.backlog.limit
+                    ),
+                );
+                return false;
+            }
+            match member.results.try_send(result.clone()) {
                 Ok(()) => true,
-                Err(TrySendError::Full(_)) => {
-                    cut_off += 1;
-                    member.closer.close(
-                        CLOSE_TOO_SLOW,
-                        format!("too slow: {MEMBER_BACKLOG} events unread; reconnect and refetch"),
-                    );
+                Err(error) => {
+                    member.backlog.release(size);
+                    if let TrySendError::Full(_) = error {
+                        cut_off += 1;
+                        member.closer.close(
+                            CLOSE_TOO_SLOW,
+                            format!(
+                                "too slow: {MEMBER_BACKLOG} events unread; reconnect and refetch"
+                            ),
+                        );
+                    }
                     false
                 }
-                Err(TrySendError::Closed(_)) => false,
-            });
+            }
+        });
         if cut_off > 0 {
             tracing::info!(cut_off, "disconnected subscribers that stopped reading");
         }
@@ -275,6 +342,7 @@ impl Drop for GroupTask {
 /// One socket's place in a group: the stream of its results. Dropping it leaves the group.
 pub struct Membership {
     receiver: mpsc::Receiver<Outgoing>,
+    backlog: Arc<Backlog>,
     hub: SharedSubscriptions,
     key: Arc<GroupKey>,
     group: Arc<Group>,
@@ -284,6 +352,7 @@ pub struct Membership {
 impl Membership {
     fn new(
         receiver: mpsc::Receiver<Outgoing>,
+        backlog: Arc<Backlog>,
         hub: &SharedSubscriptions,
         key: Arc<GroupKey>,
         group: Arc<Group>,
@@ -291,6 +360,7 @@ impl Membership {
     ) -> Self {
         Self {
             receiver,
+            backlog,
             hub: hub.clone(),
             key,
             group,
@@ -303,13 +373,23 @@ impl Stream for Membership {
     type Item = Outgoing;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Outgoing>> {
-        self.get_mut().receiver.poll_recv(cx)
+        let this = self.get_mut();
+        let next = this.receiver.poll_recv(cx);
+        if let Poll::Ready(Some(result)) = &next {
+            this.backlog.release(result.size());
+        }
+        next
     }
 }
 
 impl Drop for Membership {
     fn drop(&mut self) {
         self.hub.leave(&self.key, &self.group, self.member_id);
+        // What it leaves unread no longer counts against its socket.
+        self.receiver.close();
+        while let Ok(result) = self.receiver.try_recv() {
+            self.backlog.release(result.size());
+        }
     }
 }
 
@@ -377,9 +457,19 @@ mod tests {
         let hub = SharedSubscriptions::default();
         let starts = Arc::default();
         let (results, subscribe) = upstream(&starts);
-        let mut first = hub.join(key("{}"), Arc::default(), subscribe, Arc::default());
+        let mut first = hub.join(
+            key("{}"),
+            (Arc::default(), Arc::default()),
+            subscribe,
+            Arc::default(),
+        );
         let (_unused, subscribe_again) = upstream(&starts);
-        let mut second = hub.join(key("{}"), Arc::default(), subscribe_again, Arc::default());
+        let mut second = hub.join(
+            key("{}"),
+            (Arc::default(), Arc::default()),
+            subscribe_again,
+            Arc::default(),
+        );
         assert_eq!(hub.group_count(), 1);
         assert_eq!(starts.load(std::sync::atomic::Ordering::SeqCst), 1);
 
@@ -418,13 +508,13 @@ mod tests {
         let (b_results, subscribe_b) = upstream(&starts);
         let mut a = hub.join(
             key(r#"{"type":"A"}"#),
-            Arc::default(),
+            (Arc::default(), Arc::default()),
             subscribe_a,
             Arc::default(),
         );
         let mut b = hub.join(
             key(r#"{"type":"B"}"#),
-            Arc::default(),
+            (Arc::default(), Arc::default()),
             subscribe_b,
             Arc::default(),
         );
@@ -446,7 +536,12 @@ mod tests {
         let hub = SharedSubscriptions::default();
         let starts = Arc::default();
         let (results, subscribe) = upstream(&starts);
-        let mut member = hub.join(key("{}"), Arc::default(), subscribe, Arc::default());
+        let mut member = hub.join(
+            key("{}"),
+            (Arc::default(), Arc::default()),
+            subscribe,
+            Arc::default(),
+        );
         drop(results);
         assert_eq!(next_payload(&mut member).await, None);
         assert_eq!(hub.group_count(), 0);
@@ -454,7 +549,12 @@ mod tests {
         let (results, subscribe) = upstream(&starts);
         let closer = Arc::new(SocketCloser::default());
         let fell_behind = Arc::new(FellBehind::default());
-        let mut member = hub.join(key("{}"), closer.clone(), subscribe, fell_behind.clone());
+        let mut member = hub.join(
+            key("{}"),
+            (closer.clone(), Arc::default()),
+            subscribe,
+            fell_behind.clone(),
+        );
         fell_behind.note("too slow: missed 9 events; reconnect and refetch".into());
         drop(results);
         assert_eq!(next_payload(&mut member).await, None);
@@ -477,7 +577,12 @@ mod tests {
             })
             .boxed()
         };
-        let mut member = hub.join(key("{}"), closer.clone(), failing, Arc::default());
+        let mut member = hub.join(
+            key("{}"),
+            (closer.clone(), Arc::default()),
+            failing,
+            Arc::default(),
+        );
         assert_eq!(next_payload(&mut member).await, None);
         assert_eq!(
             closer.reason().map(|(code, _)| code),
@@ -487,7 +592,12 @@ mod tests {
 
         let starts = Arc::default();
         let (results, subscribe) = upstream(&starts);
-        let mut next = hub.join(key("{}"), Arc::default(), subscribe, Arc::default());
+        let mut next = hub.join(
+            key("{}"),
+            (Arc::default(), Arc::default()),
+            subscribe,
+            Arc::default(),
+        );
         results.send(tick(1)).expect("a new group runs");
         assert_eq!(
             next_payload(&mut next).await.as_deref(),
@@ -501,9 +611,19 @@ mod tests {
         let starts = Arc::default();
         let (results, subscribe) = upstream(&starts);
         let stalled_closer = Arc::new(SocketCloser::default());
-        let mut stalled = hub.join(key("{}"), stalled_closer.clone(), subscribe, Arc::default());
+        let mut stalled = hub.join(
+            key("{}"),
+            (stalled_closer.clone(), Arc::default()),
+            subscribe,
+            Arc::default(),
+        );
         let (_unused, subscribe_again) = upstream(&starts);
-        let mut reader = hub.join(key("{}"), Arc::default(), subscribe_again, Arc::default());
+        let mut reader = hub.join(
+            key("{}"),
+            (Arc::default(), Arc::default()),
+            subscribe_again,
+            Arc::default(),
+        );
         for n in 0..=i32::try_from(MEMBER_BACKLOG).expect("small") {
             results.send(tick(n)).expect("the group runs");
             let expected = format!(r#"{{"data":{{"tick":{n}}}}}"#);
@@ -519,5 +639,54 @@ mod tests {
             queued += 1;
         }
         assert_eq!(queued, MEMBER_BACKLOG);
+    }
+
+    #[tokio::test]
+    async fn a_socket_with_too_many_bytes_unread_is_cut_off_and_reading_frees_them() {
+        let hub = SharedSubscriptions::default();
+        let starts = Arc::default();
+        let (results, subscribe) = upstream(&starts);
+        let one = Outgoing::from_response(&tick(1)).size();
+        // Room for three results, across the socket's subscriptions.
+        let backlog = Arc::new(Backlog::new(3 * one));
+        let closer = Arc::new(SocketCloser::default());
+        let mut reading = hub.join(
+            key("{}"),
+            (closer.clone(), backlog.clone()),
+            subscribe,
+            Arc::default(),
+        );
+        for n in 1..=5 {
+            results.send(tick(n)).expect("the group runs");
+            assert!(next_payload(&mut reading).await.is_some());
+        }
+        assert_eq!(closer.reason(), None);
+        assert_eq!(backlog.bytes.load(Ordering::SeqCst), 0);
+
+        let (other_results, subscribe_other) = upstream(&starts);
+        let _unread = hub.join(
+            key("{\"other\":1}"),
+            (closer.clone(), backlog.clone()),
+            subscribe_other,
+            Arc::default(),
+        );
+        for n in 1..=3 {
+            other_results.send(tick(n)).expect("the other group runs");
+        }
+        for _ in 0..500 {
+            if backlog.bytes.load(Ordering::SeqCst) == 3 * one {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // Its three unread results fill the socket's room: the next of either is refused.
+        results.send(tick(9)).expect("the group runs");
+        assert_eq!(next_payload(&mut reading).await, None);
+        assert_eq!(closer.reason().map(|(code, _)| code), Some(CLOSE_TOO_SLOW));
+        assert!(
+            closer
+                .reason()
+                .is_some_and(|(_, reason)| reason.contains("bytes"))
+        );
     }
 }

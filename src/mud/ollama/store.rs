@@ -125,6 +125,29 @@ pub async fn clear(conn: &mut AsyncPgConnection, owner_key: Uuid) -> AppResult<b
     Ok(deleted > 0)
 }
 
+/// Removes conversations untouched for `idle_secs`, and those whose session ended or whose key
+/// was revoked (nobody can continue them), `limit` at most; how many.
+pub async fn prune_conversations(
+    conn: &mut AsyncPgConnection,
+    idle_secs: f64,
+    limit: i64,
+) -> AppResult<usize> {
+    Ok(diesel::sql_query(
+        "DELETE FROM ollama_conversations WHERE owner_key IN ( \
+           SELECT c.owner_key FROM ollama_conversations c \
+           WHERE c.updated_at < now() - make_interval(secs => $1) \
+              OR (NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = c.owner_key \
+                    AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now())) \
+                  AND NOT EXISTS (SELECT 1 FROM api_keys k WHERE k.id = c.owner_key \
+                    AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now()))) \
+           LIMIT $2)",
+    )
+    .bind::<diesel::sql_types::Double, _>(idle_secs)
+    .bind::<diesel::sql_types::BigInt, _>(limit)
+    .execute(conn)
+    .await?)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,208 @@
+//! The retention sweeper: removes what the server keeps only for a while (finished asset jobs,
+//! stored bytes no asset uses, idle Ollama conversations, old Stripe event ids, old entity
+//! revisions, ended sign-in windows), as long as `RetentionSettings` says, a bounded batch of
+//! each kind per run. Every node runs it on a timer; one run at a time across the nodes of a
+//! database (a transaction-scoped advisory lock: a node that dies mid-run lets go of it).
+
+pub mod api;
+
+use std::time::Duration;
+
+use async_graphql::SimpleObject;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
+use crate::assets::storage::StoredObject;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Where the asset store's listing goes on from, in `maintenance_cursors`.
+const ASSET_CURSOR: &str = "asset-store";
+
+/// What one run removed.
+#[derive(SimpleObject, Clone, Debug, Default)]
+pub struct RetentionReport {
+    /// False when another node was sweeping (this run did nothing).
+    pub ran: bool,
+    /// Asset jobs that finished before their retention.
+    pub asset_jobs: i64,
+    /// Stored originals and thumbnails of content no asset uses (a deleted tenant's, or left
+    /// by an upload that failed), past their grace period.
+    pub asset_objects: i64,
+    /// Ollama conversations left idle, or whose session or key ended.
+    pub ollama_conversations: i64,
+    /// Stripe event ids past their retention.
+    pub stripe_events: i64,
+    /// Entity revisions past their retention (each entity keeps its newest).
+    pub revisions: i64,
+    /// Sign-in throttle windows that ended.
+    pub sign_in_windows: i64,
+}
+
+/// Sweeps every `interval` until the server shuts down. The first run comes after a random
+/// part of the interval, so nodes started together do not all knock at once.
+pub async fn run(state: AppState) {
+    let interval = state.config.retention.interval.max(Duration::from_secs(1));
+    let first = interval.mul_f64(rand::random::<f64>());
+    let mut next = tokio::time::Instant::now() + first;
+    loop {
+        tokio::select! {
+            () = state.shutdown.cancelled() => return,
+            () = tokio::time::sleep_until(next) => {}
+        }
+        match sweep(&state).await {
+            Ok(report) if report.ran => tracing::debug!(?report, "retention sweep"),
+            Ok(_) => {}
+            Err(error) => tracing::warn!(error = ?error, "the retention sweep failed"),
+        }
+        next = tokio::time::Instant::now() + interval;
+    }
+}
+
+/// One run, unless another node is running one (then `ran` is false).
+pub async fn sweep(state: &AppState) -> AppResult<RetentionReport> {
+    let mut lock_holder = state.pool.get().await?;
+    lock_holder
+        .transaction::<_, AppError, _>(async |lock_holder| {
+            if !take_lock(lock_holder).await? {
+                return Ok(RetentionReport::default());
+            }
+            let mut conn = state.pool.get().await?;
+            sweep_all(state, &mut conn).await
+        })
+        .await
+}
+
+async fn take_lock(conn: &mut AsyncPgConnection) -> AppResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        taken: bool,
+    }
+    let taken: Taken = diesel::sql_query(
+        "SELECT pg_try_advisory_xact_lock(hashtextextended('loregraph-retention', 0)) AS taken",
+    )
+    .get_result(conn)
+    .await?;
+    Ok(taken.taken)
+}
+
+async fn sweep_all(state: &AppState, conn: &mut AsyncPgConnection) -> AppResult<RetentionReport> {
+    let settings = &state.config.retention;
+    let batch = settings.batch.max(1);
+    let secs = |d: Duration| d.as_secs_f64();
+    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+    let mut report = RetentionReport {
+        ran: true,
+        ..RetentionReport::default()
+    };
+    report.asset_jobs = count(
+        crate::assets::store::prune_finished_jobs(conn, secs(settings.asset_jobs), batch).await?,
+    );
+    report.asset_objects = sweep_asset_objects(state, conn).await?;
+    report.ollama_conversations = count(
+        crate::mud::ollama::store::prune_conversations(
+            conn,
+            secs(settings.ollama_conversations),
+            batch,
+        )
+        .await?,
+    );
+    report.stripe_events = count(
+        crate::billing::store::prune_stripe_events(conn, secs(settings.stripe_events), batch)
+            .await?,
+    );
+    if !settings.revisions.is_zero() {
+        report.revisions = count(
+            crate::entities::retention::prune_revisions(
+                conn,
+                secs(settings.revisions),
+                settings.revisions_kept.max(0),
+                batch,
+            )
+            .await?,
+        );
+    }
+    report.sign_in_windows = count(state.auth.throttle.forget_ended(conn, batch).await?);
+    Ok(report)
+}
+
+/// Goes through the next batch of the asset store's objects (in name order, from where the
+/// last run stopped; from the start again after the end), removing the bytes of content no
+/// blob row records once they are older than the grace period (an upload writes its bytes
+/// just before its row).
+async fn sweep_asset_objects(state: &AppState, conn: &mut AsyncPgConnection) -> AppResult<i64> {
+    let settings = &state.config.retention;
+    let limit = usize::try_from(settings.batch.max(1)).unwrap_or(1_000);
+    let cursor = read_cursor(conn).await?;
+    let blobs = &state.assets.blobs;
+    let objects = blobs
+        .list_after(&cursor, limit)
+        .await
+        .map_err(AppError::internal)?;
+    let next_cursor = match objects.last() {
+        Some(last) if objects.len() == limit => last.location.clone(),
+        _ => String::new(),
+    };
+    let grace = chrono::Duration::from_std(settings.orphaned_bytes).map_err(AppError::internal)?;
+    let old_enough = chrono::Utc::now() - grace;
+    let mut contents: Vec<(uuid::Uuid, String)> = objects
+        .iter()
+        .filter(|object| object.modified < old_enough)
+        .map(|object: &StoredObject| (object.tenant_id, object.sha256.clone()))
+        .collect();
+    contents.sort();
+    contents.dedup();
+    let recorded = crate::assets::store::recorded_blobs(conn, &contents).await?;
+    let mut removed = 0;
+    for (tenant_id, sha256) in contents.into_iter().filter(|c| !recorded.contains(c)) {
+        // Under the claim, an upload of the same content waits, then finds its bytes gone
+        // and stores them again.
+        let gone = conn
+            .transaction::<_, AppError, _>(async |conn| {
+                if !crate::assets::store::claim_unrecorded_blob(conn, tenant_id, &sha256).await? {
+                    return Ok(false);
+                }
+                blobs
+                    .remove(tenant_id, &sha256)
+                    .await
+                    .map_err(AppError::internal)?;
+                crate::assets::store::release_claimed_blob(conn, tenant_id, &sha256).await?;
+                Ok(true)
+            })
+            .await?;
+        removed += i64::from(gone);
+    }
+    write_cursor(conn, &next_cursor).await?;
+    Ok(removed)
+}
+
+async fn read_cursor(conn: &mut AsyncPgConnection) -> AppResult<String> {
+    use crate::db::schema::maintenance_cursors;
+    use diesel::{OptionalExtension, QueryDsl};
+    Ok(maintenance_cursors::table
+        .find(ASSET_CURSOR)
+        .select(maintenance_cursors::position)
+        .first::<String>(conn)
+        .await
+        .optional()?
+        .unwrap_or_default())
+}
+
+async fn write_cursor(conn: &mut AsyncPgConnection, position: &str) -> AppResult<()> {
+    use crate::db::schema::maintenance_cursors;
+    use diesel::ExpressionMethods;
+    diesel::insert_into(maintenance_cursors::table)
+        .values((
+            maintenance_cursors::name.eq(ASSET_CURSOR),
+            maintenance_cursors::position.eq(position),
+        ))
+        .on_conflict(maintenance_cursors::name)
+        .do_update()
+        .set((
+            maintenance_cursors::position.eq(position),
+            maintenance_cursors::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
