@@ -39,7 +39,10 @@ pub enum AppError {
     /// A request that is well-formed but does not fit the shape asked for (a JSON body missing
     /// a field, or with one of the wrong type): BAD_USER_INPUT in GraphQL, 422 on REST, as
     /// seed 001's API answers validation failures.
-    Unprocessable(String),
+    Unprocessable {
+        message: String,
+        field: Option<&'static str>,
+    },
     /// The database (or another dependency) cannot be reached right now; retrying may succeed.
     Unavailable,
     /// A service we call (Stripe) failed, refused us or could not be reached; the message
@@ -80,6 +83,14 @@ impl AppError {
         }
     }
 
+    /// A request that does not fit its shape, blamed on one field when given (422 on REST).
+    pub fn unfit(field: Option<&'static str>, message: impl Into<String>) -> Self {
+        Self::Unprocessable {
+            message: message.into(),
+            field,
+        }
+    }
+
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::Conflict(message.into())
     }
@@ -93,7 +104,7 @@ impl AppError {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden { .. } | Self::FeatureGate { .. } => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
-            Self::BadInput { .. } | Self::Unprocessable(_) => "BAD_USER_INPUT",
+            Self::BadInput { .. } | Self::Unprocessable { .. } => "BAD_USER_INPUT",
             Self::Conflict(_) => "CONFLICT",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
@@ -112,7 +123,7 @@ impl AppError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable | Self::Upstream(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -126,10 +137,10 @@ impl AppError {
             | Self::Conflict(m)
             | Self::PayloadTooLarge(m)
             | Self::UnsupportedMediaType(m)
-            | Self::Unprocessable(m)
             | Self::Upstream(m) => m.clone(),
             Self::Forbidden { message, .. }
             | Self::BadInput { message, .. }
+            | Self::Unprocessable { message, .. }
             | Self::RateLimited { message, .. } => message.clone(),
             Self::FeatureGate { feature, tier } => format!(
                 "{feature} is not part of your plan; it comes with the {} tier and above",
@@ -157,6 +168,9 @@ impl From<AppError> for async_graphql::Error {
             ext.set("code", error.code());
             match &error {
                 AppError::BadInput {
+                    field: Some(field), ..
+                }
+                | AppError::Unprocessable {
                     field: Some(field), ..
                 } => ext.set("field", *field),
                 AppError::Forbidden {

@@ -183,7 +183,7 @@ struct ServeArgs {
     /// Days an idle Ollama conversation is kept (those of ended sessions go at once).
     #[arg(long, env = "LOREGRAPH_RETAIN_OLLAMA_DAYS", default_value_t = 30)]
     retain_ollama_days: u64,
-    /// Days Stripe event ids are kept (Stripe redelivers for three).
+    /// Days Stripe event ids are kept (at least 3: Stripe redelivers for three).
     #[arg(
         long,
         env = "LOREGRAPH_RETAIN_STRIPE_EVENTS_DAYS",
@@ -193,7 +193,7 @@ struct ServeArgs {
     /// Days entity revisions are kept beyond each entity's newest (0 keeps them all).
     #[arg(long, env = "LOREGRAPH_RETAIN_REVISIONS_DAYS", default_value_t = 365)]
     retain_revisions_days: u64,
-    /// Revisions of each entity always kept, however old.
+    /// Revisions of each entity always kept, however old (at least 1).
     #[arg(long, env = "LOREGRAPH_RETAIN_REVISIONS_KEPT", default_value_t = 50)]
     retain_revisions_kept: i64,
     /// Ollama servers admins may address with `ollamaCommand` (comma-separated base URLs, such
@@ -431,9 +431,10 @@ async fn serve_on(
         asset_jobs: days(args.retain_asset_jobs_days),
         orphaned_bytes: Duration::from_secs(args.retain_orphaned_bytes_hours.saturating_mul(3600)),
         ollama_conversations: days(args.retain_ollama_days),
-        stripe_events: days(args.retain_stripe_events_days),
+        // Stripe redelivers an event for three days: its id is kept at least that long.
+        stripe_events: days(args.retain_stripe_events_days.max(3)),
         revisions: days(args.retain_revisions_days),
-        revisions_kept: args.retain_revisions_kept.max(0),
+        revisions_kept: args.retain_revisions_kept.max(1),
         ..loregraph::config::RetentionSettings::default()
     };
     config.ollama.servers = args.ollama_servers;

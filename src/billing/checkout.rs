@@ -102,10 +102,29 @@ async fn customer_of(
         .await
 }
 
+/// CONFLICT when the tenant is subscribed already: it changes its plan in the portal.
+fn not_subscribed(account: &BillingAccountRow, tier: Tier) -> AppResult<()> {
+    let subscribed = account.stripe_subscription_id.is_some()
+        && account
+            .subscription_status
+            .as_deref()
+            .is_some_and(|status| SUBSCRIBED.contains(&status));
+    if subscribed {
+        return Err(AppError::conflict(format!(
+            "this tenant already has a subscription (on {}); change it to {} in the customer portal (createPortalSession)",
+            store::tier_of_row(account).as_str().to_uppercase(),
+            tier.as_str().to_uppercase()
+        )));
+    }
+    Ok(())
+}
+
 /// What a Checkout page is for.
+#[derive(Clone, Copy)]
 enum Purchase<'a> {
     Subscription {
         price_id: &'a str,
+        tier: Tier,
     },
     /// A block of BrainBits, for the viewer.
     Tokens(&'a TokenBlock),
@@ -122,7 +141,7 @@ impl Purchase<'_> {
 
     fn price_id(&self) -> &str {
         match self {
-            Self::Subscription { price_id } => price_id,
+            Self::Subscription { price_id, .. } => price_id,
             Self::Tokens(block) => &block.price_id,
         }
     }
@@ -134,7 +153,7 @@ impl Purchase<'_> {
         customer: &str,
     ) -> AppResult<OpenedCheckout> {
         match self {
-            Self::Subscription { price_id } => {
+            Self::Subscription { price_id, .. } => {
                 stripe
                     .checkout_subscription(customer, viewer.tenant_id, price_id)
                     .await
@@ -148,10 +167,12 @@ impl Purchase<'_> {
     }
 }
 
-/// The tenant's open Checkout page for the purchase if it has one for its price, else a new
-/// one (expiring an open one for another price first). One at a time per tenant and purpose,
-/// under a lock held while Stripe answers: two clicks on "subscribe", or two admins at once,
-/// get one page, and so at most one subscription.
+/// The tenant's open Checkout page for the purchase if it has one for its price and time
+/// enough to pay, else a new one (expiring the old one at Stripe first, so no two can be
+/// paid). One at a time per tenant and purpose, under a lock held while Stripe answers: two
+/// clicks on "subscribe", or two admins at once, get one page, and so at most one
+/// subscription. A subscription's checkout checks again under the lock that the tenant has
+/// none (one may have started while this waited).
 async fn one_open_checkout(
     conn: &mut AsyncPgConnection,
     stripe: &StripeClient,
@@ -161,19 +182,29 @@ async fn one_open_checkout(
 ) -> AppResult<String> {
     let purpose = purchase.purpose(viewer);
     let tenant_id = viewer.tenant_id;
+    let price_id = purchase.price_id();
+    // The inner result is the caller's; the transaction commits either way, so an old page
+    // expired at Stripe is forgotten even when opening its replacement failed.
     conn.transaction::<_, AppError, _>(async |conn| {
         store::lock_checkout(conn, tenant_id, &purpose).await?;
+        if let Purchase::Subscription { tier, .. } = purchase {
+            not_subscribed(&store::account(conn, tenant_id).await?, tier)?;
+        }
         if let Some(open) = store::open_checkout(conn, tenant_id, &purpose).await? {
-            if open.price_id == purchase.price_id() {
-                return Ok(open.url);
+            if open.reusable_for(price_id) {
+                return Ok(Ok(open.url));
             }
             stripe.expire_checkout(&open.stripe_session_id).await?;
+            store::forget_checkout(conn, tenant_id, &purpose).await?;
         }
-        let opened = purchase.open(stripe, viewer, customer).await?;
-        store::record_checkout(conn, tenant_id, &purpose, purchase.price_id(), &opened).await?;
-        Ok(opened.url)
+        let opened = match purchase.open(stripe, viewer, customer).await {
+            Ok(opened) => opened,
+            Err(error) => return Ok(Err(error)),
+        };
+        store::record_checkout(conn, tenant_id, &purpose, price_id, &opened).await?;
+        Ok(Ok(opened.url))
     })
-    .await
+    .await?
 }
 
 /// A customer-portal URL for the viewer's tenant (whose role the caller has checked),
@@ -268,22 +299,12 @@ impl CheckoutMutation {
         let mut conn = ctx.conn().await?;
         let customer = {
             let account = store::account(&mut conn, viewer.tenant_id).await?;
-            if account.stripe_subscription_id.is_some()
-                && account
-                    .subscription_status
-                    .as_deref()
-                    .is_some_and(|status| SUBSCRIBED.contains(&status))
-            {
-                return Err(AppError::conflict(format!(
-                    "this tenant already has a subscription (on {}); change it to {} in the customer portal (createPortalSession)",
-                    store::tier_of_row(&account).as_str().to_uppercase(),
-                    tier.as_str().to_uppercase()
-                )));
-            }
+            not_subscribed(&account, tier)?;
             customer_of(&mut conn, stripe, viewer, &account).await?
         };
         let purchase = Purchase::Subscription {
             price_id: &price_id,
+            tier,
         };
         let url = one_open_checkout(&mut conn, stripe, viewer, &customer, purchase).await?;
         Ok(CheckoutSessionPayload { url })

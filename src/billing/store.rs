@@ -119,17 +119,25 @@ pub async fn lock_checkout(
     Ok(())
 }
 
-/// A Checkout session the tenant has open for a purpose.
+/// A Checkout session the tenant opened for a purpose (and has not paid, as far as we know).
 #[derive(Queryable, Selectable)]
 #[diesel(table_name = billing_checkouts, check_for_backend(diesel::pg::Pg))]
 pub struct OpenCheckout {
     pub price_id: String,
     pub stripe_session_id: String,
     pub url: String,
+    pub expires_at: DateTime<Utc>,
 }
 
-/// The tenant's Checkout session for `purpose`, while it stays open for a few more minutes
-/// (time enough to pay).
+impl OpenCheckout {
+    /// Whether it may be handed out again for `price_id`: the same price, and open long
+    /// enough to pay (a few minutes).
+    pub fn reusable_for(&self, price_id: &str) -> bool {
+        self.price_id == price_id && self.expires_at > Utc::now() + chrono::Duration::minutes(10)
+    }
+}
+
+/// The tenant's last Checkout session for `purpose`, however near its expiry.
 pub async fn open_checkout(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
@@ -137,11 +145,22 @@ pub async fn open_checkout(
 ) -> AppResult<Option<OpenCheckout>> {
     Ok(billing_checkouts::table
         .find((tenant_id, purpose))
-        .filter(billing_checkouts::expires_at.gt(Utc::now() + chrono::Duration::minutes(10)))
         .select(OpenCheckout::as_select())
         .first(conn)
         .await
         .optional()?)
+}
+
+/// Forgets the tenant's Checkout session for `purpose` (it was expired at Stripe).
+pub async fn forget_checkout(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    purpose: &str,
+) -> AppResult<()> {
+    diesel::delete(billing_checkouts::table.find((tenant_id, purpose)))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 /// Records the tenant's open Checkout session for `purpose` (replacing an older one).

@@ -22,10 +22,11 @@ use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_checkout::CheckoutSessionMode;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionPaymentIntentData,
-    CreateCheckoutSessionSubscriptionData, ExpireCheckoutSession,
+    CreateCheckoutSessionSubscriptionData, ExpireCheckoutSession, RetrieveCheckoutSession,
 };
 use stripe_core::customer::CreateCustomer;
 use stripe_product::price::RetrievePrice;
+use stripe_shared::CheckoutSessionStatus;
 use uuid::Uuid;
 
 use super::model::OpenedCheckout;
@@ -281,14 +282,30 @@ impl StripeClient {
         })
     }
 
-    /// Closes an open Checkout session that a newer one replaces. One that is no longer open
-    /// (paid, or expired) is left as it is.
+    /// Closes an open Checkout session that a newer one replaces. One that expired already is
+    /// fine; one that was paid meanwhile (its webhook not in yet) is a CONFLICT: opening
+    /// another could make a second subscription.
     pub async fn expire_checkout(&self, session_id: &str) -> AppResult<()> {
         match ExpireCheckoutSession::new(session_id)
             .send(&self.client)
             .await
         {
-            Ok(_) | Err(StripeError::Stripe(_, 400 | 404)) => Ok(()),
+            Ok(_) | Err(StripeError::Stripe(_, 404)) => Ok(()),
+            // Stripe refuses to expire a session that is not open: find out which it is.
+            Err(StripeError::Stripe(_, 400)) => {
+                let session = self
+                    .send(
+                        "read a checkout session",
+                        RetrieveCheckoutSession::new(session_id).send(&self.client),
+                    )
+                    .await?;
+                match session.status {
+                    Some(CheckoutSessionStatus::Complete) => Err(AppError::conflict(
+                        "a checkout of this tenant was just paid; it applies in a moment",
+                    )),
+                    _ => Ok(()),
+                }
+            }
             Err(error) => Err(self.failure("expire a checkout session", error)),
         }
     }
@@ -379,7 +396,8 @@ impl StripeClient {
                     "Stripe refused a request"
                 );
                 match status {
-                    401 | 403 => upstream(
+                    // Not retryable: the operator must change the configuration.
+                    401 | 403 => AppError::conflict(
                         "Stripe did not accept this server's API key; the operator must fix the billing configuration",
                     ),
                     429 => AppError::RateLimited {

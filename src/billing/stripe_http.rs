@@ -36,8 +36,16 @@ impl PooledStripeClient {
             USER_AGENT,
             HeaderValue::from_static(concat!("loregraph/", env!("CARGO_PKG_VERSION"))),
         );
+        // Stripe's certificate chains to a public root: the built-in roots count besides the
+        // system's, so a container without a CA bundle still reaches it.
+        let roots = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .filter_map(|der| reqwest::Certificate::from_der(der).ok());
         let http = reqwest::Client::builder()
             .default_headers(headers)
+            .tls_certs_merge(roots)
+            // A redirect would turn a POST into a GET: a base that answers one is misconfigured.
+            .redirect(reqwest::redirect::Policy::none())
             // Idle connections are kept a while and reused by the next call.
             .pool_idle_timeout(Duration::from_secs(90))
             .connect_timeout(timeout)

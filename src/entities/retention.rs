@@ -15,14 +15,21 @@ pub async fn prune_revisions(
     keep: i64,
     limit: i64,
 ) -> AppResult<usize> {
+    // Only entities with more revisions than they keep, and an old one, are looked at:
+    // one aggregate pass, then a ranking of just those entities' revisions.
     Ok(diesel::sql_query(
-        "DELETE FROM entity_revisions WHERE id IN ( \
-           SELECT r.id FROM entity_revisions r \
-           WHERE r.created_at < now() - make_interval(secs => $1) \
-             AND r.version <= (SELECT n.version FROM entity_revisions n \
-                               WHERE n.entity_row_id = r.entity_row_id \
-                               ORDER BY n.version DESC OFFSET $2 LIMIT 1) \
-           ORDER BY r.created_at LIMIT $3)",
+        "WITH crowded AS ( \
+           SELECT entity_row_id FROM entity_revisions GROUP BY entity_row_id \
+           HAVING count(*) > $2 AND min(created_at) < now() - make_interval(secs => $1) \
+           LIMIT $3), \
+         ranked AS ( \
+           SELECT r.id, r.created_at, \
+                  row_number() OVER (PARTITION BY r.entity_row_id ORDER BY r.version DESC) AS rank \
+           FROM entity_revisions r JOIN crowded USING (entity_row_id)) \
+         DELETE FROM entity_revisions WHERE id IN ( \
+           SELECT id FROM ranked \
+           WHERE rank > $2 AND created_at < now() - make_interval(secs => $1) \
+           ORDER BY created_at LIMIT $3)",
     )
     .bind::<Double, _>(age_secs)
     .bind::<BigInt, _>(keep)

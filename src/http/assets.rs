@@ -90,7 +90,10 @@ async fn uploader(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> Ap
 
 fn entity_type(text: &str) -> AppResult<EntityType> {
     EntityType::from_slug(&text.to_ascii_lowercase()).ok_or_else(|| {
-        AppError::bad_field("entity_type", format!("`{text}` is not an entity type"))
+        AppError::unfit(
+            Some("entity_type"),
+            format!("`{text}` is not an entity type"),
+        )
     })
 }
 
@@ -145,14 +148,15 @@ async fn read_form(
         }
     }
     let upload =
-        upload.ok_or_else(|| AppError::Unprocessable("the form has no `file` field".into()))?;
+        upload.ok_or_else(|| AppError::unfit(Some("file"), "the form has no `file` field"))?;
     let target = match (kind, id) {
         (Some(kind), Some(id)) if !kind.is_empty() && !id.is_empty() => Some((kind, id)),
         (None, None) => None,
         (Some(k), None) if k.is_empty() => None,
         (None, Some(i)) if i.is_empty() => None,
         _ => {
-            return Err(AppError::bad_input(
+            return Err(AppError::unfit(
+                None,
                 "give both entity_type and entity_id, or neither",
             ));
         }

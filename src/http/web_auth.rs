@@ -28,7 +28,7 @@ use crate::state::AppState;
 /// seed 001 answers validation failures; one that is not JSON at all stays 400.
 fn json_rejection(rejection: JsonRejection) -> AppError {
     match rejection {
-        JsonRejection::JsonDataError(error) => AppError::Unprocessable(error.body_text()),
+        JsonRejection::JsonDataError(error) => AppError::unfit(None, error.body_text()),
         other => AppError::bad_input(other.body_text()),
     }
 }

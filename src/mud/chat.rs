@@ -382,7 +382,8 @@ pub struct ChatSubscription;
 impl ChatSubscription {
     /// What is heard in a room as it is said: its messages, yells from the rooms next door,
     /// and whispers only by their sender and recipient. A PLAYER hears a room only while one of
-    /// their characters stands in it (as in the game); WORLDBUILDER and above listen anywhere.
+    /// their characters stands in it, played by a live session (as in the game); WORLDBUILDER
+    /// and above listen anywhere.
     async fn chat_messages(
         &self,
         ctx: &Context<'_>,
@@ -427,30 +428,24 @@ impl ChatSubscription {
                         )
                     })
                     .await;
-                let chat = match loaded {
-                    Ok(Some(chat)) if chat.heard_in.contains(&room_id) => chat,
-                    Ok(_) => return None,
+                match loaded {
+                    // A PLAYER hears it where one of their characters stands as it is said.
+                    Ok(Some(chat))
+                        if chat.heard_in.contains(&room_id)
+                            && (listens_anywhere
+                                || chat
+                                    .present
+                                    .get(&room_id)
+                                    .is_some_and(|users| users.contains(&user_id))) =>
+                    {
+                        Some(ChatMessage::from(chat.message.clone()))
+                    }
+                    Ok(_) => None,
                     Err(error) => {
                         tracing::warn!(?error, "could not load a chat message for its subscribers");
-                        return None;
-                    }
-                };
-                if !listens_anywhere {
-                    // Where the player's characters stand now, not when they subscribed.
-                    let present = async {
-                        let mut conn = pool.get().await.map_err(AppError::from)?;
-                        chat_store::has_character_in(&mut conn, tenant_id, user_id, room_id).await
-                    };
-                    match present.await {
-                        Ok(true) => {}
-                        Ok(false) => return None,
-                        Err(error) => {
-                            tracing::warn!(?error, "could not check where a listener stands");
-                            return None;
-                        }
+                        None
                     }
                 }
-                Some(ChatMessage::from(chat.message.clone()))
             }
         }))
     }

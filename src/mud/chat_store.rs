@@ -1,5 +1,7 @@
 //! Chat messages in PostgreSQL, and the questions chat asks about who is where.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -75,6 +77,18 @@ pub async fn room_ids_by_keys(
         .await?)
 }
 
+/// The characters that live sessions play.
+#[diesel::dsl::auto_type]
+fn live_session_characters() -> _ {
+    let live = sessions::expires_at
+        .is_null()
+        .or(sessions::expires_at.gt(diesel::dsl::now));
+    sessions::table
+        .filter(sessions::revoked_at.is_null())
+        .filter(live)
+        .select(sessions::character_id.assume_not_null())
+}
+
 /// Characters present in a room besides `speaker`: there, not tombstoned, and played by a live
 /// session. Bounded by `MAX_LISTENERS`, lowest ids first.
 pub async fn present_listeners(
@@ -82,20 +96,12 @@ pub async fn present_listeners(
     room: &RoomRow,
     speaker: Uuid,
 ) -> AppResult<Vec<Uuid>> {
-    let live_sessions = sessions::table
-        .filter(sessions::revoked_at.is_null())
-        .filter(
-            sessions::expires_at
-                .is_null()
-                .or(sessions::expires_at.gt(diesel::dsl::now)),
-        )
-        .select(sessions::character_id.assume_not_null());
     Ok(characters::table
         .filter(characters::tenant_id.eq(room.tenant_id))
         .filter(characters::room_id.eq(room.id))
         .filter(characters::tombstoned_at.is_null())
         .filter(characters::id.ne(speaker))
-        .filter(characters::id.eq_any(live_sessions))
+        .filter(characters::id.eq_any(live_session_characters()))
         .order(characters::id.asc())
         .limit(MAX_LISTENERS)
         .select(characters::id)
@@ -109,24 +115,6 @@ pub type ListedMessage = (ChatMessageRow, String, String, Option<String>);
 
 /// A page of the tenant's messages, newest first, optionally of one world and room; and how
 /// many there are.
-/// Whether one of `user_id`'s characters stands in `room_id` now.
-pub async fn has_character_in(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    user_id: Uuid,
-    room_id: Uuid,
-) -> AppResult<bool> {
-    Ok(diesel::select(diesel::dsl::exists(
-        characters::table
-            .filter(characters::tenant_id.eq(tenant_id))
-            .filter(characters::user_id.eq(user_id))
-            .filter(characters::room_id.eq(room_id))
-            .filter(characters::tombstoned_at.is_null()),
-    ))
-    .get_result(conn)
-    .await?)
-}
-
 pub async fn list_messages(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
@@ -199,6 +187,9 @@ pub struct LoadedChat {
     pub message: ListedMessage,
     /// The rooms that hear it: its own, and for a yell the rooms its exits lead to.
     pub heard_in: Vec<Uuid>,
+    /// Per room that hears it, the users with a character standing there, played by a live
+    /// session: the PLAYERs who hear it there.
+    pub present: HashMap<Uuid, HashSet<Uuid>>,
 }
 
 /// Loads a sent message and where it is heard.
@@ -226,7 +217,36 @@ pub async fn load_posted(
             .collect();
         heard_in.extend(room_ids_by_keys(conn, message.0.world_id, &neighbours).await?);
     }
-    Ok(Some(LoadedChat { message, heard_in }))
+    let mut present: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
+    for (room, user) in players_present(conn, tenant_id, &heard_in).await? {
+        present.entry(room).or_default().insert(user);
+    }
+    Ok(Some(LoadedChat {
+        message,
+        heard_in,
+        present,
+    }))
+}
+
+/// The (room, user) pairs of characters standing in `rooms`, not tombstoned, and played by a
+/// live session.
+async fn players_present(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    rooms: &[Uuid],
+) -> AppResult<Vec<(Uuid, Uuid)>> {
+    Ok(characters::table
+        .filter(characters::tenant_id.eq(tenant_id))
+        .filter(characters::room_id.eq_any(rooms))
+        .filter(characters::tombstoned_at.is_null())
+        .filter(characters::id.eq_any(live_session_characters()))
+        .select((
+            characters::room_id.assume_not_null(),
+            characters::user_id.assume_not_null(),
+        ))
+        .distinct()
+        .load(conn)
+        .await?)
 }
 
 /// Deletes the tenant's messages sent before `cutoff`, optionally of one world and room; how

@@ -90,40 +90,57 @@ async fn sweep_all(state: &AppState, conn: &mut AsyncPgConnection) -> AppResult<
     let settings = &state.config.retention;
     let batch = settings.batch.max(1);
     let secs = |d: Duration| d.as_secs_f64();
-    let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
     let mut report = RetentionReport {
         ran: true,
         ..RetentionReport::default()
     };
-    report.asset_jobs = count(
-        crate::assets::store::prune_finished_jobs(conn, secs(settings.asset_jobs), batch).await?,
+    // Each kind on its own: one that fails (and says so) does not hold up the others.
+    report.asset_jobs = step(
+        "asset jobs",
+        crate::assets::store::prune_finished_jobs(conn, secs(settings.asset_jobs), batch).await,
     );
-    report.asset_objects = sweep_asset_objects(state, conn).await?;
-    report.ollama_conversations = count(
+    report.asset_objects = step("stored asset bytes", sweep_asset_objects(state, conn).await);
+    report.ollama_conversations = step(
+        "Ollama conversations",
         crate::mud::ollama::store::prune_conversations(
             conn,
             secs(settings.ollama_conversations),
             batch,
         )
-        .await?,
+        .await,
     );
-    report.stripe_events = count(
-        crate::billing::store::prune_stripe_events(conn, secs(settings.stripe_events), batch)
-            .await?,
+    report.stripe_events = step(
+        "Stripe event ids",
+        crate::billing::store::prune_stripe_events(conn, secs(settings.stripe_events), batch).await,
     );
     if !settings.revisions.is_zero() {
-        report.revisions = count(
+        report.revisions = step(
+            "entity revisions",
             crate::entities::retention::prune_revisions(
                 conn,
                 secs(settings.revisions),
-                settings.revisions_kept.max(0),
+                settings.revisions_kept.max(1),
                 batch,
             )
-            .await?,
+            .await,
         );
     }
-    report.sign_in_windows = count(state.auth.throttle.forget_ended(conn, batch).await?);
+    report.sign_in_windows = step(
+        "sign-in windows",
+        state.auth.throttle.forget_ended(conn, batch).await,
+    );
     Ok(report)
+}
+
+/// How many a step removed; none when it failed (logged).
+fn step(kind: &str, removed: AppResult<impl TryInto<i64>>) -> i64 {
+    match removed {
+        Ok(count) => count.try_into().unwrap_or(i64::MAX),
+        Err(error) => {
+            tracing::warn!(kind, error = ?error, "a retention step failed; the next run tries again");
+            0
+        }
+    }
 }
 
 /// Goes through the next batch of the asset store's objects (in name order, from where the
@@ -143,8 +160,10 @@ async fn sweep_asset_objects(state: &AppState, conn: &mut AsyncPgConnection) -> 
         Some(last) if objects.len() == limit => last.location.clone(),
         _ => String::new(),
     };
-    let grace = chrono::Duration::from_std(settings.orphaned_bytes).map_err(AppError::internal)?;
-    let old_enough = chrono::Utc::now() - grace;
+    let old_enough = chrono::Duration::from_std(settings.orphaned_bytes)
+        .ok()
+        .and_then(|grace| chrono::Utc::now().checked_sub_signed(grace))
+        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
     let mut contents: Vec<(uuid::Uuid, String)> = objects
         .iter()
         .filter(|object| object.modified < old_enough)
@@ -156,7 +175,8 @@ async fn sweep_asset_objects(state: &AppState, conn: &mut AsyncPgConnection) -> 
     let mut removed = 0;
     for (tenant_id, sha256) in contents.into_iter().filter(|c| !recorded.contains(c)) {
         // Under the claim, an upload of the same content waits, then finds its bytes gone
-        // and stores them again.
+        // and stores them again. An object that cannot be removed now is passed over (the
+        // walk goes on, and meets it again next time round).
         let gone = conn
             .transaction::<_, AppError, _>(async |conn| {
                 if !crate::assets::store::claim_unrecorded_blob(conn, tenant_id, &sha256).await? {
@@ -169,8 +189,16 @@ async fn sweep_asset_objects(state: &AppState, conn: &mut AsyncPgConnection) -> 
                 crate::assets::store::release_claimed_blob(conn, tenant_id, &sha256).await?;
                 Ok(true)
             })
-            .await?;
-        removed += i64::from(gone);
+            .await;
+        match gone {
+            Ok(gone) => removed += i64::from(gone),
+            Err(error) => tracing::warn!(
+                %tenant_id,
+                sha256,
+                error = ?error,
+                "could not remove unused stored bytes"
+            ),
+        }
     }
     write_cursor(conn, &next_cursor).await?;
     Ok(removed)

@@ -1142,7 +1142,7 @@ async fn malformed_upload_requests_get_clear_errors_and_store_nothing() {
             &fields,
         )
         .await;
-        assert_eq!(status, 400, "{fields:?}: {body}");
+        assert_eq!(status, 422, "{fields:?}: {body}");
     }
     let (status, _) = upload_to(
         &server,
@@ -1154,7 +1154,7 @@ async fn malformed_upload_requests_get_clear_errors_and_store_nothing() {
         &[],
     )
     .await;
-    assert_eq!(status, 400);
+    assert_eq!(status, 422);
     let body = graphql_upload(
         &server,
         &owner,

@@ -69,6 +69,8 @@ impl Recorded {
 #[derive(Clone, Default)]
 struct FakeStripe {
     requests: Arc<Mutex<Vec<Recorded>>>,
+    /// Checkout sessions paid (they cannot be expired any more).
+    paid: Arc<Mutex<Vec<String>>>,
 }
 
 impl FakeStripe {
@@ -82,6 +84,7 @@ impl FakeStripe {
                 "/v1/checkout/sessions/{id}/expire",
                 post(expire_checkout_session),
             )
+            .route("/v1/checkout/sessions/{id}", get(retrieve_checkout_session))
             .route("/v1/billing_portal/sessions", post(create_portal_session))
             .route("/v1/prices/{id}", get(retrieve_price))
             .fallback(unknown)
@@ -141,6 +144,19 @@ impl FakeStripe {
 
     fn checkouts(&self) -> Vec<Recorded> {
         self.posts("/v1/checkout/sessions")
+    }
+
+    /// Marks a session paid, as a customer paying on its page would.
+    fn pay(&self, session_id: &str) {
+        self.paid.lock().expect("paid").push(session_id.to_owned());
+    }
+
+    fn is_paid(&self, session_id: &str) -> bool {
+        self.paid
+            .lock()
+            .expect("paid")
+            .iter()
+            .any(|id| id == session_id)
     }
 
     /// The sessions expired so far, by their paths.
@@ -289,7 +305,31 @@ async fn expire_checkout_session(
 ) -> Response {
     let path = format!("/v1/checkout/sessions/{id}/expire");
     let (request, _) = fake.record("POST", &path, &headers, Vec::new());
+    if fake.is_paid(&id) {
+        return stripe_error(
+            StatusCode::BAD_REQUEST,
+            "checkout_session_unexpirable",
+            "Only Checkout Sessions with a status of `open` can be expired.",
+            None,
+        );
+    }
     Json(session_json(&id, &request, "expired")).into_response()
+}
+
+/// Reading a session: complete once paid, open before.
+async fn retrieve_checkout_session(
+    State(fake): State<FakeStripe>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let path = format!("/v1/checkout/sessions/{id}");
+    let (request, _) = fake.record("GET", &path, &headers, Vec::new());
+    let status = if fake.is_paid(&id) {
+        "complete"
+    } else {
+        "open"
+    };
+    Json(session_json(&id, &request, status)).into_response()
 }
 
 async fn create_portal_session(
@@ -985,4 +1025,37 @@ async fn a_stripe_that_cannot_be_reached_is_a_retryable_internal_error() {
     assert_eq!(body["errors"][0]["extensions"]["retryable"], true, "{body}");
     assert!(message(&body).contains("Stripe"), "{body}");
     assert!(!body.to_string().contains(SECRET), "{body}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_near_its_expiry_or_just_paid_is_not_handed_out_again() {
+    let (fake, server) = billed_server().await;
+    let admin = server.register("owner@late.test", "Late Studio").await;
+    let first = checkout(&server, &admin, "price_pro").await;
+
+    // Five minutes left is too little to pay: it is expired at Stripe and replaced.
+    {
+        use diesel_async::RunQueryDsl;
+        let mut db = server.db().await;
+        diesel::sql_query("UPDATE billing_checkouts SET expires_at = now() + interval '5 minutes'")
+            .execute(&mut db)
+            .await
+            .unwrap();
+    }
+    let second = checkout(&server, &admin, "price_pro").await;
+    assert_ne!(first, second);
+    assert_eq!(
+        fake.expirations(),
+        vec!["/v1/checkout/sessions/cs_test_1/expire".to_owned()]
+    );
+
+    // Paid just now (its webhook not in yet): another tier's page would make a second
+    // subscription, so it is refused until the payment applies.
+    fake.pay("cs_test_2");
+    let body = server
+        .gql_as(&admin, CHECKOUT, json!({ "priceId": "price_studio" }))
+        .await;
+    assert_eq!(error_code(&body), "CONFLICT", "{body}");
+    assert!(message(&body).contains("just paid"), "{body}");
+    assert_eq!(fake.checkouts().len(), 2);
 }

@@ -373,6 +373,12 @@ async fn titles_and_content_outside_the_seed_rules_are_refused_and_nothing_is_sa
     assert_eq!(body["errors"][0]["extensions"]["field"], "id", "{body}");
 }
 
+#[derive(diesel::QueryableByName)]
+struct NoteId {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    id: String,
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn players_read_notes_builders_write_their_own_and_admins_edit_anyones() {
     let server = TestServer::start().await;
@@ -404,7 +410,31 @@ async fn players_read_notes_builders_write_their_own_and_admins_edit_anyones() {
     assert_eq!(builder_note["author"]["id"], builder.user_id.as_str());
     assert_eq!(builder_note["entity"]["entityId"], "rex");
 
-    // A PLAYER plays, chats and reads: writing a note is not theirs (seed 002's role table).
+    // A note the player wrote when PLAYERs still could (a demotion, or an older server).
+    let old_note = {
+        use diesel_async::RunQueryDsl;
+        let mut db = server.db().await;
+        diesel::sql_query(format!(
+            "INSERT INTO notes (id, tenant_id, author_id, title, content)
+             VALUES (gen_random_uuid(), '{}', '{}', 'Old notes', 'From before.') RETURNING id::text AS id",
+            player.tenant_id, player.user_id
+        ))
+        .get_result::<NoteId>(&mut db)
+        .await
+        .expect("a note of the player's")
+        .id
+    };
+
+    // A PLAYER plays, chats and reads: writing a note is not theirs (seed 002's role table),
+    // not even their own old one.
+    let body = update_note(
+        &server,
+        &player,
+        &old_note,
+        json!({ "title": "Still mine?" }),
+    )
+    .await;
+    assert_eq!(error_code(&body), "FORBIDDEN", "{body}");
     let body = server
         .gql_as(
             &player,
@@ -430,11 +460,9 @@ async fn players_read_notes_builders_write_their_own_and_admins_edit_anyones() {
 
     // Every member reads every note; `mine` keeps only the viewer's own.
     let page = notes(&server, &player, json!({})).await;
-    assert_eq!(page["total"], 2);
-    assert_eq!(
-        notes(&server, &player, json!({ "mine": true })).await["total"],
-        0
-    );
+    assert_eq!(page["total"], 3);
+    let page = notes(&server, &player, json!({ "mine": true })).await;
+    assert_eq!(titles(&page), ["Old notes"]);
     let page = notes(&server, &builder, json!({ "mine": true })).await;
     assert_eq!(titles(&page), ["Rex's backstory"]);
     let data = server
@@ -510,7 +538,7 @@ async fn players_read_notes_builders_write_their_own_and_admins_edit_anyones() {
     assert_eq!(data["deleteNote"], true);
     let page = notes(&server, &builder, json!({ "mine": true })).await;
     assert_eq!(page["total"], 0);
-    assert_eq!(notes(&server, &admin, json!({})).await["total"], 1);
+    assert_eq!(notes(&server, &admin, json!({})).await["total"], 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -131,8 +131,20 @@ async fn the_sweep_removes_exactly_what_is_past_retention() {
     };
     let idle_session = server.login("owner@retention.test", PASSWORD).await;
     assert!(idle_session.get("errors").is_none(), "{idle_session}");
+    // A live API key's conversation is kept too.
+    let key = server
+        .ok_as(
+            &owner,
+            "mutation { createApiKey(name: \"ollama\") { apiKey { id } } }",
+            json!({}),
+        )
+        .await["createApiKey"]["apiKey"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     for (owner_key, age) in [
         (live_session.clone(), "0 days"),
+        (key.clone(), "0 days"),
         (uuid::Uuid::new_v4().to_string(), "0 days"),
         (
             format!(
@@ -214,7 +226,7 @@ async fn the_sweep_removes_exactly_what_is_past_retention() {
     );
     assert_eq!(
         count_rows(&mut db, "SELECT count(*) AS n FROM ollama_conversations").await,
-        1
+        2
     );
     // The placeholder rows of the claims are gone with the bytes.
     assert_eq!(
@@ -239,4 +251,24 @@ async fn the_sweep_removes_exactly_what_is_past_retention() {
         json!({ "ran": true, "assetJobs": 0, "assetObjects": 0, "ollamaConversations": 0,
                 "stripeEvents": 0, "revisions": 0, "signInWindows": 0 })
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_node_sweeps_at_a_time() {
+    use diesel_async::SimpleAsyncConnection;
+    let server = TestServer::start().await;
+    let root = server.superuser("root@one-at-a-time.test").await;
+    // Another node's run holds the lock (as this connection now does).
+    let mut other_node = server.db().await;
+    other_node
+        .batch_execute(
+            "BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('loregraph-retention', 0))",
+        )
+        .await
+        .unwrap();
+    let report = server.ok_as(&root, SWEEP, json!({})).await;
+    assert_eq!(report["runRetentionSweep"]["ran"], false, "{report}");
+    other_node.batch_execute("COMMIT").await.unwrap();
+    let report = server.ok_as(&root, SWEEP, json!({})).await;
+    assert_eq!(report["runRetentionSweep"]["ran"], true, "{report}");
 }

@@ -108,13 +108,14 @@ impl Backlog {
         }
     }
 
-    /// Counts `size` more bytes; false (counting nothing) when they would pass the limit.
+    /// Counts `size` more bytes; false (counting nothing) when they would pass the limit. A
+    /// socket with nothing unread always takes one more result, however large: a reader that
+    /// keeps up is never cut off for one big event.
     fn reserve(&self, size: usize) -> bool {
         self.bytes
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |queued| {
-                queued
-                    .checked_add(size)
-                    .filter(|total| *total <= self.limit)
+                let total = queued.saturating_add(size);
+                (queued == 0 || total <= self.limit).then_some(total)
             })
             .is_ok()
     }

@@ -1,6 +1,12 @@
 use std::{future::Future, pin::Pin, sync::Arc};
 
-use futures_util::{FutureExt, StreamExt as _, stream::FuturesOrdered};
+use std::task::Poll;
+
+use futures_util::{
+    FutureExt, StreamExt as _,
+    future::{self, Either},
+    stream::FuturesOrdered,
+};
 use indexmap::IndexMap;
 
 use crate::{
@@ -191,10 +197,32 @@ pub(crate) async fn do_resolve_container<'a>(
     if parallel {
         // loregraph patch: the fields still run concurrently, but their results are taken in
         // the order the query asked for them (GraphQL spec 7.2.2, serialized map ordering);
-        // `FuturesUnordered` merged them in completion order.
-        let mut set: FuturesOrdered<_> = futures.into_iter().collect();
-        while let Some(field) = set.next().await {
-            handle(field);
+        // `FuturesUnordered` merged them in completion order. Most fields resolve on their
+        // first poll, so each is polled once, in order, first: when none is left pending (the
+        // usual case) their results are taken as they stand, with no set of tasks at all;
+        // otherwise all of them, done or not, go through an ordered set.
+        let mut polled = Vec::with_capacity(futures.len());
+        let mut any_pending = false;
+        for mut fut in futures {
+            match futures_util::poll!(fut.as_mut()) {
+                Poll::Ready(result) => polled.push(Either::Left(future::ready(result))),
+                Poll::Pending => {
+                    any_pending = true;
+                    polled.push(Either::Right(fut));
+                }
+            }
+        }
+        if any_pending {
+            let mut set: FuturesOrdered<_> = polled.into_iter().collect();
+            while let Some(field) = set.next().await {
+                handle(field);
+            }
+        } else {
+            for field in polled {
+                if let Either::Left(ready) = field {
+                    handle(ready.into_inner());
+                }
+            }
         }
     } else {
         for fut in futures {
