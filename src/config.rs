@@ -110,6 +110,9 @@ pub struct RealtimeSettings {
     /// Bytes of results one socket may leave unread, across its subscriptions, before it is
     /// disconnected as too slow.
     pub max_unread_bytes: usize,
+    /// The pause before the event relay first tries to reconnect after losing its connection
+    /// (it doubles, up to 5 s, while attempts fail).
+    pub relay_retry: Duration,
 }
 
 impl Default for RealtimeSettings {
@@ -118,6 +121,7 @@ impl Default for RealtimeSettings {
             heartbeat_timeout: Duration::from_secs(30),
             send_timeout: Duration::from_secs(10),
             max_unread_bytes: 16 * 1024 * 1024,
+            relay_retry: Duration::from_millis(100),
         }
     }
 }
@@ -145,6 +149,9 @@ pub struct RetentionSettings {
     /// `revisions_kept`. Zero keeps every revision.
     pub revisions: Duration,
     pub revisions_kept: i64,
+    /// Events are kept in the event log this long: how far back a relay that was cut off, or
+    /// a subscriber resuming with `since`, can catch up.
+    pub event_log: Duration,
 }
 
 impl Default for RetentionSettings {
@@ -159,6 +166,7 @@ impl Default for RetentionSettings {
             stripe_events: Duration::from_secs(90 * DAY),
             revisions: Duration::from_secs(365 * DAY),
             revisions_kept: 50,
+            event_log: Duration::from_secs(3600),
         }
     }
 }

@@ -167,6 +167,10 @@ struct ServeArgs {
     /// disconnected as too slow.
     #[arg(long, env = "LOREGRAPH_WS_MAX_UNREAD_BYTES", default_value_t = loregraph::config::RealtimeSettings::default().max_unread_bytes)]
     ws_max_unread_bytes: usize,
+    /// Milliseconds the event relay waits before its first attempt to reconnect (doubling up to
+    /// 5 s while attempts fail).
+    #[arg(long, env = "LOREGRAPH_EVENT_RELAY_RETRY_MS", default_value_t = 100)]
+    event_relay_retry_ms: u64,
     /// Seconds between retention sweeps (one node sweeps at a time).
     #[arg(long, env = "LOREGRAPH_RETENTION_INTERVAL", default_value_t = 600)]
     retention_interval: u64,
@@ -196,6 +200,10 @@ struct ServeArgs {
     /// Revisions of each entity always kept, however old (at least 1).
     #[arg(long, env = "LOREGRAPH_RETAIN_REVISIONS_KEPT", default_value_t = 50)]
     retain_revisions_kept: i64,
+    /// Minutes events are kept in the event log, for relays and subscribers catching up (at
+    /// least 1).
+    #[arg(long, env = "LOREGRAPH_RETAIN_EVENT_LOG_MINUTES", default_value_t = 60)]
+    retain_event_log_minutes: u64,
     /// Ollama servers admins may address with `ollamaCommand` (comma-separated base URLs, such
     /// as http://localhost:11434); no other URL is ever contacted.
     #[arg(
@@ -425,6 +433,7 @@ async fn serve_on(
     config.realtime.heartbeat_timeout = Duration::from_secs(args.heartbeat_timeout.max(1));
     config.realtime.send_timeout = Duration::from_secs(args.ws_send_timeout.max(1));
     config.realtime.max_unread_bytes = args.ws_max_unread_bytes.max(64 * 1024);
+    config.realtime.relay_retry = Duration::from_millis(args.event_relay_retry_ms.max(1));
     let days = |n: u64| Duration::from_secs(n.saturating_mul(24 * 3600));
     config.retention = loregraph::config::RetentionSettings {
         interval: Duration::from_secs(args.retention_interval.max(1)),
@@ -435,6 +444,7 @@ async fn serve_on(
         stripe_events: days(args.retain_stripe_events_days.max(3)),
         revisions: days(args.retain_revisions_days),
         revisions_kept: args.retain_revisions_kept.max(1),
+        event_log: Duration::from_secs(args.retain_event_log_minutes.max(1).saturating_mul(60)),
         ..loregraph::config::RetentionSettings::default()
     };
     config.ollama.servers = args.ollama_servers;

@@ -14,7 +14,7 @@ use crate::accounts::api::{User, load_user};
 use crate::accounts::store as accounts;
 use crate::auth::Role;
 use crate::error::{AppError, AppResult};
-use crate::events::{BrainbitsDebit, EventPayload};
+use crate::events::{BrainbitsDebit, EventPayload, kinds};
 use crate::graphql::context::ContextExt;
 use crate::graphql::pagination::PageRequest;
 use crate::graphql::parse_id;
@@ -225,6 +225,9 @@ pub struct BrainbitsDeducted {
     pub operation: String,
     pub provider: String,
     pub at: DateTime<Utc>,
+    /// Where it stands among the tenant's events: pass the last one seen as `since` to resume
+    /// there after a reconnect.
+    pub sequence: ID,
 }
 
 fn validate_label(field: &'static str, value: &str) -> AppResult<String> {
@@ -620,18 +623,28 @@ impl BillingSubscriptionRoot {
     async fn brainbits_deducted(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Resume after this `sequence` (the last one seen): what happened since \
+                          is replayed first."
+        )]
+        since: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = BrainbitsDeducted> + use<>> {
-        Ok(tenant_events(ctx, |event| match &event.payload {
-            EventPayload::BrainbitsDeducted(debit) => Some(BrainbitsDeducted {
-                entry_id: ID(debit.entry_id.to_string()),
-                user_id: ID(debit.user_id.to_string()),
-                amount: debit.amount,
-                balance: debit.balance,
-                operation: debit.operation.clone(),
-                provider: debit.provider.clone(),
-                at: event.at,
-            }),
-            _ => None,
-        })?)
+        let kinds = [kinds::BRAINBITS_DEDUCTED];
+        Ok(
+            tenant_events(ctx, since, &kinds, |event| match &event.payload {
+                EventPayload::BrainbitsDeducted(debit) => Some(BrainbitsDeducted {
+                    entry_id: ID(debit.entry_id.to_string()),
+                    user_id: ID(debit.user_id.to_string()),
+                    amount: debit.amount,
+                    balance: debit.balance,
+                    operation: debit.operation.clone(),
+                    provider: debit.provider.clone(),
+                    at: event.at,
+                    sequence: ID(event.seq.to_string()),
+                }),
+                _ => None,
+            })
+            .await?,
+        )
     }
 }

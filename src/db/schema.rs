@@ -353,6 +353,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    event_log (seq) {
+        seq -> Int8,
+        tenant_id -> Uuid,
+        kind -> Text,
+        node_id -> Uuid,
+        logged_at -> Timestamptz,
+        event -> Jsonb,
+    }
+}
+
+diesel::table! {
     invites (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -581,6 +592,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     entity_references,
     entity_relationships,
     entity_revisions,
+    event_log,
     invites,
     login_throttle,
     maintenance_cursors,

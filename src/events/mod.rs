@@ -1,9 +1,12 @@
 //! The event bus: every domain publishes here, subscriptions read from here. Events are
 //! tenant-scoped, published after their transaction commits, and carry ids rather than bodies,
-//! so they stay small enough to cross nodes: `bridge` relays them (and revocations) to every
-//! other node on the same database through LISTEN/NOTIFY.
+//! so they stay small enough to cross nodes: `bridge` writes each to the event log (`log`),
+//! which numbers it, and relays it (and revocations) to every other node on the same database
+//! through LISTEN/NOTIFY. An event reaches this node's subscribers once it is logged, with its
+//! sequence number, so a subscriber can resume after the last one it saw.
 
 pub mod bridge;
+pub mod log;
 
 use std::sync::{Arc, Mutex};
 
@@ -16,17 +19,22 @@ use uuid::Uuid;
 use crate::auth::{Revocation, Role};
 use crate::entities::model::EntityRow;
 use crate::entities::types::EntityType;
-use crate::mud::chat_store::LoadedChat;
+use crate::mud::chat_store::ListedMessage;
 
 /// Events a slow subscriber may fall behind by before it starts losing them (and is
-/// disconnected, so it can reconnect and catch up from queries).
-const CAPACITY: usize = 4096;
-/// Messages waiting for the bridge to send them to other nodes; beyond this (the database is
-/// unreachable for long) other nodes miss them, and a warning says so.
+/// disconnected, so it can reconnect and resume with `since`, or refetch). Also the most
+/// events one resuming subscriber is replayed.
+pub const CAPACITY: usize = 4096;
+/// Messages waiting for the bridge to log and relay them; beyond this (the database is
+/// unreachable for long) events are dropped, and a warning says so.
 const OUTBOX_CAPACITY: usize = 16_384;
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Event {
+    /// Its place in the event log (ascending, but not gapless: a number may be skipped); 0
+    /// until the relay has logged it.
+    #[serde(skip)]
+    pub seq: i64,
     pub tenant_id: Uuid,
     pub actor_id: Option<Uuid>,
     pub at: DateTime<Utc>,
@@ -42,7 +50,7 @@ pub struct Event {
 #[derive(Clone, Debug, Default)]
 pub struct Loaded {
     pub entity: tokio::sync::OnceCell<Option<Arc<EntityRow>>>,
-    pub chat: tokio::sync::OnceCell<Option<Arc<LoadedChat>>>,
+    pub chat: tokio::sync::OnceCell<Option<Arc<ListedMessage>>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -65,6 +73,31 @@ pub enum EventPayload {
     BrainbitsDeducted(BrainbitsDebit),
 }
 
+impl EventPayload {
+    /// The payload's type as the log files it (its serde tag): a resuming subscriber reads
+    /// only the kinds it streams.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::Member { .. } => kinds::MEMBER,
+            Self::Entity(_) => kinds::ENTITY,
+            Self::AssetProcessed { .. } => kinds::ASSET_PROCESSED,
+            Self::Presence(_) => kinds::PRESENCE,
+            Self::Chat(_) => kinds::CHAT,
+            Self::BrainbitsDeducted(_) => kinds::BRAINBITS_DEDUCTED,
+        }
+    }
+}
+
+/// The kinds of event, as `EventPayload::kind` names them.
+pub mod kinds {
+    pub const MEMBER: &str = "member";
+    pub const ENTITY: &str = "entity";
+    pub const ASSET_PROCESSED: &str = "asset_processed";
+    pub const PRESENCE: &str = "presence";
+    pub const CHAT: &str = "chat";
+    pub const BRAINBITS_DEDUCTED: &str = "brainbits_deducted";
+}
+
 /// A debit of the BrainBits ledger.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct BrainbitsDebit {
@@ -76,7 +109,8 @@ pub struct BrainbitsDebit {
     pub provider: String,
 }
 
-/// A chat message was sent. Subscribers load the message (once per node) and where it is heard.
+/// A chat message was sent. Subscribers load the message (once per node); who hears it where
+/// is decided as it is said, so a subscriber resuming later hears what it heard then.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ChatPosted {
     pub message_id: Uuid,
@@ -87,6 +121,17 @@ pub struct ChatPosted {
     /// A whisper is seen live only by its sender and its recipient's player.
     pub sender_user_id: Option<Uuid>,
     pub recipient_user_id: Option<Uuid>,
+    /// The rooms that hear it: its own, and for a yell those its exits lead to.
+    #[serde(default)]
+    pub heard_in: Vec<HeardIn>,
+}
+
+/// A room that hears a chat message, and the users whose characters stood there as it was
+/// said, played by a live session: the PLAYERs who hear it there.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct HeardIn {
+    pub room_id: Uuid,
+    pub players: Vec<Uuid>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -196,17 +241,25 @@ impl EventBus {
         self.inner.node_id
     }
 
-    /// Publishes to this node's subscribers at once and to other nodes through the bridge.
+    /// Hands an event to the bridge, which logs it, then delivers it to this node's
+    /// subscribers and relays it to the other nodes.
     pub fn publish(&self, tenant_id: Uuid, actor_id: Option<Uuid>, payload: EventPayload) {
         let event = Arc::new(Event {
+            seq: 0,
             tenant_id,
             actor_id,
             at: Utc::now(),
             payload,
             loaded: Loaded::default(),
         });
-        self.relay(BusMessage::Event(event.clone()));
-        self.deliver_event(event);
+        if self
+            .inner
+            .outbox
+            .try_send(BusMessage::Event(event))
+            .is_err()
+        {
+            tracing::warn!("the event outbox is full: an event is dropped");
+        }
     }
 
     /// Tells every node (this one included) that credentials were revoked. A revocation is never
@@ -235,15 +288,10 @@ impl EventBus {
         }
     }
 
-    fn deliver_event(&self, event: Arc<Event>) {
+    /// Hands a logged event (this node's or another's) to this node's subscribers.
+    pub(crate) fn deliver_event(&self, event: Arc<Event>) {
         // No receivers is not an error: nobody is listening right now.
         let _ = self.inner.events.send(event);
-    }
-
-    fn relay(&self, message: BusMessage) {
-        if self.inner.outbox.try_send(message).is_err() {
-            tracing::warn!("the event outbox is full: other nodes miss this event");
-        }
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {

@@ -20,7 +20,7 @@ use super::worlds::{room_or_not_found, world_or_not_found};
 use crate::auth::{Role, Viewer};
 use crate::entities::validation::validate_text;
 use crate::error::{AppError, AppResult};
-use crate::events::{ChatPosted, EventPayload};
+use crate::events::{ChatPosted, EventPayload, kinds};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::load;
 use crate::graphql::pagination::PageRequest;
@@ -44,6 +44,16 @@ pub struct ChatMessage {
     pub world_id: String,
     pub room_id: String,
     pub timestamp: DateTime<Utc>,
+    /// Where it stands among the tenant's events, as `chatMessages` streams it: pass the last
+    /// one seen as `since` to resume there. Null outside the subscription.
+    pub sequence: Option<ID>,
+}
+
+impl ChatMessage {
+    fn with_sequence(mut self, seq: i64) -> Self {
+        self.sequence = (seq > 0).then(|| ID(seq.to_string()));
+        self
+    }
 }
 
 impl From<ListedMessage> for ChatMessage {
@@ -65,6 +75,7 @@ impl From<ListedMessage> for ChatMessage {
             world_id: world_key,
             room_id: room_key,
             timestamp: row.created_at,
+            sequence: None,
         }
     }
 }
@@ -322,6 +333,9 @@ impl ChatMutation {
                 Ok(message)
             })
             .await?;
+        // Who hears it is settled now, as it is said: a subscriber resuming later hears what it
+        // would have heard live.
+        let heard_in = chat_store::hearers(&mut conn, &room, channel == ChatChannel::Yell).await?;
         drop(conn);
         ctx.app().events.publish(
             viewer.tenant_id,
@@ -334,6 +348,7 @@ impl ChatMutation {
                 yell: channel == ChatChannel::Yell,
                 sender_user_id: Some(viewer.user_id),
                 recipient_user_id: recipient.and_then(|r| r.user_id),
+                heard_in,
             }),
         );
         let username = load(ctx.loaders().users(), viewer.user_id)
@@ -387,8 +402,13 @@ impl ChatSubscription {
     async fn chat_messages(
         &self,
         ctx: &Context<'_>,
-        world_id: String,
-        room_id: String,
+        #[graphql(desc = "The world, by its key.")] world_id: String,
+        #[graphql(desc = "The room listened to, by its key.")] room_id: String,
+        #[graphql(
+            desc = "Resume after this `sequence` (the last one seen): what was said \
+                          since is replayed first, as it was heard then."
+        )]
+        since: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = ChatMessage> + use<>> {
         let viewer = ctx.viewer()?;
         let user_id = viewer.user_id;
@@ -400,19 +420,23 @@ impl ChatSubscription {
         };
         let tenant_id = viewer.tenant_id;
         let pool = ctx.app().pool.clone();
-        // What can be decided from the event alone is decided here, for every subscriber;
-        // the message and where a yell carries are loaded once per node and shared.
-        let events = tenant_events(ctx, move |event| match &event.payload {
-            EventPayload::Chat(posted) if posted.world_id == room.world_id => {
-                let here = posted.room_id == room.id || posted.yell;
-                let hidden_whisper = posted.whisper
-                    && posted.sender_user_id != Some(user_id)
-                    && posted.recipient_user_id != Some(user_id);
-                (here && !hidden_whisper).then(|| (event.clone(), posted.message_id))
+        // Who hears it where was settled as it was said; only the message itself is loaded,
+        // once per node for every subscriber.
+        let events = tenant_events(ctx, since, &[kinds::CHAT], move |event| {
+            match &event.payload {
+                EventPayload::Chat(posted) if posted.world_id == room.world_id => {
+                    let heard_here = posted.heard_in.iter().find(|h| h.room_id == room.id)?;
+                    // A PLAYER hears it where one of their characters stood as it was said.
+                    let within_earshot = listens_anywhere || heard_here.players.contains(&user_id);
+                    let hidden_whisper = posted.whisper
+                        && posted.sender_user_id != Some(user_id)
+                        && posted.recipient_user_id != Some(user_id);
+                    (within_earshot && !hidden_whisper).then(|| (event.clone(), posted.message_id))
+                }
+                _ => None,
             }
-            _ => None,
-        })?;
-        let room_id = room.id;
+        })
+        .await?;
         Ok(events.filter_map(move |(event, message_id)| {
             let pool = pool.clone();
             async move {
@@ -429,18 +453,10 @@ impl ChatSubscription {
                     })
                     .await;
                 match loaded {
-                    // A PLAYER hears it where one of their characters stands as it is said.
-                    Ok(Some(chat))
-                        if chat.heard_in.contains(&room_id)
-                            && (listens_anywhere
-                                || chat
-                                    .present
-                                    .get(&room_id)
-                                    .is_some_and(|users| users.contains(&user_id))) =>
-                    {
-                        Some(ChatMessage::from(chat.message.clone()))
+                    Ok(Some(message)) => {
+                        Some(ChatMessage::from(message.as_ref().clone()).with_sequence(event.seq))
                     }
-                    Ok(_) => None,
+                    Ok(None) => None,
                     Err(error) => {
                         tracing::warn!(?error, "could not load a chat message for its subscribers");
                         None

@@ -1,6 +1,6 @@
 //! Chat messages in PostgreSQL, and the questions chat asks about who is where.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -10,6 +10,7 @@ use uuid::Uuid;
 use super::model::{ChatMessageRow, RoomRow};
 use crate::db::schema::{characters, chat_messages, rooms, sessions, users, worlds};
 use crate::error::AppResult;
+use crate::events::HeardIn;
 use crate::graphql::pagination::PageRequest;
 
 /// Characters a message may move at most (the room's present characters beyond this are not
@@ -181,51 +182,48 @@ pub async fn find_listed(
         .optional()?)
 }
 
-/// A message as live subscribers need it, loaded once per node for all of them.
-#[derive(Debug)]
-pub struct LoadedChat {
-    pub message: ListedMessage,
-    /// The rooms that hear it: its own, and for a yell the rooms its exits lead to.
-    pub heard_in: Vec<Uuid>,
-    /// Per room that hears it, the users with a character standing there, played by a live
-    /// session: the PLAYERs who hear it there.
-    pub present: HashMap<Uuid, HashSet<Uuid>>,
-}
-
-/// Loads a sent message and where it is heard.
+/// A sent message as live subscribers show it, loaded once per node for all of them.
 pub async fn load_posted(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     message_id: Uuid,
-) -> AppResult<Option<LoadedChat>> {
-    let Some(message) = find_listed(conn, tenant_id, message_id).await? else {
-        return Ok(None);
-    };
-    let room_id = message.0.room_id;
-    let mut heard_in = vec![room_id];
-    if message.0.channel == "yell" {
-        let exits: serde_json::Value = rooms::table
-            .find(room_id)
-            .select(rooms::exits)
-            .first(conn)
-            .await?;
-        let neighbours: Vec<String> = exits
+) -> AppResult<Option<ListedMessage>> {
+    find_listed(conn, tenant_id, message_id).await
+}
+
+/// Who hears a message said in `room` now: the room itself and, for a yell, the rooms its
+/// exits lead to, each with the users whose characters stand there played by a live session.
+pub async fn hearers(
+    conn: &mut AsyncPgConnection,
+    room: &RoomRow,
+    yell: bool,
+) -> AppResult<Vec<HeardIn>> {
+    let mut heard_in = vec![room.id];
+    if yell {
+        let neighbours: Vec<String> = room
+            .exits
             .as_object()
             .into_iter()
             .flatten()
             .filter_map(|(_, target)| target.as_str().map(str::to_owned))
             .collect();
-        heard_in.extend(room_ids_by_keys(conn, message.0.world_id, &neighbours).await?);
+        for neighbour in room_ids_by_keys(conn, room.world_id, &neighbours).await? {
+            if !heard_in.contains(&neighbour) {
+                heard_in.push(neighbour);
+            }
+        }
     }
-    let mut present: HashMap<Uuid, HashSet<Uuid>> = HashMap::new();
-    for (room, user) in players_present(conn, tenant_id, &heard_in).await? {
-        present.entry(room).or_default().insert(user);
+    let mut present: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for (room, user) in players_present(conn, room.tenant_id, &heard_in).await? {
+        present.entry(room).or_default().push(user);
     }
-    Ok(Some(LoadedChat {
-        message,
-        heard_in,
-        present,
-    }))
+    Ok(heard_in
+        .into_iter()
+        .map(|room_id| HeardIn {
+            room_id,
+            players: present.remove(&room_id).unwrap_or_default(),
+        })
+        .collect())
 }
 
 /// The (room, user) pairs of characters standing in `rooms`, not tombstoned, and played by a

@@ -37,6 +37,7 @@ impl Realtime {
             bridge: tokio::spawn(bridge::run(
                 state.events.clone(),
                 database_url,
+                state.config.realtime.relay_retry,
                 bridge_stop.clone(),
             )),
             bridge_stop,

@@ -1,7 +1,7 @@
 //! The retention sweeper: removes what the server keeps only for a while (finished asset jobs,
 //! stored bytes no asset uses, idle Ollama conversations, old Stripe event ids, old entity
-//! revisions, ended sign-in windows), as long as `RetentionSettings` says, a bounded batch of
-//! each kind per run. Every node runs it on a timer; one run at a time across the nodes of a
+//! revisions, ended sign-in windows, the event log), as long as `RetentionSettings` says, a
+//! bounded batch of each kind per run. Every node runs it on a timer; one run at a time across the nodes of a
 //! database (a transaction-scoped advisory lock: a node that dies mid-run lets go of it).
 
 pub mod api;
@@ -36,6 +36,8 @@ pub struct RetentionReport {
     pub revisions: i64,
     /// Sign-in throttle windows that ended.
     pub sign_in_windows: i64,
+    /// Events past the event log's retention.
+    pub logged_events: i64,
 }
 
 /// Sweeps every `interval` until the server shuts down. The first run comes after a random
@@ -129,6 +131,10 @@ async fn sweep_all(state: &AppState, conn: &mut AsyncPgConnection) -> AppResult<
         "sign-in windows",
         state.auth.throttle.forget_ended(conn, batch).await,
     );
+    report.logged_events = step(
+        "logged events",
+        prune_event_log(conn, secs(settings.event_log), batch).await,
+    );
     Ok(report)
 }
 
@@ -141,6 +147,28 @@ fn step(kind: &str, removed: AppResult<impl TryInto<i64>>) -> i64 {
             0
         }
     }
+}
+
+/// Events outnumber every other kind by far (each write is one), so the log is pruned in up to
+/// `EVENT_LOG_ROUNDS` batches of ten times the usual size per run, stopping at the first short
+/// one.
+const EVENT_LOG_ROUNDS: usize = 50;
+
+async fn prune_event_log(
+    conn: &mut AsyncPgConnection,
+    older_than_secs: f64,
+    batch: i64,
+) -> AppResult<i64> {
+    let batch = batch.saturating_mul(10);
+    let mut removed = 0;
+    for _ in 0..EVENT_LOG_ROUNDS {
+        let round = crate::events::log::prune(conn, older_than_secs, batch).await?;
+        removed += round;
+        if round < batch {
+            break;
+        }
+    }
+    Ok(removed)
 }
 
 /// Goes through the next batch of the asset store's objects (in name order, from where the

@@ -12,7 +12,7 @@ use crate::accounts::sessions;
 use crate::accounts::store as accounts;
 use crate::auth::Role;
 use crate::error::{AppError, AppResult};
-use crate::events::{EventPayload, MemberAction};
+use crate::events::{EventPayload, MemberAction, kinds};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::load;
 use crate::graphql::pagination::PageRequest;
@@ -154,6 +154,7 @@ pub struct MemberEvent {
     role: Option<Role>,
     actor_id: Option<Uuid>,
     at: DateTime<Utc>,
+    seq: i64,
 }
 
 /// A change to the membership of the tenant.
@@ -185,6 +186,12 @@ impl MemberEvent {
     async fn at(&self) -> DateTime<Utc> {
         self.at
     }
+
+    /// Where it stands among the tenant's events: pass the last one seen as `since` to resume
+    /// there after a reconnect.
+    async fn sequence(&self) -> ID {
+        ID(self.seq.to_string())
+    }
 }
 
 #[derive(Default)]
@@ -196,23 +203,31 @@ impl TenantSubscription {
     async fn member_updated(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Resume after this `sequence` (the last one seen): what happened since \
+                          is replayed first."
+        )]
+        since: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = MemberEvent> + use<>> {
-        Ok(crate::graphql::subscriptions::tenant_events(
-            ctx,
-            |event| match &event.payload {
-                EventPayload::Member {
-                    action,
-                    user_id,
-                    role,
-                } => Some(MemberEvent {
-                    action: *action,
-                    user_id: *user_id,
-                    role: *role,
-                    actor_id: event.actor_id,
-                    at: event.at,
-                }),
-                _ => None,
-            },
-        )?)
+        Ok(
+            crate::graphql::subscriptions::tenant_events(ctx, since, &[kinds::MEMBER], |event| {
+                match &event.payload {
+                    EventPayload::Member {
+                        action,
+                        user_id,
+                        role,
+                    } => Some(MemberEvent {
+                        action: *action,
+                        user_id: *user_id,
+                        role: *role,
+                        actor_id: event.actor_id,
+                        at: event.at,
+                        seq: event.seq,
+                    }),
+                    _ => None,
+                }
+            })
+            .await?,
+        )
     }
 }

@@ -155,6 +155,9 @@ pub struct TestServer {
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     /// For a server running as its own process (`spawn_binary_on`).
     child: Option<std::process::Child>,
+    /// The node's id on the event bus (for an in-process server): its relay connection shows
+    /// in `pg_stat_activity` as `loregraph-events <node id>`.
+    pub node_id: Option<uuid::Uuid>,
 }
 
 impl TestServer {
@@ -196,6 +199,7 @@ impl TestServer {
         )
         .expect("build the pool");
         let state = AppState::new(config, pool, &database_url).expect("application state");
+        let node_id = Some(state.events.node_id());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -213,6 +217,7 @@ impl TestServer {
             stop: Some(stop),
             task: Some(task),
             child: None,
+            node_id,
         }
     }
 
@@ -265,6 +270,7 @@ impl TestServer {
             stop: None,
             task: None,
             child: Some(child),
+            node_id: None,
         }
     }
 

@@ -12,6 +12,7 @@ mod billing;
 mod billing_checkout;
 mod billing_webhooks;
 mod binary;
+mod catch_up;
 mod entities;
 mod entity_events;
 mod fuzz;

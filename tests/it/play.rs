@@ -806,4 +806,26 @@ async fn a_player_hears_a_room_only_while_a_character_of_theirs_stands_in_it() {
         next_data(&mut ben_hears_hall, "chatMessages").await["text"],
         "Welcome, Ben"
     );
+
+    // Resuming from the start replays what each heard as it was said, not where they stand
+    // now: Ben, in the hall for the last message only, is replayed that one; the builder all.
+    const HEAR_SINCE: &str = "subscription($world: String!, $room: String!, $since: ID) {
+        chatMessages(worldId: $world, roomId: $room, since: $since) { text sequence } }";
+    let from_start = json!({ "world": "keep", "room": "hall", "since": "0" });
+    let mut ben_resumes = subscribe_as(&server, &listener, HEAR_SINCE, from_start.clone()).await;
+    let replayed = next_data(&mut ben_resumes, "chatMessages").await;
+    assert_eq!(replayed["text"], "Welcome, Ben");
+    assert!(replayed["sequence"].is_string(), "{replayed}");
+    ws_send(&mut ben_resumes, json!({ "type": "ping" })).await;
+    assert_eq!(
+        ws_next(&mut ben_resumes).await,
+        Ok(json!({ "type": "pong" }))
+    );
+    let mut builder_resumes = subscribe_as(&server, &builder, HEAR_SINCE, from_start).await;
+    for text in ["Only the hall", "Everyone!", "Welcome, Ben"] {
+        assert_eq!(
+            next_data(&mut builder_resumes, "chatMessages").await["text"],
+            text
+        );
+    }
 }

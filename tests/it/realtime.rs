@@ -550,7 +550,7 @@ async fn a_node_whose_relay_connection_drops_reconnects_and_carries_on() {
     let before: Vec<i32> = relay_pids(&mut db).await;
     diesel::sql_query(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-         WHERE application_name = 'loregraph-events' AND datname = current_database()",
+         WHERE application_name LIKE 'loregraph-events%' AND datname = current_database()",
     )
     .execute(&mut db)
     .await
@@ -572,7 +572,7 @@ async fn relay_pids(db: &mut diesel_async::AsyncPgConnection) -> Vec<i32> {
         pid: i32,
     }
     diesel::sql_query(
-        "SELECT pid FROM pg_stat_activity WHERE application_name = 'loregraph-events' \
+        "SELECT pid FROM pg_stat_activity WHERE application_name LIKE 'loregraph-events%' \
          AND datname = current_database()",
     )
     .load::<Pid>(db)

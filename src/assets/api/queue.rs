@@ -7,7 +7,7 @@ use super::object::Asset;
 use crate::assets::jobs;
 use crate::auth::Role;
 use crate::error::{AppError, AppResult};
-use crate::events::EventPayload;
+use crate::events::{EventPayload, kinds};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::load;
 use crate::graphql::parse_id;
@@ -112,23 +112,33 @@ impl AssetSubscription {
     async fn asset_processed(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Resume after this `sequence` (the last one seen): what happened since \
+                          is replayed first."
+        )]
+        since: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = AssetProcessedEvent> + use<>> {
         Ok(crate::graphql::subscriptions::tenant_events(
             ctx,
+            since,
+            &[kinds::ASSET_PROCESSED],
             |event| match &event.payload {
                 EventPayload::AssetProcessed { asset_id } => Some(AssetProcessedEvent {
                     asset_id: *asset_id,
                     at: event.at,
+                    seq: event.seq,
                 }),
                 _ => None,
             },
-        )?)
+        )
+        .await?)
     }
 }
 
 pub struct AssetProcessedEvent {
     asset_id: uuid::Uuid,
     at: chrono::DateTime<chrono::Utc>,
+    seq: i64,
 }
 
 /// An asset's processing finished.
@@ -147,5 +157,11 @@ impl AssetProcessedEvent {
 
     async fn at(&self) -> chrono::DateTime<chrono::Utc> {
         self.at
+    }
+
+    /// Where it stands among the tenant's events: pass the last one seen as `since` to resume
+    /// there after a reconnect.
+    async fn sequence(&self) -> ID {
+        ID(self.seq.to_string())
     }
 }

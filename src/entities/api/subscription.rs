@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use async_graphql::{Context, Object, Subscription};
+use async_graphql::{Context, ID, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
@@ -10,7 +10,7 @@ use super::object::Entity;
 use crate::accounts::api::{User, load_user};
 use crate::entities::types::EntityType;
 use crate::error::AppResult;
-use crate::events::{EntityAction, EntityChange, Event, EventPayload};
+use crate::events::{EntityAction, EntityChange, Event, EventPayload, kinds};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::load;
 
@@ -62,6 +62,12 @@ impl EntityEvent {
     async fn at(&self) -> DateTime<Utc> {
         self.event.at
     }
+
+    /// Where it stands among the tenant's events: pass the last one seen as `since` to resume
+    /// there after a reconnect.
+    async fn sequence(&self) -> ID {
+        ID(self.event.seq.to_string())
+    }
 }
 
 #[derive(Default)]
@@ -75,13 +81,20 @@ impl EntitySubscription {
     async fn entity_updated(
         &self,
         ctx: &Context<'_>,
-        r#type: Option<EntityType>,
-        entity_id: Option<String>,
+        #[graphql(desc = "Only this type's entities.")] r#type: Option<EntityType>,
+        #[graphql(desc = "Only this entity, through its renames.")] entity_id: Option<String>,
+        #[graphql(
+            desc = "Resume after this `sequence` (the last one seen): what happened since \
+                          is replayed first."
+        )]
+        since: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = EntityEvent> + use<>> {
         // The id being followed moves with the entity when it is renamed.
         let followed = std::sync::Mutex::new(entity_id);
         Ok(crate::graphql::subscriptions::tenant_events(
             ctx,
+            since,
+            &[kinds::ENTITY],
             move |event| {
                 let EventPayload::Entity(change) = &event.payload else {
                     return None;
@@ -104,6 +117,7 @@ impl EntitySubscription {
                     event: event.clone(),
                 })
             },
-        )?)
+        )
+        .await?)
     }
 }

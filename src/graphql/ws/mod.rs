@@ -521,7 +521,8 @@ fn operation<'d>(
 /// (whom the group key pins): a member joining a running group hears exactly what a run of its
 /// own would let it hear. `entityUpdated` qualifies without `entityId` only: following one
 /// entity follows its renames, which a late joiner naming the old id must not inherit; and
-/// `chatMessages` looks its world and room up when it starts.
+/// `chatMessages` looks its world and room up when it starts. None qualifies with `since`: its
+/// replay happens once, when its run starts.
 const STATELESS_ROOT_FIELDS: [&str; 5] = [
     "entityUpdated",
     "memberUpdated",
@@ -542,6 +543,7 @@ fn shareable(operation: &OperationDefinition) -> bool {
                 let field = &field.node;
                 let name = field.name.node.as_str();
                 STATELESS_ROOT_FIELDS.contains(&name)
+                    && field.get_argument("since").is_none()
                     && !(name == "entityUpdated" && field.get_argument("entityId").is_some())
             }
             // Fragments at the root: not worth reading through.

@@ -14,7 +14,7 @@ use crate::entities::store as entities;
 use crate::entities::store::Bin;
 use crate::entities::types::EntityType;
 use crate::error::AppResult;
-use crate::events::{EditedEntity, EventPayload, PresenceChange, PresenceKind};
+use crate::events::{EditedEntity, EventPayload, PresenceChange, PresenceKind, kinds};
 use crate::graphql::context::ContextExt;
 use crate::graphql::loaders::load;
 use crate::graphql::pagination::PageRequest;
@@ -236,6 +236,7 @@ impl PresenceMutation {
 pub struct PresenceEvent {
     change: PresenceChange,
     at: DateTime<Utc>,
+    seq: i64,
 }
 
 #[Object]
@@ -269,6 +270,12 @@ impl PresenceEvent {
     async fn at(&self) -> DateTime<Utc> {
         self.at
     }
+
+    /// Where it stands among the tenant's events: pass the last one seen as `since` to resume
+    /// there after a reconnect.
+    async fn sequence(&self) -> ID {
+        ID(self.seq.to_string())
+    }
 }
 
 #[derive(Default)]
@@ -281,13 +288,22 @@ impl PresenceSubscription {
     async fn presence(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Resume after this `sequence` (the last one seen): what happened since \
+                          is replayed first."
+        )]
+        since: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = PresenceEvent> + use<>> {
-        Ok(tenant_events(ctx, |event| match &event.payload {
-            EventPayload::Presence(change) => Some(PresenceEvent {
-                change: change.clone(),
-                at: event.at,
-            }),
-            _ => None,
-        })?)
+        Ok(tenant_events(ctx, since, &[kinds::PRESENCE], |event| {
+            match &event.payload {
+                EventPayload::Presence(change) => Some(PresenceEvent {
+                    change: change.clone(),
+                    at: event.at,
+                    seq: event.seq,
+                }),
+                _ => None,
+            }
+        })
+        .await?)
     }
 }
