@@ -629,9 +629,11 @@ impl BillingSubscriptionRoot {
         )]
         since: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = BrainbitsDeducted> + use<>> {
-        let kinds = [kinds::BRAINBITS_DEDUCTED];
-        Ok(
-            tenant_events(ctx, since, &kinds, |event| match &event.payload {
+        Ok(tenant_events(
+            ctx,
+            since,
+            kinds::BRAINBITS_DEDUCTED,
+            |event| match &event.payload {
                 EventPayload::BrainbitsDeducted(debit) => Some(BrainbitsDeducted {
                     entry_id: ID(debit.entry_id.to_string()),
                     user_id: ID(debit.user_id.to_string()),
@@ -643,8 +645,8 @@ impl BillingSubscriptionRoot {
                     sequence: ID(event.seq.to_string()),
                 }),
                 _ => None,
-            })
-            .await?,
+            },
         )
+        .await?)
     }
 }

@@ -355,6 +355,7 @@ diesel::table! {
 diesel::table! {
     event_log (seq) {
         seq -> Int8,
+        event_id -> Uuid,
         tenant_id -> Uuid,
         kind -> Text,
         node_id -> Uuid,

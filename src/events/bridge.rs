@@ -1,17 +1,18 @@
-//! Carries the bus across nodes. Every node LISTENs on one channel; what a node publishes is
+//! Carries the bus across nodes. Every node LISTENs on one channel. What a node publishes is
 //! appended to the event log (`super::log`), which numbers it, and notified on the channel in
-//! the same statement, then delivered to this node's own subscribers. A notification is an
-//! envelope naming its node (so a node skips its own) and the event's sequence around the
-//! event, or the sequence alone when the event is too large for NOTIFY (the receiver reads it
-//! from the log). Revocations are notified without being logged.
+//! the same transaction; every node, the publisher included, hands the event to its
+//! subscribers when the notification arrives. Notifications arrive in commit order and the log
+//! numbers events in commit order, so each node delivers events in sequence order and needs to
+//! remember only the last number it delivered. A notification is an envelope naming its node
+//! and the event's sequence around the event, or the sequence alone when the event is too large
+//! for NOTIFY (it is read from the log). Revocations are notified without being logged.
 //!
 //! One dedicated connection does it all, outside the pool. When it drops, the bridge reconnects
 //! with growing pauses and carries on: what this node published meanwhile waits and is logged
-//! then; what other nodes logged meanwhile is read back from the log and delivered (each event
-//! once: the bridge remembers the sequences it saw recently, since they commit out of order),
-//! and every live socket's credentials are checked again, in case a revocation was missed.
+//! then (an event already logged before the connection dropped is not logged twice); what was
+//! logged meanwhile is read back from the log after the last delivered number and delivered;
+//! and every live socket's credentials are checked again, since revocations are not logged.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -31,9 +32,6 @@ const CHANNEL: &str = "loregraph_events";
 const BATCH: usize = 256;
 /// Events read back from the log in one round trip after a reconnect.
 const REPLAY_PAGE: i64 = 1_000;
-/// Recent sequence numbers remembered, to tell a replayed or late event from one already
-/// delivered: far more than can commit out of order.
-const REMEMBERED: usize = 16_384;
 const LONGEST_RETRY: Duration = Duration::from_secs(5);
 /// How the connection shows in `pg_stat_activity` (followed by the node's id).
 pub const APPLICATION_NAME: &str = "loregraph-events";
@@ -49,33 +47,8 @@ struct Envelope {
     message: Option<BusMessage>,
 }
 
-/// The sequence numbers this node has delivered lately. Everything at or below `floor` counts
-/// as handled for replays; above it, exactly the numbers in `recent`.
-#[derive(Default)]
-struct Seen {
-    floor: i64,
-    recent: BTreeSet<i64>,
-}
-
-impl Seen {
-    /// Notes `seq`; false when it was already delivered.
-    fn note(&mut self, seq: i64) -> bool {
-        if seq <= self.floor {
-            // Older than anything remembered, and not from a replay (which starts above the
-            // floor): a late commit, delivered.
-            return true;
-        }
-        if !self.recent.insert(seq) {
-            return false;
-        }
-        while self.recent.len() > REMEMBERED {
-            if let Some(oldest) = self.recent.pop_first() {
-                self.floor = oldest;
-            }
-        }
-        true
-    }
-}
+/// How a step of the relay went: an error says what is left and why.
+type Relayed = Result<(), String>;
 
 /// Relays until `shutdown`; returns at once if another bridge already took the bus's outbox.
 /// `first_retry` is the pause before the first attempt to reconnect (it doubles up to 5 s).
@@ -90,40 +63,30 @@ pub async fn run(
     };
     // Messages not yet logged or sent: kept across a lost connection and sent after it returns.
     let mut pending: Vec<BusMessage> = Vec::new();
-    let mut seen = Seen::default();
+    // The last sequence number delivered here; none before the first connection.
+    let mut delivered: Option<i64> = None;
     let mut retry = first_retry;
-    let mut connected_before = false;
     loop {
         let connected = tokio::select! {
             () = shutdown.cancelled() => return,
             connected = connect(&database_url, bus.node_id()) => connected,
         };
         match connected {
-            Ok((client, mut notifications)) => {
+            Ok((mut client, mut notifications)) => {
                 retry = first_retry;
                 tracing::info!("relaying events to and from other nodes");
-                let caught_up = if connected_before {
-                    catch_up(&bus, &client, &mut seen).await
-                } else {
-                    // What was logged before this node started is not its business.
-                    log::newest(&client)
-                        .await
-                        .map(|newest| seen.floor = newest)
-                        .map_err(|error| error.to_string())
-                };
-                let outcome = match caught_up {
-                    Ok(()) => {
-                        connected_before = true;
-                        relay(
-                            &bus,
-                            &client,
-                            &mut notifications,
-                            &mut outbox,
-                            &mut pending,
-                            &mut seen,
-                            &shutdown,
-                        )
-                        .await
+                let outcome = match catch_up(&bus, &client, &mut delivered).await {
+                    Ok(last) => {
+                        let mut relay = Relay {
+                            bus: &bus,
+                            client: &mut client,
+                            delivered: last,
+                        };
+                        let outcome = relay
+                            .run(&mut notifications, &mut outbox, &mut pending, &shutdown)
+                            .await;
+                        delivered = Some(relay.delivered);
+                        outcome
                     }
                     Err(reason) => Err(reason),
                 };
@@ -144,41 +107,46 @@ pub async fn run(
     }
 }
 
-/// After a reconnect: delivers what other nodes logged while this node was not listening
-/// (it listens again already, so nothing falls between), and has every live socket's
-/// credentials checked again, since revocations are not logged.
-async fn catch_up(bus: &EventBus, client: &Client, seen: &mut Seen) -> Result<(), String> {
+/// Once listening: on the first connection, starts after the newest logged event (what came
+/// before this node is not its business); after a reconnect, delivers what was logged while
+/// this node was not listening (nothing falls between: it listens already) and has every live
+/// socket's credentials checked again. Returns the last sequence delivered.
+async fn catch_up(
+    bus: &EventBus,
+    client: &Client,
+    delivered: &mut Option<i64>,
+) -> Result<i64, String> {
+    let Some(mut last) = *delivered else {
+        let newest = log::newest(client).await.map_err(|e| e.to_string())?;
+        *delivered = Some(newest);
+        return Ok(newest);
+    };
     bus.revoke_locally(Revocation::All);
     let pruned = log::pruned_through_on(client)
         .await
-        .map_err(|error| error.to_string())?;
-    if pruned > seen.floor {
+        .map_err(|e| e.to_string())?;
+    if pruned > last {
         tracing::warn!(
-            from = seen.floor,
+            last,
             pruned,
             "the relay was away longer than the event log keeps events: some are lost"
         );
+        bus.note_loss();
     }
-    let mut from = seen.floor;
     let mut replayed = 0usize;
     loop {
-        let page = log::after(client, from, REPLAY_PAGE)
+        let page = log::after(client, last, REPLAY_PAGE)
             .await
-            .map_err(|error| error.to_string())?;
-        let Some(last) = page.last().map(|(seq, _, _)| *seq) else {
-            break;
-        };
+            .map_err(|e| e.to_string())?;
         let full = i64::try_from(page.len()).unwrap_or(i64::MAX) == REPLAY_PAGE;
-        for (seq, node, body) in page {
-            if node == bus.node_id() || !seen.note(seq) {
-                continue;
-            }
+        for (seq, body) in page {
             if let Some(event) = log::decode(seq, serde_json::from_str(&body)) {
                 replayed += 1;
                 bus.deliver_event(Arc::new(event));
             }
+            last = seq;
+            *delivered = Some(seq);
         }
-        from = last;
         if !full {
             break;
         }
@@ -186,10 +154,10 @@ async fn catch_up(bus: &EventBus, client: &Client, seen: &mut Seen) -> Result<()
     if replayed > 0 {
         tracing::info!(
             replayed,
-            "delivered the events missed while the relay was away"
+            "delivered the events logged while the relay was away"
         );
     }
-    Ok(())
+    Ok(last)
 }
 
 /// Opens the connection and starts listening. Notifications arrive on the returned channel,
@@ -225,86 +193,160 @@ async fn connect(
     Ok((client, receiver))
 }
 
-/// Moves messages both ways until shutdown (`Ok`, after sending what is still queued) or until
-/// the connection fails (`Err`, with what was not sent left in `pending`).
-async fn relay(
-    bus: &EventBus,
-    client: &Client,
-    notifications: &mut mpsc::UnboundedReceiver<String>,
-    outbox: &mut mpsc::Receiver<BusMessage>,
-    pending: &mut Vec<BusMessage>,
-    seen: &mut Seen,
-    shutdown: &CancellationToken,
-) -> Result<(), String> {
-    loop {
-        if !pending.is_empty() {
-            flush(bus, client, pending).await?;
-        }
-        tokio::select! {
-            biased;
-            () = shutdown.cancelled() => {
-                // What was published up to now (this node's users going offline, say) still
-                // reaches the others.
-                while let Ok(message) = outbox.try_recv() {
-                    pending.push(message);
-                }
-                return flush(bus, client, pending).await;
+/// One connection's relaying.
+struct Relay<'a> {
+    bus: &'a EventBus,
+    client: &'a mut Client,
+    /// The last sequence number delivered here.
+    delivered: i64,
+}
+
+impl Relay<'_> {
+    /// Moves messages both ways until shutdown (`Ok`, after sending what is still queued) or
+    /// until the connection fails (`Err`, with what was not sent left in `pending`).
+    async fn run(
+        &mut self,
+        notifications: &mut mpsc::UnboundedReceiver<String>,
+        outbox: &mut mpsc::Receiver<BusMessage>,
+        pending: &mut Vec<BusMessage>,
+        shutdown: &CancellationToken,
+    ) -> Relayed {
+        loop {
+            if !pending.is_empty() {
+                self.flush(pending).await?;
             }
-            payload = notifications.recv() => match payload {
-                Some(payload) => receive(bus, client, seen, &payload).await?,
-                None => return Err("the connection closed".into()),
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => {
+                    // What was published up to now (this node's users going offline, say)
+                    // still reaches the others.
+                    while let Ok(message) = outbox.try_recv() {
+                        pending.push(message);
+                    }
+                    return self.flush(pending).await;
+                }
+                payload = notifications.recv() => match payload {
+                    Some(payload) => self.receive(&payload).await?,
+                    None => return Err("the connection closed".into()),
+                },
+                count = outbox.recv_many(pending, BATCH) => {
+                    if count == 0 {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+
+    /// Logs and relays `pending` in batches; what was handled leaves `pending`, so a failure
+    /// keeps the rest (and an event logged just before a failure is not logged again).
+    async fn flush(&mut self, pending: &mut Vec<BusMessage>) -> Relayed {
+        let node = self.bus.node_id();
+        while !pending.is_empty() {
+            let take = pending.len().min(BATCH);
+            let mut entries = Vec::new();
+            let mut revocations = Vec::new();
+            for message in &pending[..take] {
+                match message {
+                    BusMessage::Event(event) => entries.extend(entry(event)),
+                    BusMessage::Revoked { .. } => revocations.push(
+                        encode_revocation(node, message.clone())
+                            .map_err(|error| error.to_string())?,
+                    ),
+                }
+            }
+            if !revocations.is_empty() {
+                notify(self.client, &revocations).await?;
+            }
+            self.append(&entries).await?;
+            pending.drain(..take);
+        }
+        Ok(())
+    }
+
+    /// Logs `entries`; one the database refuses as data is dropped (and noted as lost), so that
+    /// one bad event cannot hold up every later one.
+    async fn append(&mut self, entries: &[log::Entry]) -> Relayed {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let node = self.bus.node_id();
+        match log::append(self.client, CHANNEL, node, entries).await {
+            Ok(()) => return Ok(()),
+            Err(error) if !is_data_error(&error) => {
+                return Err(format!("{} events not logged yet: {error}", entries.len()));
+            }
+            Err(_) => {}
+        }
+        for entry in entries {
+            match log::append(self.client, CHANNEL, node, std::slice::from_ref(entry)).await {
+                Ok(()) => {}
+                Err(error) if is_data_error(&error) => {
+                    tracing::warn!(%error, kind = entry.kind, "the event log refused an event: it is lost");
+                    self.bus.note_loss();
+                }
+                Err(error) => return Err(format!("events not logged yet: {error}")),
+            }
+        }
+        Ok(())
+    }
+
+    /// A notification from the channel: a logged event (carried, or to be read from the log),
+    /// delivered once and in order; or another node's revocation.
+    async fn receive(&mut self, payload: &str) -> Relayed {
+        let envelope = match serde_json::from_str::<Envelope>(payload) {
+            Ok(envelope) => envelope,
+            // A node of another version may send what this one does not know; skip it.
+            Err(error) => {
+                tracing::warn!(%error, "skipped a notification this version cannot read");
+                return Ok(());
+            }
+        };
+        let Some(seq) = envelope.seq else {
+            // A revocation: this node's own were applied when made.
+            if envelope.node != self.bus.node_id()
+                && let Some(message) = envelope.message
+            {
+                self.bus.deliver(message);
+            }
+            return Ok(());
+        };
+        if seq <= self.delivered {
+            // Already replayed from the log after a reconnect.
+            return Ok(());
+        }
+        let message = match envelope.message {
+            Some(message) => Ok(message),
+            None => match log::one(self.client, seq)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Some(body) => serde_json::from_str(&body),
+                None => return Ok(()),
             },
-            count = outbox.recv_many(pending, BATCH) => {
-                if count == 0 {
-                    return Ok(());
-                }
-            }
+        };
+        if let Some(event) = log::decode(seq, message) {
+            self.bus.deliver_event(Arc::new(event));
         }
+        self.delivered = seq;
+        Ok(())
     }
 }
 
-/// Logs and relays `pending` in batches, delivering each event to this node's subscribers once
-/// it is logged; what was handled leaves `pending`, so a failure keeps the rest.
-async fn flush(bus: &EventBus, client: &Client, pending: &mut Vec<BusMessage>) -> Relayed {
-    while !pending.is_empty() {
-        let take = pending.len().min(BATCH);
-        let mut events = Vec::new();
-        let mut revocations = Vec::new();
-        for message in &pending[..take] {
-            match message {
-                BusMessage::Event(event) => events.push(encode_event(event)),
-                BusMessage::Revoked { .. } => revocations.push(
-                    encode_revocation(bus.node_id(), message.clone())
-                        .map_err(|error| error.to_string())?,
-                ),
-            }
-        }
-        if !revocations.is_empty() {
-            notify(client, &revocations).await?;
-        }
-        let seqs = append(client, bus.node_id(), &events).await?;
-        let mut seqs = seqs.into_iter();
-        for message in pending.drain(..take) {
-            if let BusMessage::Event(event) = message {
-                let mut event = Arc::unwrap_or_clone(event);
-                event.seq = seqs.next().flatten().unwrap_or(0);
-                bus.deliver_event(Arc::new(event));
-            }
+/// An event as the log files it.
+fn entry(event: &Arc<super::Event>) -> Option<log::Entry> {
+    match serde_json::to_string(&BusMessage::Event(event.clone())) {
+        Ok(body) => Some(log::Entry {
+            event_id: event.id,
+            tenant_id: event.tenant_id,
+            kind: event.payload.kind(),
+            body,
+        }),
+        Err(error) => {
+            tracing::warn!(%error, "an event that cannot be encoded is lost");
+            None
         }
     }
-    Ok(())
-}
-
-/// How a step of the relay went: an error says what is left and why.
-type Relayed = Result<(), String>;
-
-/// An event as the log files it: its tenant, kind and the relayed message's JSON.
-fn encode_event(event: &Arc<super::Event>) -> (String, &'static str, String) {
-    // Plain data (no maps keyed by anything but strings): serializing it cannot fail, and a
-    // `null` would only be skipped when read back.
-    let body = serde_json::to_string(&BusMessage::Event(event.clone()))
-        .unwrap_or_else(|_| "null".to_owned());
-    (event.tenant_id.to_string(), event.payload.kind(), body)
 }
 
 fn encode_revocation(node: Uuid, message: BusMessage) -> serde_json::Result<String> {
@@ -313,38 +355,6 @@ fn encode_revocation(node: Uuid, message: BusMessage) -> serde_json::Result<Stri
         seq: None,
         message: Some(message),
     })
-}
-
-/// Logs `events` and notifies the other nodes of them; each one's sequence number, or none for
-/// one the database refused as data (delivered on this node only, with a warning) so that one
-/// bad event cannot hold up every later one.
-async fn append(
-    client: &Client,
-    node: Uuid,
-    events: &[(String, &'static str, String)],
-) -> Result<Vec<Option<i64>>, String> {
-    if events.is_empty() {
-        return Ok(Vec::new());
-    }
-    match log::append(client, CHANNEL, node, events).await {
-        Ok(seqs) => return Ok(seqs.into_iter().map(Some).collect()),
-        Err(error) if !is_data_error(&error) => {
-            return Err(format!("{} events not logged yet: {error}", events.len()));
-        }
-        Err(_) => {}
-    }
-    let mut seqs = Vec::with_capacity(events.len());
-    for event in events {
-        match log::append(client, CHANNEL, node, std::slice::from_ref(event)).await {
-            Ok(seq) => seqs.push(seq.first().copied()),
-            Err(error) if is_data_error(&error) => {
-                tracing::warn!(%error, kind = event.1, "an event the log refused stays on this node");
-                seqs.push(None);
-            }
-            Err(error) => return Err(format!("events not logged yet: {error}")),
-        }
-    }
-    Ok(seqs)
 }
 
 /// Whether PostgreSQL refused the values themselves (SQLSTATE class 22), which no retry mends.
@@ -364,45 +374,6 @@ async fn notify(client: &Client, payloads: &[String]) -> Relayed {
         )
         .await
         .map_err(|error| format!("{} revocations not relayed yet: {error}", payloads.len()))?;
-    Ok(())
-}
-
-/// A notification from the channel: another node's event (carried, or to be read from the log)
-/// or revocation. This node's own were delivered when logged.
-async fn receive(bus: &EventBus, client: &Client, seen: &mut Seen, payload: &str) -> Relayed {
-    let envelope = match serde_json::from_str::<Envelope>(payload) {
-        Ok(envelope) => envelope,
-        // A node of another version may send what this one does not know; skip it.
-        Err(error) => {
-            tracing::warn!(%error, "skipped an event relayed by another node");
-            return Ok(());
-        }
-    };
-    if envelope.node == bus.node_id() {
-        return Ok(());
-    }
-    let Some(seq) = envelope.seq else {
-        if let Some(message) = envelope.message {
-            bus.deliver(message);
-        }
-        return Ok(());
-    };
-    if !seen.note(seq) {
-        return Ok(());
-    }
-    let message = match envelope.message {
-        Some(message) => Ok(message),
-        None => match log::one(client, seq)
-            .await
-            .map_err(|error| error.to_string())?
-        {
-            Some(body) => serde_json::from_str(&body),
-            None => return Ok(()),
-        },
-    };
-    if let Some(event) = log::decode(seq, message) {
-        bus.deliver_event(Arc::new(event));
-    }
     Ok(())
 }
 

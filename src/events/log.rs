@@ -3,9 +3,11 @@
 //! publishes and notifies the others in the same statement; a relay that was cut off reads what
 //! it missed from here, and so does a subscriber resuming with `since`.
 //!
-//! Sequence numbers are handed out as rows are inserted, and concurrent inserts may commit out
-//! of order, so a reader never assumes that having seen N means having seen everything below
-//! N: the relay remembers which recent numbers it saw, and replays skip those.
+//! Sequence numbers are handed out as rows are inserted, and concurrent inserts could commit
+//! out of order; appends therefore hold one advisory lock from before their rows are numbered
+//! until they have committed. So numbers become visible in order: a reader that sees N sees
+//! every event below N that will ever be logged, and notifications (which PostgreSQL queues in
+//! commit order) arrive in the same order.
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -24,48 +26,63 @@ const PRUNED_THROUGH: &str = "event-log-pruned-through";
 /// and read from the log.
 const MAX_NOTIFIED_EVENT: i32 = 7_700;
 
-/// Appends `events` (already encoded as relayed messages: `(tenant, kind, json)`) and notifies
-/// `channel` of each with `node` as the sender, in one statement: other nodes hear of an event
-/// when, and only when, its row is committed. Returns the sequence numbers in the order given.
+/// An event as the log files it.
+pub struct Entry {
+    pub event_id: Uuid,
+    pub tenant_id: Uuid,
+    pub kind: &'static str,
+    /// The relayed message's JSON.
+    pub body: String,
+}
+
+/// Appends `entries` (in the order given; one already logged is skipped) and notifies `channel`
+/// of each, with `node` as the sender, in one transaction under the log's lock: every node
+/// hears of an event when, and only when, its row is committed, and in sequence order.
 pub async fn append(
-    client: &Client,
+    client: &mut Client,
     channel: &str,
     node: Uuid,
-    events: &[(String, &'static str, String)],
-) -> Result<Vec<i64>, tokio_postgres::Error> {
-    let tenants: Vec<&str> = events.iter().map(|(t, _, _)| t.as_str()).collect();
-    let kinds: Vec<&str> = events.iter().map(|(_, k, _)| *k).collect();
-    let bodies: Vec<&str> = events.iter().map(|(_, _, b)| b.as_str()).collect();
-    // Rows are inserted in the order given (ORDER BY position), so ascending sequence numbers
-    // are that order too.
-    let rows = client
-        .query(
-            "WITH logged AS (
-                 INSERT INTO event_log (tenant_id, kind, node_id, event)
-                 SELECT tenant::uuid, kind, $1::text::uuid, body::jsonb
-                   FROM unnest($2::text[], $3::text[], $4::text[])
-                        WITH ORDINALITY AS given (tenant, kind, body, position)
+    entries: &[Entry],
+) -> Result<(), tokio_postgres::Error> {
+    let ids: Vec<String> = entries.iter().map(|e| e.event_id.to_string()).collect();
+    let tenants: Vec<String> = entries.iter().map(|e| e.tenant_id.to_string()).collect();
+    let kinds: Vec<&str> = entries.iter().map(|e| e.kind).collect();
+    let bodies: Vec<&str> = entries.iter().map(|e| e.body.as_str()).collect();
+    let transaction = client.transaction().await?;
+    transaction
+        .batch_execute("SELECT pg_advisory_xact_lock(hashtextextended('loregraph-event-log', 0))")
+        .await?;
+    // Rows are numbered in the order given (ORDER BY position); the notifications go out in
+    // sequence order (the sort under the call to pg_notify).
+    tokio_postgres::Transaction::execute(
+        &transaction,
+        "WITH logged AS (
+                 INSERT INTO event_log (event_id, tenant_id, kind, node_id, event)
+                 SELECT id::uuid, tenant::uuid, kind, $1::text::uuid, body::jsonb
+                   FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
+                        WITH ORDINALITY AS given (id, tenant, kind, body, position)
                   ORDER BY position
+                 ON CONFLICT (event_id) DO NOTHING
                  RETURNING seq, event
              )
-             SELECT seq, pg_notify($5, CASE
-                        WHEN octet_length(event::text) <= $6
+             SELECT pg_notify($6, CASE
+                        WHEN octet_length(event::text) <= $7
                         THEN json_build_object('node', $1::text, 'seq', seq, 'message', event)
                         ELSE json_build_object('node', $1::text, 'seq', seq)
                     END::text)::text AS notified
-               FROM logged
-              ORDER BY seq",
-            &[
-                &node.to_string(),
-                &tenants,
-                &kinds,
-                &bodies,
-                &channel,
-                &MAX_NOTIFIED_EVENT,
-            ],
-        )
-        .await?;
-    Ok(rows.iter().map(|row| row.get::<_, i64>(0)).collect())
+               FROM (SELECT seq, event FROM logged ORDER BY seq) AS in_order",
+        &[
+            &node.to_string(),
+            &ids,
+            &tenants,
+            &kinds,
+            &bodies,
+            &channel,
+            &MAX_NOTIFIED_EVENT,
+        ],
+    )
+    .await?;
+    transaction.commit().await
 }
 
 /// The newest sequence number handed out so far (0 for an empty log).
@@ -76,26 +93,19 @@ pub async fn newest(client: &Client) -> Result<i64, tokio_postgres::Error> {
     Ok(row.get(0))
 }
 
-/// Up to `limit` events after `after`, oldest first, with the node that published each.
+/// Up to `limit` events after `after`, oldest first: `(seq, message JSON)`.
 pub async fn after(
     client: &Client,
     after: i64,
     limit: i64,
-) -> Result<Vec<(i64, Uuid, String)>, tokio_postgres::Error> {
+) -> Result<Vec<(i64, String)>, tokio_postgres::Error> {
     let rows = client
         .query(
-            "SELECT seq, node_id::text, event::text FROM event_log
-              WHERE seq > $1 ORDER BY seq LIMIT $2",
+            "SELECT seq, event::text FROM event_log WHERE seq > $1 ORDER BY seq LIMIT $2",
             &[&after, &limit],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .filter_map(|row| {
-            let node = row.get::<_, String>(1).parse().ok()?;
-            Some((row.get(0), node, row.get(2)))
-        })
-        .collect())
+    Ok(rows.iter().map(|row| (row.get(0), row.get(1))).collect())
 }
 
 /// The event under `seq`, when the log still holds it.
@@ -130,19 +140,26 @@ pub async fn pruned_through(conn: &mut AsyncPgConnection) -> AppResult<i64> {
     Ok(position.and_then(|p| p.parse().ok()).unwrap_or(0))
 }
 
-/// Up to `limit` of a tenant's events of the given kinds after `after`, oldest first, decoded
-/// and numbered. Rows this version cannot read (written by a newer one) are skipped.
+/// Up to `limit` of a tenant's events of one kind after `after` (and logged no earlier than
+/// `not_before`), oldest first, decoded and numbered. Rows this version cannot read (written by
+/// a newer one) are skipped.
 pub async fn replay(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
-    kinds: &[&str],
+    kind: &str,
     after: i64,
+    not_before: Option<chrono::DateTime<chrono::Utc>>,
     limit: i64,
 ) -> AppResult<Vec<Event>> {
-    let rows: Vec<(i64, serde_json::Value)> = event_log::table
+    let mut query = event_log::table
         .filter(event_log::tenant_id.eq(tenant_id))
-        .filter(event_log::kind.eq_any(kinds))
+        .filter(event_log::kind.eq(kind))
         .filter(event_log::seq.gt(after))
+        .into_boxed();
+    if let Some(not_before) = not_before {
+        query = query.filter(event_log::logged_at.ge(not_before));
+    }
+    let rows: Vec<(i64, serde_json::Value)> = query
         .order(event_log::seq.asc())
         .limit(limit)
         .select((event_log::seq, event_log::event))
@@ -171,7 +188,8 @@ pub fn decode(seq: i64, message: serde_json::Result<BusMessage>) -> Option<Event
 }
 
 /// Removes up to `batch` events logged more than `older_than_secs` ago, oldest first, and
-/// remembers the highest sequence removed; how many.
+/// raises the mark of the highest sequence removed in the same statement (a resume from below
+/// it is refused: it could have lost events); how many.
 pub async fn prune(
     conn: &mut AsyncPgConnection,
     older_than_secs: f64,
@@ -181,8 +199,6 @@ pub async fn prune(
     struct Pruned {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         removed: i64,
-        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
-        highest: Option<i64>,
     }
     let pruned: Pruned = diesel::sql_query(
         "WITH removed AS (
@@ -191,26 +207,21 @@ pub async fn prune(
                   WHERE logged_at < now() - make_interval(secs => $1)
                   ORDER BY seq LIMIT $2)
              RETURNING seq
+         ), marked AS (
+             INSERT INTO maintenance_cursors (name, position)
+             SELECT $3, max(seq)::text FROM removed HAVING count(*) > 0
+             ON CONFLICT (name) DO UPDATE
+                SET position = GREATEST(maintenance_cursors.position::bigint,
+                                        excluded.position::bigint)::text,
+                    updated_at = now()
          )
-         SELECT count(*) AS removed, max(seq) AS highest FROM removed",
+         SELECT count(*) AS removed FROM removed",
     )
     .bind::<diesel::sql_types::Double, _>(older_than_secs)
     .bind::<diesel::sql_types::BigInt, _>(batch)
+    .bind::<diesel::sql_types::Text, _>(PRUNED_THROUGH)
     .get_result(conn)
-    .await?;
-    if let Some(highest) = pruned.highest {
-        // Only ever raised: the watermark says below what a resume is no longer whole.
-        diesel::sql_query(
-            "INSERT INTO maintenance_cursors (name, position) VALUES ($1, $2::text)
-             ON CONFLICT (name) DO UPDATE
-                SET position = GREATEST(maintenance_cursors.position::bigint, $2)::text,
-                    updated_at = now()",
-        )
-        .bind::<diesel::sql_types::Text, _>(PRUNED_THROUGH)
-        .bind::<diesel::sql_types::BigInt, _>(highest)
-        .execute(conn)
-        .await
-        .map_err(AppError::from)?;
-    }
+    .await
+    .map_err(AppError::from)?;
     Ok(pruned.removed)
 }

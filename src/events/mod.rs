@@ -1,8 +1,8 @@
 //! The event bus: every domain publishes here, subscriptions read from here. Events are
 //! tenant-scoped, published after their transaction commits, and carry ids rather than bodies,
 //! so they stay small enough to cross nodes: `bridge` writes each to the event log (`log`),
-//! which numbers it, and relays it (and revocations) to every other node on the same database
-//! through LISTEN/NOTIFY. An event reaches this node's subscribers once it is logged, with its
+//! which numbers it, and notifies every node on the same database (this one included) through
+//! LISTEN/NOTIFY. Every node hands events to its subscribers in the log's order, each with its
 //! sequence number, so a subscriber can resume after the last one it saw.
 
 pub mod bridge;
@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc::error::TrySendError;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, watch};
 use uuid::Uuid;
 
 use crate::auth::{Revocation, Role};
@@ -35,6 +35,8 @@ pub struct Event {
     /// until the relay has logged it.
     #[serde(skip)]
     pub seq: i64,
+    /// Given when published: the log records each event once, however often it is sent.
+    pub id: Uuid,
     pub tenant_id: Uuid,
     pub actor_id: Option<Uuid>,
     pub at: DateTime<Utc>,
@@ -219,6 +221,10 @@ struct Inner {
     outbox: mpsc::Sender<BusMessage>,
     /// Taken by the bridge when it starts.
     outbox_receiver: Mutex<Option<mpsc::Receiver<BusMessage>>>,
+    /// Counts events lost before they were logged (the outbox overflowed while the database
+    /// was away, or the log refused one): subscriptions end when it moves, since no replay can
+    /// give those back.
+    losses: watch::Sender<u64>,
 }
 
 impl Default for EventBus {
@@ -231,6 +237,7 @@ impl Default for EventBus {
                 revocations: broadcast::channel(256).0,
                 outbox,
                 outbox_receiver: Mutex::new(Some(outbox_receiver)),
+                losses: watch::channel(0).0,
             }),
         }
     }
@@ -246,6 +253,7 @@ impl EventBus {
     pub fn publish(&self, tenant_id: Uuid, actor_id: Option<Uuid>, payload: EventPayload) {
         let event = Arc::new(Event {
             seq: 0,
+            id: Uuid::now_v7(),
             tenant_id,
             actor_id,
             at: Utc::now(),
@@ -259,7 +267,18 @@ impl EventBus {
             .is_err()
         {
             tracing::warn!("the event outbox is full: an event is dropped");
+            self.note_loss();
         }
+    }
+
+    /// Notes that an event was lost before it was logged.
+    pub(crate) fn note_loss(&self) {
+        self.inner.losses.send_modify(|losses| *losses += 1);
+    }
+
+    /// Changes whenever an event is lost before it was logged.
+    pub fn losses(&self) -> watch::Receiver<u64> {
+        self.inner.losses.subscribe()
     }
 
     /// Tells every node (this one included) that credentials were revoked. A revocation is never
@@ -288,7 +307,7 @@ impl EventBus {
         }
     }
 
-    /// Hands a logged event (this node's or another's) to this node's subscribers.
+    /// Hands a logged event to this node's subscribers (the bridge does, in the log's order).
     pub(crate) fn deliver_event(&self, event: Arc<Event>) {
         // No receivers is not an error: nobody is listening right now.
         let _ = self.inner.events.send(event);

@@ -1,12 +1,11 @@
 //! Turning the event bus into one tenant's subscription stream.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, OnceLock};
 
 use async_graphql::{Context, ID};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
-use uuid::Uuid;
 
 use super::context::ContextExt;
 use crate::error::{AppError, AppResult};
@@ -44,16 +43,18 @@ impl FellBehind {
 }
 
 /// The events of the viewer's tenant that `select` maps to an item; other tenants' events never
-/// pass. Falling behind the bus ends the stream, noted in the request's [`FellBehind`].
+/// pass. Falling behind the bus, or events lost before they were logged, end the stream, noted
+/// in the request's [`FellBehind`].
 ///
-/// With `since` (a sequence number the subscriber saw), the tenant's events of `kinds` logged
-/// after it are replayed first, then live ones follow, each event once. A `since` the log no
-/// longer covers, or one further back than [`events::CAPACITY`] events, is refused: the
-/// subscriber refetches with queries instead.
+/// With `since` (the last sequence number the subscriber received), the tenant's events of
+/// `kind` logged after it are replayed first (none from before the viewer joined the tenant),
+/// then live ones follow, each event once: the log numbers events in the order every node
+/// delivers them. A `since` the log no longer covers, or one further back than
+/// [`events::CAPACITY`] events, is refused: the subscriber refetches with queries instead.
 pub async fn tenant_events<T, F>(
     ctx: &Context<'_>,
     since: Option<ID>,
-    kinds: &[&str],
+    kind: &str,
     select: F,
 ) -> AppResult<impl futures_util::Stream<Item = T> + use<T, F>>
 where
@@ -63,44 +64,55 @@ where
     let tenant_id = ctx.viewer()?.tenant_id;
     // Listening starts before the log is read, so nothing falls between the two.
     let receiver = ctx.app().events.subscribe();
-    let replayed = match since {
-        Some(since) => replay(ctx, tenant_id, &since, kinds).await?,
-        None => VecDeque::new(),
+    let losses = ctx.app().events.losses();
+    let (replayed, delivered) = match since {
+        Some(since) => replay(ctx, &since, kind).await?,
+        None => (VecDeque::new(), 0),
     };
     let fell_behind = ctx.data_opt::<Arc<FellBehind>>().cloned();
     let feed = Feed {
-        replayed_seqs: replayed.iter().map(|event| event.seq).collect(),
         replayed,
+        delivered,
         receiver,
+        losses,
         select,
     };
-    Ok(futures_util::stream::unfold(feed, move |mut stream| {
+    Ok(futures_util::stream::unfold(feed, move |mut feed| {
         let fell_behind = fell_behind.clone();
+        let end = move |reason: String| {
+            if let Some(fell_behind) = &fell_behind {
+                fell_behind.note(reason);
+            }
+        };
         async move {
-            while let Some(event) = stream.replayed.pop_front() {
-                if let Some(item) = (stream.select)(&event) {
-                    return Some((item, stream));
+            while let Some(event) = feed.replayed.pop_front() {
+                if let Some(item) = (feed.select)(&event) {
+                    return Some((item, feed));
                 }
             }
             loop {
-                match stream.receiver.recv().await {
-                    Ok(event)
-                        if event.tenant_id == tenant_id
-                            && !stream.replayed_seqs.contains(&event.seq) =>
-                    {
-                        if let Some(item) = (stream.select)(&event) {
-                            return Some((item, stream));
+                let received = tokio::select! {
+                    biased;
+                    received = feed.receiver.recv() => received,
+                    _ = feed.losses.changed() => {
+                        end("events were lost while the database was unreachable; refetch".into());
+                        return None;
+                    }
+                };
+                match received {
+                    // Replayed already when at or below `delivered`.
+                    Ok(event) if event.tenant_id == tenant_id && event.seq > feed.delivered => {
+                        if let Some(item) = (feed.select)(&event) {
+                            return Some((item, feed));
                         }
                     }
                     Ok(_) => {}
                     Err(RecvError::Lagged(missed)) => {
                         tracing::warn!(missed, "a subscription fell behind the event bus");
-                        if let Some(fell_behind) = &fell_behind {
-                            fell_behind.note(format!(
-                                "too slow: missed {missed} events; reconnect and resume \
-                                     with `since`, or refetch"
-                            ));
-                        }
+                        end(format!(
+                            "too slow: missed {missed} events; reconnect and resume with \
+                             `since`, or refetch"
+                        ));
                         return None;
                     }
                     Err(RecvError::Closed) => return None,
@@ -114,38 +126,48 @@ where
 struct Feed<F> {
     /// Events read from the log, to go first.
     replayed: VecDeque<Arc<Event>>,
-    /// Their numbers, so that the same events arriving live are skipped.
-    replayed_seqs: HashSet<i64>,
+    /// The last sequence replayed (or `since`): live events up to it were replayed.
+    delivered: i64,
     receiver: tokio::sync::broadcast::Receiver<Arc<Event>>,
+    losses: tokio::sync::watch::Receiver<u64>,
     select: F,
 }
 
-/// The tenant's events of `kinds` logged after `since`, oldest first.
+/// The viewer's tenant's events of `kind` logged after `since` (and since the viewer joined),
+/// oldest first, and the last sequence they reach.
 async fn replay(
     ctx: &Context<'_>,
-    tenant_id: Uuid,
     since: &ID,
-    kinds: &[&str],
-) -> AppResult<VecDeque<Arc<Event>>> {
+    kind: &str,
+) -> AppResult<(VecDeque<Arc<Event>>, i64)> {
+    let viewer = ctx.viewer()?;
     let since: i64 = since
         .parse()
         .ok()
         .filter(|since| *since >= 0)
         .ok_or_else(|| AppError::bad_field("since", "a `sequence` from an earlier event"))?;
-    let limit = i64::try_from(events::CAPACITY).unwrap_or(i64::MAX);
-    let mut conn = ctx.conn().await?;
-    let logged = log::replay(&mut conn, tenant_id, kinds, since, limit + 1).await?;
-    // Read after the events: if the sweeper removed any after `since` before they were read,
-    // this says so.
-    let pruned_through = log::pruned_through(&mut conn).await?;
-    if pruned_through > since {
-        return Err(AppError::bad_field(
+    let expired = || {
+        AppError::bad_field(
             "since",
             format!(
                 "events after {since} are no longer kept: refetch with queries, then subscribe \
                  without `since`"
             ),
-        ));
+        )
+    };
+    let limit = i64::try_from(events::CAPACITY).unwrap_or(i64::MAX);
+    let mut conn = ctx.conn().await?;
+    if log::pruned_through(&mut conn).await? > since {
+        return Err(expired());
+    }
+    let joined = crate::accounts::store::membership(&mut conn, viewer.tenant_id, viewer.user_id)
+        .await?
+        .map(|membership| membership.created_at);
+    let logged = log::replay(&mut conn, viewer.tenant_id, kind, since, joined, limit + 1).await?;
+    // Read again after the events: if the sweeper removed any after `since` meanwhile, this
+    // says so.
+    if log::pruned_through(&mut conn).await? > since {
+        return Err(expired());
     }
     if logged.len() > events::CAPACITY {
         return Err(AppError::bad_field(
@@ -157,5 +179,6 @@ async fn replay(
             ),
         ));
     }
-    Ok(logged.into_iter().map(Arc::new).collect())
+    let delivered = logged.last().map_or(since, |event| event.seq);
+    Ok((logged.into_iter().map(Arc::new).collect(), delivered))
 }

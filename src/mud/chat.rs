@@ -293,7 +293,7 @@ impl ChatMutation {
         if recipient.as_ref().is_some_and(|r| r.id == speaker.id) {
             return Err(AppError::bad_field("recipient", "whisper to someone else"));
         }
-        let message = conn
+        let (message, heard_in) = conn
             .transaction::<_, AppError, _>(async |conn| {
                 // Locks in one order everywhere: the world (its policy stays in force), then
                 // the characters by ascending id, then the message (whose references only
@@ -330,12 +330,13 @@ impl ChatMutation {
                     apply_chat_rules(conn, &world, policy, &message, speaker.id, &listeners)
                         .await?;
                 }
-                Ok(message)
+                // Who hears it is settled as it is said: a subscriber resuming later hears
+                // what it would have heard live.
+                let heard_in =
+                    chat_store::hearers(conn, &room, channel == ChatChannel::Yell).await?;
+                Ok((message, heard_in))
             })
             .await?;
-        // Who hears it is settled now, as it is said: a subscriber resuming later hears what it
-        // would have heard live.
-        let heard_in = chat_store::hearers(&mut conn, &room, channel == ChatChannel::Yell).await?;
         drop(conn);
         ctx.app().events.publish(
             viewer.tenant_id,
@@ -422,7 +423,7 @@ impl ChatSubscription {
         let pool = ctx.app().pool.clone();
         // Who hears it where was settled as it was said; only the message itself is loaded,
         // once per node for every subscriber.
-        let events = tenant_events(ctx, since, &[kinds::CHAT], move |event| {
+        let events = tenant_events(ctx, since, kinds::CHAT, move |event| {
             match &event.payload {
                 EventPayload::Chat(posted) if posted.world_id == room.world_id => {
                     let heard_here = posted.heard_in.iter().find(|h| h.room_id == room.id)?;

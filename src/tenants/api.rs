@@ -210,7 +210,7 @@ impl TenantSubscription {
         since: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = MemberEvent> + use<>> {
         Ok(
-            crate::graphql::subscriptions::tenant_events(ctx, since, &[kinds::MEMBER], |event| {
+            crate::graphql::subscriptions::tenant_events(ctx, since, kinds::MEMBER, |event| {
                 match &event.payload {
                     EventPayload::Member {
                         action,

@@ -163,6 +163,15 @@ async fn a_subscriber_resumes_after_the_last_sequence_it_saw_and_only_its_tenant
     assert_eq!(next_entity(&mut places).await.0, "keep");
     nothing_more(&mut places).await;
 
+    // A member who joins later is never replayed what happened before they joined.
+    let newcomer = server
+        .invite_member(&owner, "new@resume.test", "WORLDBUILDER")
+        .await;
+    let mut joined =
+        subscribe_as(&server, &newcomer, ENTITY_UPDATED, json!({ "since": "0" })).await;
+    create_entity(&server, &owner, "CHARACTER", "eve", "Eve", json!({})).await;
+    assert_eq!(next_entity(&mut joined).await.0, "eve");
+
     // A sequence that is not one is refused.
     let mut wrong = subscribe_as(&server, &owner, ENTITY_UPDATED, json!({ "since": "soon" })).await;
     let refusal = refusal_of(&mut wrong).await;
@@ -265,8 +274,8 @@ async fn an_event_too_large_to_notify_reaches_other_nodes_through_the_log() {
                     to_jsonb(repeat('x', 9000))) AS event
                FROM event_log WHERE kind = 'entity' ORDER BY seq DESC LIMIT 1
          ), logged AS (
-             INSERT INTO event_log (tenant_id, kind, node_id, event)
-             SELECT tenant_id, kind, gen_random_uuid(), event FROM source
+             INSERT INTO event_log (event_id, tenant_id, kind, node_id, event)
+             SELECT gen_random_uuid(), tenant_id, kind, gen_random_uuid(), event FROM source
              RETURNING seq, node_id
          )
          SELECT pg_notify('loregraph_events',

@@ -121,7 +121,7 @@ impl AssetSubscription {
         Ok(crate::graphql::subscriptions::tenant_events(
             ctx,
             since,
-            &[kinds::ASSET_PROCESSED],
+            kinds::ASSET_PROCESSED,
             |event| match &event.payload {
                 EventPayload::AssetProcessed { asset_id } => Some(AssetProcessedEvent {
                     asset_id: *asset_id,

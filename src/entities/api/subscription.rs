@@ -91,11 +91,8 @@ impl EntitySubscription {
     ) -> async_graphql::Result<impl Stream<Item = EntityEvent> + use<>> {
         // The id being followed moves with the entity when it is renamed.
         let followed = std::sync::Mutex::new(entity_id);
-        Ok(crate::graphql::subscriptions::tenant_events(
-            ctx,
-            since,
-            &[kinds::ENTITY],
-            move |event| {
+        Ok(
+            crate::graphql::subscriptions::tenant_events(ctx, since, kinds::ENTITY, move |event| {
                 let EventPayload::Entity(change) = &event.payload else {
                     return None;
                 };
@@ -116,8 +113,8 @@ impl EntitySubscription {
                     change: change.clone(),
                     event: event.clone(),
                 })
-            },
+            })
+            .await?,
         )
-        .await?)
     }
 }

@@ -294,16 +294,16 @@ impl PresenceSubscription {
         )]
         since: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = PresenceEvent> + use<>> {
-        Ok(tenant_events(ctx, since, &[kinds::PRESENCE], |event| {
-            match &event.payload {
+        Ok(
+            tenant_events(ctx, since, kinds::PRESENCE, |event| match &event.payload {
                 EventPayload::Presence(change) => Some(PresenceEvent {
                     change: change.clone(),
                     at: event.at,
                     seq: event.seq,
                 }),
                 _ => None,
-            }
-        })
-        .await?)
+            })
+            .await?,
+        )
     }
 }
