@@ -10,11 +10,11 @@ use super::api::{User, publish_member_event, validate_display_name, validate_ema
 use super::model::UserRow;
 use super::store::{self, UserChanges};
 use crate::auth::{Revocation, Role, Viewer, password};
+use crate::db::pagination::PageRequest;
+use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::MemberAction;
 use crate::graphql::context::ContextExt;
-use crate::graphql::pagination::PageRequest;
-use crate::graphql::parse_id;
 
 /// A page of users.
 #[derive(SimpleObject)]

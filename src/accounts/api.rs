@@ -8,11 +8,11 @@ use super::model::{AccountOrigin, ClientType, NewAccount, UserRow};
 use super::sessions::{self, SessionTokens, normalize_email};
 use super::store::{self, UserChanges};
 use crate::auth::{Revocation, Role, password};
+use crate::db::loading::load;
+use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, MemberAction};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load;
-use crate::graphql::parse_id;
 use crate::tenants::api::Tenant;
 use crate::tenants::store as tenants;
 

@@ -10,10 +10,10 @@ use crate::accounts::api::{User, load_user};
 use crate::auth::tokens::{random_token, secret_hash};
 use crate::auth::{Revocation, Role};
 use crate::billing::tiers::{Feature, require_feature};
+use crate::db::pagination::PageRequest;
+use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::pagination::PageRequest;
-use crate::graphql::parse_id;
 
 pub struct ApiKey(ApiKeyRow);
 

@@ -11,8 +11,8 @@ use uuid::Uuid;
 use super::model::AssetRow;
 use super::store;
 use crate::db::DbPool;
+use crate::db::loading::SharedError;
 use crate::entities::loaders::{Cached, Scope, cached};
-use crate::graphql::loaders::SharedError;
 
 /// How many assets `Entity.assets` shows at most.
 pub const MAX_ASSETS_PER_ENTITY: usize = 200;

@@ -10,10 +10,10 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::AssetRow;
+use crate::db::pagination::PageRequest;
 use crate::db::schema::{asset_blobs, asset_links, assets, entities};
 use crate::entities::search::TsQuery;
 use crate::error::{AppError, AppResult};
-use crate::graphql::pagination::PageRequest;
 
 /// Registers (or finds) a tenant's stored content and locks its row until the transaction
 /// ends: uploads and purges of the same bytes take turns.

@@ -13,11 +13,11 @@ use super::tiers::{Feature, TIERS, Tier, TierInfo, require_feature};
 use crate::accounts::api::{User, load_user};
 use crate::accounts::store as accounts;
 use crate::auth::Role;
+use crate::db::pagination::PageRequest;
+use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::{BrainbitsDebit, EventPayload, kinds};
 use crate::graphql::context::ContextExt;
-use crate::graphql::pagination::PageRequest;
-use crate::graphql::parse_id;
 use crate::graphql::subscriptions::tenant_events;
 
 /// Providers that run on the user's own device: never debited.

@@ -12,9 +12,9 @@ use uuid::Uuid;
 use super::model::{BillingAccountRow, LedgerRow};
 use super::store::{RUNNING, lock_account, tier_of_row};
 use super::tiers::Tier;
+use crate::db::pagination::PageRequest;
 use crate::db::schema::{brainbits_ledger, brainbits_user_quotas};
 use crate::error::{AppError, AppResult};
-use crate::graphql::pagination::PageRequest;
 
 /// The billing period an account is in: its Stripe subscription's current period while the
 /// subscription runs (until the renewal's event moves it on, even if its end has passed, so a

@@ -9,11 +9,11 @@ use uuid::Uuid;
 pub use super::ledger::credit_purchase;
 use super::model::{BillingAccountRow, Invoice, OpenedCheckout};
 use super::tiers::Tier;
+use crate::db::pagination::PageRequest;
 use crate::db::schema::{
     billing_accounts, billing_checkouts, billing_invoices, stripe_events, tenants,
 };
 use crate::error::{AppError, AppResult};
-use crate::graphql::pagination::PageRequest;
 
 /// The tenant's billing account, created (on FREE) if it has none yet.
 pub async fn account(

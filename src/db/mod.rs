@@ -1,12 +1,17 @@
-//! The database: connection pool, embedded PostgreSQL cluster, migrations and the diesel schema.
+//! The database: connection pool, embedded PostgreSQL cluster, migrations and the diesel schema;
+//! and what every domain's store and loaders share: pagination, ids, DataLoader helpers.
 
 pub mod embedded;
+mod ids;
 mod lazy_json;
+pub mod loading;
 pub mod migrations;
+pub mod pagination;
 mod pool;
 pub mod schema;
 pub mod supervisor;
 
+pub use ids::parse_id;
 pub use lazy_json::LazyJson;
 pub use pool::{Conn, DbPool, PoolError, PoolOptions, build_pool};
 

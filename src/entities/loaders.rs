@@ -13,7 +13,7 @@ use super::model::{EntityRow, RelationshipRow};
 use super::store;
 use super::types::EntityType;
 use crate::db::DbPool;
-use crate::graphql::loaders::{SharedError, with_conn};
+use crate::db::loading::{SharedError, with_conn};
 
 pub type Cached<T> = DataLoader<T, HashMapCache>;
 

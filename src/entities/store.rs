@@ -13,9 +13,9 @@ use super::references::FoundReference;
 use super::search::TsQuery;
 use super::types::{EntityStatus, EntityType};
 use super::validation::Checked;
+use crate::db::pagination::PageRequest;
 use crate::db::schema::{entities, entity_references, entity_revisions};
 use crate::error::{AppError, AppResult};
-use crate::graphql::pagination::PageRequest;
 
 /// What the write a revision records did.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]

@@ -72,14 +72,14 @@ pub async fn run(
             connected = connect(&database_url, bus.node_id()) => connected,
         };
         match connected {
-            Ok((mut client, mut notifications)) => {
+            Ok((client, mut notifications)) => {
                 retry = first_retry;
                 tracing::info!("relaying events to and from other nodes");
                 let outcome = match catch_up(&bus, &client, &mut delivered).await {
                     Ok(last) => {
                         let mut relay = Relay {
                             bus: &bus,
-                            client: &mut client,
+                            client: &client,
                             delivered: last,
                         };
                         let outcome = relay
@@ -131,7 +131,9 @@ async fn catch_up(
             pruned,
             "the relay was away longer than the event log keeps events: some are lost"
         );
-        bus.note_loss();
+        bus.note_loss_locally();
+        last = pruned;
+        *delivered = Some(pruned);
     }
     let mut replayed = 0usize;
     loop {
@@ -187,7 +189,8 @@ async fn connect(
     });
     client
         .batch_execute(&format!(
-            "SET application_name = '{APPLICATION_NAME} {node}'; LISTEN {CHANNEL}"
+            "SET application_name = '{APPLICATION_NAME} {node}'; \
+             SET statement_timeout = '30s'; LISTEN {CHANNEL}"
         ))
         .await?;
     Ok((client, receiver))
@@ -196,7 +199,7 @@ async fn connect(
 /// One connection's relaying.
 struct Relay<'a> {
     bus: &'a EventBus,
-    client: &'a mut Client,
+    client: &'a Client,
     /// The last sequence number delivered here.
     delivered: i64,
 }
@@ -242,6 +245,14 @@ impl Relay<'_> {
     /// keeps the rest (and an event logged just before a failure is not logged again).
     async fn flush(&mut self, pending: &mut Vec<BusMessage>) -> Relayed {
         let node = self.bus.node_id();
+        if self.bus.take_loss_to_relay() {
+            let lost = encode_notice(node, BusMessage::Lost).map_err(|e| e.to_string())?;
+            if let Err(error) = notify(self.client, &[lost]).await {
+                // Told with the next flush.
+                self.bus.note_loss_to_relay_again();
+                return Err(error);
+            }
+        }
         while !pending.is_empty() {
             let take = pending.len().min(BATCH);
             let mut entries = Vec::new();
@@ -250,9 +261,10 @@ impl Relay<'_> {
                 match message {
                     BusMessage::Event(event) => entries.extend(entry(event)),
                     BusMessage::Revoked { .. } => revocations.push(
-                        encode_revocation(node, message.clone())
-                            .map_err(|error| error.to_string())?,
+                        encode_notice(node, message.clone()).map_err(|error| error.to_string())?,
                     ),
+                    // Only a wake-up: the flag above carries the loss.
+                    BusMessage::Lost => {}
                 }
             }
             if !revocations.is_empty() {
@@ -303,7 +315,7 @@ impl Relay<'_> {
             }
         };
         let Some(seq) = envelope.seq else {
-            // A revocation: this node's own were applied when made.
+            // A revocation or a loss: this node's own were applied when made.
             if envelope.node != self.bus.node_id()
                 && let Some(message) = envelope.message
             {
@@ -322,7 +334,13 @@ impl Relay<'_> {
                 .map_err(|e| e.to_string())?
             {
                 Some(body) => serde_json::from_str(&body),
-                None => return Ok(()),
+                None => {
+                    // Pruned before it could be read: lost here.
+                    tracing::warn!(seq, "an event left the log before this node could read it");
+                    self.bus.note_loss_locally();
+                    self.delivered = seq;
+                    return Ok(());
+                }
             },
         };
         if let Some(event) = log::decode(seq, message) {
@@ -349,7 +367,8 @@ fn entry(event: &Arc<super::Event>) -> Option<log::Entry> {
     }
 }
 
-fn encode_revocation(node: Uuid, message: BusMessage) -> serde_json::Result<String> {
+/// A revocation or a loss, as notified (not logged).
+fn encode_notice(node: Uuid, message: BusMessage) -> serde_json::Result<String> {
     serde_json::to_string(&Envelope {
         node,
         seq: None,
@@ -384,7 +403,7 @@ pub async fn notify_revocation(
     revocation: Revocation,
 ) -> AppResult<()> {
     use diesel_async::RunQueryDsl;
-    let payload = encode_revocation(Uuid::nil(), BusMessage::Revoked { revocation })
+    let payload = encode_notice(Uuid::nil(), BusMessage::Revoked { revocation })
         .map_err(AppError::internal)?;
     diesel::sql_query("SELECT pg_notify($1, $2)")
         .bind::<diesel::sql_types::Text, _>(CHANNEL)

@@ -35,11 +35,12 @@ pub struct Entry {
     pub body: String,
 }
 
-/// Appends `entries` (in the order given; one already logged is skipped) and notifies `channel`
-/// of each, with `node` as the sender, in one transaction under the log's lock: every node
-/// hears of an event when, and only when, its row is committed, and in sequence order.
+/// Appends `entries` (in the order given; one already logged is skipped) and notifies
+/// `channel` of each, with `node` as the sender, in one autocommit statement under the log's
+/// lock (`append_events`, in the migration): every node hears of an event when, and only when,
+/// its row is committed, and in sequence order.
 pub async fn append(
-    client: &mut Client,
+    client: &Client,
     channel: &str,
     node: Uuid,
     entries: &[Entry],
@@ -48,47 +49,34 @@ pub async fn append(
     let tenants: Vec<String> = entries.iter().map(|e| e.tenant_id.to_string()).collect();
     let kinds: Vec<&str> = entries.iter().map(|e| e.kind).collect();
     let bodies: Vec<&str> = entries.iter().map(|e| e.body.as_str()).collect();
-    let transaction = client.transaction().await?;
-    transaction
-        .batch_execute("SELECT pg_advisory_xact_lock(hashtextextended('loregraph-event-log', 0))")
+    client
+        .execute(
+            "SELECT append_events($1::text::uuid, $2::text[]::uuid[], $3::text[]::uuid[],
+                                  $4::text[], $5::text[]::jsonb[], $6, $7)",
+            &[
+                &node.to_string(),
+                &ids,
+                &tenants,
+                &kinds,
+                &bodies,
+                &channel,
+                &MAX_NOTIFIED_EVENT,
+            ],
+        )
         .await?;
-    // Rows are numbered in the order given (ORDER BY position); the notifications go out in
-    // sequence order (the sort under the call to pg_notify).
-    tokio_postgres::Transaction::execute(
-        &transaction,
-        "WITH logged AS (
-                 INSERT INTO event_log (event_id, tenant_id, kind, node_id, event)
-                 SELECT id::uuid, tenant::uuid, kind, $1::text::uuid, body::jsonb
-                   FROM unnest($2::text[], $3::text[], $4::text[], $5::text[])
-                        WITH ORDINALITY AS given (id, tenant, kind, body, position)
-                  ORDER BY position
-                 ON CONFLICT (event_id) DO NOTHING
-                 RETURNING seq, event
-             )
-             SELECT pg_notify($6, CASE
-                        WHEN octet_length(event::text) <= $7
-                        THEN json_build_object('node', $1::text, 'seq', seq, 'message', event)
-                        ELSE json_build_object('node', $1::text, 'seq', seq)
-                    END::text)::text AS notified
-               FROM (SELECT seq, event FROM logged ORDER BY seq) AS in_order",
-        &[
-            &node.to_string(),
-            &ids,
-            &tenants,
-            &kinds,
-            &bodies,
-            &channel,
-            &MAX_NOTIFIED_EVENT,
-        ],
-    )
-    .await?;
-    transaction.commit().await
+    Ok(())
 }
 
-/// The newest sequence number handed out so far (0 for an empty log).
+/// The newest sequence number logged, or removed by the sweeper (0 for a log never written).
 pub async fn newest(client: &Client) -> Result<i64, tokio_postgres::Error> {
     let row = client
-        .query_one("SELECT coalesce(max(seq), 0) FROM event_log", &[])
+        .query_one(
+            "SELECT GREATEST(
+                 (SELECT coalesce(max(seq), 0) FROM event_log),
+                 (SELECT coalesce(max(position::bigint), 0) FROM maintenance_cursors
+                   WHERE name = $1))",
+            &[&PRUNED_THROUGH],
+        )
         .await?;
     Ok(row.get(0))
 }
@@ -140,9 +128,9 @@ pub async fn pruned_through(conn: &mut AsyncPgConnection) -> AppResult<i64> {
     Ok(position.and_then(|p| p.parse().ok()).unwrap_or(0))
 }
 
-/// Up to `limit` of a tenant's events of one kind after `after` (and logged no earlier than
-/// `not_before`), oldest first, decoded and numbered. Rows this version cannot read (written by
-/// a newer one) are skipped.
+/// Up to `limit` of a tenant's events of one kind after `after` (and published no earlier than
+/// `not_before`), oldest first, decoded and numbered, and how many rows were read (rows this
+/// version cannot read, written by a newer one, are skipped).
 pub async fn replay(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
@@ -150,14 +138,18 @@ pub async fn replay(
     after: i64,
     not_before: Option<chrono::DateTime<chrono::Utc>>,
     limit: i64,
-) -> AppResult<Vec<Event>> {
+) -> AppResult<(Vec<Event>, usize)> {
     let mut query = event_log::table
         .filter(event_log::tenant_id.eq(tenant_id))
         .filter(event_log::kind.eq(kind))
         .filter(event_log::seq.gt(after))
         .into_boxed();
     if let Some(not_before) = not_before {
-        query = query.filter(event_log::logged_at.ge(not_before));
+        // When it was published (it may have waited to be logged).
+        query = query.filter(
+            diesel::dsl::sql::<diesel::sql_types::Timestamptz>("(event ->> 'at')::timestamptz")
+                .ge(not_before),
+        );
     }
     let rows: Vec<(i64, serde_json::Value)> = query
         .order(event_log::seq.asc())
@@ -165,10 +157,12 @@ pub async fn replay(
         .select((event_log::seq, event_log::event))
         .load(conn)
         .await?;
-    Ok(rows
+    let read = rows.len();
+    let events = rows
         .into_iter()
         .filter_map(|(seq, event)| decode(seq, serde_json::from_value(event)))
-        .collect())
+        .collect();
+    Ok((events, read))
 }
 
 /// An event read back from the log (as the relayed message it was written as), numbered.
@@ -179,7 +173,7 @@ pub fn decode(seq: i64, message: serde_json::Result<BusMessage>) -> Option<Event
             event.seq = seq;
             Some(event)
         }
-        Ok(BusMessage::Revoked { .. }) => None,
+        Ok(_) => None,
         Err(error) => {
             tracing::warn!(seq, %error, "skipped a logged event this version cannot read");
             None

@@ -8,6 +8,8 @@
 pub mod bridge;
 pub mod log;
 
+use std::any::Any;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, Utc};
@@ -17,9 +19,7 @@ use tokio::sync::{broadcast, mpsc, watch};
 use uuid::Uuid;
 
 use crate::auth::{Revocation, Role};
-use crate::entities::model::EntityRow;
 use crate::entities::types::EntityType;
-use crate::mud::chat_store::ListedMessage;
 
 /// Events a slow subscriber may fall behind by before it starts losing them (and is
 /// disconnected, so it can reconnect and resume with `since`, or refetch). Also the most
@@ -46,13 +46,35 @@ pub struct Event {
     pub loaded: Loaded,
 }
 
-/// Rows an event's subscribers share: the first one to need a row loads it and the others
-/// wait for that load. Every subscriber of an event is in its tenant, where rows look the
-/// same to everyone, so ten thousand subscribers cost one query rather than ten thousand.
+/// What an event's subscribers share: the first one to need it (the entity's row, the chat
+/// message) loads it and the others wait for that load. Every subscriber of an event is in its
+/// tenant, where rows look the same to everyone, so ten thousand subscribers cost one query
+/// rather than ten thousand. The bus does not know what is kept: the domain that streams the
+/// event does, and each kind of event keeps one thing.
 #[derive(Clone, Debug, Default)]
-pub struct Loaded {
-    pub entity: tokio::sync::OnceCell<Option<Arc<EntityRow>>>,
-    pub chat: tokio::sync::OnceCell<Option<Arc<ListedMessage>>>,
+pub struct Loaded(tokio::sync::OnceCell<Option<Arc<dyn Any + Send + Sync>>>);
+
+impl Loaded {
+    /// What was loaded for the event, loading it with `load` first if no one has.
+    pub async fn get_or_try_init<T, E>(
+        &self,
+        load: impl AsyncFnOnce() -> Result<Option<Arc<T>>, E>,
+    ) -> Result<Option<Arc<T>>, E>
+    where
+        T: Any + Send + Sync,
+    {
+        let shared = self
+            .0
+            .get_or_try_init(async || {
+                Ok(load()
+                    .await?
+                    .map(|loaded| loaded as Arc<dyn Any + Send + Sync>))
+            })
+            .await?;
+        Ok(shared
+            .clone()
+            .and_then(|loaded| loaded.downcast::<T>().ok()))
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -205,7 +227,11 @@ pub enum PresenceKind {
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum BusMessage {
     Event(Arc<Event>),
-    Revoked { revocation: Revocation },
+    Revoked {
+        revocation: Revocation,
+    },
+    /// Events were lost before they were logged: every node ends its subscriptions.
+    Lost,
 }
 
 #[derive(Clone)]
@@ -225,6 +251,8 @@ struct Inner {
     /// was away, or the log refused one): subscriptions end when it moves, since no replay can
     /// give those back.
     losses: watch::Sender<u64>,
+    /// A loss every node must hear of, waiting for the bridge to tell them.
+    loss_to_relay: AtomicBool,
 }
 
 impl Default for EventBus {
@@ -238,6 +266,7 @@ impl Default for EventBus {
                 outbox,
                 outbox_receiver: Mutex::new(Some(outbox_receiver)),
                 losses: watch::channel(0).0,
+                loss_to_relay: AtomicBool::new(false),
             }),
         }
     }
@@ -272,8 +301,27 @@ impl EventBus {
     }
 
     /// Notes that an event was lost before it was logged.
+    /// Every node's subscribers hear of it: this one's at once, the others' through the bridge
+    /// (flagged rather than queued: the outbox may be what overflowed).
     pub(crate) fn note_loss(&self) {
+        self.inner.loss_to_relay.store(true, Ordering::Release);
+        let _ = self.inner.outbox.try_send(BusMessage::Lost);
+        self.note_loss_locally();
+    }
+
+    /// Notes a loss on this node only (one only it suffered, or another node's).
+    pub(crate) fn note_loss_locally(&self) {
         self.inner.losses.send_modify(|losses| *losses += 1);
+    }
+
+    /// Flags again a loss the bridge could not tell.
+    pub(crate) fn note_loss_to_relay_again(&self) {
+        self.inner.loss_to_relay.store(true, Ordering::Release);
+    }
+
+    /// Whether a loss waits to be told to the other nodes (clearing the flag).
+    pub(crate) fn take_loss_to_relay(&self) -> bool {
+        self.inner.loss_to_relay.swap(false, Ordering::AcqRel)
     }
 
     /// Changes whenever an event is lost before it was logged.
@@ -304,6 +352,7 @@ impl EventBus {
         match message {
             BusMessage::Event(event) => self.deliver_event(event),
             BusMessage::Revoked { revocation } => self.revoke_locally(revocation),
+            BusMessage::Lost => self.note_loss_locally(),
         }
     }
 

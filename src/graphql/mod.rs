@@ -6,13 +6,11 @@ mod document_cache;
 pub mod document_limits;
 pub mod handler;
 pub mod loaders;
-pub mod pagination;
 mod single_root;
 pub mod subscriptions;
 pub mod ws;
 
-use async_graphql::{ID, MergedObject, MergedSubscription, Schema};
-use uuid::Uuid;
+use async_graphql::{MergedObject, MergedSubscription, Schema};
 
 use crate::accounts::admin::{UserAdminMutation, UserAdminQuery};
 use crate::accounts::api::{AccountMutation, AccountQuery};
@@ -30,7 +28,6 @@ use crate::entities::api::history::HistoryQuery;
 use crate::entities::api::search::SearchQuery;
 use crate::entities::api::subscription::EntitySubscription;
 use crate::entities::api::templates::TemplateQuery;
-use crate::error::{AppError, AppResult};
 use crate::health::api::HealthQuery;
 use crate::invites::api::{InviteMutation, InviteQuery};
 use crate::mud::axis::{AxisMutation, AxisQuery};
@@ -147,10 +144,4 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
 /// The SDL that `schema.graphql` must equal.
 pub fn sdl() -> String {
     build_schema(&Limits::default()).sdl()
-}
-
-/// Parses an ID argument; a malformed one is BAD_USER_INPUT naming the argument.
-pub fn parse_id(field: &'static str, id: &ID) -> AppResult<Uuid> {
-    Uuid::parse_str(id.as_str())
-        .map_err(|_| AppError::bad_field(field, format!("`{}` is not a valid id", id.as_str())))
 }

@@ -94,8 +94,11 @@ where
                 let received = tokio::select! {
                     biased;
                     received = feed.receiver.recv() => received,
-                    _ = feed.losses.changed() => {
-                        end("events were lost while the database was unreachable; refetch".into());
+                    changed = feed.losses.changed() => {
+                        // An error means the bus is gone: the server is stopping.
+                        if changed.is_ok() {
+                            end("events were lost before they were logged; refetch".into());
+                        }
                         return None;
                     }
                 };
@@ -163,13 +166,14 @@ async fn replay(
     let joined = crate::accounts::store::membership(&mut conn, viewer.tenant_id, viewer.user_id)
         .await?
         .map(|membership| membership.created_at);
-    let logged = log::replay(&mut conn, viewer.tenant_id, kind, since, joined, limit + 1).await?;
+    let (logged, read) =
+        log::replay(&mut conn, viewer.tenant_id, kind, since, joined, limit + 1).await?;
     // Read again after the events: if the sweeper removed any after `since` meanwhile, this
     // says so.
     if log::pruned_through(&mut conn).await? > since {
         return Err(expired());
     }
-    if logged.len() > events::CAPACITY {
+    if read > events::CAPACITY {
         return Err(AppError::bad_field(
             "since",
             format!(

@@ -14,11 +14,11 @@ use crate::accounts::model::{AccountOrigin, ClientType, NewAccount};
 use crate::accounts::{sessions, store as accounts};
 use crate::auth::tokens::{random_token, secret_hash};
 use crate::auth::{Role, password};
+use crate::db::pagination::PageRequest;
+use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::MemberAction;
 use crate::graphql::context::ContextExt;
-use crate::graphql::pagination::PageRequest;
-use crate::graphql::parse_id;
 use crate::tenants::store as tenants;
 
 /// Where an invite is in its life.

@@ -16,9 +16,9 @@ use super::model::CharacterRow;
 use super::store;
 use super::worlds::{World, world_or_not_found};
 use crate::auth::{Role, Viewer};
+use crate::db::loading::load;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load;
 
 const DEFAULT_EVENTS: i32 = 50;
 const MAX_EVENTS: i32 = 200;

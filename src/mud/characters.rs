@@ -20,12 +20,12 @@ use crate::accounts::admin::{ensure_above, member_by_username};
 use crate::accounts::api::{User, load_user};
 use crate::accounts::store as accounts;
 use crate::auth::{Role, Viewer};
+use crate::db::loading::{load, prefetch_many};
+use crate::db::pagination::PageRequest;
+use crate::db::parse_id;
 use crate::entities::validation::validate_text;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::{load, prefetch_many};
-use crate::graphql::pagination::PageRequest;
-use crate::graphql::parse_id;
 
 const MAX_INVENTORY_BYTES: usize = 64 * 1024;
 /// How many seeds after the asked one `createCharacter` tries when names are taken.

@@ -18,12 +18,12 @@ use super::model::{CharacterRow, ChatMessageRow, RoomRow, WorldRow};
 use super::store;
 use super::worlds::{room_or_not_found, world_or_not_found};
 use crate::auth::{Role, Viewer};
+use crate::db::loading::load;
+use crate::db::pagination::PageRequest;
 use crate::entities::validation::validate_text;
 use crate::error::{AppError, AppResult};
 use crate::events::{ChatPosted, EventPayload, kinds};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load;
-use crate::graphql::pagination::PageRequest;
 use crate::graphql::subscriptions::tenant_events;
 
 const MAX_TEXT_CHARS: usize = 1000;
@@ -443,8 +443,7 @@ impl ChatSubscription {
             async move {
                 let loaded = event
                     .loaded
-                    .chat
-                    .get_or_try_init(|| async {
+                    .get_or_try_init(async || {
                         let mut conn = pool.get().await.map_err(AppError::from)?;
                         Ok::<_, AppError>(
                             chat_store::load_posted(&mut conn, tenant_id, message_id)

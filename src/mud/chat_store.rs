@@ -8,10 +8,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::{ChatMessageRow, RoomRow};
+use crate::db::pagination::PageRequest;
 use crate::db::schema::{characters, chat_messages, rooms, sessions, users, worlds};
 use crate::error::AppResult;
 use crate::events::HeardIn;
-use crate::graphql::pagination::PageRequest;
 
 /// Characters a message may move at most (the room's present characters beyond this are not
 /// touched by chat rules, though they still hear it).

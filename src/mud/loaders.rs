@@ -12,9 +12,9 @@ use uuid::Uuid;
 use super::model::{CharacterRow, RoomRow, WorldRow};
 use super::store;
 use crate::db::DbPool;
+use crate::db::loading::SharedError;
 use crate::entities::loaders::{Cached, Scope, cached};
 use crate::error::AppResult;
-use crate::graphql::loaders::SharedError;
 
 /// A tenant-owned row that can be fetched by ids.
 pub trait TenantRow: Send + Sync + 'static {

@@ -13,10 +13,10 @@ use crate::accounts::admin::{ensure_above, target_member};
 use crate::accounts::model::SessionRow;
 use crate::accounts::store as accounts;
 use crate::auth::{Revocation, Role, Viewer};
+use crate::db::pagination::PageRequest;
+use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::pagination::PageRequest;
-use crate::graphql::parse_id;
 
 /// How many character sessions `worldStatus` lists per world.
 const SESSIONS_PER_WORLD: usize = 200;

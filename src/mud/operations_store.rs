@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use super::model::CharacterRow;
 use crate::accounts::model::SessionRow;
+use crate::db::pagination::PageRequest;
 use crate::db::schema::{characters, rooms, sessions, users, worlds};
 use crate::error::AppResult;
-use crate::graphql::pagination::PageRequest;
 
 /// A live session with its user's name and the character it plays.
 pub struct LiveSession {

@@ -6,10 +6,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::{CharacterRow, RoomRow, WorldRow};
+use crate::db::pagination::PageRequest;
 use crate::db::schema::{characters, rooms, sessions, worlds};
 use crate::entities::store::lower;
 use crate::error::{AppError, AppResult};
-use crate::graphql::pagination::PageRequest;
 
 /// A unique-key clash reported as CONFLICT with `message`.
 fn conflict_as(message: &'static str) -> impl Fn(diesel::result::Error) -> AppError {

@@ -13,14 +13,14 @@ use super::characters::{CharacterPage, list_characters_page};
 use super::model::{RoomRow, WorldRow};
 use super::store::{self, CharacterFilter, RoomValues, WorldValues};
 use crate::auth::Role;
+use crate::db::loading::load;
+use crate::db::pagination::PageRequest;
 use crate::entities::api::object::Entity;
 use crate::entities::store as entities;
 use crate::entities::types::EntityType;
 use crate::entities::validation::validate_text;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load;
-use crate::graphql::pagination::PageRequest;
 
 const MAX_KEY_CHARS: usize = 64;
 const MAX_NAME_CHARS: usize = 100;

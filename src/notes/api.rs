@@ -8,15 +8,15 @@ use super::model::NoteRow;
 use super::store::{self, NoteChanges, NoteFilter};
 use crate::accounts::api::{User, load_user};
 use crate::auth::{Role, Viewer};
+use crate::db::loading::{load, load_many};
+use crate::db::pagination::PageRequest;
+use crate::db::parse_id;
 use crate::entities::api::graph::EntityRefInput;
 use crate::entities::api::object::Entity;
 use crate::entities::search::TsQuery;
 use crate::entities::store as entities;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::{load, load_many};
-use crate::graphql::pagination::PageRequest;
-use crate::graphql::parse_id;
 
 pub struct Note(NoteRow);
 

@@ -6,11 +6,11 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::NoteRow;
+use crate::db::pagination::PageRequest;
 use crate::db::schema::notes;
 use crate::entities::search::TsQuery;
 use crate::entities::validation::{MAX_MARKDOWN_CHARS, validate_text};
 use crate::error::{AppError, AppResult};
-use crate::graphql::pagination::PageRequest;
 
 /// Seed 000: a title of 3 to 50 characters.
 pub fn validate_title(title: &str) -> AppResult<String> {

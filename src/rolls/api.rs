@@ -10,15 +10,15 @@ use super::dice::{Pool, RollResult};
 use super::model::{RollRow, TraitRow};
 use super::store::{self, RollFilter};
 use crate::accounts::api::{User, load_user};
+use crate::db::loading::load;
+use crate::db::pagination::PageRequest;
+use crate::db::parse_id;
 use crate::entities::api::object::Entity;
 use crate::entities::store as entities;
 use crate::entities::types::EntityType;
 use crate::entities::validation::validate_text;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load;
-use crate::graphql::pagination::PageRequest;
-use crate::graphql::parse_id;
 
 /// A roll may name at most this many traits.
 const MAX_TRAITS: usize = 20;

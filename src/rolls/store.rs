@@ -9,9 +9,9 @@ use uuid::Uuid;
 
 use super::dice::RollResult;
 use super::model::{RollRow, TraitRow};
+use crate::db::pagination::PageRequest;
 use crate::db::schema::{dice_roll_traits, dice_rolls};
 use crate::error::{AppError, AppResult};
-use crate::graphql::pagination::PageRequest;
 
 /// Which rolls: those of one tenant, narrowed to a user, a character or a campaign.
 #[derive(Clone, Copy, Debug)]

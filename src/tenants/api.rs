@@ -11,12 +11,12 @@ use crate::accounts::api::{AuthPayload, User, load_user};
 use crate::accounts::sessions;
 use crate::accounts::store as accounts;
 use crate::auth::Role;
+use crate::db::loading::load;
+use crate::db::pagination::PageRequest;
+use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, MemberAction, kinds};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load;
-use crate::graphql::pagination::PageRequest;
-use crate::graphql::parse_id;
 
 #[derive(Clone)]
 pub struct Tenant(pub TenantRow);

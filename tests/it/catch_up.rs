@@ -67,10 +67,11 @@ async fn refusal_of(socket: &mut Socket) -> Value {
     answer["payload"]["errors"][0].clone()
 }
 
-/// Asserts that nothing but the pong to a ping arrives: no event was delivered twice.
-async fn nothing_more(socket: &mut Socket) {
-    ws_send(socket, json!({ "type": "ping" })).await;
-    assert_eq!(ws_next(socket).await, Ok(json!({ "type": "pong" })));
+/// Asserts that nothing came twice: `account` creates the location `id` on `server`, and that is
+/// the next event (events arrive in order, so a repeat of anything before would come first).
+async fn nothing_repeated(socket: &mut Socket, server: &TestServer, account: &Account, id: &str) {
+    create_entity(server, account, "LOCATION", id, id, json!({})).await;
+    assert_eq!(next_entity(socket).await.0, id);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -121,7 +122,7 @@ async fn a_node_whose_relay_was_cut_replays_what_it_missed_once() {
     let (live, sequence) = next_entity(&mut on_second).await;
     assert_eq!(live, "dov");
     assert!(sequence > sequences[2]);
-    nothing_more(&mut on_second).await;
+    nothing_repeated(&mut on_second, &first, &owner, "end").await;
     second.shutdown().await;
 }
 
@@ -148,20 +149,21 @@ async fn a_subscriber_resumes_after_the_last_sequence_it_saw_and_only_its_tenant
     assert!(seen < first_seq && first_seq < second_seq);
     create_entity(&server, &owner, "CHARACTER", "cyr", "Cyr", json!({})).await;
     assert_eq!(next_entity(&mut resumed).await.0, "cyr");
-    nothing_more(&mut resumed).await;
+    nothing_repeated(&mut resumed, &server, &owner, "end").await;
 
     // The other tenant, resuming from the very start, hears only its own.
     let mut theirs =
         subscribe_as(&server, &outsider, ENTITY_UPDATED, json!({ "since": "0" })).await;
     assert_eq!(next_entity(&mut theirs).await.0, "spy");
-    nothing_more(&mut theirs).await;
+    nothing_repeated(&mut theirs, &server, &outsider, "end").await;
 
     // A filtered subscription replays only what its filter lets through.
     let locations = "subscription($since: ID) {
         entityUpdated(type: LOCATION, since: $since) { entityId sequence } }";
     let mut places = subscribe_as(&server, &owner, locations, json!({ "since": "0" })).await;
     assert_eq!(next_entity(&mut places).await.0, "keep");
-    nothing_more(&mut places).await;
+    assert_eq!(next_entity(&mut places).await.0, "end");
+    nothing_repeated(&mut places, &server, &owner, "end2").await;
 
     // A member who joins later is never replayed what happened before they joined.
     let newcomer = server
@@ -289,5 +291,5 @@ async fn an_event_too_large_to_notify_reaches_other_nodes_through_the_log() {
     let large = next_data(&mut socket, "entityUpdated").await;
     assert_eq!(large["entityId"], "ada");
     assert_eq!(large["previousEntityId"].as_str().map(str::len), Some(9000));
-    nothing_more(&mut socket).await;
+    nothing_repeated(&mut socket, &server, &owner, "end").await;
 }

@@ -7,6 +7,7 @@ mod harness;
 
 mod accounts;
 mod admin;
+mod architecture;
 mod assets;
 mod billing;
 mod billing_checkout;

@@ -8,11 +8,11 @@ use crate::assets::model::AssetRow;
 use crate::assets::service::{self, Attachment};
 use crate::assets::store::{self, AssetChanges};
 use crate::auth::Role;
+use crate::db::parse_id;
 use crate::entities::api::graph::EntityRefInput;
 use crate::entities::types::EntityType;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::parse_id;
 
 const MAX_TAGS: usize = 50;
 const MAX_TAG_CHARS: usize = 50;

@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 
 use crate::accounts::api::{User, load_user};
 use crate::assets::model::AssetRow;
+use crate::db::loading::{load, load_many};
 use crate::entities::api::object::Entity;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::{load, load_many};
 
 pub struct Asset(pub Arc<AssetRow>);
 

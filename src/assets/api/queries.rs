@@ -4,13 +4,13 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::object::{Asset, AssetStatus, AssetType};
 use crate::assets::store::{self, AssetFilter};
+use crate::db::loading::load_many;
+use crate::db::pagination::PageRequest;
+use crate::db::parse_id;
 use crate::entities::api::graph::EntityRefInput;
 use crate::entities::search::TsQuery;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load_many;
-use crate::graphql::pagination::PageRequest;
-use crate::graphql::parse_id;
 
 /// A page of assets.
 #[derive(SimpleObject)]
@@ -104,11 +104,9 @@ impl AssetQuery {
     async fn asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Asset>> {
         ctx.viewer()?;
         let id = parse_id("id", &id)?;
-        Ok(
-            crate::graphql::loaders::load(&ctx.loaders().assets().by_id, id)
-                .await?
-                .map(Asset::from),
-        )
+        Ok(crate::db::loading::load(&ctx.loaders().assets().by_id, id)
+            .await?
+            .map(Asset::from))
     }
 
     /// The tenant's live assets, newest first, narrowed by `filter`.

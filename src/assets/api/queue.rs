@@ -6,11 +6,11 @@ use futures_util::Stream;
 use super::object::Asset;
 use crate::assets::jobs;
 use crate::auth::Role;
+use crate::db::loading::load;
+use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, kinds};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load;
-use crate::graphql::parse_id;
 
 /// The tenant's processing queue.
 #[derive(SimpleObject)]

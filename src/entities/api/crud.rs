@@ -6,6 +6,7 @@ use serde_json::Value;
 use super::object::Entity;
 use super::prefetch::prefetch;
 use crate::auth::Role;
+use crate::db::pagination::PageRequest;
 use crate::entities::search::TsQuery;
 use crate::entities::store::{self, Bin, EntitySortField, ListFilter, SortOrder};
 use crate::entities::types::{EntityStatus, EntityType};
@@ -13,7 +14,6 @@ use crate::entities::validation;
 use crate::entities::writes::{self, EntityPatch, NewEntity};
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-use crate::graphql::pagination::PageRequest;
 
 /// A new entity. `fields` holds the type-specific frontmatter (a JSON object).
 #[derive(InputObject)]

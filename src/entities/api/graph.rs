@@ -8,13 +8,13 @@ use serde_json::Value;
 use super::object::{Entity, Relationship, RelationshipDirection, RelationshipOrigin};
 use super::prefetch::prefetch;
 use crate::auth::Role;
+use crate::db::parse_id;
 use crate::entities::graph::{self, Graph, MAX_DEPTH};
 use crate::entities::store;
 use crate::entities::types::EntityType;
 use crate::entities::writes;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::parse_id;
 
 /// Names one entity.
 #[derive(InputObject, Clone)]

@@ -6,13 +6,13 @@ use serde_json::Value;
 
 use super::graph::EntityRefInput;
 use crate::accounts::api::{User, load_user};
+use crate::db::pagination::PageRequest;
 use crate::entities::history::{self, Comparison, DiffLineKind, FieldChangeKind, Snapshot};
 use crate::entities::model::{EntityRow, RevisionRow};
 use crate::entities::store::{self, Bin, RevisionAction};
 use crate::entities::types::{EntityStatus, EntityType};
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
-use crate::graphql::pagination::PageRequest;
 
 pub struct EntityRevision(RevisionRow);
 

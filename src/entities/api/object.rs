@@ -9,6 +9,8 @@ use uuid::Uuid;
 
 use crate::accounts::api::{User, load_user};
 use crate::assets::api::object::Asset;
+use crate::db::loading::{load, load_many};
+use crate::db::pagination::PageRequest;
 use crate::entities::links::ResolvedReference;
 use crate::entities::loaders::Referrer;
 use crate::entities::model::{EntityRow, RelationshipRow};
@@ -16,8 +18,6 @@ use crate::entities::types::{EntityStatus, EntityType};
 use crate::entities::writes::entity_errors;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::{load, load_many};
-use crate::graphql::pagination::PageRequest;
 
 #[derive(Clone)]
 pub struct Entity(pub Arc<EntityRow>);

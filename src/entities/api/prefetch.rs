@@ -9,11 +9,11 @@ use std::borrow::Borrow;
 use async_graphql::{Context, Lookahead};
 use uuid::Uuid;
 
+use crate::db::loading::prefetch_many;
 use crate::entities::loaders::split_by_kind;
 use crate::entities::model::EntityRow;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::prefetch_many;
 
 /// Fields of Entity that read all of an entity's references (`references` too, unless every
 /// use of it names its `kind`).

@@ -8,11 +8,11 @@ use futures_util::Stream;
 
 use super::object::Entity;
 use crate::accounts::api::{User, load_user};
+use crate::db::loading::load;
 use crate::entities::types::EntityType;
 use crate::error::AppResult;
 use crate::events::{EntityAction, EntityChange, Event, EventPayload, kinds};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load;
 
 pub struct EntityEvent {
     change: EntityChange,
@@ -48,10 +48,11 @@ impl EntityEvent {
         let row = self
             .event
             .loaded
-            .entity
-            .get_or_try_init(|| load(&ctx.loaders().entities().by_row, self.change.row_id))
+            .get_or_try_init(async || {
+                load(&ctx.loaders().entities().by_row, self.change.row_id).await
+            })
             .await?;
-        Ok(row.clone().map(Entity::from))
+        Ok(row.map(Entity::from))
     }
 
     /// Who made the change.

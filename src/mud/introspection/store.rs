@@ -10,8 +10,8 @@ use uuid::Uuid;
 
 use super::quote_ident;
 use crate::auth::Viewer;
+use crate::db::pagination::PageRequest;
 use crate::error::{AppError, AppResult};
-use crate::graphql::pagination::PageRequest;
 
 /// The longest name PostgreSQL keeps (NAMEDATALEN - 1 bytes).
 const MAX_NAME_BYTES: usize = 63;

@@ -9,6 +9,9 @@ use super::publish;
 use super::store::{self, EditingFilter, EditingRow, OnlineRow};
 use crate::accounts::api::{User, load_user};
 use crate::auth::Role;
+use crate::db::loading::load;
+use crate::db::pagination::PageRequest;
+use crate::db::parse_id;
 use crate::entities::api::object::Entity;
 use crate::entities::store as entities;
 use crate::entities::store::Bin;
@@ -16,9 +19,6 @@ use crate::entities::types::EntityType;
 use crate::error::AppResult;
 use crate::events::{EditedEntity, EventPayload, PresenceChange, PresenceKind, kinds};
 use crate::graphql::context::ContextExt;
-use crate::graphql::loaders::load;
-use crate::graphql::pagination::PageRequest;
-use crate::graphql::parse_id;
 use crate::graphql::subscriptions::tenant_events;
 
 /// A user with at least one live connection (on any server node).

@@ -12,10 +12,10 @@ use diesel::sql_types::{Array, BigInt, Double, Nullable, Text, Timestamptz, Uuid
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::pagination::PageRequest;
 use crate::entities::types::EntityType;
 use crate::error::{AppError, AppResult};
 use crate::events::EditedEntity;
-use crate::graphql::pagination::PageRequest;
 
 /// A user in a tenant.
 pub type Member = (Uuid, Uuid);

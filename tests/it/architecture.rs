@@ -1,0 +1,317 @@
+//! The layers of ARCHITECTURE.md, checked over the source: every `crate::` path in `src/` must
+//! run from a module to one in its own layer or below, a domain may reach another only through
+//! that one's `service`, and no domains may depend on each other in a circle. Imports that break
+//! a rule today are listed, one per line, in `tests/it/architecture_debts.txt`; the list may
+//! only shrink: a new one fails, and so does an entry that no longer occurs (remove it).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// The layer table of ARCHITECTURE.md: each module's layer, higher layers first.
+struct Layers {
+    rank: BTreeMap<String, (usize, String)>,
+}
+
+const LAYERS: [&str; 3] = ["edges", "domains", "platform"];
+
+impl Layers {
+    /// Reads the rows `| edges | `main`, `app` |` of the table.
+    fn parse(markdown: &str) -> Self {
+        let mut rank = BTreeMap::new();
+        for line in markdown.lines() {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let Some(layer) = cells.get(1) else { continue };
+            let Some(position) = LAYERS.iter().position(|l| l == layer) else {
+                continue;
+            };
+            let modules = cells.get(2).copied().unwrap_or_default();
+            for module in modules.split('`').skip(1).step_by(2) {
+                rank.insert(module.to_owned(), (position, (*layer).to_owned()));
+            }
+        }
+        Self { rank }
+    }
+
+    fn is_domain(&self, module: &str) -> bool {
+        self.rank.get(module).is_some_and(|(_, layer)| layer == "domains")
+    }
+}
+
+/// One `crate::module::item` path a file names.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+struct Reference {
+    module: String,
+    item: Option<String>,
+}
+
+/// The `crate::` paths in `source`, comments left out.
+fn references(source: &str) -> BTreeSet<Reference> {
+    let code: String = source
+        .lines()
+        .map(|line| match line.find("//") {
+            Some(at) => &line[..at],
+            None => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut found = BTreeSet::new();
+    let mut rest = code.as_str();
+    while let Some(at) = rest.find("crate::") {
+        rest = &rest[at + "crate::".len()..];
+        for (module, item) in paths(rest) {
+            found.insert(Reference { module, item });
+        }
+    }
+    found
+}
+
+/// The first two segments of the path (or of each path of the group) at the start of `text`.
+fn paths(text: &str) -> Vec<(String, Option<String>)> {
+    if let Some(group) = text.strip_prefix('{') {
+        return split_group(group)
+            .into_iter()
+            .flat_map(|member| paths(member.trim()))
+            .collect();
+    }
+    let module = ident(text);
+    if module.is_empty() {
+        return Vec::new();
+    }
+    let after = &text[module.len()..];
+    let Some(after) = after.strip_prefix("::") else {
+        return vec![(module.to_owned(), None)];
+    };
+    if let Some(group) = after.strip_prefix('{') {
+        return split_group(group)
+            .into_iter()
+            .map(|member| {
+                let item = ident(member.trim());
+                (module.to_owned(), (!item.is_empty()).then(|| item.to_owned()))
+            })
+            .collect();
+    }
+    let item = ident(after);
+    vec![(module.to_owned(), (!item.is_empty()).then(|| item.to_owned()))]
+}
+
+fn ident(text: &str) -> &str {
+    let end = text
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(text.len());
+    &text[..end]
+}
+
+/// The top-level members of a `{…}` group whose opening brace is already consumed.
+fn split_group(text: &str) -> Vec<&str> {
+    let mut members = Vec::new();
+    let mut depth = 0usize;
+    let mut start = 0;
+    for (at, c) in text.char_indices() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth == 0 => {
+                members.push(&text[start..at]);
+                return members;
+            }
+            '}' => depth -= 1,
+            ',' if depth == 0 => {
+                members.push(&text[start..at]);
+                start = at + 1;
+            }
+            _ => {}
+        }
+    }
+    members
+}
+
+/// What breaks the rules in `files` (path under `src/`, source): one line per offending import
+/// (`path -> module::item`) and per circle of domains (`cycle: a, b`).
+fn violations(layers: &Layers, files: &[(String, String)]) -> BTreeSet<String> {
+    let mut found = BTreeSet::new();
+    let mut domain_edges: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (path, source) in files {
+        let from = path
+            .split('/')
+            .next()
+            .unwrap_or(path)
+            .trim_end_matches(".rs");
+        let Some((from_rank, _)) = layers.rank.get(from) else {
+            found.insert(format!("{path}: module `{from}` is in no layer"));
+            continue;
+        };
+        for reference in references(source) {
+            let to = reference.module.as_str();
+            if to == from {
+                continue;
+            }
+            let Some((to_rank, _)) = layers.rank.get(to) else {
+                continue;
+            };
+            let shown = match &reference.item {
+                Some(item) => format!("{path} -> {to}::{item}"),
+                None => format!("{path} -> {to}"),
+            };
+            if to_rank < from_rank {
+                found.insert(shown);
+            } else if layers.is_domain(from) && layers.is_domain(to) {
+                domain_edges
+                    .entry(from.to_owned())
+                    .or_default()
+                    .insert(to.to_owned());
+                if reference.item.as_deref() != Some("service") {
+                    found.insert(shown);
+                }
+            }
+        }
+    }
+    for cycle in cycles(&domain_edges) {
+        found.insert(format!("cycle: {}", cycle.join(", ")));
+    }
+    found
+}
+
+/// The strongly connected groups of more than one domain (Tarjan's algorithm), each sorted.
+fn cycles(edges: &BTreeMap<String, BTreeSet<String>>) -> Vec<Vec<String>> {
+    struct Walk<'a> {
+        edges: &'a BTreeMap<String, BTreeSet<String>>,
+        index: BTreeMap<&'a str, usize>,
+        low: BTreeMap<&'a str, usize>,
+        stack: Vec<&'a str>,
+        groups: Vec<Vec<String>>,
+    }
+    impl<'a> Walk<'a> {
+        fn visit(&mut self, node: &'a str) {
+            let at = self.index.len();
+            self.index.insert(node, at);
+            self.low.insert(node, at);
+            self.stack.push(node);
+            for next in self.edges.get(node).into_iter().flatten() {
+                if !self.index.contains_key(next.as_str()) {
+                    self.visit(next);
+                    let low = self.low[node].min(self.low[next.as_str()]);
+                    self.low.insert(node, low);
+                } else if self.stack.contains(&next.as_str()) {
+                    let low = self.low[node].min(self.index[next.as_str()]);
+                    self.low.insert(node, low);
+                }
+            }
+            if self.low[node] == self.index[node] {
+                let mut group = Vec::new();
+                while let Some(member) = self.stack.pop() {
+                    group.push(member.to_owned());
+                    if member == node {
+                        break;
+                    }
+                }
+                if group.len() > 1 {
+                    group.sort();
+                    self.groups.push(group);
+                }
+            }
+        }
+    }
+    let mut walk = Walk {
+        edges,
+        index: BTreeMap::new(),
+        low: BTreeMap::new(),
+        stack: Vec::new(),
+        groups: Vec::new(),
+    };
+    for node in edges.keys() {
+        if !walk.index.contains_key(node.as_str()) {
+            walk.visit(node);
+        }
+    }
+    walk.groups.sort();
+    walk.groups
+}
+
+fn source_files(root: &Path) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let mut directories = vec![root.to_path_buf()];
+    while let Some(directory) = directories.pop() {
+        for entry in std::fs::read_dir(&directory).expect("read src/") {
+            let path = entry.expect("an entry of src/").path();
+            if path.is_dir() {
+                directories.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let relative = path
+                    .strip_prefix(root)
+                    .expect("under src/")
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                let source = std::fs::read_to_string(&path).expect("read a source file");
+                files.push((relative, source));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn the_source_keeps_to_its_layers() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let layers = Layers::parse(
+        &std::fs::read_to_string(root.join("ARCHITECTURE.md")).expect("ARCHITECTURE.md"),
+    );
+    let found = violations(&layers, &source_files(&root.join("src")));
+    let debts: BTreeSet<String> =
+        std::fs::read_to_string(root.join("tests/it/architecture_debts.txt"))
+            .expect("the list of known debts")
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with('#'))
+            .map(str::to_owned)
+            .collect();
+    let new: Vec<&String> = found.difference(&debts).collect();
+    let paid: Vec<&String> = debts.difference(&found).collect();
+    assert!(
+        new.is_empty(),
+        "imports against the layers of ARCHITECTURE.md (go through the other domain's service, \
+         or move the code down a layer):\n{}",
+        new.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
+    );
+    assert!(
+        paid.is_empty(),
+        "debts paid off: remove them from tests/it/architecture_debts.txt:\n{}",
+        paid.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
+    );
+}
+
+#[test]
+fn the_checker_catches_an_upward_import_a_store_reached_into_and_a_circle() {
+    let layers = Layers::parse(
+        "| layer | modules |\n|---|---|\n| edges | `graphql` |\n\
+         | domains | `notes`, `rolls` |\n| platform | `db` |\n",
+    );
+    let files = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(path, source)| ((*path).to_owned(), (*source).to_owned()))
+            .collect()
+    };
+    let clean = files(&[
+        ("graphql/mod.rs", "use crate::notes::api::NoteQuery;"),
+        ("notes/service.rs", "use crate::{db::DbPool, rolls::service::roll};"),
+        ("rolls/service.rs", "// crate::notes::store in a comment is no import"),
+    ]);
+    assert!(violations(&layers, &clean).is_empty());
+
+    let bad = files(&[
+        ("db/pool.rs", "fn f() { crate::graphql::context::app(); }"),
+        ("notes/service.rs", "use crate::rolls::{store::Row, service};"),
+        ("rolls/service.rs", "use crate::notes::service::Note;"),
+        ("extra.rs", "fn main() {}"),
+    ]);
+    let found: Vec<String> = violations(&layers, &bad).into_iter().collect();
+    assert_eq!(
+        found,
+        [
+            "cycle: notes, rolls",
+            "db/pool.rs -> graphql::context",
+            "extra.rs: module `extra` is in no layer",
+            "notes/service.rs -> rolls::store",
+        ]
+    );
+}
