@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::model::{MembershipRow, NewAccount, NewSession, NewUser, SessionRow, UserRow};
 use super::usernames;
 use crate::auth::{Role, Viewer};
+use crate::db::escape_like;
 use crate::db::schema::{memberships, refresh_tokens, sessions, users};
 use crate::error::{AppError, AppResult};
 
@@ -105,7 +106,7 @@ pub async fn find_user_by_username(
     username: &str,
 ) -> AppResult<Option<UserRow>> {
     Ok(users::table
-        .filter(crate::entities::store::lower(users::username).eq(username.to_lowercase()))
+        .filter(crate::db::lower(users::username).eq(username.to_lowercase()))
         .select(UserRow::as_select())
         .first(conn)
         .await
@@ -312,13 +313,6 @@ pub async fn list_members(
         .load(conn)
         .await?;
     Ok((total, rows))
-}
-
-/// Escapes LIKE wildcards so a search for "50%" means those characters.
-pub fn escape_like(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
 }
 
 pub async fn insert_session(

@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use crate::db::lower;
 use crate::db::schema::users;
-use crate::entities::store::lower;
 use crate::error::{AppError, AppResult};
 
 pub const MIN_CHARS: usize = 2;

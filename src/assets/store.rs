@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::model::AssetRow;
 use crate::db::pagination::PageRequest;
 use crate::db::schema::{asset_blobs, asset_links, assets, entities};
-use crate::entities::search::TsQuery;
+use crate::db::search::TsQuery;
 use crate::error::{AppError, AppResult};
 
 /// Registers (or finds) a tenant's stored content and locks its row until the transaction

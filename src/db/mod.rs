@@ -9,11 +9,14 @@ pub mod migrations;
 pub mod pagination;
 mod pool;
 pub mod schema;
+pub mod search;
 pub mod supervisor;
+mod text;
 
 pub use ids::parse_id;
 pub use lazy_json::LazyJson;
 pub use pool::{Conn, DbPool, PoolError, PoolOptions, build_pool};
+pub use text::{MAX_MARKDOWN_CHARS, escape_like, lower, validate_text};
 
 use diesel::expression::SqlLiteral;
 use diesel::sql_types::{Nullable, Timestamptz};

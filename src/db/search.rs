@@ -1,5 +1,6 @@
-//! Full-text search over entities: a user's words become a PostgreSQL `tsquery` in which every
-//! word also matches as a prefix ("rust" finds "Rusty").
+//! Full-text search: a user's words become a PostgreSQL `tsquery` in which every word also
+//! matches as a prefix ("rust" finds "Rusty"), for any table with a generated `search` column
+//! (entities, notes, assets).
 
 use diesel::BoxableExpression;
 use diesel::pg::Pg;

@@ -9,7 +9,6 @@ pub mod loaders;
 pub mod model;
 pub mod references;
 pub mod retention;
-pub mod search;
 pub mod store;
 pub mod templates;
 pub mod types;

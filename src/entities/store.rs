@@ -4,17 +4,17 @@
 use chrono::Utc;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::{EntityContent, EntityRow, ReferenceRow, RevisionRow};
 use super::references::FoundReference;
-use super::search::TsQuery;
 use super::types::{EntityStatus, EntityType};
 use super::validation::Checked;
+use crate::db::lower;
 use crate::db::pagination::PageRequest;
 use crate::db::schema::{entities, entity_references, entity_revisions};
+use crate::db::search::TsQuery;
 use crate::error::{AppError, AppResult};
 
 /// What the write a revision records did.
@@ -180,8 +180,6 @@ pub async fn list_entities(
     let (total, rows) = futures_util::try_join!(total, rows)?;
     Ok((Some(total), rows))
 }
-
-diesel::define_sql_function!(fn lower(x: Text) -> Text);
 
 fn lower_name() -> lower<entities::name> {
     lower(entities::name)

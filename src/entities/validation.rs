@@ -8,6 +8,7 @@ use super::model::EntityContent;
 use super::references::{self, FoundReference};
 use super::templates::TypeTemplate;
 use super::types::EntityType;
+use crate::db::{MAX_MARKDOWN_CHARS, validate_text};
 use crate::error::{AppError, AppResult};
 
 const MAX_ENTITY_ID_CHARS: usize = 128;
@@ -46,27 +47,8 @@ pub fn validate_entity_id(field: &'static str, entity_id: &str) -> AppResult<Str
     }
 }
 
-/// Longest markdown body, in characters (it is indexed for search, and diffed).
-pub const MAX_MARKDOWN_CHARS: usize = 200_000;
 /// Largest `fields` object, serialized.
 const MAX_FIELDS_BYTES: usize = 256 * 1024;
-
-/// Text PostgreSQL can store (no NUL characters) of at most `max_chars` characters.
-pub fn validate_text(field: &'static str, text: &str, max_chars: usize) -> AppResult<()> {
-    if text.contains('\0') {
-        return Err(AppError::bad_field(
-            field,
-            format!("`{field}` must not contain NUL characters"),
-        ));
-    }
-    if text.chars().count() > max_chars {
-        return Err(AppError::bad_field(
-            field,
-            format!("`{field}` must have at most {max_chars} characters"),
-        ));
-    }
-    Ok(())
-}
 
 pub fn validate_markdown(markdown: &str) -> AppResult<()> {
     validate_text("markdownBody", markdown, MAX_MARKDOWN_CHARS)

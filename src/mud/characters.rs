@@ -23,7 +23,7 @@ use crate::auth::{Role, Viewer};
 use crate::db::loading::{load, prefetch_many};
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
-use crate::entities::validation::validate_text;
+use crate::db::validate_text;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 

@@ -20,7 +20,7 @@ use super::worlds::{room_or_not_found, world_or_not_found};
 use crate::auth::{Role, Viewer};
 use crate::db::loading::load;
 use crate::db::pagination::PageRequest;
-use crate::entities::validation::validate_text;
+use crate::db::validate_text;
 use crate::error::{AppError, AppResult};
 use crate::events::{ChatPosted, EventPayload, kinds};
 use crate::graphql::context::ContextExt;

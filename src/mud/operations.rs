@@ -172,7 +172,7 @@ pub struct KickCharacterPayload {
 
 fn check_reason(reason: Option<&str>) -> AppResult<()> {
     if let Some(reason) = reason {
-        crate::entities::validation::validate_text("reason", reason, MAX_REASON_CHARS)?;
+        crate::db::validate_text("reason", reason, MAX_REASON_CHARS)?;
     }
     Ok(())
 }

@@ -6,9 +6,9 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::{CharacterRow, RoomRow, WorldRow};
+use crate::db::lower;
 use crate::db::pagination::PageRequest;
 use crate::db::schema::{characters, rooms, sessions, worlds};
-use crate::entities::store::lower;
 use crate::error::{AppError, AppResult};
 
 /// A unique-key clash reported as CONFLICT with `message`.

@@ -15,10 +15,10 @@ use super::store::{self, CharacterFilter, RoomValues, WorldValues};
 use crate::auth::Role;
 use crate::db::loading::load;
 use crate::db::pagination::PageRequest;
+use crate::db::validate_text;
 use crate::entities::api::object::Entity;
 use crate::entities::store as entities;
 use crate::entities::types::EntityType;
-use crate::entities::validation::validate_text;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 

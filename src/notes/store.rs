@@ -8,8 +8,8 @@ use uuid::Uuid;
 use super::model::NoteRow;
 use crate::db::pagination::PageRequest;
 use crate::db::schema::notes;
-use crate::entities::search::TsQuery;
-use crate::entities::validation::{MAX_MARKDOWN_CHARS, validate_text};
+use crate::db::search::TsQuery;
+use crate::db::{MAX_MARKDOWN_CHARS, validate_text};
 use crate::error::{AppError, AppResult};
 
 /// Seed 000: a title of 3 to 50 characters.

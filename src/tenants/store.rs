@@ -80,7 +80,7 @@ pub async fn list_tenants(
     offset: i64,
     limit: i64,
 ) -> AppResult<(i64, Vec<TenantRow>)> {
-    let pattern = search.map(|s| format!("%{}%", crate::accounts::store::escape_like(s)));
+    let pattern = search.map(|s| format!("%{}%", crate::db::escape_like(s)));
     let filtered = || {
         let mut query = tenants::table.into_boxed();
         if let Some(pattern) = &pattern {

@@ -33,7 +33,9 @@ impl Layers {
     }
 
     fn is_domain(&self, module: &str) -> bool {
-        self.rank.get(module).is_some_and(|(_, layer)| layer == "domains")
+        self.rank
+            .get(module)
+            .is_some_and(|(_, layer)| layer == "domains")
     }
 }
 
@@ -86,12 +88,18 @@ fn paths(text: &str) -> Vec<(String, Option<String>)> {
             .into_iter()
             .map(|member| {
                 let item = ident(member.trim());
-                (module.to_owned(), (!item.is_empty()).then(|| item.to_owned()))
+                (
+                    module.to_owned(),
+                    (!item.is_empty()).then(|| item.to_owned()),
+                )
             })
             .collect();
     }
     let item = ident(after);
-    vec![(module.to_owned(), (!item.is_empty()).then(|| item.to_owned()))]
+    vec![(
+        module.to_owned(),
+        (!item.is_empty()).then(|| item.to_owned()),
+    )]
 }
 
 fn ident(text: &str) -> &str {
@@ -270,12 +278,18 @@ fn the_source_keeps_to_its_layers() {
         new.is_empty(),
         "imports against the layers of ARCHITECTURE.md (go through the other domain's service, \
          or move the code down a layer):\n{}",
-        new.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
+        new.iter()
+            .map(|v| format!("  {v}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
     assert!(
         paid.is_empty(),
         "debts paid off: remove them from tests/it/architecture_debts.txt:\n{}",
-        paid.iter().map(|v| format!("  {v}")).collect::<Vec<_>>().join("\n")
+        paid.iter()
+            .map(|v| format!("  {v}"))
+            .collect::<Vec<_>>()
+            .join("\n")
     );
 }
 
@@ -293,14 +307,23 @@ fn the_checker_catches_an_upward_import_a_store_reached_into_and_a_circle() {
     };
     let clean = files(&[
         ("graphql/mod.rs", "use crate::notes::api::NoteQuery;"),
-        ("notes/service.rs", "use crate::{db::DbPool, rolls::service::roll};"),
-        ("rolls/service.rs", "// crate::notes::store in a comment is no import"),
+        (
+            "notes/service.rs",
+            "use crate::{db::DbPool, rolls::service::roll};",
+        ),
+        (
+            "rolls/service.rs",
+            "// crate::notes::store in a comment is no import",
+        ),
     ]);
     assert!(violations(&layers, &clean).is_empty());
 
     let bad = files(&[
         ("db/pool.rs", "fn f() { crate::graphql::context::app(); }"),
-        ("notes/service.rs", "use crate::rolls::{store::Row, service};"),
+        (
+            "notes/service.rs",
+            "use crate::rolls::{store::Row, service};",
+        ),
         ("rolls/service.rs", "use crate::notes::service::Note;"),
         ("extra.rs", "fn main() {}"),
     ]);

@@ -7,8 +7,8 @@ use crate::assets::store::{self, AssetFilter};
 use crate::db::loading::load_many;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
+use crate::db::search::TsQuery;
 use crate::entities::api::graph::EntityRefInput;
-use crate::entities::search::TsQuery;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
 

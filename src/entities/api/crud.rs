@@ -7,7 +7,7 @@ use super::object::Entity;
 use super::prefetch::prefetch;
 use crate::auth::Role;
 use crate::db::pagination::PageRequest;
-use crate::entities::search::TsQuery;
+use crate::db::search::TsQuery;
 use crate::entities::store::{self, Bin, EntitySortField, ListFilter, SortOrder};
 use crate::entities::types::{EntityStatus, EntityType};
 use crate::entities::validation;

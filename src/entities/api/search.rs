@@ -5,7 +5,7 @@ use async_graphql::{Context, Object, SimpleObject};
 use super::object::Entity;
 use super::prefetch::prefetch;
 use crate::db::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
-use crate::entities::search::TsQuery;
+use crate::db::search::TsQuery;
 use crate::entities::store;
 use crate::entities::types::EntityType;
 use crate::error::{AppError, AppResult};
