@@ -4,6 +4,7 @@
 //! replay changes nothing and answers `{"received": true, "duplicate": true}`.
 
 pub mod events;
+pub mod payload;
 pub mod signature;
 
 use axum::Json;
@@ -13,7 +14,7 @@ use axum::http::HeaderMap;
 use diesel_async::AsyncConnection;
 use serde_json::Value;
 
-use self::events::Event;
+use self::payload::Event;
 use self::signature::SignatureError;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;

@@ -1,0 +1,210 @@
+//! Billing queries: the plan, BrainBits, usage, history, purchases, invoices, quotas.
+
+use async_graphql::{Context, Object};
+use chrono::{Duration, Utc};
+
+use super::types::*;
+use crate::auth::Role;
+use crate::billing::ledger::{self, UsageGrouping};
+use crate::billing::store::{self, tier_of_row};
+use crate::billing::tiers::{TIERS, Tier, TierInfo};
+use crate::db::pagination::PageRequest;
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+
+#[derive(Default)]
+pub struct BillingQuery;
+
+#[Object]
+impl BillingQuery {
+    /// Every tier with its allowance, features and price (public).
+    async fn tiers(&self, ctx: &Context<'_>) -> Vec<TierInfo> {
+        TIERS.into_iter().map(|tier| tier_info(ctx, tier)).collect()
+    }
+
+    /// The tenant's subscription.
+    async fn subscription(&self, ctx: &Context<'_>) -> AppResult<BillingSubscription> {
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        let account = store::account(&mut conn, viewer.tenant_id).await?;
+        Ok(BillingSubscription {
+            tier: tier_of_row(&account),
+            status: account.subscription_status,
+            subscription_id: account.stripe_subscription_id,
+            current_period_start: account.current_period_start,
+            current_period_end: account.current_period_end,
+            cancel_at_period_end: account.cancel_at_period_end,
+        })
+    }
+
+    /// Whether billing works here, and the tenant's standing.
+    async fn billing_status(&self, ctx: &Context<'_>) -> AppResult<BillingStatus> {
+        let viewer = ctx.viewer()?;
+        let settings = &ctx.app().config.billing;
+        let mut conn = ctx.conn().await?;
+        let (account, balance, _) = ledger::settle(&mut conn, viewer.tenant_id).await?;
+        let message = match (settings.configured(), settings.webhook_secret.is_some()) {
+            (false, _) => "billing is not configured on this server; every feature is enabled",
+            (true, false) => "billing is configured, but no webhook secret is set",
+            (true, true) => "billing is configured",
+        };
+        Ok(BillingStatus {
+            configured: settings.configured(),
+            webhook_configured: settings.webhook_secret.is_some(),
+            message: message.to_owned(),
+            tier: tier_of_row(&account),
+            subscription_status: account.subscription_status,
+            has_customer: account.stripe_customer_id.is_some(),
+            balance,
+        })
+    }
+
+    /// The features the tenant's tier enables (all of them when billing is not configured).
+    async fn features(&self, ctx: &Context<'_>) -> AppResult<EnabledFeatures> {
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        let tier = store::tier_of(&mut conn, viewer.tenant_id).await?;
+        let all_enabled = !ctx.app().config.billing.configured();
+        let features = if all_enabled {
+            Tier::Studio.features().to_vec()
+        } else {
+            tier.features().to_vec()
+        };
+        Ok(EnabledFeatures {
+            tier,
+            features,
+            all_enabled,
+        })
+    }
+
+    /// The tenant's invoices, newest first.
+    async fn invoices(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<InvoicePage> {
+        let viewer = ctx.viewer()?;
+        let page = PageRequest::new(offset, limit)?;
+        let mut conn = ctx.conn().await?;
+        let (total, rows) = store::invoices(&mut conn, viewer.tenant_id, page).await?;
+        Ok(InvoicePage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            invoices: rows,
+        })
+    }
+
+    /// The tenant's BrainBits (this period's allowance is credited when the period begins).
+    async fn brainbits_balance(&self, ctx: &Context<'_>) -> AppResult<BrainbitsBalance> {
+        let viewer = ctx.viewer()?;
+        let mut conn = ctx.conn().await?;
+        let (account, balance, period) = ledger::settle(&mut conn, viewer.tenant_id).await?;
+        let tier = tier_of_row(&account);
+        Ok(BrainbitsBalance {
+            balance,
+            tier,
+            period_allowance: tier.monthly_brainbits(),
+            period_start: period.start,
+            period_end: period.end,
+        })
+    }
+
+    /// This period's consumption: the team's and yours, with the quotas.
+    async fn usage(&self, ctx: &Context<'_>) -> AppResult<BrainbitsUsage> {
+        usage_of(ctx).await
+    }
+
+    /// Consumption over the last `days` (1 to 366, 30 by default), by day, by operation, or
+    /// (ADMIN) by user.
+    async fn usage_history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "UsageGrouping::Day")] group_by: UsageGrouping,
+        #[graphql(default = 30)] days: i32,
+    ) -> AppResult<Vec<UsageBucket>> {
+        let viewer = ctx.viewer()?;
+        if group_by == UsageGrouping::User {
+            viewer.require_role(Role::Admin)?;
+        }
+        if !(1..=366).contains(&days) {
+            return Err(AppError::bad_field("days", "between 1 and 366 days"));
+        }
+        let since = Utc::now() - Duration::days(i64::from(days));
+        let mut conn = ctx.conn().await?;
+        let rows = ledger::usage_history(&mut conn, viewer.tenant_id, since, group_by).await?;
+        Ok(rows
+            .into_iter()
+            .map(|(key, amount, operations)| UsageBucket {
+                key,
+                amount,
+                operations,
+            })
+            .collect())
+    }
+
+    /// The blocks of BrainBits for sale.
+    async fn token_blocks(&self, ctx: &Context<'_>) -> AppResult<Vec<TokenBlockInfo>> {
+        ctx.viewer()?;
+        Ok(ctx
+            .app()
+            .config
+            .billing
+            .token_blocks
+            .iter()
+            .map(|block| TokenBlockInfo {
+                id: block.id.clone(),
+                brainbits: block.brainbits,
+                price_id: block.price_id.clone(),
+            })
+            .collect())
+    }
+
+    /// BrainBits the tenant bought, newest first.
+    async fn purchase_history(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<PurchasePage> {
+        let viewer = ctx.viewer()?;
+        let page = PageRequest::new(offset, limit)?;
+        let mut conn = ctx.conn().await?;
+        let (total, rows) = ledger::purchases(&mut conn, viewer.tenant_id, page).await?;
+        Ok(PurchasePage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            purchases: rows.into_iter().map(LedgerEntry::from).collect(),
+        })
+    }
+
+    /// The members' consumption this period and their quotas, oldest members first (ADMIN).
+    async fn team_members_billing(
+        &self,
+        ctx: &Context<'_>,
+        offset: Option<i32>,
+        limit: Option<i32>,
+    ) -> AppResult<TeamMemberBillingPage> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let page = PageRequest::new(offset, limit)?;
+        let mut conn = ctx.conn().await?;
+        let (_, _, period) = ledger::settle(&mut conn, viewer.tenant_id).await?;
+        let (total, rows) =
+            ledger::members_usage(&mut conn, viewer.tenant_id, period.start, page).await?;
+        Ok(TeamMemberBillingPage {
+            total,
+            offset: page.offset,
+            limit: page.limit,
+            members: rows
+                .into_iter()
+                .map(|(user_id, used, quota)| TeamMemberBilling {
+                    user_id,
+                    used,
+                    quota,
+                })
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,289 @@
+//! The GraphQL types of billing and the small checks its resolvers share.
+
+use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::accounts::api::{User, load_user};
+use crate::billing::ledger;
+use crate::billing::model::{Invoice, LedgerRow};
+use crate::billing::store::tier_of_row;
+use crate::billing::tiers::{Feature, Tier, TierInfo};
+use crate::error::{AppError, AppResult};
+use crate::graphql::context::ContextExt;
+
+/// Providers that run on the user's own device: never debited.
+pub(super) const ON_DEVICE_PROVIDERS: &[&str] = &[
+    "on-device",
+    "local",
+    "ollama",
+    "llamacpp",
+    "llama.cpp",
+    "lmstudio",
+    "webllm",
+    "mlx",
+    "gpt4all",
+];
+pub(super) const MAX_DEBIT: i32 = 1_000_000;
+pub(super) const MAX_LABEL_CHARS: usize = 64;
+
+/// Whose key pays for an AI call.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum KeySource {
+    /// The studio's key: metered in BrainBits.
+    Studio,
+    /// The user's own provider key ("bring your own key"): never debited.
+    Byok,
+}
+
+/// The tenant's Stripe subscription.
+#[derive(SimpleObject)]
+pub struct BillingSubscription {
+    pub tier: Tier,
+    /// Stripe's status (active, trialing, past_due, canceled…); null without a subscription.
+    pub status: Option<String>,
+    pub subscription_id: Option<String>,
+    pub current_period_start: Option<DateTime<Utc>>,
+    pub current_period_end: Option<DateTime<Utc>>,
+    /// It ends with the current period.
+    pub cancel_at_period_end: bool,
+}
+
+/// Whether billing works on this server, and the tenant's standing.
+#[derive(SimpleObject)]
+pub struct BillingStatus {
+    /// A Stripe key is set.
+    pub configured: bool,
+    /// Stripe's webhook secret is set (without it no payment reaches the server).
+    pub webhook_configured: bool,
+    pub message: String,
+    pub tier: Tier,
+    pub subscription_status: Option<String>,
+    /// The tenant is a Stripe customer.
+    pub has_customer: bool,
+    pub balance: i64,
+}
+
+/// The features the tenant may use.
+#[derive(SimpleObject)]
+pub struct EnabledFeatures {
+    pub tier: Tier,
+    pub features: Vec<Feature>,
+    /// Billing is not configured, so nothing is gated.
+    pub all_enabled: bool,
+}
+
+/// The tenant's BrainBits.
+#[derive(SimpleObject)]
+pub struct BrainbitsBalance {
+    pub balance: i64,
+    pub tier: Tier,
+    /// What the tier credits every period.
+    pub period_allowance: i64,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+}
+
+/// Consumption in the current billing period.
+#[derive(SimpleObject)]
+pub struct BrainbitsUsage {
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+    /// By the whole team.
+    pub used: i64,
+    pub team_quota: Option<i64>,
+    /// By you.
+    pub your_used: i64,
+    pub your_quota: Option<i64>,
+    pub balance: i64,
+    pub period_allowance: i64,
+}
+
+/// Consumption in one day, by one user, or of one operation.
+#[derive(SimpleObject)]
+pub struct UsageBucket {
+    /// The day (YYYY-MM-DD, UTC), the user's id, or the operation.
+    pub key: String,
+    pub amount: i64,
+    pub operations: i64,
+}
+
+/// A block of BrainBits for sale.
+#[derive(SimpleObject)]
+pub struct TokenBlockInfo {
+    pub id: String,
+    pub brainbits: i64,
+    pub price_id: String,
+}
+
+/// An entry of the BrainBits ledger.
+#[derive(SimpleObject)]
+pub struct LedgerEntry {
+    pub id: ID,
+    /// Positive for credits, negative for debits.
+    pub amount: i64,
+    /// ALLOWANCE, PURCHASE, CONSUMPTION or ADJUSTMENT, in lower case.
+    pub kind: String,
+    pub reason: String,
+    pub operation: Option<String>,
+    pub provider: Option<String>,
+    pub balance_after: i64,
+    pub at: DateTime<Utc>,
+}
+
+impl From<LedgerRow> for LedgerEntry {
+    fn from(row: LedgerRow) -> Self {
+        Self {
+            id: ID(row.id.to_string()),
+            amount: row.amount,
+            kind: row.kind,
+            reason: row.reason,
+            operation: row.operation,
+            provider: row.provider,
+            balance_after: row.balance_after,
+            at: row.created_at,
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct PurchasePage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub purchases: Vec<LedgerEntry>,
+}
+
+#[derive(SimpleObject)]
+pub struct InvoicePage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub invoices: Vec<Invoice>,
+}
+
+/// A member's consumption this period and their quota.
+pub struct TeamMemberBilling {
+    pub(super) user_id: Uuid,
+    pub(super) used: i64,
+    pub(super) quota: Option<i64>,
+}
+
+#[Object]
+impl TeamMemberBilling {
+    async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
+        load_user(ctx, Some(self.user_id)).await
+    }
+
+    /// BrainBits consumed this period.
+    async fn used(&self) -> i64 {
+        self.used
+    }
+
+    /// Their cap per period; null means only the team's cap applies.
+    async fn quota(&self) -> Option<i64> {
+        self.quota
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct TeamMemberBillingPage {
+    pub total: i64,
+    pub offset: i64,
+    pub limit: i64,
+    pub members: Vec<TeamMemberBilling>,
+}
+
+/// What `consumeBrainbits` did.
+#[derive(SimpleObject)]
+pub struct ConsumeBrainbitsPayload {
+    /// BrainBits taken (0 when exempt).
+    pub charged: i64,
+    /// Not metered: the user's own key, or an on-device provider.
+    pub exempt: bool,
+    pub message: String,
+    pub balance: i64,
+    /// The ledger entry, when something was taken.
+    pub entry_id: Option<ID>,
+}
+
+/// A debit, as `brainbitsDeducted` streams it.
+#[derive(SimpleObject)]
+pub struct BrainbitsDeducted {
+    pub entry_id: ID,
+    pub user_id: ID,
+    pub amount: i64,
+    pub balance: i64,
+    pub operation: String,
+    pub provider: String,
+    pub at: DateTime<Utc>,
+    /// Where it stands among the tenant's events: pass the last one seen as `since` to resume
+    /// there after a reconnect.
+    pub sequence: ID,
+}
+
+pub(super) fn validate_label(field: &'static str, value: &str) -> AppResult<String> {
+    let value = value.trim();
+    if value.is_empty()
+        || value.chars().count() > MAX_LABEL_CHARS
+        || value.chars().any(char::is_control)
+    {
+        return Err(AppError::bad_field(
+            field,
+            "use 1 to 64 printable characters",
+        ));
+    }
+    Ok(value.to_owned())
+}
+
+pub(super) fn validate_quota(field: &'static str, quota: Option<i64>) -> AppResult<Option<i64>> {
+    match quota {
+        Some(q) if q < 0 => Err(AppError::bad_field(field, "a quota is at least 0")),
+        other => Ok(other),
+    }
+}
+
+pub(super) fn is_on_device(provider: &str) -> bool {
+    ON_DEVICE_PROVIDERS.contains(&provider.to_ascii_lowercase().as_str())
+}
+
+pub(super) fn tier_info(ctx: &Context<'_>, tier: Tier) -> TierInfo {
+    TierInfo {
+        tier,
+        name: tier.display_name().to_owned(),
+        monthly_brainbits: tier.monthly_brainbits(),
+        features: tier.features().to_vec(),
+        price_id: ctx
+            .app()
+            .config
+            .billing
+            .price_of_tier(tier)
+            .map(str::to_owned),
+    }
+}
+
+/// This period's consumption for the viewer's tenant and the viewer.
+pub(super) async fn usage_of(ctx: &Context<'_>) -> AppResult<BrainbitsUsage> {
+    let viewer = ctx.viewer()?;
+    let mut conn = ctx.conn().await?;
+    let (account, balance, period) = ledger::settle(&mut conn, viewer.tenant_id).await?;
+    let used = ledger::consumed_since(&mut conn, viewer.tenant_id, None, period.start).await?;
+    let your_used = ledger::consumed_since(
+        &mut conn,
+        viewer.tenant_id,
+        Some(viewer.user_id),
+        period.start,
+    )
+    .await?;
+    let your_quota = ledger::user_quota(&mut conn, viewer.tenant_id, viewer.user_id).await?;
+    Ok(BrainbitsUsage {
+        period_start: period.start,
+        period_end: period.end,
+        used,
+        team_quota: account.team_quota,
+        your_used,
+        your_quota,
+        balance,
+        period_allowance: tier_of_row(&account).monthly_brainbits(),
+    })
+}
