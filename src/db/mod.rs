@@ -1,5 +1,6 @@
 //! The database: connection pool, embedded PostgreSQL cluster, migrations and the diesel schema;
-//! and what every domain's store and loaders share: pagination, ids, DataLoader helpers.
+//! and what every domain's store and loaders share: pagination, ids, text checks and SQL text
+//! functions, full-text queries, DataLoader helpers.
 
 pub mod embedded;
 mod ids;

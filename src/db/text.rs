@@ -1,4 +1,5 @@
-//! Text in SQL, as every store needs it: case-folding and LIKE patterns.
+//! Text as every store needs it: what PostgreSQL can store (`validate_text`, the markdown
+//! limit), case-folding and LIKE patterns.
 
 use diesel::sql_types::Text;
 

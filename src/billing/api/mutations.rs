@@ -2,7 +2,10 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::types::*;
+use super::types::{
+    BrainbitsUsage, ConsumeBrainbitsPayload, KeySource, TeamMemberBilling, is_on_device, usage_of,
+    validate_label, validate_quota,
+};
 use crate::accounts::store as accounts;
 use crate::auth::Role;
 use crate::billing::ledger::{self, Debit};
@@ -12,6 +15,9 @@ use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::{BrainbitsDebit, EventPayload};
 use crate::graphql::context::ContextExt;
+
+/// Most BrainBits one call may consume.
+const MAX_DEBIT: i32 = 1_000_000;
 
 #[derive(Default)]
 pub struct BillingMutation;

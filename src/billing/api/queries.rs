@@ -3,7 +3,11 @@
 use async_graphql::{Context, Object};
 use chrono::{Duration, Utc};
 
-use super::types::*;
+use super::types::{
+    BillingStatus, BillingSubscription, BrainbitsBalance, BrainbitsUsage, EnabledFeatures,
+    InvoicePage, LedgerEntry, PurchasePage, TeamMemberBilling, TeamMemberBillingPage,
+    TokenBlockInfo, UsageBucket, tier_info, usage_of,
+};
 use crate::auth::Role;
 use crate::billing::ledger::{self, UsageGrouping};
 use crate::billing::store::{self, tier_of_row};

@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Subscription};
 use futures_util::Stream;
 
-use super::types::*;
+use super::types::BrainbitsDeducted;
 use crate::events::{EventPayload, kinds};
 use crate::graphql::subscriptions::tenant_events;
 

@@ -13,7 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
 
 /// Providers that run on the user's own device: never debited.
-pub(super) const ON_DEVICE_PROVIDERS: &[&str] = &[
+const ON_DEVICE_PROVIDERS: &[&str] = &[
     "on-device",
     "local",
     "ollama",
@@ -24,8 +24,7 @@ pub(super) const ON_DEVICE_PROVIDERS: &[&str] = &[
     "mlx",
     "gpt4all",
 ];
-pub(super) const MAX_DEBIT: i32 = 1_000_000;
-pub(super) const MAX_LABEL_CHARS: usize = 64;
+const MAX_LABEL_CHARS: usize = 64;
 
 /// Whose key pays for an AI call.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]

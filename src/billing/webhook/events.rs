@@ -6,7 +6,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::payload::*;
+use super::payload::{
+    CheckoutSession, Event, EventObject, Expandable, Invoice, Subscription, meta, meta_uuid,
+    timestamp,
+};
 use crate::billing::ledger;
 use crate::billing::model;
 use crate::billing::store::{self, SubscriptionState};

@@ -4,7 +4,7 @@
 //! replay changes nothing and answers `{"received": true, "duplicate": true}`.
 
 pub mod events;
-pub mod payload;
+mod payload;
 pub mod signature;
 
 use axum::Json;

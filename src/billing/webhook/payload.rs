@@ -178,7 +178,7 @@ impl Event {
     }
 }
 
-pub(super) fn from_object<T: serde::de::DeserializeOwned>(object: Value) -> Result<T, String> {
+fn from_object<T: serde::de::DeserializeOwned>(object: Value) -> Result<T, String> {
     serde_json::from_value(object).map_err(|e| format!("data.object: {e}"))
 }
 

@@ -1,0 +1,297 @@
+//! Queries of entities, their revisions and their reference rows. Every function takes the
+//! tenant and never reaches outside it. This file reads entities; `write` saves them (with their
+//! references and a revision each time), `revisions` reads the history.
+
+mod revisions;
+mod write;
+
+pub use revisions::*;
+pub use write::*;
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use super::model::EntityRow;
+use super::types::{EntityStatus, EntityType};
+use crate::db::lower;
+use crate::db::pagination::PageRequest;
+use crate::db::schema::entities;
+use crate::db::search::TsQuery;
+use crate::error::{AppError, AppResult};
+
+/// Which entities a list shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bin {
+    Live,
+    Recycled,
+}
+
+/// What a list of entities is sorted by.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum EntitySortField {
+    Name,
+    CreatedAt,
+    #[default]
+    UpdatedAt,
+}
+
+/// Ascending or descending.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum SortOrder {
+    Asc,
+    #[default]
+    Desc,
+}
+
+pub struct ListFilter<'a> {
+    pub entity_type: Option<EntityType>,
+    pub status: Option<EntityStatus>,
+    pub search: Option<&'a TsQuery>,
+    pub bin: Bin,
+}
+
+type BoxedEntities<'a> = entities::BoxedQuery<'a, diesel::pg::Pg>;
+
+fn filtered<'a>(tenant_id: Uuid, filter: &ListFilter<'a>) -> BoxedEntities<'a> {
+    let mut query = entities::table
+        .filter(entities::tenant_id.eq(tenant_id))
+        .into_boxed();
+    query = match filter.bin {
+        Bin::Live => query.filter(entities::deleted_at.is_null()),
+        Bin::Recycled => query.filter(entities::deleted_at.is_not_null()),
+    };
+    if let Some(entity_type) = filter.entity_type {
+        query = query.filter(entities::entity_type.eq(entity_type.slug()));
+    }
+    if let Some(status) = filter.status {
+        query = query.filter(entities::status.eq(status.slug()));
+    }
+    if let Some(search) = filter.search {
+        query = query.filter(search.matches());
+    }
+    query
+}
+
+/// Orders a boxed query over `entities` the way a list asks. A macro, because the page-of-ids
+/// query and the whole-rows query it feeds are different types.
+macro_rules! list_order {
+    ($query:expr, $filter:expr, $sort:expr) => {{
+        let query = $query;
+        match ($filter.bin, $sort, $filter.search) {
+            (Bin::Recycled, None, _) => query.order((entities::deleted_at.desc(), entities::id)),
+            (Bin::Live, None, Some(search)) => query.order((
+                search.rank().desc(),
+                entities::updated_at.desc(),
+                entities::id,
+            )),
+            (_, sort, _) => {
+                let (field, order) = sort.unwrap_or_default();
+                match (field, order == SortOrder::Asc) {
+                    (EntitySortField::Name, true) => {
+                        query.order((lower_name().asc(), entities::entity_id.asc()))
+                    }
+                    (EntitySortField::Name, false) => {
+                        query.order((lower_name().desc(), entities::entity_id.desc()))
+                    }
+                    (EntitySortField::CreatedAt, true) => {
+                        query.order((entities::created_at.asc(), entities::id.asc()))
+                    }
+                    (EntitySortField::CreatedAt, false) => {
+                        query.order((entities::created_at.desc(), entities::id.desc()))
+                    }
+                    (EntitySortField::UpdatedAt, true) => {
+                        query.order((entities::updated_at.asc(), entities::id.asc()))
+                    }
+                    (EntitySortField::UpdatedAt, false) => {
+                        query.order((entities::updated_at.desc(), entities::id.desc()))
+                    }
+                }
+            }
+        }
+    }};
+}
+
+/// One page of a tenant's entities and, when `with_total`, how many the filter matches. With a
+/// search and no explicit sort, the best matches come first.
+pub async fn list_entities(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    filter: &ListFilter<'_>,
+    sort: Option<(EntitySortField, SortOrder)>,
+    page: PageRequest,
+    with_total: bool,
+) -> AppResult<(Option<i64>, Vec<EntityRow>)> {
+    // A deferred join: the page's ids come off the index alone (a deep offset skips index
+    // entries, not whole rows), then only those rows are read, in the same order.
+    let page_ids = list_order!(
+        filtered(tenant_id, filter).select(entities::id),
+        filter,
+        sort
+    )
+    .offset(page.offset)
+    .limit(page.limit);
+    let rows_query = list_order!(
+        entities::table
+            .filter(entities::id.eq_any(page_ids))
+            .select(EntityRow::as_select())
+            .into_boxed(),
+        filter,
+        sort
+    );
+    if !with_total {
+        return Ok((None, rows_query.load(conn).await?));
+    }
+    // Both statements go out together on the one connection (pipelined): one round trip.
+    let shared: &AsyncPgConnection = conn;
+    let rows = rows_query.load(&mut &*shared);
+    let total = filtered(tenant_id, filter)
+        .count()
+        .get_result::<i64>(&mut &*shared);
+    let (total, rows) = futures_util::try_join!(total, rows)?;
+    Ok((Some(total), rows))
+}
+
+fn lower_name() -> lower<entities::name> {
+    lower(entities::name)
+}
+
+/// The best matches for a search across types, with their rank.
+pub async fn search_entities(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    search: &TsQuery,
+    types: &[EntityType],
+    limit: i64,
+) -> AppResult<Vec<(EntityRow, f32)>> {
+    let mut query = entities::table
+        .filter(entities::tenant_id.eq(tenant_id))
+        .filter(entities::deleted_at.is_null())
+        .filter(search.matches())
+        .into_boxed();
+    if !types.is_empty() {
+        let slugs: Vec<&str> = types.iter().map(|t| t.slug()).collect();
+        query = query.filter(entities::entity_type.eq_any(slugs));
+    }
+    Ok(query
+        .select((EntityRow::as_select(), search.rank()))
+        .order((search.rank().desc(), entities::updated_at.desc()))
+        .limit(limit)
+        .load(conn)
+        .await?)
+}
+
+/// Recently changed live entities of every type.
+pub async fn recent_entities(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    limit: i64,
+) -> AppResult<Vec<EntityRow>> {
+    Ok(entities::table
+        .filter(entities::tenant_id.eq(tenant_id))
+        .filter(entities::deleted_at.is_null())
+        .order((entities::updated_at.desc(), entities::id.desc()))
+        .limit(limit)
+        .select(EntityRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// A live entity by type and id.
+pub async fn find_live(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    entity_type: EntityType,
+    entity_id: &str,
+) -> AppResult<Option<EntityRow>> {
+    Ok(find_any(conn, tenant_id, entity_type, entity_id)
+        .await?
+        .filter(|row| !row.is_deleted()))
+}
+
+/// An entity by type and id, live or in the recycle bin.
+pub async fn find_any(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    entity_type: EntityType,
+    entity_id: &str,
+) -> AppResult<Option<EntityRow>> {
+    Ok(entities::table
+        .filter(entities::tenant_id.eq(tenant_id))
+        .filter(entities::entity_type.eq(entity_type.slug()))
+        .filter(entities::entity_id.eq(entity_id))
+        .select(EntityRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+/// Locks an entity for a write (inside a transaction); NOT_FOUND names what was asked for.
+pub async fn lock(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    entity_type: EntityType,
+    entity_id: &str,
+    bin: Bin,
+) -> AppResult<EntityRow> {
+    let row: Option<EntityRow> = entities::table
+        .filter(entities::tenant_id.eq(tenant_id))
+        .filter(entities::entity_type.eq(entity_type.slug()))
+        .filter(entities::entity_id.eq(entity_id))
+        .select(EntityRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    match row {
+        Some(row) if row.is_deleted() == (bin == Bin::Recycled) => Ok(row),
+        _ => Err(not_found(entity_type, entity_id, bin)),
+    }
+}
+
+pub fn not_found(entity_type: EntityType, entity_id: &str, bin: Bin) -> AppError {
+    match bin {
+        Bin::Live => AppError::not_found(format!(
+            "Entity not found: {}/{entity_id}",
+            entity_type.slug()
+        )),
+        Bin::Recycled => AppError::not_found(format!(
+            "Entity not in the recycle bin: {}/{entity_id}",
+            entity_type.slug()
+        )),
+    }
+}
+
+/// Entities by row id, live or not (callers decide what to show).
+pub async fn entities_by_row_ids(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<Vec<EntityRow>> {
+    Ok(entities::table
+        .filter(entities::tenant_id.eq(tenant_id))
+        .filter(entities::id.eq_any(ids))
+        .select(EntityRow::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Which of these ids are taken in the tenant, by type (live or recycled).
+pub async fn taken_ids(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    entity_type: Option<EntityType>,
+    entity_ids: &[String],
+) -> AppResult<Vec<(String, String)>> {
+    let mut query = entities::table
+        .filter(entities::tenant_id.eq(tenant_id))
+        .filter(entities::entity_id.eq_any(entity_ids))
+        .into_boxed();
+    if let Some(entity_type) = entity_type {
+        query = query.filter(entities::entity_type.eq(entity_type.slug()));
+    }
+    Ok(query
+        .select((entities::entity_type, entities::entity_id))
+        .load(conn)
+        .await?)
+}

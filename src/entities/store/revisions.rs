@@ -1,0 +1,76 @@
+//! The history of an entity: what each write did, and its revisions.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use crate::db::pagination::PageRequest;
+use crate::db::schema::entity_revisions;
+use crate::entities::model::{EntityRow, RevisionRow};
+use crate::error::AppResult;
+
+/// What the write a revision records did.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RevisionAction {
+    Created,
+    Updated,
+    Deleted,
+    Restored,
+    Renamed,
+}
+
+impl RevisionAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Created => "created",
+            Self::Updated => "updated",
+            Self::Deleted => "deleted",
+            Self::Restored => "restored",
+            Self::Renamed => "renamed",
+        }
+    }
+
+    pub fn from_db(text: &str) -> Self {
+        match text {
+            "created" => Self::Created,
+            "deleted" => Self::Deleted,
+            "restored" => Self::Restored,
+            "renamed" => Self::Renamed,
+            _ => Self::Updated,
+        }
+    }
+}
+
+/// An entity's revisions, newest first.
+pub async fn revisions(
+    conn: &mut AsyncPgConnection,
+    row: &EntityRow,
+    page: PageRequest,
+) -> AppResult<(i64, Vec<RevisionRow>)> {
+    let base = entity_revisions::table
+        .filter(entity_revisions::tenant_id.eq(row.tenant_id))
+        .filter(entity_revisions::entity_row_id.eq(row.id));
+    let total = base.count().get_result(conn).await?;
+    let rows = base
+        .order(entity_revisions::version.desc())
+        .offset(page.offset)
+        .limit(page.limit)
+        .select(RevisionRow::as_select())
+        .load(conn)
+        .await?;
+    Ok((total, rows))
+}
+
+pub async fn revision(
+    conn: &mut AsyncPgConnection,
+    row: &EntityRow,
+    version: i32,
+) -> AppResult<Option<RevisionRow>> {
+    Ok(entity_revisions::table
+        .filter(entity_revisions::tenant_id.eq(row.tenant_id))
+        .filter(entity_revisions::entity_row_id.eq(row.id))
+        .filter(entity_revisions::version.eq(version))
+        .select(RevisionRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
