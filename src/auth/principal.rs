@@ -12,11 +12,11 @@ use moka::future::Cache;
 use uuid::Uuid;
 
 use super::cookies::{CSRF_HEADER, read_session_cookie};
+use super::credentials;
 use super::throttle::LoginThrottler;
 use super::tokens::{Claims, TokenKeys, TokenKind, constant_time_eq, secret_hash};
 use super::viewer::{ClientInfo, RequestAuth};
 use super::{Revocation, Viewer};
-use crate::accounts::store;
 use crate::config::AppConfig;
 use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
@@ -197,7 +197,7 @@ impl AuthService {
             &self.sessions,
             &self.pool,
             session_id,
-            async |conn, id: &Uuid| store::session_viewer(conn, *id).await,
+            async |conn, id: &Uuid| credentials::session_viewer(conn, *id).await,
         )
         .await?;
         viewer.ok_or_else(|| AppError::unauthenticated("the session has ended; sign in again"))
@@ -208,7 +208,7 @@ impl AuthService {
             &self.api_keys,
             &self.pool,
             secret_hash(key),
-            async |conn, hash: &Vec<u8>| store::api_key_viewer(conn, hash).await,
+            async |conn, hash: &Vec<u8>| credentials::api_key_viewer(conn, hash).await,
         )
         .await?;
         viewer.ok_or_else(|| AppError::unauthenticated("the API key is invalid or revoked"))
