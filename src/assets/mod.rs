@@ -9,3 +9,4 @@ pub mod model;
 pub mod service;
 pub mod storage;
 pub mod store;
+mod sweep;

@@ -22,6 +22,10 @@ use crate::entities::types::EntityType;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
+// What the retention sweeper (another domain) asks of assets.
+pub use super::store::prune_finished_jobs;
+pub use super::sweep::sweep_unused_bytes;
+
 /// What the assets domain keeps in the application state.
 #[derive(Clone, Debug)]
 pub struct AssetRuntime {

@@ -12,6 +12,7 @@ pub mod api;
 pub mod checkout;
 pub mod ledger;
 pub mod model;
+pub mod service;
 pub mod store;
 pub mod stripe;
 mod stripe_http;

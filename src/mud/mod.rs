@@ -16,5 +16,6 @@ pub mod operations;
 pub mod operations_store;
 pub mod players;
 pub mod server;
+pub mod service;
 pub mod store;
 pub mod worlds;

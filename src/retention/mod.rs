@@ -11,12 +11,8 @@ use std::time::Duration;
 use async_graphql::SimpleObject;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
-use crate::assets::storage::StoredObject;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-
-/// Where the asset store's listing goes on from, in `maintenance_cursors`.
-const ASSET_CURSOR: &str = "asset-store";
 
 /// What one run removed.
 #[derive(SimpleObject, Clone, Debug, Default)]
@@ -99,26 +95,32 @@ async fn sweep_all(state: &AppState, conn: &mut AsyncPgConnection) -> AppResult<
     // Each kind on its own: one that fails (and says so) does not hold up the others.
     report.asset_jobs = step(
         "asset jobs",
-        crate::assets::store::prune_finished_jobs(conn, secs(settings.asset_jobs), batch).await,
+        crate::assets::service::prune_finished_jobs(conn, secs(settings.asset_jobs), batch).await,
     );
-    report.asset_objects = step("stored asset bytes", sweep_asset_objects(state, conn).await);
-    report.ollama_conversations = step(
-        "Ollama conversations",
-        crate::mud::ollama::store::prune_conversations(
+    report.asset_objects = step(
+        "stored asset bytes",
+        crate::assets::service::sweep_unused_bytes(
+            &state.assets.blobs,
             conn,
-            secs(settings.ollama_conversations),
-            batch,
+            settings.batch,
+            settings.orphaned_bytes,
         )
         .await,
     );
+    report.ollama_conversations = step(
+        "Ollama conversations",
+        crate::mud::service::prune_conversations(conn, secs(settings.ollama_conversations), batch)
+            .await,
+    );
     report.stripe_events = step(
         "Stripe event ids",
-        crate::billing::store::prune_stripe_events(conn, secs(settings.stripe_events), batch).await,
+        crate::billing::service::prune_stripe_events(conn, secs(settings.stripe_events), batch)
+            .await,
     );
     if !settings.revisions.is_zero() {
         report.revisions = step(
             "entity revisions",
-            crate::entities::retention::prune_revisions(
+            crate::entities::service::prune_revisions(
                 conn,
                 secs(settings.revisions),
                 settings.revisions_kept.max(1),
@@ -169,96 +171,4 @@ async fn prune_event_log(
         }
     }
     Ok(removed)
-}
-
-/// Goes through the next batch of the asset store's objects (in name order, from where the
-/// last run stopped; from the start again after the end), removing the bytes of content no
-/// blob row records once they are older than the grace period (an upload writes its bytes
-/// just before its row).
-async fn sweep_asset_objects(state: &AppState, conn: &mut AsyncPgConnection) -> AppResult<i64> {
-    let settings = &state.config.retention;
-    let limit = usize::try_from(settings.batch.max(1)).unwrap_or(1_000);
-    let cursor = read_cursor(conn).await?;
-    let blobs = &state.assets.blobs;
-    let objects = blobs
-        .list_after(&cursor, limit)
-        .await
-        .map_err(AppError::internal)?;
-    let next_cursor = match objects.last() {
-        Some(last) if objects.len() == limit => last.location.clone(),
-        _ => String::new(),
-    };
-    let old_enough = chrono::Duration::from_std(settings.orphaned_bytes)
-        .ok()
-        .and_then(|grace| chrono::Utc::now().checked_sub_signed(grace))
-        .unwrap_or(chrono::DateTime::<chrono::Utc>::MIN_UTC);
-    let mut contents: Vec<(uuid::Uuid, String)> = objects
-        .iter()
-        .filter(|object| object.modified < old_enough)
-        .map(|object: &StoredObject| (object.tenant_id, object.sha256.clone()))
-        .collect();
-    contents.sort();
-    contents.dedup();
-    let recorded = crate::assets::store::recorded_blobs(conn, &contents).await?;
-    let mut removed = 0;
-    for (tenant_id, sha256) in contents.into_iter().filter(|c| !recorded.contains(c)) {
-        // Under the claim, an upload of the same content waits, then finds its bytes gone
-        // and stores them again. An object that cannot be removed now is passed over (the
-        // walk goes on, and meets it again next time round).
-        let gone = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                if !crate::assets::store::claim_unrecorded_blob(conn, tenant_id, &sha256).await? {
-                    return Ok(false);
-                }
-                blobs
-                    .remove(tenant_id, &sha256)
-                    .await
-                    .map_err(AppError::internal)?;
-                crate::assets::store::release_claimed_blob(conn, tenant_id, &sha256).await?;
-                Ok(true)
-            })
-            .await;
-        match gone {
-            Ok(gone) => removed += i64::from(gone),
-            Err(error) => tracing::warn!(
-                %tenant_id,
-                sha256,
-                error = ?error,
-                "could not remove unused stored bytes"
-            ),
-        }
-    }
-    write_cursor(conn, &next_cursor).await?;
-    Ok(removed)
-}
-
-async fn read_cursor(conn: &mut AsyncPgConnection) -> AppResult<String> {
-    use crate::db::schema::maintenance_cursors;
-    use diesel::{OptionalExtension, QueryDsl};
-    Ok(maintenance_cursors::table
-        .find(ASSET_CURSOR)
-        .select(maintenance_cursors::position)
-        .first::<String>(conn)
-        .await
-        .optional()?
-        .unwrap_or_default())
-}
-
-async fn write_cursor(conn: &mut AsyncPgConnection, position: &str) -> AppResult<()> {
-    use crate::db::schema::maintenance_cursors;
-    use diesel::ExpressionMethods;
-    diesel::insert_into(maintenance_cursors::table)
-        .values((
-            maintenance_cursors::name.eq(ASSET_CURSOR),
-            maintenance_cursors::position.eq(position),
-        ))
-        .on_conflict(maintenance_cursors::name)
-        .do_update()
-        .set((
-            maintenance_cursors::position.eq(position),
-            maintenance_cursors::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)
-        .await?;
-    Ok(())
 }
