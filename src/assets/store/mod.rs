@@ -1,78 +1,26 @@
 //! Queries of the assets domain, always within one tenant (serving by access key aside: the
-//! key is the secret).
+//! key is the secret). This file holds the asset rows; `blobs` the stored contents they share,
+//! `links` what ties assets to entities.
+
+mod blobs;
+mod links;
+
+pub use blobs::*;
+pub use links::*;
 
 use chrono::Utc;
 use diesel::dsl::{Eq, Filter, count_star, sql};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable};
-use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
+use diesel::sql_types::{BigInt, Nullable};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::AssetRow;
 use crate::db::pagination::PageRequest;
-use crate::db::schema::{asset_blobs, asset_links, assets, entities};
+use crate::db::schema::{asset_blobs, asset_links, assets};
 use crate::db::search::TsQuery;
-use crate::error::{AppError, AppResult};
-
-/// Registers (or finds) a tenant's stored content and locks its row until the transaction
-/// ends: uploads and purges of the same bytes take turns.
-pub async fn lock_blob(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    sha256: &str,
-    size_bytes: i64,
-) -> AppResult<()> {
-    diesel::insert_into(asset_blobs::table)
-        .values((
-            asset_blobs::tenant_id.eq(tenant_id),
-            asset_blobs::sha256.eq(sha256),
-            asset_blobs::size_bytes.eq(size_bytes),
-        ))
-        .on_conflict((asset_blobs::tenant_id, asset_blobs::sha256))
-        .do_update()
-        .set(asset_blobs::size_bytes.eq(size_bytes))
-        .execute(conn)
-        .await?;
-    Ok(())
-}
-
-/// Locks an existing blob row; false when there is none.
-pub async fn lock_existing_blob(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    sha256: &str,
-) -> AppResult<bool> {
-    Ok(asset_blobs::table
-        .find((tenant_id, sha256))
-        .select(asset_blobs::sha256)
-        .for_update()
-        .first::<String>(conn)
-        .await
-        .optional()?
-        .is_some())
-}
-
-/// Deletes the blob row once no asset (live or recycled) uses its bytes; true when it did.
-pub async fn drop_blob_if_unused(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    sha256: &str,
-) -> AppResult<bool> {
-    let users: i64 = assets::table
-        .filter(assets::tenant_id.eq(tenant_id))
-        .filter(assets::sha256.eq(sha256))
-        .select(count_star())
-        .get_result(conn)
-        .await?;
-    if users > 0 {
-        return Ok(false);
-    }
-    diesel::delete(asset_blobs::table.find((tenant_id, sha256)))
-        .execute(conn)
-        .await?;
-    Ok(true)
-}
+use crate::error::AppResult;
 
 #[derive(Insertable)]
 #[diesel(table_name = assets)]
@@ -366,115 +314,6 @@ pub async fn totals(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> AppResult<
     })
 }
 
-/// Links an asset to an entity; as the primary asset, it replaces the entity's previous one
-/// (both statements in one transaction, so an entity never has two primaries or none midway).
-pub async fn link(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    asset_id: Uuid,
-    entity_row_id: Uuid,
-    primary: bool,
-) -> AppResult<()> {
-    conn.transaction::<_, AppError, _>(async |conn| {
-        if primary {
-            diesel::update(
-                asset_links::table
-                    .filter(asset_links::tenant_id.eq(tenant_id))
-                    .filter(asset_links::entity_row_id.eq(entity_row_id))
-                    .filter(asset_links::is_primary),
-            )
-            .set(asset_links::is_primary.eq(false))
-            .execute(conn)
-            .await?;
-        }
-        diesel::insert_into(asset_links::table)
-            .values((
-                asset_links::tenant_id.eq(tenant_id),
-                asset_links::asset_id.eq(asset_id),
-                asset_links::entity_row_id.eq(entity_row_id),
-                asset_links::is_primary.eq(primary),
-            ))
-            .on_conflict((
-                asset_links::tenant_id,
-                asset_links::asset_id,
-                asset_links::entity_row_id,
-            ))
-            .do_update()
-            // Linking again never demotes a primary asset.
-            .set(
-                asset_links::is_primary
-                    .eq(sql::<Bool>("asset_links.is_primary OR excluded.is_primary")),
-            )
-            .execute(conn)
-            .await?;
-        Ok(())
-    })
-    .await
-}
-
-/// True when there was a link to remove.
-pub async fn unlink(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    asset_id: Uuid,
-    entity_row_id: Uuid,
-) -> AppResult<bool> {
-    let removed = diesel::delete(
-        asset_links::table
-            .filter(asset_links::tenant_id.eq(tenant_id))
-            .filter(asset_links::asset_id.eq(asset_id))
-            .filter(asset_links::entity_row_id.eq(entity_row_id)),
-    )
-    .execute(conn)
-    .await?;
-    Ok(removed > 0)
-}
-
-/// The live assets linked to each of `entity_row_ids`, primary first, then oldest link first:
-/// (entity row id, is primary, asset).
-pub async fn assets_of_entities(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    entity_row_ids: &[Uuid],
-) -> AppResult<Vec<(Uuid, bool, AssetRow)>> {
-    Ok(asset_links::table
-        .inner_join(assets::table)
-        .filter(asset_links::tenant_id.eq(tenant_id))
-        .filter(asset_links::entity_row_id.eq_any(entity_row_ids))
-        .filter(assets::tenant_id.eq(tenant_id))
-        .filter(assets::deleted_at.is_null())
-        .order((
-            asset_links::entity_row_id,
-            asset_links::is_primary.desc(),
-            asset_links::created_at,
-        ))
-        .select((
-            asset_links::entity_row_id,
-            asset_links::is_primary,
-            AssetRow::as_select(),
-        ))
-        .load(conn)
-        .await?)
-}
-
-/// The live entities each of `asset_ids` is linked to: (asset id, entity row id).
-pub async fn entities_of_assets(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    asset_ids: &[Uuid],
-) -> AppResult<Vec<(Uuid, Uuid)>> {
-    Ok(asset_links::table
-        .inner_join(entities::table)
-        .filter(asset_links::tenant_id.eq(tenant_id))
-        .filter(asset_links::asset_id.eq_any(asset_ids))
-        .filter(entities::tenant_id.eq(tenant_id))
-        .filter(entities::deleted_at.is_null())
-        .order((asset_links::asset_id, asset_links::created_at))
-        .select((asset_links::asset_id, asset_links::entity_row_id))
-        .load(conn)
-        .await?)
-}
-
 /// Removes jobs that finished (done or failed) more than `age_secs` ago, `limit` at most; how
 /// many. Their outcome stays on the asset.
 pub async fn prune_finished_jobs(
@@ -491,70 +330,4 @@ pub async fn prune_finished_jobs(
     .bind::<BigInt, _>(limit)
     .execute(conn)
     .await?)
-}
-
-/// Which of the contents `(tenant, sha256)` a blob row records.
-pub async fn recorded_blobs(
-    conn: &mut AsyncPgConnection,
-    contents: &[(Uuid, String)],
-) -> AppResult<std::collections::HashSet<(Uuid, String)>> {
-    let (tenants, hashes): (Vec<Uuid>, Vec<String>) = contents.iter().cloned().unzip();
-    #[derive(QueryableByName)]
-    struct Recorded {
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        tenant_id: Uuid,
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        sha256: String,
-    }
-    let rows: Vec<Recorded> = diesel::sql_query(
-        "SELECT b.tenant_id, b.sha256 FROM asset_blobs b \
-         JOIN unnest($1::uuid[], $2::text[]) AS c(tenant_id, sha256) \
-           ON b.tenant_id = c.tenant_id AND b.sha256 = c.sha256",
-    )
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(tenants)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(hashes)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| (r.tenant_id, r.sha256)).collect())
-}
-
-/// Claims content no blob row records, to remove its bytes, until the caller's transaction
-/// ends: a placeholder row that an upload of the same content waits behind (the caller deletes
-/// it with the bytes). False when a row exists, or appears while this waits for its upload to
-/// commit. A deleted tenant's content needs no claim: nothing can upload for it.
-pub async fn claim_unrecorded_blob(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    sha256: &str,
-) -> AppResult<bool> {
-    let tenant_exists: bool = diesel::select(diesel::dsl::exists(
-        crate::db::schema::tenants::table.find(tenant_id),
-    ))
-    .get_result(conn)
-    .await?;
-    if !tenant_exists {
-        return Ok(true);
-    }
-    let claimed = diesel::insert_into(asset_blobs::table)
-        .values((
-            asset_blobs::tenant_id.eq(tenant_id),
-            asset_blobs::sha256.eq(sha256),
-            asset_blobs::size_bytes.eq(0),
-        ))
-        .on_conflict_do_nothing()
-        .execute(conn)
-        .await?;
-    Ok(claimed > 0)
-}
-
-/// Drops the placeholder of [`claim_unrecorded_blob`].
-pub async fn release_claimed_blob(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    sha256: &str,
-) -> AppResult<()> {
-    diesel::delete(asset_blobs::table.find((tenant_id, sha256)))
-        .execute(conn)
-        .await?;
-    Ok(())
 }
