@@ -5,14 +5,13 @@
 
 use chrono::{DateTime, Datelike, Duration, TimeZone, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::{BillingAccountRow, LedgerRow};
 use super::store::{RUNNING, lock_account, tier_of_row};
 use super::tiers::Tier;
-use crate::db::pagination::PageRequest;
 use crate::db::schema::{brainbits_ledger, brainbits_user_quotas};
 use crate::error::{AppError, AppResult};
 
@@ -407,129 +406,4 @@ fn refused(reason: &'static str, message: String) -> AppError {
         message,
         reason: Some(reason),
     }
-}
-
-/// How usage history is grouped.
-#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum UsageGrouping {
-    Day,
-    User,
-    Operation,
-}
-
-#[derive(QueryableByName)]
-struct UsageRow {
-    #[diesel(sql_type = Text)]
-    key: String,
-    #[diesel(sql_type = BigInt)]
-    amount: i64,
-    #[diesel(sql_type = BigInt)]
-    operations: i64,
-}
-
-/// Consumption since `since` grouped by day (YYYY-MM-DD, UTC), user id or operation: (key,
-/// BrainBits, operations). Days come oldest first; users and operations largest first.
-pub async fn usage_history(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    since: DateTime<Utc>,
-    grouping: UsageGrouping,
-) -> AppResult<Vec<(String, i64, i64)>> {
-    let grouping_name = match grouping {
-        UsageGrouping::Day => "day",
-        UsageGrouping::User => "user",
-        UsageGrouping::Operation => "operation",
-    };
-    let rows: Vec<UsageRow> = diesel::sql_query(
-        "SELECT CASE $3
-                  WHEN 'day' THEN to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')
-                  WHEN 'user' THEN COALESCE(user_id::text, '')
-                  ELSE COALESCE(operation, '')
-                END AS key,
-                (-sum(amount))::bigint AS amount, count(*) AS operations
-         FROM brainbits_ledger
-         WHERE tenant_id = $1 AND kind = 'consumption' AND created_at >= $2
-         GROUP BY 1 ORDER BY 2 DESC, 1 LIMIT 500",
-    )
-    .bind::<SqlUuid, _>(tenant_id)
-    .bind::<Timestamptz, _>(since)
-    .bind::<Text, _>(grouping_name)
-    .load(conn)
-    .await?;
-    let mut rows: Vec<(String, i64, i64)> = rows
-        .into_iter()
-        .map(|row| (row.key, row.amount, row.operations))
-        .collect();
-    if grouping == UsageGrouping::Day {
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
-    }
-    Ok(rows)
-}
-
-/// A page of the tenant's purchases, newest first.
-pub async fn purchases(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<LedgerRow>)> {
-    let scope = brainbits_ledger::table
-        .filter(brainbits_ledger::tenant_id.eq(tenant_id))
-        .filter(brainbits_ledger::kind.eq("purchase"));
-    let total = scope.count().get_result(conn).await?;
-    let rows = scope
-        .order(brainbits_ledger::id.desc())
-        .offset(page.offset)
-        .limit(page.limit)
-        .select(LedgerRow::as_select())
-        .load(conn)
-        .await?;
-    Ok((total, rows))
-}
-
-/// A page of the members (oldest first) with their consumption since `since` and their quotas:
-/// (user, used, quota); and how many members there are.
-pub async fn members_usage(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    since: DateTime<Utc>,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<(Uuid, i64, Option<i64>)>)> {
-    #[derive(QueryableByName)]
-    struct MemberUsage {
-        #[diesel(sql_type = SqlUuid)]
-        user_id: Uuid,
-        #[diesel(sql_type = BigInt)]
-        used: i64,
-        #[diesel(sql_type = Nullable<BigInt>)]
-        quota: Option<i64>,
-    }
-    let rows: Vec<MemberUsage> = diesel::sql_query(
-        "SELECT m.user_id,
-                COALESCE((SELECT -sum(l.amount) FROM brainbits_ledger l
-                          WHERE l.tenant_id = m.tenant_id AND l.user_id = m.user_id
-                            AND l.kind = 'consumption' AND l.created_at >= $2), 0)::bigint AS used,
-                q.period_limit AS quota
-         FROM memberships m
-         LEFT JOIN brainbits_user_quotas q ON q.tenant_id = m.tenant_id AND q.user_id = m.user_id
-         WHERE m.tenant_id = $1
-         ORDER BY m.created_at, m.user_id
-         LIMIT $3 OFFSET $4",
-    )
-    .bind::<SqlUuid, _>(tenant_id)
-    .bind::<Timestamptz, _>(since)
-    .bind::<BigInt, _>(page.limit)
-    .bind::<BigInt, _>(page.offset)
-    .load(conn)
-    .await?;
-    let total = crate::db::schema::memberships::table
-        .filter(crate::db::schema::memberships::tenant_id.eq(tenant_id))
-        .count()
-        .get_result(conn)
-        .await?;
-    Ok((
-        total,
-        rows.into_iter()
-            .map(|row| (row.user_id, row.used, row.quota))
-            .collect(),
-    ))
 }

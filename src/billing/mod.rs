@@ -2,9 +2,11 @@
 //! webhooks, and the BrainBits ledger with its quotas.
 //!
 //! - `tiers`: the tiers, what each includes, and `require_feature`;
-//! - `ledger`: credits and debits, periods and allowances, quotas, usage;
+//! - `ledger`: credits and debits, periods and allowances, quotas;
+//! - `usage`: what the ledger says about consumption, read back (history, purchases, members);
 //! - `store`: billing accounts, subscriptions, invoices, applied Stripe events;
-//! - `api`: the GraphQL queries and mutations of the ledger and the plan;
+//! - `api`: the GraphQL queries, mutations and stream of the ledger and the plan;
+//! - `service`: what other domains may ask of billing;
 //! - `stripe` and `checkout`: the calls to Stripe and the mutations that make them;
 //! - `webhook`: Stripe's events, verified and applied once.
 
@@ -17,6 +19,7 @@ pub mod store;
 pub mod stripe;
 mod stripe_http;
 pub mod tiers;
+pub mod usage;
 pub mod webhook;
 
 use crate::error::AppError;

@@ -9,9 +9,10 @@ use super::types::{
     TokenBlockInfo, UsageBucket, tier_info, usage_of,
 };
 use crate::auth::Role;
-use crate::billing::ledger::{self, UsageGrouping};
+use crate::billing::ledger;
 use crate::billing::store::{self, tier_of_row};
 use crate::billing::tiers::{TIERS, Tier, TierInfo};
+use crate::billing::usage::{self, UsageGrouping};
 use crate::db::pagination::PageRequest;
 use crate::error::{AppError, AppResult};
 use crate::graphql::context::ContextExt;
@@ -137,7 +138,7 @@ impl BillingQuery {
         }
         let since = Utc::now() - Duration::days(i64::from(days));
         let mut conn = ctx.conn().await?;
-        let rows = ledger::usage_history(&mut conn, viewer.tenant_id, since, group_by).await?;
+        let rows = usage::usage_history(&mut conn, viewer.tenant_id, since, group_by).await?;
         Ok(rows
             .into_iter()
             .map(|(key, amount, operations)| UsageBucket {
@@ -175,7 +176,7 @@ impl BillingQuery {
         let viewer = ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
-        let (total, rows) = ledger::purchases(&mut conn, viewer.tenant_id, page).await?;
+        let (total, rows) = usage::purchases(&mut conn, viewer.tenant_id, page).await?;
         Ok(PurchasePage {
             total,
             offset: page.offset,
@@ -196,7 +197,7 @@ impl BillingQuery {
         let mut conn = ctx.conn().await?;
         let (_, _, period) = ledger::settle(&mut conn, viewer.tenant_id).await?;
         let (total, rows) =
-            ledger::members_usage(&mut conn, viewer.tenant_id, period.start, page).await?;
+            usage::members_usage(&mut conn, viewer.tenant_id, period.start, page).await?;
         Ok(TeamMemberBillingPage {
             total,
             offset: page.offset,
