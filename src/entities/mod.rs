@@ -9,6 +9,7 @@ pub mod loaders;
 pub mod model;
 pub mod references;
 pub mod retention;
+pub mod revalidation;
 pub mod service;
 pub mod store;
 pub mod templates;

@@ -1,15 +1,13 @@
 //! Every change to an entity: checked, saved in one transaction with its revision and
 //! references, then announced on the event bus once committed.
 
-use std::collections::HashMap;
-
 use chrono::Utc;
 use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::links::{self, ResolvedReference};
-use super::model::{EntityContent, EntityRow, ReferenceRow, RelationshipRow};
+use super::links::{self};
+use super::model::{EntityContent, EntityRow, RelationshipRow};
 use super::store::{self, Bin, RevisionAction, Write};
 use super::types::{EntityStatus, EntityType};
 use super::validation::{self, Checked};
@@ -35,7 +33,7 @@ pub struct EntityPatch {
     pub expected_version: Option<i32>,
 }
 
-fn check(
+pub(super) fn check(
     state: &AppState,
     entity_type: EntityType,
     content: &EntityContent,
@@ -47,7 +45,7 @@ fn check(
     validation::check(entity_type, template, content, created_at, now)
 }
 
-fn content_of(row: &EntityRow) -> EntityContent {
+pub(super) fn content_of(row: &EntityRow) -> EntityContent {
     EntityContent {
         entity_id: row.entity_id.clone(),
         name: row.name.clone(),
@@ -486,91 +484,4 @@ pub async fn delete_relationship(
         publish(state, viewer, EntityAction::Updated, end, None);
     }
     Ok(())
-}
-
-/// The outcome of re-validating entities in bulk.
-#[derive(Default)]
-pub struct ValidationReport {
-    pub checked: usize,
-    pub valid: usize,
-    pub invalid: usize,
-    /// The first invalid entities, with their errors.
-    pub examples: Vec<(EntityRow, Vec<String>)>,
-}
-
-const VALIDATION_BATCH: i64 = 500;
-const VALIDATION_EXAMPLES: usize = 100;
-
-/// Re-runs the templates in force over every live entity of the given types, storing what
-/// changed (templates may have changed since the entities were saved). Each batch is locked
-/// while it is checked, so a concurrent write is never overwritten with older results.
-pub async fn validate_all(
-    state: &AppState,
-    conn: &mut AsyncPgConnection,
-    viewer: &Viewer,
-    types: &[EntityType],
-) -> AppResult<ValidationReport> {
-    let mut report = ValidationReport::default();
-    for &entity_type in types {
-        let mut after = Uuid::nil();
-        loop {
-            let batch = conn
-                .transaction::<_, AppError, _>(async |conn| {
-                    let mut batch = store::lock_live_batch(
-                        conn,
-                        viewer.tenant_id,
-                        entity_type,
-                        after,
-                        VALIDATION_BATCH,
-                    )
-                    .await?;
-                    let ids: Vec<Uuid> = batch.iter().map(|r| r.id).collect();
-                    let mut stored: HashMap<Uuid, Vec<ReferenceRow>> = HashMap::new();
-                    for reference in store::stored_references(conn, viewer.tenant_id, &ids).await? {
-                        stored
-                            .entry(reference.source_id)
-                            .or_default()
-                            .push(reference);
-                    }
-                    for row in &mut batch {
-                        let checked = check(state, entity_type, &content_of(row), Some(row));
-                        let own = stored.get(&row.id).map(Vec::as_slice).unwrap_or_default();
-                        store::store_check(conn, row, own, &checked).await?;
-                        row.schema_errors = checked.schema_errors;
-                    }
-                    Ok(batch)
-                })
-                .await?;
-            let Some(last) = batch.last() else { break };
-            after = last.id;
-            let ids: Vec<Uuid> = batch.iter().map(|r| r.id).collect();
-            let resolved = links::resolve_outgoing(
-                links::outgoing_references(conn, viewer.tenant_id, &ids).await?,
-            );
-            for row in batch {
-                let errors = entity_errors(
-                    &row,
-                    resolved.get(&row.id).map(Vec::as_slice).unwrap_or_default(),
-                );
-                report.checked += 1;
-                if errors.is_empty() {
-                    report.valid += 1;
-                } else {
-                    report.invalid += 1;
-                    if report.examples.len() < VALIDATION_EXAMPLES {
-                        report.examples.push((row, errors));
-                    }
-                }
-            }
-        }
-    }
-    Ok(report)
-}
-
-/// An entity's validation errors: what its schema check stored, then each reference that does
-/// not name a live entity.
-pub fn entity_errors(row: &EntityRow, references: &[ResolvedReference]) -> Vec<String> {
-    let mut errors = row.schema_errors.clone();
-    errors.extend(references.iter().filter_map(ResolvedReference::error));
-    errors
 }

@@ -8,6 +8,7 @@ use super::prefetch::prefetch;
 use crate::auth::Role;
 use crate::db::pagination::PageRequest;
 use crate::db::search::TsQuery;
+use crate::entities::revalidation;
 use crate::entities::store::{self, Bin, EntitySortField, ListFilter, SortOrder};
 use crate::entities::types::{EntityStatus, EntityType};
 use crate::entities::validation;
@@ -365,7 +366,7 @@ impl EntityMutation {
             None => EntityType::ALL.to_vec(),
         };
         let mut conn = ctx.conn().await?;
-        let report = writes::validate_all(ctx.app(), &mut conn, viewer, &types).await?;
+        let report = revalidation::validate_all(ctx.app(), &mut conn, viewer, &types).await?;
         ctx.loaders().entities().forget();
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         Ok(ValidationSummary {

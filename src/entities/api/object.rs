@@ -14,8 +14,8 @@ use crate::db::pagination::PageRequest;
 use crate::entities::links::ResolvedReference;
 use crate::entities::loaders::Referrer;
 use crate::entities::model::{EntityRow, RelationshipRow};
+use crate::entities::revalidation::entity_errors;
 use crate::entities::types::{EntityStatus, EntityType};
-use crate::entities::writes::entity_errors;
 use crate::error::AppResult;
 use crate::graphql::context::ContextExt;
 
