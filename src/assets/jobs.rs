@@ -277,11 +277,16 @@ async fn run_next(state: &AppState) -> AppResult<bool> {
     let recorded = match &outcome {
         Ok(found) => {
             conn.transaction::<_, AppError, _>(async |conn| {
+                // The content first, as a purge locks it (then the asset, then its job, which
+                // the asset's deletion takes): a purge and a finishing job wait for each other
+                // in turn, never in a circle.
+                let content_kept =
+                    store::lock_existing_blob(conn, asset.tenant_id, &asset.sha256).await?;
                 if !finish_job(conn, &job, "done", None, None).await? {
                     return Ok(false);
                 }
                 // Purged while the thumbnail was made: it must not outlive the original.
-                if !store::lock_existing_blob(conn, asset.tenant_id, &asset.sha256).await? {
+                if !content_kept {
                     state
                         .assets
                         .blobs
@@ -318,6 +323,8 @@ async fn run_next(state: &AppState) -> AppResult<bool> {
                 )
             };
             conn.transaction::<_, AppError, _>(async |conn| {
+                // The content first, in the order a purge takes its locks (see above).
+                store::lock_existing_blob(conn, asset.tenant_id, &asset.sha256).await?;
                 if !finish_job(conn, &job, job_state, Some(message), retry_in).await? {
                     return Ok(false);
                 }
