@@ -49,7 +49,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/billing/portal", get(billing_portal::portal))
         .route(
             "/api/billing/webhook",
-            post(crate::billing::webhook::webhook),
+            post(crate::http::stripe_webhook::webhook),
         )
         .route("/files/{key}", get(assets::serve_original))
         .route("/files/{key}/thumbnail", get(assets::serve_thumbnail))
@@ -97,10 +97,16 @@ pub async fn serve(
 ) -> anyhow::Result<()> {
     let app = router(state.clone());
     let token = state.shutdown.clone();
-    let worker = tokio::spawn(crate::assets::jobs::work(state.clone()));
+    let worker = tokio::spawn(crate::assets::jobs::work(
+        state.platform.clone(),
+        state.assets.clone(),
+    ));
     // Stops at the shutdown token; a run cut short is taken up again by the next.
-    tokio::spawn(crate::retention::run(state.clone()));
-    let realtime = Realtime::start(&state, state.database_url.to_string());
+    tokio::spawn(crate::retention::run(
+        state.platform.clone(),
+        state.assets.clone(),
+    ));
+    let realtime = Realtime::start(&state.platform, &state.live, &state.presence);
     // Shutdown comes from outside (a signal) or from within (`stopServer` cancels the token).
     let signal = async move {
         tokio::select! {

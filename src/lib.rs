@@ -13,6 +13,7 @@ pub mod assets;
 pub mod auth;
 pub mod billing;
 pub mod config;
+pub mod context;
 pub mod db;
 pub mod entities;
 pub mod error;

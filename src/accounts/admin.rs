@@ -9,12 +9,13 @@ use uuid::Uuid;
 use super::api::{User, publish_member_event, validate_display_name, validate_email};
 use super::model::UserRow;
 use super::store::{self, UserChanges};
+use crate::accounts::loaders::AccountLoaders;
 use crate::auth::{Revocation, Role, Viewer, password};
+use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::MemberAction;
-use crate::graphql::context::ContextExt;
 
 /// A page of users.
 #[derive(SimpleObject)]
@@ -248,8 +249,8 @@ pub(crate) async fn update_user(
         role = Some(new_role);
         publish_member_event(ctx, viewer.tenant_id, user_id, MemberAction::Updated, role);
     }
-    ctx.app().revoke(Revocation::User(user_id)).await;
-    ctx.loaders().users().clear::<Uuid>();
+    ctx.platform().revoke(Revocation::User(user_id)).await;
+    ctx.loaders::<AccountLoaders>().users.clear::<Uuid>();
     Ok(User::known(row, role))
 }
 
@@ -275,8 +276,8 @@ pub(crate) async fn set_user_password(
         store::revoke_user_sessions(conn, user_id, None).await
     })
     .await?;
-    ctx.app().revoke(Revocation::User(user_id)).await;
-    ctx.loaders().users().clear::<Uuid>();
+    ctx.platform().revoke(Revocation::User(user_id)).await;
+    ctx.loaders::<AccountLoaders>().users.clear::<Uuid>();
     Ok(())
 }
 
@@ -299,8 +300,8 @@ pub(crate) async fn delete_user(
     if !store::delete_user(&mut conn, user_id).await? {
         return Err(AppError::not_found("user not found"));
     }
-    ctx.app().revoke(Revocation::User(user_id)).await;
-    ctx.loaders().users().clear::<Uuid>();
+    ctx.platform().revoke(Revocation::User(user_id)).await;
+    ctx.loaders::<AccountLoaders>().users.clear::<Uuid>();
     for membership in memberships {
         publish_member_event(
             ctx,
@@ -366,8 +367,8 @@ impl UserAdminMutation {
         if !removed {
             return Err(AppError::not_found("user not found"));
         }
-        ctx.app().revoke(Revocation::User(user_id)).await;
-        ctx.loaders().users().clear::<Uuid>();
+        ctx.platform().revoke(Revocation::User(user_id)).await;
+        ctx.loaders::<AccountLoaders>().users.clear::<Uuid>();
         publish_member_event(ctx, viewer.tenant_id, user_id, MemberAction::Removed, None);
         Ok(true)
     }

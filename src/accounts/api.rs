@@ -7,12 +7,13 @@ use uuid::Uuid;
 use super::model::{AccountOrigin, ClientType, NewAccount, UserRow};
 use super::sessions::{self, SessionTokens, normalize_email};
 use super::store::{self, UserChanges};
+use crate::accounts::loaders::AccountLoaders;
 use crate::auth::{Revocation, Role, password};
-use crate::db::loading::load;
+use crate::context::ContextExt;
+use crate::db::loading::{load, prefetch_many};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, MemberAction};
-use crate::graphql::context::ContextExt;
 use crate::tenants::api::Tenant;
 use crate::tenants::store as tenants;
 
@@ -43,11 +44,25 @@ impl User {
     }
 }
 
-/// The user with this id, through the request's loader (null when there is none, or no id).
-pub async fn load_user(ctx: &Context<'_>, id: Option<Uuid>) -> AppResult<Option<User>> {
-    match id {
-        Some(id) => Ok(load(ctx.loaders().users(), id).await?.map(User::new)),
-        None => Ok(None),
+/// How other domains' GraphQL types show a user (an author, an actor).
+impl User {
+    /// The user with this id, through the request's loader (null when there is none, or no id).
+    pub async fn load(ctx: &Context<'_>, id: Option<Uuid>) -> AppResult<Option<User>> {
+        match id {
+            Some(id) => Ok(load(&ctx.loaders::<AccountLoaders>().users, id)
+                .await?
+                .map(User::new)),
+            None => Ok(None),
+        }
+    }
+
+    /// Loads these users in one statement for the fields of a list that will ask for them
+    /// (nothing to do when the request's loaders keep nothing).
+    pub async fn prefetch(ctx: &Context<'_>, ids: impl IntoIterator<Item = Uuid>) -> AppResult<()> {
+        if ctx.caches_loads() {
+            prefetch_many(&ctx.loaders::<AccountLoaders>().users, ids).await?;
+        }
+        Ok(())
     }
 }
 
@@ -108,7 +123,7 @@ impl User {
         if let Some(role) = self.known_role {
             return Ok(Some(role));
         }
-        load(ctx.loaders().roles(), self.row.id).await
+        load(&ctx.loaders::<AccountLoaders>().roles, self.row.id).await
     }
 
     /// Every tenant the user belongs to. Visible to the user themself and to superusers.
@@ -119,16 +134,18 @@ impl User {
                 "only the user themself can see their memberships",
             ));
         }
-        Ok(load(ctx.loaders().memberships(), self.row.id)
-            .await?
-            .unwrap_or_default()
-            .into_iter()
-            .map(|m| Membership {
-                tenant_id: m.tenant_id,
-                role: m.role(),
-                joined_at: m.created_at,
-            })
-            .collect())
+        Ok(
+            load(&ctx.loaders::<AccountLoaders>().memberships, self.row.id)
+                .await?
+                .unwrap_or_default()
+                .into_iter()
+                .map(|m| Membership {
+                    tenant_id: m.tenant_id,
+                    role: m.role(),
+                    joined_at: m.created_at,
+                })
+                .collect(),
+        )
     }
 }
 
@@ -142,9 +159,8 @@ pub struct Membership {
 #[Object]
 impl Membership {
     async fn tenant(&self, ctx: &Context<'_>) -> AppResult<Tenant> {
-        load(ctx.loaders().tenants(), self.tenant_id)
+        Tenant::load(ctx, self.tenant_id)
             .await?
-            .map(Tenant)
             .ok_or_else(|| AppError::not_found("tenant not found"))
     }
 
@@ -242,7 +258,7 @@ impl AccountQuery {
     /// The signed-in user.
     async fn me(&self, ctx: &Context<'_>) -> AppResult<User> {
         let viewer = ctx.viewer()?;
-        let row = load(ctx.loaders().users(), viewer.user_id)
+        let row = load(&ctx.loaders::<AccountLoaders>().users, viewer.user_id)
             .await?
             .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
         Ok(User::with_role(row, viewer.role))
@@ -261,7 +277,7 @@ impl AccountMutation {
         let display_name = validate_display_name("displayName", &input.display_name)?;
         let tenant_name = tenants::validate_name("tenantName", &input.tenant_name)?;
         let password_hash = password::hash(&input.password).await?;
-        let state = ctx.app();
+        let state = ctx.platform();
         let mut conn = ctx.conn().await?;
         let (user, tenant) = diesel_async::AsyncConnection::transaction::<_, AppError, _>(
             &mut *conn,
@@ -307,7 +323,7 @@ impl AccountMutation {
         tenant_id: Option<ID>,
         #[graphql(default_with = "ClientType::Api")] client_type: ClientType,
     ) -> AppResult<AuthPayload> {
-        let state = ctx.app();
+        let state = ctx.platform();
         let requested = tenant_id.map(|id| parse_id("tenantId", &id)).transpose()?;
         let mut conn = ctx.conn().await?;
         let client = &ctx.auth().client;
@@ -328,7 +344,7 @@ impl AccountMutation {
     ) -> AppResult<AuthPayload> {
         let mut conn = ctx.conn().await?;
         Ok(AuthPayload(
-            sessions::refresh(ctx.app(), &mut conn, &refresh_token).await?,
+            sessions::refresh(ctx.platform(), &mut conn, &refresh_token).await?,
         ))
     }
 
@@ -341,7 +357,7 @@ impl AccountMutation {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
         sessions::end_sessions(
-            ctx.app(),
+            ctx.platform(),
             &mut conn,
             viewer.user_id,
             viewer.session_id,
@@ -351,7 +367,7 @@ impl AccountMutation {
         if ctx.auth().via_cookie {
             ctx.append_http_header(
                 axum::http::header::SET_COOKIE,
-                crate::auth::cookies::clear_session_cookie(ctx.app().config.cookie_secure),
+                crate::auth::cookies::clear_session_cookie(ctx.platform().config.cookie_secure),
             );
         }
         Ok(true)
@@ -382,7 +398,7 @@ impl AccountMutation {
         };
         store::update_user(&mut conn, user.id, &changes).await?;
         store::revoke_user_sessions(&mut conn, user.id, viewer.session_id).await?;
-        ctx.app().revoke(Revocation::User(user.id)).await;
+        ctx.platform().revoke(Revocation::User(user.id)).await;
         Ok(true)
     }
 }
@@ -396,7 +412,7 @@ pub fn publish_member_event(
     role: Option<Role>,
 ) {
     let actor = ctx.auth().viewer.as_ref().map(|v| v.user_id);
-    ctx.app().events.publish(
+    ctx.platform().events.publish(
         tenant_id,
         actor,
         EventPayload::Member {

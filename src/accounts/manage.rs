@@ -10,9 +10,9 @@ use super::api::{User, publish_member_event, validate_display_name, validate_ema
 use super::model::{AccountOrigin, NewAccount};
 use super::{store, usernames};
 use crate::auth::{Role, password};
+use crate::context::ContextExt;
 use crate::error::{AppError, AppResult};
 use crate::events::MemberAction;
-use crate::graphql::context::ContextExt;
 
 /// What `manageUser` does (seed 002's actions).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]

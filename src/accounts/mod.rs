@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod api;
+pub mod loaders;
 pub mod manage;
 pub mod model;
 pub mod sessions;

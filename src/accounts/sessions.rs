@@ -11,8 +11,8 @@ use crate::auth::throttle::Subject;
 use crate::auth::tokens::{Claims, TokenKind, random_token, secret_hash};
 use crate::auth::viewer::ClientInfo;
 use crate::auth::{Revocation, Role};
+use crate::context::Platform;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 use crate::tenants::model::TenantRow;
 use crate::tenants::store as tenants;
 
@@ -47,7 +47,7 @@ pub fn normalize_email(email: &str) -> String {
 /// Checks an email (or username) and password, throttling attempts per account and per address.
 /// The attempt is counted before the password is hashed (see `auth::throttle`).
 pub async fn check_password(
-    state: &AppState,
+    platform: &Platform,
     conn: &mut AsyncPgConnection,
     email: &str,
     password: &str,
@@ -64,7 +64,7 @@ pub async fn check_password(
         Some(user) => Subject::Account(user.id),
         None => Subject::UnknownName(&email),
     };
-    let throttle = &state.auth.throttle;
+    let throttle = &platform.auth.throttle;
     let attempt = throttle.reserve(conn, subject, client.ip).await?;
     let matches =
         crate::auth::password::verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
@@ -127,11 +127,11 @@ struct NewRefreshToken {
 }
 
 impl NewRefreshToken {
-    fn issue(state: &AppState) -> AppResult<Self> {
+    fn issue(platform: &Platform) -> AppResult<Self> {
         let secret = random_token(32);
         Ok(Self {
             hash: secret_hash(&secret),
-            expires_at: from_now(state.config.refresh_token_ttl)?,
+            expires_at: from_now(platform.config.refresh_token_ttl)?,
             secret,
         })
     }
@@ -143,7 +143,7 @@ fn from_now(duration: std::time::Duration) -> AppResult<DateTime<Utc>> {
 
 /// Opens a session and issues its first tokens, in one transaction.
 pub async fn open_session(
-    state: &AppState,
+    platform: &Platform,
     conn: &mut AsyncPgConnection,
     user: UserRow,
     tenant: TenantRow,
@@ -151,7 +151,7 @@ pub async fn open_session(
     client: &ClientInfo,
     client_type: ClientType,
 ) -> AppResult<SessionTokens> {
-    let config = &state.config;
+    let config = &platform.config;
     let session_id = Uuid::now_v7();
     let lifetime = if client_type == ClientType::Browser {
         config.web_session_ttl
@@ -159,7 +159,7 @@ pub async fn open_session(
         config.refresh_token_ttl
     };
     let expires_at = from_now(lifetime)?;
-    let refresh = NewRefreshToken::issue(state)?;
+    let refresh = NewRefreshToken::issue(platform)?;
     let ip = client.ip.map(|ip| ip.to_string());
     conn.transaction::<_, AppError, _>(async |conn| {
         store::insert_session(
@@ -181,7 +181,7 @@ pub async fn open_session(
     .await?;
 
     tokens_for(
-        state,
+        platform,
         session_id,
         user,
         tenant,
@@ -193,7 +193,7 @@ pub async fn open_session(
 
 /// Signs the access token (and for browsers the cookie token with its CSRF token) of a session.
 fn tokens_for(
-    state: &AppState,
+    platform: &Platform,
     session_id: Uuid,
     user: UserRow,
     tenant: TenantRow,
@@ -202,7 +202,7 @@ fn tokens_for(
     browser: bool,
 ) -> AppResult<SessionTokens> {
     let (access_token, expires_in) = sign(
-        state,
+        platform,
         &user,
         tenant.id,
         role,
@@ -213,7 +213,7 @@ fn tokens_for(
     let web = if browser {
         let csrf = random_token(24);
         let (token, _) = sign(
-            state,
+            platform,
             &user,
             tenant.id,
             role,
@@ -239,7 +239,7 @@ fn tokens_for(
 
 /// Signs a token for a session. Web tokens live as long as a web session; access tokens briefly.
 fn sign(
-    state: &AppState,
+    platform: &Platform,
     user: &UserRow,
     tenant_id: Uuid,
     role: Role,
@@ -248,8 +248,8 @@ fn sign(
     csrf: Option<String>,
 ) -> AppResult<(String, i64)> {
     let ttl = match kind {
-        TokenKind::Access => state.config.access_token_ttl,
-        TokenKind::Web => state.config.web_session_ttl,
+        TokenKind::Access => platform.config.access_token_ttl,
+        TokenKind::Web => platform.config.web_session_ttl,
     };
     let now = Utc::now().timestamp();
     let expires_in = ttl.as_secs() as i64;
@@ -264,19 +264,19 @@ fn sign(
         kind,
         csrf,
     };
-    Ok((state.auth.keys.sign(&claims)?, expires_in))
+    Ok((platform.auth.keys.sign(&claims)?, expires_in))
 }
 
 /// Exchanges a refresh token for new tokens. A refresh token works once: presenting one that was
 /// already used means it leaked, so the whole session (its token family) is revoked.
 pub async fn refresh(
-    state: &AppState,
+    platform: &Platform,
     conn: &mut AsyncPgConnection,
     presented: &str,
 ) -> AppResult<SessionTokens> {
     let invalid = || AppError::unauthenticated("the refresh token is invalid or has expired");
     let hash = secret_hash(presented.trim());
-    let refresh = NewRefreshToken::issue(state)?;
+    let refresh = NewRefreshToken::issue(platform)?;
     let outcome = conn
         .transaction::<_, AppError, _>(async |conn| {
             let outcome = store::consume_refresh_token(conn, &hash).await?;
@@ -302,7 +302,7 @@ pub async fn refresh(
     let session = match outcome {
         RefreshOutcome::Valid(session) => session,
         RefreshOutcome::Reused { session_id } => {
-            state.revoke(Revocation::Session(session_id)).await;
+            platform.revoke(Revocation::Session(session_id)).await;
             tracing::warn!(%session_id, "a used refresh token was presented again; session revoked");
             return Err(AppError::unauthenticated(
                 "this refresh token was already used; the session has been revoked for safety",
@@ -317,13 +317,21 @@ pub async fn refresh(
     let (tenant, role) = choose_tenant(conn, &user, Some(session.tenant_id))
         .await
         .map_err(|_| invalid())?;
-    tokens_for(state, session.id, user, tenant, role, refresh.secret, false)
+    tokens_for(
+        platform,
+        session.id,
+        user,
+        tenant,
+        role,
+        refresh.secret,
+        false,
+    )
 }
 
 /// Moves a session to another tenant and issues fresh tokens for it; the session's older refresh
 /// tokens stop working.
 pub async fn switch_tenant(
-    state: &AppState,
+    platform: &Platform,
     conn: &mut AsyncPgConnection,
     session_id: Uuid,
     user: UserRow,
@@ -331,7 +339,7 @@ pub async fn switch_tenant(
     browser: bool,
 ) -> AppResult<SessionTokens> {
     let (tenant, role) = choose_tenant(conn, &user, Some(tenant_id)).await?;
-    let refresh = NewRefreshToken::issue(state)?;
+    let refresh = NewRefreshToken::issue(platform)?;
     conn.transaction::<_, AppError, _>(async |conn| {
         store::set_session_tenant(conn, session_id, tenant.id).await?;
         store::retire_refresh_tokens(conn, session_id).await?;
@@ -339,9 +347,9 @@ pub async fn switch_tenant(
         store::record_login(conn, user.id, tenant.id).await
     })
     .await?;
-    state.revoke(Revocation::Session(session_id)).await;
+    platform.revoke(Revocation::Session(session_id)).await;
     tokens_for(
-        state,
+        platform,
         session_id,
         user,
         tenant,
@@ -353,7 +361,7 @@ pub async fn switch_tenant(
 
 /// Ends one session, or every session of the user.
 pub async fn end_sessions(
-    state: &AppState,
+    platform: &Platform,
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
     session_id: Option<Uuid>,
@@ -362,11 +370,11 @@ pub async fn end_sessions(
     match (session_id, everywhere) {
         (Some(session_id), false) => {
             store::revoke_session(conn, session_id).await?;
-            state.revoke(Revocation::Session(session_id)).await;
+            platform.revoke(Revocation::Session(session_id)).await;
         }
         (_, true) => {
             store::revoke_user_sessions(conn, user_id, None).await?;
-            state.revoke(Revocation::User(user_id)).await;
+            platform.revoke(Revocation::User(user_id)).await;
         }
         (None, false) => {
             return Err(AppError::bad_input(

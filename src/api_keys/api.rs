@@ -6,14 +6,14 @@ use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::store::{self, ApiKeyRow, NewApiKey};
-use crate::accounts::api::{User, load_user};
+use crate::accounts::api::User;
 use crate::auth::tokens::{random_token, secret_hash};
 use crate::auth::{Revocation, Role};
 use crate::billing::tiers::{Feature, require_feature};
+use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
 
 pub struct ApiKey(ApiKeyRow);
 
@@ -62,7 +62,7 @@ impl ApiKey {
     }
 
     async fn owner(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, Some(self.0.user_id)).await
+        User::load(ctx, Some(self.0.user_id)).await
     }
 }
 
@@ -212,7 +212,7 @@ impl ApiKeyMutation {
             })
             .await?;
         for id in std::iter::once(key.id).chain(descendants) {
-            ctx.app().revoke(Revocation::ApiKey(id)).await;
+            ctx.platform().revoke(Revocation::ApiKey(id)).await;
         }
         Ok(ApiKey(row))
     }

@@ -13,11 +13,12 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::{AssetRow, JobRow};
+use super::service::AssetRuntime;
 use super::{inspect, store};
+use crate::context::Platform;
 use crate::db::schema::{asset_jobs, asset_queue_pauses, assets};
 use crate::error::{AppError, AppResult};
 use crate::events::EventPayload;
-use crate::state::AppState;
 
 /// Queues an asset's processing, unless a job for it is already open.
 pub async fn enqueue(
@@ -88,7 +89,7 @@ pub async fn set_paused(
     Ok(())
 }
 
-/// A tenant's queue: whether it is paused, and its jobs counted by state.
+/// A tenant's queue: whether it is paused, and its jobs counted by platform.
 pub struct QueueCounts {
     pub paused: bool,
     pub by_state: Vec<(String, i64)>,
@@ -221,20 +222,23 @@ struct Processed {
 }
 
 /// Reads the original, decodes it (off the async threads) and stores its thumbnail.
-async fn process(state: &AppState, asset: &AssetRow) -> Result<Processed, ProcessError> {
+async fn process(
+    platform: &Platform,
+    assets: &AssetRuntime,
+    asset: &AssetRow,
+) -> Result<Processed, ProcessError> {
     let kind = inspect::ImageKind::from_mime_type(&asset.mime_type).ok_or_else(|| {
         ProcessError::Unreadable(anyhow::anyhow!(
             "{} is not an image type this server processes",
             asset.mime_type
         ))
     })?;
-    let bytes = state
-        .assets
+    let bytes = assets
         .blobs
         .read_original(asset.tenant_id, &asset.sha256)
         .await
         .map_err(ProcessError::Storage)?;
-    let settings = state.config.assets.clone();
+    let settings = platform.config.assets.clone();
     let decoded = tokio::task::spawn_blocking(move || {
         let info = inspect::inspect(&bytes, &settings).map_err(|e| anyhow::anyhow!(e.message()))?;
         let png = inspect::thumbnail(&bytes, kind, &settings)?;
@@ -243,8 +247,7 @@ async fn process(state: &AppState, asset: &AssetRow) -> Result<Processed, Proces
     .await
     .map_err(|e| ProcessError::Unreadable(e.into()))?;
     let (png, width, height) = decoded.map_err(ProcessError::Unreadable)?;
-    state
-        .assets
+    assets
         .blobs
         .put_thumbnail(asset.tenant_id, &asset.sha256, png)
         .await
@@ -253,11 +256,11 @@ async fn process(state: &AppState, asset: &AssetRow) -> Result<Processed, Proces
 }
 
 /// Runs one due job, if there is one; false when there was nothing to do.
-async fn run_next(state: &AppState) -> AppResult<bool> {
-    let settings = &state.config.assets;
-    let mut conn = state.pool.get().await?;
+async fn run_next(platform: &Platform, assets: &AssetRuntime) -> AppResult<bool> {
+    let settings = &platform.config.assets;
+    let mut conn = platform.pool.get().await?;
     for (tenant_id, asset_id, uploader) in fail_abandoned(&mut conn, settings.max_attempts).await? {
-        state.events.publish(
+        platform.events.publish(
             tenant_id,
             uploader,
             EventPayload::AssetProcessed { asset_id },
@@ -272,8 +275,8 @@ async fn run_next(state: &AppState) -> AppResult<bool> {
     };
     // The connection goes back to the pool while the image is decoded.
     drop(conn);
-    let outcome = process(state, &asset).await;
-    let mut conn = state.pool.get().await?;
+    let outcome = process(platform, assets, &asset).await;
+    let mut conn = platform.pool.get().await?;
     let recorded = match &outcome {
         Ok(found) => {
             conn.transaction::<_, AppError, _>(async |conn| {
@@ -287,11 +290,7 @@ async fn run_next(state: &AppState) -> AppResult<bool> {
                 }
                 // Purged while the thumbnail was made: it must not outlive the original.
                 if !content_kept {
-                    state
-                        .assets
-                        .blobs
-                        .remove(asset.tenant_id, &asset.sha256)
-                        .await?;
+                    assets.blobs.remove(asset.tenant_id, &asset.sha256).await?;
                     return Ok(false);
                 }
                 diesel::update(store::one(asset.tenant_id, asset.id))
@@ -341,7 +340,7 @@ async fn run_next(state: &AppState) -> AppResult<bool> {
         }
     };
     if recorded {
-        state.events.publish(
+        platform.events.publish(
             asset.tenant_id,
             asset.uploaded_by,
             EventPayload::AssetProcessed { asset_id: asset.id },
@@ -380,10 +379,10 @@ async fn finish_job(
 
 /// The worker: runs jobs while there are due ones, then sleeps until an upload wakes it, the
 /// poll interval passes (retries and other nodes' jobs come due), or the server shuts down.
-pub async fn work(state: AppState) {
-    let shutdown = state.shutdown.clone();
+pub async fn work(platform: Platform, assets: AssetRuntime) {
+    let shutdown = platform.shutdown.clone();
     loop {
-        let idle = match run_next(&state).await {
+        let idle = match run_next(&platform, &assets).await {
             Ok(true) => false,
             Ok(false) => true,
             Err(error) => {
@@ -396,8 +395,8 @@ pub async fn work(state: AppState) {
         }
         if idle {
             tokio::select! {
-                () = state.assets.wake.notified() => {}
-                () = tokio::time::sleep(state.config.assets.poll_interval) => {}
+                () = assets.wake.notified() => {}
+                () = tokio::time::sleep(platform.config.assets.poll_interval) => {}
                 () = shutdown.cancelled() => return,
             }
         }

@@ -10,9 +10,8 @@ use uuid::Uuid;
 
 use super::model::AssetRow;
 use super::store;
-use crate::db::DbPool;
-use crate::db::loading::SharedError;
-use crate::entities::loaders::{Cached, Scope, cached};
+use crate::context::LoaderSet;
+use crate::db::loading::{Cached, LoaderScope, Scope, SharedError};
 
 /// How many assets `Entity.assets` shows at most.
 pub const MAX_ASSETS_PER_ENTITY: usize = 200;
@@ -26,16 +25,17 @@ pub struct AssetLoaders {
     pub entities: Cached<EntitiesOfAsset>,
 }
 
-impl AssetLoaders {
-    pub fn new(pool: &DbPool, tenant_id: Option<Uuid>, cache: bool) -> Self {
-        let scope = || Scope::new(pool, tenant_id);
+impl LoaderSet for AssetLoaders {
+    fn build(scope: &LoaderScope) -> Self {
         Self {
-            by_id: cached(AssetById(scope()), cache),
-            of_entity: cached(AssetsOfEntity(scope()), cache),
-            entities: cached(EntitiesOfAsset(scope()), cache),
+            by_id: scope.cached(AssetById(scope.tenant())),
+            of_entity: scope.cached(AssetsOfEntity(scope.tenant())),
+            entities: scope.cached(EntitiesOfAsset(scope.tenant())),
         }
     }
+}
 
+impl AssetLoaders {
     /// Drops everything cached, after a write.
     pub fn forget(&self) {
         self.by_id.clear::<Uuid>();

@@ -17,16 +17,17 @@ use super::model::AssetRow;
 use super::storage::BlobStore;
 use super::{jobs, store};
 use crate::auth::Viewer;
+use crate::context::Platform;
+use crate::db::DbPool;
 use crate::entities::store::{self as entities, Bin};
 use crate::entities::types::EntityType;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 
 // What the retention sweeper (another domain) asks of assets.
 pub use super::store::prune_finished_jobs;
 pub use super::sweep::sweep_unused_bytes;
 
-/// What the assets domain keeps in the application state.
+/// What the assets domain keeps in the application platform.
 #[derive(Clone, Debug)]
 pub struct AssetRuntime {
     pub blobs: BlobStore,
@@ -64,12 +65,13 @@ pub fn clean_filename(given: &str, info: &ImageInfo) -> String {
 /// Stores an image for the viewer's tenant: checks what it is, keeps its bytes once per
 /// content, records the asset (linked to an entity when asked) and queues its processing.
 pub async fn upload(
-    state: &AppState,
+    platform: &Platform,
+    assets: &AssetRuntime,
     viewer: &Viewer,
     upload: Upload,
     attach: Option<Attachment>,
 ) -> AppResult<AssetRow> {
-    let settings = &state.config.assets;
+    let settings = &platform.config.assets;
     if upload.bytes.len() > settings.max_bytes {
         return Err(too_large(settings.max_bytes));
     }
@@ -79,13 +81,13 @@ pub async fn upload(
     let filename = clean_filename(&upload.filename, &info);
     let size = i64::try_from(upload.bytes.len()).map_err(AppError::internal)?;
     let access_key = crate::auth::tokens::random_token(32);
-    let blobs = &state.assets.blobs;
+    let blobs = &assets.blobs;
     // The bytes go to the store first, holding no connection or lock during a possibly slow
     // write; storing them is idempotent (their name is their hash).
     blobs
         .put_original(viewer.tenant_id, &sha256, upload.bytes.clone())
         .await?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = platform.pool.get().await?;
     let asset = conn
         .transaction::<_, AppError, _>(async |conn| {
             let entity = match &attach {
@@ -130,7 +132,7 @@ pub async fn upload(
             Ok(asset)
         })
         .await?;
-    state.assets.wake.notify_one();
+    assets.wake.notify_one();
     Ok(asset)
 }
 
@@ -158,14 +160,14 @@ async fn lock(
 /// Links a live asset to a live entity (as its primary asset when `primary`). Both rows are
 /// locked, the entity first as uploads do, so concurrent links of one entity take turns.
 pub async fn link(
-    state: &AppState,
+    pool: &DbPool,
     viewer: &Viewer,
     asset_id: Uuid,
     entity_type: EntityType,
     entity_id: &str,
     primary: bool,
 ) -> AppResult<AssetRow> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = pool.get().await?;
     conn.transaction::<_, AppError, _>(async |conn| {
         let entity =
             entities::lock(conn, viewer.tenant_id, entity_type, entity_id, Bin::Live).await?;
@@ -178,12 +180,12 @@ pub async fn link(
 
 /// Moves a live asset into the recycle bin (`recycle`) or a recycled one back.
 pub async fn set_recycled(
-    state: &AppState,
+    pool: &DbPool,
     viewer: &Viewer,
     id: Uuid,
     recycle: bool,
 ) -> AppResult<AssetRow> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = pool.get().await?;
     conn.transaction::<_, AppError, _>(async |conn| {
         let from = if recycle { Bin::Live } else { Bin::Recycled };
         let row = lock(conn, viewer.tenant_id, id, from).await?;
@@ -194,25 +196,34 @@ pub async fn set_recycled(
 }
 
 /// Removes a recycled asset for good; its bytes go too when no other asset shares them.
-pub async fn purge(state: &AppState, viewer: &Viewer, id: Uuid) -> AppResult<()> {
-    let mut conn = state.pool.get().await?;
+pub async fn purge(
+    platform: &Platform,
+    assets: &AssetRuntime,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<()> {
+    let mut conn = platform.pool.get().await?;
     let row = store::find(&mut conn, viewer.tenant_id, id)
         .await?
         .filter(AssetRow::is_deleted)
         .ok_or_else(|| AppError::not_found(format!("Asset not in the recycle bin: {id}")))?;
-    purge_rows(state, &mut conn, viewer.tenant_id, &[row]).await?;
+    purge_rows(assets, &mut conn, viewer.tenant_id, &[row]).await?;
     Ok(())
 }
 
 /// Purges everything in the tenant's recycle bin; returns how many assets went.
-pub async fn empty_recycle_bin(state: &AppState, viewer: &Viewer) -> AppResult<usize> {
-    let mut conn = state.pool.get().await?;
+pub async fn empty_recycle_bin(
+    platform: &Platform,
+    assets: &AssetRuntime,
+    viewer: &Viewer,
+) -> AppResult<usize> {
+    let mut conn = platform.pool.get().await?;
     let rows = store::recycled(&mut conn, viewer.tenant_id).await?;
-    purge_rows(state, &mut conn, viewer.tenant_id, &rows).await
+    purge_rows(assets, &mut conn, viewer.tenant_id, &rows).await
 }
 
 async fn purge_rows(
-    state: &AppState,
+    assets: &AssetRuntime,
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     rows: &[AssetRow],
@@ -234,7 +245,7 @@ async fn purge_rows(
                 if store::drop_blob_if_unused(conn, tenant_id, &row.sha256).await? {
                     // Removed before the commit, while the lock still keeps uploads of the same
                     // bytes waiting: they then store the bytes afresh.
-                    state.assets.blobs.remove(tenant_id, &row.sha256).await?;
+                    assets.blobs.remove(tenant_id, &row.sha256).await?;
                 }
                 Ok(true)
             })

@@ -1,5 +1,5 @@
 //! The SQL behind a credential: the live session or API key it names, its account and its
-//! membership, read (and its last use recorded) in one statement.
+//! membership, read (and its last use recorded) in one statement; and when a member joined.
 
 use diesel::OptionalExtension;
 use diesel::QueryableByName;
@@ -90,4 +90,21 @@ pub async fn api_key_viewer(
     .await
     .optional()?;
     Ok(row.and_then(|r| r.principal.into_viewer(None, Some(r.id))))
+}
+
+/// When a user joined a tenant (their membership's creation), if they are a member.
+pub async fn joined_at(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<Option<chrono::DateTime<chrono::Utc>>> {
+    use crate::db::schema::memberships;
+    use diesel::{ExpressionMethods, QueryDsl};
+    Ok(memberships::table
+        .filter(memberships::tenant_id.eq(tenant_id))
+        .filter(memberships::user_id.eq(user_id))
+        .select(memberships::created_at)
+        .first(conn)
+        .await
+        .optional()?)
 }

@@ -2,7 +2,7 @@
 //! request runs as.
 
 pub mod cookies;
-mod credentials;
+pub mod credentials;
 pub mod password;
 mod principal;
 pub mod revocation;

@@ -3,6 +3,8 @@
 //! answering a Stripe-hosted page to send the browser to. What is bought takes effect when
 //! Stripe's webhook says it was paid, not here. Without billing configured each of these says so.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object, SimpleObject};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
@@ -14,9 +16,9 @@ use super::tiers::{Feature, Tier, require_feature};
 use crate::accounts::store as accounts;
 use crate::auth::{Role, Viewer};
 use crate::config::TokenBlock;
+use crate::context::ContextExt;
+use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
-use crate::state::AppState;
 
 /// Stripe subscription statuses in which the tenant is (still) subscribed: a second checkout
 /// would start a second subscription, so changes go through the customer portal instead.
@@ -71,9 +73,12 @@ pub struct PortalSessionPayload {
     pub url: String,
 }
 
-/// The Stripe client, or the error saying billing is not configured.
-fn stripe_client(state: &AppState) -> AppResult<&StripeClient> {
-    state.stripe.as_deref().ok_or_else(not_configured)
+/// The Stripe client the server gave the schema, or the error saying billing is not
+/// configured.
+fn stripe_client<'a>(ctx: &Context<'a>) -> AppResult<&'a StripeClient> {
+    ctx.data_opt::<Arc<StripeClient>>()
+        .map(|stripe| &**stripe)
+        .ok_or_else(not_configured)
 }
 
 fn price_of<'a>(prices: &'a [PriceInfo], price_id: &str) -> Option<&'a PriceInfo> {
@@ -210,10 +215,13 @@ async fn one_open_checkout(
 /// A customer-portal URL for the viewer's tenant (whose role the caller has checked),
 /// creating its Stripe customer first if it has none. `createPortalSession` and
 /// `GET /api/billing/portal` both answer with it.
-pub async fn portal_url(state: &AppState, viewer: &Viewer) -> AppResult<String> {
-    let stripe = stripe_client(state)?;
+pub async fn portal_url(
+    pool: &DbPool,
+    stripe: &StripeClient,
+    viewer: &Viewer,
+) -> AppResult<String> {
     let customer = {
-        let mut conn = state.pool.get().await?;
+        let mut conn = pool.get().await?;
         let account = store::account(&mut conn, viewer.tenant_id).await?;
         customer_of(&mut conn, stripe, viewer, &account).await?
     };
@@ -228,10 +236,10 @@ impl CheckoutQuery {
     /// The subscription price of each paid tier, as Stripe has it (anyone may ask; amounts
     /// are refreshed from Stripe every ten minutes).
     async fn billing_prices(&self, ctx: &Context<'_>) -> AppResult<Vec<BillingPrice>> {
-        let stripe = stripe_client(ctx.app())?;
+        let stripe = stripe_client(ctx)?;
         let prices = stripe.prices().await?;
         Ok(ctx
-            .app()
+            .platform()
             .config
             .billing
             .prices
@@ -252,10 +260,10 @@ impl CheckoutQuery {
     /// The blocks of BrainBits for sale and their prices, as Stripe has them (anyone may ask;
     /// `purchaseTokens` buys one).
     async fn token_block_prices(&self, ctx: &Context<'_>) -> AppResult<Vec<TokenBlockPrice>> {
-        let stripe = stripe_client(ctx.app())?;
+        let stripe = stripe_client(ctx)?;
         let prices = stripe.prices().await?;
         Ok(ctx
-            .app()
+            .platform()
             .config
             .billing
             .token_blocks
@@ -289,8 +297,8 @@ impl CheckoutMutation {
         price_id: String,
     ) -> AppResult<CheckoutSessionPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        let stripe = stripe_client(ctx.app())?;
-        let Some(tier) = ctx.app().config.billing.tier_of_price(&price_id) else {
+        let stripe = stripe_client(ctx)?;
+        let Some(tier) = ctx.platform().config.billing.tier_of_price(&price_id) else {
             return Err(AppError::bad_field(
                 "priceId",
                 "priceId is not the price of a tier (billingPrices lists them)",
@@ -319,9 +327,9 @@ impl CheckoutMutation {
         block_id: String,
     ) -> AppResult<CheckoutSessionPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        let stripe = stripe_client(ctx.app())?;
+        let stripe = stripe_client(ctx)?;
         require_feature(ctx, Feature::TokenPurchases).await?;
-        let Some(block) = ctx.app().config.billing.block(&block_id) else {
+        let Some(block) = ctx.platform().config.billing.block(&block_id) else {
             return Err(AppError::bad_field(
                 "blockId",
                 "blockId is not a block of BrainBits for sale (tokenBlockPrices lists them)",
@@ -345,7 +353,7 @@ impl CheckoutMutation {
     /// methods and invoices. `GET /api/billing/portal` redirects there directly.
     async fn create_portal_session(&self, ctx: &Context<'_>) -> AppResult<PortalSessionPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        let url = portal_url(ctx.app(), viewer).await?;
+        let url = portal_url(&ctx.platform().pool, stripe_client(ctx)?, viewer).await?;
         Ok(PortalSessionPayload { url })
     }
 }

@@ -4,8 +4,8 @@ use async_graphql::{Context, Enum, SimpleObject};
 use serde::{Deserialize, Serialize};
 
 use super::store;
+use crate::context::ContextExt;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
 
 /// A subscription tier.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -114,7 +114,7 @@ pub struct TierInfo {
 /// cheapest tier that has it) unless the viewer's tenant's tier has `feature`. A server without
 /// billing configured gates nothing.
 pub async fn require_feature(ctx: &Context<'_>, feature: Feature) -> AppResult<()> {
-    if !ctx.app().config.billing.configured() {
+    if !ctx.platform().config.billing.configured() {
         return Ok(());
     }
     let viewer = ctx.viewer()?;

@@ -1,11 +1,12 @@
 //! Helpers for per-request DataLoaders: errors shared between the waiters of one batch, loading
 //! one or many keys, feeding a loader what a list already fetched, and running a batch on a
-//! pooled connection. Each domain's loaders use them; `graphql::loaders` assembles them.
+//! pooled connection. Each domain's loaders use them; `context::loaders` builds each domain's set per request.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{CacheFactory, DataLoader, HashMapCache, Loader};
+use uuid::Uuid;
 
 use super::DbPool;
 use crate::error::{AppError, AppResult};
@@ -78,4 +79,58 @@ pub async fn with_conn<T>(
         work(&mut conn).await
     };
     run.await.map_err(Arc::new)
+}
+
+/// A loader with a cache, used only when its [`LoaderScope`] caches.
+pub type Cached<T> = DataLoader<T, HashMapCache>;
+
+/// Whom a request's loaders load for, and whether they keep what they load.
+#[derive(Clone)]
+pub struct LoaderScope {
+    pub pool: DbPool,
+    /// The viewer's tenant; without one (an anonymous request) tenant-scoped loads find nothing.
+    pub tenant_id: Option<Uuid>,
+    /// Kept until the request ends (writes clear what they touch), so list resolvers can
+    /// prefetch what nested fields will ask for; never on a long-lived socket, where every
+    /// event must show the data as it is then.
+    pub cached: bool,
+}
+
+impl LoaderScope {
+    /// The tenant a loader of this scope reads in.
+    pub fn tenant(&self) -> Scope {
+        Scope::new(&self.pool, self.tenant_id)
+    }
+
+    /// `loader` batched, and caching when the scope does.
+    pub fn cached<T: Send + Sync + 'static>(&self, loader: T) -> Cached<T> {
+        let loader = DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default());
+        loader.enable_all_cache(self.cached);
+        loader
+    }
+}
+
+/// A loader's tenant; without one (an anonymous request) every load finds nothing.
+pub struct Scope {
+    pool: DbPool,
+    tenant_id: Option<Uuid>,
+}
+
+impl Scope {
+    pub fn new(pool: &DbPool, tenant_id: Option<Uuid>) -> Self {
+        Self {
+            pool: pool.clone(),
+            tenant_id,
+        }
+    }
+
+    pub async fn run<T: Default>(
+        &self,
+        work: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection, Uuid) -> AppResult<T>,
+    ) -> Result<T, SharedError> {
+        let Some(tenant_id) = self.tenant_id else {
+            return Ok(T::default());
+        };
+        with_conn(&self.pool, async |conn| work(conn, tenant_id).await).await
+    }
 }

@@ -5,17 +5,15 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::dataloader::Loader;
 use uuid::Uuid;
 
 use super::links::{self, ResolvedReference};
 use super::model::{EntityRow, RelationshipRow};
 use super::store;
 use super::types::EntityType;
-use crate::db::DbPool;
-use crate::db::loading::{SharedError, with_conn};
-
-pub type Cached<T> = DataLoader<T, HashMapCache>;
+use crate::context::LoaderSet;
+use crate::db::loading::{Cached, LoaderScope, Scope, SharedError};
 
 pub struct EntityLoaders {
     /// Entities by row id, live or recycled.
@@ -30,24 +28,19 @@ pub struct EntityLoaders {
     pub relationships: Cached<Relationships>,
 }
 
-pub fn cached<T: Send + Sync + 'static>(loader: T, enabled: bool) -> Cached<T> {
-    let loader = DataLoader::with_cache(loader, tokio::spawn, HashMapCache::default());
-    loader.enable_all_cache(enabled);
-    loader
+impl LoaderSet for EntityLoaders {
+    fn build(scope: &LoaderScope) -> Self {
+        Self {
+            by_row: scope.cached(EntityByRow(scope.tenant())),
+            outgoing: scope.cached(OutgoingReferences(scope.tenant())),
+            outgoing_of_kind: scope.cached(OutgoingReferencesOfKind(scope.tenant())),
+            incoming: scope.cached(IncomingReferences(scope.tenant())),
+            relationships: scope.cached(Relationships(scope.tenant())),
+        }
+    }
 }
 
 impl EntityLoaders {
-    pub fn new(pool: &DbPool, tenant_id: Option<Uuid>, cache: bool) -> Self {
-        let scope = || Scope::new(pool, tenant_id);
-        Self {
-            by_row: cached(EntityByRow(scope()), cache),
-            outgoing: cached(OutgoingReferences(scope()), cache),
-            outgoing_of_kind: cached(OutgoingReferencesOfKind(scope()), cache),
-            incoming: cached(IncomingReferences(scope()), cache),
-            relationships: cached(Relationships(scope()), cache),
-        }
-    }
-
     /// Drops everything cached: called after every write, so later fields of the same request
     /// (a second mutation, a batched query) see the change.
     pub fn forget(&self) {
@@ -56,31 +49,6 @@ impl EntityLoaders {
         self.outgoing_of_kind.clear::<(Uuid, String)>();
         self.incoming.clear::<(EntityType, String)>();
         self.relationships.clear::<Uuid>();
-    }
-}
-
-/// A loader's tenant; without one (an anonymous request) every load finds nothing.
-pub struct Scope {
-    pool: DbPool,
-    tenant_id: Option<Uuid>,
-}
-
-impl Scope {
-    pub fn new(pool: &DbPool, tenant_id: Option<Uuid>) -> Self {
-        Self {
-            pool: pool.clone(),
-            tenant_id,
-        }
-    }
-
-    pub async fn run<T: Default>(
-        &self,
-        work: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection, Uuid) -> crate::error::AppResult<T>,
-    ) -> Result<T, SharedError> {
-        let Some(tenant_id) = self.tenant_id else {
-            return Ok(T::default());
-        };
-        with_conn(&self.pool, async |conn| work(conn, tenant_id).await).await
     }
 }
 

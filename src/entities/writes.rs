@@ -12,9 +12,9 @@ use super::store::{self, Bin, RevisionAction, Write};
 use super::types::{EntityStatus, EntityType};
 use super::validation::{self, Checked};
 use crate::auth::Viewer;
+use crate::context::Platform;
 use crate::error::{AppError, AppResult};
 use crate::events::{EntityAction, EntityChange, EventPayload};
-use crate::state::AppState;
 
 pub struct NewEntity {
     pub entity_id: String,
@@ -34,12 +34,12 @@ pub struct EntityPatch {
 }
 
 pub(super) fn check(
-    state: &AppState,
+    platform: &Platform,
     entity_type: EntityType,
     content: &EntityContent,
     row: Option<&EntityRow>,
 ) -> Checked {
-    let template = state.config.templates.type_template(entity_type);
+    let template = platform.config.templates.type_template(entity_type);
     let now = Utc::now();
     let created_at = row.map_or(now, |r| r.created_at);
     validation::check(entity_type, template, content, created_at, now)
@@ -56,14 +56,14 @@ pub(super) fn content_of(row: &EntityRow) -> EntityContent {
 }
 
 fn publish(
-    state: &AppState,
+    platform: &Platform,
     viewer: &Viewer,
     action: EntityAction,
     row: &EntityRow,
     previous: Option<String>,
 ) {
     announce(
-        state,
+        platform,
         viewer,
         EntityChange {
             action,
@@ -75,8 +75,8 @@ fn publish(
     );
 }
 
-fn announce(state: &AppState, viewer: &Viewer, change: EntityChange) {
-    state.events.publish(
+fn announce(platform: &Platform, viewer: &Viewer, change: EntityChange) {
+    platform.events.publish(
         viewer.tenant_id,
         Some(viewer.user_id),
         EventPayload::Entity(change),
@@ -84,7 +84,7 @@ fn announce(state: &AppState, viewer: &Viewer, change: EntityChange) {
 }
 
 pub async fn create(
-    state: &AppState,
+    platform: &Platform,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     entity_type: EntityType,
@@ -107,7 +107,7 @@ pub async fn create(
     {
         return Err(already_exists(&existing));
     }
-    let checked = check(state, entity_type, &content, None);
+    let checked = check(platform, entity_type, &content, None);
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
             store::insert(
@@ -123,7 +123,7 @@ pub async fn create(
             .await
         })
         .await?;
-    publish(state, viewer, EntityAction::Created, &row, None);
+    publish(platform, viewer, EntityAction::Created, &row, None);
     Ok(row)
 }
 
@@ -142,7 +142,7 @@ fn already_exists(existing: &EntityRow) -> AppError {
 }
 
 pub async fn update(
-    state: &AppState,
+    platform: &Platform,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     entity_type: EntityType,
@@ -189,14 +189,14 @@ pub async fn update(
             if same_content(&content, &current) {
                 return Ok((current, false));
             }
-            let checked = check(state, entity_type, &content, Some(&current));
+            let checked = check(platform, entity_type, &content, Some(&current));
             let row = store::save(conn, &current, write(viewer, entity_type, &content, &checked), RevisionAction::Updated).await?;
             Ok((row, true))
         })
         .await?;
     let (row, changed) = outcome;
     if changed {
-        publish(state, viewer, EntityAction::Updated, &row, None);
+        publish(platform, viewer, EntityAction::Updated, &row, None);
     }
     Ok(row)
 }
@@ -226,7 +226,7 @@ fn write<'a>(
 
 /// Moves a live entity to the recycle bin, or a recycled one back.
 pub async fn set_recycled(
-    state: &AppState,
+    platform: &Platform,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     entity_type: EntityType,
@@ -245,13 +245,13 @@ pub async fn set_recycled(
     } else {
         EntityAction::Restored
     };
-    publish(state, viewer, action, &row, None);
+    publish(platform, viewer, action, &row, None);
     Ok(row)
 }
 
 /// Removes one recycled entity for good.
 pub async fn purge(
-    state: &AppState,
+    platform: &Platform,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     entity_type: EntityType,
@@ -284,13 +284,13 @@ pub async fn purge(
             Ok(current)
         })
         .await?;
-    publish(state, viewer, EntityAction::Purged, &row, None);
+    publish(platform, viewer, EntityAction::Purged, &row, None);
     Ok(())
 }
 
 /// Purges everything in the recycle bin (of one type, if given); returns how many.
 pub async fn empty_recycle_bin(
-    state: &AppState,
+    platform: &Platform,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     entity_type: Option<EntityType>,
@@ -299,7 +299,7 @@ pub async fn empty_recycle_bin(
     for (row_id, entity_type, entity_id) in &purged {
         if let Some(entity_type) = EntityType::from_slug(entity_type) {
             announce(
-                state,
+                platform,
                 viewer,
                 EntityChange {
                     action: EntityAction::Purged,
@@ -318,7 +318,7 @@ pub async fn empty_recycle_bin(
 /// A field that may name several types is left alone where another of those types has an
 /// entity with the old id (the reference may mean that one).
 pub async fn rename(
-    state: &AppState,
+    platform: &Platform,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     entity_type: EntityType,
@@ -355,8 +355,8 @@ pub async fn rename(
                     .await?;
             let mut content = content_of(&current);
             content.entity_id = new_entity_id.clone();
-            renaming.apply(state, &mut content, current.kind());
-            let checked = check(state, entity_type, &content, Some(&current));
+            renaming.apply(platform, &mut content, current.kind());
+            let checked = check(platform, entity_type, &content, Some(&current));
             let renamed = store::save(
                 conn,
                 &current,
@@ -367,10 +367,10 @@ pub async fn rename(
             let mut updated = Vec::new();
             for referrer in referrers.iter().filter(|r| r.id != current.id) {
                 let mut content = content_of(referrer);
-                if !renaming.apply(state, &mut content, referrer.kind()) {
+                if !renaming.apply(platform, &mut content, referrer.kind()) {
                     continue;
                 }
-                let checked = check(state, referrer.kind(), &content, Some(referrer));
+                let checked = check(platform, referrer.kind(), &content, Some(referrer));
                 let row = store::save(
                     conn,
                     referrer,
@@ -385,7 +385,7 @@ pub async fn rename(
         .await?;
     if renamed.entity_id != entity_id {
         publish(
-            state,
+            platform,
             viewer,
             EntityAction::Renamed,
             &renamed,
@@ -393,7 +393,7 @@ pub async fn rename(
         );
     }
     for row in &referrers {
-        publish(state, viewer, EntityAction::Updated, row, None);
+        publish(platform, viewer, EntityAction::Updated, row, None);
     }
     Ok(renamed)
 }
@@ -412,11 +412,15 @@ impl Renaming<'_> {
     /// any changed.
     fn apply(
         &self,
-        state: &AppState,
+        platform: &Platform,
         content: &mut EntityContent,
         holder_type: EntityType,
     ) -> bool {
-        let specs = &state.config.templates.type_template(holder_type).references;
+        let specs = &platform
+            .config
+            .templates
+            .type_template(holder_type)
+            .references;
         super::references::rewrite(
             &mut content.fields,
             specs,
@@ -431,7 +435,7 @@ impl Renaming<'_> {
 /// Draws a relationship by hand between two live entities; both ends are announced as updated.
 #[allow(clippy::too_many_arguments)]
 pub async fn create_relationship(
-    state: &AppState,
+    platform: &Platform,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     from: (EntityType, &str),
@@ -463,14 +467,14 @@ pub async fn create_relationship(
     )
     .await?;
     for end in [&source, &target] {
-        publish(state, viewer, EntityAction::Updated, end, None);
+        publish(platform, viewer, EntityAction::Updated, end, None);
     }
     Ok((row, target))
 }
 
 /// Removes an explicit relationship; both ends are announced as updated.
 pub async fn delete_relationship(
-    state: &AppState,
+    platform: &Platform,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     id: Uuid,
@@ -481,7 +485,7 @@ pub async fn delete_relationship(
     let ends =
         store::entities_by_row_ids(conn, viewer.tenant_id, &[row.source_id, row.target_id]).await?;
     for end in ends.iter().filter(|e| !e.is_deleted()) {
-        publish(state, viewer, EntityAction::Updated, end, None);
+        publish(platform, viewer, EntityAction::Updated, end, None);
     }
     Ok(())
 }

@@ -13,9 +13,9 @@ use axum::response::{Html, IntoResponse, Response};
 use futures_util::{StreamExt, TryStreamExt, future};
 
 use super::csrf;
-use super::loaders::Loaders;
 use crate::auth::Credentials;
 use crate::auth::viewer::{ClientInfo, RequestAuth};
+use crate::context::Loaders;
 use crate::error::AppError;
 use crate::http::assets::linger;
 use crate::state::AppState;
@@ -103,7 +103,6 @@ async fn execute(
     let tenant_id = auth.viewer.as_ref().map(|v| v.tenant_id);
     let request = request
         .data(Arc::new(Loaders::new(&state.pool, tenant_id)))
-        .data(state.clone())
         .data(auth.clone());
     state.schema.execute(request).await
 }

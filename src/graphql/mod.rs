@@ -1,16 +1,13 @@
 //! The GraphQL schema: every domain's queries, mutations and subscriptions merged into one.
 
-pub mod context;
 mod csrf;
 mod document_cache;
 pub mod document_limits;
 pub mod handler;
-pub mod loaders;
 mod single_root;
-pub mod subscriptions;
 pub mod ws;
 
-use async_graphql::{MergedObject, MergedSubscription, Schema};
+use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::accounts::admin::{UserAdminMutation, UserAdminQuery};
 use crate::accounts::api::{AccountMutation, AccountQuery};
@@ -119,15 +116,15 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 pub use document_cache::DocumentCache;
 
-/// The schema with its limits. Request data (state, viewer, loaders) is added per request or
-/// per socket. It has no extensions on purpose: with any extension, async-graphql sends every
+/// The schema with its limits; the server adds the platform and the domains' runtimes as data,
+/// and each request (or socket) its viewer and loaders. It has no extensions on purpose: with any extension, async-graphql sends every
 /// field of every response through the extension chain, and the HTTP handler and the WebSocket
 /// do the one thing one would be for (the CSRF check) themselves.
 ///
 /// No "did you mean" suggestions: each one is an edit distance between the unknown name and
 /// every name it could have been, and a document of a few thousand long unknown names kept a
 /// worker busy for seconds.
-pub fn build_schema(limits: &Limits) -> AppSchema {
+pub fn schema_builder(limits: &Limits) -> SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     Schema::build(
         QueryRoot::default(),
         MutationRoot::default(),
@@ -138,10 +135,9 @@ pub fn build_schema(limits: &Limits) -> AppSchema {
     .limit_recursive_depth(document_limits::MAX_RECURSIVE_DEPTH)
     .limit_directives(50)
     .disable_suggestions()
-    .finish()
 }
 
 /// The SDL that `schema.graphql` must equal.
 pub fn sdl() -> String {
-    build_schema(&Limits::default()).sdl()
+    schema_builder(&Limits::default()).finish().sdl()
 }

@@ -1,7 +1,7 @@
 use async_graphql::{Context, Object};
 
 use super::SystemHealth;
-use crate::graphql::context::ContextExt;
+use crate::context::ContextExt;
 
 #[derive(Default)]
 pub struct HealthQuery;
@@ -10,6 +10,6 @@ pub struct HealthQuery;
 impl HealthQuery {
     /// The health of the server and its dependencies (public).
     async fn system_health(&self, ctx: &Context<'_>) -> SystemHealth {
-        super::check(ctx.app()).await
+        super::check(ctx.platform()).await
     }
 }

@@ -9,7 +9,7 @@ use async_graphql::SimpleObject;
 use diesel_async::SimpleAsyncConnection;
 use serde::Serialize;
 
-use crate::state::AppState;
+use crate::context::Platform;
 
 const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
 
@@ -36,10 +36,10 @@ impl SystemHealth {
     }
 }
 
-pub async fn check(state: &AppState) -> SystemHealth {
+pub async fn check(platform: &Platform) -> SystemHealth {
     let started = Instant::now();
     let database = tokio::time::timeout(CHECK_TIMEOUT, async {
-        let mut conn = state.pool.get().await.ok()?;
+        let mut conn = platform.pool.get().await.ok()?;
         conn.batch_execute("SELECT 1").await.ok()
     })
     .await
@@ -49,14 +49,14 @@ pub async fn check(state: &AppState) -> SystemHealth {
 
     // The cache is the in-process one that fronts authentication; probe a round trip through it.
     let started = Instant::now();
-    let cache = state.auth.probe_cache().await.then(|| started.elapsed());
+    let cache = platform.auth.probe_cache().await.then(|| started.elapsed());
 
     let status =
         |probe: Option<Duration>| if probe.is_some() { "ok" } else { "unavailable" }.to_owned();
     let millis = |probe: Option<Duration>| {
         probe.map(|d| (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0)
     };
-    let uptime = state.started_at.elapsed();
+    let uptime = platform.started_at.elapsed();
     SystemHealth {
         status: if database.is_some() && cache.is_some() {
             "ok"

@@ -212,7 +212,7 @@ pub async fn upload(
     };
     Ok(created(
         &state,
-        service::upload(&state, &viewer, upload, attach).await?,
+        service::upload(&state, &state.assets, &viewer, upload, attach).await?,
     ))
 }
 
@@ -236,7 +236,7 @@ pub async fn upload_for_entity(
     };
     Ok(created(
         &state,
-        service::upload(&state, &viewer, upload, Some(attach)).await?,
+        service::upload(&state, &state.assets, &viewer, upload, Some(attach)).await?,
     ))
 }
 

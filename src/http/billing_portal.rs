@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use crate::auth::{Credentials, Role};
 use crate::billing::checkout::portal_url;
+use crate::billing::not_configured;
 use crate::error::AppResult;
 use crate::graphql::handler::client_info;
 use crate::state::AppState;
@@ -33,7 +34,8 @@ pub async fn portal(
         .await?;
     let viewer = auth.viewer()?;
     viewer.require_role(Role::Admin)?;
-    let url = portal_url(&state, viewer).await?;
+    let stripe = state.stripe.as_deref().ok_or_else(not_configured)?;
+    let url = portal_url(&state.pool, stripe, viewer).await?;
     let mut response = Redirect::to(&url).into_response();
     // The portal URL opens the tenant's billing to whoever holds it: keep it out of caches.
     response

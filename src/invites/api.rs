@@ -8,17 +8,17 @@ use uuid::Uuid;
 use super::store::{self, InviteRow, NewInvite};
 use crate::accounts::admin::ensure_can_grant;
 use crate::accounts::api::{
-    AuthPayload, User, load_user, publish_member_event, validate_display_name, validate_email,
+    AuthPayload, User, publish_member_event, validate_display_name, validate_email,
 };
 use crate::accounts::model::{AccountOrigin, ClientType, NewAccount};
 use crate::accounts::{sessions, store as accounts};
 use crate::auth::tokens::{random_token, secret_hash};
 use crate::auth::{Role, password};
+use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::MemberAction;
-use crate::graphql::context::ContextExt;
 use crate::tenants::store as tenants;
 
 /// Where an invite is in its life.
@@ -80,7 +80,7 @@ impl Invite {
     }
 
     async fn invited_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, self.0.created_by).await
+        User::load(ctx, self.0.created_by).await
     }
 }
 
@@ -209,8 +209,8 @@ impl InviteMutation {
             ));
         }
         let token = random_token(32);
-        let ttl =
-            ChronoDuration::from_std(ctx.app().config.invite_ttl).map_err(AppError::internal)?;
+        let ttl = ChronoDuration::from_std(ctx.platform().config.invite_ttl)
+            .map_err(AppError::internal)?;
         let row = store::insert(
             &mut conn,
             NewInvite {
@@ -255,7 +255,7 @@ impl InviteMutation {
     ) -> AppResult<AuthPayload> {
         password::validate_new_password("password", &password)?;
         let display_name = validate_display_name("displayName", &display_name)?;
-        let state = ctx.app();
+        let state = ctx.platform();
         let mut conn = ctx.conn().await?;
         // Check the invite before paying for a password hash; `join` re-checks it atomically.
         let invite = open_invite(&mut conn, &token).await?;

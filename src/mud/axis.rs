@@ -16,9 +16,10 @@ use super::model::CharacterRow;
 use super::store;
 use super::worlds::{World, world_or_not_found};
 use crate::auth::{Role, Viewer};
+use crate::context::ContextExt;
 use crate::db::loading::load;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
+use crate::mud::loaders::MudLoaders;
 
 const DEFAULT_EVENTS: i32 = 50;
 const MAX_EVENTS: i32 = 200;
@@ -154,7 +155,7 @@ fn ensure_may_view(viewer: &Viewer, character: &CharacterRow) -> AppResult<()> {
 }
 
 async fn world_key(ctx: &Context<'_>, world_id: Uuid) -> AppResult<String> {
-    Ok(load(&ctx.loaders().mud().worlds, world_id)
+    Ok(load(&ctx.loaders::<MudLoaders>().worlds, world_id)
         .await?
         .map(|world| world.world_key.clone())
         .unwrap_or_default())
@@ -298,7 +299,7 @@ impl AxisMutation {
                 axis_store::set_policy(conn, &world, &policy).await
             })
             .await?;
-        ctx.loaders().mud().forget();
+        ctx.loaders::<MudLoaders>().forget();
         Ok(World(row))
     }
 

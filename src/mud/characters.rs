@@ -17,15 +17,16 @@ use super::names;
 use super::store::{self, CharacterChanges, CharacterFilter, NewCharacter};
 use super::worlds::{Room, World, world_or_not_found};
 use crate::accounts::admin::{ensure_above, member_by_username};
-use crate::accounts::api::{User, load_user};
+use crate::accounts::api::User;
 use crate::accounts::store as accounts;
 use crate::auth::{Role, Viewer};
-use crate::db::loading::{load, prefetch_many};
+use crate::context::ContextExt;
+use crate::db::loading::load;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
 use crate::db::validate_text;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
+use crate::mud::loaders::MudLoaders;
 
 const MAX_INVENTORY_BYTES: usize = 64 * 1024;
 /// How many seeds after the asked one `createCharacter` tries when names are taken.
@@ -46,14 +47,14 @@ impl WorldCharacter {
     }
 
     async fn world(&self, ctx: &Context<'_>) -> AppResult<Option<World>> {
-        Ok(load(&ctx.loaders().mud().worlds, self.0.world_id)
+        Ok(load(&ctx.loaders::<MudLoaders>().worlds, self.0.world_id)
             .await?
             .map(|row| World((*row).clone())))
     }
 
     /// Who plays the character (null once tombstoned or their account is deleted).
     async fn owner(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, self.0.user_id).await
+        User::load(ctx, self.0.user_id).await
     }
 
     /// What the character carries (JSON).
@@ -90,7 +91,7 @@ impl WorldCharacter {
         let Some(room_id) = self.0.room_id else {
             return Ok(None);
         };
-        Ok(load(&ctx.loaders().mud().rooms, room_id)
+        Ok(load(&ctx.loaders::<MudLoaders>().rooms, room_id)
             .await?
             .map(|row| Room((*row).clone())))
     }
@@ -138,9 +139,7 @@ pub async fn list_characters_page(
     let mut conn = ctx.conn().await?;
     let (total, rows) = store::list_characters(&mut conn, tenant_id, filter, page).await?;
     drop(conn);
-    if ctx.loaders().caches() {
-        prefetch_many(ctx.loaders().users(), rows.iter().filter_map(|r| r.user_id)).await?;
-    }
+    User::prefetch(ctx, rows.iter().filter_map(|r| r.user_id)).await?;
     Ok(CharacterPage {
         total,
         offset: page.offset,
@@ -469,7 +468,7 @@ impl CharacterMutation {
             changes.room_id = Some(Some(room.id));
             changes.moved_at = Some(Some(Utc::now()));
         }
-        ctx.loaders().mud().forget();
+        ctx.loaders::<MudLoaders>().forget();
         Ok(WorldCharacter(
             store::update_character(&mut conn, &character, &changes).await?,
         ))
@@ -505,7 +504,7 @@ impl CharacterMutation {
                 })
             })
             .await?;
-        ctx.loaders().mud().forget();
+        ctx.loaders::<MudLoaders>().forget();
         Ok(ManageCharacterPayload {
             success: true,
             message,
@@ -533,7 +532,7 @@ impl CharacterMutation {
                 if character.user_id != Some(viewer.user_id) {
                     return Err(AppError::forbidden("you can play only your own characters"));
                 }
-                let world = load(&ctx.loaders().mud().worlds, character.world_id)
+                let world = load(&ctx.loaders::<MudLoaders>().worlds, character.world_id)
                     .await?
                     .ok_or_else(|| AppError::not_found("world not found"))?;
                 if !world.is_active {

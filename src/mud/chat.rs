@@ -17,14 +17,14 @@ use super::chat_store::{self, ListedMessage, NewChatMessage};
 use super::model::{CharacterRow, ChatMessageRow, RoomRow, WorldRow};
 use super::store;
 use super::worlds::{room_or_not_found, world_or_not_found};
+use crate::accounts::api::User;
 use crate::auth::{Role, Viewer};
-use crate::db::loading::load;
+use crate::context::ContextExt;
+use crate::context::subscriptions::tenant_events;
 use crate::db::pagination::PageRequest;
 use crate::db::validate_text;
 use crate::error::{AppError, AppResult};
 use crate::events::{ChatPosted, EventPayload, kinds};
-use crate::graphql::context::ContextExt;
-use crate::graphql::subscriptions::tenant_events;
 
 const MAX_TEXT_CHARS: usize = 1000;
 
@@ -338,7 +338,7 @@ impl ChatMutation {
             })
             .await?;
         drop(conn);
-        ctx.app().events.publish(
+        ctx.platform().events.publish(
             viewer.tenant_id,
             Some(viewer.user_id),
             EventPayload::Chat(ChatPosted {
@@ -352,9 +352,9 @@ impl ChatMutation {
                 heard_in,
             }),
         );
-        let username = load(ctx.loaders().users(), viewer.user_id)
+        let username = User::load(ctx, Some(viewer.user_id))
             .await?
-            .map(|user| user.username.clone());
+            .map(|user| user.row.username);
         Ok(ChatMessage::from((
             message,
             world.world_key,
@@ -420,7 +420,7 @@ impl ChatSubscription {
             room_or_not_found(&mut conn, &world, &room_id).await?
         };
         let tenant_id = viewer.tenant_id;
-        let pool = ctx.app().pool.clone();
+        let pool = ctx.platform().pool.clone();
         // Who hears it where was settled as it was said; only the message itself is loaded,
         // once per node for every subscriber.
         let events = tenant_events(ctx, since, kinds::CHAT, move |event| {

@@ -11,9 +11,8 @@ use uuid::Uuid;
 
 use super::model::{CharacterRow, RoomRow, WorldRow};
 use super::store;
-use crate::db::DbPool;
-use crate::db::loading::SharedError;
-use crate::entities::loaders::{Cached, Scope, cached};
+use crate::context::LoaderSet;
+use crate::db::loading::{Cached, LoaderScope, Scope, SharedError};
 use crate::error::AppResult;
 
 /// A tenant-owned row that can be fetched by ids.
@@ -77,16 +76,17 @@ pub struct MudLoaders {
     pub characters: Cached<RowsById<CharacterRow>>,
 }
 
-impl MudLoaders {
-    pub fn new(pool: &DbPool, tenant_id: Option<Uuid>, cache: bool) -> Self {
-        let scope = || Scope::new(pool, tenant_id);
+impl LoaderSet for MudLoaders {
+    fn build(scope: &LoaderScope) -> Self {
         Self {
-            worlds: cached(RowsById(scope(), PhantomData), cache),
-            rooms: cached(RowsById(scope(), PhantomData), cache),
-            characters: cached(RowsById(scope(), PhantomData), cache),
+            worlds: scope.cached(RowsById(scope.tenant(), PhantomData)),
+            rooms: scope.cached(RowsById(scope.tenant(), PhantomData)),
+            characters: scope.cached(RowsById(scope.tenant(), PhantomData)),
         }
     }
+}
 
+impl MudLoaders {
     /// Drops everything cached, after a write.
     pub fn forget(&self) {
         self.worlds.clear::<Uuid>();

@@ -13,10 +13,10 @@ use crate::accounts::admin::{ensure_above, target_member};
 use crate::accounts::model::SessionRow;
 use crate::accounts::store as accounts;
 use crate::auth::{Revocation, Role, Viewer};
+use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
 
 /// How many character sessions `worldStatus` lists per world.
 const SESSIONS_PER_WORLD: usize = 200;
@@ -205,7 +205,7 @@ async fn end_sessions(
 ) -> AppResult<usize> {
     let ended = store::end_live_sessions(conn, tenant_id, session_ids).await?;
     for &session_id in &ended {
-        ctx.app().revoke(Revocation::Session(session_id)).await;
+        ctx.platform().revoke(Revocation::Session(session_id)).await;
     }
     Ok(ended.len())
 }

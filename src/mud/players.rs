@@ -9,9 +9,9 @@ use super::operations_store as store;
 use crate::accounts::model::{AccountOrigin, UserRow};
 use crate::accounts::store as accounts;
 use crate::auth::Role;
+use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::error::AppResult;
-use crate::graphql::context::ContextExt;
 
 /// How much of a password hash the view shows.
 const HASH_PREFIX_CHARS: usize = 20;

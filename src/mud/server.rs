@@ -6,8 +6,8 @@ use std::time::Duration;
 use async_graphql::{Context, Object, SimpleObject};
 
 use crate::auth::Role;
+use crate::context::ContextExt;
 use crate::error::AppResult;
-use crate::graphql::context::ContextExt;
 
 /// How long the server waits after answering, so the answer reaches its caller.
 const STOP_DELAY: Duration = Duration::from_millis(500);
@@ -29,7 +29,7 @@ impl ServerMutation {
     /// live sockets get a close frame (SUPERUSER).
     async fn stop_server(&self, ctx: &Context<'_>) -> AppResult<ServerStopPayload> {
         let viewer = ctx.viewer_with(Role::Superuser)?;
-        let shutdown = ctx.app().shutdown.clone();
+        let shutdown = ctx.platform().shutdown.clone();
         tracing::warn!(actor = %viewer.user_id, "stopServer: shutting down shortly");
         tokio::spawn(async move {
             tokio::time::sleep(STOP_DELAY).await;

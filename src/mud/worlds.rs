@@ -13,14 +13,15 @@ use super::characters::{CharacterPage, list_characters_page};
 use super::model::{RoomRow, WorldRow};
 use super::store::{self, CharacterFilter, RoomValues, WorldValues};
 use crate::auth::Role;
+use crate::context::ContextExt;
 use crate::db::loading::load;
 use crate::db::pagination::PageRequest;
 use crate::db::validate_text;
-use crate::entities::api::object::Entity;
+use crate::entities::api::Entity;
 use crate::entities::store as entities;
 use crate::entities::types::EntityType;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
+use crate::mud::loaders::MudLoaders;
 
 const MAX_KEY_CHARS: usize = 64;
 const MAX_NAME_CHARS: usize = 100;
@@ -151,13 +152,7 @@ impl World {
 
     /// The UNIVERSE entity the world is set in, while it is live.
     async fn universe(&self, ctx: &Context<'_>) -> AppResult<Option<Entity>> {
-        let Some(row_id) = self.0.universe_row_id else {
-            return Ok(None);
-        };
-        Ok(load(&ctx.loaders().entities().by_row, row_id)
-            .await?
-            .filter(|row| !row.is_deleted())
-            .map(Entity::from))
+        Entity::live(ctx, self.0.universe_row_id).await
     }
 
     /// The world's rooms by zone and roomId, optionally of one zone.
@@ -247,7 +242,7 @@ impl Room {
     }
 
     async fn world(&self, ctx: &Context<'_>) -> AppResult<Option<World>> {
-        Ok(load(&ctx.loaders().mud().worlds, self.0.world_id)
+        Ok(load(&ctx.loaders::<MudLoaders>().worlds, self.0.world_id)
             .await?
             .map(|row| World((*row).clone())))
     }
@@ -350,7 +345,7 @@ async fn change_world(
 ) -> AppResult<World> {
     let mut conn = ctx.conn().await?;
     let world = world_or_not_found(&mut conn, tenant_id, world_id).await?;
-    ctx.loaders().mud().forget();
+    ctx.loaders::<MudLoaders>().forget();
     Ok(World(store::update_world(&mut conn, &world, values).await?))
 }
 
@@ -534,7 +529,7 @@ impl WorldMutation {
         let mut conn = ctx.conn().await?;
         let world = world_or_not_found(&mut conn, viewer.tenant_id, &world_id).await?;
         let room = room_or_not_found(&mut conn, &world, &room_id).await?;
-        ctx.loaders().mud().forget();
+        ctx.loaders::<MudLoaders>().forget();
         Ok(Room(store::update_room(&mut conn, &room, &values).await?))
     }
 }

@@ -6,17 +6,16 @@ use chrono::{DateTime, Utc};
 
 use super::model::NoteRow;
 use super::store::{self, NoteChanges, NoteFilter};
-use crate::accounts::api::{User, load_user};
+use crate::accounts::api::User;
 use crate::auth::{Role, Viewer};
-use crate::db::loading::{load, load_many};
+use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
 use crate::db::search::TsQuery;
-use crate::entities::api::graph::EntityRefInput;
-use crate::entities::api::object::Entity;
+use crate::entities::api::Entity;
+use crate::entities::api::EntityRefInput;
 use crate::entities::store as entities;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
 
 pub struct Note(NoteRow);
 
@@ -47,18 +46,12 @@ impl Note {
 
     /// Who wrote it (null once their account is deleted).
     async fn author(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, self.0.author_id).await
+        User::load(ctx, self.0.author_id).await
     }
 
     /// The entity it is attached to, while that entity is live.
     async fn entity(&self, ctx: &Context<'_>) -> AppResult<Option<Entity>> {
-        let Some(id) = self.0.entity_row_id else {
-            return Ok(None);
-        };
-        Ok(load(&ctx.loaders().entities().by_row, id)
-            .await?
-            .filter(|row| !row.is_deleted())
-            .map(Entity::from))
+        Entity::live(ctx, self.0.entity_row_id).await
     }
 }
 
@@ -175,15 +168,10 @@ impl NoteQuery {
         drop(conn);
         let selection = ctx.look_ahead().field("notes");
         if selection.field("author").exists() {
-            load_many(
-                ctx.loaders().users(),
-                rows.iter().filter_map(|n| n.author_id),
-            )
-            .await?;
+            User::prefetch(ctx, rows.iter().filter_map(|n| n.author_id)).await?;
         }
         if selection.field("entity").exists() {
-            let entities = rows.iter().filter_map(|n| n.entity_row_id);
-            load_many(&ctx.loaders().entities().by_row, entities).await?;
+            Entity::prefetch(ctx, rows.iter().filter_map(|n| n.entity_row_id)).await?;
         }
         Ok(NotePage {
             total,

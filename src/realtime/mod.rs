@@ -8,11 +8,13 @@ use tokio::sync::broadcast::error::RecvError;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
+use crate::auth::AuthService;
 use crate::auth::Revocation;
+use crate::context::Platform;
 use crate::error::AppError;
 use crate::events::bridge;
-use crate::state::AppState;
-use connections::LiveConnection;
+use connections::{LiveConnection, LiveConnections};
+use presence::PresenceTracker;
 
 /// WebSocket close codes of the graphql-ws protocols for credentials that are missing or have
 /// ended (reconnect with fresh ones) and for access that was refused or changed.
@@ -29,15 +31,15 @@ pub struct Realtime {
 }
 
 impl Realtime {
-    pub fn start(state: &AppState, database_url: String) -> Self {
+    pub fn start(platform: &Platform, live: &LiveConnections, presence: &PresenceTracker) -> Self {
         let bridge_stop = CancellationToken::new();
         Self {
-            tracker: tokio::spawn(presence::run(state.clone())),
-            watcher: tokio::spawn(watch_revocations(state.clone())),
+            tracker: tokio::spawn(presence::run(platform.clone(), presence.clone())),
+            watcher: tokio::spawn(watch_revocations(platform.clone(), live.clone())),
             bridge: tokio::spawn(bridge::run(
-                state.events.clone(),
-                database_url,
-                state.config.realtime.relay_retry,
+                platform.events.clone(),
+                platform.database_url.to_string(),
+                platform.config.realtime.relay_retry,
                 bridge_stop.clone(),
             )),
             bridge_stop,
@@ -54,11 +56,11 @@ impl Realtime {
     }
 }
 
-async fn watch_revocations(state: AppState) {
-    let mut revocations = state.events.revocations();
+async fn watch_revocations(platform: Platform, live: LiveConnections) {
+    let mut revocations = platform.events.revocations();
     loop {
         let revocation = tokio::select! {
-            () = state.shutdown.cancelled() => return,
+            () = platform.shutdown.cancelled() => return,
             revocation = revocations.recv() => revocation,
         };
         let revocation = match revocation {
@@ -72,10 +74,10 @@ async fn watch_revocations(state: AppState) {
             }
             Err(RecvError::Closed) => return,
         };
-        state.live.note_revocation();
-        state.auth.forget(revocation).await;
-        for connection in state.live.matching(|viewer| revocation.covers(viewer)) {
-            recheck(&state, &connection).await;
+        live.note_revocation();
+        platform.auth.forget(revocation).await;
+        for connection in live.matching(|viewer| revocation.covers(viewer)) {
+            recheck(&platform.auth, &connection).await;
         }
     }
 }
@@ -83,9 +85,8 @@ async fn watch_revocations(state: AppState) {
 /// Authenticates a socket's credentials again, closing it when they no longer work (4401) or
 /// now act as someone else, elsewhere or with another role (4403). A socket whose credentials
 /// cannot be checked (database down) is closed too: revocations fail closed.
-pub async fn recheck(state: &AppState, connection: &LiveConnection) {
-    let outcome = state
-        .auth
+pub async fn recheck(auth: &AuthService, connection: &LiveConnection) {
+    let outcome = auth
         .authenticate(connection.credentials.clone(), connection.client.clone())
         .await;
     match outcome {

@@ -3,9 +3,10 @@
 use async_graphql::{Context, Object};
 
 use super::RetentionReport;
+use crate::assets::service::AssetRuntime;
 use crate::auth::Role;
+use crate::context::ContextExt;
 use crate::error::AppResult;
-use crate::graphql::context::ContextExt;
 
 #[derive(Default)]
 pub struct RetentionMutation;
@@ -16,6 +17,6 @@ impl RetentionMutation {
     /// each kind past its retention. `ran` is false when another node was sweeping.
     async fn run_retention_sweep(&self, ctx: &Context<'_>) -> AppResult<RetentionReport> {
         ctx.viewer_with(Role::Superuser)?;
-        super::sweep(ctx.app()).await
+        super::sweep(ctx.platform(), ctx.part::<AssetRuntime>()?).await
     }
 }

@@ -11,8 +11,9 @@ use std::time::Duration;
 use async_graphql::SimpleObject;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+use crate::assets::service::AssetRuntime;
+use crate::context::Platform;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 
 /// What one run removed.
 #[derive(SimpleObject, Clone, Debug, Default)]
@@ -38,16 +39,20 @@ pub struct RetentionReport {
 
 /// Sweeps every `interval` until the server shuts down. The first run comes after a random
 /// part of the interval, so nodes started together do not all knock at once.
-pub async fn run(state: AppState) {
-    let interval = state.config.retention.interval.max(Duration::from_secs(1));
+pub async fn run(platform: Platform, assets: AssetRuntime) {
+    let interval = platform
+        .config
+        .retention
+        .interval
+        .max(Duration::from_secs(1));
     let first = interval.mul_f64(rand::random::<f64>());
     let mut next = tokio::time::Instant::now() + first;
     loop {
         tokio::select! {
-            () = state.shutdown.cancelled() => return,
+            () = platform.shutdown.cancelled() => return,
             () = tokio::time::sleep_until(next) => {}
         }
-        match sweep(&state).await {
+        match sweep(&platform, &assets).await {
             Ok(report) if report.ran => tracing::debug!(?report, "retention sweep"),
             Ok(_) => {}
             Err(error) => tracing::warn!(error = ?error, "the retention sweep failed"),
@@ -57,15 +62,15 @@ pub async fn run(state: AppState) {
 }
 
 /// One run, unless another node is running one (then `ran` is false).
-pub async fn sweep(state: &AppState) -> AppResult<RetentionReport> {
-    let mut lock_holder = state.pool.get().await?;
+pub async fn sweep(platform: &Platform, assets: &AssetRuntime) -> AppResult<RetentionReport> {
+    let mut lock_holder = platform.pool.get().await?;
     lock_holder
         .transaction::<_, AppError, _>(async |lock_holder| {
             if !take_lock(lock_holder).await? {
                 return Ok(RetentionReport::default());
             }
-            let mut conn = state.pool.get().await?;
-            sweep_all(state, &mut conn).await
+            let mut conn = platform.pool.get().await?;
+            sweep_all(platform, assets, &mut conn).await
         })
         .await
 }
@@ -84,8 +89,12 @@ async fn take_lock(conn: &mut AsyncPgConnection) -> AppResult<bool> {
     Ok(taken.taken)
 }
 
-async fn sweep_all(state: &AppState, conn: &mut AsyncPgConnection) -> AppResult<RetentionReport> {
-    let settings = &state.config.retention;
+async fn sweep_all(
+    platform: &Platform,
+    assets: &AssetRuntime,
+    conn: &mut AsyncPgConnection,
+) -> AppResult<RetentionReport> {
+    let settings = &platform.config.retention;
     let batch = settings.batch.max(1);
     let secs = |d: Duration| d.as_secs_f64();
     let mut report = RetentionReport {
@@ -100,7 +109,7 @@ async fn sweep_all(state: &AppState, conn: &mut AsyncPgConnection) -> AppResult<
     report.asset_objects = step(
         "stored asset bytes",
         crate::assets::service::sweep_unused_bytes(
-            &state.assets.blobs,
+            &assets.blobs,
             conn,
             settings.batch,
             settings.orphaned_bytes,
@@ -131,7 +140,7 @@ async fn sweep_all(state: &AppState, conn: &mut AsyncPgConnection) -> AppResult<
     }
     report.sign_in_windows = step(
         "sign-in windows",
-        state.auth.throttle.forget_ended(conn, batch).await,
+        platform.auth.throttle.forget_ended(conn, batch).await,
     );
     report.logged_events = step(
         "logged events",

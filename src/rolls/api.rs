@@ -9,16 +9,15 @@ use uuid::Uuid;
 use super::dice::{Pool, RollResult};
 use super::model::{RollRow, TraitRow};
 use super::store::{self, RollFilter};
-use crate::accounts::api::{User, load_user};
-use crate::db::loading::load;
+use crate::accounts::api::User;
+use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
 use crate::db::validate_text;
-use crate::entities::api::object::Entity;
+use crate::entities::api::Entity;
 use crate::entities::store as entities;
 use crate::entities::types::EntityType;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
 
 /// A roll may name at most this many traits.
 const MAX_TRAITS: usize = 20;
@@ -101,7 +100,7 @@ impl DiceRoll {
 
     /// Who rolled (null once their account is deleted).
     async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, self.row.user_id).await
+        User::load(ctx, self.row.user_id).await
     }
 
     /// The CHARACTER entity rolled for, while it is live.
@@ -120,13 +119,7 @@ impl DiceRoll {
 }
 
 async fn live_entity(ctx: &Context<'_>, row_id: Option<Uuid>) -> AppResult<Option<Entity>> {
-    let Some(row_id) = row_id else {
-        return Ok(None);
-    };
-    Ok(load(&ctx.loaders().entities().by_row, row_id)
-        .await?
-        .filter(|row| !row.is_deleted())
-        .map(Entity::from))
+    Entity::live(ctx, row_id).await
 }
 
 /// A trait a roll was made with.

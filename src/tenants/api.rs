@@ -7,19 +7,30 @@ use uuid::Uuid;
 
 use super::model::TenantRow;
 use super::store;
-use crate::accounts::api::{AuthPayload, User, load_user};
+use crate::accounts::api::{AuthPayload, User};
 use crate::accounts::sessions;
 use crate::accounts::store as accounts;
 use crate::auth::Role;
+use crate::context::ContextExt;
 use crate::db::loading::load;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, MemberAction, kinds};
-use crate::graphql::context::ContextExt;
+use crate::tenants::loaders::TenantLoaders;
 
 #[derive(Clone)]
 pub struct Tenant(pub TenantRow);
+
+/// How other domains' GraphQL types show a tenant (a membership's).
+impl Tenant {
+    /// The tenant with this id, through the request's loader.
+    pub async fn load(ctx: &Context<'_>, id: Uuid) -> AppResult<Option<Tenant>> {
+        Ok(load(&ctx.loaders::<TenantLoaders>().tenants, id)
+            .await?
+            .map(Tenant))
+    }
+}
 
 /// A studio: the owner of worlds, entities, assets and members.
 #[Object]
@@ -46,9 +57,11 @@ impl Tenant {
     }
 
     async fn member_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
-        Ok(load(ctx.loaders().member_counts(), self.0.id)
-            .await?
-            .unwrap_or(0))
+        Ok(
+            load(&ctx.loaders::<TenantLoaders>().member_counts, self.0.id)
+                .await?
+                .unwrap_or(0),
+        )
     }
 }
 
@@ -75,7 +88,7 @@ impl TenantQuery {
     /// The tenant the viewer is acting in.
     async fn tenant(&self, ctx: &Context<'_>) -> AppResult<Tenant> {
         let viewer = ctx.viewer()?;
-        load(ctx.loaders().tenants(), viewer.tenant_id)
+        load(&ctx.loaders::<TenantLoaders>().tenants, viewer.tenant_id)
             .await?
             .map(Tenant)
             .ok_or_else(|| AppError::not_found("tenant not found"))
@@ -141,9 +154,15 @@ impl TenantMutation {
         let user = accounts::find_user(&mut conn, viewer.user_id)
             .await?
             .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
-        let tokens =
-            sessions::switch_tenant(ctx.app(), &mut conn, session_id, user, tenant_id, false)
-                .await?;
+        let tokens = sessions::switch_tenant(
+            ctx.platform(),
+            &mut conn,
+            session_id,
+            user,
+            tenant_id,
+            false,
+        )
+        .await?;
         Ok(AuthPayload(tokens))
     }
 }
@@ -170,7 +189,7 @@ impl MemberEvent {
 
     /// The member (null once the account is deleted).
     async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, Some(self.user_id)).await
+        User::load(ctx, Some(self.user_id)).await
     }
 
     /// The new role (null when the member was removed).
@@ -180,7 +199,7 @@ impl MemberEvent {
 
     /// Who made the change.
     async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, self.actor_id).await
+        User::load(ctx, self.actor_id).await
     }
 
     async fn at(&self) -> DateTime<Utc> {
@@ -210,7 +229,7 @@ impl TenantSubscription {
         since: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = MemberEvent> + use<>> {
         Ok(
-            crate::graphql::subscriptions::tenant_events(ctx, since, kinds::MEMBER, |event| {
+            crate::context::subscriptions::tenant_events(ctx, since, kinds::MEMBER, |event| {
                 match &event.payload {
                     EventPayload::Member {
                         action,

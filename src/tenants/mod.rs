@@ -1,5 +1,6 @@
 //! Tenants: the studios that own everything else.
 
 pub mod api;
+pub mod loaders;
 pub mod model;
 pub mod store;

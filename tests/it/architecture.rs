@@ -1,6 +1,7 @@
 //! The layers of ARCHITECTURE.md, checked over the source: every `crate::` path in `src/` must
 //! run from a module to one in its own layer or below, a domain may reach another only through
-//! that one's `service`, and no domains may depend on each other in a circle. Imports that break
+//! that one's `service` (and a domain's `api` may name another's GraphQL types, which is no
+//! dependency), and no domains may depend on each other in a circle. Imports that break
 //! a rule today are listed, one per line, in `tests/it/architecture_debts.txt`; the list may
 //! only shrink: a new one fails, and so does an entry that no longer occurs (remove it).
 
@@ -44,6 +45,28 @@ impl Layers {
 struct Reference {
     module: String,
     item: Option<String>,
+    /// The segment after `item` (`User` in `crate::accounts::api::User`).
+    object: Option<String>,
+}
+
+impl Reference {
+    /// Whether this names one of a domain's GraphQL object types (`crate::notes::api::Note`):
+    /// the one thing of another domain's `api` that a domain's own `api` may use.
+    fn is_api_type(&self) -> bool {
+        self.item.as_deref() == Some("api")
+            && self
+                .object
+                .as_deref()
+                .and_then(|object| object.chars().next())
+                .is_some_and(char::is_uppercase)
+    }
+}
+
+/// Whether the file at `path` (under `src/`) is a domain's GraphQL layer: `api.rs`, or a file
+/// under an `api/` folder.
+fn is_api_file(path: &str) -> bool {
+    path.split('/')
+        .any(|part| part == "api" || part == "api.rs")
 }
 
 /// The `crate::` paths in `source`: comments, string and character literals left out.
@@ -58,8 +81,14 @@ fn references(source: &str) -> BTreeSet<Reference> {
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
             continue;
         }
-        for (module, item) in paths(rest) {
-            found.insert(Reference { module, item });
+        for path in paths(rest) {
+            let mut path = path.into_iter();
+            let Some(module) = path.next() else { continue };
+            found.insert(Reference {
+                module,
+                item: path.next(),
+                object: path.next(),
+            });
         }
     }
     found
@@ -149,36 +178,39 @@ fn continues_ident(chars: &[char], at: usize) -> bool {
     at > 0 && (chars[at - 1].is_alphanumeric() || chars[at - 1] == '_')
 }
 
-/// The first two segments of the path (or of each path of the group) at the start of `text`.
-fn paths(text: &str) -> Vec<(String, Option<String>)> {
+/// The first three segments of the path (or of each path of the group) at the start of `text`.
+fn paths(text: &str) -> Vec<Vec<String>> {
+    segments(text, 3)
+}
+
+/// Up to `depth` segments of each path at the start of `text`, following `{…}` groups.
+fn segments(text: &str, depth: usize) -> Vec<Vec<String>> {
+    if depth == 0 {
+        return vec![Vec::new()];
+    }
     if let Some(group) = text.strip_prefix('{') {
-        return split_group(group)
-            .into_iter()
-            .flat_map(|member| paths(member.trim()))
-            .collect();
-    }
-    let module = ident(text);
-    if module.is_empty() {
-        return Vec::new();
-    }
-    let after = &text[module.len()..];
-    let Some(after) = after.strip_prefix("::") else {
-        return vec![(module.to_owned(), None)];
-    };
-    if let Some(group) = after.strip_prefix('{') {
         // A trailing comma leaves an empty member: not a path.
         return split_group(group)
             .into_iter()
-            .map(|member| ident(member.trim()))
-            .filter(|item| !item.is_empty())
-            .map(|item| (module.to_owned(), Some(item.to_owned())))
+            .flat_map(|member| segments(member.trim(), depth))
+            .filter(|path| !path.is_empty())
             .collect();
     }
-    let item = ident(after);
-    vec![(
-        module.to_owned(),
-        (!item.is_empty()).then(|| item.to_owned()),
-    )]
+    let first = ident(text);
+    if first.is_empty() {
+        return vec![Vec::new()];
+    }
+    let rest = text[first.len()..]
+        .strip_prefix("::")
+        .map(|rest| segments(rest, depth - 1))
+        .unwrap_or_else(|| vec![Vec::new()]);
+    rest.into_iter()
+        .map(|tail| {
+            let mut path = vec![first.to_owned()];
+            path.extend(tail);
+            path
+        })
+        .collect()
 }
 
 fn ident(text: &str) -> &str {
@@ -241,6 +273,11 @@ fn violations(layers: &Layers, files: &[(String, String)]) -> BTreeSet<String> {
             if to_rank < from_rank {
                 found.insert(shown);
             } else if layers.is_domain(from) && layers.is_domain(to) {
+                // The schema is a graph, so its types may point at each other in a circle: a
+                // link between two domains' GraphQL types is neither a breach nor a cycle.
+                if is_api_file(path) && reference.is_api_type() {
+                    continue;
+                }
                 domain_edges
                     .entry(from.to_owned())
                     .or_default()
@@ -407,6 +444,9 @@ fn the_checker_catches_an_upward_import_a_store_reached_into_and_a_circle() {
             "rolls/service.rs",
             "// crate::notes::store in a comment is no import",
         ),
+        // GraphQL types link both ways: no cycle.
+        ("rolls/api.rs", "use crate::notes::api::{Note, NoteKind};"),
+        ("notes/api/object.rs", "fn f(r: crate::rolls::api::Roll) {}"),
         (
             "rolls/model.rs",
             r###"const A: &str = r#"crate::notes::store"#; /* crate::notes::store /* nested */ */
@@ -427,6 +467,9 @@ fn the_checker_catches_an_upward_import_a_store_reached_into_and_a_circle() {
             "const U: &str = \"http://x\"; use crate::graphql::{\n    subscriptions::{a, b},\n};",
         ),
         ("rolls/service.rs", "use crate::notes::service::Note;"),
+        // Only a domain's `api` may name another's GraphQL types, and only types.
+        ("rolls/store.rs", "use crate::notes::api::Note;"),
+        ("rolls/api.rs", "use crate::notes::api::{Note, note_of};"),
         ("extra.rs", "fn main() {}"),
     ]);
     let found: Vec<String> = violations(&layers, &bad).into_iter().collect();
@@ -438,6 +481,8 @@ fn the_checker_catches_an_upward_import_a_store_reached_into_and_a_circle() {
             "extra.rs: module `extra` is in no layer",
             "notes/api.rs -> graphql::subscriptions",
             "notes/service.rs -> rolls::store",
+            "rolls/api.rs -> notes::api",
+            "rolls/store.rs -> notes::api",
         ]
     );
 }

@@ -4,15 +4,16 @@ use async_graphql::{Context, ID, InputObject, Object, Upload};
 use uuid::Uuid;
 
 use super::object::{Asset, AssetStatus};
+use crate::assets::loaders::AssetLoaders;
 use crate::assets::model::AssetRow;
-use crate::assets::service::{self, Attachment};
+use crate::assets::service::{self, AssetRuntime, Attachment};
 use crate::assets::store::{self, AssetChanges};
 use crate::auth::Role;
+use crate::context::ContextExt;
 use crate::db::parse_id;
-use crate::entities::api::graph::EntityRefInput;
+use crate::entities::api::EntityRefInput;
 use crate::entities::types::EntityType;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
 
 const MAX_TAGS: usize = 50;
 const MAX_TAG_CHARS: usize = 50;
@@ -69,7 +70,7 @@ fn read_upload(ctx: &Context<'_>, file: &Upload) -> AppResult<service::Upload> {
     let value = file
         .value(ctx)
         .map_err(|_| AppError::bad_field("file", "the upload is missing from the request"))?;
-    let max_bytes = ctx.app().config.assets.max_bytes;
+    let max_bytes = ctx.platform().config.assets.max_bytes;
     if value.content.len() > max_bytes {
         return Err(service::too_large(max_bytes));
     }
@@ -121,8 +122,15 @@ impl AssetMutation {
             }
         };
         let upload = read_upload(ctx, &file)?;
-        let row = service::upload(ctx.app(), viewer, upload, attach).await?;
-        ctx.loaders().assets().forget();
+        let row = service::upload(
+            ctx.platform(),
+            ctx.part::<AssetRuntime>()?,
+            viewer,
+            upload,
+            attach,
+        )
+        .await?;
+        ctx.loaders::<AssetLoaders>().forget();
         Ok(Asset::from(row))
     }
 
@@ -153,7 +161,7 @@ impl AssetMutation {
             let mut conn = ctx.conn().await?;
             store::update(&mut conn, &asset, &changes).await?
         };
-        ctx.loaders().assets().forget();
+        ctx.loaders::<AssetLoaders>().forget();
         Ok(Asset::from(row))
     }
 
@@ -161,16 +169,17 @@ impl AssetMutation {
     /// working until it is purged. WORLDBUILDER.
     async fn delete_asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
-        service::set_recycled(ctx.app(), viewer, parse_id("id", &id)?, true).await?;
-        ctx.loaders().assets().forget();
+        service::set_recycled(&ctx.platform().pool, viewer, parse_id("id", &id)?, true).await?;
+        ctx.loaders::<AssetLoaders>().forget();
         Ok(true)
     }
 
     /// Brings an asset back from the recycle bin, with its links. WORLDBUILDER.
     async fn restore_asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<Asset> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
-        let row = service::set_recycled(ctx.app(), viewer, parse_id("id", &id)?, false).await?;
-        ctx.loaders().assets().forget();
+        let row = service::set_recycled(&ctx.platform().pool, viewer, parse_id("id", &id)?, false)
+            .await?;
+        ctx.loaders::<AssetLoaders>().forget();
         Ok(Asset::from(row))
     }
 
@@ -178,16 +187,23 @@ impl AssetMutation {
     /// its URL answers 404. ADMIN.
     async fn purge_asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        service::purge(ctx.app(), viewer, parse_id("id", &id)?).await?;
-        ctx.loaders().assets().forget();
+        service::purge(
+            ctx.platform(),
+            ctx.part::<AssetRuntime>()?,
+            viewer,
+            parse_id("id", &id)?,
+        )
+        .await?;
+        ctx.loaders::<AssetLoaders>().forget();
         Ok(true)
     }
 
     /// Purges every asset in the recycle bin; returns how many went. ADMIN.
     async fn empty_asset_recycle_bin(&self, ctx: &Context<'_>) -> AppResult<i32> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        let purged = service::empty_recycle_bin(ctx.app(), viewer).await?;
-        ctx.loaders().assets().forget();
+        let purged =
+            service::empty_recycle_bin(ctx.platform(), ctx.part::<AssetRuntime>()?, viewer).await?;
+        ctx.loaders::<AssetLoaders>().forget();
         Ok(i32::try_from(purged).unwrap_or(i32::MAX))
     }
 
@@ -203,7 +219,7 @@ impl AssetMutation {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let asset_id = parse_id("id", &id)?;
         let asset = service::link(
-            ctx.app(),
+            &ctx.platform().pool,
             viewer,
             asset_id,
             entity.r#type,
@@ -211,7 +227,7 @@ impl AssetMutation {
             primary,
         )
         .await?;
-        ctx.loaders().assets().forget();
+        ctx.loaders::<AssetLoaders>().forget();
         Ok(Asset::from(asset))
     }
 
@@ -228,7 +244,7 @@ impl AssetMutation {
         let mut conn = ctx.conn().await?;
         let entity_row_id = entity.live_row_id(&mut conn, viewer.tenant_id).await?;
         let removed = store::unlink(&mut conn, viewer.tenant_id, asset_id, entity_row_id).await?;
-        ctx.loaders().assets().forget();
+        ctx.loaders::<AssetLoaders>().forget();
         Ok(removed)
     }
 }

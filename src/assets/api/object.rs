@@ -4,13 +4,15 @@ use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, Object};
 use chrono::{DateTime, Utc};
+use uuid::Uuid;
 
-use crate::accounts::api::{User, load_user};
+use crate::accounts::api::User;
+use crate::assets::loaders::AssetLoaders;
 use crate::assets::model::AssetRow;
-use crate::db::loading::{load, load_many};
-use crate::entities::api::object::Entity;
+use crate::context::ContextExt;
+use crate::db::loading::load;
+use crate::entities::api::Entity;
 use crate::error::AppResult;
-use crate::graphql::context::ContextExt;
 
 pub struct Asset(pub Arc<AssetRow>);
 
@@ -101,7 +103,33 @@ pub enum AssetProcessing {
 }
 
 fn public_base<'a>(ctx: &'a Context<'_>) -> Option<&'a str> {
-    ctx.app().config.assets.public_base_url.as_deref()
+    ctx.platform().config.assets.public_base_url.as_deref()
+}
+
+/// How other domains' GraphQL types show assets (an entity's).
+impl Asset {
+    /// The asset that stands for an entity (by its row id), when one is set.
+    pub async fn primary_of_entity(
+        ctx: &Context<'_>,
+        entity_row_id: Uuid,
+    ) -> AppResult<Option<Asset>> {
+        Ok(
+            load(&ctx.loaders::<AssetLoaders>().of_entity, entity_row_id)
+                .await?
+                .and_then(|assets| assets.primary.clone())
+                .map(Asset::from),
+        )
+    }
+
+    /// The live assets linked to an entity (by its row id), the primary one first.
+    pub async fn of_entity(ctx: &Context<'_>, entity_row_id: Uuid) -> AppResult<Vec<Asset>> {
+        Ok(
+            load(&ctx.loaders::<AssetLoaders>().of_entity, entity_row_id)
+                .await?
+                .map(|assets| assets.all.iter().cloned().map(Asset::from).collect())
+                .unwrap_or_default(),
+        )
+    }
 }
 
 /// An uploaded file (seed 000's Asset): an image stored once per content, served at an
@@ -146,7 +174,7 @@ impl Asset {
     }
 
     async fn uploaded_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, self.0.uploaded_by).await
+        User::load(ctx, self.0.uploaded_by).await
     }
 
     /// Detected from the file's bytes, never taken from the upload's declared type.
@@ -198,21 +226,14 @@ impl Asset {
     }
 
     async fn deleted_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, self.0.deleted_by).await
+        User::load(ctx, self.0.deleted_by).await
     }
 
     /// The live entities it is linked to.
     async fn entities(&self, ctx: &Context<'_>) -> AppResult<Vec<Entity>> {
-        let ids = load(&ctx.loaders().assets().entities, self.0.id)
+        let ids = load(&ctx.loaders::<AssetLoaders>().entities, self.0.id)
             .await?
             .unwrap_or_default();
-        let rows = load_many(&ctx.loaders().entities().by_row, ids.iter().copied()).await?;
-        Ok(ids
-            .iter()
-            .filter_map(|id| rows.get(id))
-            .filter(|row| !row.is_deleted())
-            .cloned()
-            .map(Entity::from)
-            .collect())
+        Entity::live_many(ctx, &ids).await
     }
 }

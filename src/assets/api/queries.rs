@@ -3,14 +3,15 @@
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 
 use super::object::{Asset, AssetStatus, AssetType};
+use crate::accounts::api::User;
+use crate::assets::loaders::AssetLoaders;
 use crate::assets::store::{self, AssetFilter};
-use crate::db::loading::load_many;
+use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
 use crate::db::search::TsQuery;
-use crate::entities::api::graph::EntityRefInput;
+use crate::entities::api::EntityRefInput;
 use crate::error::AppResult;
-use crate::graphql::context::ContextExt;
 
 /// A page of assets.
 #[derive(SimpleObject)]
@@ -81,11 +82,7 @@ async fn page(ctx: &Context<'_>, filter: AssetFilter, page: PageRequest) -> AppR
         .field("uploadedBy")
         .exists()
     {
-        load_many(
-            ctx.loaders().users(),
-            rows.iter().filter_map(|a| a.uploaded_by),
-        )
-        .await?;
+        User::prefetch(ctx, rows.iter().filter_map(|a| a.uploaded_by)).await?;
     }
     Ok(AssetPage {
         total,
@@ -104,9 +101,11 @@ impl AssetQuery {
     async fn asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Asset>> {
         ctx.viewer()?;
         let id = parse_id("id", &id)?;
-        Ok(crate::db::loading::load(&ctx.loaders().assets().by_id, id)
-            .await?
-            .map(Asset::from))
+        Ok(
+            crate::db::loading::load(&ctx.loaders::<AssetLoaders>().by_id, id)
+                .await?
+                .map(Asset::from),
+        )
     }
 
     /// The tenant's live assets, newest first, narrowed by `filter`.

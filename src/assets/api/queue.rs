@@ -5,12 +5,14 @@ use futures_util::Stream;
 
 use super::object::Asset;
 use crate::assets::jobs;
+use crate::assets::loaders::AssetLoaders;
+use crate::assets::service::AssetRuntime;
 use crate::auth::Role;
+use crate::context::ContextExt;
 use crate::db::loading::load;
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, kinds};
-use crate::graphql::context::ContextExt;
 
 /// The tenant's processing queue.
 #[derive(SimpleObject)]
@@ -51,7 +53,7 @@ async fn set_paused(ctx: &Context<'_>, paused: bool) -> AppResult<AssetQueueStat
     jobs::set_paused(&mut conn, viewer.tenant_id, Some(viewer.user_id), paused).await?;
     drop(conn);
     if !paused {
-        ctx.app().assets.wake.notify_one();
+        ctx.part::<AssetRuntime>()?.wake.notify_one();
     }
     status(ctx).await
 }
@@ -93,9 +95,9 @@ impl AssetQueueMutation {
             .ok_or_else(|| AppError::not_found(format!("Asset not found: {id}")))?;
         jobs::requeue(&mut conn, &asset).await?;
         drop(conn);
-        ctx.app().assets.wake.notify_one();
-        ctx.loaders().assets().forget();
-        Ok(load(&ctx.loaders().assets().by_id, id)
+        ctx.part::<AssetRuntime>()?.wake.notify_one();
+        ctx.loaders::<AssetLoaders>().forget();
+        Ok(load(&ctx.loaders::<AssetLoaders>().by_id, id)
             .await?
             .map(Asset::from)
             .ok_or_else(|| AppError::not_found(format!("Asset not found: {id}")))?)
@@ -118,7 +120,7 @@ impl AssetSubscription {
         )]
         since: Option<ID>,
     ) -> async_graphql::Result<impl Stream<Item = AssetProcessedEvent> + use<>> {
-        Ok(crate::graphql::subscriptions::tenant_events(
+        Ok(crate::context::subscriptions::tenant_events(
             ctx,
             since,
             kinds::ASSET_PROCESSED,
@@ -150,7 +152,7 @@ impl AssetProcessedEvent {
 
     /// The asset as it is now (null once purged).
     async fn asset(&self, ctx: &Context<'_>) -> AppResult<Option<Asset>> {
-        Ok(load(&ctx.loaders().assets().by_id, self.asset_id)
+        Ok(load(&ctx.loaders::<AssetLoaders>().by_id, self.asset_id)
             .await?
             .map(Asset::from))
     }

@@ -11,10 +11,10 @@ use crate::auth::Role;
 use crate::billing::ledger::{self, Debit};
 use crate::billing::store;
 use crate::billing::tiers::{Feature, require_feature};
+use crate::context::ContextExt;
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::{BrainbitsDebit, EventPayload};
-use crate::graphql::context::ContextExt;
 
 /// Most BrainBits one call may consume.
 const MAX_DEBIT: i32 = 1_000_000;
@@ -47,7 +47,7 @@ impl BillingMutation {
         let provider = validate_label("provider", &provider)?;
         let mut conn = ctx.conn().await?;
         let exemption = match key_source {
-            _ if !ctx.app().config.billing.configured() => {
+            _ if !ctx.platform().config.billing.configured() => {
                 Some("billing is not configured on this server: not metered")
             }
             KeySource::Byok => Some("your own key: not metered"),
@@ -72,7 +72,7 @@ impl BillingMutation {
             provider: &provider,
         };
         let entry = ledger::debit(&mut conn, &debit).await?;
-        ctx.app().events.publish(
+        ctx.platform().events.publish(
             viewer.tenant_id,
             Some(viewer.user_id),
             EventPayload::BrainbitsDeducted(BrainbitsDebit {

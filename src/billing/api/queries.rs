@@ -13,9 +13,9 @@ use crate::billing::ledger;
 use crate::billing::store::{self, tier_of_row};
 use crate::billing::tiers::{TIERS, Tier, TierInfo};
 use crate::billing::usage::{self, UsageGrouping};
+use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
 
 #[derive(Default)]
 pub struct BillingQuery;
@@ -45,7 +45,7 @@ impl BillingQuery {
     /// Whether billing works here, and the tenant's standing.
     async fn billing_status(&self, ctx: &Context<'_>) -> AppResult<BillingStatus> {
         let viewer = ctx.viewer()?;
-        let settings = &ctx.app().config.billing;
+        let settings = &ctx.platform().config.billing;
         let mut conn = ctx.conn().await?;
         let (account, balance, _) = ledger::settle(&mut conn, viewer.tenant_id).await?;
         let message = match (settings.configured(), settings.webhook_secret.is_some()) {
@@ -69,7 +69,7 @@ impl BillingQuery {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
         let tier = store::tier_of(&mut conn, viewer.tenant_id).await?;
-        let all_enabled = !ctx.app().config.billing.configured();
+        let all_enabled = !ctx.platform().config.billing.configured();
         let features = if all_enabled {
             Tier::Studio.features().to_vec()
         } else {
@@ -153,7 +153,7 @@ impl BillingQuery {
     async fn token_blocks(&self, ctx: &Context<'_>) -> AppResult<Vec<TokenBlockInfo>> {
         ctx.viewer()?;
         Ok(ctx
-            .app()
+            .platform()
             .config
             .billing
             .token_blocks

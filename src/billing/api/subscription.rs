@@ -4,8 +4,8 @@ use async_graphql::{Context, ID, Subscription};
 use futures_util::Stream;
 
 use super::types::BrainbitsDeducted;
+use crate::context::subscriptions::tenant_events;
 use crate::events::{EventPayload, kinds};
-use crate::graphql::subscriptions::tenant_events;
 
 #[derive(Default)]
 pub struct BillingSubscriptionRoot;

@@ -4,13 +4,13 @@ use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::accounts::api::{User, load_user};
+use crate::accounts::api::User;
 use crate::billing::ledger;
 use crate::billing::model::{Invoice, LedgerRow};
 use crate::billing::store::tier_of_row;
 use crate::billing::tiers::{Feature, Tier, TierInfo};
+use crate::context::ContextExt;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
 
 /// Providers that run on the user's own device: never debited.
 const ON_DEVICE_PROVIDERS: &[&str] = &[
@@ -171,7 +171,7 @@ pub struct TeamMemberBilling {
 #[Object]
 impl TeamMemberBilling {
     async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, Some(self.user_id)).await
+        User::load(ctx, Some(self.user_id)).await
     }
 
     /// BrainBits consumed this period.
@@ -253,7 +253,7 @@ pub(super) fn tier_info(ctx: &Context<'_>, tier: Tier) -> TierInfo {
         monthly_brainbits: tier.monthly_brainbits(),
         features: tier.features().to_vec(),
         price_id: ctx
-            .app()
+            .platform()
             .config
             .billing
             .price_of_tier(tier)

@@ -1,32 +1,32 @@
-//! `POST /api/billing/webhook`: Stripe's events. The `Stripe-Signature` header is verified on
-//! the raw body before anything is parsed (a bad, stale or missing one is a 400 and changes
-//! nothing); then, in one transaction, the event id is recorded and the event applied, so a
+//! Stripe's events (`POST /api/billing/webhook`, served by `http::stripe_webhook`). The
+//! `Stripe-Signature` header is verified on the raw body before anything is parsed (a bad,
+//! stale or missing one is a 400 and changes nothing); then, in one transaction, the event id is recorded and the event applied, so a
 //! replay changes nothing and answers `{"received": true, "duplicate": true}`.
 
 pub mod events;
 mod payload;
 pub mod signature;
 
-use axum::Json;
-use axum::body::Bytes;
-use axum::extract::State;
-use axum::http::HeaderMap;
+use axum::http::HeaderValue;
 use diesel_async::AsyncConnection;
 use serde_json::Value;
 
 use self::payload::Event;
 use self::signature::SignatureError;
+use crate::config::BillingSettings;
+use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 
 pub const SIGNATURE_HEADER: &str = "stripe-signature";
 
-pub async fn webhook(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> AppResult<Json<Value>> {
-    let billing = &state.config.billing;
+/// Verifies and applies one delivery (`signature` is its `Stripe-Signature` header); the
+/// answer is the body Stripe gets back.
+pub async fn receive(
+    pool: &DbPool,
+    billing: &BillingSettings,
+    signature: Option<&HeaderValue>,
+    body: &[u8],
+) -> AppResult<Value> {
     let Some(secret) = billing
         .webhook_secret
         .as_deref()
@@ -37,17 +37,17 @@ pub async fn webhook(
             "Stripe webhooks are not configured on this server",
         ));
     };
-    let header = match headers.get(SIGNATURE_HEADER) {
+    let header = match signature {
         None => Err(SignatureError::MissingHeader),
         Some(value) => value.to_str().map_err(|_| SignatureError::Malformed),
     };
     header
-        .and_then(|header| signature::verify(header, &body, secret, chrono::Utc::now().timestamp()))
+        .and_then(|header| signature::verify(header, body, secret, chrono::Utc::now().timestamp()))
         .map_err(|error| AppError::bad_input(format!("invalid Stripe signature: {error}")))?;
 
-    let event = Event::parse(&body)
+    let event = Event::parse(body)
         .map_err(|error| AppError::bad_input(format!("not a valid Stripe event: {error}")))?;
-    let mut conn = state.pool.get().await?;
+    let mut conn = pool.get().await?;
     let outcome = conn
         .transaction::<_, AppError, _>(async |conn| events::process(conn, billing, &event).await)
         .await?;
@@ -57,5 +57,5 @@ pub async fn webhook(
         ?outcome,
         "Stripe event"
     );
-    Ok(Json(outcome.body()))
+    Ok(outcome.body())
 }

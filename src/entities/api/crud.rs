@@ -6,15 +6,16 @@ use serde_json::Value;
 use super::object::Entity;
 use super::prefetch::prefetch;
 use crate::auth::Role;
+use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::db::search::TsQuery;
+use crate::entities::loaders::EntityLoaders;
 use crate::entities::revalidation;
 use crate::entities::store::{self, Bin, EntitySortField, ListFilter, SortOrder};
 use crate::entities::types::{EntityStatus, EntityType};
 use crate::entities::validation;
 use crate::entities::writes::{self, EntityPatch, NewEntity};
 use crate::error::AppResult;
-use crate::graphql::context::ContextExt;
 
 /// A new entity. `fields` holds the type-specific frontmatter (a JSON object).
 #[derive(InputObject)]
@@ -246,8 +247,8 @@ impl EntityMutation {
             fields: input.fields.map(|f| f.0),
             markdown_body: input.markdown_body,
         };
-        let row = writes::create(ctx.app(), &mut conn, viewer, r#type, input).await?;
-        ctx.loaders().entities().forget();
+        let row = writes::create(ctx.platform(), &mut conn, viewer, r#type, input).await?;
+        ctx.loaders::<EntityLoaders>().forget();
         Ok(Entity::from(row))
     }
 
@@ -268,8 +269,9 @@ impl EntityMutation {
             markdown_body: input.markdown_body,
             expected_version: input.expected_version,
         };
-        let row = writes::update(ctx.app(), &mut conn, viewer, r#type, &entity_id, patch).await?;
-        ctx.loaders().entities().forget();
+        let row =
+            writes::update(ctx.platform(), &mut conn, viewer, r#type, &entity_id, patch).await?;
+        ctx.loaders::<EntityLoaders>().forget();
         Ok(Entity::from(row))
     }
 
@@ -282,8 +284,8 @@ impl EntityMutation {
     ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
-        writes::set_recycled(ctx.app(), &mut conn, viewer, r#type, &entity_id, true).await?;
-        ctx.loaders().entities().forget();
+        writes::set_recycled(ctx.platform(), &mut conn, viewer, r#type, &entity_id, true).await?;
+        ctx.loaders::<EntityLoaders>().forget();
         Ok(true)
     }
 
@@ -297,8 +299,9 @@ impl EntityMutation {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
         let row =
-            writes::set_recycled(ctx.app(), &mut conn, viewer, r#type, &entity_id, false).await?;
-        ctx.loaders().entities().forget();
+            writes::set_recycled(ctx.platform(), &mut conn, viewer, r#type, &entity_id, false)
+                .await?;
+        ctx.loaders::<EntityLoaders>().forget();
         Ok(Entity::from(row))
     }
 
@@ -311,8 +314,8 @@ impl EntityMutation {
     ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let mut conn = ctx.conn().await?;
-        writes::purge(ctx.app(), &mut conn, viewer, r#type, &entity_id).await?;
-        ctx.loaders().entities().forget();
+        writes::purge(ctx.platform(), &mut conn, viewer, r#type, &entity_id).await?;
+        ctx.loaders::<EntityLoaders>().forget();
         Ok(true)
     }
 
@@ -324,8 +327,8 @@ impl EntityMutation {
     ) -> AppResult<i64> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let mut conn = ctx.conn().await?;
-        let purged = writes::empty_recycle_bin(ctx.app(), &mut conn, viewer, r#type).await?;
-        ctx.loaders().entities().forget();
+        let purged = writes::empty_recycle_bin(ctx.platform(), &mut conn, viewer, r#type).await?;
+        ctx.loaders::<EntityLoaders>().forget();
         Ok(i64::try_from(purged).unwrap_or(i64::MAX))
     }
 
@@ -341,7 +344,7 @@ impl EntityMutation {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
         let row = writes::rename(
-            ctx.app(),
+            ctx.platform(),
             &mut conn,
             viewer,
             r#type,
@@ -349,7 +352,7 @@ impl EntityMutation {
             &new_entity_id,
         )
         .await?;
-        ctx.loaders().entities().forget();
+        ctx.loaders::<EntityLoaders>().forget();
         Ok(Entity::from(row))
     }
 
@@ -366,8 +369,8 @@ impl EntityMutation {
             None => EntityType::ALL.to_vec(),
         };
         let mut conn = ctx.conn().await?;
-        let report = revalidation::validate_all(ctx.app(), &mut conn, viewer, &types).await?;
-        ctx.loaders().entities().forget();
+        let report = revalidation::validate_all(ctx.platform(), &mut conn, viewer, &types).await?;
+        ctx.loaders::<EntityLoaders>().forget();
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         Ok(ValidationSummary {
             checked: count(report.checked),

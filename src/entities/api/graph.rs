@@ -8,13 +8,14 @@ use serde_json::Value;
 use super::object::{Entity, Relationship, RelationshipDirection, RelationshipOrigin};
 use super::prefetch::prefetch;
 use crate::auth::Role;
+use crate::context::ContextExt;
 use crate::db::parse_id;
 use crate::entities::graph::{self, Graph, MAX_DEPTH};
+use crate::entities::loaders::EntityLoaders;
 use crate::entities::store;
 use crate::entities::types::EntityType;
 use crate::entities::writes;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
 
 /// Names one entity.
 #[derive(InputObject, Clone)]
@@ -195,7 +196,7 @@ impl GraphMutation {
         }
         let mut conn = ctx.conn().await?;
         let (row, target) = writes::create_relationship(
-            ctx.app(),
+            ctx.platform(),
             &mut conn,
             viewer,
             (from.r#type, &from.entity_id),
@@ -204,7 +205,7 @@ impl GraphMutation {
             &attributes,
         )
         .await?;
-        ctx.loaders().entities().forget();
+        ctx.loaders::<EntityLoaders>().forget();
         Ok(Relationship::explicit(
             row,
             RelationshipDirection::Outgoing,
@@ -217,8 +218,8 @@ impl GraphMutation {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let id = parse_id("id", &id)?;
         let mut conn = ctx.conn().await?;
-        writes::delete_relationship(ctx.app(), &mut conn, viewer, id).await?;
-        ctx.loaders().entities().forget();
+        writes::delete_relationship(ctx.platform(), &mut conn, viewer, id).await?;
+        ctx.loaders::<EntityLoaders>().forget();
         Ok(true)
     }
 }

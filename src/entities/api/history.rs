@@ -5,14 +5,14 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::graph::EntityRefInput;
-use crate::accounts::api::{User, load_user};
+use crate::accounts::api::User;
+use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::entities::history::{self, Comparison, DiffLineKind, FieldChangeKind, Snapshot};
 use crate::entities::model::{EntityRow, RevisionRow};
 use crate::entities::store::{self, Bin, RevisionAction};
 use crate::entities::types::{EntityStatus, EntityType};
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
 
 pub struct EntityRevision(RevisionRow);
 
@@ -30,7 +30,7 @@ impl EntityRevision {
 
     /// Who wrote it (null once their account is deleted).
     async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, self.0.actor_id).await
+        User::load(ctx, self.0.actor_id).await
     }
 
     async fn created_at(&self) -> DateTime<Utc> {

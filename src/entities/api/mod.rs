@@ -8,3 +8,6 @@ pub mod prefetch;
 pub mod search;
 pub mod subscription;
 pub mod templates;
+
+pub use graph::EntityRefInput;
+pub use object::Entity;

@@ -7,17 +7,18 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::accounts::api::{User, load_user};
-use crate::assets::api::object::Asset;
-use crate::db::loading::{load, load_many};
+use crate::accounts::api::User;
+use crate::assets::api::Asset;
+use crate::context::ContextExt;
+use crate::db::loading::{load, load_many, prefetch_many};
 use crate::db::pagination::PageRequest;
 use crate::entities::links::ResolvedReference;
+use crate::entities::loaders::EntityLoaders;
 use crate::entities::loaders::Referrer;
 use crate::entities::model::{EntityRow, RelationshipRow};
 use crate::entities::revalidation::entity_errors;
 use crate::entities::types::{EntityStatus, EntityType};
 use crate::error::AppResult;
-use crate::graphql::context::ContextExt;
 
 #[derive(Clone)]
 pub struct Entity(pub Arc<EntityRow>);
@@ -31,6 +32,48 @@ impl From<EntityRow> for Entity {
 impl From<Arc<EntityRow>> for Entity {
     fn from(row: Arc<EntityRow>) -> Self {
         Self(row)
+    }
+}
+
+/// How other domains' GraphQL types show an entity (a note's, an asset's, a world's).
+impl Entity {
+    /// The entity with this row id, while it is live (null when there is none, or no id).
+    pub async fn live(ctx: &Context<'_>, row_id: Option<Uuid>) -> AppResult<Option<Entity>> {
+        let Some(row_id) = row_id else {
+            return Ok(None);
+        };
+        Ok(load(&ctx.loaders::<EntityLoaders>().by_row, row_id)
+            .await?
+            .filter(|row| !row.is_deleted())
+            .map(Entity::from))
+    }
+
+    /// The live ones of these entities, in the order given.
+    pub async fn live_many(ctx: &Context<'_>, row_ids: &[Uuid]) -> AppResult<Vec<Entity>> {
+        let rows = load_many(
+            &ctx.loaders::<EntityLoaders>().by_row,
+            row_ids.iter().copied(),
+        )
+        .await?;
+        Ok(row_ids
+            .iter()
+            .filter_map(|id| rows.get(id))
+            .filter(|row| !row.is_deleted())
+            .cloned()
+            .map(Entity::from)
+            .collect())
+    }
+
+    /// Loads these entities in one statement for the fields of a list that will ask for them
+    /// (nothing to do when the request's loaders keep nothing).
+    pub async fn prefetch(
+        ctx: &Context<'_>,
+        row_ids: impl IntoIterator<Item = Uuid>,
+    ) -> AppResult<()> {
+        if ctx.caches_loads() {
+            prefetch_many(&ctx.loaders::<EntityLoaders>().by_row, row_ids).await?;
+        }
+        Ok(())
     }
 }
 
@@ -103,32 +146,26 @@ impl Entity {
     }
 
     async fn created_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, self.0.created_by).await
+        User::load(ctx, self.0.created_by).await
     }
 
     async fn updated_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, self.0.updated_by).await
+        User::load(ctx, self.0.updated_by).await
     }
 
     async fn deleted_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, self.0.deleted_by).await
+        User::load(ctx, self.0.deleted_by).await
     }
 
     /// The image that stands for it (a portrait, a map), when one is set.
     async fn primary_asset(&self, ctx: &Context<'_>) -> AppResult<Option<Asset>> {
-        Ok(load(&ctx.loaders().assets().of_entity, self.0.id)
-            .await?
-            .and_then(|assets| assets.primary.clone())
-            .map(Asset::from))
+        Asset::primary_of_entity(ctx, self.0.id).await
     }
 
     /// The live assets linked to it, the primary one first, then in the order they were
     /// linked (at most 200).
     async fn assets(&self, ctx: &Context<'_>) -> AppResult<Vec<Asset>> {
-        Ok(load(&ctx.loaders().assets().of_entity, self.0.id)
-            .await?
-            .map(|assets| assets.all.iter().cloned().map(Asset::from).collect())
-            .unwrap_or_default())
+        Asset::of_entity(ctx, self.0.id).await
     }
 
     /// The references this entity's fields hold, in field order (a page: 50 by default, at
@@ -143,7 +180,7 @@ impl Entity {
     ) -> AppResult<Vec<EntityReference>> {
         let references = match kind {
             Some(kind) => load(
-                &ctx.loaders().entities().outgoing_of_kind,
+                &ctx.loaders::<EntityLoaders>().outgoing_of_kind,
                 (self.0.id, kind),
             )
             .await?
@@ -219,7 +256,7 @@ impl Entity {
                 ));
             }
         }
-        let loaders = ctx.loaders().entities();
+        let loaders = ctx.loaders::<EntityLoaders>();
         let explicit = load(&loaders.relationships, self.0.id)
             .await?
             .unwrap_or_default();
@@ -260,14 +297,14 @@ fn window<T>(items: Vec<T>, offset: Option<i32>, limit: Option<i32>) -> AppResul
 }
 
 async fn outgoing(ctx: &Context<'_>, id: Uuid) -> AppResult<Arc<Vec<ResolvedReference>>> {
-    Ok(load(&ctx.loaders().entities().outgoing, id)
+    Ok(load(&ctx.loaders::<EntityLoaders>().outgoing, id)
         .await?
         .unwrap_or_default())
 }
 
 async fn incoming(ctx: &Context<'_>, row: &EntityRow) -> AppResult<Arc<Vec<Referrer>>> {
     let key = (row.kind(), row.entity_id.clone());
-    Ok(load(&ctx.loaders().entities().incoming, key)
+    Ok(load(&ctx.loaders::<EntityLoaders>().incoming, key)
         .await?
         .unwrap_or_default())
 }

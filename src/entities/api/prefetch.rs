@@ -9,11 +9,13 @@ use std::borrow::Borrow;
 use async_graphql::{Context, Lookahead};
 use uuid::Uuid;
 
+use crate::accounts::api::User;
+use crate::context::ContextExt;
 use crate::db::loading::prefetch_many;
+use crate::entities::loaders::EntityLoaders;
 use crate::entities::loaders::split_by_kind;
 use crate::entities::model::EntityRow;
 use crate::error::AppResult;
-use crate::graphql::context::ContextExt;
 
 /// Fields of Entity that read all of an entity's references (`references` too, unless every
 /// use of it names its `kind`).
@@ -44,12 +46,11 @@ pub async fn prefetch<R: Borrow<EntityRow>>(
     rows: &[R],
 ) -> AppResult<()> {
     let rows: Vec<&EntityRow> = rows.iter().map(Borrow::borrow).collect();
-    let loaders = ctx.loaders();
-    if rows.is_empty() || !loaders.caches() {
+    if rows.is_empty() || !ctx.caches_loads() {
         return Ok(());
     }
     let wants = |fields: &[&str]| fields.iter().any(|f| selection.field(f).exists());
-    let entities = loaders.entities();
+    let entities = ctx.loaders::<EntityLoaders>();
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
 
     let kinds = referenced_kinds(&selection);
@@ -112,7 +113,7 @@ pub async fn prefetch<R: Borrow<EntityRow>>(
             }
         }
         if !user_ids.is_empty() {
-            prefetch_many(loaders.users(), user_ids).await?;
+            User::prefetch(ctx, user_ids).await?;
         }
         AppResult::Ok(())
     };

@@ -4,12 +4,12 @@ use async_graphql::{Context, Object, SimpleObject};
 
 use super::object::Entity;
 use super::prefetch::prefetch;
+use crate::context::ContextExt;
 use crate::db::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::db::search::TsQuery;
 use crate::entities::store;
 use crate::entities::types::EntityType;
 use crate::error::{AppError, AppResult};
-use crate::graphql::context::ContextExt;
 
 /// An entity matching a search.
 #[derive(SimpleObject)]

@@ -7,12 +7,13 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 
 use super::object::Entity;
-use crate::accounts::api::{User, load_user};
+use crate::accounts::api::User;
+use crate::context::ContextExt;
 use crate::db::loading::load;
+use crate::entities::loaders::EntityLoaders;
 use crate::entities::types::EntityType;
 use crate::error::AppResult;
 use crate::events::{EntityAction, EntityChange, Event, EventPayload, kinds};
-use crate::graphql::context::ContextExt;
 
 pub struct EntityEvent {
     change: EntityChange,
@@ -49,7 +50,7 @@ impl EntityEvent {
             .event
             .loaded
             .get_or_try_init(async || {
-                load(&ctx.loaders().entities().by_row, self.change.row_id).await
+                load(&ctx.loaders::<EntityLoaders>().by_row, self.change.row_id).await
             })
             .await?;
         Ok(row.map(Entity::from))
@@ -57,7 +58,7 @@ impl EntityEvent {
 
     /// Who made the change.
     async fn actor(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, self.event.actor_id).await
+        User::load(ctx, self.event.actor_id).await
     }
 
     async fn at(&self) -> DateTime<Utc> {
@@ -93,7 +94,7 @@ impl EntitySubscription {
         // The id being followed moves with the entity when it is renamed.
         let followed = std::sync::Mutex::new(entity_id);
         Ok(
-            crate::graphql::subscriptions::tenant_events(ctx, since, kinds::ENTITY, move |event| {
+            crate::context::subscriptions::tenant_events(ctx, since, kinds::ENTITY, move |event| {
                 let EventPayload::Entity(change) = &event.payload else {
                     return None;
                 };

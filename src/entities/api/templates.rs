@@ -3,9 +3,9 @@
 use async_graphql::{Context, Json, Object, SimpleObject};
 use serde_json::Value;
 
+use crate::context::ContextExt;
 use crate::entities::templates::{MarkdownTemplate, TemplateSource, TypeTemplate};
 use crate::entities::types::EntityType;
-use crate::graphql::context::ContextExt;
 
 pub struct EntityTypeInfo(EntityType);
 
@@ -37,7 +37,7 @@ impl EntityTypeInfo {
     }
 
     async fn description(&self, ctx: &Context<'_>) -> String {
-        ctx.app()
+        ctx.platform()
             .config
             .templates
             .type_template(self.0)
@@ -142,12 +142,12 @@ impl TemplateQuery {
 
     /// A type's JSON Schema and reference map.
     async fn entity_schema(&self, ctx: &Context<'_>, r#type: EntityType) -> EntitySchema {
-        EntitySchema::of(ctx.app().config.templates.type_template(r#type))
+        EntitySchema::of(ctx.platform().config.templates.type_template(r#type))
     }
 
     /// A type's form layout.
     async fn entity_layout(&self, ctx: &Context<'_>, r#type: EntityType) -> EntityLayout {
-        let template = ctx.app().config.templates.type_template(r#type);
+        let template = ctx.platform().config.templates.type_template(r#type);
         EntityLayout {
             entity_type: r#type,
             layout: Json(template.layout.clone()),
@@ -161,7 +161,7 @@ impl TemplateQuery {
         ctx: &Context<'_>,
         entity_type: Option<EntityType>,
     ) -> Vec<EntityTemplate> {
-        ctx.app()
+        ctx.platform()
             .config
             .templates
             .templates()
@@ -173,7 +173,7 @@ impl TemplateQuery {
 
     /// One markdown template by name (`Standard/CHARACTER_TEMPLATE`); null when there is none.
     async fn template(&self, ctx: &Context<'_>, name: String) -> Option<EntityTemplate> {
-        ctx.app()
+        ctx.platform()
             .config
             .templates
             .template(&name)

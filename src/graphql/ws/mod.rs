@@ -39,10 +39,10 @@ use self::protocol::{ClientMessage, Outgoing, Wire};
 use self::shared::GroupKey;
 use super::csrf;
 use super::handler::client_info;
-use super::loaders::Loaders;
-use super::subscriptions::{CLOSE_TOO_SLOW, FellBehind};
 use crate::auth::Credentials;
 use crate::auth::viewer::{ClientInfo, RequestAuth};
+use crate::context::Loaders;
+use crate::context::subscriptions::{CLOSE_TOO_SLOW, FellBehind};
 use crate::realtime::connections::{LiveConnection, Registration, SocketCloser};
 use crate::realtime::{CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED};
 use crate::state::AppState;
@@ -387,10 +387,9 @@ impl Connection {
         if state.live.revocations_seen() != revocations_before {
             // A revocation was handled between the check and the registration, so it did not
             // see this socket: check again (closing it if need be).
-            crate::realtime::recheck(state, &connection).await;
+            crate::realtime::recheck(&state.auth, &connection).await;
         }
         let mut data = Data::default();
-        data.insert(state.clone());
         data.insert(Arc::new(Loaders::uncached(
             &state.pool,
             Some(connection.viewer.tenant_id),

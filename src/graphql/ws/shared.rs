@@ -34,7 +34,7 @@ use uuid::Uuid;
 
 use super::protocol::Outgoing;
 use crate::auth::Role;
-use crate::graphql::subscriptions::{CLOSE_TOO_SLOW, FellBehind};
+use crate::context::subscriptions::{CLOSE_TOO_SLOW, FellBehind};
 use crate::realtime::connections::SocketCloser;
 
 /// Results a member may leave unread before it is disconnected. Members of one group share

@@ -9,9 +9,9 @@ use serde_json::Value;
 use super::store::{self, Scope, Table};
 use super::{is_secret_column, mask_secret};
 use crate::auth::Role;
+use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::error::AppResult;
-use crate::graphql::context::ContextExt;
 
 /// A table the viewer may browse (seed 002's DatabaseTableInfo).
 #[derive(SimpleObject)]

@@ -2,15 +2,18 @@
 //! ADMIN and above ("view logs"). Only configured servers are reached; what goes wrong there is
 //! told in `output`, not as an error.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Object, SimpleObject};
 
+use super::Ollama;
 use super::OllamaCommand;
 use super::client::{ChatMessage, Failure};
 use super::store;
 use crate::auth::Role;
 use crate::billing::tiers::{Feature, require_feature};
+use crate::context::ContextExt;
 use crate::error::AppResult;
-use crate::graphql::context::ContextExt;
 
 /// What `ollamaCommand` did (seed 002's OllamaCommandResponse).
 #[derive(SimpleObject)]
@@ -47,7 +50,11 @@ async fn run(
         store::conversation(&mut conn, owner, viewer, server, model).await?
     };
     messages.push(ChatMessage::user(prompt));
-    let reply = match ctx.app().ollama.chat(server, model, &messages).await {
+    let reply = match ctx
+        .part::<Arc<Ollama>>()?
+        .chat(server, model, &messages)
+        .await
+    {
         Ok(reply) => reply,
         Err(failure) => return Ok(Err(failure)),
     };
@@ -75,7 +82,7 @@ impl OllamaQuery {
     /// (ADMIN). Empty when Ollama is not configured.
     async fn ollama_servers(&self, ctx: &Context<'_>) -> AppResult<Vec<String>> {
         ctx.viewer_with(Role::Admin)?;
-        Ok(ctx.app().ollama.servers().to_vec())
+        Ok(ctx.part::<Arc<Ollama>>()?.servers().to_vec())
     }
 }
 
@@ -97,7 +104,7 @@ impl OllamaMutation {
     ) -> AppResult<OllamaCommandResult> {
         ctx.viewer_with(Role::Admin)?;
         require_feature(ctx, Feature::Ollama).await?;
-        let ollama = &ctx.app().ollama;
+        let ollama = ctx.part::<Arc<Ollama>>()?;
         let server = ollama.configured_server(&server_url)?;
         let command = OllamaCommand::parse(&command)?;
         let answer = match command {

@@ -7,19 +7,18 @@ use uuid::Uuid;
 
 use super::publish;
 use super::store::{self, EditingFilter, EditingRow, OnlineRow};
-use crate::accounts::api::{User, load_user};
+use crate::accounts::api::User;
 use crate::auth::Role;
-use crate::db::loading::load;
+use crate::context::ContextExt;
+use crate::context::subscriptions::tenant_events;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
-use crate::entities::api::object::Entity;
+use crate::entities::api::Entity;
 use crate::entities::store as entities;
 use crate::entities::store::Bin;
 use crate::entities::types::EntityType;
 use crate::error::AppResult;
 use crate::events::{EditedEntity, EventPayload, PresenceChange, PresenceKind, kinds};
-use crate::graphql::context::ContextExt;
-use crate::graphql::subscriptions::tenant_events;
 
 /// A user with at least one live connection (on any server node).
 pub struct OnlineUser(OnlineRow);
@@ -27,7 +26,7 @@ pub struct OnlineUser(OnlineRow);
 #[Object]
 impl OnlineUser {
     async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, Some(self.0.user_id)).await
+        User::load(ctx, Some(self.0.user_id)).await
     }
 
     /// Online since: when their longest-lived connection opened.
@@ -69,7 +68,7 @@ impl EditingMark {
 #[Object]
 impl EditingMark {
     async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, Some(self.user_id)).await
+        User::load(ctx, Some(self.user_id)).await
     }
 
     async fn entity_type(&self) -> EntityType {
@@ -91,10 +90,7 @@ impl EditingMark {
 }
 
 async fn load_entity(ctx: &Context<'_>, row_id: Uuid) -> AppResult<Option<Entity>> {
-    Ok(load(&ctx.loaders().entities().by_row, row_id)
-        .await?
-        .filter(|row| !row.is_deleted())
-        .map(Entity::from))
+    Entity::live(ctx, Some(row_id)).await
 }
 
 #[derive(Default)]
@@ -115,7 +111,7 @@ impl PresenceQuery {
         let rows = store::online_users(
             &mut conn,
             viewer.tenant_id,
-            ctx.app().config.realtime.heartbeat_timeout,
+            ctx.platform().config.realtime.heartbeat_timeout,
             page,
         )
         .await?;
@@ -151,7 +147,7 @@ impl PresenceQuery {
             &mut conn,
             viewer.tenant_id,
             filter,
-            ctx.app().config.realtime.heartbeat_timeout,
+            ctx.platform().config.realtime.heartbeat_timeout,
             page,
         )
         .await?;
@@ -187,7 +183,7 @@ impl PresenceMutation {
         };
         if started.inserted {
             publish(
-                &ctx.app().events,
+                &ctx.platform().events,
                 (viewer.tenant_id, viewer.user_id),
                 PresenceKind::Editing,
                 Some(entity.clone()),
@@ -222,7 +218,7 @@ impl PresenceMutation {
         let count = ended.len();
         for mark in ended {
             publish(
-                &ctx.app().events,
+                &ctx.platform().events,
                 (mark.tenant_id, mark.user_id),
                 PresenceKind::StoppedEditing,
                 Some(mark.entity),
@@ -246,7 +242,7 @@ impl PresenceEvent {
     }
 
     async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
-        load_user(ctx, Some(self.change.user_id)).await
+        User::load(ctx, Some(self.change.user_id)).await
     }
 
     /// For EDITING and STOPPED_EDITING.

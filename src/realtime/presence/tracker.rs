@@ -11,29 +11,30 @@ use super::store::{self, Member};
 use super::{Change, publish, publish_departures};
 use diesel_async::AsyncConnection;
 
+use super::PresenceTracker;
+use crate::context::Platform;
 use crate::error::{AppError, AppResult};
 use crate::events::PresenceKind;
-use crate::state::AppState;
 
 /// Socket openings and closings taken together into one transaction.
 const BATCH: usize = 1024;
 const LONGEST_RETRY: Duration = Duration::from_secs(5);
 
-pub async fn run(state: AppState) {
-    let Some(mut changes) = state.presence.take_receiver() else {
+pub async fn run(platform: Platform, presence: PresenceTracker) {
+    let Some(mut changes) = presence.take_receiver() else {
         return;
     };
-    let node_id = state.events.node_id();
-    let timeout = state.config.realtime.heartbeat_timeout;
+    let node_id = platform.events.node_id();
+    let timeout = platform.config.realtime.heartbeat_timeout;
     let mut sockets: HashMap<Member, usize> = HashMap::new();
     let mut ticks = tokio::time::interval(timeout / 3);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut batch = Vec::with_capacity(BATCH);
     loop {
         tokio::select! {
-            () = state.shutdown.cancelled() => break,
+            () = platform.shutdown.cancelled() => break,
             _ = ticks.tick() => {
-                if let Err(error) = beat_and_sweep(&state, node_id, &sockets).await {
+                if let Err(error) = beat_and_sweep(&platform, node_id, &sockets).await {
                     tracing::warn!(error = ?error, "presence heartbeat failed");
                 }
             }
@@ -43,14 +44,14 @@ pub async fn run(state: AppState) {
                 }
                 let mut waiting = Vec::new();
                 let (arrived, departed) = count_sockets(&mut sockets, batch.drain(..), &mut waiting);
-                apply(&state, node_id, &sockets, &arrived, &departed).await;
+                apply(&platform, node_id, &sockets, &arrived, &departed).await;
                 for recorded in waiting {
                     let _ = recorded.send(());
                 }
             }
         }
     }
-    leave_for_good(&state, node_id).await;
+    leave_for_good(&platform, node_id).await;
 }
 
 /// Updates the per-member socket counts; returns who got their first socket on this node and
@@ -97,7 +98,7 @@ fn count_sockets(
 
 /// Writes the changes, retrying while the database is unreachable (changes queue meanwhile).
 async fn apply(
-    state: &AppState,
+    platform: &Platform,
     node_id: Uuid,
     sockets: &HashMap<Member, usize>,
     arrived: &[Member],
@@ -105,12 +106,12 @@ async fn apply(
 ) {
     let mut retry = Duration::from_millis(100);
     loop {
-        match write(state, node_id, sockets, arrived, departed).await {
+        match write(platform, node_id, sockets, arrived, departed).await {
             Ok(()) => return,
             Err(error) => tracing::warn!(error = ?error, "presence not recorded yet; retrying"),
         }
         tokio::select! {
-            () = state.shutdown.cancelled() => return,
+            () = platform.shutdown.cancelled() => return,
             () = tokio::time::sleep(retry) => {}
         }
         retry = (retry * 2).min(LONGEST_RETRY);
@@ -120,13 +121,13 @@ async fn apply(
 /// One transaction, so a retry after a failure repeats all of it and the events go out once,
 /// after the commit.
 async fn write(
-    state: &AppState,
+    platform: &Platform,
     node_id: Uuid,
     sockets: &HashMap<Member, usize>,
     arrived: &[Member],
     departed: &[Member],
 ) -> AppResult<()> {
-    let mut conn = state.pool.get().await?;
+    let mut conn = platform.pool.get().await?;
     let (online, offline, ended) = conn
         .transaction::<_, AppError, _>(async |conn| {
             let arriving: Vec<Member> = if store::beat(conn, node_id).await? {
@@ -143,42 +144,42 @@ async fn write(
         .await?;
     drop(conn);
     for member in online {
-        publish(&state.events, member, PresenceKind::Online, None);
+        publish(&platform.events, member, PresenceKind::Online, None);
     }
-    publish_departures(&state.events, &offline, ended);
+    publish_departures(&platform.events, &offline, ended);
     Ok(())
 }
 
 async fn beat_and_sweep(
-    state: &AppState,
+    platform: &Platform,
     node_id: Uuid,
     sockets: &HashMap<Member, usize>,
 ) -> AppResult<()> {
-    let timeout = state.config.realtime.heartbeat_timeout;
-    let mut conn = state.pool.get().await?;
+    let timeout = platform.config.realtime.heartbeat_timeout;
+    let mut conn = platform.pool.get().await?;
     if !store::beat(&mut conn, node_id).await? && !sockets.is_empty() {
         // Another node took this one for dead (a long pause or outage) and swept its rows.
         tracing::warn!("this node was swept as dead; recording its presence again");
         let members: Vec<Member> = sockets.keys().copied().collect();
         for member in store::arrive(&mut conn, node_id, &members).await? {
-            publish(&state.events, member, PresenceKind::Online, None);
+            publish(&platform.events, member, PresenceKind::Online, None);
         }
     }
     let (offline, ended) = store::sweep_dead_nodes(&mut conn, node_id, timeout).await?;
-    publish_departures(&state.events, &offline, ended);
+    publish_departures(&platform.events, &offline, ended);
     let lapsed = store::lapse_marks(&mut conn, timeout).await?;
-    publish_departures(&state.events, &[], lapsed);
+    publish_departures(&platform.events, &[], lapsed);
     Ok(())
 }
 
 /// On shutdown: everyone on this node goes offline here, and the node's row goes.
-async fn leave_for_good(state: &AppState, node_id: Uuid) {
+async fn leave_for_good(platform: &Platform, node_id: Uuid) {
     let result: AppResult<()> = async {
-        let mut conn = state.pool.get().await?;
+        let mut conn = platform.pool.get().await?;
         let members = store::members_on(&mut conn, &[node_id]).await?;
         let (offline, ended) = store::depart(&mut conn, &[node_id], &members).await?;
         store::remove_node(&mut conn, node_id).await?;
-        publish_departures(&state.events, &offline, ended);
+        publish_departures(&platform.events, &offline, ended);
         Ok(())
     }
     .await;

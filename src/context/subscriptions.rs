@@ -7,7 +7,8 @@ use async_graphql::{Context, ID};
 use tokio::sync::broadcast::error::RecvError;
 use tokio_util::sync::CancellationToken;
 
-use super::context::ContextExt;
+use super::ContextExt;
+use crate::auth::credentials;
 use crate::error::{AppError, AppResult};
 use crate::events::{self, Event, log};
 
@@ -63,8 +64,8 @@ where
 {
     let tenant_id = ctx.viewer()?.tenant_id;
     // Listening starts before the log is read, so nothing falls between the two.
-    let receiver = ctx.app().events.subscribe();
-    let losses = ctx.app().events.losses();
+    let receiver = ctx.platform().events.subscribe();
+    let losses = ctx.platform().events.losses();
     let (replayed, delivered) = match since {
         Some(since) => replay(ctx, &since, kind).await?,
         None => (VecDeque::new(), 0),
@@ -163,9 +164,7 @@ async fn replay(
     if log::pruned_through(&mut conn).await? > since {
         return Err(expired());
     }
-    let joined = crate::accounts::store::membership(&mut conn, viewer.tenant_id, viewer.user_id)
-        .await?
-        .map(|membership| membership.created_at);
+    let joined = credentials::joined_at(&mut conn, viewer.tenant_id, viewer.user_id).await?;
     let (logged, read) =
         log::replay(&mut conn, viewer.tenant_id, kind, since, joined, limit + 1).await?;
     // Read again after the events: if the sweeper removed any after `since` meanwhile, this
