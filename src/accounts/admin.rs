@@ -6,11 +6,14 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::api::{User, publish_member_event, validate_display_name, validate_email};
-use super::model::UserRow;
+use super::api::User;
+use super::service::{
+    announce_member, ensure_above, ensure_can_grant, target_member, validate_display_name,
+    validate_email,
+};
 use super::store::{self, UserChanges};
 use crate::accounts::loaders::AccountLoaders;
-use crate::auth::{Revocation, Role, Viewer, password};
+use crate::auth::{Revocation, Role, Viewer, credentials, password};
 use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
@@ -36,81 +39,6 @@ pub struct UpdateUserInput {
     pub role: Option<Role>,
     /// Deactivating signs the user out everywhere and blocks sign-in (account-wide).
     pub is_active: Option<bool>,
-}
-
-/// Fails unless `role` may be granted by `actor`.
-pub fn ensure_can_grant(actor: &Viewer, role: Role) -> AppResult<()> {
-    if role == Role::Superuser {
-        return Err(AppError::forbidden(
-            "SUPERUSER cannot be granted here; use `loregraph admin create-superuser`",
-        ));
-    }
-    if actor.is_superuser() || role < actor.role {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "you can grant only roles below your own",
-        ))
-    }
-}
-
-/// A member of the viewer's tenant and their role there; NOT_FOUND for anyone else (including
-/// users of other tenants, whose existence is not revealed). Superusers reach every account; for
-/// a non-member the role is `None`.
-pub(crate) async fn target_member(
-    conn: &mut AsyncPgConnection,
-    viewer: &Viewer,
-    user_id: Uuid,
-) -> AppResult<(UserRow, Option<Role>)> {
-    let not_found = || AppError::not_found("user not found");
-    let user = store::find_user(conn, user_id)
-        .await?
-        .ok_or_else(not_found)?;
-    let membership = store::membership(conn, viewer.tenant_id, user_id).await?;
-    // Only superusers reach accounts outside their tenant; to anyone else those do not exist.
-    if membership.is_none() && !viewer.is_superuser() {
-        return Err(not_found());
-    }
-    let role = if user.is_superuser {
-        Some(Role::Superuser)
-    } else {
-        membership.map(|m| m.role())
-    };
-    Ok((user, role))
-}
-
-/// A member of the viewer's tenant by username, as `target_member` finds them (NOT_FOUND for
-/// anyone the viewer may not reach, so other tenants' usernames cannot be probed).
-pub(crate) async fn member_by_username(
-    conn: &mut AsyncPgConnection,
-    viewer: &Viewer,
-    username: &str,
-) -> AppResult<(UserRow, Option<Role>)> {
-    let user = store::find_user_by_username(conn, username)
-        .await?
-        .ok_or_else(|| AppError::not_found(format!("there is no user `{username}` here")))?;
-    target_member(conn, viewer, user.id).await
-}
-
-/// Fails unless `actor` may manage a user holding `target_role` (`None`: not a member, which
-/// only superusers get to see).
-pub(crate) fn ensure_above(
-    actor: &Viewer,
-    target_id: Uuid,
-    target_role: Option<Role>,
-) -> AppResult<()> {
-    if actor.user_id == target_id {
-        return Err(AppError::forbidden(
-            "you cannot do this to your own account",
-        ));
-    }
-    if actor.is_superuser() || target_role.is_some_and(|role| role < actor.role) {
-        Ok(())
-    } else {
-        Err(AppError::forbidden(
-            "you can manage only users below your own role",
-        ))
-    }
 }
 
 /// Account-wide changes (email, password, deactivation) reach every tenant the account belongs
@@ -247,7 +175,14 @@ pub(crate) async fn update_user(
         .await?;
     if let Some(new_role) = input.role {
         role = Some(new_role);
-        publish_member_event(ctx, viewer.tenant_id, user_id, MemberAction::Updated, role);
+        announce_member(
+            &ctx.platform().events,
+            ctx.auth().user_id(),
+            viewer.tenant_id,
+            user_id,
+            MemberAction::Updated,
+            role,
+        );
     }
     ctx.platform().revoke(Revocation::User(user_id)).await;
     ctx.loaders::<AccountLoaders>().users.clear::<Uuid>();
@@ -303,8 +238,9 @@ pub(crate) async fn delete_user(
     ctx.platform().revoke(Revocation::User(user_id)).await;
     ctx.loaders::<AccountLoaders>().users.clear::<Uuid>();
     for membership in memberships {
-        publish_member_event(
-            ctx,
+        announce_member(
+            &ctx.platform().events,
+            ctx.auth().user_id(),
             membership.tenant_id,
             user_id,
             MemberAction::Removed,
@@ -359,7 +295,7 @@ impl UserAdminMutation {
                 let removed = store::delete_membership(conn, viewer.tenant_id, user_id).await?;
                 store::revoke_user_sessions_in_tenant(conn, user_id, viewer.tenant_id).await?;
                 // Their keys here must not come back to life if they are invited again.
-                crate::api_keys::store::revoke_user_keys(conn, viewer.tenant_id, user_id).await?;
+                credentials::revoke_member_api_keys(conn, viewer.tenant_id, user_id).await?;
                 Ok(removed)
             },
         )
@@ -369,7 +305,14 @@ impl UserAdminMutation {
         }
         ctx.platform().revoke(Revocation::User(user_id)).await;
         ctx.loaders::<AccountLoaders>().users.clear::<Uuid>();
-        publish_member_event(ctx, viewer.tenant_id, user_id, MemberAction::Removed, None);
+        announce_member(
+            &ctx.platform().events,
+            ctx.auth().user_id(),
+            viewer.tenant_id,
+            user_id,
+            MemberAction::Removed,
+            None,
+        );
         Ok(true)
     }
 

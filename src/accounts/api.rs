@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::{AccountOrigin, ClientType, NewAccount, UserRow};
-use super::sessions::{self, SessionTokens, normalize_email};
+use super::service::{self, validate_display_name, validate_email};
+use super::sessions::{self, SessionTokens};
 use super::store::{self, UserChanges};
 use crate::accounts::loaders::AccountLoaders;
 use crate::auth::{Revocation, Role, password};
@@ -13,9 +14,8 @@ use crate::context::ContextExt;
 use crate::db::loading::{load, prefetch_many};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
-use crate::events::{EventPayload, MemberAction};
 use crate::tenants::api::Tenant;
-use crate::tenants::store as tenants;
+use crate::tenants::service as tenants;
 
 #[derive(Clone)]
 pub struct User {
@@ -227,29 +227,6 @@ pub struct RegisterInput {
     pub username: Option<String>,
 }
 
-/// Checks an email's shape and returns it normalised (trimmed, lower-case).
-pub fn validate_email(field: &'static str, email: &str) -> AppResult<String> {
-    let email = normalize_email(email);
-    if email.len() > 254 || !email_address::EmailAddress::is_valid(&email) {
-        return Err(AppError::bad_field(
-            field,
-            "this is not a valid email address",
-        ));
-    }
-    Ok(email)
-}
-
-pub fn validate_display_name(field: &'static str, name: &str) -> AppResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::bad_field(
-            field,
-            "the display name must have 1 to 100 characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
 #[derive(Default)]
 pub struct AccountQuery;
 
@@ -282,20 +259,16 @@ impl AccountMutation {
         let (user, tenant) = diesel_async::AsyncConnection::transaction::<_, AppError, _>(
             &mut *conn,
             async |conn| {
-                let user = store::insert_user(
-                    conn,
-                    &NewAccount {
-                        email: &email,
-                        display_name: &display_name,
-                        password_hash: &password_hash,
-                        is_superuser: false,
-                        username: input.username.as_deref(),
-                        origin: AccountOrigin::Visitor,
-                    },
-                )
-                .await?;
                 let tenant = tenants::insert_tenant(conn, &tenant_name).await?;
-                store::insert_membership(conn, tenant.id, user.id, Role::Admin).await?;
+                let account = NewAccount {
+                    email: &email,
+                    display_name: &display_name,
+                    password_hash: &password_hash,
+                    is_superuser: false,
+                    username: input.username.as_deref(),
+                    origin: AccountOrigin::Visitor,
+                };
+                let user = service::create_account(conn, &account, tenant.id, Role::Admin).await?;
                 Ok((user, tenant))
             },
         )
@@ -403,22 +376,32 @@ impl AccountMutation {
     }
 }
 
-/// Publishes a membership change to the tenant's subscribers.
-pub fn publish_member_event(
-    ctx: &Context<'_>,
-    tenant_id: Uuid,
-    user_id: Uuid,
-    action: MemberAction,
-    role: Option<Role>,
-) {
-    let actor = ctx.auth().viewer.as_ref().map(|v| v.user_id);
-    ctx.platform().events.publish(
-        tenant_id,
-        actor,
-        EventPayload::Member {
-            action,
-            user_id,
-            role,
-        },
-    );
+/// Switching tenants: a mutation of sessions, listed in the schema beside the tenant's own.
+#[derive(Default)]
+pub struct TenantSessionMutation;
+
+#[Object]
+impl TenantSessionMutation {
+    /// Moves the current session to another tenant you belong to and returns tokens for it.
+    async fn select_tenant(&self, ctx: &Context<'_>, tenant_id: ID) -> AppResult<AuthPayload> {
+        let viewer = ctx.viewer()?;
+        let session_id = viewer
+            .session_id
+            .ok_or_else(|| AppError::forbidden("API keys are bound to one tenant"))?;
+        let tenant_id = parse_id("tenantId", &tenant_id)?;
+        let mut conn = ctx.conn().await?;
+        let user = store::find_user(&mut conn, viewer.user_id)
+            .await?
+            .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
+        let tokens = sessions::switch_tenant(
+            ctx.platform(),
+            &mut conn,
+            session_id,
+            user,
+            tenant_id,
+            false,
+        )
+        .await?;
+        Ok(AuthPayload(tokens))
+    }
 }

@@ -5,10 +5,13 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
-use super::admin::{self, UpdateUserInput, ensure_can_grant};
-use super::api::{User, publish_member_event, validate_display_name, validate_email};
+use super::admin::{self, UpdateUserInput};
+use super::api::User;
 use super::model::{AccountOrigin, NewAccount};
-use super::{store, usernames};
+use super::service::{
+    self, announce_member, ensure_can_grant, validate_display_name, validate_email,
+};
+use super::usernames;
 use crate::auth::{Role, password};
 use crate::context::ContextExt;
 use crate::error::{AppError, AppResult};
@@ -90,7 +93,7 @@ impl ManageUserMutation {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let user_id = {
             let mut conn = ctx.conn().await?;
-            admin::member_by_username(&mut conn, viewer, &input.target_username)
+            service::member_by_username(&mut conn, viewer, &input.target_username)
                 .await?
                 .0
                 .id
@@ -185,25 +188,21 @@ impl ManageUserMutation {
         let row = diesel_async::AsyncConnection::transaction::<_, AppError, _>(
             &mut *conn,
             async |conn| {
-                let user = store::insert_user(
-                    conn,
-                    &NewAccount {
-                        email: &email,
-                        display_name: &display_name,
-                        password_hash: &password_hash,
-                        is_superuser: makes_superuser,
-                        username: Some(&username),
-                        origin,
-                    },
-                )
-                .await?;
-                store::insert_membership(conn, viewer.tenant_id, user.id, membership_role).await?;
-                Ok(user)
+                let account = NewAccount {
+                    email: &email,
+                    display_name: &display_name,
+                    password_hash: &password_hash,
+                    is_superuser: makes_superuser,
+                    username: Some(&username),
+                    origin,
+                };
+                service::create_account(conn, &account, viewer.tenant_id, membership_role).await
             },
         )
         .await?;
-        publish_member_event(
-            ctx,
+        announce_member(
+            &ctx.platform().events,
+            ctx.auth().user_id(),
             viewer.tenant_id,
             row.id,
             MemberAction::Joined,

@@ -5,6 +5,7 @@ pub mod api;
 pub mod loaders;
 pub mod manage;
 pub mod model;
+pub mod service;
 pub mod sessions;
 pub mod store;
 pub mod superuser;

@@ -13,8 +13,7 @@ use crate::auth::viewer::ClientInfo;
 use crate::auth::{Revocation, Role};
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
-use crate::tenants::model::TenantRow;
-use crate::tenants::store as tenants;
+use crate::tenants::service::{self as tenants, TenantRow};
 
 /// Tokens handed to a client that signed in.
 pub struct SessionTokens {

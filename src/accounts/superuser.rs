@@ -2,13 +2,13 @@
 
 use diesel_async::AsyncConnection;
 
-use super::api::{validate_display_name, validate_email};
 use super::model::{AccountOrigin, NewAccount, UserRow};
+use super::service::{create_account, validate_display_name, validate_email};
 use super::store::{self, UserChanges};
 use crate::auth::{Revocation, Role, password};
 use crate::db::DbPool;
 use crate::error::AppError;
-use crate::tenants::store as tenants;
+use crate::tenants::service as tenants;
 
 /// Creates a superuser with a tenant of their own, or promotes an existing account (and sets
 /// its password). Every existing session of a promoted account is ended.
@@ -38,21 +38,16 @@ pub async fn create_superuser(
                     .await?;
                 return store::update_user(conn, existing.id, &changes).await;
             }
-            let user = store::insert_user(
-                conn,
-                &NewAccount {
-                    email: &email,
-                    display_name: &display_name,
-                    password_hash: &password_hash,
-                    is_superuser: true,
-                    username: None,
-                    origin: AccountOrigin::System,
-                },
-            )
-            .await?;
             let tenant = tenants::insert_tenant(conn, "Administration").await?;
-            store::insert_membership(conn, tenant.id, user.id, Role::Admin).await?;
-            Ok(user)
+            let account = NewAccount {
+                email: &email,
+                display_name: &display_name,
+                password_hash: &password_hash,
+                is_superuser: true,
+                username: None,
+                origin: AccountOrigin::System,
+            };
+            create_account(conn, &account, tenant.id, Role::Admin).await
         })
         .await
         .map_err(describe)?;

@@ -9,7 +9,7 @@ use super::store::{self, ApiKeyRow, NewApiKey};
 use crate::accounts::api::User;
 use crate::auth::tokens::{random_token, secret_hash};
 use crate::auth::{Revocation, Role};
-use crate::billing::tiers::{Feature, require_feature};
+use crate::billing::service::{Feature, require_feature};
 use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
@@ -133,7 +133,7 @@ impl ApiKeyMutation {
         expires_at: Option<DateTime<Utc>>,
     ) -> AppResult<CreatedApiKey> {
         let viewer = ctx.viewer()?;
-        require_feature(ctx, Feature::ApiKeys).await?;
+        require_feature(ctx.platform(), ctx.viewer()?.tenant_id, Feature::ApiKeys).await?;
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(AppError::bad_field(

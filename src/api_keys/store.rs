@@ -143,20 +143,3 @@ pub async fn revoke_with_descendants(
         descendants.extend(revoked.into_iter().map(|row| row.id));
     }
 }
-
-/// Revokes every live key a user holds in a tenant (when they leave it).
-pub async fn revoke_user_keys(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    user_id: Uuid,
-) -> AppResult<usize> {
-    Ok(diesel::update(
-        api_keys::table
-            .filter(api_keys::tenant_id.eq(tenant_id))
-            .filter(api_keys::user_id.eq(user_id))
-            .filter(api_keys::revoked_at.is_null()),
-    )
-    .set(api_keys::revoked_at.eq(diesel::dsl::now))
-    .execute(conn)
-    .await?)
-}

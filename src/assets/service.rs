@@ -19,8 +19,8 @@ use super::{jobs, store};
 use crate::auth::Viewer;
 use crate::context::Platform;
 use crate::db::DbPool;
-use crate::entities::store::{self as entities, Bin};
-use crate::entities::types::EntityType;
+use crate::entities::service::EntityType;
+use crate::entities::service::{self as entities, Bin};
 use crate::error::{AppError, AppResult};
 
 // What the retention sweeper (another domain) asks of assets.

@@ -1,5 +1,6 @@
 //! The SQL behind a credential: the live session or API key it names, its account and its
-//! membership, read (and its last use recorded) in one statement; and when a member joined.
+//! membership, read (and its last use recorded) in one statement; when a member joined; and revoking a
+//! member's keys when they leave a tenant.
 
 use diesel::OptionalExtension;
 use diesel::QueryableByName;
@@ -107,4 +108,23 @@ pub async fn joined_at(
         .first(conn)
         .await
         .optional()?)
+}
+
+/// Revokes every live key a user holds in a tenant (when they leave it).
+pub async fn revoke_member_api_keys(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<usize> {
+    use crate::db::schema::api_keys;
+    use diesel::{ExpressionMethods, QueryDsl};
+    Ok(diesel::update(
+        api_keys::table
+            .filter(api_keys::tenant_id.eq(tenant_id))
+            .filter(api_keys::user_id.eq(user_id))
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set(api_keys::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await?)
 }

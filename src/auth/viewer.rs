@@ -79,6 +79,11 @@ impl RequestAuth {
             .ok_or_else(|| AppError::unauthenticated("you must be signed in"))
     }
 
+    /// Who is signed in, if anyone (the actor of what the request changes).
+    pub fn user_id(&self) -> Option<Uuid> {
+        self.viewer.as_ref().map(|viewer| viewer.user_id)
+    }
+
     /// Whether state-changing operations are allowed: always for header credentials, and for
     /// cookies only with the CSRF header (a cross-site page cannot read the token to send it).
     pub fn may_mutate(&self) -> bool {

@@ -13,7 +13,7 @@ use super::not_configured;
 use super::store;
 use super::stripe::{PriceInfo, StripeClient};
 use super::tiers::{Feature, Tier, require_feature};
-use crate::accounts::store as accounts;
+use crate::accounts::service as accounts;
 use crate::auth::{Role, Viewer};
 use crate::config::TokenBlock;
 use crate::context::ContextExt;
@@ -96,7 +96,7 @@ async fn customer_of(
     if let Some(customer) = &account.stripe_customer_id {
         return Ok(customer.clone());
     }
-    let tenant = crate::tenants::store::find_tenant(conn, viewer.tenant_id)
+    let tenant = crate::tenants::service::find_tenant(conn, viewer.tenant_id)
         .await?
         .ok_or_else(|| AppError::not_found("tenant not found"))?;
     let user = accounts::find_user(conn, viewer.user_id)
@@ -328,7 +328,12 @@ impl CheckoutMutation {
     ) -> AppResult<CheckoutSessionPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let stripe = stripe_client(ctx)?;
-        require_feature(ctx, Feature::TokenPurchases).await?;
+        require_feature(
+            ctx.platform(),
+            ctx.viewer()?.tenant_id,
+            Feature::TokenPurchases,
+        )
+        .await?;
         let Some(block) = ctx.platform().config.billing.block(&block_id) else {
             return Err(AppError::bad_field(
                 "blockId",

@@ -2,3 +2,7 @@
 
 /// Forgets Stripe event ids past their retention (the retention sweeper).
 pub use super::store::prune_stripe_events;
+
+/// What a tenant's tier allows, and the check that refuses the rest (FORBIDDEN, naming the
+/// cheapest tier that has it).
+pub use super::tiers::{Feature, require_feature};

@@ -1,10 +1,12 @@
 //! The subscription tiers, what each includes, and the feature gates that enforce it.
 
-use async_graphql::{Context, Enum, SimpleObject};
+use async_graphql::{Enum, SimpleObject};
 use serde::{Deserialize, Serialize};
 
+use uuid::Uuid;
+
 use super::store;
-use crate::context::ContextExt;
+use crate::context::Platform;
 use crate::error::{AppError, AppResult};
 
 /// A subscription tier.
@@ -111,15 +113,18 @@ pub struct TierInfo {
 }
 
 /// Fails with FORBIDDEN (`extensions.reason = "feature_gate"`, naming the feature and the
-/// cheapest tier that has it) unless the viewer's tenant's tier has `feature`. A server without
-/// billing configured gates nothing.
-pub async fn require_feature(ctx: &Context<'_>, feature: Feature) -> AppResult<()> {
-    if !ctx.platform().config.billing.configured() {
+/// cheapest tier that has it) unless the tenant's tier has `feature`. A server without billing
+/// configured gates nothing.
+pub async fn require_feature(
+    platform: &Platform,
+    tenant_id: Uuid,
+    feature: Feature,
+) -> AppResult<()> {
+    if !platform.config.billing.configured() {
         return Ok(());
     }
-    let viewer = ctx.viewer()?;
-    let mut conn = ctx.conn().await?;
-    let tier = store::tier_of(&mut conn, viewer.tenant_id).await?;
+    let mut conn = platform.pool.get().await?;
+    let tier = store::tier_of(&mut conn, tenant_id).await?;
     if tier.has(feature) {
         return Ok(());
     }

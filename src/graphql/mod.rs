@@ -10,7 +10,7 @@ pub mod ws;
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::accounts::admin::{UserAdminMutation, UserAdminQuery};
-use crate::accounts::api::{AccountMutation, AccountQuery};
+use crate::accounts::api::{AccountMutation, AccountQuery, TenantSessionMutation};
 use crate::accounts::manage::ManageUserMutation;
 use crate::api_keys::api::{ApiKeyMutation, ApiKeyQuery};
 use crate::assets::api::mutations::AssetMutation;
@@ -78,6 +78,7 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     AccountMutation,
     TenantMutation,
+    TenantSessionMutation,
     UserAdminMutation,
     ManageUserMutation,
     InviteMutation,

@@ -6,12 +6,11 @@ use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
 use super::store::{self, InviteRow, NewInvite};
-use crate::accounts::admin::ensure_can_grant;
-use crate::accounts::api::{
-    AuthPayload, User, publish_member_event, validate_display_name, validate_email,
+use crate::accounts::api::{AuthPayload, User};
+use crate::accounts::service::{
+    self as accounts, AccountOrigin, ClientType, NewAccount, announce_member, ensure_can_grant,
+    validate_display_name, validate_email,
 };
-use crate::accounts::model::{AccountOrigin, ClientType, NewAccount};
-use crate::accounts::{sessions, store as accounts};
 use crate::auth::tokens::{random_token, secret_hash};
 use crate::auth::{Role, password};
 use crate::context::ContextExt;
@@ -19,7 +18,7 @@ use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::MemberAction;
-use crate::tenants::store as tenants;
+use crate::tenants::service as tenants;
 
 /// Where an invite is in its life.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -263,30 +262,30 @@ impl InviteMutation {
         let role = Role::from_db(&invite.role);
         let user = conn
             .transaction::<_, AppError, _>(async |conn| {
-                let user = accounts::insert_user(
-                    conn,
-                    &NewAccount {
-                        email: &invite.email,
-                        display_name: &display_name,
-                        password_hash: &password_hash,
-                        is_superuser: false,
-                        username: None,
-                        origin: AccountOrigin::Visitor,
-                    },
-                )
-                .await
-                .map_err(|e| match e {
-                    AppError::Conflict(_) => AppError::conflict(
-                        "an account with this email already exists; sign in and use acceptInvite",
-                    ),
-                    other => other,
-                })?;
-                join(conn, &invite, user.id, role).await?;
+                let account = NewAccount {
+                    email: &invite.email,
+                    display_name: &display_name,
+                    password_hash: &password_hash,
+                    is_superuser: false,
+                    username: None,
+                    origin: AccountOrigin::Visitor,
+                };
+                let user = accounts::create_account(conn, &account, invite.tenant_id, role)
+                    .await
+                    .map_err(|e| match e {
+                        AppError::Conflict(_) => AppError::conflict(
+                            "an account with this email already exists; sign in and use \
+                             acceptInvite",
+                        ),
+                        other => other,
+                    })?;
+                use_invite(conn, &invite, user.id).await?;
                 Ok(user)
             })
             .await?;
-        publish_member_event(
-            ctx,
+        announce_member(
+            &ctx.platform().events,
+            ctx.auth().user_id(),
             invite.tenant_id,
             user.id,
             MemberAction::Joined,
@@ -295,7 +294,7 @@ impl InviteMutation {
         let tenant = tenants::find_tenant(&mut conn, invite.tenant_id)
             .await?
             .ok_or_else(|| AppError::not_found("tenant not found"))?;
-        let tokens = sessions::open_session(
+        let tokens = accounts::open_session(
             state,
             &mut conn,
             user,
@@ -323,10 +322,14 @@ impl InviteMutation {
             ));
         }
         let role = Role::from_db(&invite.role);
-        conn.transaction::<_, AppError, _>(async |conn| join(conn, &invite, user.id, role).await)
-            .await?;
-        publish_member_event(
-            ctx,
+        conn.transaction::<_, AppError, _>(async |conn| {
+            use_invite(conn, &invite, user.id).await?;
+            accounts::insert_membership(conn, invite.tenant_id, user.id, role).await
+        })
+        .await?;
+        announce_member(
+            &ctx.platform().events,
+            ctx.auth().user_id(),
             invite.tenant_id,
             user.id,
             MemberAction::Joined,
@@ -336,12 +339,12 @@ impl InviteMutation {
     }
 }
 
-/// Uses the invite (once) and adds the membership, inside the caller's transaction.
-async fn join(
+/// Uses the invite (once) for `user_id`, inside the caller's transaction (which adds the
+/// membership).
+async fn use_invite(
     conn: &mut diesel_async::AsyncPgConnection,
     invite: &InviteRow,
     user_id: Uuid,
-    role: Role,
 ) -> AppResult<()> {
     if !store::accept(conn, invite.id, user_id).await? {
         return Err(AppError::bad_field(
@@ -349,5 +352,5 @@ async fn join(
             "the invite is invalid, used, revoked or expired",
         ));
     }
-    accounts::insert_membership(conn, invite.tenant_id, user_id, role).await
+    Ok(())
 }

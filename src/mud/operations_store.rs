@@ -11,7 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::CharacterRow;
-use crate::accounts::model::SessionRow;
+use crate::accounts::service::SessionRow;
 use crate::db::pagination::PageRequest;
 use crate::db::schema::{characters, rooms, sessions, users, worlds};
 use crate::error::AppResult;

@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::operations_store as store;
-use crate::accounts::model::{AccountOrigin, UserRow};
-use crate::accounts::store as accounts;
+use crate::accounts::service as accounts;
+use crate::accounts::service::{AccountOrigin, UserRow};
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;

@@ -18,8 +18,8 @@ use crate::db::loading::load;
 use crate::db::pagination::PageRequest;
 use crate::db::validate_text;
 use crate::entities::api::Entity;
-use crate::entities::store as entities;
-use crate::entities::types::EntityType;
+use crate::entities::service as entities;
+use crate::entities::service::EntityType;
 use crate::error::{AppError, AppResult};
 use crate::mud::loaders::MudLoaders;
 

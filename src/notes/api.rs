@@ -14,7 +14,7 @@ use crate::db::parse_id;
 use crate::db::search::TsQuery;
 use crate::entities::api::Entity;
 use crate::entities::api::EntityRefInput;
-use crate::entities::store as entities;
+use crate::entities::service as entities;
 use crate::error::{AppError, AppResult};
 
 pub struct Note(NoteRow);

@@ -15,8 +15,8 @@ use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
 use crate::db::validate_text;
 use crate::entities::api::Entity;
-use crate::entities::store as entities;
-use crate::entities::types::EntityType;
+use crate::entities::service as entities;
+use crate::entities::service::EntityType;
 use crate::error::{AppError, AppResult};
 
 /// A roll may name at most this many traits.

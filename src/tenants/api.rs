@@ -7,14 +7,11 @@ use uuid::Uuid;
 
 use super::model::TenantRow;
 use super::store;
-use crate::accounts::api::{AuthPayload, User};
-use crate::accounts::sessions;
-use crate::accounts::store as accounts;
+use crate::accounts::api::User;
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::loading::load;
 use crate::db::pagination::PageRequest;
-use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, MemberAction, kinds};
 use crate::tenants::loaders::TenantLoaders;
@@ -141,29 +138,6 @@ impl TenantMutation {
                 .map(Tenant)
                 .ok_or_else(|| AppError::not_found("tenant not found")),
         }
-    }
-
-    /// Moves the current session to another tenant you belong to and returns tokens for it.
-    async fn select_tenant(&self, ctx: &Context<'_>, tenant_id: ID) -> AppResult<AuthPayload> {
-        let viewer = ctx.viewer()?;
-        let session_id = viewer
-            .session_id
-            .ok_or_else(|| AppError::forbidden("API keys are bound to one tenant"))?;
-        let tenant_id = parse_id("tenantId", &tenant_id)?;
-        let mut conn = ctx.conn().await?;
-        let user = accounts::find_user(&mut conn, viewer.user_id)
-            .await?
-            .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
-        let tokens = sessions::switch_tenant(
-            ctx.platform(),
-            &mut conn,
-            session_id,
-            user,
-            tenant_id,
-            false,
-        )
-        .await?;
-        Ok(AuthPayload(tokens))
     }
 }
 

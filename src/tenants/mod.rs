@@ -3,4 +3,5 @@
 pub mod api;
 pub mod loaders;
 pub mod model;
+pub mod service;
 pub mod store;

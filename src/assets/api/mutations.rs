@@ -12,7 +12,7 @@ use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::parse_id;
 use crate::entities::api::EntityRefInput;
-use crate::entities::types::EntityType;
+use crate::entities::service::EntityType;
 use crate::error::{AppError, AppResult};
 
 const MAX_TAGS: usize = 50;

@@ -6,11 +6,11 @@ use super::types::{
     BrainbitsUsage, ConsumeBrainbitsPayload, KeySource, TeamMemberBilling, is_on_device, usage_of,
     validate_label, validate_quota,
 };
-use crate::accounts::store as accounts;
+use crate::accounts::service as accounts;
 use crate::auth::Role;
 use crate::billing::ledger::{self, Debit};
+use crate::billing::service::{Feature, require_feature};
 use crate::billing::store;
-use crate::billing::tiers::{Feature, require_feature};
 use crate::context::ContextExt;
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
@@ -102,7 +102,7 @@ impl BillingMutation {
     ) -> AppResult<BrainbitsUsage> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let quota = validate_quota("quota", quota)?;
-        require_feature(ctx, Feature::TeamQuotas).await?;
+        require_feature(ctx.platform(), ctx.viewer()?.tenant_id, Feature::TeamQuotas).await?;
         let mut conn = ctx.conn().await?;
         store::set_team_quota(&mut conn, viewer.tenant_id, quota).await?;
         drop(conn);
@@ -120,7 +120,7 @@ impl BillingMutation {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let quota = validate_quota("quota", quota)?;
         let user_id = parse_id("userId", &user_id)?;
-        require_feature(ctx, Feature::TeamQuotas).await?;
+        require_feature(ctx.platform(), ctx.viewer()?.tenant_id, Feature::TeamQuotas).await?;
         let mut conn = ctx.conn().await?;
         if accounts::membership(&mut conn, viewer.tenant_id, user_id)
             .await?

@@ -11,7 +11,7 @@ use super::OllamaCommand;
 use super::client::{ChatMessage, Failure};
 use super::store;
 use crate::auth::Role;
-use crate::billing::tiers::{Feature, require_feature};
+use crate::billing::service::{Feature, require_feature};
 use crate::context::ContextExt;
 use crate::error::AppResult;
 
@@ -103,7 +103,7 @@ impl OllamaMutation {
         command: String,
     ) -> AppResult<OllamaCommandResult> {
         ctx.viewer_with(Role::Admin)?;
-        require_feature(ctx, Feature::Ollama).await?;
+        require_feature(ctx.platform(), ctx.viewer()?.tenant_id, Feature::Ollama).await?;
         let ollama = ctx.part::<Arc<Ollama>>()?;
         let server = ollama.configured_server(&server_url)?;
         let command = OllamaCommand::parse(&command)?;

@@ -14,9 +14,9 @@ use crate::context::subscriptions::tenant_events;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
 use crate::entities::api::Entity;
-use crate::entities::store as entities;
-use crate::entities::store::Bin;
-use crate::entities::types::EntityType;
+use crate::entities::service as entities;
+use crate::entities::service::Bin;
+use crate::entities::service::EntityType;
 use crate::error::AppResult;
 use crate::events::{EditedEntity, EventPayload, PresenceChange, PresenceKind, kinds};
 

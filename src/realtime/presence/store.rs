@@ -13,7 +13,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::pagination::PageRequest;
-use crate::entities::types::EntityType;
+use crate::entities::service::EntityType;
 use crate::error::{AppError, AppResult};
 use crate::events::EditedEntity;
 

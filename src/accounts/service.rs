@@ -1,0 +1,147 @@
+//! The rules of accounts that more than one resolver applies (who may grant or manage whom,
+//! what an email or a display name may be, how an account comes to exist), and what other
+//! domains may ask of accounts: the one way in from outside it (ARCHITECTURE.md).
+
+use diesel_async::AsyncPgConnection;
+use uuid::Uuid;
+
+use super::sessions::normalize_email;
+use super::store;
+use crate::auth::{Role, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::events::{EventBus, EventPayload, MemberAction};
+
+pub use super::model::{AccountOrigin, ClientType, NewAccount, SessionRow, UserRow};
+pub use super::sessions::open_session;
+pub use super::store::{
+    find_session, find_user, find_user_by_username, insert_membership, is_member_by_email,
+    list_members, membership,
+};
+
+/// Creates an account and its first membership, inside the caller's transaction: every way an
+/// account comes to exist (`register`, `createUser`, `registerWithInvite`) goes through here.
+pub async fn create_account(
+    conn: &mut AsyncPgConnection,
+    account: &NewAccount<'_>,
+    tenant_id: Uuid,
+    role: Role,
+) -> AppResult<UserRow> {
+    let user = store::insert_user(conn, account).await?;
+    store::insert_membership(conn, tenant_id, user.id, role).await?;
+    Ok(user)
+}
+
+/// Tells the tenant's subscribers that a membership changed (`actor`: who changed it, when
+/// someone signed in did).
+pub fn announce_member(
+    events: &EventBus,
+    actor: Option<Uuid>,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    action: MemberAction,
+    role: Option<Role>,
+) {
+    events.publish(
+        tenant_id,
+        actor,
+        EventPayload::Member {
+            action,
+            user_id,
+            role,
+        },
+    );
+}
+
+/// Fails unless `role` may be granted by `actor`.
+pub fn ensure_can_grant(actor: &Viewer, role: Role) -> AppResult<()> {
+    if role == Role::Superuser {
+        return Err(AppError::forbidden(
+            "SUPERUSER cannot be granted here; use `loregraph admin create-superuser`",
+        ));
+    }
+    if actor.is_superuser() || role < actor.role {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "you can grant only roles below your own",
+        ))
+    }
+}
+
+/// A member of the viewer's tenant and their role there; NOT_FOUND for anyone else (including
+/// users of other tenants, whose existence is not revealed). Superusers reach every account; for
+/// a non-member the role is `None`.
+pub async fn target_member(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    user_id: Uuid,
+) -> AppResult<(UserRow, Option<Role>)> {
+    let not_found = || AppError::not_found("user not found");
+    let user = store::find_user(conn, user_id)
+        .await?
+        .ok_or_else(not_found)?;
+    let membership = store::membership(conn, viewer.tenant_id, user_id).await?;
+    // Only superusers reach accounts outside their tenant; to anyone else those do not exist.
+    if membership.is_none() && !viewer.is_superuser() {
+        return Err(not_found());
+    }
+    let role = if user.is_superuser {
+        Some(Role::Superuser)
+    } else {
+        membership.map(|m| m.role())
+    };
+    Ok((user, role))
+}
+
+/// A member of the viewer's tenant by username, as `target_member` finds them (NOT_FOUND for
+/// anyone the viewer may not reach, so other tenants' usernames cannot be probed).
+pub async fn member_by_username(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    username: &str,
+) -> AppResult<(UserRow, Option<Role>)> {
+    let user = store::find_user_by_username(conn, username)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("there is no user `{username}` here")))?;
+    target_member(conn, viewer, user.id).await
+}
+
+/// Fails unless `actor` may manage a user holding `target_role` (`None`: not a member, which
+/// only superusers get to see).
+pub fn ensure_above(actor: &Viewer, target_id: Uuid, target_role: Option<Role>) -> AppResult<()> {
+    if actor.user_id == target_id {
+        return Err(AppError::forbidden(
+            "you cannot do this to your own account",
+        ));
+    }
+    if actor.is_superuser() || target_role.is_some_and(|role| role < actor.role) {
+        Ok(())
+    } else {
+        Err(AppError::forbidden(
+            "you can manage only users below your own role",
+        ))
+    }
+}
+
+/// Checks an email's shape and returns it normalised (trimmed, lower-case).
+pub fn validate_email(field: &'static str, email: &str) -> AppResult<String> {
+    let email = normalize_email(email);
+    if email.len() > 254 || !email_address::EmailAddress::is_valid(&email) {
+        return Err(AppError::bad_field(
+            field,
+            "this is not a valid email address",
+        ));
+    }
+    Ok(email)
+}
+
+pub fn validate_display_name(field: &'static str, name: &str) -> AppResult<String> {
+    let name = name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(AppError::bad_field(
+            field,
+            "the display name must have 1 to 100 characters",
+        ));
+    }
+    Ok(name.to_owned())
+}
