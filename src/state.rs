@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use tokio_util::task::TaskTracker;
 
 use crate::assets::service::AssetRuntime;
@@ -11,6 +12,7 @@ use crate::billing::stripe::StripeClient;
 use crate::config::AppConfig;
 use crate::context::Platform;
 use crate::db::DbPool;
+use crate::entities::templates::TemplateCatalog;
 use crate::graphql::ws::SharedSubscriptions;
 use crate::graphql::{AppSchema, DocumentCache, schema_builder};
 use crate::health::probe::DatabaseProbe;
@@ -40,6 +42,8 @@ pub struct AppState {
     pub stripe: Option<Arc<StripeClient>>,
     /// The client for the configured Ollama servers.
     pub ollama: Arc<Ollama>,
+    /// The entity templates in force (built-in, or the package of `LOREGRAPH_TEMPLATES_DIR`).
+    pub templates: Arc<TemplateCatalog>,
     /// Whether the database answers (`/health`).
     pub database_probe: Arc<DatabaseProbe>,
 }
@@ -62,11 +66,21 @@ impl AppState {
         };
         let stripe = StripeClient::new(&config.billing)?.map(Arc::new);
         let ollama = Arc::new(Ollama::new(config.ollama.clone())?);
+        let templates = match &config.templates_dir {
+            Some(dir) => {
+                let catalog = TemplateCatalog::load(dir)
+                    .with_context(|| format!("loading the templates in {}", dir.display()))?;
+                tracing::info!(dir = %dir.display(), "loaded the template package");
+                Arc::new(catalog)
+            }
+            None => TemplateCatalog::builtin(),
+        };
         let platform = Platform::new(config, pool, database_url);
         let mut schema = schema_builder(&platform.config.limits)
             .data(platform.clone())
             .data(assets.clone())
-            .data(ollama.clone());
+            .data(ollama.clone())
+            .data(templates.clone());
         if let Some(stripe) = &stripe {
             schema = schema.data(stripe.clone());
         }
@@ -81,6 +95,7 @@ impl AppState {
             presence: PresenceTracker::default(),
             stripe,
             ollama,
+            templates,
             database_probe: Arc::new(DatabaseProbe::new(database_url)),
             platform,
         })

@@ -1,21 +1,12 @@
 //! The subscription tiers, what each includes, and the feature gates that enforce it.
 
 use async_graphql::{Enum, SimpleObject};
-use serde::{Deserialize, Serialize};
 
 use uuid::Uuid;
 
 use super::store;
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
-
-/// A subscription tier.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum Tier {
-    Free,
-    Pro,
-    Studio,
-}
 
 /// What a gated operation needs.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -41,22 +32,11 @@ impl Feature {
     }
 }
 
-/// Every tier in order, cheapest first.
-pub const TIERS: [Tier; 3] = [Tier::Free, Tier::Pro, Tier::Studio];
+/// What each tier includes. The tiers themselves are named in the configuration (its prices
+/// are set there).
+pub use crate::config::billing::{TIERS, Tier};
 
 impl Tier {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Free => "free",
-            Self::Pro => "pro",
-            Self::Studio => "studio",
-        }
-    }
-
-    pub fn parse(value: &str) -> Option<Self> {
-        TIERS.into_iter().find(|tier| tier.as_str() == value)
-    }
-
     pub fn display_name(self) -> &'static str {
         match self {
             Self::Free => "Free",

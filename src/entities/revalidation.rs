@@ -9,10 +9,10 @@ use uuid::Uuid;
 use super::links::{self, ResolvedReference};
 use super::model::{EntityRow, ReferenceRow};
 use super::store;
+use super::templates::TemplateCatalog;
 use super::types::EntityType;
 use super::writes::{check, content_of};
 use crate::auth::Viewer;
-use crate::context::Platform;
 use crate::error::{AppError, AppResult};
 
 /// The outcome of re-validating entities in bulk.
@@ -32,7 +32,7 @@ const VALIDATION_EXAMPLES: usize = 100;
 /// changed (templates may have changed since the entities were saved). Each batch is locked
 /// while it is checked, so a concurrent write is never overwritten with older results.
 pub async fn validate_all(
-    platform: &Platform,
+    templates: &TemplateCatalog,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     types: &[EntityType],
@@ -60,7 +60,7 @@ pub async fn validate_all(
                             .push(reference);
                     }
                     for row in &mut batch {
-                        let checked = check(platform, entity_type, &content_of(row), Some(row));
+                        let checked = check(templates, entity_type, &content_of(row), Some(row));
                         let own = stored.get(&row.id).map(Vec::as_slice).unwrap_or_default();
                         store::store_check(conn, row, own, &checked).await?;
                         row.schema_errors = checked.schema_errors;

@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::links::{self};
 use super::model::{EntityContent, EntityRow, RelationshipRow};
 use super::store::{self, Bin, RevisionAction, Write};
+use super::templates::TemplateCatalog;
 use super::types::{EntityStatus, EntityType};
 use super::validation::{self, Checked};
 use crate::auth::Viewer;
@@ -34,12 +35,12 @@ pub struct EntityPatch {
 }
 
 pub(super) fn check(
-    platform: &Platform,
+    templates: &TemplateCatalog,
     entity_type: EntityType,
     content: &EntityContent,
     row: Option<&EntityRow>,
 ) -> Checked {
-    let template = platform.config.templates.type_template(entity_type);
+    let template = templates.type_template(entity_type);
     let now = Utc::now();
     let created_at = row.map_or(now, |r| r.created_at);
     validation::check(entity_type, template, content, created_at, now)
@@ -85,6 +86,7 @@ fn announce(platform: &Platform, viewer: &Viewer, change: EntityChange) {
 
 pub async fn create(
     platform: &Platform,
+    templates: &TemplateCatalog,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     entity_type: EntityType,
@@ -107,7 +109,7 @@ pub async fn create(
     {
         return Err(already_exists(&existing));
     }
-    let checked = check(platform, entity_type, &content, None);
+    let checked = check(templates, entity_type, &content, None);
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
             store::insert(
@@ -143,6 +145,7 @@ fn already_exists(existing: &EntityRow) -> AppError {
 
 pub async fn update(
     platform: &Platform,
+    templates: &TemplateCatalog,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     entity_type: EntityType,
@@ -189,7 +192,7 @@ pub async fn update(
             if same_content(&content, &current) {
                 return Ok((current, false));
             }
-            let checked = check(platform, entity_type, &content, Some(&current));
+            let checked = check(templates, entity_type, &content, Some(&current));
             let row = store::save(conn, &current, write(viewer, entity_type, &content, &checked), RevisionAction::Updated).await?;
             Ok((row, true))
         })
@@ -319,6 +322,7 @@ pub async fn empty_recycle_bin(
 /// entity with the old id (the reference may mean that one).
 pub async fn rename(
     platform: &Platform,
+    templates: &TemplateCatalog,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     entity_type: EntityType,
@@ -355,8 +359,8 @@ pub async fn rename(
                     .await?;
             let mut content = content_of(&current);
             content.entity_id = new_entity_id.clone();
-            renaming.apply(platform, &mut content, current.kind());
-            let checked = check(platform, entity_type, &content, Some(&current));
+            renaming.apply(templates, &mut content, current.kind());
+            let checked = check(templates, entity_type, &content, Some(&current));
             let renamed = store::save(
                 conn,
                 &current,
@@ -367,10 +371,10 @@ pub async fn rename(
             let mut updated = Vec::new();
             for referrer in referrers.iter().filter(|r| r.id != current.id) {
                 let mut content = content_of(referrer);
-                if !renaming.apply(platform, &mut content, referrer.kind()) {
+                if !renaming.apply(templates, &mut content, referrer.kind()) {
                     continue;
                 }
-                let checked = check(platform, referrer.kind(), &content, Some(referrer));
+                let checked = check(templates, referrer.kind(), &content, Some(referrer));
                 let row = store::save(
                     conn,
                     referrer,
@@ -412,15 +416,11 @@ impl Renaming<'_> {
     /// any changed.
     fn apply(
         &self,
-        platform: &Platform,
+        templates: &TemplateCatalog,
         content: &mut EntityContent,
         holder_type: EntityType,
     ) -> bool {
-        let specs = &platform
-            .config
-            .templates
-            .type_template(holder_type)
-            .references;
+        let specs = &templates.type_template(holder_type).references;
         super::references::rewrite(
             &mut content.fields,
             specs,

@@ -184,8 +184,7 @@ fn check_declared_length(state: &AppState, headers: &HeaderMap) -> AppResult<()>
     Ok(())
 }
 
-/// Room for the multipart boundaries and the small text fields around the file.
-pub const UPLOAD_FORM_OVERHEAD: usize = 64 * 1024;
+pub use crate::config::UPLOAD_FORM_OVERHEAD;
 
 fn created(state: &AppState, row: AssetRow) -> Response {
     let public_base = state.config.assets.public_base_url.as_deref();

@@ -3,7 +3,6 @@
 //! markdown templates are served, entity selectors join the reference map.
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use loregraph::entities::templates::TemplateCatalog;
 use serde_json::{Value, json};
@@ -28,8 +27,8 @@ fn package_dir() -> PathBuf {
 }
 
 async fn server_with_package() -> TestServer {
-    let catalog = TemplateCatalog::load(&package_dir()).expect("the package loads");
-    TestServer::start_with(move |config| config.templates = Arc::new(catalog)).await
+    let dir = package_dir();
+    TestServer::start_with(move |config| config.templates_dir = Some(dir)).await
 }
 
 const TYPES: [&str; 16] = [

@@ -1,5 +1,7 @@
 //! GraphQL: reading and writing entities, the recycle bin, renames and bulk validation.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, InputObject, Json, Object, SimpleObject};
 use serde_json::Value;
 
@@ -12,6 +14,7 @@ use crate::db::search::TsQuery;
 use crate::entities::loaders::EntityLoaders;
 use crate::entities::revalidation;
 use crate::entities::store::{self, Bin, EntitySortField, ListFilter, SortOrder};
+use crate::entities::templates::TemplateCatalog;
 use crate::entities::types::{EntityStatus, EntityType};
 use crate::entities::validation;
 use crate::entities::writes::{self, EntityPatch, NewEntity};
@@ -247,7 +250,15 @@ impl EntityMutation {
             fields: input.fields.map(|f| f.0),
             markdown_body: input.markdown_body,
         };
-        let row = writes::create(ctx.platform(), &mut conn, viewer, r#type, input).await?;
+        let row = writes::create(
+            ctx.platform(),
+            ctx.part::<Arc<TemplateCatalog>>()?,
+            &mut conn,
+            viewer,
+            r#type,
+            input,
+        )
+        .await?;
         ctx.loaders::<EntityLoaders>().forget();
         Ok(Entity::from(row))
     }
@@ -269,8 +280,16 @@ impl EntityMutation {
             markdown_body: input.markdown_body,
             expected_version: input.expected_version,
         };
-        let row =
-            writes::update(ctx.platform(), &mut conn, viewer, r#type, &entity_id, patch).await?;
+        let row = writes::update(
+            ctx.platform(),
+            ctx.part::<Arc<TemplateCatalog>>()?,
+            &mut conn,
+            viewer,
+            r#type,
+            &entity_id,
+            patch,
+        )
+        .await?;
         ctx.loaders::<EntityLoaders>().forget();
         Ok(Entity::from(row))
     }
@@ -345,6 +364,7 @@ impl EntityMutation {
         let mut conn = ctx.conn().await?;
         let row = writes::rename(
             ctx.platform(),
+            ctx.part::<Arc<TemplateCatalog>>()?,
             &mut conn,
             viewer,
             r#type,
@@ -369,7 +389,13 @@ impl EntityMutation {
             None => EntityType::ALL.to_vec(),
         };
         let mut conn = ctx.conn().await?;
-        let report = revalidation::validate_all(ctx.platform(), &mut conn, viewer, &types).await?;
+        let report = revalidation::validate_all(
+            ctx.part::<Arc<TemplateCatalog>>()?,
+            &mut conn,
+            viewer,
+            &types,
+        )
+        .await?;
         ctx.loaders::<EntityLoaders>().forget();
         let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
         Ok(ValidationSummary {

@@ -1,11 +1,15 @@
 //! GraphQL: the entity types and their templates (public: no sign-in needed).
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Json, Object, SimpleObject};
 use serde_json::Value;
 
 use crate::context::ContextExt;
+use crate::entities::templates::TemplateCatalog;
 use crate::entities::templates::{MarkdownTemplate, TemplateSource, TypeTemplate};
 use crate::entities::types::EntityType;
+use crate::error::AppResult;
 
 pub struct EntityTypeInfo(EntityType);
 
@@ -36,13 +40,12 @@ impl EntityTypeInfo {
         self.0.file_prefix()
     }
 
-    async fn description(&self, ctx: &Context<'_>) -> String {
-        ctx.platform()
-            .config
-            .templates
+    async fn description(&self, ctx: &Context<'_>) -> AppResult<String> {
+        Ok(ctx
+            .part::<Arc<TemplateCatalog>>()?
             .type_template(self.0)
             .description
-            .clone()
+            .clone())
     }
 }
 
@@ -141,18 +144,28 @@ impl TemplateQuery {
     }
 
     /// A type's JSON Schema and reference map.
-    async fn entity_schema(&self, ctx: &Context<'_>, r#type: EntityType) -> EntitySchema {
-        EntitySchema::of(ctx.platform().config.templates.type_template(r#type))
+    async fn entity_schema(
+        &self,
+        ctx: &Context<'_>,
+        r#type: EntityType,
+    ) -> AppResult<EntitySchema> {
+        Ok(EntitySchema::of(
+            ctx.part::<Arc<TemplateCatalog>>()?.type_template(r#type),
+        ))
     }
 
     /// A type's form layout.
-    async fn entity_layout(&self, ctx: &Context<'_>, r#type: EntityType) -> EntityLayout {
-        let template = ctx.platform().config.templates.type_template(r#type);
-        EntityLayout {
+    async fn entity_layout(
+        &self,
+        ctx: &Context<'_>,
+        r#type: EntityType,
+    ) -> AppResult<EntityLayout> {
+        let template = ctx.part::<Arc<TemplateCatalog>>()?.type_template(r#type);
+        Ok(EntityLayout {
             entity_type: r#type,
             layout: Json(template.layout.clone()),
             source: template.layout_source,
-        }
+        })
     }
 
     /// Every markdown template, by name; optionally only one type's.
@@ -160,23 +173,21 @@ impl TemplateQuery {
         &self,
         ctx: &Context<'_>,
         entity_type: Option<EntityType>,
-    ) -> Vec<EntityTemplate> {
-        ctx.platform()
-            .config
-            .templates
+    ) -> AppResult<Vec<EntityTemplate>> {
+        Ok(ctx
+            .part::<Arc<TemplateCatalog>>()?
             .templates()
             .iter()
             .filter(|t| entity_type.is_none() || t.entity_type == entity_type)
             .map(EntityTemplate::from)
-            .collect()
+            .collect())
     }
 
     /// One markdown template by name (`Standard/CHARACTER_TEMPLATE`); null when there is none.
-    async fn template(&self, ctx: &Context<'_>, name: String) -> Option<EntityTemplate> {
-        ctx.platform()
-            .config
-            .templates
+    async fn template(&self, ctx: &Context<'_>, name: String) -> AppResult<Option<EntityTemplate>> {
+        Ok(ctx
+            .part::<Arc<TemplateCatalog>>()?
             .template(&name)
-            .map(EntityTemplate::from)
+            .map(EntityTemplate::from))
     }
 }

@@ -13,8 +13,6 @@ pub mod api;
 pub mod client;
 pub mod store;
 
-use std::time::Duration;
-
 use reqwest::Url;
 
 pub use api::{OllamaMutation, OllamaQuery};
@@ -22,24 +20,8 @@ pub use client::Ollama;
 
 use crate::error::{AppError, AppResult};
 
-/// Which Ollama servers may be addressed, and how long a call to one may take.
-#[derive(Clone, Debug)]
-pub struct OllamaSettings {
-    /// Base URLs (`http://gpu-box:11434`, or a path under a proxy: `https://gw.example/ollama`).
-    /// None: Ollama commands are refused.
-    pub servers: Vec<String>,
-    /// The longest one call may take, connecting and reading the answer included.
-    pub timeout: Duration,
-}
-
-impl Default for OllamaSettings {
-    fn default() -> Self {
-        Self {
-            servers: Vec::new(),
-            timeout: Duration::from_secs(60),
-        }
-    }
-}
+/// Which Ollama servers may be addressed (a section of the configuration).
+pub use crate::config::OllamaSettings;
 
 /// The longest prompt `run` sends, bytes.
 pub const MAX_PROMPT_BYTES: usize = 16 * 1024;

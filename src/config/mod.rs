@@ -1,0 +1,126 @@
+//! Runtime configuration of the server, one section per file. Each section is a settings type
+//! (what the code reads, with its defaults) and, beside it, the clap `Args` that fill it from
+//! the command line and `LOREGRAPH_*` variables; `serve` flattens them all ([`ConfigArgs`]).
+//! Tests build an [`AppConfig`] directly.
+
+pub mod assets;
+pub mod auth;
+pub mod billing;
+pub mod database;
+pub mod limits;
+pub mod ollama;
+pub mod realtime;
+pub mod retention;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+pub use assets::AssetSettings;
+pub use auth::{LoginThrottle, load_or_create_secret};
+pub use billing::{BillingSettings, Tier, TokenBlock};
+pub use limits::Limits;
+pub use ollama::OllamaSettings;
+pub use realtime::RealtimeSettings;
+pub use retention::RetentionSettings;
+
+use crate::db::PoolOptions;
+
+/// Multipart framing an upload may add to the image it carries: the request-size limit allows
+/// the largest image plus this much.
+pub const UPLOAD_FORM_OVERHEAD: usize = 64 * 1024;
+
+#[derive(Clone, Debug)]
+pub struct AppConfig {
+    /// HMAC key for access tokens.
+    pub jwt_secret: Vec<u8>,
+    pub access_token_ttl: Duration,
+    pub refresh_token_ttl: Duration,
+    /// Lifetime of a cookie (web) session.
+    pub web_session_ttl: Duration,
+    pub invite_ttl: Duration,
+    /// Adds `Secure` to the session cookie (turn on behind HTTPS).
+    pub cookie_secure: bool,
+    pub limits: Limits,
+    pub login_throttle: LoginThrottle,
+    /// A StudioBrain-style template package whose entity schemas, layouts and markdown
+    /// templates replace the built-in ones.
+    pub templates_dir: Option<PathBuf>,
+    pub assets: AssetSettings,
+    pub realtime: RealtimeSettings,
+    pub retention: RetentionSettings,
+    /// The Ollama servers admins may address (`ollamaCommand`).
+    pub ollama: OllamaSettings,
+    pub billing: BillingSettings,
+}
+
+impl AppConfig {
+    /// A configuration with every default and the given signing secret.
+    pub fn with_secret(jwt_secret: Vec<u8>) -> Self {
+        Self {
+            jwt_secret,
+            access_token_ttl: Duration::from_secs(15 * 60),
+            refresh_token_ttl: Duration::from_secs(30 * 24 * 3600),
+            web_session_ttl: Duration::from_secs(7 * 24 * 3600),
+            invite_ttl: Duration::from_secs(7 * 24 * 3600),
+            cookie_secure: false,
+            limits: Limits::default(),
+            login_throttle: LoginThrottle::default(),
+            templates_dir: None,
+            assets: AssetSettings::default(),
+            realtime: RealtimeSettings::default(),
+            retention: RetentionSettings::default(),
+            ollama: OllamaSettings::default(),
+            billing: BillingSettings::default(),
+        }
+    }
+}
+
+/// Every section's arguments, as `serve` takes them.
+#[derive(Args, Clone, Debug)]
+pub struct ConfigArgs {
+    #[command(flatten)]
+    pub auth: auth::AuthArgs,
+    #[command(flatten)]
+    pub limits: limits::LimitsArgs,
+    #[command(flatten)]
+    pub database: database::DatabaseArgs,
+    #[command(flatten)]
+    pub assets: assets::AssetArgs,
+    #[command(flatten)]
+    pub realtime: realtime::RealtimeArgs,
+    #[command(flatten)]
+    pub retention: retention::RetentionArgs,
+    #[command(flatten)]
+    pub ollama: ollama::OllamaArgs,
+    #[command(flatten)]
+    pub billing: billing::BillingArgs,
+    /// A StudioBrain-style template package (schemas/, templates/, templates/Layouts/) whose
+    /// entity schemas, layouts and markdown templates replace the built-in ones.
+    #[arg(long, env = "LOREGRAPH_TEMPLATES_DIR", help_heading = "Entities")]
+    pub templates_dir: Option<PathBuf>,
+}
+
+impl ConfigArgs {
+    /// The configuration these arguments describe, and the database pool's options. Files
+    /// the server keeps (the generated signing secret, the default asset store) go under
+    /// `data_dir`. Malformed values (a price list, a block list) are refused.
+    pub fn into_config(self, data_dir: &Path) -> anyhow::Result<(AppConfig, PoolOptions)> {
+        let mut config = AppConfig::with_secret(self.auth.secret(data_dir)?);
+        self.auth.apply(&mut config);
+        config.limits = self.limits.settings();
+        config.assets = self.assets.settings(data_dir);
+        // An upload of the largest image accepted must fit in a request.
+        config.limits.max_upload_bytes = config
+            .limits
+            .max_upload_bytes
+            .max(config.assets.max_bytes + UPLOAD_FORM_OVERHEAD);
+        config.realtime = self.realtime.settings();
+        config.retention = self.retention.settings();
+        config.ollama = self.ollama.settings();
+        config.billing = self.billing.settings()?;
+        config.templates_dir = self.templates_dir;
+        Ok((config, self.database.pool_options()))
+    }
+}
