@@ -27,15 +27,15 @@ use crate::entities::api::subscription::EntitySubscription;
 use crate::entities::api::templates::TemplateQuery;
 use crate::health::api::HealthQuery;
 use crate::invites::api::{InviteMutation, InviteQuery};
-use crate::mud::axis::{AxisMutation, AxisQuery};
-use crate::mud::characters::{CharacterMutation, CharacterQuery};
-use crate::mud::chat::{ChatMutation, ChatQuery, ChatSubscription};
+use crate::mud::axis::api::{AxisMutation, AxisQuery};
+use crate::mud::characters::api::{CharacterMutation, CharacterQuery};
+use crate::mud::chat::api::{ChatMutation, ChatQuery, ChatSubscription};
 use crate::mud::introspection::IntrospectionQuery;
 use crate::mud::ollama::{OllamaMutation, OllamaQuery};
-use crate::mud::operations::{OperationsMutation, OperationsQuery};
-use crate::mud::players::PlayersQuery;
-use crate::mud::server::ServerMutation;
-use crate::mud::worlds::{WorldMutation, WorldQuery};
+use crate::mud::sessions::api::{
+    OperationsMutation, OperationsQuery, PlayersQuery, ServerMutation,
+};
+use crate::mud::worlds::api::{WorldMutation, WorldQuery};
 use crate::notes::api::{NoteMutation, NoteQuery};
 use crate::realtime::presence::api::{PresenceMutation, PresenceQuery, PresenceSubscription};
 use crate::retention::api::RetentionMutation;

@@ -9,8 +9,9 @@ use async_graphql::dataloader::Loader;
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
+use super::characters::store as character_store;
 use super::model::{CharacterRow, RoomRow, WorldRow};
-use super::store;
+use super::worlds::store as world_store;
 use crate::context::LoaderSet;
 use crate::db::loading::{Cached, LoaderScope, Scope, SharedError};
 use crate::error::AppResult;
@@ -47,9 +48,9 @@ macro_rules! tenant_row {
     };
 }
 
-tenant_row!(WorldRow, store::worlds_by_ids);
-tenant_row!(RoomRow, store::rooms_by_ids);
-tenant_row!(CharacterRow, store::characters_by_ids);
+tenant_row!(WorldRow, world_store::worlds_by_ids);
+tenant_row!(RoomRow, world_store::rooms_by_ids);
+tenant_row!(CharacterRow, character_store::characters_by_ids);
 
 /// Rows of one kind by id, within the viewer's tenant.
 pub struct RowsById<R>(Scope, PhantomData<fn() -> R>);

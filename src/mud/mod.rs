@@ -1,21 +1,16 @@
-//! The MUD's administration (seed 002): worlds, rooms and their characters, in-world sessions and
-//! the operations views over them, kicks, chat, and character axis state.
+//! The MUD's administration (seed 002), one folder per sub-domain: worlds and rooms,
+//! characters, sessions and operations, chat, axis state, the database browser
+//! (`introspection`) and the Ollama proxy. What they share: the rows (`model`), their loaders
+//! and the name generator.
 
 pub mod axis;
-pub mod axis_policy;
-pub mod axis_store;
 pub mod characters;
 pub mod chat;
-pub mod chat_store;
 pub mod introspection;
 pub mod loaders;
 pub mod model;
 pub mod names;
 pub mod ollama;
-pub mod operations;
-pub mod operations_store;
-pub mod players;
-pub mod server;
 pub mod service;
-pub mod store;
+pub mod sessions;
 pub mod worlds;

@@ -8,9 +8,11 @@
 //! message unread for the send timeout, or lets its shared subscription's queue fill, is
 //! disconnected as too slow (1008).
 
+mod frames;
 mod operations;
 mod protocol;
 mod shared;
+mod sharing;
 
 use shared::Backlog;
 pub use shared::SharedSubscriptions;
@@ -18,31 +20,29 @@ pub use shared::SharedSubscriptions;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use async_graphql::Data;
 use async_graphql::http::WebSocketProtocols;
-use async_graphql::parser::types::{
-    ExecutableDocument, OperationDefinition, OperationType, Selection,
-};
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use async_graphql::parser::types::OperationType;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use futures_util::stream::{BoxStream, SplitSink};
-use futures_util::{SinkExt, StreamExt, future};
+use futures_util::stream::BoxStream;
+use futures_util::{SinkExt, StreamExt};
 
+use self::frames::{close_frame, send, until};
 use self::operations::Operations;
 use self::protocol::{ClientMessage, Outgoing, Wire};
-use self::shared::GroupKey;
+use self::sharing::{group_key, operation, shareable};
 use super::csrf;
 use super::handler::client_info;
 use crate::auth::Credentials;
 use crate::auth::viewer::{ClientInfo, RequestAuth};
 use crate::context::Loaders;
-use crate::context::subscriptions::{CLOSE_TOO_SLOW, FellBehind};
+use crate::context::subscriptions::FellBehind;
 use crate::realtime::connections::{LiveConnection, Registration, SocketCloser};
 use crate::realtime::{CLOSE_FORBIDDEN, CLOSE_UNAUTHORIZED};
 use crate::state::AppState;
@@ -440,7 +440,13 @@ impl Connection {
         let data = session.data.clone();
         let results: BoxStream<'static, Outgoing> = if let Some(shareable) = subscription {
             let hub = &self.state.subscriptions;
-            let key = group_key(session, &request, shareable, || hub.exclusive());
+            let key = group_key(
+                &session.connection.viewer,
+                session.auth.via_cookie,
+                &request,
+                shareable,
+                || hub.exclusive(),
+            );
             let fell_behind = Arc::new(FellBehind::default());
             let noted = fell_behind.clone();
             let subscribe = move || {
@@ -474,124 +480,4 @@ impl Connection {
         let id_json = serde_json::Value::String(id).to_string();
         Step::SendAll(self.wire.failure(&id_json, &failed))
     }
-}
-
-/// Everything a subscription's results depend on: the viewer's access and the request; and,
-/// unless it may share, a number of its own.
-fn group_key(
-    session: &Session,
-    request: &async_graphql::Request,
-    shareable: bool,
-    exclusive: impl FnOnce() -> u64,
-) -> GroupKey {
-    let viewer = &session.connection.viewer;
-    let variables = serde_json::to_string(&request.variables).ok();
-    let extensions = serde_json::to_string(&request.extensions).ok();
-    let alone = !shareable || variables.is_none() || extensions.is_none();
-    GroupKey {
-        tenant_id: viewer.tenant_id,
-        user_id: viewer.user_id,
-        role: viewer.role,
-        session_id: viewer.session_id,
-        api_key_id: viewer.api_key_id,
-        via_cookie: session.auth.via_cookie,
-        query: request.query.clone(),
-        operation_name: request.operation_name.clone(),
-        variables: variables.unwrap_or_default(),
-        extensions: extensions.unwrap_or_default(),
-        exclusive: alone.then(exclusive),
-    }
-}
-
-/// The operation a request runs, when the document names it unambiguously.
-fn operation<'d>(
-    document: &'d ExecutableDocument,
-    name: Option<&str>,
-) -> Option<&'d OperationDefinition> {
-    let mut operations = document
-        .operations
-        .iter()
-        .filter(|(operation_name, _)| name.is_none() || operation_name.map(|n| n.as_str()) == name);
-    let (_, operation) = operations.next()?;
-    operations.next().is_none().then_some(&operation.node)
-}
-
-/// Root fields whose streams keep no state and check nothing when they start beyond the viewer
-/// (whom the group key pins): a member joining a running group hears exactly what a run of its
-/// own would let it hear. `entityUpdated` qualifies without `entityId` only: following one
-/// entity follows its renames, which a late joiner naming the old id must not inherit; and
-/// `chatMessages` looks its world and room up when it starts. None qualifies with `since`: its
-/// replay happens once, when its run starts.
-const STATELESS_ROOT_FIELDS: [&str; 5] = [
-    "entityUpdated",
-    "memberUpdated",
-    "presence",
-    "assetProcessed",
-    "brainbitsDeducted",
-];
-
-/// Whether a subscription may share a run with identical ones.
-fn shareable(operation: &OperationDefinition) -> bool {
-    operation
-        .selection_set
-        .node
-        .items
-        .iter()
-        .all(|selection| match &selection.node {
-            Selection::Field(field) => {
-                let field = &field.node;
-                let name = field.name.node.as_str();
-                STATELESS_ROOT_FIELDS.contains(&name)
-                    && field.get_argument("since").is_none()
-                    && !(name == "entityUpdated" && field.get_argument("entityId").is_some())
-            }
-            // Fragments at the root: not worth reading through.
-            _ => false,
-        })
-}
-
-/// Sends `message`, or says how the socket ends. A reading peer takes a message at once; only a
-/// send that has to wait is timed (a timer per message would cost every delivery a trip
-/// through the timer wheel).
-async fn send(
-    sink: &mut SplitSink<WebSocket, Message>,
-    message: Message,
-    timeout: Duration,
-) -> Result<(), Ending> {
-    let mut send = sink.send(message);
-    let sent = match futures_util::poll!(&mut send) {
-        Poll::Ready(result) => Ok(result),
-        Poll::Pending => tokio::time::timeout(timeout, send).await,
-    };
-    match sent {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(_)) => Err(Ending::Gone),
-        Err(_) => {
-            tracing::info!("disconnecting a subscriber that stopped reading");
-            Err(Ending::close(
-                CLOSE_TOO_SLOW,
-                "too slow: the client stopped reading its messages",
-            ))
-        }
-    }
-}
-
-/// Resolves when `deadline` does, or never without one.
-async fn until(deadline: Option<&mut Pin<Box<tokio::time::Sleep>>>) {
-    match deadline {
-        Some(deadline) => deadline.await,
-        None => future::pending().await,
-    }
-}
-
-fn close_frame(code: u16, reason: &str) -> Message {
-    // Close reasons are limited to 123 bytes.
-    let mut reason = reason.to_owned();
-    while reason.len() > 123 {
-        reason.pop();
-    }
-    Message::Close(Some(CloseFrame {
-        code,
-        reason: reason.into(),
-    }))
 }

@@ -7,11 +7,11 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::model::{ChatMessageRow, RoomRow};
 use crate::db::pagination::PageRequest;
 use crate::db::schema::{characters, chat_messages, rooms, sessions, users, worlds};
 use crate::error::AppResult;
 use crate::events::HeardIn;
+use crate::mud::model::{ChatMessageRow, RoomRow};
 
 /// Characters a message may move at most (the room's present characters beyond this are not
 /// touched by chat rules, though they still hear it).

@@ -5,13 +5,13 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::operations_store as store;
 use crate::accounts::service as accounts;
 use crate::accounts::service::{AccountOrigin, UserRow};
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::error::AppResult;
+use crate::mud::sessions::store;
 
 /// How much of a password hash the view shows.
 const HASH_PREFIX_CHARS: usize = 20;

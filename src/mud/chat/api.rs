@@ -11,12 +11,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures_util::{Stream, StreamExt};
 use uuid::Uuid;
 
-use super::axis_policy::{AxisPolicy, ChatChannel, DEFAULT_SCORE, chat_deltas};
-use super::axis_store::{self, NewAxisEvent};
-use super::chat_store::{self, ListedMessage, NewChatMessage};
-use super::model::{CharacterRow, ChatMessageRow, RoomRow, WorldRow};
-use super::store;
-use super::worlds::{room_or_not_found, world_or_not_found};
+use super::store::{self as chat_store, ListedMessage, NewChatMessage};
 use crate::accounts::api::User;
 use crate::auth::{Role, Viewer};
 use crate::context::ContextExt;
@@ -25,6 +20,11 @@ use crate::db::pagination::PageRequest;
 use crate::db::validate_text;
 use crate::error::{AppError, AppResult};
 use crate::events::{ChatPosted, EventPayload, kinds};
+use crate::mud::axis::policy::{AxisPolicy, ChatChannel, DEFAULT_SCORE, chat_deltas};
+use crate::mud::axis::store::{self as axis_store, NewAxisEvent};
+use crate::mud::characters::store as character_store;
+use crate::mud::model::{CharacterRow, ChatMessageRow, RoomRow, WorldRow};
+use crate::mud::worlds::service::{room_or_not_found, world_or_not_found};
 
 const MAX_TEXT_CHARS: usize = 1000;
 
@@ -109,7 +109,7 @@ async fn speaker_in(
     let character_id = chat_store::session_character(conn, session_id)
         .await?
         .ok_or_else(|| AppError::bad_input("enter the world with a character first"))?;
-    let character = store::find_character(conn, viewer.tenant_id, character_id)
+    let character = character_store::find_character(conn, viewer.tenant_id, character_id)
         .await?
         .ok_or_else(|| AppError::bad_input("enter the world with a character first"))?;
     if character.room_id != Some(room.id) {
@@ -128,7 +128,7 @@ async fn recipient_in(
     room: &RoomRow,
     name: &str,
 ) -> AppResult<CharacterRow> {
-    store::find_character_by_name(conn, viewer.tenant_id, room.world_id, name)
+    character_store::find_character_by_name(conn, viewer.tenant_id, room.world_id, name)
         .await?
         .filter(|c| c.tombstoned_at.is_none() && c.room_id == Some(room.id))
         .ok_or_else(|| {

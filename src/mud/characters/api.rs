@@ -1,36 +1,34 @@
 //! GraphQL: the characters of worlds (not the CHARACTER entity type). Players create and play
 //! their own; ADMIN provisions them for users below them; SUPERUSER removes them.
 
-use std::collections::BTreeMap;
-
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncConnection;
 use rand::Rng;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::axis_policy::{AxisPolicy, DEFAULT_SCORE, seeded_scores};
-use super::axis_store::{self, NewAxisEvent};
-use super::model::{CharacterRow, WorldRow};
-use super::names;
-use super::store::{self, CharacterChanges, CharacterFilter, NewCharacter};
-use super::worlds::{Room, World, world_or_not_found};
+use super::service::{
+    NAME_ATTEMPTS, character_or_not_found, character_owner, insert_named, seed_profile,
+    validate_character_name,
+};
+use super::store::{self, CharacterChanges, CharacterFilter};
 use crate::accounts::api::User;
 use crate::accounts::service as accounts;
-use crate::accounts::service::{ensure_above, member_by_username};
-use crate::auth::{Role, Viewer};
+use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::loading::load;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
-use crate::db::validate_text;
 use crate::error::{AppError, AppResult};
+use crate::mud::axis::store::{self as axis_store};
 use crate::mud::loaders::MudLoaders;
+use crate::mud::model::CharacterRow;
+use crate::mud::worlds::api::{Room, World};
+use crate::mud::worlds::service::world_or_not_found;
+use crate::mud::worlds::store as world_store;
 
 const MAX_INVENTORY_BYTES: usize = 64 * 1024;
-/// How many seeds after the asked one `createCharacter` tries when names are taken.
-const NAME_ATTEMPTS: i64 = 32;
 
 /// A character in a world.
 pub struct WorldCharacter(pub CharacterRow);
@@ -146,125 +144,6 @@ pub async fn list_characters_page(
         limit: page.limit,
         characters: rows.into_iter().map(WorldCharacter).collect(),
     })
-}
-
-/// A character of the viewer's tenant, or NOT_FOUND.
-pub async fn character_or_not_found(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    id: &ID,
-) -> AppResult<CharacterRow> {
-    let id = parse_id("characterId", id)?;
-    store::find_character(conn, tenant_id, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("character not found"))
-}
-
-fn validate_character_name(name: &str) -> AppResult<String> {
-    validate_text("name", name, 40)?;
-    let name = name.trim();
-    if name.chars().count() < 2 || name.chars().any(char::is_control) {
-        return Err(AppError::bad_field(
-            "name",
-            "a character's name has 2 to 40 printable characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
-
-/// The user a character is made for: the viewer, or (ADMIN) a member of the tenant below them.
-async fn character_owner(
-    conn: &mut AsyncPgConnection,
-    viewer: &Viewer,
-    username: Option<&str>,
-) -> AppResult<Uuid> {
-    let Some(username) = username else {
-        return Ok(viewer.user_id);
-    };
-    let (user, role) = member_by_username(conn, viewer, username).await?;
-    if user.id == viewer.user_id {
-        return Ok(viewer.user_id);
-    }
-    // Superusers reach accounts outside the tenant, but a character here is for a member here.
-    if accounts::membership(conn, viewer.tenant_id, user.id)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::not_found(format!(
-            "there is no user `{username}` here"
-        )));
-    }
-    viewer.require_role(Role::Admin)?;
-    ensure_above(viewer, user.id, role)?;
-    Ok(user.id)
-}
-
-/// Inserts a character named `chosen_name`, or named by the generator from `seed` (moving to
-/// the next seeds while the world already has the name). Returns it and the seed used.
-async fn insert_named(
-    conn: &mut AsyncPgConnection,
-    world: &WorldRow,
-    owner: Uuid,
-    chosen_name: Option<&str>,
-    seed: i64,
-) -> AppResult<(CharacterRow, i64)> {
-    if let Some(name) = chosen_name {
-        let new = NewCharacter {
-            world,
-            user_id: owner,
-            name,
-            state_seed: seed,
-        };
-        return match store::insert_character(conn, new).await? {
-            Some(row) => Ok((row, seed)),
-            None => Err(AppError::conflict(format!(
-                "the world already has a character named `{name}`"
-            ))),
-        };
-    }
-    for attempt in seed..seed.saturating_add(NAME_ATTEMPTS) {
-        let name = names::generate(attempt.unsigned_abs());
-        let new = NewCharacter {
-            world,
-            user_id: owner,
-            name: &name,
-            state_seed: attempt,
-        };
-        if let Some(row) = store::insert_character(conn, new).await? {
-            return Ok((row, attempt));
-        }
-    }
-    Err(AppError::conflict(
-        "every name these seeds generate is taken in this world; try another seed",
-    ))
-}
-
-/// Applies the seeded profile to a new character (an event from the default 0.5 to the
-/// policy's seeded scores) and makes the resulting snapshot its base state.
-async fn seed_profile(
-    conn: &mut AsyncPgConnection,
-    world: &WorldRow,
-    policy: &AxisPolicy,
-    version: &str,
-    character: &CharacterRow,
-) -> AppResult<CharacterRow> {
-    let deltas = seeded_scores(policy, character.state_seed)
-        .into_iter()
-        .map(|(axis, score)| (character.id, axis, score - DEFAULT_SCORE))
-        .collect();
-    let event = NewAxisEvent {
-        world,
-        event_type: "seeded_profile",
-        description: Some("the character's starting axis scores, drawn from its seed"),
-        metadata: BTreeMap::from([
-            ("seed".to_owned(), character.state_seed.to_string()),
-            ("state_version".to_owned(), version.to_owned()),
-        ]),
-        deltas,
-        keep_if_empty: true,
-    };
-    axis_store::record_event(conn, policy, version, event).await?;
-    axis_store::settle_base_state(conn, character).await
 }
 
 /// A new character.
@@ -460,11 +339,12 @@ impl CharacterMutation {
             changes.inventory = Some(inventory.0);
         }
         if let Some(room_id) = &input.room_id {
-            let room = store::find_room(&mut conn, viewer.tenant_id, character.world_id, room_id)
-                .await?
-                .ok_or_else(|| {
-                    AppError::bad_field("roomId", format!("the world has no room `{room_id}`"))
-                })?;
+            let room =
+                world_store::find_room(&mut conn, viewer.tenant_id, character.world_id, room_id)
+                    .await?
+                    .ok_or_else(|| {
+                        AppError::bad_field("roomId", format!("the world has no room `{room_id}`"))
+                    })?;
             changes.room_id = Some(Some(room.id));
             changes.moved_at = Some(Some(Utc::now()));
         }

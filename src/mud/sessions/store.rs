@@ -10,11 +10,11 @@ use diesel::sql_types::{Array, BigInt, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use super::model::CharacterRow;
 use crate::accounts::service::SessionRow;
 use crate::db::pagination::PageRequest;
 use crate::db::schema::{characters, rooms, sessions, users, worlds};
 use crate::error::AppResult;
+use crate::mud::model::CharacterRow;
 
 /// A live session with its user's name and the character it plays.
 pub struct LiveSession {

@@ -6,9 +6,6 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::characters::{WorldCharacter, character_or_not_found};
-use super::model::CharacterRow;
-use super::operations_store::{self as store, LiveSession, SessionOrder};
 use crate::accounts::service as accounts;
 use crate::accounts::service::SessionRow;
 use crate::accounts::service::{ensure_above, target_member};
@@ -17,6 +14,10 @@ use crate::context::ContextExt;
 use crate::db::pagination::PageRequest;
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
+use crate::mud::characters::api::WorldCharacter;
+use crate::mud::characters::service::character_or_not_found;
+use crate::mud::model::CharacterRow;
+use crate::mud::sessions::store::{self as store, LiveSession, SessionOrder};
 
 /// How many character sessions `worldStatus` lists per world.
 const SESSIONS_PER_WORLD: usize = 200;
@@ -285,7 +286,8 @@ impl OperationsQuery {
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
         let (total, worlds) =
-            super::store::list_worlds(&mut conn, viewer.tenant_id, false, page).await?;
+            crate::mud::worlds::store::list_worlds(&mut conn, viewer.tenant_id, false, page)
+                .await?;
         let ids: Vec<Uuid> = worlds.iter().map(|w| w.id).collect();
         let mut activity =
             store::world_activity(&mut conn, viewer.tenant_id, &ids, SESSIONS_PER_WORLD).await?;

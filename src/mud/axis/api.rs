@@ -9,17 +9,18 @@ use diesel_async::AsyncConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::axis_policy::{AxisPolicy, DEFAULT_SCORE, label_for};
-use super::axis_store::{self, AxisDelta, AxisEventRow, NewAxisEvent};
-use super::characters::character_or_not_found;
-use super::model::CharacterRow;
-use super::store;
-use super::worlds::{World, world_or_not_found};
+use super::policy::{AxisPolicy, DEFAULT_SCORE, label_for};
+use super::store::{self as axis_store, AxisDelta, AxisEventRow, NewAxisEvent};
 use crate::auth::{Role, Viewer};
 use crate::context::ContextExt;
 use crate::db::loading::load;
 use crate::error::{AppError, AppResult};
+use crate::mud::characters::service::character_or_not_found;
 use crate::mud::loaders::MudLoaders;
+use crate::mud::model::CharacterRow;
+use crate::mud::worlds::api::World;
+use crate::mud::worlds::service::world_or_not_found;
+use crate::mud::worlds::store as world_store;
 
 const DEFAULT_EVENTS: i32 = 50;
 const MAX_EVENTS: i32 = 200;
@@ -194,7 +195,7 @@ impl AxisQuery {
         let mut conn = ctx.conn().await?;
         let character = character_or_not_found(&mut conn, viewer.tenant_id, &character_id).await?;
         ensure_may_view(viewer, &character)?;
-        let world = store::worlds_by_ids(&mut conn, viewer.tenant_id, &[character.world_id])
+        let world = world_store::worlds_by_ids(&mut conn, viewer.tenant_id, &[character.world_id])
             .await?
             .pop()
             .ok_or_else(|| AppError::not_found("world not found"))?;
@@ -311,7 +312,7 @@ impl AxisMutation {
         input: ApplyAxisEventInput,
     ) -> AppResult<CharacterAxisEvent> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
-        let event_type = super::worlds::validate_key("eventType", &input.event_type)?;
+        let event_type = crate::mud::worlds::service::validate_key("eventType", &input.event_type)?;
         let metadata = validate_metadata(input.metadata)?;
         if input.deltas.is_empty() || input.deltas.len() > 64 {
             return Err(AppError::bad_field("deltas", "give 1 to 64 deltas"));

@@ -10,13 +10,13 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::axis_policy::{AxisPolicy, DEFAULT_SCORE, apply_delta, label_for};
-use super::model::{CharacterRow, WorldRow};
+use super::policy::{AxisPolicy, DEFAULT_SCORE, apply_delta, label_for};
 use crate::db::schema::{
     axes, axis_event_characters, axis_event_deltas, axis_events, character_axis_scores, characters,
     worlds,
 };
 use crate::error::{AppError, AppResult};
+use crate::mud::model::{CharacterRow, WorldRow};
 
 #[derive(Queryable, Selectable, Clone, Debug)]
 #[diesel(table_name = axes, check_for_backend(diesel::pg::Pg))]

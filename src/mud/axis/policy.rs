@@ -6,9 +6,9 @@ use async_graphql::{Enum, InputObject, SimpleObject};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::names::SplitMix64;
-use super::worlds::validate_key;
 use crate::error::{AppError, AppResult};
+use crate::mud::names::SplitMix64;
+use crate::mud::worlds::service::validate_key;
 
 /// A score nobody has moved yet.
 pub const DEFAULT_SCORE: f64 = 0.5;

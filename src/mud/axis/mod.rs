@@ -1,0 +1,6 @@
+//! Character axis state: each world's policy, the events that move a character's scores, and
+//! the views of them.
+
+pub mod api;
+pub mod policy;
+pub mod store;

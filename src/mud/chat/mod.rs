@@ -1,0 +1,4 @@
+//! Chat in a world's rooms: speaking, hearing live, moderation.
+
+pub mod api;
+pub mod store;
