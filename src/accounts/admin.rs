@@ -2,7 +2,7 @@
 //! admins act only on users below them and grant only roles below their own; SUPERUSER is global
 //! and granted only from the command line.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
@@ -15,18 +15,17 @@ use super::store::{self, UserChanges};
 use crate::accounts::loaders::AccountLoaders;
 use crate::auth::{Revocation, Role, Viewer, credentials, password};
 use crate::context::ContextExt;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::MemberAction;
 
-/// A page of users.
-#[derive(SimpleObject)]
-pub struct UserPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub users: Vec<User>,
+page_type! {
+    /// A page of users.
+    pub struct UserPage {
+        total,
+        users: Vec<User>,
+    }
 }
 
 /// Changes to a user (only what is given changes).
@@ -85,15 +84,13 @@ impl UserAdminQuery {
             page.limit,
         )
         .await?;
-        Ok(UserPage {
+        Ok(UserPage::new(
             total,
-            offset: page.offset,
-            limit: page.limit,
-            users: rows
-                .into_iter()
+            page,
+            rows.into_iter()
                 .map(|(row, role)| User::with_role(row, Role::from_db(&role)))
                 .collect(),
-        })
+        ))
     }
 
     /// A member of the current tenant (ADMIN); null for anyone else.

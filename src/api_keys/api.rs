@@ -11,7 +11,7 @@ use crate::auth::tokens::{random_token, secret_hash};
 use crate::auth::{Revocation, Role};
 use crate::billing::service::{Feature, require_feature};
 use crate::context::ContextExt;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 
@@ -74,13 +74,12 @@ pub struct CreatedApiKey {
     pub key: String,
 }
 
-/// A page of API keys.
-#[derive(SimpleObject)]
-pub struct ApiKeyPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub api_keys: Vec<ApiKey>,
+page_type! {
+    /// A page of API keys.
+    pub struct ApiKeyPage {
+        total,
+        api_keys: Vec<ApiKey>,
+    }
 }
 
 #[derive(Default)]
@@ -109,12 +108,11 @@ impl ApiKeyQuery {
             page.limit,
         )
         .await?;
-        Ok(ApiKeyPage {
+        Ok(ApiKeyPage::new(
             total,
-            offset: page.offset,
-            limit: page.limit,
-            api_keys: rows.into_iter().map(ApiKey).collect(),
-        })
+            page,
+            rows.into_iter().map(ApiKey).collect(),
+        ))
     }
 }
 

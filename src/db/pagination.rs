@@ -31,3 +31,54 @@ impl PageRequest {
         })
     }
 }
+
+/// Declares a GraphQL page of a list, the one shape every list answers with: `total` (how many
+/// match over all pages), the request's `offset` and `limit`, then the page's items under their
+/// own name. Each page keeps its own type name and item field in the schema; its constructor
+/// takes the total, the [`PageRequest`] and the items.
+///
+/// ```text
+/// page_type! {
+///     /// A page of notes.
+///     pub struct NotePage { total, notes: Vec<Note> }
+/// }
+/// ```
+#[macro_export]
+macro_rules! page_type {
+    (
+        $(#[$meta:meta])*
+        pub struct $name:ident {
+            $(#[$total_meta:meta])* total,
+            $(#[$items_meta:meta])* $items:ident: Vec<$item:ty> $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(async_graphql::SimpleObject)]
+        pub struct $name {
+            $(#[$total_meta])*
+            pub total: i64,
+            pub offset: i64,
+            pub limit: i64,
+            $(#[$items_meta])*
+            pub $items: Vec<$item>,
+        }
+
+        impl $name {
+            pub fn new(
+                total: i64,
+                page: $crate::db::pagination::PageRequest,
+                $items: Vec<$item>,
+            ) -> Self {
+                Self {
+                    total,
+                    offset: page.offset,
+                    limit: page.limit,
+                    $items,
+                }
+            }
+        }
+    };
+}
+
+/// Importable from here (`use crate::db::pagination::page_type`), beside the page request.
+pub use crate::page_type;

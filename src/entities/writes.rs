@@ -68,7 +68,7 @@ fn publish(
         viewer,
         EntityChange {
             action,
-            entity_type: row.kind(),
+            entity_type: row.kind().slug().to_owned(),
             entity_id: row.entity_id.clone(),
             previous_entity_id: previous,
             row_id: row.id,
@@ -306,7 +306,7 @@ pub async fn empty_recycle_bin(
                 viewer,
                 EntityChange {
                     action: EntityAction::Purged,
-                    entity_type,
+                    entity_type: entity_type.slug().to_owned(),
                     entity_id: entity_id.clone(),
                     previous_entity_id: None,
                     row_id: *row_id,

@@ -19,7 +19,6 @@ use tokio::sync::{broadcast, mpsc, watch};
 use uuid::Uuid;
 
 use crate::auth::{Revocation, Role};
-use crate::entities::types::EntityType;
 
 /// Events a slow subscriber may fall behind by before it starts losing them (and is
 /// disconnected, so it can reconnect and resume with `since`, or refetch). Also the most
@@ -161,7 +160,9 @@ pub struct HeardIn {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct EntityChange {
     pub action: EntityAction,
-    pub entity_type: EntityType,
+    /// The entity's type as its slug (`character`, `style_bible`): the bus carries it and the
+    /// entities domain reads it.
+    pub entity_type: String,
     pub entity_id: String,
     /// The id before a rename.
     pub previous_entity_id: Option<String>,
@@ -204,7 +205,8 @@ pub struct PresenceChange {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EditedEntity {
     pub row_id: Uuid,
-    pub entity_type: EntityType,
+    /// The entity's type as its slug (`character`).
+    pub entity_type: String,
     pub entity_id: String,
 }
 

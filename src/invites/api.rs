@@ -14,7 +14,7 @@ use crate::accounts::service::{
 use crate::auth::tokens::{random_token, secret_hash};
 use crate::auth::{Role, password};
 use crate::context::ContextExt;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::events::MemberAction;
@@ -90,13 +90,12 @@ pub struct CreatedInvite {
     pub token: String,
 }
 
-/// A page of invites.
-#[derive(SimpleObject)]
-pub struct InvitePage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub invites: Vec<Invite>,
+page_type! {
+    /// A page of invites.
+    pub struct InvitePage {
+        total,
+        invites: Vec<Invite>,
+    }
 }
 
 /// What an invite token offers, for the sign-up page. Anyone holding the token may ask.
@@ -142,12 +141,11 @@ impl InviteQuery {
         let mut conn = ctx.conn().await?;
         let (total, rows) =
             store::list(&mut conn, viewer.tenant_id, page.offset, page.limit).await?;
-        Ok(InvitePage {
+        Ok(InvitePage::new(
             total,
-            offset: page.offset,
-            limit: page.limit,
-            invites: rows.into_iter().map(Invite).collect(),
-        })
+            page,
+            rows.into_iter().map(Invite).collect(),
+        ))
     }
 
     /// Checks an invite token without using it (public).

@@ -1,7 +1,7 @@
 //! GraphQL: notes. Every member of a tenant reads its notes and writes their own; ADMIN may
 //! also change or delete anyone's.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
 use super::model::NoteRow;
@@ -9,7 +9,7 @@ use super::store::{self, NoteChanges, NoteFilter};
 use crate::accounts::api::User;
 use crate::auth::{Role, Viewer};
 use crate::context::ContextExt;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::db::search::TsQuery;
 use crate::entities::api::Entity;
@@ -55,13 +55,12 @@ impl Note {
     }
 }
 
-/// A page of notes.
-#[derive(SimpleObject)]
-pub struct NotePage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub notes: Vec<Note>,
+page_type! {
+    /// A page of notes.
+    pub struct NotePage {
+        total,
+        notes: Vec<Note>,
+    }
 }
 
 /// A new note.
@@ -147,12 +146,7 @@ impl NoteQuery {
                 {
                     Some(row) => Some(row.id),
                     None => {
-                        return Ok(NotePage {
-                            total: 0,
-                            offset: page.offset,
-                            limit: page.limit,
-                            notes: Vec::new(),
-                        });
+                        return Ok(NotePage::new(0, page, Vec::new()));
                     }
                 }
             }
@@ -173,12 +167,11 @@ impl NoteQuery {
         if selection.field("entity").exists() {
             Entity::prefetch(ctx, rows.iter().filter_map(|n| n.entity_row_id)).await?;
         }
-        Ok(NotePage {
+        Ok(NotePage::new(
             total,
-            offset: page.offset,
-            limit: page.limit,
-            notes: rows.into_iter().map(Note).collect(),
-        })
+            page,
+            rows.into_iter().map(Note).collect(),
+        ))
     }
 }
 

@@ -11,7 +11,7 @@ use super::model::{RollRow, TraitRow};
 use super::store::{self, RollFilter};
 use crate::accounts::api::User;
 use crate::context::ContextExt;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::db::validate_text;
 use crate::entities::api::Entity;
@@ -132,13 +132,12 @@ pub struct RollTrait {
     pub trait_id: Option<String>,
 }
 
-/// A page of rolls, newest first.
-#[derive(SimpleObject)]
-pub struct DiceRollPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub rolls: Vec<DiceRoll>,
+page_type! {
+    /// A page of rolls, newest first.
+    pub struct DiceRollPage {
+        total,
+        rolls: Vec<DiceRoll>,
+    }
 }
 
 /// A trait among the most rolled.
@@ -294,18 +293,14 @@ impl RollQuery {
         let (total, rows) = store::list(&mut conn, &filter, page).await?;
         let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
         let mut traits = store::traits_of(&mut conn, &ids).await?;
-        Ok(DiceRollPage {
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            rolls: rows
-                .into_iter()
-                .map(|row| DiceRoll {
-                    traits: traits.remove(&row.id).unwrap_or_default(),
-                    row,
-                })
-                .collect(),
-        })
+        let rolls = rows
+            .into_iter()
+            .map(|row| DiceRoll {
+                traits: traits.remove(&row.id).unwrap_or_default(),
+                row,
+            })
+            .collect();
+        Ok(DiceRollPage::new(total, page, rolls))
     }
 
     /// Statistics of the d10 rolls in a scope (default: the viewer's own).

@@ -1,6 +1,6 @@
 //! GraphQL: the current tenant, switching tenants, and the tenant's live member events.
 
-use async_graphql::{Context, ID, InputObject, Object, SimpleObject, Subscription};
+use async_graphql::{Context, ID, InputObject, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use uuid::Uuid;
@@ -11,7 +11,7 @@ use crate::accounts::api::User;
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::loading::load;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, MemberAction, kinds};
 use crate::tenants::loaders::TenantLoaders;
@@ -62,13 +62,12 @@ impl Tenant {
     }
 }
 
-/// A page of tenants.
-#[derive(SimpleObject)]
-pub struct TenantPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub tenants: Vec<Tenant>,
+page_type! {
+    /// A page of tenants.
+    pub struct TenantPage {
+        total,
+        tenants: Vec<Tenant>,
+    }
 }
 
 /// Changes to the current tenant.
@@ -104,12 +103,11 @@ impl TenantQuery {
         let mut conn = ctx.conn().await?;
         let (total, rows) =
             store::list_tenants(&mut conn, search.as_deref(), page.offset, page.limit).await?;
-        Ok(TenantPage {
+        Ok(TenantPage::new(
             total,
-            offset: page.offset,
-            limit: page.limit,
-            tenants: rows.into_iter().map(Tenant).collect(),
-        })
+            page,
+            rows.into_iter().map(Tenant).collect(),
+        ))
     }
 }
 

@@ -7,19 +7,18 @@ use crate::accounts::api::User;
 use crate::assets::loaders::AssetLoaders;
 use crate::assets::store::{self, AssetFilter};
 use crate::context::ContextExt;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::db::search::TsQuery;
 use crate::entities::api::EntityRefInput;
 use crate::error::AppResult;
 
-/// A page of assets.
-#[derive(SimpleObject)]
-pub struct AssetPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub assets: Vec<Asset>,
+page_type! {
+    /// A page of assets.
+    pub struct AssetPage {
+        total,
+        assets: Vec<Asset>,
+    }
 }
 
 /// What to narrow a list of assets to; every given condition must hold.
@@ -84,12 +83,11 @@ async fn page(ctx: &Context<'_>, filter: AssetFilter, page: PageRequest) -> AppR
     {
         User::prefetch(ctx, rows.iter().filter_map(|a| a.uploaded_by)).await?;
     }
-    Ok(AssetPage {
+    Ok(AssetPage::new(
         total,
-        offset: page.offset,
-        limit: page.limit,
-        assets: rows.into_iter().map(Asset::from).collect(),
-    })
+        page,
+        rows.into_iter().map(Asset::from).collect(),
+    ))
 }
 
 #[derive(Default)]

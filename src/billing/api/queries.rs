@@ -93,12 +93,7 @@ impl BillingQuery {
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
         let (total, rows) = store::invoices(&mut conn, viewer.tenant_id, page).await?;
-        Ok(InvoicePage {
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            invoices: rows,
-        })
+        Ok(InvoicePage::new(total, page, rows))
     }
 
     /// The tenant's BrainBits (this period's allowance is credited when the period begins).
@@ -177,12 +172,11 @@ impl BillingQuery {
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
         let (total, rows) = usage::purchases(&mut conn, viewer.tenant_id, page).await?;
-        Ok(PurchasePage {
+        Ok(PurchasePage::new(
             total,
-            offset: page.offset,
-            limit: page.limit,
-            purchases: rows.into_iter().map(LedgerEntry::from).collect(),
-        })
+            page,
+            rows.into_iter().map(LedgerEntry::from).collect(),
+        ))
     }
 
     /// The members' consumption this period and their quotas, oldest members first (ADMIN).
@@ -198,18 +192,14 @@ impl BillingQuery {
         let (_, _, period) = ledger::settle(&mut conn, viewer.tenant_id).await?;
         let (total, rows) =
             usage::members_usage(&mut conn, viewer.tenant_id, period.start, page).await?;
-        Ok(TeamMemberBillingPage {
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            members: rows
-                .into_iter()
-                .map(|(user_id, used, quota)| TeamMemberBilling {
-                    user_id,
-                    used,
-                    quota,
-                })
-                .collect(),
-        })
+        let members = rows
+            .into_iter()
+            .map(|(user_id, used, quota)| TeamMemberBilling {
+                user_id,
+                used,
+                quota,
+            })
+            .collect();
+        Ok(TeamMemberBillingPage::new(total, page, members))
     }
 }

@@ -10,6 +10,7 @@ use crate::billing::model::{Invoice, LedgerRow};
 use crate::billing::store::tier_of_row;
 use crate::billing::tiers::{Feature, Tier, TierInfo};
 use crate::context::ContextExt;
+use crate::db::pagination::page_type;
 use crate::error::{AppError, AppResult};
 
 /// Providers that run on the user's own device: never debited.
@@ -145,20 +146,18 @@ impl From<LedgerRow> for LedgerEntry {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct PurchasePage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub purchases: Vec<LedgerEntry>,
+page_type! {
+    pub struct PurchasePage {
+        total,
+        purchases: Vec<LedgerEntry>,
+    }
 }
 
-#[derive(SimpleObject)]
-pub struct InvoicePage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub invoices: Vec<Invoice>,
+page_type! {
+    pub struct InvoicePage {
+        total,
+        invoices: Vec<Invoice>,
+    }
 }
 
 /// A member's consumption this period and their quota.
@@ -185,12 +184,11 @@ impl TeamMemberBilling {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct TeamMemberBillingPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub members: Vec<TeamMemberBilling>,
+page_type! {
+    pub struct TeamMemberBillingPage {
+        total,
+        members: Vec<TeamMemberBilling>,
+    }
 }
 
 /// What `consumeBrainbits` did.

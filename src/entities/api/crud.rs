@@ -9,7 +9,7 @@ use super::object::Entity;
 use super::prefetch::prefetch;
 use crate::auth::Role;
 use crate::context::ContextExt;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::db::search::TsQuery;
 use crate::entities::loaders::EntityLoaders;
 use crate::entities::revalidation;
@@ -44,14 +44,13 @@ pub struct UpdateEntityInput {
     pub expected_version: Option<i32>,
 }
 
-/// A page of entities.
-#[derive(SimpleObject)]
-pub struct EntityPage {
-    /// How many entities match, over all pages.
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub entities: Vec<Entity>,
+page_type! {
+    /// A page of entities.
+    pub struct EntityPage {
+        /// How many entities match, over all pages.
+        total,
+        entities: Vec<Entity>,
+    }
 }
 
 /// Whether an entity id can be used.
@@ -100,13 +99,13 @@ async fn entity_page(
     // Hand the connection back first: the prefetch takes its own.
     drop(conn);
     prefetch(ctx, ctx.look_ahead().field("entities"), &rows).await?;
-    Ok(EntityPage {
-        // Counted only when asked for; a field nobody selected is never sent.
-        total: total.unwrap_or_default(),
-        offset: page.offset,
-        limit: page.limit,
-        entities: rows.into_iter().map(Entity::from).collect(),
-    })
+    // Counted only when asked for; a field nobody selected is never sent.
+    let total = total.unwrap_or_default();
+    Ok(EntityPage::new(
+        total,
+        page,
+        rows.into_iter().map(Entity::from).collect(),
+    ))
 }
 
 #[derive(Default)]

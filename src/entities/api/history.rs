@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::graph::EntityRefInput;
 use crate::accounts::api::User;
 use crate::context::ContextExt;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::entities::history::{self, Comparison, DiffLineKind, FieldChangeKind, Snapshot};
 use crate::entities::model::{EntityRow, RevisionRow};
 use crate::entities::store::{self, Bin, RevisionAction};
@@ -58,14 +58,13 @@ impl EntityRevision {
     }
 }
 
-/// A page of an entity's revisions.
-#[derive(SimpleObject)]
-pub struct RevisionPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    /// Newest first.
-    pub revisions: Vec<EntityRevision>,
+page_type! {
+    /// A page of an entity's revisions.
+    pub struct RevisionPage {
+        total,
+        /// Newest first.
+        revisions: Vec<EntityRevision>,
+    }
 }
 
 /// One field that differs.
@@ -180,12 +179,11 @@ impl HistoryQuery {
             return Ok(None);
         };
         let (total, revisions) = store::revisions(&mut conn, &row, page).await?;
-        Ok(Some(RevisionPage {
+        Ok(Some(RevisionPage::new(
             total,
-            offset: page.offset,
-            limit: page.limit,
-            revisions: revisions.into_iter().map(EntityRevision).collect(),
-        }))
+            page,
+            revisions.into_iter().map(EntityRevision).collect(),
+        )))
     }
 
     /// What changed in an entity between two of its versions.

@@ -12,7 +12,7 @@ use crate::context::ContextExt;
 use crate::db::loading::load;
 use crate::entities::loaders::EntityLoaders;
 use crate::entities::types::EntityType;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::events::{EntityAction, EntityChange, Event, EventPayload, kinds};
 
 pub struct EntityEvent {
@@ -27,8 +27,13 @@ impl EntityEvent {
         self.change.action
     }
 
-    async fn entity_type(&self) -> EntityType {
-        self.change.entity_type
+    async fn entity_type(&self) -> AppResult<EntityType> {
+        EntityType::from_slug(&self.change.entity_type).ok_or_else(|| {
+            AppError::internal(anyhow::anyhow!(
+                "an unknown entity type `{}` in an event",
+                self.change.entity_type
+            ))
+        })
     }
 
     /// The entity's id (after a rename, the new one).
@@ -98,7 +103,7 @@ impl EntitySubscription {
                 let EventPayload::Entity(change) = &event.payload else {
                     return None;
                 };
-                if r#type.is_some_and(|t| t != change.entity_type) {
+                if r#type.is_some_and(|t| t.slug() != change.entity_type) {
                     return None;
                 }
                 let mut followed = followed.lock().unwrap_or_else(|p| p.into_inner());

@@ -18,7 +18,7 @@ use crate::accounts::service as accounts;
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::loading::load;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::mud::axis::store::{self as axis_store};
@@ -117,12 +117,11 @@ impl WorldCharacter {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct CharacterPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub characters: Vec<WorldCharacter>,
+page_type! {
+    pub struct CharacterPage {
+        total,
+        characters: Vec<WorldCharacter>,
+    }
 }
 
 /// A page of characters, with their owners prefetched.
@@ -138,12 +137,11 @@ pub async fn list_characters_page(
     let (total, rows) = store::list_characters(&mut conn, tenant_id, filter, page).await?;
     drop(conn);
     User::prefetch(ctx, rows.iter().filter_map(|r| r.user_id)).await?;
-    Ok(CharacterPage {
+    Ok(CharacterPage::new(
         total,
-        offset: page.offset,
-        limit: page.limit,
-        characters: rows.into_iter().map(WorldCharacter).collect(),
-    })
+        page,
+        rows.into_iter().map(WorldCharacter).collect(),
+    ))
 }
 
 /// A new character.

@@ -16,7 +16,7 @@ use crate::accounts::api::User;
 use crate::auth::{Role, Viewer};
 use crate::context::ContextExt;
 use crate::context::subscriptions::tenant_events;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::db::validate_text;
 use crate::error::{AppError, AppResult};
 use crate::events::{ChatPosted, EventPayload, kinds};
@@ -80,13 +80,12 @@ impl From<ListedMessage> for ChatMessage {
     }
 }
 
-/// A page of chat messages, newest first.
-#[derive(SimpleObject)]
-pub struct ChatMessagePage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub messages: Vec<ChatMessage>,
+page_type! {
+    /// A page of chat messages, newest first.
+    pub struct ChatMessagePage {
+        total,
+        messages: Vec<ChatMessage>,
+    }
 }
 
 /// What `pruneChat` did (seed 002's ChatPruneResponse).
@@ -207,12 +206,11 @@ impl ChatQuery {
         let (world, room) = scope(&mut conn, viewer, world_id, room_id).await?;
         let (total, rows) =
             chat_store::list_messages(&mut conn, viewer.tenant_id, world, room, page).await?;
-        Ok(ChatMessagePage {
+        Ok(ChatMessagePage::new(
             total,
-            offset: page.offset,
-            limit: page.limit,
-            messages: rows.into_iter().map(ChatMessage::from).collect(),
-        })
+            page,
+            rows.into_iter().map(ChatMessage::from).collect(),
+        ))
     }
 }
 

@@ -1,7 +1,7 @@
 //! GraphQL: worlds and their rooms. Every member of a tenant reads them; WORLDBUILDER and above
 //! ("edit world", "create rooms") create and change them.
 
-use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
+use async_graphql::{Context, ID, InputObject, Json, Object};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 use uuid::Uuid;
@@ -14,7 +14,7 @@ use super::store::{self, RoomValues, WorldValues};
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::loading::load;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::entities::api::Entity;
 use crate::error::AppResult;
 use crate::mud::axis::policy::AxisPolicy;
@@ -82,12 +82,11 @@ impl World {
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
         let (total, rows) = store::list_rooms(&mut conn, &self.0, zone_id.as_deref(), page).await?;
-        Ok(RoomPage {
+        Ok(RoomPage::new(
             total,
-            offset: page.offset,
-            limit: page.limit,
-            rooms: rows.into_iter().map(Room).collect(),
-        })
+            page,
+            rows.into_iter().map(Room).collect(),
+        ))
     }
 
     /// One room, by its roomId.
@@ -164,20 +163,18 @@ impl Room {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct WorldPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub worlds: Vec<World>,
+page_type! {
+    pub struct WorldPage {
+        total,
+        worlds: Vec<World>,
+    }
 }
 
-#[derive(SimpleObject)]
-pub struct RoomPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub rooms: Vec<Room>,
+page_type! {
+    pub struct RoomPage {
+        total,
+        rooms: Vec<Room>,
+    }
 }
 
 /// A new world.
@@ -267,12 +264,11 @@ impl WorldQuery {
         let mut conn = ctx.conn().await?;
         let (total, rows) =
             store::list_worlds(&mut conn, viewer.tenant_id, only_active, page).await?;
-        Ok(WorldPage {
+        Ok(WorldPage::new(
             total,
-            offset: page.offset,
-            limit: page.limit,
-            worlds: rows.into_iter().map(World).collect(),
-        })
+            page,
+            rows.into_iter().map(World).collect(),
+        ))
     }
 
     /// One world of the tenant; null when there is none.

@@ -1,6 +1,6 @@
 //! GraphQL: who is online, who edits what, and the presence stream.
 
-use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
+use async_graphql::{Context, ID, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use uuid::Uuid;
@@ -11,13 +11,13 @@ use crate::accounts::api::User;
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::context::subscriptions::tenant_events;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::entities::api::Entity;
 use crate::entities::service as entities;
 use crate::entities::service::Bin;
 use crate::entities::service::EntityType;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::events::{EditedEntity, EventPayload, PresenceChange, PresenceKind, kinds};
 
 /// A user with at least one live connection (on any server node).
@@ -35,13 +35,12 @@ impl OnlineUser {
     }
 }
 
-/// A page of online users, longest online first.
-#[derive(SimpleObject)]
-pub struct OnlineUserPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub users: Vec<OnlineUser>,
+page_type! {
+    /// A page of online users, longest online first.
+    pub struct OnlineUserPage {
+        total,
+        users: Vec<OnlineUser>,
+    }
 }
 
 /// Someone has an entity open for editing.
@@ -57,7 +56,7 @@ impl EditingMark {
             user_id: row.user_id,
             entity: EditedEntity {
                 row_id: row.entity_row_id,
-                entity_type: EntityType::from_slug(&row.entity_type)?,
+                entity_type: row.entity_type,
                 entity_id: row.entity_id,
             },
             since: row.since,
@@ -71,8 +70,8 @@ impl EditingMark {
         User::load(ctx, Some(self.user_id)).await
     }
 
-    async fn entity_type(&self) -> EntityType {
-        self.entity.entity_type
+    async fn entity_type(&self) -> AppResult<EntityType> {
+        entity_type_of(&self.entity)
     }
 
     async fn entity_id(&self) -> &str {
@@ -115,12 +114,12 @@ impl PresenceQuery {
             page,
         )
         .await?;
-        Ok(OnlineUserPage {
-            total: rows.first().map_or(0, |r| r.total),
-            offset: page.offset,
-            limit: page.limit,
-            users: rows.into_iter().map(OnlineUser).collect(),
-        })
+        let total = rows.first().map_or(0, |r| r.total);
+        Ok(OnlineUserPage::new(
+            total,
+            page,
+            rows.into_iter().map(OnlineUser).collect(),
+        ))
     }
 
     /// Who edits what in the viewer's tenant, oldest mark first: everything, or one type's,
@@ -178,7 +177,7 @@ impl PresenceMutation {
             store::start_editing(&mut conn, viewer.tenant_id, viewer.user_id, row.id).await?;
         let entity = EditedEntity {
             row_id: row.id,
-            entity_type: r#type,
+            entity_type: r#type.slug().to_owned(),
             entity_id: row.entity_id.clone(),
         };
         if started.inserted {
@@ -246,8 +245,8 @@ impl PresenceEvent {
     }
 
     /// For EDITING and STOPPED_EDITING.
-    async fn entity_type(&self) -> Option<EntityType> {
-        self.change.entity.as_ref().map(|e| e.entity_type)
+    async fn entity_type(&self) -> AppResult<Option<EntityType>> {
+        self.change.entity.as_ref().map(entity_type_of).transpose()
     }
 
     /// For EDITING and STOPPED_EDITING.
@@ -302,4 +301,14 @@ impl PresenceSubscription {
             .await?,
         )
     }
+}
+
+/// The type of an entity an event or a mark names (stored as its slug).
+fn entity_type_of(entity: &EditedEntity) -> AppResult<EntityType> {
+    EntityType::from_slug(&entity.entity_type).ok_or_else(|| {
+        AppError::internal(anyhow::anyhow!(
+            "an unknown entity type `{}` in presence",
+            entity.entity_type
+        ))
+    })
 }

@@ -57,7 +57,7 @@ impl MarkRow {
             user_id: self.user_id,
             entity: EditedEntity {
                 row_id: self.entity_row_id,
-                entity_type: EntityType::from_slug(&self.entity_type)?,
+                entity_type: self.entity_type,
                 entity_id: self.entity_id,
             },
         })

@@ -11,7 +11,7 @@ use crate::accounts::service::SessionRow;
 use crate::accounts::service::{ensure_above, target_member};
 use crate::auth::{Revocation, Role, Viewer};
 use crate::context::ContextExt;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::mud::characters::api::WorldCharacter;
@@ -90,12 +90,11 @@ impl AdminSession {
     }
 }
 
-#[derive(SimpleObject)]
-pub struct AdminSessionPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub sessions: Vec<AdminSession>,
+page_type! {
+    pub struct AdminSessionPage {
+        total,
+        sessions: Vec<AdminSession>,
+    }
 }
 
 /// Where a character is (seed 002's player locations).
@@ -110,12 +109,11 @@ pub struct PlayerLocation {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
-#[derive(SimpleObject)]
-pub struct PlayerLocationPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub locations: Vec<PlayerLocation>,
+page_type! {
+    pub struct PlayerLocationPage {
+        total,
+        locations: Vec<PlayerLocation>,
+    }
 }
 
 /// A character session in a world, kickable (seed 002's WorldActiveCharacterSession).
@@ -146,12 +144,11 @@ pub struct WorldStatus {
     pub active_characters: Vec<WorldActiveCharacterSession>,
 }
 
-#[derive(SimpleObject)]
-pub struct WorldStatusPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub worlds: Vec<WorldStatus>,
+page_type! {
+    pub struct WorldStatusPage {
+        total,
+        worlds: Vec<WorldStatus>,
+    }
 }
 
 /// What a kick did (seed 002's KickSessionResponse).
@@ -188,12 +185,11 @@ async fn session_page(
     let page = PageRequest::new(offset, limit)?;
     let mut conn = ctx.conn().await?;
     let (total, rows) = store::live_sessions(&mut conn, viewer.tenant_id, order, page).await?;
-    Ok(AdminSessionPage {
+    Ok(AdminSessionPage::new(
         total,
-        offset: page.offset,
-        limit: page.limit,
-        sessions: rows.into_iter().map(AdminSession::from).collect(),
-    })
+        page,
+        rows.into_iter().map(AdminSession::from).collect(),
+    ))
 }
 
 /// Ends those of these sessions that are still live, in one statement, and closes their live
@@ -257,22 +253,18 @@ impl OperationsQuery {
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
         let (total, rows) = store::locations(&mut conn, viewer.tenant_id, page).await?;
-        Ok(PlayerLocationPage {
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            locations: rows
-                .into_iter()
-                .map(|l| PlayerLocation {
-                    character_id: ID(l.character_id.to_string()),
-                    character_name: l.character_name,
-                    world_id: l.world_key,
-                    zone_id: l.zone_key,
-                    room_id: l.room_key,
-                    updated_at: l.updated_at,
-                })
-                .collect(),
-        })
+        let locations = rows
+            .into_iter()
+            .map(|l| PlayerLocation {
+                character_id: ID(l.character_id.to_string()),
+                character_name: l.character_name,
+                world_id: l.world_key,
+                zone_id: l.zone_key,
+                room_id: l.room_key,
+                updated_at: l.updated_at,
+            })
+            .collect();
+        Ok(PlayerLocationPage::new(total, page, locations))
     }
 
     /// Each world with its live character sessions (ADMIN).
@@ -291,41 +283,37 @@ impl OperationsQuery {
         let ids: Vec<Uuid> = worlds.iter().map(|w| w.id).collect();
         let mut activity =
             store::world_activity(&mut conn, viewer.tenant_id, &ids, SESSIONS_PER_WORLD).await?;
-        Ok(WorldStatusPage {
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            worlds: worlds
-                .into_iter()
-                .map(|world| {
-                    let live = activity.remove(&world.id).unwrap_or_default();
-                    WorldStatus {
-                        is_online: live.session_count > 0,
-                        active_session_count: live.session_count,
-                        active_character_count: live.character_count,
-                        last_activity: live.last_activity,
-                        active_characters: live
-                            .sessions
-                            .into_iter()
-                            .map(
-                                |(session, username, character)| WorldActiveCharacterSession {
-                                    character_id: ID(character.id.to_string()),
-                                    character_name: character.name,
-                                    username,
-                                    session_id: ID(session.id.to_string()),
-                                    last_activity: session.last_activity,
-                                    client_type: session.client_type,
-                                },
-                            )
-                            .collect(),
-                        world_id: world.world_key,
-                        name: world.name,
-                        description: world.description,
-                        is_active: world.is_active,
-                    }
-                })
-                .collect(),
-        })
+        let statuses = worlds
+            .into_iter()
+            .map(|world| {
+                let live = activity.remove(&world.id).unwrap_or_default();
+                WorldStatus {
+                    is_online: live.session_count > 0,
+                    active_session_count: live.session_count,
+                    active_character_count: live.character_count,
+                    last_activity: live.last_activity,
+                    active_characters: live
+                        .sessions
+                        .into_iter()
+                        .map(
+                            |(session, username, character)| WorldActiveCharacterSession {
+                                character_id: ID(character.id.to_string()),
+                                character_name: character.name,
+                                username,
+                                session_id: ID(session.id.to_string()),
+                                last_activity: session.last_activity,
+                                client_type: session.client_type,
+                            },
+                        )
+                        .collect(),
+                    world_id: world.world_key,
+                    name: world.name,
+                    description: world.description,
+                    is_active: world.is_active,
+                }
+            })
+            .collect();
+        Ok(WorldStatusPage::new(total, page, statuses))
     }
 }
 

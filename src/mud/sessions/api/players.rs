@@ -9,7 +9,7 @@ use crate::accounts::service as accounts;
 use crate::accounts::service::{AccountOrigin, UserRow};
 use crate::auth::Role;
 use crate::context::ContextExt;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageRequest, page_type};
 use crate::error::AppResult;
 use crate::mud::sessions::store;
 
@@ -46,12 +46,11 @@ pub struct Player {
     pub is_active: bool,
 }
 
-#[derive(SimpleObject)]
-pub struct PlayerPage {
-    pub total: i64,
-    pub offset: i64,
-    pub limit: i64,
-    pub players: Vec<Player>,
+page_type! {
+    pub struct PlayerPage {
+        total,
+        players: Vec<Player>,
+    }
 }
 
 #[derive(Default)]
@@ -112,12 +111,7 @@ impl PlayersQuery {
                 }
             })
             .collect();
-        Ok(PlayerPage {
-            total,
-            offset: page.offset,
-            limit: page.limit,
-            players,
-        })
+        Ok(PlayerPage::new(total, page, players))
     }
 }
 
