@@ -1,9 +1,7 @@
 //! Accounts: users, their memberships in tenants, sessions and sign-in.
 
-pub mod admin;
 pub mod api;
 pub mod loaders;
-pub mod manage;
 pub mod model;
 pub mod service;
 pub mod sessions;

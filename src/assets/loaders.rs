@@ -11,14 +11,14 @@ use uuid::Uuid;
 use super::model::AssetRow;
 use super::store;
 use crate::context::LoaderSet;
-use crate::db::loading::{Cached, LoaderScope, Scope, SharedError};
+use crate::db::loading::{Cached, LoaderScope, RowsById, Scope, SharedError, tenant_row};
 
 /// How many assets `Entity.assets` shows at most.
 pub const MAX_ASSETS_PER_ENTITY: usize = 200;
 
 pub struct AssetLoaders {
     /// Assets by id, live or recycled.
-    pub by_id: Cached<AssetById>,
+    pub by_id: Cached<RowsById<AssetRow>>,
     /// The live assets linked to an entity (by row id), primary first.
     pub of_entity: Cached<AssetsOfEntity>,
     /// The live entities (row ids) an asset is linked to.
@@ -28,7 +28,7 @@ pub struct AssetLoaders {
 impl LoaderSet for AssetLoaders {
     fn build(scope: &LoaderScope) -> Self {
         Self {
-            by_id: scope.cached(AssetById(scope.tenant())),
+            by_id: scope.cached(RowsById::new(scope.tenant())),
             of_entity: scope.cached(AssetsOfEntity(scope.tenant())),
             entities: scope.cached(EntitiesOfAsset(scope.tenant())),
         }
@@ -44,23 +44,7 @@ impl AssetLoaders {
     }
 }
 
-pub struct AssetById(Scope);
-
-impl Loader<Uuid> for AssetById {
-    type Value = Arc<AssetRow>;
-    type Error = SharedError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<AssetRow>>, SharedError> {
-        let rows = self
-            .0
-            .run(async |conn, tenant| store::by_ids(conn, tenant, keys).await)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| (row.id, Arc::new(row)))
-            .collect())
-    }
-}
+tenant_row!(AssetRow, store::by_ids);
 
 /// An entity's assets; the first is its primary asset when it has one.
 #[derive(Clone, Debug, Default)]

@@ -1,22 +1,16 @@
-//! GraphQL: what Stripe sells (`billingPrices` and `tokenBlockPrices`, public) and the ways to
-//! pay for it (`createCheckoutSession`, `purchaseTokens`, `createPortalSession`, ADMIN), each
-//! answering a Stripe-hosted page to send the browser to. What is bought takes effect when
-//! Stripe's webhook says it was paid, not here. Without billing configured each of these says so.
+//! Paying through Stripe: the tenant's Stripe customer (made on first need), opening a Checkout
+//! session for a tier or a block of BrainBits (one open at a time per purchase), and the
+//! customer portal. What is bought takes effect when Stripe's webhook says it was paid.
 
-use std::sync::Arc;
-
-use async_graphql::{Context, Object, SimpleObject};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 
 use super::model::{BillingAccountRow, OpenedCheckout};
-use super::not_configured;
 use super::store;
 use super::stripe::{PriceInfo, StripeClient};
-use super::tiers::{Feature, Tier, require_feature};
+use super::tiers::Tier;
 use crate::accounts::service as accounts;
-use crate::auth::{Role, Viewer};
+use crate::auth::Viewer;
 use crate::config::TokenBlock;
-use crate::context::ContextExt;
 use crate::db::DbPool;
 use crate::error::{AppError, AppResult};
 
@@ -24,70 +18,14 @@ use crate::error::{AppError, AppResult};
 /// would start a second subscription, so changes go through the customer portal instead.
 const SUBSCRIBED: [&str; 3] = ["active", "trialing", "past_due"];
 
-/// The subscription price of a paid tier, as Stripe charges it.
-#[derive(SimpleObject, Clone, Debug)]
-pub struct BillingPrice {
-    /// The tier this price subscribes to.
-    pub tier: Tier,
-    /// Stripe's id of the price; `createCheckoutSession` takes it.
-    pub price_id: String,
-    /// What one interval costs, in the currency's smallest unit (cents for USD); null when
-    /// Stripe does not know the price.
-    pub unit_amount: Option<i64>,
-    /// The ISO 4217 currency code, lower-case (`usd`).
-    pub currency: Option<String>,
-    /// How often it is charged: `day`, `week`, `month` or `year`.
-    pub interval: Option<String>,
-}
-
-/// A block of BrainBits for sale, as Stripe charges it.
-#[derive(SimpleObject, Clone, Debug)]
-pub struct TokenBlockPrice {
-    /// The block's id; `purchaseTokens` takes it.
-    pub block_id: String,
-    /// The BrainBits credited once the payment succeeds.
-    pub brainbits: i64,
-    /// Stripe's id of the block's price.
-    pub price_id: String,
-    /// What the block costs, in the currency's smallest unit (cents for USD); null when
-    /// Stripe does not know the price.
-    pub unit_amount: Option<i64>,
-    /// The ISO 4217 currency code, lower-case (`usd`).
-    pub currency: Option<String>,
-}
-
-/// A Stripe Checkout page for the browser to visit.
-#[derive(SimpleObject, Clone, Debug)]
-pub struct CheckoutSessionPayload {
-    /// Stripe's hosted checkout page. After paying (or giving up) the browser comes back to
-    /// the configured return URL with `?checkout=success&session_id=…` (or
-    /// `?checkout=cancelled`).
-    pub url: String,
-}
-
-/// A Stripe customer-portal page for the browser to visit.
-#[derive(SimpleObject, Clone, Debug)]
-pub struct PortalSessionPayload {
-    /// Stripe's hosted portal, where the tenant's subscription, payment methods and invoices
-    /// are managed. It is good for one visit, which ends at the configured return URL.
-    pub url: String,
-}
-
-/// The Stripe client the server gave the schema, or the error saying billing is not
-/// configured.
-fn stripe_client<'a>(ctx: &Context<'a>) -> AppResult<&'a StripeClient> {
-    ctx.data_opt::<Arc<StripeClient>>()
-        .map(|stripe| &**stripe)
-        .ok_or_else(not_configured)
-}
-
-fn price_of<'a>(prices: &'a [PriceInfo], price_id: &str) -> Option<&'a PriceInfo> {
+/// Stripe's figures for a price id, when Stripe knows it.
+pub fn price_of<'a>(prices: &'a [PriceInfo], price_id: &str) -> Option<&'a PriceInfo> {
     prices.iter().find(|price| price.price_id == price_id)
 }
 
 /// The tenant's Stripe customer: the account's, or one created now (named after the tenant,
 /// with the viewer's email).
-async fn customer_of(
+pub async fn customer_of(
     conn: &mut AsyncPgConnection,
     stripe: &StripeClient,
     viewer: &Viewer,
@@ -108,7 +46,7 @@ async fn customer_of(
 }
 
 /// CONFLICT when the tenant is subscribed already: it changes its plan in the portal.
-fn not_subscribed(account: &BillingAccountRow, tier: Tier) -> AppResult<()> {
+pub fn not_subscribed(account: &BillingAccountRow, tier: Tier) -> AppResult<()> {
     let subscribed = account.stripe_subscription_id.is_some()
         && account
             .subscription_status
@@ -126,7 +64,7 @@ fn not_subscribed(account: &BillingAccountRow, tier: Tier) -> AppResult<()> {
 
 /// What a Checkout page is for.
 #[derive(Clone, Copy)]
-enum Purchase<'a> {
+pub enum Purchase<'a> {
     Subscription {
         price_id: &'a str,
         tier: Tier,
@@ -178,7 +116,7 @@ impl Purchase<'_> {
 /// clicks on "subscribe", or two admins at once, get one page, and so at most one
 /// subscription. A subscription's checkout checks again under the lock that the tenant has
 /// none (one may have started while this waited).
-async fn one_open_checkout(
+pub async fn one_open_checkout(
     conn: &mut AsyncPgConnection,
     stripe: &StripeClient,
     viewer: &Viewer,
@@ -226,139 +164,4 @@ pub async fn portal_url(
         customer_of(&mut conn, stripe, viewer, &account).await?
     };
     stripe.portal(&customer).await
-}
-
-#[derive(Default)]
-pub struct CheckoutQuery;
-
-#[Object]
-impl CheckoutQuery {
-    /// The subscription price of each paid tier, as Stripe has it (anyone may ask; amounts
-    /// are refreshed from Stripe every ten minutes).
-    async fn billing_prices(&self, ctx: &Context<'_>) -> AppResult<Vec<BillingPrice>> {
-        let stripe = stripe_client(ctx)?;
-        let prices = stripe.prices().await?;
-        Ok(ctx
-            .platform()
-            .config
-            .billing
-            .prices
-            .iter()
-            .map(|(tier, price_id)| {
-                let info = price_of(&prices, price_id);
-                BillingPrice {
-                    tier: *tier,
-                    price_id: price_id.clone(),
-                    unit_amount: info.and_then(|p| p.unit_amount),
-                    currency: info.and_then(|p| p.currency.clone()),
-                    interval: info.and_then(|p| p.interval.clone()),
-                }
-            })
-            .collect())
-    }
-
-    /// The blocks of BrainBits for sale and their prices, as Stripe has them (anyone may ask;
-    /// `purchaseTokens` buys one).
-    async fn token_block_prices(&self, ctx: &Context<'_>) -> AppResult<Vec<TokenBlockPrice>> {
-        let stripe = stripe_client(ctx)?;
-        let prices = stripe.prices().await?;
-        Ok(ctx
-            .platform()
-            .config
-            .billing
-            .token_blocks
-            .iter()
-            .map(|block| {
-                let info = price_of(&prices, &block.price_id);
-                TokenBlockPrice {
-                    block_id: block.id.clone(),
-                    brainbits: block.brainbits,
-                    price_id: block.price_id.clone(),
-                    unit_amount: info.and_then(|p| p.unit_amount),
-                    currency: info.and_then(|p| p.currency.clone()),
-                }
-            })
-            .collect())
-    }
-}
-
-#[derive(Default)]
-pub struct CheckoutMutation;
-
-#[Object]
-impl CheckoutMutation {
-    /// Starts subscribing the tenant to a paid tier (ADMIN): a Stripe Checkout page for the
-    /// tier's price (one of `billingPrices`; anything else is BAD_USER_INPUT on `priceId`).
-    /// The tier changes when Stripe reports the payment. A tenant that is already subscribed
-    /// changes its plan in the customer portal instead (CONFLICT).
-    async fn create_checkout_session(
-        &self,
-        ctx: &Context<'_>,
-        price_id: String,
-    ) -> AppResult<CheckoutSessionPayload> {
-        let viewer = ctx.viewer_with(Role::Admin)?;
-        let stripe = stripe_client(ctx)?;
-        let Some(tier) = ctx.platform().config.billing.tier_of_price(&price_id) else {
-            return Err(AppError::bad_field(
-                "priceId",
-                "priceId is not the price of a tier (billingPrices lists them)",
-            ));
-        };
-        let mut conn = ctx.conn().await?;
-        let customer = {
-            let account = store::account(&mut conn, viewer.tenant_id).await?;
-            not_subscribed(&account, tier)?;
-            customer_of(&mut conn, stripe, viewer, &account).await?
-        };
-        let purchase = Purchase::Subscription {
-            price_id: &price_id,
-            tier,
-        };
-        let url = one_open_checkout(&mut conn, stripe, viewer, &customer, purchase).await?;
-        Ok(CheckoutSessionPayload { url })
-    }
-
-    /// Starts buying a block of BrainBits (ADMIN, on a tier with TOKEN_PURCHASES): a Stripe
-    /// Checkout page for the block (one of `tokenBlockPrices`; anything else is
-    /// BAD_USER_INPUT on `blockId`). The BrainBits are credited when Stripe reports the payment.
-    async fn purchase_tokens(
-        &self,
-        ctx: &Context<'_>,
-        block_id: String,
-    ) -> AppResult<CheckoutSessionPayload> {
-        let viewer = ctx.viewer_with(Role::Admin)?;
-        let stripe = stripe_client(ctx)?;
-        require_feature(
-            ctx.platform(),
-            ctx.viewer()?.tenant_id,
-            Feature::TokenPurchases,
-        )
-        .await?;
-        let Some(block) = ctx.platform().config.billing.block(&block_id) else {
-            return Err(AppError::bad_field(
-                "blockId",
-                "blockId is not a block of BrainBits for sale (tokenBlockPrices lists them)",
-            ));
-        };
-        let mut conn = ctx.conn().await?;
-        let account = store::account(&mut conn, viewer.tenant_id).await?;
-        let customer = customer_of(&mut conn, stripe, viewer, &account).await?;
-        let url = one_open_checkout(
-            &mut conn,
-            stripe,
-            viewer,
-            &customer,
-            Purchase::Tokens(block),
-        )
-        .await?;
-        Ok(CheckoutSessionPayload { url })
-    }
-
-    /// A Stripe customer-portal page for the tenant (ADMIN): its subscription, payment
-    /// methods and invoices. `GET /api/billing/portal` redirects there directly.
-    async fn create_portal_session(&self, ctx: &Context<'_>) -> AppResult<PortalSessionPayload> {
-        let viewer = ctx.viewer_with(Role::Admin)?;
-        let url = portal_url(&ctx.platform().pool, stripe_client(ctx)?, viewer).await?;
-        Ok(PortalSessionPayload { url })
-    }
 }

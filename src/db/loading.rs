@@ -3,9 +3,11 @@
 //! pooled connection. Each domain's loaders use them; `context::loaders` builds each domain's set per request.
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use async_graphql::dataloader::{CacheFactory, DataLoader, HashMapCache, Loader};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
 use super::DbPool;
@@ -132,5 +134,68 @@ impl Scope {
             return Ok(T::default());
         };
         with_conn(&self.pool, async |conn| work(conn, tenant_id).await).await
+    }
+}
+
+/// A tenant-owned row that can be fetched by ids: the one by-ids finder shape every domain's
+/// loaders use (implement it with [`tenant_row!`] over the store's `…_by_ids` function).
+pub trait TenantRow: Send + Sync + 'static {
+    fn id(&self) -> Uuid;
+
+    fn fetch<'a>(
+        conn: &'a mut AsyncPgConnection,
+        tenant_id: Uuid,
+        ids: &'a [Uuid],
+    ) -> impl Future<Output = AppResult<Vec<Self>>> + Send + 'a
+    where
+        Self: Sized;
+}
+
+/// Implements [`TenantRow`] for a row type with an `id` and a store function fetching by ids
+/// (`fn(conn, tenant_id, ids) -> AppResult<Vec<Row>>`).
+#[macro_export]
+macro_rules! tenant_row {
+    ($row:ty, $fetch:path) => {
+        impl $crate::db::loading::TenantRow for $row {
+            fn id(&self) -> ::uuid::Uuid {
+                self.id
+            }
+
+            fn fetch<'a>(
+                conn: &'a mut ::diesel_async::AsyncPgConnection,
+                tenant_id: ::uuid::Uuid,
+                ids: &'a [::uuid::Uuid],
+            ) -> impl Future<Output = $crate::error::AppResult<Vec<Self>>> + Send + 'a {
+                $fetch(conn, tenant_id, ids)
+            }
+        }
+    };
+}
+
+/// Importable from here (`use crate::db::loading::tenant_row`).
+pub use crate::tenant_row;
+
+/// Rows of one kind by id, within the viewer's tenant.
+pub struct RowsById<R>(Scope, PhantomData<fn() -> R>);
+
+impl<R> RowsById<R> {
+    pub fn new(scope: Scope) -> Self {
+        Self(scope, PhantomData)
+    }
+}
+
+impl<R: TenantRow> Loader<Uuid> for RowsById<R> {
+    type Value = Arc<R>;
+    type Error = SharedError;
+
+    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<R>>, SharedError> {
+        let rows = self
+            .0
+            .run(async |conn, tenant| R::fetch(conn, tenant, keys).await)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (row.id(), Arc::new(row)))
+            .collect())
     }
 }

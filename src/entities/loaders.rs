@@ -13,11 +13,11 @@ use super::model::{EntityRow, RelationshipRow};
 use super::store;
 use super::types::EntityType;
 use crate::context::LoaderSet;
-use crate::db::loading::{Cached, LoaderScope, Scope, SharedError};
+use crate::db::loading::{Cached, LoaderScope, RowsById, Scope, SharedError, tenant_row};
 
 pub struct EntityLoaders {
     /// Entities by row id, live or recycled.
-    pub by_row: Cached<EntityByRow>,
+    pub by_row: Cached<RowsById<EntityRow>>,
     /// The references an entity's fields hold, resolved.
     pub outgoing: Cached<OutgoingReferences>,
     /// The references one field of an entity holds, resolved (keyed by row id and field).
@@ -31,7 +31,7 @@ pub struct EntityLoaders {
 impl LoaderSet for EntityLoaders {
     fn build(scope: &LoaderScope) -> Self {
         Self {
-            by_row: scope.cached(EntityByRow(scope.tenant())),
+            by_row: scope.cached(RowsById::new(scope.tenant())),
             outgoing: scope.cached(OutgoingReferences(scope.tenant())),
             outgoing_of_kind: scope.cached(OutgoingReferencesOfKind(scope.tenant())),
             incoming: scope.cached(IncomingReferences(scope.tenant())),
@@ -52,23 +52,7 @@ impl EntityLoaders {
     }
 }
 
-pub struct EntityByRow(Scope);
-
-impl Loader<Uuid> for EntityByRow {
-    type Value = Arc<EntityRow>;
-    type Error = SharedError;
-
-    async fn load(&self, keys: &[Uuid]) -> Result<HashMap<Uuid, Arc<EntityRow>>, SharedError> {
-        let rows = self
-            .0
-            .run(async |conn, tenant| store::entities_by_row_ids(conn, tenant, keys).await)
-            .await?;
-        Ok(rows
-            .into_iter()
-            .map(|row| (row.id, Arc::new(row)))
-            .collect())
-    }
-}
+tenant_row!(EntityRow, store::entities_by_row_ids);
 
 pub struct OutgoingReferences(Scope);
 

@@ -9,15 +9,16 @@ pub mod ws;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
-use crate::accounts::admin::{UserAdminMutation, UserAdminQuery};
+use crate::accounts::api::admin::{UserAdminMutation, UserAdminQuery};
+use crate::accounts::api::manage::ManageUserMutation;
 use crate::accounts::api::{AccountMutation, AccountQuery, TenantSessionMutation};
-use crate::accounts::manage::ManageUserMutation;
 use crate::api_keys::api::{ApiKeyMutation, ApiKeyQuery};
 use crate::assets::api::mutations::AssetMutation;
 use crate::assets::api::queries::AssetQuery;
 use crate::assets::api::queue::{AssetQueueMutation, AssetQueueQuery, AssetSubscription};
-use crate::billing::api::{BillingMutation, BillingQuery, BillingSubscriptionRoot};
-use crate::billing::checkout::{CheckoutMutation, CheckoutQuery};
+use crate::billing::api::{
+    BillingMutation, BillingQuery, BillingSubscriptionRoot, CheckoutMutation, CheckoutQuery,
+};
 use crate::config::Limits;
 use crate::entities::api::crud::{EntityMutation, EntityQuery};
 use crate::entities::api::graph::{GraphMutation, GraphQuery};

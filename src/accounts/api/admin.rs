@@ -6,13 +6,13 @@ use async_graphql::{Context, ID, InputObject, Object};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::api::User;
-use super::service::{
+use super::User;
+use crate::accounts::loaders::AccountLoaders;
+use crate::accounts::service::{
     announce_member, ensure_above, ensure_can_grant, target_member, validate_display_name,
     validate_email,
 };
-use super::store::{self, UserChanges};
-use crate::accounts::loaders::AccountLoaders;
+use crate::accounts::store::{self, UserChanges};
 use crate::auth::{Revocation, Role, Viewer, credentials, password};
 use crate::context::ContextExt;
 use crate::db::pagination::{PageRequest, page_type};

@@ -1,4 +1,9 @@
-//! GraphQL: signing up and in, tokens, and the viewer's own account.
+//! GraphQL of accounts: signing up and in, tokens and the viewer's own account (here), the
+//! administration of a tenant's users (`admin`), and the seed's createUser and manageUser
+//! (`manage`).
+
+pub mod admin;
+pub mod manage;
 
 use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};

@@ -5,13 +5,13 @@
 
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
+use super::User;
 use super::admin::{self, UpdateUserInput};
-use super::api::User;
-use super::model::{AccountOrigin, NewAccount};
-use super::service::{
+use crate::accounts::model::{AccountOrigin, NewAccount};
+use crate::accounts::service::{
     self, announce_member, ensure_can_grant, validate_display_name, validate_email,
 };
-use super::usernames;
+use crate::accounts::usernames;
 use crate::auth::{Role, password};
 use crate::context::ContextExt;
 use crate::error::{AppError, AppResult};
