@@ -2,17 +2,20 @@
 //! what an email or a display name may be, how an account comes to exist), and what other
 //! domains may ask of accounts: the one way in from outside it (ARCHITECTURE.md).
 
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use super::sessions::normalize_email;
 use super::store;
-use crate::auth::{Role, Viewer};
+use crate::auth::viewer::ClientInfo;
+use crate::auth::{Role, Viewer, password};
+use crate::context::Platform;
 use crate::error::{AppError, AppResult};
 use crate::events::{EventBus, EventPayload, MemberAction};
+use crate::tenants::service as tenants;
 
 pub use super::model::{AccountOrigin, ClientType, NewAccount, SessionRow, UserRow};
-pub use super::sessions::open_session;
+pub use super::sessions::{SessionTokens, open_session};
 pub use super::store::{
     find_session, find_user, find_user_by_username, insert_membership, is_member_by_email,
     list_members, membership,
@@ -29,6 +32,56 @@ pub async fn create_account(
     let user = store::insert_user(conn, account).await?;
     store::insert_membership(conn, tenant_id, user.id, role).await?;
     Ok(user)
+}
+
+/// What `register` asks for: an account and the tenant it founds.
+pub struct Registration<'a> {
+    pub email: &'a str,
+    pub password: &'a str,
+    pub display_name: &'a str,
+    pub tenant_name: &'a str,
+    /// Derived from the email when absent.
+    pub username: Option<&'a str>,
+}
+
+/// Creates an account and a new tenant with it as ADMIN, in one transaction, and signs it in.
+/// Everything is checked before the password is hashed.
+pub async fn register(
+    platform: &Platform,
+    client: &ClientInfo,
+    registration: Registration<'_>,
+) -> AppResult<SessionTokens> {
+    let email = validate_email("email", registration.email)?;
+    password::validate_new_password("password", registration.password)?;
+    let display_name = validate_display_name("displayName", registration.display_name)?;
+    let tenant_name = tenants::validate_name("tenantName", registration.tenant_name)?;
+    let password_hash = password::hash(registration.password).await?;
+    let mut conn = platform.pool.get().await?;
+    let (user, tenant) = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let tenant = tenants::insert_tenant(conn, &tenant_name).await?;
+            let account = NewAccount {
+                email: &email,
+                display_name: &display_name,
+                password_hash: &password_hash,
+                is_superuser: false,
+                username: registration.username,
+                origin: AccountOrigin::Visitor,
+            };
+            let user = create_account(conn, &account, tenant.id, Role::Admin).await?;
+            Ok((user, tenant))
+        })
+        .await?;
+    open_session(
+        platform,
+        &mut conn,
+        user,
+        tenant,
+        Role::Admin,
+        client,
+        ClientType::Api,
+    )
+    .await
 }
 
 /// Tells the tenant's subscribers that a membership changed (`actor`: who changed it, when

@@ -2,22 +2,18 @@
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use diesel_async::AsyncConnection;
 use uuid::Uuid;
 
+use super::service;
 use super::store::{self, InviteRow, NewInvite};
 use crate::accounts::api::{AuthPayload, User};
-use crate::accounts::service::{
-    self as accounts, AccountOrigin, ClientType, NewAccount, announce_member, ensure_can_grant,
-    validate_display_name, validate_email,
-};
+use crate::accounts::service::{self as accounts, ensure_can_grant, validate_email};
+use crate::auth::Role;
 use crate::auth::tokens::{random_token, secret_hash};
-use crate::auth::{Role, password};
 use crate::context::ContextExt;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
-use crate::events::MemberAction;
 use crate::tenants::service as tenants;
 
 /// Where an invite is in its life.
@@ -108,20 +104,6 @@ pub struct InviteValidation {
     pub role: Option<Role>,
     pub tenant_name: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
-}
-
-/// An open invite for `token`, or BAD_USER_INPUT naming the field.
-async fn open_invite(
-    conn: &mut diesel_async::AsyncPgConnection,
-    token: &str,
-) -> AppResult<InviteRow> {
-    let invite = store::find_by_token(conn, &secret_hash(token.trim()))
-        .await?
-        .filter(InviteRow::is_open)
-        .ok_or_else(|| {
-            AppError::bad_field("token", "the invite is invalid, used, revoked or expired")
-        })?;
-    Ok(invite)
 }
 
 #[derive(Default)]
@@ -250,56 +232,13 @@ impl InviteMutation {
         password: String,
         display_name: String,
     ) -> AppResult<AuthPayload> {
-        password::validate_new_password("password", &password)?;
-        let display_name = validate_display_name("displayName", &display_name)?;
-        let state = ctx.platform();
-        let mut conn = ctx.conn().await?;
-        // Check the invite before paying for a password hash; `join` re-checks it atomically.
-        let invite = open_invite(&mut conn, &token).await?;
-        let password_hash = password::hash(&password).await?;
-        let role = Role::from_db(&invite.role);
-        let user = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                let account = NewAccount {
-                    email: &invite.email,
-                    display_name: &display_name,
-                    password_hash: &password_hash,
-                    is_superuser: false,
-                    username: None,
-                    origin: AccountOrigin::Visitor,
-                };
-                let user = accounts::create_account(conn, &account, invite.tenant_id, role)
-                    .await
-                    .map_err(|e| match e {
-                        AppError::Conflict(_) => AppError::conflict(
-                            "an account with this email already exists; sign in and use \
-                             acceptInvite",
-                        ),
-                        other => other,
-                    })?;
-                use_invite(conn, &invite, user.id).await?;
-                Ok(user)
-            })
-            .await?;
-        announce_member(
-            &ctx.platform().events,
-            ctx.auth().user_id(),
-            invite.tenant_id,
-            user.id,
-            MemberAction::Joined,
-            Some(role),
-        );
-        let tenant = tenants::find_tenant(&mut conn, invite.tenant_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("tenant not found"))?;
-        let tokens = accounts::open_session(
-            state,
-            &mut conn,
-            user,
-            tenant,
-            role,
+        let tokens = service::register_with_invite(
+            ctx.platform(),
             &ctx.auth().client,
-            ClientType::Api,
+            ctx.auth().user_id(),
+            &token,
+            &password,
+            &display_name,
         )
         .await?;
         Ok(AuthPayload(tokens))
@@ -309,46 +248,7 @@ impl InviteMutation {
     /// Switch to it with `selectTenant`.
     async fn accept_invite(&self, ctx: &Context<'_>, token: String) -> AppResult<User> {
         let viewer = ctx.viewer()?;
-        let mut conn = ctx.conn().await?;
-        let invite = open_invite(&mut conn, &token).await?;
-        let user = accounts::find_user(&mut conn, viewer.user_id)
-            .await?
-            .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
-        if user.email != invite.email {
-            return Err(AppError::forbidden(
-                "this invite is for another email address",
-            ));
-        }
-        let role = Role::from_db(&invite.role);
-        conn.transaction::<_, AppError, _>(async |conn| {
-            use_invite(conn, &invite, user.id).await?;
-            accounts::insert_membership(conn, invite.tenant_id, user.id, role).await
-        })
-        .await?;
-        announce_member(
-            &ctx.platform().events,
-            ctx.auth().user_id(),
-            invite.tenant_id,
-            user.id,
-            MemberAction::Joined,
-            Some(role),
-        );
+        let user = service::accept(ctx.platform(), viewer, &token).await?;
         Ok(User::new(user))
     }
-}
-
-/// Uses the invite (once) for `user_id`, inside the caller's transaction (which adds the
-/// membership).
-async fn use_invite(
-    conn: &mut diesel_async::AsyncPgConnection,
-    invite: &InviteRow,
-    user_id: Uuid,
-) -> AppResult<()> {
-    if !store::accept(conn, invite.id, user_id).await? {
-        return Err(AppError::bad_field(
-            "token",
-            "the invite is invalid, used, revoked or expired",
-        ));
-    }
-    Ok(())
 }

@@ -2,4 +2,5 @@
 //! (or, with an account already, accepts) with the token.
 
 pub mod api;
+pub mod service;
 pub mod store;

@@ -9,8 +9,8 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use super::model::{AccountOrigin, ClientType, NewAccount, UserRow};
-use super::service::{self, validate_display_name, validate_email};
+use super::model::{ClientType, UserRow};
+use super::service::{self, Registration};
 use super::sessions::{self, SessionTokens};
 use super::store::{self, UserChanges};
 use crate::accounts::loaders::AccountLoaders;
@@ -20,7 +20,6 @@ use crate::db::loading::{load, prefetch_many};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::tenants::api::Tenant;
-use crate::tenants::service as tenants;
 
 #[derive(Clone)]
 pub struct User {
@@ -254,40 +253,14 @@ pub struct AccountMutation;
 impl AccountMutation {
     /// Creates an account and a new tenant with you as its ADMIN, and signs you in.
     async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> AppResult<AuthPayload> {
-        let email = validate_email("email", &input.email)?;
-        password::validate_new_password("password", &input.password)?;
-        let display_name = validate_display_name("displayName", &input.display_name)?;
-        let tenant_name = tenants::validate_name("tenantName", &input.tenant_name)?;
-        let password_hash = password::hash(&input.password).await?;
-        let state = ctx.platform();
-        let mut conn = ctx.conn().await?;
-        let (user, tenant) = diesel_async::AsyncConnection::transaction::<_, AppError, _>(
-            &mut *conn,
-            async |conn| {
-                let tenant = tenants::insert_tenant(conn, &tenant_name).await?;
-                let account = NewAccount {
-                    email: &email,
-                    display_name: &display_name,
-                    password_hash: &password_hash,
-                    is_superuser: false,
-                    username: input.username.as_deref(),
-                    origin: AccountOrigin::Visitor,
-                };
-                let user = service::create_account(conn, &account, tenant.id, Role::Admin).await?;
-                Ok((user, tenant))
-            },
-        )
-        .await?;
-        let tokens = sessions::open_session(
-            state,
-            &mut conn,
-            user,
-            tenant,
-            Role::Admin,
-            &ctx.auth().client,
-            ClientType::Api,
-        )
-        .await?;
+        let registration = Registration {
+            email: &input.email,
+            password: &input.password,
+            display_name: &input.display_name,
+            tenant_name: &input.tenant_name,
+            username: input.username.as_deref(),
+        };
+        let tokens = service::register(ctx.platform(), &ctx.auth().client, registration).await?;
         Ok(AuthPayload(tokens))
     }
 

@@ -3,16 +3,11 @@
 
 use async_graphql::{Context, Enum, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
-use rand::Rng;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::service::{
-    NAME_ATTEMPTS, character_or_not_found, character_owner, insert_named, seed_profile,
-    validate_character_name,
-};
-use super::store::{self, CharacterChanges, CharacterFilter};
+use super::service::{self, CharacterRequest, Created, Removal, character_or_not_found};
+use super::store::{self, CharacterFilter};
 use crate::accounts::api::User;
 use crate::accounts::service as accounts;
 use crate::auth::Role;
@@ -20,15 +15,11 @@ use crate::context::ContextExt;
 use crate::db::loading::load;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
-use crate::error::{AppError, AppResult};
-use crate::mud::axis::store::{self as axis_store};
+use crate::error::AppResult;
 use crate::mud::loaders::MudLoaders;
 use crate::mud::model::CharacterRow;
 use crate::mud::worlds::api::{Room, World};
 use crate::mud::worlds::service::world_or_not_found;
-use crate::mud::worlds::store as world_store;
-
-const MAX_INVENTORY_BYTES: usize = 64 * 1024;
 
 /// A character in a world.
 pub struct WorldCharacter(pub CharacterRow);
@@ -269,34 +260,19 @@ impl CharacterMutation {
         input: CreateCharacterInput,
     ) -> AppResult<CreateCharacterPayload> {
         let viewer = ctx.viewer()?;
-        let chosen_name = input
-            .name
-            .as_deref()
-            .map(validate_character_name)
-            .transpose()?;
-        let seed = match input.seed {
-            Some(seed) if seed < 0 => {
-                return Err(AppError::bad_field("seed", "the seed must be at least 0"));
-            }
-            Some(seed) => seed,
-            None => rand::rng().random_range(0..=i64::MAX - NAME_ATTEMPTS),
+        let request = CharacterRequest {
+            world_id: &input.world_id,
+            name: input.name.as_deref(),
+            seed: input.seed,
+            target_username: input.target_username.as_deref(),
         };
         let mut conn = ctx.conn().await?;
-        let world = world_or_not_found(&mut conn, viewer.tenant_id, &input.world_id).await?;
-        let owner = character_owner(&mut conn, viewer, input.target_username.as_deref()).await?;
-        let (row, seed, seeded) = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                // The policy stays in force until the seeded profile commits.
-                let world = axis_store::world_for_share(conn, world.tenant_id, world.id).await?;
-                let (row, seed) =
-                    insert_named(conn, &world, owner, chosen_name.as_deref(), seed).await?;
-                let Some((policy, version)) = axis_store::policy_of(&world)? else {
-                    return Ok((row, seed, false));
-                };
-                let row = seed_profile(conn, &world, &policy, &version, &row).await?;
-                Ok((row, seed, true))
-            })
-            .await?;
+        let Created {
+            character: row,
+            world,
+            seed,
+            seeded,
+        } = service::create(&mut conn, viewer, request).await?;
         let entity_state = seeded.then(|| Json(row.current_state.clone()));
         Ok(CreateCharacterPayload {
             success: true,
@@ -319,37 +295,11 @@ impl CharacterMutation {
     ) -> AppResult<WorldCharacter> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
-        let character = character_or_not_found(&mut conn, viewer.tenant_id, &id).await?;
-        if character.user_id != Some(viewer.user_id) {
-            viewer.require_role(Role::Worldbuilder)?;
-        }
-        if character.tombstoned_at.is_some() {
-            return Err(AppError::conflict("a tombstoned character cannot change"));
-        }
-        let mut changes = CharacterChanges::default();
-        if let Some(inventory) = input.inventory {
-            if inventory.0.to_string().len() > MAX_INVENTORY_BYTES {
-                return Err(AppError::bad_field(
-                    "inventory",
-                    "the inventory is larger than 64 KiB",
-                ));
-            }
-            changes.inventory = Some(inventory.0);
-        }
-        if let Some(room_id) = &input.room_id {
-            let room =
-                world_store::find_room(&mut conn, viewer.tenant_id, character.world_id, room_id)
-                    .await?
-                    .ok_or_else(|| {
-                        AppError::bad_field("roomId", format!("the world has no room `{room_id}`"))
-                    })?;
-            changes.room_id = Some(Some(room.id));
-            changes.moved_at = Some(Some(Utc::now()));
-        }
+        let inventory = input.inventory.map(|inventory| inventory.0);
+        let row =
+            service::update(&mut conn, viewer, &id, inventory, input.room_id.as_deref()).await?;
         ctx.loaders::<MudLoaders>().forget();
-        Ok(WorldCharacter(
-            store::update_character(&mut conn, &character, &changes).await?,
-        ))
+        Ok(WorldCharacter(row))
     }
 
     /// Removes a character (SUPERUSER): a tombstone keeps its history, detaches it from its
@@ -364,24 +314,11 @@ impl CharacterMutation {
         let viewer = ctx.viewer_with(Role::Superuser)?;
         let mut conn = ctx.conn().await?;
         let character = character_or_not_found(&mut conn, viewer.tenant_id, &character_id).await?;
-        let message = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                store::unbind_character(conn, character.id).await?;
-                Ok(match action {
-                    ManageCharacterAction::Tombstone => {
-                        if character.tombstoned_at.is_some() {
-                            return Err(AppError::conflict("the character is already tombstoned"));
-                        }
-                        let row = store::tombstone_character(conn, &character).await?;
-                        format!("tombstoned {} as {}", character.name, row.name)
-                    }
-                    ManageCharacterAction::Delete => {
-                        store::delete_character(conn, &character).await?;
-                        format!("deleted {}", character.name)
-                    }
-                })
-            })
-            .await?;
+        let removal = match action {
+            ManageCharacterAction::Tombstone => Removal::Tombstone,
+            ManageCharacterAction::Delete => Removal::Delete,
+        };
+        let message = service::remove(&mut conn, &character, removal).await?;
         ctx.loaders::<MudLoaders>().forget();
         Ok(ManageCharacterPayload {
             success: true,
@@ -395,45 +332,16 @@ impl CharacterMutation {
     /// over from any other session playing it). Needs a signed-in session, not an API key.
     async fn enter_world(&self, ctx: &Context<'_>, character_id: ID) -> AppResult<WorldCharacter> {
         let viewer = ctx.viewer()?;
-        let session_id = viewer.session_id.ok_or_else(|| {
-            AppError::bad_input("entering a world needs a signed-in session, not an API key")
-        })?;
-        let id = parse_id("characterId", &character_id)?;
         let mut conn = ctx.conn().await?;
-        // The character stays locked from the check to the binding, so two sessions entering
-        // at once take turns and the later one takes it over.
-        let character = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                let character = store::lock_character(conn, viewer.tenant_id, id)
-                    .await?
-                    .ok_or_else(|| AppError::not_found("character not found"))?;
-                if character.user_id != Some(viewer.user_id) {
-                    return Err(AppError::forbidden("you can play only your own characters"));
-                }
-                let world = load(&ctx.loaders::<MudLoaders>().worlds, character.world_id)
-                    .await?
-                    .ok_or_else(|| AppError::not_found("world not found"))?;
-                if !world.is_active {
-                    return Err(AppError::conflict(format!(
-                        "the world `{}` is closed",
-                        world.world_key
-                    )));
-                }
-                store::unbind_character(conn, character.id).await?;
-                store::bind_session(conn, session_id, character.id).await?;
-                Ok(character)
-            })
-            .await?;
-        Ok(WorldCharacter(character))
+        Ok(WorldCharacter(
+            service::enter(&mut conn, viewer, &character_id).await?,
+        ))
     }
 
     /// Leaves the world: unbinds the character from your current session. Whether one was bound.
     async fn leave_world(&self, ctx: &Context<'_>) -> AppResult<bool> {
         let viewer = ctx.viewer()?;
-        let session_id = viewer.session_id.ok_or_else(|| {
-            AppError::bad_input("an API key has no session to leave a world from")
-        })?;
         let mut conn = ctx.conn().await?;
-        store::unbind_session(&mut conn, session_id).await
+        service::leave(&mut conn, viewer).await
     }
 }
