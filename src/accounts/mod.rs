@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod loaders;
+pub mod members;
 pub mod model;
 pub mod service;
 pub mod sessions;

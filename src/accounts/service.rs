@@ -1,6 +1,7 @@
 //! The rules of accounts that more than one resolver applies (who may grant or manage whom,
 //! what an email or a display name may be, how an account comes to exist), and what other
-//! domains may ask of accounts: the one way in from outside it (ARCHITECTURE.md).
+//! domains may ask of accounts: the one way in from outside it (ARCHITECTURE.md). Managing a
+//! tenant's members (create, update, set a password, remove, delete) is `members.rs`.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;

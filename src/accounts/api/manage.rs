@@ -7,15 +7,11 @@ use async_graphql::{Context, Enum, InputObject, Object, SimpleObject};
 
 use super::User;
 use super::admin::{self, UpdateUserInput};
-use crate::accounts::model::{AccountOrigin, NewAccount};
-use crate::accounts::service::{
-    self, announce_member, ensure_can_grant, validate_display_name, validate_email,
-};
-use crate::accounts::usernames;
-use crate::auth::{Role, password};
+use crate::accounts::members::{self, NewMember};
+use crate::accounts::service::{self};
+use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::error::{AppError, AppResult};
-use crate::events::MemberAction;
 
 /// What `manageUser` does (seed 002's actions).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
@@ -155,59 +151,15 @@ impl ManageUserMutation {
         input: CreateUserInput,
     ) -> AppResult<CreateUserPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        let makes_superuser = input.role == Role::Superuser;
-        if !(makes_superuser && viewer.is_superuser()) {
-            ensure_can_grant(viewer, input.role)?;
-        }
-        let username = usernames::validate("username", &input.username)?;
-        let email = validate_email("email", &input.email)?;
-        password::validate_new_password("password", &input.password)?;
-        if input.password_confirm != input.password {
-            return Err(AppError::bad_field(
-                "passwordConfirm",
-                "the passwords do not match",
-            ));
-        }
-        let display_name = validate_display_name(
-            "displayName",
-            input.display_name.as_deref().unwrap_or(&username),
-        )?;
-        let password_hash = password::hash(&input.password).await?;
-        let origin = if viewer.is_superuser() {
-            AccountOrigin::Superuser
-        } else {
-            AccountOrigin::Admin
+        let new_member = NewMember {
+            username: &input.username,
+            email: &input.email,
+            password: &input.password,
+            password_confirm: &input.password_confirm,
+            display_name: input.display_name.as_deref(),
+            role: input.role,
         };
-        // SUPERUSER is a flag on the account, never a membership role.
-        let membership_role = if makes_superuser {
-            Role::Admin
-        } else {
-            input.role
-        };
-        let mut conn = ctx.conn().await?;
-        let row = diesel_async::AsyncConnection::transaction::<_, AppError, _>(
-            &mut *conn,
-            async |conn| {
-                let account = NewAccount {
-                    email: &email,
-                    display_name: &display_name,
-                    password_hash: &password_hash,
-                    is_superuser: makes_superuser,
-                    username: Some(&username),
-                    origin,
-                };
-                service::create_account(conn, &account, viewer.tenant_id, membership_role).await
-            },
-        )
-        .await?;
-        announce_member(
-            &ctx.platform().events,
-            ctx.auth().user_id(),
-            viewer.tenant_id,
-            row.id,
-            MemberAction::Joined,
-            Some(input.role),
-        );
+        let row = members::create(ctx.platform(), viewer, new_member).await?;
         Ok(CreateUserPayload {
             success: true,
             message: format!("created {} as {}", row.username, input.role.as_str()),
