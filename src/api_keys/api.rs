@@ -2,18 +2,15 @@
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
-use uuid::Uuid;
 
-use super::store::{self, ApiKeyRow, NewApiKey};
+use super::service;
+use super::store::{self, ApiKeyRow};
 use crate::accounts::api::User;
-use crate::auth::tokens::{random_token, secret_hash};
-use crate::auth::{Revocation, Role};
-use crate::billing::service::{Feature, require_feature};
+use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 pub struct ApiKey(ApiKeyRow);
 
@@ -131,60 +128,7 @@ impl ApiKeyMutation {
         expires_at: Option<DateTime<Utc>>,
     ) -> AppResult<CreatedApiKey> {
         let viewer = ctx.viewer()?;
-        require_feature(ctx.platform(), ctx.viewer()?.tenant_id, Feature::ApiKeys).await?;
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AppError::bad_field(
-                "name",
-                "the key name must have 1 to 100 characters",
-            ));
-        }
-        if expires_at.is_some_and(|at| at <= Utc::now()) {
-            return Err(AppError::bad_field(
-                "expiresAt",
-                "the expiry must be in the future",
-            ));
-        }
-        let key = format!(
-            "{}{}_{}",
-            crate::auth::API_KEY_PREFIX,
-            &random_token(6)[..8],
-            random_token(32)
-        );
-        let prefix: String = key.chars().take(11).collect();
-        let key_hash = secret_hash(&key);
-        let parent_key_id = viewer.api_key_id;
-        let mut conn = ctx.conn().await?;
-        let row = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                let mut expires_at = expires_at;
-                if let Some(parent_id) = parent_key_id {
-                    // Locked until the child is in, so a revocation of the parent running now
-                    // either refuses this creation or revokes the child with it.
-                    let parent = store::lock_live(conn, parent_id)
-                        .await?
-                        .ok_or_else(|| AppError::unauthenticated("this API key was revoked"))?;
-                    expires_at = match (expires_at, parent.expires_at) {
-                        (Some(asked), Some(parents)) => Some(asked.min(parents)),
-                        (asked, parents) => asked.or(parents),
-                    };
-                }
-                store::insert(
-                    conn,
-                    NewApiKey {
-                        id: Uuid::now_v7(),
-                        tenant_id: viewer.tenant_id,
-                        user_id: viewer.user_id,
-                        name,
-                        prefix: &prefix,
-                        key_hash: &key_hash,
-                        expires_at,
-                        parent_key_id,
-                    },
-                )
-                .await
-            })
-            .await?;
+        let (row, key) = service::create(ctx.platform(), viewer, &name, expires_at).await?;
         Ok(CreatedApiKey {
             api_key: ApiKey(row),
             key,
@@ -196,22 +140,7 @@ impl ApiKeyMutation {
     async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> AppResult<ApiKey> {
         let viewer = ctx.viewer()?;
         let key_id = parse_id("id", &id)?;
-        let mut conn = ctx.conn().await?;
-        let not_found = || AppError::not_found("API key not found");
-        let key = store::find(&mut conn, viewer.tenant_id, key_id)
-            .await?
-            .ok_or_else(not_found)?;
-        if key.user_id != viewer.user_id && viewer.role < Role::Admin {
-            return Err(not_found());
-        }
-        let (row, descendants) = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                store::revoke_with_descendants(conn, key.id).await
-            })
-            .await?;
-        for id in std::iter::once(key.id).chain(descendants) {
-            ctx.platform().revoke(Revocation::ApiKey(id)).await;
-        }
+        let row = service::revoke(ctx.platform(), viewer, key_id).await?;
         Ok(ApiKey(row))
     }
 }

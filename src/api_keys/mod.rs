@@ -2,4 +2,5 @@
 //! in one tenant. Stored hashed; the key is shown once.
 
 pub mod api;
+pub mod service;
 pub mod store;

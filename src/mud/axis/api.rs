@@ -5,12 +5,12 @@ use std::collections::BTreeMap;
 
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
-use diesel_async::AsyncConnection;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::policy::{AxisPolicy, DEFAULT_SCORE, label_for};
-use super::store::{self as axis_store, AxisDelta, AxisEventRow, NewAxisEvent};
+use super::service::{self, AxisEventRequest};
+use super::store::{self as axis_store, AxisDelta, AxisEventRow};
 use crate::auth::{Role, Viewer};
 use crate::context::ContextExt;
 use crate::db::loading::load;
@@ -19,7 +19,6 @@ use crate::mud::characters::service::character_or_not_found;
 use crate::mud::loaders::MudLoaders;
 use crate::mud::model::CharacterRow;
 use crate::mud::worlds::api::World;
-use crate::mud::worlds::service::world_or_not_found;
 use crate::mud::worlds::store as world_store;
 
 const DEFAULT_EVENTS: i32 = 50;
@@ -293,13 +292,7 @@ impl AxisMutation {
     ) -> AppResult<World> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let policy = policy.validated()?;
-        let mut conn = ctx.conn().await?;
-        let world = world_or_not_found(&mut conn, viewer.tenant_id, &world_id).await?;
-        let row = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                axis_store::set_policy(conn, &world, &policy).await
-            })
-            .await?;
+        let row = service::set_policy(ctx.platform(), viewer, &world_id, &policy).await?;
         ctx.loaders::<MudLoaders>().forget();
         Ok(World(row))
     }
@@ -322,37 +315,19 @@ impl AxisMutation {
         {
             return Err(AppError::bad_field("description", "at most 1024 bytes"));
         }
-        let mut conn = ctx.conn().await?;
-        let character =
-            character_or_not_found(&mut conn, viewer.tenant_id, &input.character_id).await?;
         let deltas = input
             .deltas
             .into_iter()
-            .map(|d| (character.id, d.axis, d.delta))
+            .map(|d| (d.axis, d.delta))
             .collect();
-        let (world, recorded) = conn
-            .transaction::<_, AppError, _>(async |conn| {
-                let world =
-                    axis_store::world_for_share(conn, viewer.tenant_id, character.world_id).await?;
-                let (policy, version) = axis_store::policy_of(&world)?.ok_or_else(|| {
-                    AppError::conflict(format!(
-                        "the world `{}` has no axis policy",
-                        world.world_key
-                    ))
-                })?;
-                axis_store::lock_characters(conn, viewer.tenant_id, &[character.id]).await?;
-                let event = NewAxisEvent {
-                    world: &world,
-                    event_type: &event_type,
-                    description: input.description.as_deref(),
-                    metadata,
-                    deltas,
-                    keep_if_empty: true,
-                };
-                let recorded = axis_store::record_event(conn, &policy, &version, event).await?;
-                Ok((world, recorded))
-            })
-            .await?;
+        let event = AxisEventRequest {
+            event_type: &event_type,
+            description: input.description.as_deref(),
+            metadata,
+            deltas,
+        };
+        let (world, recorded) =
+            service::apply_event(ctx.platform(), viewer, &input.character_id, event).await?;
         let (event, deltas) = recorded
             .ok_or_else(|| AppError::internal(anyhow::anyhow!("a kept event was not recorded")))?;
         Ok(event_object(&world.world_key, event, deltas))

@@ -3,4 +3,5 @@
 
 pub mod api;
 pub mod policy;
+pub mod service;
 pub mod store;
