@@ -43,9 +43,26 @@ pub fn normalize_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
+/// Signs in with email and password, into `tenant_id` or else the tenant used last: checks the
+/// password (throttled), chooses the tenant, opens the session. GraphQL's `login` and the web
+/// login both come here.
+pub async fn sign_in(
+    platform: &Platform,
+    email: &str,
+    password: &str,
+    tenant_id: Option<Uuid>,
+    client: &ClientInfo,
+    client_type: ClientType,
+) -> AppResult<SessionTokens> {
+    let mut conn = platform.pool.get().await?;
+    let user = check_password(platform, &mut conn, email, password, client).await?;
+    let (tenant, role) = choose_tenant(&mut conn, &user, tenant_id).await?;
+    open_session(platform, &mut conn, user, tenant, role, client, client_type).await
+}
+
 /// Checks an email (or username) and password, throttling attempts per account and per address.
 /// The attempt is counted before the password is hashed (see `auth::throttle`).
-pub async fn check_password(
+async fn check_password(
     platform: &Platform,
     conn: &mut AsyncPgConnection,
     email: &str,
@@ -82,7 +99,7 @@ pub async fn check_password(
 
 /// The tenant a sign-in lands in: the requested one, else the last one used, else the oldest
 /// membership. Superusers may enter any tenant.
-pub async fn choose_tenant(
+async fn choose_tenant(
     conn: &mut AsyncPgConnection,
     user: &UserRow,
     requested: Option<Uuid>,

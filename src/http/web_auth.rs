@@ -82,22 +82,11 @@ pub async fn login(
 ) -> AppResult<Response> {
     let Json(request) = body.map_err(json_rejection)?;
     let client = client_info(&headers, Some(peer));
-    let mut conn = state.pool.get().await?;
-    let user = sessions::check_password(
+    let tokens = sessions::sign_in(
         &state,
-        &mut conn,
         &request.email,
         &request.password,
-        &client,
-    )
-    .await?;
-    let (tenant, role) = sessions::choose_tenant(&mut conn, &user, request.tenant_id).await?;
-    let tokens = sessions::open_session(
-        &state,
-        &mut conn,
-        user,
-        tenant,
-        role,
+        request.tenant_id,
         &client,
         ClientType::Browser,
     )

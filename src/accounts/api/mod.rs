@@ -274,15 +274,17 @@ impl AccountMutation {
         tenant_id: Option<ID>,
         #[graphql(default_with = "ClientType::Api")] client_type: ClientType,
     ) -> AppResult<AuthPayload> {
-        let state = ctx.platform();
         let requested = tenant_id.map(|id| parse_id("tenantId", &id)).transpose()?;
-        let mut conn = ctx.conn().await?;
         let client = &ctx.auth().client;
-        let user = sessions::check_password(state, &mut conn, &email, &password, client).await?;
-        let (tenant, role) = sessions::choose_tenant(&mut conn, &user, requested).await?;
-        let tokens =
-            sessions::open_session(state, &mut conn, user, tenant, role, client, client_type)
-                .await?;
+        let tokens = sessions::sign_in(
+            ctx.platform(),
+            &email,
+            &password,
+            requested,
+            client,
+            client_type,
+        )
+        .await?;
         Ok(AuthPayload(tokens))
     }
 
