@@ -23,7 +23,11 @@ pub fn router(state: AppState) -> Router {
     // Uploads get a body limit of their own: the largest image plus the form around it (each
     // handler refuses the file itself as soon as it passes the image limit).
     let upload_limit = axum::extract::DefaultBodyLimit::max(
-        state.config.assets.max_bytes + assets::UPLOAD_FORM_OVERHEAD,
+        state
+            .config
+            .assets
+            .max_bytes
+            .saturating_add(assets::UPLOAD_FORM_OVERHEAD),
     );
     let uploads = Router::new()
         .route("/api/assets/upload", post(assets::upload))

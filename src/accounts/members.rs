@@ -207,6 +207,7 @@ pub async fn set_password(
     user_id: Uuid,
     new_password: &str,
 ) -> AppResult<()> {
+    viewer.require_role(Role::Admin)?;
     password::validate_new_password("newPassword", new_password)?;
     let mut conn = platform.pool.get().await?;
     let (_, role) = target_member(&mut conn, viewer, user_id).await?;
@@ -257,6 +258,7 @@ pub async fn delete_account(platform: &Platform, viewer: &Viewer, user_id: Uuid)
 /// Removes a member from the viewer's tenant (ADMIN, on users below them): their membership,
 /// their sessions there and their API keys there, in one transaction. The account stays.
 pub async fn remove(platform: &Platform, viewer: &Viewer, user_id: Uuid) -> AppResult<()> {
+    viewer.require_role(Role::Admin)?;
     let mut conn = platform.pool.get().await?;
     let (_, role) = target_member(&mut conn, viewer, user_id).await?;
     ensure_above(viewer, user_id, role)?;

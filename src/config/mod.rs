@@ -115,7 +115,7 @@ impl ConfigArgs {
         config.limits.max_upload_bytes = config
             .limits
             .max_upload_bytes
-            .max(config.assets.max_bytes + UPLOAD_FORM_OVERHEAD);
+            .max(config.assets.max_bytes.saturating_add(UPLOAD_FORM_OVERHEAD));
         config.realtime = self.realtime.settings();
         config.retention = self.retention.settings();
         config.ollama = self.ollama.settings();

@@ -173,7 +173,11 @@ pub async fn linger(discard: impl Future<Output = ()>) {
 
 /// A declared body larger than any acceptable upload is refused before it is read.
 fn check_declared_length(state: &AppState, headers: &HeaderMap) -> AppResult<()> {
-    let limit = state.config.assets.max_bytes + UPLOAD_FORM_OVERHEAD;
+    let limit = state
+        .config
+        .assets
+        .max_bytes
+        .saturating_add(UPLOAD_FORM_OVERHEAD);
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())

@@ -124,7 +124,7 @@ fn code_only(source: &str) -> String {
                 }
             }
             code.push(' ');
-        } else if c == 'r' && matches!(next, Some('#' | '"')) && !continues_ident(&chars, at) {
+        } else if c == 'r' && matches!(next, Some('#' | '"')) && starts_raw_string(&chars, at) {
             // A raw string, r"…" or r#"…"#: closed by a quote and as many hashes.
             let mut open = at + 1;
             while at_(open) == Some('#') {
@@ -178,6 +178,11 @@ fn continues_ident(chars: &[char], at: usize) -> bool {
     at > 0 && (chars[at - 1].is_alphanumeric() || chars[at - 1] == '_')
 }
 
+/// Whether the `r` at `at` opens a raw string: `r"…"`, or a raw byte string `br"…"`.
+fn starts_raw_string(chars: &[char], at: usize) -> bool {
+    !continues_ident(chars, at) || (chars[at - 1] == 'b' && !continues_ident(chars, at - 1))
+}
+
 /// The first three segments of the path (or of each path of the group) at the start of `text`.
 fn paths(text: &str) -> Vec<Vec<String>> {
     segments(text, 3)
@@ -190,11 +195,17 @@ fn segments(text: &str, depth: usize) -> Vec<Vec<String>> {
     }
     if let Some(group) = text.strip_prefix('{') {
         // A trailing comma leaves an empty member: not a path.
-        return split_group(group)
+        let members: Vec<Vec<String>> = split_group(group)
             .into_iter()
             .flat_map(|member| segments(member.trim(), depth))
             .filter(|path| !path.is_empty())
             .collect();
+        // A group of nothing nameable (`{*}`) still names the path before it.
+        return if members.is_empty() {
+            vec![Vec::new()]
+        } else {
+            members
+        };
     }
     let first = ident(text);
     if first.is_empty() {
@@ -451,7 +462,8 @@ fn the_checker_catches_an_upward_import_a_store_reached_into_and_a_circle() {
             "rolls/model.rs",
             r###"const A: &str = r#"crate::notes::store"#; /* crate::notes::store /* nested */ */
                  fn f<'a>(c: char) -> bool { c == '"' || c == '\'' }
-                 fn g(x: my_crate::Notes) {} const B: &str = "crate::notes::store";"###,
+                 fn g(x: my_crate::Notes) {} const B: &str = "crate::notes::store";
+                 const C: &[u8] = br#"a " crate::notes::store"#;"###,
         ),
     ]);
     assert_eq!(violations(&layers, &clean), BTreeSet::new());
@@ -469,6 +481,7 @@ fn the_checker_catches_an_upward_import_a_store_reached_into_and_a_circle() {
         ("rolls/service.rs", "use crate::notes::service::Note;"),
         // Only a domain's `api` may name another's GraphQL types, and only types.
         ("rolls/store.rs", "use crate::notes::api::Note;"),
+        ("notes/store.rs", "use crate::rolls::store::{*};"),
         ("rolls/api.rs", "use crate::notes::api::{Note, note_of};"),
         ("extra.rs", "fn main() {}"),
     ]);
@@ -481,6 +494,7 @@ fn the_checker_catches_an_upward_import_a_store_reached_into_and_a_circle() {
             "extra.rs: module `extra` is in no layer",
             "notes/api.rs -> graphql::subscriptions",
             "notes/service.rs -> rolls::store",
+            "notes/store.rs -> rolls::store",
             "rolls/api.rs -> notes::api",
             "rolls/store.rs -> notes::api",
         ]
