@@ -188,7 +188,15 @@ impl NoteMutation {
         let content = store::validate_content(&input.content)?;
         let mut conn = ctx.conn().await?;
         let entity = match &input.entity {
-            Some(entity) => Some(entity.live_row_id(&mut conn, viewer.tenant_id).await?),
+            Some(entity) => Some(
+                entities::live_row_id(
+                    &mut conn,
+                    viewer.tenant_id,
+                    entity.r#type,
+                    &entity.entity_id,
+                )
+                .await?,
+            ),
             None => None,
         };
         Ok(Note(
@@ -233,8 +241,15 @@ impl NoteMutation {
         let mut conn = ctx.conn().await?;
         let note = writable_note(&mut conn, viewer, &id).await?;
         if let Some(entity) = &input.entity {
-            changes.entity_row_id =
-                Some(Some(entity.live_row_id(&mut conn, viewer.tenant_id).await?));
+            changes.entity_row_id = Some(Some(
+                entities::live_row_id(
+                    &mut conn,
+                    viewer.tenant_id,
+                    entity.r#type,
+                    &entity.entity_id,
+                )
+                .await?,
+            ));
         } else if input.detach {
             changes.entity_row_id = Some(None);
         }

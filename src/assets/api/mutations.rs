@@ -12,6 +12,7 @@ use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::parse_id;
 use crate::entities::api::EntityRefInput;
+use crate::entities::service as entities;
 use crate::entities::service::EntityType;
 use crate::error::{AppError, AppResult};
 
@@ -242,7 +243,13 @@ impl AssetMutation {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let asset_id: Uuid = live_asset(ctx, &id).await?.id;
         let mut conn = ctx.conn().await?;
-        let entity_row_id = entity.live_row_id(&mut conn, viewer.tenant_id).await?;
+        let entity_row_id = entities::live_row_id(
+            &mut conn,
+            viewer.tenant_id,
+            entity.r#type,
+            &entity.entity_id,
+        )
+        .await?;
         let removed = store::unlink(&mut conn, viewer.tenant_id, asset_id, entity_row_id).await?;
         ctx.loaders::<AssetLoaders>().forget();
         Ok(removed)

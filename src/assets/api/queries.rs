@@ -11,6 +11,7 @@ use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::db::search::TsQuery;
 use crate::entities::api::EntityRefInput;
+use crate::entities::service as entities;
 use crate::error::AppResult;
 
 page_type! {
@@ -120,7 +121,15 @@ impl AssetQuery {
         let entity_row_id = match &filter.entity {
             Some(entity) => {
                 let mut conn = ctx.conn().await?;
-                Some(entity.live_row_id(&mut conn, viewer.tenant_id).await?)
+                Some(
+                    entities::live_row_id(
+                        &mut conn,
+                        viewer.tenant_id,
+                        entity.r#type,
+                        &entity.entity_id,
+                    )
+                    .await?,
+                )
             }
             None => None,
         };

@@ -24,20 +24,6 @@ pub struct EntityRefInput {
     pub entity_id: String,
 }
 
-impl EntityRefInput {
-    /// The row id of the live entity this names in the tenant; NOT_FOUND otherwise.
-    pub async fn live_row_id(
-        &self,
-        conn: &mut diesel_async::AsyncPgConnection,
-        tenant_id: uuid::Uuid,
-    ) -> AppResult<uuid::Uuid> {
-        store::find_live(conn, tenant_id, self.r#type, &self.entity_id)
-            .await?
-            .map(|row| row.id)
-            .ok_or_else(|| store::not_found(self.r#type, &self.entity_id, store::Bin::Live))
-    }
-}
-
 /// Nodes and edges of the relationship graph.
 #[derive(SimpleObject)]
 pub struct EntityGraph {
