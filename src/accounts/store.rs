@@ -9,6 +9,7 @@ use super::model::{MembershipRow, NewAccount, NewSession, NewUser, SessionRow, U
 use super::usernames;
 use crate::auth::Role;
 use crate::db::escape_like;
+use crate::db::pagination::PageRequest;
 use crate::db::schema::{memberships, refresh_tokens, sessions, users};
 use crate::error::{AppError, AppResult};
 
@@ -284,8 +285,7 @@ pub async fn list_members(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     search: Option<&str>,
-    offset: i64,
-    limit: i64,
+    page: PageRequest,
 ) -> AppResult<(i64, Vec<(UserRow, String)>)> {
     let pattern = search.map(|s| format!("%{}%", escape_like(s)));
     let filtered = || {
@@ -306,8 +306,8 @@ pub async fn list_members(
     let total = filtered().count().get_result(conn).await?;
     let rows = filtered()
         .order((users::display_name.asc(), users::id.asc()))
-        .offset(offset)
-        .limit(limit)
+        .offset(page.offset)
+        .limit(page.limit)
         .select((UserRow::as_select(), memberships::role))
         .load(conn)
         .await?;

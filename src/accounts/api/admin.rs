@@ -52,14 +52,8 @@ impl UserAdminQuery {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
-        let (total, rows) = store::list_members(
-            &mut conn,
-            viewer.tenant_id,
-            search.as_deref(),
-            page.offset,
-            page.limit,
-        )
-        .await?;
+        let (total, rows) =
+            store::list_members(&mut conn, viewer.tenant_id, search.as_deref(), page).await?;
         Ok(UserPage::new(
             total,
             page,

@@ -70,14 +70,8 @@ impl PlayersQuery {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
-        let (total, members) = accounts::list_members(
-            &mut conn,
-            viewer.tenant_id,
-            search.as_deref(),
-            page.offset,
-            page.limit,
-        )
-        .await?;
+        let (total, members) =
+            accounts::list_members(&mut conn, viewer.tenant_id, search.as_deref(), page).await?;
         let ids: Vec<Uuid> = members.iter().map(|(user, _)| user.id).collect();
         let mut activity = store::player_activity(&mut conn, viewer.tenant_id, &ids).await?;
         let players = members
