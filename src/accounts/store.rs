@@ -9,7 +9,7 @@ use super::model::{MembershipRow, NewAccount, NewSession, NewUser, SessionRow, U
 use super::usernames;
 use crate::auth::Role;
 use crate::db::escape_like;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::{memberships, refresh_tokens, sessions, users};
 use crate::error::{AppError, AppResult};
 
@@ -303,15 +303,11 @@ pub async fn list_members(
         }
         query
     };
-    let total = filtered().count().get_result(conn).await?;
     let rows = filtered()
         .order((users::display_name.asc(), users::id.asc()))
-        .offset(page.offset)
-        .limit(page.limit)
-        .select((UserRow::as_select(), memberships::role))
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+        .page(page)
+        .select((UserRow::as_select(), memberships::role));
+    load_page(conn, rows, filtered().count()).await
 }
 
 pub async fn insert_session(

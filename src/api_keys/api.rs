@@ -96,15 +96,8 @@ impl ApiKeyQuery {
         let page = PageRequest::new(offset, limit)?;
         let owner = (viewer.role < Role::Admin).then_some(viewer.user_id);
         let mut conn = ctx.conn().await?;
-        let (total, rows) = store::list(
-            &mut conn,
-            viewer.tenant_id,
-            owner,
-            include_revoked,
-            page.offset,
-            page.limit,
-        )
-        .await?;
+        let (total, rows) =
+            store::list(&mut conn, viewer.tenant_id, owner, include_revoked, page).await?;
         Ok(ApiKeyPage::new(
             total,
             page,

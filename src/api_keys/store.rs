@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::api_keys;
 use crate::error::AppResult;
 
@@ -51,8 +52,7 @@ pub async fn list(
     tenant_id: Uuid,
     owner: Option<Uuid>,
     include_revoked: bool,
-    offset: i64,
-    limit: i64,
+    page: PageRequest,
 ) -> AppResult<(i64, Vec<ApiKeyRow>)> {
     let filtered = || {
         let mut query = api_keys::table
@@ -66,15 +66,11 @@ pub async fn list(
         }
         query
     };
-    let total = filtered().count().get_result(conn).await?;
     let rows = filtered()
         .order((api_keys::created_at.desc(), api_keys::id.desc()))
-        .offset(offset)
-        .limit(limit)
-        .select(ApiKeyRow::as_select())
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+        .page(page)
+        .select(ApiKeyRow::as_select());
+    load_page(conn, rows, filtered().count()).await
 }
 
 pub async fn find(

@@ -9,7 +9,7 @@ use uuid::Uuid;
 pub use super::ledger::credit_purchase;
 use super::model::{BillingAccountRow, Invoice, OpenedCheckout};
 use super::tiers::Tier;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::{
     billing_accounts, billing_checkouts, billing_invoices, stripe_events, tenants,
 };
@@ -369,21 +369,16 @@ pub async fn invoices(
 ) -> AppResult<(i64, Vec<Invoice>)> {
     let total = billing_invoices::table
         .filter(billing_invoices::tenant_id.eq(tenant_id))
-        .count()
-        .get_result(conn)
-        .await?;
+        .count();
     let rows = billing_invoices::table
         .filter(billing_invoices::tenant_id.eq(tenant_id))
         .order((
             billing_invoices::created_at.desc(),
             billing_invoices::id.desc(),
         ))
-        .offset(page.offset)
-        .limit(page.limit)
-        .select(Invoice::as_select())
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+        .page(page)
+        .select(Invoice::as_select());
+    load_page(conn, rows, total).await
 }
 
 /// Records that a Stripe event was applied; false when it had been already.

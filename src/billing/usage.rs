@@ -8,7 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::LedgerRow;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::brainbits_ledger;
 use crate::error::AppResult;
 
@@ -78,15 +78,11 @@ pub async fn purchases(
     let scope = brainbits_ledger::table
         .filter(brainbits_ledger::tenant_id.eq(tenant_id))
         .filter(brainbits_ledger::kind.eq("purchase"));
-    let total = scope.count().get_result(conn).await?;
     let rows = scope
         .order(brainbits_ledger::id.desc())
-        .offset(page.offset)
-        .limit(page.limit)
-        .select(LedgerRow::as_select())
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+        .page(page)
+        .select(LedgerRow::as_select());
+    load_page(conn, rows, scope.count()).await
 }
 
 /// A page of the members (oldest first) with their consumption since `since` and their quotas:
@@ -106,7 +102,7 @@ pub async fn members_usage(
         #[diesel(sql_type = Nullable<BigInt>)]
         quota: Option<i64>,
     }
-    let rows: Vec<MemberUsage> = diesel::sql_query(
+    let rows = diesel::sql_query(
         "SELECT m.user_id,
                 COALESCE((SELECT -sum(l.amount) FROM brainbits_ledger l
                           WHERE l.tenant_id = m.tenant_id AND l.user_id = m.user_id
@@ -121,14 +117,11 @@ pub async fn members_usage(
     .bind::<SqlUuid, _>(tenant_id)
     .bind::<Timestamptz, _>(since)
     .bind::<BigInt, _>(page.limit)
-    .bind::<BigInt, _>(page.offset)
-    .load(conn)
-    .await?;
-    let total = crate::db::schema::memberships::table
+    .bind::<BigInt, _>(page.offset);
+    let members = crate::db::schema::memberships::table
         .filter(crate::db::schema::memberships::tenant_id.eq(tenant_id))
-        .count()
-        .get_result(conn)
-        .await?;
+        .count();
+    let (total, rows): (i64, Vec<MemberUsage>) = load_page(conn, rows, members).await?;
     Ok((
         total,
         rows.into_iter()

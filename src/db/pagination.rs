@@ -1,4 +1,13 @@
-//! Bounded offset pagination shared by every list.
+//! Bounded offset pagination shared by every list: the page request, the `.page(…)` it applies
+//! to a query, [`load_page`] that fetches a page with its total in one round trip, and the
+//! [`page_type!`] every GraphQL page is declared with.
+
+use diesel::dsl::{Limit, Offset};
+use diesel::query_dsl::methods::{LimitDsl, OffsetDsl};
+use diesel_async::AsyncPgConnection;
+use diesel_async::RunQueryDsl;
+use diesel_async::methods::LoadQuery;
+use futures_util::future::BoxFuture;
 
 use crate::error::{AppError, AppResult};
 
@@ -30,6 +39,48 @@ impl PageRequest {
             limit: limit.into(),
         })
     }
+}
+
+/// `.page(request)` on any query: its offset, then its limit.
+pub trait PageDsl: OffsetDsl + Sized
+where
+    Offset<Self>: LimitDsl,
+{
+    fn page(self, request: PageRequest) -> Limit<Offset<Self>> {
+        self.offset(request.offset).limit(request.limit)
+    }
+}
+
+impl<Query> PageDsl for Query
+where
+    Query: OffsetDsl,
+    Offset<Query>: LimitDsl,
+{
+}
+
+/// A page of rows and how many match over all pages. `rows` is the ordered query with its
+/// [`PageDsl::page`] applied; `total` counts the same filter. Both statements go out together on
+/// the one connection (pipelined), so a page costs one round trip, not two.
+///
+/// The future is boxed: the compiler cannot prove a generic pipelined future `Send` at the
+/// resolvers that await it (its connection borrows are higher-ranked), but it can here.
+pub fn load_page<'conn, Row, Rows, Total>(
+    conn: &'conn mut AsyncPgConnection,
+    rows: Rows,
+    total: Total,
+) -> BoxFuture<'conn, AppResult<(i64, Vec<Row>)>>
+where
+    Row: Send + 'conn,
+    Rows: LoadQuery<'conn, &'conn AsyncPgConnection, Row> + Send + 'conn,
+    Total: LoadQuery<'conn, &'conn AsyncPgConnection, i64> + Send + 'conn,
+{
+    let shared: &'conn AsyncPgConnection = conn;
+    Box::pin(async move {
+        let (mut rows_conn, mut total_conn) = (shared, shared);
+        let (total, rows) =
+            futures_util::try_join!(total.get_result(&mut total_conn), rows.load(&mut rows_conn))?;
+        Ok((total, rows))
+    })
 }
 
 /// Declares a GraphQL page of a list, the one shape every list answers with: `total` (how many

@@ -121,8 +121,7 @@ impl InviteQuery {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
-        let (total, rows) =
-            store::list(&mut conn, viewer.tenant_id, page.offset, page.limit).await?;
+        let (total, rows) = store::list(&mut conn, viewer.tenant_id, page).await?;
         Ok(InvitePage::new(
             total,
             page,

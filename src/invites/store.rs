@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::invites;
 use crate::error::AppResult;
 
@@ -49,26 +50,18 @@ pub async fn insert(conn: &mut AsyncPgConnection, invite: NewInvite<'_>) -> AppR
         .await?)
 }
 
+/// A page of the tenant's invites, newest first, and how many there are.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
-    offset: i64,
-    limit: i64,
+    page: PageRequest,
 ) -> AppResult<(i64, Vec<InviteRow>)> {
-    let total = invites::table
-        .filter(invites::tenant_id.eq(tenant_id))
-        .count()
-        .get_result(conn)
-        .await?;
-    let rows = invites::table
-        .filter(invites::tenant_id.eq(tenant_id))
+    let of_tenant = invites::table.filter(invites::tenant_id.eq(tenant_id));
+    let rows = of_tenant
         .order((invites::created_at.desc(), invites::id.desc()))
-        .offset(offset)
-        .limit(limit)
-        .select(InviteRow::as_select())
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+        .page(page)
+        .select(InviteRow::as_select());
+    load_page(conn, rows, of_tenant.count()).await
 }
 
 pub async fn find(

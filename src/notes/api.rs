@@ -5,9 +5,9 @@ use async_graphql::{Context, ID, InputObject, Object};
 use chrono::{DateTime, Utc};
 
 use super::model::NoteRow;
-use super::store::{self, NoteChanges, NoteFilter};
+use super::service::{self, Attachment, NoteUpdate, Reattach};
+use super::store::{self, NoteFilter};
 use crate::accounts::api::User;
-use crate::auth::{Role, Viewer};
 use crate::context::ContextExt;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
@@ -84,25 +84,6 @@ pub struct UpdateNoteInput {
     /// Detach the note from its entity.
     #[graphql(default)]
     pub detach: bool,
-}
-
-/// A note the viewer may change: their own (WORLDBUILDER and above), or any as ADMIN.
-async fn writable_note(
-    conn: &mut diesel_async::AsyncPgConnection,
-    viewer: &Viewer,
-    id: &ID,
-) -> AppResult<NoteRow> {
-    viewer.require_role(Role::Worldbuilder)?;
-    let id = parse_id("id", id)?;
-    let note = store::find(conn, viewer.tenant_id, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("note not found"))?;
-    if note.author_id != Some(viewer.user_id) && viewer.role < Role::Admin {
-        return Err(AppError::forbidden(
-            "only the note's author or an ADMIN may change it",
-        ));
-    }
-    Ok(note)
 }
 
 #[derive(Default)]
@@ -183,33 +164,12 @@ impl NoteMutation {
     /// Writes a note (WORLDBUILDER and above: PLAYERs play, chat and read notes, as seed 002's
     /// role table has it).
     async fn create_note(&self, ctx: &Context<'_>, input: CreateNoteInput) -> AppResult<Note> {
-        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
-        let title = store::validate_title(&input.title)?;
-        let content = store::validate_content(&input.content)?;
+        let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
-        let entity = match &input.entity {
-            Some(entity) => Some(
-                entities::live_row_id(
-                    &mut conn,
-                    viewer.tenant_id,
-                    entity.r#type,
-                    &entity.entity_id,
-                )
-                .await?,
-            ),
-            None => None,
-        };
-        Ok(Note(
-            store::insert(
-                &mut conn,
-                viewer.tenant_id,
-                viewer.user_id,
-                entity,
-                &title,
-                &content,
-            )
-            .await?,
-        ))
+        let attachment = input.entity.as_ref().map(attachment);
+        let note =
+            service::create(&mut conn, viewer, &input.title, &input.content, attachment).await?;
+        Ok(Note(note))
     }
 
     /// Changes a note (its author, WORLDBUILDER and above; or ADMIN).
@@ -220,48 +180,39 @@ impl NoteMutation {
         input: UpdateNoteInput,
     ) -> AppResult<Note> {
         let viewer = ctx.viewer()?;
-        let mut changes = NoteChanges {
-            title: input
-                .title
-                .as_deref()
-                .map(store::validate_title)
-                .transpose()?,
-            content: input
-                .content
-                .as_deref()
-                .map(store::validate_content)
-                .transpose()?,
-            entity_row_id: None,
+        let id = parse_id("id", &id)?;
+        let attachment = match (&input.entity, input.detach) {
+            (Some(_), true) => {
+                return Err(AppError::bad_input(
+                    "give either `entity` or `detach`, not both",
+                ));
+            }
+            (Some(entity), false) => Reattach::To(attachment(entity)),
+            (None, true) => Reattach::Detach,
+            (None, false) => Reattach::Keep,
         };
-        if input.detach && input.entity.is_some() {
-            return Err(AppError::bad_input(
-                "give either `entity` or `detach`, not both",
-            ));
-        }
+        let update = NoteUpdate {
+            title: input.title.as_deref(),
+            content: input.content.as_deref(),
+            attachment,
+        };
         let mut conn = ctx.conn().await?;
-        let note = writable_note(&mut conn, viewer, &id).await?;
-        if let Some(entity) = &input.entity {
-            changes.entity_row_id = Some(Some(
-                entities::live_row_id(
-                    &mut conn,
-                    viewer.tenant_id,
-                    entity.r#type,
-                    &entity.entity_id,
-                )
-                .await?,
-            ));
-        } else if input.detach {
-            changes.entity_row_id = Some(None);
-        }
-        Ok(Note(store::update(&mut conn, &note, changes).await?))
+        Ok(Note(service::update(&mut conn, viewer, id, update).await?))
     }
 
     /// Deletes a note (its author, WORLDBUILDER and above; or ADMIN).
     async fn delete_note(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
         let viewer = ctx.viewer()?;
+        let id = parse_id("id", &id)?;
         let mut conn = ctx.conn().await?;
-        let note = writable_note(&mut conn, viewer, &id).await?;
-        store::delete(&mut conn, &note).await?;
+        service::delete(&mut conn, viewer, id).await?;
         Ok(true)
+    }
+}
+
+fn attachment(entity: &EntityRefInput) -> Attachment<'_> {
+    Attachment {
+        entity_type: entity.r#type,
+        entity_id: &entity.entity_id,
     }
 }

@@ -6,37 +6,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::NoteRow;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::notes;
 use crate::db::search::TsQuery;
-use crate::db::{MAX_MARKDOWN_CHARS, validate_text};
-use crate::error::{AppError, AppResult};
-
-/// Seed 000: a title of 3 to 50 characters.
-pub fn validate_title(title: &str) -> AppResult<String> {
-    validate_text("title", title, usize::MAX)?;
-    let title = title.trim();
-    let length = title.chars().count();
-    if !(3..=50).contains(&length) {
-        return Err(AppError::bad_field(
-            "title",
-            "the title must have 3 to 50 characters",
-        ));
-    }
-    Ok(title.to_owned())
-}
-
-/// Seed 000: content of at least 3 characters.
-pub fn validate_content(content: &str) -> AppResult<String> {
-    validate_text("content", content, MAX_MARKDOWN_CHARS)?;
-    if content.trim().chars().count() < 3 {
-        return Err(AppError::bad_field(
-            "content",
-            "the content must have at least 3 characters",
-        ));
-    }
-    Ok(content.to_owned())
-}
+use crate::error::AppResult;
 
 pub async fn insert(
     conn: &mut AsyncPgConnection,
@@ -130,13 +103,9 @@ pub async fn list(
     filter: &NoteFilter<'_>,
     page: PageRequest,
 ) -> AppResult<(i64, Vec<NoteRow>)> {
-    let total = filtered(tenant_id, filter).count().get_result(conn).await?;
     let rows = filtered(tenant_id, filter)
         .order((notes::updated_at.desc(), notes::id.desc()))
-        .offset(page.offset)
-        .limit(page.limit)
-        .select(NoteRow::as_select())
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+        .page(page)
+        .select(NoteRow::as_select());
+    load_page(conn, rows, filtered(tenant_id, filter).count()).await
 }

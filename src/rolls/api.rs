@@ -6,21 +6,18 @@ use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::dice::{Pool, RollResult};
+use super::dice::RollResult;
 use super::model::{RollRow, TraitRow};
+use super::service::{self, RollRequest, Scope};
 use super::store::{self, RollFilter};
 use crate::accounts::api::User;
+use crate::auth::Viewer;
 use crate::context::ContextExt;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
-use crate::db::validate_text;
 use crate::entities::api::Entity;
-use crate::entities::service as entities;
-use crate::entities::service::EntityType;
 use crate::error::{AppError, AppResult};
 
-/// A roll may name at most this many traits.
-const MAX_TRAITS: usize = 20;
 const MAX_TOP_TRAITS: i32 = 50;
 
 /// A roll of a dice pool.
@@ -183,28 +180,31 @@ pub enum RollScope {
     Tenant,
 }
 
-/// The row id of the live entity of `entity_type` with this entityId in the tenant, if one was
-/// named; NOT_FOUND when there is none (in this tenant).
-async fn entity_row_id(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    field: &'static str,
-    entity_type: EntityType,
-    entity_id: Option<&str>,
-) -> AppResult<Option<Uuid>> {
-    let Some(entity_id) = entity_id else {
-        return Ok(None);
+/// The scope its arguments name (each scope needs its own).
+fn scope_of<'a>(
+    viewer: &Viewer,
+    scope: RollScope,
+    user_id: Option<&ID>,
+    character_id: Option<&'a str>,
+    campaign_id: Option<&'a str>,
+) -> AppResult<Scope<'a>> {
+    let required = |field: &'static str| {
+        AppError::bad_field(field, format!("the {scope:?} scope needs `{field}`"))
     };
-    let row = entities::find_live(conn, tenant_id, entity_type, entity_id).await?;
-    match row {
-        Some(row) => Ok(Some(row.id)),
-        None => Err(AppError::not_found(format!(
-            "`{field}`: there is no {entity_type:?} `{entity_id}` here"
-        ))),
-    }
+    Ok(match scope {
+        RollScope::User => Scope::User(match user_id {
+            Some(id) => parse_id("userId", id)?,
+            None => viewer.user_id,
+        }),
+        RollScope::Character => {
+            Scope::Character(character_id.ok_or_else(|| required("characterId"))?)
+        }
+        RollScope::Campaign => Scope::Campaign(campaign_id.ok_or_else(|| required("campaignId"))?),
+        RollScope::Tenant => Scope::Tenant,
+    })
 }
 
-/// The filter a scope and its arguments select.
+/// The filter of the scope its arguments name, in the viewer's tenant.
 async fn scope_filter(
     ctx: &Context<'_>,
     conn: &mut AsyncPgConnection,
@@ -214,47 +214,14 @@ async fn scope_filter(
     campaign_id: Option<String>,
 ) -> AppResult<RollFilter> {
     let viewer = ctx.viewer()?;
-    let mut filter = RollFilter {
-        tenant_id: viewer.tenant_id,
-        user_id: None,
-        character_row_id: None,
-        campaign_row_id: None,
-    };
-    let required = |field: &'static str| {
-        AppError::bad_field(field, format!("the {scope:?} scope needs `{field}`"))
-    };
-    match scope {
-        RollScope::User => {
-            filter.user_id = Some(match &user_id {
-                Some(id) => parse_id("userId", id)?,
-                None => viewer.user_id,
-            });
-        }
-        RollScope::Character => {
-            let id = character_id.ok_or_else(|| required("characterId"))?;
-            filter.character_row_id = entity_row_id(
-                conn,
-                viewer.tenant_id,
-                "characterId",
-                EntityType::Character,
-                Some(&id),
-            )
-            .await?;
-        }
-        RollScope::Campaign => {
-            let id = campaign_id.ok_or_else(|| required("campaignId"))?;
-            filter.campaign_row_id = entity_row_id(
-                conn,
-                viewer.tenant_id,
-                "campaignId",
-                EntityType::Campaign,
-                Some(&id),
-            )
-            .await?;
-        }
-        RollScope::Tenant => {}
-    }
-    Ok(filter)
+    let scope = scope_of(
+        viewer,
+        scope,
+        user_id.as_ref(),
+        character_id.as_deref(),
+        campaign_id.as_deref(),
+    )?;
+    service::filter(conn, viewer, scope).await
 }
 
 fn percentage(count: i64, total: i64) -> f64 {
@@ -382,79 +349,17 @@ impl RollMutation {
         dice: Option<Vec<i32>>,
     ) -> AppResult<DiceRoll> {
         let viewer = ctx.viewer()?;
-        let dice_pool = Pool::new(pool, die_size, difficulty)?;
-        if traits.len() > MAX_TRAITS {
-            return Err(AppError::bad_field(
-                "traits",
-                format!("a roll names at most {MAX_TRAITS} traits"),
-            ));
-        }
-        for roll_trait in &traits {
-            validate_text("traits", &roll_trait.name, 100)?;
-            if roll_trait.name.trim().is_empty() {
-                return Err(AppError::bad_field("traits", "a trait needs a name"));
-            }
-            if let Some(id) = &roll_trait.trait_id {
-                validate_text("traits", id, 100)?;
-            }
-        }
-        let physical = dice.is_some();
-        let dice = match dice {
-            Some(dice) => {
-                dice_pool.check_rolled(&dice)?;
-                dice
-            }
-            None => dice_pool.roll(),
-        };
-        let tally = dice_pool.classify(&dice);
-        let mut conn = ctx.conn().await?;
-        let character_row_id = entity_row_id(
-            &mut conn,
-            viewer.tenant_id,
-            "characterId",
-            EntityType::Character,
-            character_id.as_deref(),
-        )
-        .await?;
-        let campaign_row_id = entity_row_id(
-            &mut conn,
-            viewer.tenant_id,
-            "campaignId",
-            EntityType::Campaign,
-            campaign_id.as_deref(),
-        )
-        .await?;
-        let id = Uuid::now_v7();
-        let row = RollRow {
-            id,
-            tenant_id: viewer.tenant_id,
-            user_id: Some(viewer.user_id),
-            character_row_id,
-            campaign_row_id,
-            die_size,
+        let request = RollRequest {
             pool,
+            die_size,
             difficulty,
+            traits: traits.into_iter().map(|t| (t.name, t.trait_id)).collect(),
+            character_id: character_id.as_deref(),
+            campaign_id: campaign_id.as_deref(),
             dice,
-            physical,
-            successes: tally.successes,
-            failures: tally.failures,
-            botches: tally.botches,
-            criticals: tally.criticals,
-            total: tally.total,
-            result: tally.result.as_str().to_owned(),
-            created_at: Utc::now(),
         };
-        let traits: Vec<TraitRow> = traits
-            .into_iter()
-            .zip(0..)
-            .map(|(t, position)| TraitRow {
-                roll_id: id,
-                position,
-                name: t.name.trim().to_owned(),
-                trait_id: t.trait_id,
-            })
-            .collect();
-        let row = store::insert(&mut conn, &row, &traits).await?;
+        let mut conn = ctx.conn().await?;
+        let (row, traits) = service::roll(&mut conn, viewer, request).await?;
         Ok(DiceRoll { row, traits })
     }
 }

@@ -4,4 +4,5 @@
 pub mod api;
 pub mod dice;
 pub mod model;
+pub mod service;
 pub mod store;

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::dice::RollResult;
 use super::model::{RollRow, TraitRow};
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::{dice_roll_traits, dice_rolls};
 use crate::error::{AppError, AppResult};
 
@@ -77,17 +77,11 @@ pub async fn list(
     filter: &RollFilter,
     page: PageRequest,
 ) -> AppResult<(i64, Vec<RollRow>)> {
-    let total = in_scope!(dice_rolls::table.count(), filter)
-        .get_result(conn)
-        .await?;
     let rows = in_scope!(dice_rolls::table, filter)
         .order((dice_rolls::created_at.desc(), dice_rolls::id.desc()))
-        .offset(page.offset)
-        .limit(page.limit)
-        .select(RollRow::as_select())
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+        .page(page)
+        .select(RollRow::as_select());
+    load_page(conn, rows, in_scope!(dice_rolls::table.count(), filter)).await
 }
 
 /// The traits of these rolls, in their order, by roll.

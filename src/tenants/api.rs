@@ -101,8 +101,7 @@ impl TenantQuery {
         ctx.viewer_with(Role::Superuser)?;
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
-        let (total, rows) =
-            store::list_tenants(&mut conn, search.as_deref(), page.offset, page.limit).await?;
+        let (total, rows) = store::list_tenants(&mut conn, search.as_deref(), page).await?;
         Ok(TenantPage::new(
             total,
             page,

@@ -5,6 +5,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::TenantRow;
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::{memberships, tenants};
 use crate::error::{AppError, AppResult};
 
@@ -77,8 +78,7 @@ pub async fn tenants_by_ids(
 pub async fn list_tenants(
     conn: &mut AsyncPgConnection,
     search: Option<&str>,
-    offset: i64,
-    limit: i64,
+    page: PageRequest,
 ) -> AppResult<(i64, Vec<TenantRow>)> {
     let pattern = search.map(|s| format!("%{}%", crate::db::escape_like(s)));
     let filtered = || {
@@ -92,15 +92,11 @@ pub async fn list_tenants(
         }
         query
     };
-    let total = filtered().count().get_result(conn).await?;
     let rows = filtered()
         .order((tenants::created_at.desc(), tenants::id.desc()))
-        .offset(offset)
-        .limit(limit)
-        .select(TenantRow::as_select())
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+        .page(page)
+        .select(TenantRow::as_select());
+    load_page(conn, rows, filtered().count()).await
 }
 
 pub async fn rename_tenant(

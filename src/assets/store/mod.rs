@@ -17,7 +17,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::AssetRow;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::{asset_blobs, asset_links, assets};
 use crate::db::search::TsQuery;
 use crate::error::AppResult;
@@ -229,19 +229,13 @@ pub async fn list(
     filter: &AssetFilter,
     page: PageRequest,
 ) -> AppResult<(i64, Vec<AssetRow>)> {
-    let total = filtered(tenant_id, filter).count().get_result(conn).await?;
     let ordered = if filter.recycled {
         filtered(tenant_id, filter).order((assets::deleted_at.desc(), assets::id.desc()))
     } else {
         filtered(tenant_id, filter).order((assets::created_at.desc(), assets::id.desc()))
     };
-    let rows = ordered
-        .offset(page.offset)
-        .limit(page.limit)
-        .select(AssetRow::as_select())
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+    let rows = ordered.page(page).select(AssetRow::as_select());
+    load_page(conn, rows, filtered(tenant_id, filter).count()).await
 }
 
 /// Live assets sharing their bytes with another live asset, grouped by content (largest

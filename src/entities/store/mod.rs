@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::model::EntityRow;
 use super::types::{EntityStatus, EntityType};
 use crate::db::lower;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::entities;
 use crate::db::search::TsQuery;
 use crate::error::{AppError, AppResult};
@@ -129,8 +129,7 @@ pub async fn list_entities(
         filter,
         sort
     )
-    .offset(page.offset)
-    .limit(page.limit);
+    .page(page);
     let rows_query = list_order!(
         entities::table
             .filter(entities::id.eq_any(page_ids))
@@ -142,13 +141,8 @@ pub async fn list_entities(
     if !with_total {
         return Ok((None, rows_query.load(conn).await?));
     }
-    // Both statements go out together on the one connection (pipelined): one round trip.
-    let shared: &AsyncPgConnection = conn;
-    let rows = rows_query.load(&mut &*shared);
-    let total = filtered(tenant_id, filter)
-        .count()
-        .get_result::<i64>(&mut &*shared);
-    let (total, rows) = futures_util::try_join!(total, rows)?;
+    let total = filtered(tenant_id, filter).count();
+    let (total, rows) = load_page(conn, rows_query, total).await?;
     Ok((Some(total), rows))
 }
 

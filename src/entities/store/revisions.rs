@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::entity_revisions;
 use crate::entities::model::{EntityRow, RevisionRow};
 use crate::error::AppResult;
@@ -49,15 +49,11 @@ pub async fn revisions(
     let base = entity_revisions::table
         .filter(entity_revisions::tenant_id.eq(row.tenant_id))
         .filter(entity_revisions::entity_row_id.eq(row.id));
-    let total = base.count().get_result(conn).await?;
     let rows = base
         .order(entity_revisions::version.desc())
-        .offset(page.offset)
-        .limit(page.limit)
-        .select(RevisionRow::as_select())
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+        .page(page)
+        .select(RevisionRow::as_select());
+    load_page(conn, rows, base.count()).await
 }
 
 pub async fn revision(

@@ -6,7 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::lower;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::{characters, sessions};
 use crate::error::AppResult;
 use crate::mud::model::{CharacterRow, WorldRow};
@@ -130,15 +130,11 @@ pub async fn list_characters(
         }
         query
     };
-    let total = filtered().count().get_result(conn).await?;
     let rows = filtered()
         .order((lower(characters::name).asc(), characters::id.asc()))
-        .offset(page.offset)
-        .limit(page.limit)
-        .select(CharacterRow::as_select())
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+        .page(page)
+        .select(CharacterRow::as_select());
+    load_page(conn, rows, filtered().count()).await
 }
 
 #[derive(AsChangeset, Default)]

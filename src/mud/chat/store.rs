@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::{characters, chat_messages, rooms, sessions, users, worlds};
 use crate::error::AppResult;
 use crate::events::HeardIn;
@@ -133,7 +133,6 @@ pub async fn list_messages(
     if let Some(room_id) = room_id {
         count = count.filter(chat_messages::room_id.eq(room_id));
     }
-    let total = count.get_result(conn).await?;
     let mut query = chat_messages::table
         .inner_join(worlds::table.on(worlds::id.eq(chat_messages::world_id)))
         .inner_join(rooms::table.on(rooms::id.eq(chat_messages::room_id)))
@@ -141,8 +140,7 @@ pub async fn list_messages(
         .filter(chat_messages::tenant_id.eq(tenant_id))
         .order(chat_messages::created_at.desc())
         .then_order_by(chat_messages::id.desc())
-        .offset(page.offset)
-        .limit(page.limit)
+        .page(page)
         .select((
             ChatMessageRow::as_select(),
             worlds::world_key,
@@ -156,7 +154,7 @@ pub async fn list_messages(
     if let Some(room_id) = room_id {
         query = query.filter(chat_messages::room_id.eq(room_id));
     }
-    Ok((total, query.load(conn).await?))
+    load_page(conn, query, count).await
 }
 
 /// One message as the admin view lists it, or None.

@@ -11,7 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::accounts::service::SessionRow;
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::{characters, rooms, sessions, users, worlds};
 use crate::error::AppResult;
 use crate::mud::model::CharacterRow;
@@ -50,7 +50,7 @@ pub async fn live_sessions(
     order: SessionOrder,
     page: PageRequest,
 ) -> AppResult<(i64, Vec<LiveSession>)> {
-    let total = live_sessions!(tenant_id).count().get_result(conn).await?;
+    let total = live_sessions!(tenant_id).count();
     let query = live_sessions!(tenant_id)
         .inner_join(users::table)
         .left_join(characters::table)
@@ -59,20 +59,15 @@ pub async fn live_sessions(
             users::username,
             Option::<CharacterRow>::as_select(),
         ))
-        .offset(page.offset)
-        .limit(page.limit);
-    let rows: Vec<(SessionRow, String, Option<CharacterRow>)> = match order {
+        .page(page);
+    let (total, rows): (i64, Vec<(SessionRow, String, Option<CharacterRow>)>) = match order {
         SessionOrder::NewestFirst => {
-            query
-                .order((sessions::created_at.desc(), sessions::id.desc()))
-                .load(conn)
-                .await?
+            let rows = query.order((sessions::created_at.desc(), sessions::id.desc()));
+            load_page(conn, rows, total).await?
         }
         SessionOrder::MostRecentlyActive => {
-            query
-                .order((sessions::last_activity.desc(), sessions::id.desc()))
-                .load(conn)
-                .await?
+            let rows = query.order((sessions::last_activity.desc(), sessions::id.desc()));
+            load_page(conn, rows, total).await?
         }
     };
     Ok((
@@ -146,7 +141,6 @@ pub async fn locations(
             .filter(characters::tenant_id.eq(tenant_id))
             .filter(characters::tombstoned_at.is_null())
     };
-    let total = placed().count().get_result(conn).await?;
     let rows = placed()
         .order((worlds::world_key.asc(), characters::name.asc()))
         .select((
@@ -157,11 +151,8 @@ pub async fn locations(
             rooms::room_key,
             characters::moved_at,
         ))
-        .offset(page.offset)
-        .limit(page.limit)
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+        .page(page);
+    load_page(conn, rows, placed().count()).await
 }
 
 /// A world's live activity.

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::pagination::PageRequest;
+use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::{rooms, worlds};
 use crate::error::{AppError, AppResult};
 use crate::mud::model::{RoomRow, WorldRow};
@@ -104,15 +104,11 @@ pub async fn list_worlds(
         }
         query
     };
-    let total = filtered().count().get_result(conn).await?;
     let rows = filtered()
         .order(worlds::world_key.asc())
-        .offset(page.offset)
-        .limit(page.limit)
-        .select(WorldRow::as_select())
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+        .page(page)
+        .select(WorldRow::as_select());
+    load_page(conn, rows, filtered().count()).await
 }
 
 // ---- rooms ----
@@ -210,13 +206,9 @@ pub async fn list_rooms(
         }
         query
     };
-    let total = filtered().count().get_result(conn).await?;
     let rows = filtered()
         .order((rooms::zone_key.asc(), rooms::room_key.asc()))
-        .offset(page.offset)
-        .limit(page.limit)
-        .select(RoomRow::as_select())
-        .load(conn)
-        .await?;
-    Ok((total, rows))
+        .page(page)
+        .select(RoomRow::as_select());
+    load_page(conn, rows, filtered().count()).await
 }
