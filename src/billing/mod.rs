@@ -3,6 +3,8 @@
 //!
 //! - `tiers`: the tiers, what each includes, and `require_feature`;
 //! - `ledger`: credits and debits, periods and allowances, quotas;
+//! - `consumption`: paying for an AI operation (exemptions, the debit, its event);
+//! - `quotas`: the team's and each member's cap per period;
 //! - `usage`: what the ledger says about consumption, read back (history, purchases, members);
 //! - `store`: billing accounts, subscriptions, invoices, applied Stripe events;
 //! - `api`: the GraphQL queries, mutations and stream of the ledger and the plan;
@@ -12,8 +14,10 @@
 
 pub mod api;
 pub mod checkout;
+pub mod consumption;
 pub mod ledger;
 pub mod model;
+pub mod quotas;
 pub mod service;
 pub mod store;
 pub mod stripe;

@@ -6,3 +6,6 @@ pub use super::store::prune_stripe_events;
 /// What a tenant's tier allows, and the check that refuses the rest (FORBIDDEN, naming the
 /// cheapest tier that has it).
 pub use super::tiers::{Feature, require_feature};
+
+/// Paying for an AI operation in BrainBits: every AI feature pays through `consume`.
+pub use super::consumption::{Charge, Consumption, KeySource, consume};

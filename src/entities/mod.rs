@@ -2,8 +2,10 @@
 //! relationships, search, the recycle bin and history.
 
 pub mod api;
+pub mod comparisons;
 pub mod graph;
 pub mod history;
+pub mod id_check;
 pub mod links;
 pub mod loaders;
 pub mod model;

@@ -6,7 +6,7 @@ use futures_util::Stream;
 use uuid::Uuid;
 
 use super::model::TenantRow;
-use super::store;
+use super::{service, store};
 use crate::accounts::api::User;
 use crate::auth::Role;
 use crate::context::ContextExt;
@@ -124,12 +124,7 @@ impl TenantMutation {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let mut conn = ctx.conn().await?;
         match input.name {
-            Some(name) => {
-                let name = store::validate_name("name", &name)?;
-                Ok(Tenant(
-                    store::rename_tenant(&mut conn, viewer.tenant_id, &name).await?,
-                ))
-            }
+            Some(name) => Ok(Tenant(service::rename(&mut conn, viewer, &name).await?)),
             None => store::find_tenant(&mut conn, viewer.tenant_id)
                 .await?
                 .map(Tenant)

@@ -7,19 +7,7 @@ use uuid::Uuid;
 use super::model::TenantRow;
 use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::{memberships, tenants};
-use crate::error::{AppError, AppResult};
-
-/// A tenant name: trimmed, 1..=100 characters.
-pub fn validate_name(field: &'static str, name: &str) -> AppResult<String> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
-        return Err(AppError::bad_field(
-            field,
-            "the tenant name must have 1 to 100 characters",
-        ));
-    }
-    Ok(name.to_owned())
-}
+use crate::error::AppResult;
 
 /// A URL-friendly, unique slug: the name's letters and digits plus a short random suffix.
 fn slug_for(name: &str, id: Uuid) -> String {

@@ -2,22 +2,13 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::types::{
-    BrainbitsUsage, ConsumeBrainbitsPayload, KeySource, TeamMemberBilling, is_on_device, usage_of,
-    validate_label, validate_quota,
-};
-use crate::accounts::service as accounts;
+use super::types::{BrainbitsUsage, ConsumeBrainbitsPayload, TeamMemberBilling, usage_of};
 use crate::auth::Role;
-use crate::billing::ledger::{self, Debit};
-use crate::billing::service::{Feature, require_feature};
-use crate::billing::store;
+use crate::billing::consumption::{self, Charge, KeySource};
+use crate::billing::quotas;
 use crate::context::ContextExt;
 use crate::db::parse_id;
-use crate::error::{AppError, AppResult};
-use crate::events::{BrainbitsDebit, EventPayload};
-
-/// Most BrainBits one call may consume.
-const MAX_DEBIT: i32 = 1_000_000;
+use crate::error::AppResult;
 
 #[derive(Default)]
 pub struct BillingMutation;
@@ -37,59 +28,20 @@ impl BillingMutation {
         #[graphql(default_with = "KeySource::Studio")] key_source: KeySource,
     ) -> AppResult<ConsumeBrainbitsPayload> {
         let viewer = ctx.viewer()?;
-        if !(1..=MAX_DEBIT).contains(&amount) {
-            return Err(AppError::bad_field(
-                "amount",
-                "consume 1 to 1,000,000 BrainBits",
-            ));
-        }
-        let operation = validate_label("operation", &operation)?;
-        let provider = validate_label("provider", &provider)?;
-        let mut conn = ctx.conn().await?;
-        let exemption = match key_source {
-            _ if !ctx.platform().config.billing.configured() => {
-                Some("billing is not configured on this server: not metered")
-            }
-            KeySource::Byok => Some("your own key: not metered"),
-            KeySource::Studio if is_on_device(&provider) => Some("on-device: not metered"),
-            KeySource::Studio => None,
-        };
-        if let Some(message) = exemption {
-            let (_, balance, _) = ledger::settle(&mut conn, viewer.tenant_id).await?;
-            return Ok(ConsumeBrainbitsPayload {
-                charged: 0,
-                exempt: true,
-                message: message.to_owned(),
-                balance,
-                entry_id: None,
-            });
-        }
-        let debit = Debit {
-            tenant_id: viewer.tenant_id,
-            user_id: viewer.user_id,
-            amount: i64::from(amount),
+        let charge = Charge {
+            amount,
             operation: &operation,
             provider: &provider,
+            key_source,
         };
-        let entry = ledger::debit(&mut conn, &debit).await?;
-        ctx.platform().events.publish(
-            viewer.tenant_id,
-            Some(viewer.user_id),
-            EventPayload::BrainbitsDeducted(BrainbitsDebit {
-                entry_id: entry.id,
-                user_id: viewer.user_id,
-                amount: -entry.amount,
-                balance: entry.balance_after,
-                operation,
-                provider,
-            }),
-        );
+        let mut conn = ctx.conn().await?;
+        let paid = consumption::consume(ctx.platform(), &mut conn, viewer, charge).await?;
         Ok(ConsumeBrainbitsPayload {
-            charged: -entry.amount,
-            exempt: false,
-            message: format!("{} BrainBits taken", -entry.amount),
-            balance: entry.balance_after,
-            entry_id: Some(ID(entry.id.to_string())),
+            charged: paid.charged,
+            exempt: paid.exempt,
+            message: paid.message,
+            balance: paid.balance,
+            entry_id: paid.entry_id.map(|id| ID(id.to_string())),
         })
     }
 
@@ -101,11 +53,7 @@ impl BillingMutation {
         quota: Option<i64>,
     ) -> AppResult<BrainbitsUsage> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        let quota = validate_quota("quota", quota)?;
-        require_feature(ctx.platform(), ctx.viewer()?.tenant_id, Feature::TeamQuotas).await?;
-        let mut conn = ctx.conn().await?;
-        store::set_team_quota(&mut conn, viewer.tenant_id, quota).await?;
-        drop(conn);
+        quotas::set_team_quota(ctx.platform(), viewer, quota).await?;
         usage_of(ctx).await
     }
 
@@ -118,24 +66,12 @@ impl BillingMutation {
         quota: Option<i64>,
     ) -> AppResult<TeamMemberBilling> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        let quota = validate_quota("quota", quota)?;
         let user_id = parse_id("userId", &user_id)?;
-        require_feature(ctx.platform(), ctx.viewer()?.tenant_id, Feature::TeamQuotas).await?;
-        let mut conn = ctx.conn().await?;
-        if accounts::membership(&mut conn, viewer.tenant_id, user_id)
-            .await?
-            .is_none()
-        {
-            return Err(AppError::not_found("there is no such member here"));
-        }
-        ledger::set_user_quota(&mut conn, viewer.tenant_id, user_id, quota).await?;
-        let (_, _, period) = ledger::settle(&mut conn, viewer.tenant_id).await?;
-        let used = ledger::consumed_since(&mut conn, viewer.tenant_id, Some(user_id), period.start)
-            .await?;
+        let member = quotas::set_member_quota(ctx.platform(), viewer, user_id, quota).await?;
         Ok(TeamMemberBilling {
-            user_id,
-            used,
-            quota,
+            user_id: member.user_id,
+            used: member.used,
+            quota: member.quota,
         })
     }
 }

@@ -1,6 +1,6 @@
 //! The GraphQL types of billing and the small checks its resolvers share.
 
-use async_graphql::{Context, Enum, ID, Object, SimpleObject};
+use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
@@ -11,30 +11,7 @@ use crate::billing::store::tier_of_row;
 use crate::billing::tiers::{Feature, Tier, TierInfo};
 use crate::context::ContextExt;
 use crate::db::pagination::page_type;
-use crate::error::{AppError, AppResult};
-
-/// Providers that run on the user's own device: never debited.
-const ON_DEVICE_PROVIDERS: &[&str] = &[
-    "on-device",
-    "local",
-    "ollama",
-    "llamacpp",
-    "llama.cpp",
-    "lmstudio",
-    "webllm",
-    "mlx",
-    "gpt4all",
-];
-const MAX_LABEL_CHARS: usize = 64;
-
-/// Whose key pays for an AI call.
-#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
-pub enum KeySource {
-    /// The studio's key: metered in BrainBits.
-    Studio,
-    /// The user's own provider key ("bring your own key"): never debited.
-    Byok,
-}
+use crate::error::AppResult;
 
 /// The tenant's Stripe subscription.
 #[derive(SimpleObject)]
@@ -217,31 +194,6 @@ pub struct BrainbitsDeducted {
     /// Where it stands among the tenant's events: pass the last one seen as `since` to resume
     /// there after a reconnect.
     pub sequence: ID,
-}
-
-pub(super) fn validate_label(field: &'static str, value: &str) -> AppResult<String> {
-    let value = value.trim();
-    if value.is_empty()
-        || value.chars().count() > MAX_LABEL_CHARS
-        || value.chars().any(char::is_control)
-    {
-        return Err(AppError::bad_field(
-            field,
-            "use 1 to 64 printable characters",
-        ));
-    }
-    Ok(value.to_owned())
-}
-
-pub(super) fn validate_quota(field: &'static str, quota: Option<i64>) -> AppResult<Option<i64>> {
-    match quota {
-        Some(q) if q < 0 => Err(AppError::bad_field(field, "a quota is at least 0")),
-        other => Ok(other),
-    }
-}
-
-pub(super) fn is_on_device(provider: &str) -> bool {
-    ON_DEVICE_PROVIDERS.contains(&provider.to_ascii_lowercase().as_str())
 }
 
 pub(super) fn tier_info(ctx: &Context<'_>, tier: Tier) -> TierInfo {

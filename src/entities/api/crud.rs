@@ -11,12 +11,12 @@ use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::search::TsQuery;
+use crate::entities::id_check::{self, EntityIdCheck};
 use crate::entities::loaders::EntityLoaders;
 use crate::entities::revalidation;
 use crate::entities::store::{self, Bin, EntitySortField, ListFilter, SortOrder};
 use crate::entities::templates::TemplateCatalog;
 use crate::entities::types::{EntityStatus, EntityType};
-use crate::entities::validation;
 use crate::entities::writes::{self, EntityPatch, NewEntity};
 use crate::error::AppResult;
 
@@ -51,20 +51,6 @@ page_type! {
         total,
         entities: Vec<Entity>,
     }
-}
-
-/// Whether an entity id can be used.
-#[derive(SimpleObject)]
-pub struct EntityIdCheck {
-    pub entity_id: String,
-    /// The id follows the pattern `^[a-z0-9][a-z0-9_]*$`.
-    pub valid: bool,
-    /// Valid and not taken (a recycled entity keeps its id until purged).
-    pub available: bool,
-    /// Why it cannot be used, when it cannot.
-    pub reason: Option<String>,
-    /// A free id close to the one asked for, when it is taken or malformed.
-    pub suggestion: Option<String>,
 }
 
 /// The outcome of `validateEntities`.
@@ -168,43 +154,8 @@ impl EntityQuery {
         r#type: Option<EntityType>,
     ) -> AppResult<EntityIdCheck> {
         let viewer = ctx.viewer()?;
-        if let Some(problem) = validation::entity_id_problem(&entity_id) {
-            let suggestion = validation::suggest_entity_id(&entity_id);
-            return Ok(EntityIdCheck {
-                entity_id,
-                valid: false,
-                available: false,
-                reason: Some(problem),
-                suggestion,
-            });
-        }
-        let candidates: Vec<String> = std::iter::once(entity_id.clone())
-            .chain((2..=20).map(|n| format!("{entity_id}_{n}")))
-            .collect();
         let mut conn = ctx.conn().await?;
-        let taken = store::taken_ids(&mut conn, viewer.tenant_id, r#type, &candidates).await?;
-        let is_taken = |id: &str| taken.iter().any(|(_, t)| t == id);
-        if !is_taken(&entity_id) {
-            return Ok(EntityIdCheck {
-                entity_id,
-                valid: true,
-                available: true,
-                reason: None,
-                suggestion: None,
-            });
-        }
-        let holder = taken
-            .iter()
-            .find(|(_, t)| *t == entity_id)
-            .map(|(entity_type, _)| entity_type.clone())
-            .unwrap_or_default();
-        Ok(EntityIdCheck {
-            reason: Some(format!("`{entity_id}` is already used by a {holder}")),
-            suggestion: candidates.into_iter().find(|c| !is_taken(c)),
-            entity_id,
-            valid: true,
-            available: false,
-        })
+        id_check::check(&mut conn, viewer.tenant_id, r#type, entity_id).await
     }
 
     /// Entities in the recycle bin, most recently deleted first.

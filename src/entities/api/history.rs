@@ -8,11 +8,12 @@ use super::graph::EntityRefInput;
 use crate::accounts::api::User;
 use crate::context::ContextExt;
 use crate::db::pagination::{PageRequest, page_type};
-use crate::entities::history::{self, Comparison, DiffLineKind, FieldChangeKind, Snapshot};
-use crate::entities::model::{EntityRow, RevisionRow};
-use crate::entities::store::{self, Bin, RevisionAction};
+use crate::entities::comparisons;
+use crate::entities::history::{Comparison, DiffLineKind, FieldChangeKind};
+use crate::entities::model::RevisionRow;
+use crate::entities::store::{self, RevisionAction};
 use crate::entities::types::{EntityStatus, EntityType};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 pub struct EntityRevision(RevisionRow);
 
@@ -127,36 +128,6 @@ impl From<Comparison> for EntityComparison {
     }
 }
 
-fn revision_snapshot(row: &RevisionRow) -> Snapshot<'_> {
-    Snapshot {
-        entity_id: &row.entity_id,
-        name: &row.name,
-        status: &row.status,
-        fields: &row.fields,
-        markdown_body: &row.markdown_body,
-    }
-}
-
-fn entity_snapshot(row: &EntityRow) -> Snapshot<'_> {
-    Snapshot {
-        entity_id: &row.entity_id,
-        name: &row.name,
-        status: &row.status,
-        fields: &row.fields,
-        markdown_body: &row.markdown_body,
-    }
-}
-
-/// Diffs are CPU work: they run on the blocking pool so they never stall other requests.
-async fn off_the_runtime(
-    compare: impl FnOnce() -> Comparison + Send + 'static,
-) -> AppResult<EntityComparison> {
-    tokio::task::spawn_blocking(compare)
-        .await
-        .map(EntityComparison::from)
-        .map_err(AppError::internal)
-}
-
 #[derive(Default)]
 pub struct HistoryQuery;
 
@@ -197,33 +168,10 @@ impl HistoryQuery {
     ) -> AppResult<EntityComparison> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
-        let row = store::find_any(&mut conn, viewer.tenant_id, r#type, &entity_id)
-            .await?
-            .ok_or_else(|| store::not_found(r#type, &entity_id, Bin::Live))?;
-        let version =
-            async |conn: &mut diesel_async::AsyncPgConnection, field: &'static str, number: i32| {
-                store::revision(conn, &row, number).await?.ok_or_else(|| {
-                    AppError::bad_field(
-                        field,
-                        format!(
-                            "{}/{entity_id} has no version {number} (it is at version {})",
-                            r#type.slug(),
-                            row.version
-                        ),
-                    )
-                })
-            };
-        let old = version(&mut conn, "from", from).await?;
-        let new = version(&mut conn, "to", to).await?;
-        off_the_runtime(move || {
-            history::compare(
-                &revision_snapshot(&old),
-                &revision_snapshot(&new),
-                &format!("version {from}"),
-                &format!("version {to}"),
-            )
-        })
-        .await
+        let comparison =
+            comparisons::versions(&mut conn, viewer.tenant_id, r#type, &entity_id, from, to)
+                .await?;
+        Ok(comparison.into())
     }
 
     /// What differs between two live entities (of the same or different types).
@@ -235,22 +183,13 @@ impl HistoryQuery {
     ) -> AppResult<EntityComparison> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
-        let mut find = async |side: &EntityRefInput| {
-            store::find_live(&mut conn, viewer.tenant_id, side.r#type, &side.entity_id)
-                .await?
-                .ok_or_else(|| store::not_found(side.r#type, &side.entity_id, Bin::Live))
-        };
-        let old = find(&left).await?;
-        let new = find(&right).await?;
-        let label = |row: &EntityRow| format!("{}/{}", row.entity_type, row.entity_id);
-        off_the_runtime(move || {
-            history::compare(
-                &entity_snapshot(&old),
-                &entity_snapshot(&new),
-                &label(&old),
-                &label(&new),
-            )
-        })
-        .await
+        let comparison = comparisons::entities(
+            &mut conn,
+            viewer.tenant_id,
+            (left.r#type, &left.entity_id),
+            (right.r#type, &right.entity_id),
+        )
+        .await?;
+        Ok(comparison.into())
     }
 }

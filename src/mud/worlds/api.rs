@@ -4,13 +4,9 @@
 use async_graphql::{Context, ID, InputObject, Json, Object};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
-use uuid::Uuid;
 
-use super::service::{
-    room_or_not_found, universe_row_id, validate_description, validate_exits, validate_key,
-    validate_name, validate_object, world_or_not_found,
-};
-use super::store::{self, RoomValues, WorldValues};
+use super::service::{self, RoomChange, WorldChange};
+use super::store;
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::loading::load;
@@ -234,16 +230,18 @@ pub struct UpdateRoomInput {
 }
 
 /// Applies `values` to the tenant's world `world_id` (NOT_FOUND when there is none).
+/// Changes a world of the viewer's tenant; the request forgets the MUD rows it had loaded.
 async fn change_world(
     ctx: &Context<'_>,
-    tenant_id: Uuid,
     world_id: &str,
-    values: &WorldValues,
+    change: WorldChange<'_>,
 ) -> AppResult<World> {
+    let viewer = ctx.viewer()?;
     let mut conn = ctx.conn().await?;
-    let world = world_or_not_found(&mut conn, tenant_id, world_id).await?;
     ctx.loaders::<MudLoaders>().forget();
-    Ok(World(store::update_world(&mut conn, &world, values).await?))
+    Ok(World(
+        service::update_world(&mut conn, viewer, world_id, change).await?,
+    ))
 }
 
 #[derive(Default)]
@@ -289,25 +287,17 @@ impl WorldMutation {
     /// Creates a world (WORLDBUILDER).
     async fn create_world(&self, ctx: &Context<'_>, input: CreateWorldInput) -> AppResult<World> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
-        let mut values = WorldValues {
-            world_key: Some(validate_key("worldId", &input.world_id)?),
-            name: Some(validate_name("name", &input.name)?),
-            description: Some(validate_description(&input.description)?),
-            config: input
-                .config
-                .map(|c| validate_object("config", c.0))
-                .transpose()?,
+        let change = WorldChange {
+            world_key: Some(&input.world_id),
+            name: Some(&input.name),
+            description: Some(&input.description),
+            config: input.config.map(|c| c.0),
             is_active: Some(input.is_active),
-            universe_row_id: None,
+            universe_id: input.universe_id.as_deref().map(Some),
         };
         let mut conn = ctx.conn().await?;
-        if let Some(universe_id) = &input.universe_id {
-            values.universe_row_id = Some(Some(
-                universe_row_id(&mut conn, viewer.tenant_id, universe_id).await?,
-            ));
-        }
         Ok(World(
-            store::insert_world(&mut conn, viewer.tenant_id, &values).await?,
+            service::create_world(&mut conn, viewer, change).await?,
         ))
     }
 
@@ -318,33 +308,19 @@ impl WorldMutation {
         world_id: String,
         input: UpdateWorldInput,
     ) -> AppResult<World> {
-        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
-        let mut values = WorldValues {
-            name: input
-                .name
-                .as_deref()
-                .map(|n| validate_name("name", n))
-                .transpose()?,
-            description: input
-                .description
-                .as_deref()
-                .map(validate_description)
-                .transpose()?,
-            config: input
-                .config
-                .map(|c| validate_object("config", c.0))
-                .transpose()?,
-            ..WorldValues::default()
+        ctx.viewer_with(Role::Worldbuilder)?;
+        let change = WorldChange {
+            name: input.name.as_deref(),
+            description: input.description.as_deref(),
+            config: input.config.map(|c| c.0),
+            universe_id: if input.detach_universe {
+                Some(None)
+            } else {
+                input.universe_id.as_deref().map(Some)
+            },
+            ..WorldChange::default()
         };
-        if input.detach_universe {
-            values.universe_row_id = Some(None);
-        } else if let Some(universe_id) = &input.universe_id {
-            let mut conn = ctx.conn().await?;
-            values.universe_row_id = Some(Some(
-                universe_row_id(&mut conn, viewer.tenant_id, universe_id).await?,
-            ));
-        }
-        change_world(ctx, viewer.tenant_id, &world_id, &values).await
+        change_world(ctx, &world_id, change).await
     }
 
     /// Opens a world for play or closes it (WORLDBUILDER). Characters cannot enter an inactive
@@ -355,12 +331,12 @@ impl WorldMutation {
         world_id: String,
         #[graphql(default = true)] active: bool,
     ) -> AppResult<World> {
-        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
-        let values = WorldValues {
+        ctx.viewer_with(Role::Worldbuilder)?;
+        let change = WorldChange {
             is_active: Some(active),
-            ..WorldValues::default()
+            ..WorldChange::default()
         };
-        change_world(ctx, viewer.tenant_id, &world_id, &values).await
+        change_world(ctx, &world_id, change).await
     }
 
     /// Adds a room to a world (WORLDBUILDER).
@@ -371,22 +347,16 @@ impl WorldMutation {
         input: CreateRoomInput,
     ) -> AppResult<Room> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
-        let values = RoomValues {
-            room_key: Some(validate_key("roomId", &input.room_id)?),
-            zone_key: Some(
-                input
-                    .zone_id
-                    .as_deref()
-                    .map(|z| validate_key("zoneId", z))
-                    .transpose()?,
-            ),
-            name: Some(validate_name("name", &input.name)?),
-            description: Some(validate_description(&input.description)?),
-            exits: input.exits.map(|e| validate_exits(e.0)).transpose()?,
+        let change = RoomChange {
+            room_key: Some(&input.room_id),
+            zone_key: Some(input.zone_id.as_deref()),
+            name: Some(&input.name),
+            description: Some(&input.description),
+            exits: input.exits.map(|e| e.0),
         };
         let mut conn = ctx.conn().await?;
-        let world = world_or_not_found(&mut conn, viewer.tenant_id, &world_id).await?;
-        Ok(Room(store::insert_room(&mut conn, &world, &values).await?))
+        let room = service::create_room(&mut conn, viewer, &world_id, change).await?;
+        Ok(Room(room))
     }
 
     /// Changes a room (WORLDBUILDER).
@@ -398,34 +368,20 @@ impl WorldMutation {
         input: UpdateRoomInput,
     ) -> AppResult<Room> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
-        let zone_key = if input.clear_zone {
-            Some(None)
-        } else {
-            input
-                .zone_id
-                .as_deref()
-                .map(|z| validate_key("zoneId", z).map(Some))
-                .transpose()?
-        };
-        let values = RoomValues {
-            room_key: None,
-            zone_key,
-            name: input
-                .name
-                .as_deref()
-                .map(|n| validate_name("name", n))
-                .transpose()?,
-            description: input
-                .description
-                .as_deref()
-                .map(validate_description)
-                .transpose()?,
-            exits: input.exits.map(|e| validate_exits(e.0)).transpose()?,
+        let change = RoomChange {
+            zone_key: if input.clear_zone {
+                Some(None)
+            } else {
+                input.zone_id.as_deref().map(Some)
+            },
+            name: input.name.as_deref(),
+            description: input.description.as_deref(),
+            exits: input.exits.map(|e| e.0),
+            ..RoomChange::default()
         };
         let mut conn = ctx.conn().await?;
-        let world = world_or_not_found(&mut conn, viewer.tenant_id, &world_id).await?;
-        let room = room_or_not_found(&mut conn, &world, &room_id).await?;
         ctx.loaders::<MudLoaders>().forget();
-        Ok(Room(store::update_room(&mut conn, &room, &values).await?))
+        let room = service::update_room(&mut conn, viewer, &world_id, &room_id, change).await?;
+        Ok(Room(room))
     }
 }

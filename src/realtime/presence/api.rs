@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use uuid::Uuid;
 
-use super::publish;
+use super::editing;
 use super::store::{self, EditingFilter, EditingRow, OnlineRow};
 use crate::accounts::api::User;
 use crate::auth::Role;
@@ -14,8 +14,6 @@ use crate::context::subscriptions::tenant_events;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::entities::api::Entity;
-use crate::entities::service as entities;
-use crate::entities::service::Bin;
 use crate::entities::service::EntityType;
 use crate::error::{AppError, AppResult};
 use crate::events::{EditedEntity, EventPayload, PresenceChange, PresenceKind, kinds};
@@ -170,29 +168,12 @@ impl PresenceMutation {
     ) -> AppResult<EditingMark> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
-        let row = entities::find_live(&mut conn, viewer.tenant_id, r#type, &entity_id)
-            .await?
-            .ok_or_else(|| entities::not_found(r#type, &entity_id, Bin::Live))?;
-        let started =
-            store::start_editing(&mut conn, viewer.tenant_id, viewer.user_id, row.id).await?;
-        let entity = EditedEntity {
-            row_id: row.id,
-            entity_type: r#type.slug().to_owned(),
-            entity_id: row.entity_id.clone(),
-        };
-        if started.inserted {
-            publish(
-                &ctx.platform().events,
-                (viewer.tenant_id, viewer.user_id),
-                PresenceKind::Editing,
-                Some(entity.clone()),
-            );
-        }
-        let since = started.since;
+        let bus = &ctx.platform().events;
+        let started = editing::start(&mut conn, bus, viewer, r#type, &entity_id).await?;
         Ok(EditingMark {
             user_id: viewer.user_id,
-            entity,
-            since,
+            entity: started.entity,
+            since: started.since,
         })
     }
 
@@ -206,23 +187,8 @@ impl PresenceMutation {
     ) -> AppResult<i32> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
-        let ended = store::stop_editing(
-            &mut conn,
-            viewer.tenant_id,
-            viewer.user_id,
-            r#type,
-            entity_id.as_deref(),
-        )
-        .await?;
-        let count = ended.len();
-        for mark in ended {
-            publish(
-                &ctx.platform().events,
-                (mark.tenant_id, mark.user_id),
-                PresenceKind::StoppedEditing,
-                Some(mark.entity),
-            );
-        }
+        let bus = &ctx.platform().events;
+        let count = editing::stop(&mut conn, bus, viewer, r#type, entity_id.as_deref()).await?;
         Ok(i32::try_from(count).unwrap_or(i32::MAX))
     }
 }

@@ -5,6 +5,7 @@
 //! write per socket. Nodes prove they are alive by heartbeat; any node sweeps a dead one's rows.
 
 pub mod api;
+pub mod editing;
 pub mod store;
 mod tracker;
 
