@@ -455,11 +455,16 @@ def start_peer(pg, database, name):
     return server, f"http://127.0.0.1:{port}/graphql"
 
 
+def loregraph_env(pg, database, name, port):
+    """What loregraph is started with (bench/callgrind.py starts it the same way)."""
+    return {"DATABASE_URL": pg.url(database), "LOREGRAPH_BIND": f"127.0.0.1:{port}",
+            "LOREGRAPH_DATA_DIR": str(BENCH_DIR / name), "LOREGRAPH_JWT_SECRET": "bench-secret-bench-secret",
+            "LOREGRAPH_LOG_FORMAT": "json", "RUST_LOG": "warn", "LOREGRAPH_DB_POOL_SIZE": "32"}
+
+
 def start_loregraph(pg, database, name):
     port = free_port()
-    env = {"DATABASE_URL": pg.url(database), "LOREGRAPH_BIND": f"127.0.0.1:{port}",
-           "LOREGRAPH_DATA_DIR": str(BENCH_DIR / name), "LOREGRAPH_JWT_SECRET": "bench-secret-bench-secret",
-           "LOREGRAPH_LOG_FORMAT": "json", "RUST_LOG": "warn", "LOREGRAPH_DB_POOL_SIZE": "32"}
+    env = loregraph_env(pg, database, name, port)
     subprocess.run([str(LOREGRAPH), "migrate"], env={**os.environ, **env}, check=True, stdout=subprocess.DEVNULL)
     return Server(name, [str(LOREGRAPH), "serve"], env, port), f"http://127.0.0.1:{port}/graphql"
 

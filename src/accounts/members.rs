@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use super::model::UserRow;
 use super::model::{AccountOrigin, NewAccount};
+use super::passwords;
 use super::service::{
     announce_member, create_account, ensure_above, ensure_can_grant, target_member,
     validate_display_name, validate_email,
@@ -213,17 +214,7 @@ pub async fn set_password(
     let (_, role) = target_member(&mut conn, viewer, user_id).await?;
     ensure_above(viewer, user_id, role)?;
     ensure_account_owned(&mut conn, viewer, user_id).await?;
-    let changes = UserChanges {
-        password_hash: Some(password::hash(new_password).await?),
-        ..UserChanges::default()
-    };
-    conn.transaction::<_, AppError, _>(async |conn| {
-        store::update_user(conn, user_id, &changes).await?;
-        store::revoke_user_sessions(conn, user_id, None).await
-    })
-    .await?;
-    platform.revoke(Revocation::User(user_id)).await;
-    Ok(())
+    passwords::replace(platform, &mut conn, user_id, new_password, None).await
 }
 
 /// Deletes an account and everything it owns, in every tenant (SUPERUSER only).

@@ -4,6 +4,7 @@ pub mod api;
 pub mod loaders;
 pub mod members;
 pub mod model;
+pub mod passwords;
 pub mod service;
 pub mod sessions;
 pub mod store;

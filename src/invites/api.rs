@@ -1,19 +1,17 @@
 //! GraphQL: inviting people into a tenant and joining with an invite.
 
 use async_graphql::{Context, Enum, ID, Object, SimpleObject};
-use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use uuid::Uuid;
+use chrono::{DateTime, Utc};
 
 use super::service;
-use super::store::{self, InviteRow, NewInvite};
+use super::store::{self, InviteRow};
 use crate::accounts::api::{AuthPayload, User};
-use crate::accounts::service::{self as accounts, ensure_can_grant, validate_email};
 use crate::auth::Role;
-use crate::auth::tokens::{random_token, secret_hash};
+use crate::auth::tokens::secret_hash;
 use crate::context::ContextExt;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::tenants::service as tenants;
 
 /// Where an invite is in its life.
@@ -178,30 +176,8 @@ impl InviteMutation {
         role: Role,
     ) -> AppResult<CreatedInvite> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        ensure_can_grant(viewer, role)?;
-        let email = validate_email("email", &email)?;
         let mut conn = ctx.conn().await?;
-        if accounts::is_member_by_email(&mut conn, viewer.tenant_id, &email).await? {
-            return Err(AppError::conflict(
-                "this person is already a member of the tenant",
-            ));
-        }
-        let token = random_token(32);
-        let ttl = ChronoDuration::from_std(ctx.platform().config.invite_ttl)
-            .map_err(AppError::internal)?;
-        let row = store::insert(
-            &mut conn,
-            NewInvite {
-                id: Uuid::now_v7(),
-                tenant_id: viewer.tenant_id,
-                email: &email,
-                role: role.as_str(),
-                token_hash: &secret_hash(&token),
-                created_by: Some(viewer.user_id),
-                expires_at: Utc::now() + ttl,
-            },
-        )
-        .await?;
+        let (row, token) = service::create(ctx.platform(), &mut conn, viewer, &email, role).await?;
         Ok(CreatedInvite {
             invite: Invite(row),
             token,
@@ -213,13 +189,7 @@ impl InviteMutation {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let invite_id = parse_id("id", &id)?;
         let mut conn = ctx.conn().await?;
-        let invite = store::find(&mut conn, viewer.tenant_id, invite_id)
-            .await?
-            .ok_or_else(|| AppError::not_found("invite not found"))?;
-        if invite.accepted_at.is_some() {
-            return Err(AppError::conflict("the invite was already used"));
-        }
-        Ok(Invite(store::revoke(&mut conn, invite.id).await?))
+        Ok(Invite(service::revoke(&mut conn, viewer, invite_id).await?))
     }
 
     /// Creates an account for the invited email, joins the inviting tenant with the invited

@@ -2,21 +2,73 @@
 //! joins its tenant with its role, for a new account (`registerWithInvite`) or the signed-in
 //! one whose email it names (`acceptInvite`).
 
+use chrono::{Duration as ChronoDuration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
-use super::store::{self, InviteRow};
+use super::store::{self, InviteRow, NewInvite};
 use crate::accounts::service::{
     self as accounts, AccountOrigin, ClientType, NewAccount, SessionTokens, UserRow,
-    announce_member, validate_display_name,
+    announce_member, ensure_can_grant, validate_display_name, validate_email,
 };
-use crate::auth::tokens::secret_hash;
+use crate::auth::tokens::{random_token, secret_hash};
 use crate::auth::viewer::ClientInfo;
 use crate::auth::{Role, Viewer, password};
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
 use crate::events::MemberAction;
 use crate::tenants::service as tenants;
+
+/// Invites an email into the viewer's tenant with a role below the viewer's (ADMIN); the
+/// invite and its token, which is shown this once (only its hash is kept).
+pub async fn create(
+    platform: &Platform,
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    email: &str,
+    role: Role,
+) -> AppResult<(InviteRow, String)> {
+    viewer.require_role(Role::Admin)?;
+    ensure_can_grant(viewer, role)?;
+    let email = validate_email("email", email)?;
+    if accounts::is_member_by_email(conn, viewer.tenant_id, &email).await? {
+        return Err(AppError::conflict(
+            "this person is already a member of the tenant",
+        ));
+    }
+    let token = random_token(32);
+    let ttl = ChronoDuration::from_std(platform.config.invite_ttl).map_err(AppError::internal)?;
+    let row = store::insert(
+        conn,
+        NewInvite {
+            id: Uuid::now_v7(),
+            tenant_id: viewer.tenant_id,
+            email: &email,
+            role: role.as_str(),
+            token_hash: &secret_hash(&token),
+            created_by: Some(viewer.user_id),
+            expires_at: Utc::now() + ttl,
+        },
+    )
+    .await?;
+    Ok((row, token))
+}
+
+/// Revokes an invite of the viewer's tenant that was not used yet (ADMIN).
+pub async fn revoke(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    invite_id: Uuid,
+) -> AppResult<InviteRow> {
+    viewer.require_role(Role::Admin)?;
+    let invite = store::find(conn, viewer.tenant_id, invite_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("invite not found"))?;
+    if invite.accepted_at.is_some() {
+        return Err(AppError::conflict("the invite was already used"));
+    }
+    store::revoke(conn, invite.id).await
+}
 
 /// An open invite for `token`, or BAD_USER_INPUT naming the field.
 async fn open_invite(conn: &mut AsyncPgConnection, token: &str) -> AppResult<InviteRow> {

@@ -10,11 +10,12 @@ use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
 use super::model::{ClientType, UserRow};
+use super::passwords;
 use super::service::{self, Registration};
 use super::sessions::{self, SessionTokens};
-use super::store::{self, UserChanges};
+use super::store;
 use crate::accounts::loaders::AccountLoaders;
-use crate::auth::{Revocation, Role, password};
+use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::loading::{load, prefetch_many};
 use crate::db::parse_id;
@@ -334,24 +335,7 @@ impl AccountMutation {
         new_password: String,
     ) -> AppResult<bool> {
         let viewer = ctx.viewer()?;
-        password::validate_new_password("newPassword", &new_password)?;
-        let mut conn = ctx.conn().await?;
-        let user = store::find_user(&mut conn, viewer.user_id)
-            .await?
-            .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
-        if !password::verify(&current_password, Some(&user.password_hash)).await? {
-            return Err(AppError::bad_field(
-                "currentPassword",
-                "the current password is wrong",
-            ));
-        }
-        let changes = UserChanges {
-            password_hash: Some(password::hash(&new_password).await?),
-            ..UserChanges::default()
-        };
-        store::update_user(&mut conn, user.id, &changes).await?;
-        store::revoke_user_sessions(&mut conn, user.id, viewer.session_id).await?;
-        ctx.platform().revoke(Revocation::User(user.id)).await;
+        passwords::change_own(ctx.platform(), viewer, &current_password, &new_password).await?;
         Ok(true)
     }
 }

@@ -7,11 +7,9 @@ use std::sync::Arc;
 use async_graphql::{Context, Object, SimpleObject};
 
 use super::Ollama;
-use super::OllamaCommand;
-use super::client::{ChatMessage, Failure};
-use super::store;
+use super::client::Failure;
+use super::service;
 use crate::auth::Role;
-use crate::billing::service::{Feature, require_feature};
 use crate::context::ContextExt;
 use crate::error::AppResult;
 
@@ -32,45 +30,6 @@ pub struct ClearOllamaContextResult {
     pub success: bool,
     /// Whether there was a conversation to forget.
     pub message: String,
-}
-
-/// One turn of `run`: the session's conversation with `model` on `server`, the new prompt,
-/// and (when Ollama answers) the conversation stored with the reply.
-async fn run(
-    ctx: &Context<'_>,
-    server: &str,
-    model: &str,
-    prompt: String,
-) -> AppResult<Result<String, Failure>> {
-    let viewer = ctx.viewer()?;
-    let owner = store::owner_key(viewer)?;
-    // No connection is held while the model thinks.
-    let mut messages = {
-        let mut conn = ctx.conn().await?;
-        store::conversation(&mut conn, owner, viewer, server, model).await?
-    };
-    messages.push(ChatMessage::user(prompt));
-    let reply = match ctx
-        .part::<Arc<Ollama>>()?
-        .chat(server, model, &messages)
-        .await
-    {
-        Ok(reply) => reply,
-        Err(failure) => return Ok(Err(failure)),
-    };
-    let output = reply.content.clone();
-    messages.push(reply);
-    let mut conn = ctx.conn().await?;
-    store::save(
-        &mut conn,
-        owner,
-        viewer,
-        server,
-        model,
-        &store::bounded(messages),
-    )
-    .await?;
-    Ok(Ok(output))
 }
 
 #[derive(Default)]
@@ -102,17 +61,10 @@ impl OllamaMutation {
         server_url: String,
         command: String,
     ) -> AppResult<OllamaCommandResult> {
-        ctx.viewer_with(Role::Admin)?;
-        require_feature(ctx.platform(), ctx.viewer()?.tenant_id, Feature::Ollama).await?;
+        let viewer = ctx.viewer_with(Role::Admin)?;
         let ollama = ctx.part::<Arc<Ollama>>()?;
-        let server = ollama.configured_server(&server_url)?;
-        let command = OllamaCommand::parse(&command)?;
-        let answer = match command {
-            OllamaCommand::List => ollama.list(server).await,
-            OllamaCommand::Ps => ollama.ps(server).await,
-            OllamaCommand::Show { model } => ollama.show(server, &model).await,
-            OllamaCommand::Run { model, prompt } => run(ctx, server, &model, prompt).await?,
-        };
+        let answer =
+            service::execute(ctx.platform(), ollama, viewer, &server_url, &command).await?;
         Ok(match answer {
             Ok(output) => OllamaCommandResult {
                 success: true,
@@ -128,9 +80,8 @@ impl OllamaMutation {
     /// Forgets this session's `run` conversation (ADMIN); other sessions keep theirs.
     async fn clear_ollama_context(&self, ctx: &Context<'_>) -> AppResult<ClearOllamaContextResult> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        let owner = store::owner_key(viewer)?;
         let mut conn = ctx.conn().await?;
-        let cleared = store::clear(&mut conn, owner).await?;
+        let cleared = service::clear(&mut conn, viewer).await?;
         Ok(ClearOllamaContextResult {
             success: true,
             message: if cleared {

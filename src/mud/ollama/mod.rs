@@ -5,12 +5,14 @@
 //! - [`OllamaSettings`] and the parsing of commands and server URLs (this file);
 //! - [`client`]: the HTTP calls to Ollama;
 //! - `answers`: what Ollama answers and the text it becomes;
+//! - [`service`]: running a command for an ADMIN, and `run`'s conversation turn;
 //! - [`store`]: the conversations;
 //! - [`api`]: the GraphQL fields.
 
 mod answers;
 pub mod api;
 pub mod client;
+pub mod service;
 pub mod store;
 
 use reqwest::Url;

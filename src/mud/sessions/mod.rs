@@ -2,4 +2,5 @@
 //! players view, and stopping the server.
 
 pub mod api;
+pub mod kicks;
 pub mod store;

@@ -6,22 +6,20 @@ use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::accounts::service as accounts;
 use crate::accounts::service::SessionRow;
-use crate::accounts::service::{ensure_above, target_member};
-use crate::auth::{Revocation, Role, Viewer};
+use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::mud::characters::api::WorldCharacter;
 use crate::mud::characters::service::character_or_not_found;
 use crate::mud::model::CharacterRow;
+use crate::mud::sessions::kicks;
 use crate::mud::sessions::store::{self as store, LiveSession, SessionOrder};
 
 /// How many character sessions `worldStatus` lists per world.
 const SESSIONS_PER_WORLD: usize = 200;
-const MAX_REASON_CHARS: usize = 500;
 
 /// A live login session (seed 002's session rows).
 pub struct AdminSession {
@@ -168,13 +166,6 @@ pub struct KickCharacterPayload {
     pub removed_sessions: i32,
 }
 
-fn check_reason(reason: Option<&str>) -> AppResult<()> {
-    if let Some(reason) = reason {
-        crate::db::validate_text("reason", reason, MAX_REASON_CHARS)?;
-    }
-    Ok(())
-}
-
 async fn session_page(
     ctx: &Context<'_>,
     order: SessionOrder,
@@ -190,31 +181,6 @@ async fn session_page(
         page,
         rows.into_iter().map(AdminSession::from).collect(),
     ))
-}
-
-/// Ends those of these sessions that are still live, in one statement, and closes their live
-/// sockets on every node; how many it ended.
-async fn end_sessions(
-    ctx: &Context<'_>,
-    conn: &mut diesel_async::AsyncPgConnection,
-    tenant_id: Uuid,
-    session_ids: &[Uuid],
-) -> AppResult<usize> {
-    let ended = store::end_live_sessions(conn, tenant_id, session_ids).await?;
-    for &session_id in &ended {
-        ctx.platform().revoke(Revocation::Session(session_id)).await;
-    }
-    Ok(ended.len())
-}
-
-/// Fails unless `viewer` may kick a session of `user_id`: a member of their tenant below them.
-async fn ensure_may_kick(
-    conn: &mut diesel_async::AsyncPgConnection,
-    viewer: &Viewer,
-    user_id: Uuid,
-) -> AppResult<()> {
-    let (_, role) = target_member(conn, viewer, user_id).await?;
-    ensure_above(viewer, user_id, role)
 }
 
 #[derive(Default)]
@@ -330,30 +296,24 @@ impl OperationsMutation {
         reason: Option<String>,
     ) -> AppResult<KickSessionPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        check_reason(reason.as_deref())?;
         let session_id = parse_id("targetSessionId", &target_session_id)?;
         let mut conn = ctx.conn().await?;
-        let session = accounts::find_session(&mut conn, session_id)
-            .await?
-            .filter(|s| s.tenant_id == viewer.tenant_id)
-            .ok_or_else(|| AppError::not_found("session not found"))?;
-        ensure_may_kick(&mut conn, viewer, session.user_id).await?;
-        let ended = end_sessions(ctx, &mut conn, viewer.tenant_id, &[session.id]).await?;
-        if ended == 0 {
-            return Ok(KickSessionPayload {
-                success: false,
-                message: "the session had already ended".into(),
-            });
-        }
-        tracing::info!(
-            actor = %viewer.user_id,
-            session = %session.id,
-            reason = reason.as_deref().unwrap_or(""),
-            "kicked a session"
-        );
+        let ended = kicks::kick_session(
+            ctx.platform(),
+            &mut conn,
+            viewer,
+            session_id,
+            reason.as_deref(),
+        )
+        .await?;
         Ok(KickSessionPayload {
-            success: true,
-            message: "the session was ended".into(),
+            success: ended,
+            message: if ended {
+                "the session was ended"
+            } else {
+                "the session had already ended"
+            }
+            .into(),
         })
     }
 
@@ -366,25 +326,17 @@ impl OperationsMutation {
         reason: Option<String>,
     ) -> AppResult<KickCharacterPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        check_reason(reason.as_deref())?;
+        kicks::check_reason(reason.as_deref())?;
         let mut conn = ctx.conn().await?;
         let character = character_or_not_found(&mut conn, viewer.tenant_id, &character_id).await?;
-        let sessions = store::sessions_playing(&mut conn, viewer.tenant_id, character.id).await?;
-        let mut owners: Vec<Uuid> = sessions.iter().map(|s| s.user_id).collect();
-        owners.sort_unstable();
-        owners.dedup();
-        for owner in owners {
-            ensure_may_kick(&mut conn, viewer, owner).await?;
-        }
-        let ids: Vec<Uuid> = sessions.iter().map(|s| s.id).collect();
-        let ended = end_sessions(ctx, &mut conn, viewer.tenant_id, &ids).await?;
-        tracing::info!(
-            actor = %viewer.user_id,
-            character = %character.id,
-            sessions = ended,
-            reason = reason.as_deref().unwrap_or(""),
-            "kicked a character"
-        );
+        let ended = kicks::kick_character(
+            ctx.platform(),
+            &mut conn,
+            viewer,
+            &character,
+            reason.as_deref(),
+        )
+        .await?;
         let removed = i32::try_from(ended).unwrap_or(i32::MAX);
         Ok(KickCharacterPayload {
             success: removed > 0,
