@@ -73,6 +73,12 @@ def dump_total(pattern, trigger):
     return None
 
 
+def callgrind_control(command, pid):
+    result = subprocess.run(["callgrind_control", command, str(pid)], capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"callgrind_control {command} {pid} failed:\n{result.stdout}{result.stderr}")
+
+
 def measure_binary(pg, name, binary, auth, scenarios, counts, warmup, seed):
     """One binary under callgrind: every scenario's Ir per request (and SQL statements per request)."""
     port = harness.free_port()
@@ -90,23 +96,24 @@ def measure_binary(pg, name, binary, auth, scenarios, counts, warmup, seed):
             if process.poll() is not None:
                 raise SystemExit(f"{name} exited with {process.returncode}: see {server_log.name}")
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            connection.request("GET", "/health")
-            return connection.getresponse().status < 500
+            try:
+                connection.request("GET", "/health")
+                return connection.getresponse().status < 500
+            finally:
+                connection.close()
 
         harness.wait_for(answers, f"{name} to answer under valgrind", timeout=900)
-        control = ["callgrind_control"]
         for key, scenario_name in SCENARIOS.items():
             if key not in counts:
                 continue
             scenario = scenarios[scenario_name]
             log(f"{name} ({key}) {scenario_name}: {warmup} warm-up, {counts[key]} measured requests")
             send_all(port, auth, scenario, request_bodies(scenario, warmup, seed + 1))
-            subprocess.run(control + ["--zero", str(process.pid)], check=True, stdout=subprocess.DEVNULL)
+            callgrind_control("--zero", process.pid)
             statements = harness.statements_so_far(pg, "loregraph")
             send_all(port, auth, scenario, request_bodies(scenario, counts[key], seed))
             statements = harness.statements_so_far(pg, "loregraph") - statements  # (its own query is left out)
-            subprocess.run(control + [f"--dump={scenario_name}", str(process.pid)], check=True,
-                           stdout=subprocess.DEVNULL)
+            callgrind_control(f"--dump={scenario_name}", process.pid)
             dumps = f"{OUT}/{name}.{process.pid}.*"
             harness.wait_for(lambda: dump_total(dumps, scenario_name), f"{name}'s dump", timeout=300)
             total, path = dump_total(dumps, scenario_name)

@@ -5,6 +5,7 @@ pub mod api;
 pub mod inspect;
 pub mod jobs;
 pub mod loaders;
+pub mod metadata;
 pub mod model;
 pub mod service;
 pub mod storage;

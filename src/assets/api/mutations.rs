@@ -1,23 +1,17 @@
 //! GraphQL: uploading and changing assets.
 
 use async_graphql::{Context, ID, InputObject, Object, Upload};
-use uuid::Uuid;
 
 use super::object::{Asset, AssetStatus};
 use crate::assets::loaders::AssetLoaders;
-use crate::assets::model::AssetRow;
+use crate::assets::metadata::{self, AssetUpdate};
 use crate::assets::service::{self, AssetRuntime, Attachment};
-use crate::assets::store::{self, AssetChanges};
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::parse_id;
 use crate::entities::api::EntityRefInput;
-use crate::entities::service as entities;
 use crate::entities::service::EntityType;
 use crate::error::{AppError, AppResult};
-
-const MAX_TAGS: usize = 50;
-const MAX_TAG_CHARS: usize = 50;
 
 /// Changes to an asset's metadata; what is left out stays as it is.
 #[derive(InputObject)]
@@ -27,42 +21,6 @@ pub struct UpdateAssetInput {
     pub status: Option<AssetStatus>,
     /// A new display name (1 to 255 characters).
     pub original_filename: Option<String>,
-}
-
-fn clean_tags(tags: Vec<String>) -> AppResult<Vec<String>> {
-    let mut cleaned: Vec<String> = Vec::new();
-    for tag in tags {
-        let tag = tag.trim().to_owned();
-        let length = tag.chars().count();
-        if length == 0 || length > MAX_TAG_CHARS || tag.chars().any(char::is_control) {
-            return Err(AppError::bad_field(
-                "tags",
-                format!("a tag must have 1 to {MAX_TAG_CHARS} printable characters"),
-            ));
-        }
-        if !cleaned.contains(&tag) {
-            cleaned.push(tag);
-        }
-    }
-    if cleaned.len() > MAX_TAGS {
-        return Err(AppError::bad_field(
-            "tags",
-            format!("at most {MAX_TAGS} tags"),
-        ));
-    }
-    Ok(cleaned)
-}
-
-fn clean_name(name: &str) -> AppResult<String> {
-    let name = name.trim();
-    let length = name.chars().count();
-    if length == 0 || length > 255 || name.chars().any(char::is_control) {
-        return Err(AppError::bad_field(
-            "originalFilename",
-            "a file name must have 1 to 255 printable characters",
-        ));
-    }
-    Ok(name.to_owned())
 }
 
 /// A multipart upload's file: the multipart parser has read it into memory, refusing it while
@@ -79,16 +37,6 @@ fn read_upload(ctx: &Context<'_>, file: &Upload) -> AppResult<service::Upload> {
         filename: value.filename,
         bytes: value.content,
     })
-}
-
-async fn live_asset(ctx: &Context<'_>, id: &ID) -> AppResult<AssetRow> {
-    let viewer = ctx.viewer()?;
-    let id = parse_id("id", id)?;
-    let mut conn = ctx.conn().await?;
-    store::find(&mut conn, viewer.tenant_id, id)
-        .await?
-        .filter(|row| !row.is_deleted())
-        .ok_or_else(|| AppError::not_found(format!("Asset not found: {id}")))
 }
 
 #[derive(Default)]
@@ -142,26 +90,15 @@ impl AssetMutation {
         id: ID,
         input: UpdateAssetInput,
     ) -> AppResult<Asset> {
-        ctx.viewer_with(Role::Worldbuilder)?;
-        let changes = AssetChanges {
-            tags: input.tags.map(clean_tags).transpose()?,
-            status: input.status.map(|s| s.as_str().to_owned()),
-            original_filename: input
-                .original_filename
-                .as_deref()
-                .map(clean_name)
-                .transpose()?,
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
+        let id = parse_id("id", &id)?;
+        let update = AssetUpdate {
+            tags: input.tags,
+            status: input.status.map(AssetStatus::as_str),
+            original_filename: input.original_filename.as_deref(),
         };
-        let asset = live_asset(ctx, &id).await?;
-        let row = if changes.tags.is_none()
-            && changes.status.is_none()
-            && changes.original_filename.is_none()
-        {
-            asset
-        } else {
-            let mut conn = ctx.conn().await?;
-            store::update(&mut conn, &asset, &changes).await?
-        };
+        let mut conn = ctx.conn().await?;
+        let row = metadata::update(&mut conn, viewer, id, update).await?;
         ctx.loaders::<AssetLoaders>().forget();
         Ok(Asset::from(row))
     }
@@ -241,16 +178,10 @@ impl AssetMutation {
         entity: EntityRefInput,
     ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
-        let asset_id: Uuid = live_asset(ctx, &id).await?.id;
+        let id = parse_id("id", &id)?;
         let mut conn = ctx.conn().await?;
-        let entity_row_id = entities::live_row_id(
-            &mut conn,
-            viewer.tenant_id,
-            entity.r#type,
-            &entity.entity_id,
-        )
-        .await?;
-        let removed = store::unlink(&mut conn, viewer.tenant_id, asset_id, entity_row_id).await?;
+        let removed =
+            metadata::unlink(&mut conn, viewer, id, entity.r#type, &entity.entity_id).await?;
         ctx.loaders::<AssetLoaders>().forget();
         Ok(removed)
     }

@@ -1,8 +1,6 @@
 //! GraphQL: axis policies, axis events, and the seed's character axis views
 //! (`characterAxisState`, `characterAxisEvents`).
 
-use std::collections::BTreeMap;
-
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use serde_json::Value;
@@ -23,7 +21,6 @@ use crate::mud::worlds::store as world_store;
 
 const DEFAULT_EVENTS: i32 = 50;
 const MAX_EVENTS: i32 = 200;
-const MAX_METADATA: usize = 32;
 
 /// A character's score on one axis (seed 002's CharacterAxisScore).
 #[derive(SimpleObject)]
@@ -161,24 +158,6 @@ async fn world_key(ctx: &Context<'_>, world_id: Uuid) -> AppResult<String> {
         .unwrap_or_default())
 }
 
-fn validate_metadata(entries: Vec<MetadataEntry>) -> AppResult<BTreeMap<String, String>> {
-    if entries.len() > MAX_METADATA {
-        return Err(AppError::bad_field("metadata", "at most 32 entries"));
-    }
-    entries
-        .into_iter()
-        .map(|entry| {
-            if entry.key.is_empty() || entry.key.len() > 64 || entry.value.len() > 1024 {
-                return Err(AppError::bad_field(
-                    "metadata",
-                    "keys have 1 to 64 bytes, values at most 1024",
-                ));
-            }
-            Ok((entry.key, entry.value))
-        })
-        .collect()
-}
-
 #[derive(Default)]
 pub struct AxisQuery;
 
@@ -305,26 +284,19 @@ impl AxisMutation {
         input: ApplyAxisEventInput,
     ) -> AppResult<CharacterAxisEvent> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
-        let event_type = crate::mud::worlds::service::validate_key("eventType", &input.event_type)?;
-        let metadata = validate_metadata(input.metadata)?;
-        if input.deltas.is_empty() || input.deltas.len() > 64 {
-            return Err(AppError::bad_field("deltas", "give 1 to 64 deltas"));
-        }
-        if let Some(description) = &input.description
-            && description.len() > 1024
-        {
-            return Err(AppError::bad_field("description", "at most 1024 bytes"));
-        }
-        let deltas = input
-            .deltas
-            .into_iter()
-            .map(|d| (d.axis, d.delta))
-            .collect();
         let event = AxisEventRequest {
-            event_type: &event_type,
+            event_type: &input.event_type,
             description: input.description.as_deref(),
-            metadata,
-            deltas,
+            metadata: input
+                .metadata
+                .into_iter()
+                .map(|entry| (entry.key, entry.value))
+                .collect(),
+            deltas: input
+                .deltas
+                .into_iter()
+                .map(|d| (d.axis, d.delta))
+                .collect(),
         };
         let (world, recorded) =
             service::apply_event(ctx.platform(), viewer, &input.character_id, event).await?;

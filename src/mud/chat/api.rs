@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, SimpleObject, Subscription};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 
 use super::service::{self, Said, Utterance, scope};
@@ -168,16 +168,8 @@ impl ChatMutation {
         room_id: Option<String>,
     ) -> AppResult<PruneChatPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        if max_age_hours < 1 {
-            return Err(AppError::bad_field(
-                "maxAgeHours",
-                "prune messages at least 1 hour old",
-            ));
-        }
         let mut conn = ctx.conn().await?;
-        let (world, room) = scope(&mut conn, viewer, world_id, room_id).await?;
-        let cutoff = Utc::now() - Duration::hours(i64::from(max_age_hours));
-        let pruned = chat_store::prune(&mut conn, viewer.tenant_id, cutoff, world, room).await?;
+        let pruned = service::prune(&mut conn, viewer, max_age_hours, world_id, room_id).await?;
         Ok(PruneChatPayload {
             success: true,
             message: format!("pruned {pruned} messages older than {max_age_hours} hours"),

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
+use chrono::{Duration, Utc};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use super::store::{self as chat_store, NewChatMessage};
-use crate::auth::Viewer;
+use crate::auth::{Role, Viewer};
 use crate::context::Platform;
 use crate::db::validate_text;
 use crate::error::{AppError, AppResult};
@@ -258,4 +259,25 @@ pub async fn scope(
         None => None,
     };
     Ok((Some(world.id), room))
+}
+
+/// Deletes the tenant's chat older than `max_age_hours` (at least 1), in a world or a world's
+/// room when named (ADMIN); how many messages went.
+pub async fn prune(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    max_age_hours: i32,
+    world_id: Option<String>,
+    room_id: Option<String>,
+) -> AppResult<usize> {
+    viewer.require_role(Role::Admin)?;
+    if max_age_hours < 1 {
+        return Err(AppError::bad_field(
+            "maxAgeHours",
+            "prune messages at least 1 hour old",
+        ));
+    }
+    let (world, room) = scope(conn, viewer, world_id, room_id).await?;
+    let cutoff = Utc::now() - Duration::hours(i64::from(max_age_hours));
+    chat_store::prune(conn, viewer.tenant_id, cutoff, world, room).await
 }
