@@ -3,14 +3,25 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
+use axum::http::{HeaderName, HeaderValue, Method, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
+use tower::util::option_layer;
+use tower_http::compression::CompressionLayer;
+use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tracing::Instrument;
 
-use crate::graphql::handler::{OperationNames, graphiql, graphql};
+use crate::config::{CorsOrigins, HttpSettings};
+use crate::graphql::WS_PATH;
+use crate::graphql::handler::{OperationNames, graphql};
+use crate::graphql::playground;
 use crate::graphql::ws::graphql_ws;
 use crate::http::{assets, billing_portal, health, web_auth};
 use crate::realtime::Realtime;
@@ -18,6 +29,11 @@ use crate::state::AppState;
 
 /// How long shutdown waits for in-flight requests and WebSocket close frames.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The header a request's id travels in, both ways.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The longest request id taken from a client (longer ones are replaced).
+const MAX_REQUEST_ID_CHARS: usize = 128;
 
 pub fn router(state: AppState) -> Router {
     // Uploads get a body limit of their own: the largest image plus the form around it (each
@@ -38,8 +54,9 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(upload_limit);
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
-        .route("/graphql/ws", get(graphql_ws))
+        .route("/graphql", get(playground::page).post(graphql))
+        .route("/graphql/assets/{name}", get(playground::asset))
+        .route(WS_PATH, get(graphql_ws))
         .route("/api/ws", get(graphql_ws))
         .route("/health", get(health::ready))
         .route("/api/health", get(health::ready))
@@ -61,34 +78,103 @@ pub fn router(state: AppState) -> Router {
             state.config.limits.max_body_bytes,
         ))
         .merge(uploads)
+        .layer(option_layer(cors(&state.config.http.cors_origins)))
+        .layer(compression(&state.config.http))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
 
-/// One log line per request: method, path, GraphQL operation names, status, latency.
+/// Which browser origins may call the API, and how (none: no CORS headers at all).
+fn cors(origins: &CorsOrigins) -> Option<CorsLayer> {
+    let layer = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static(crate::auth::cookies::CSRF_HEADER),
+            REQUEST_ID,
+            HeaderName::from_static("traceparent"),
+        ])
+        .expose_headers([REQUEST_ID])
+        .max_age(Duration::from_secs(3600));
+    match origins {
+        CorsOrigins::None => None,
+        CorsOrigins::Any => Some(layer.allow_origin(tower_http::cors::Any)),
+        CorsOrigins::List(list) => {
+            let list = list
+                .iter()
+                .filter_map(|origin| HeaderValue::from_str(origin).ok());
+            Some(
+                layer
+                    .allow_origin(AllowOrigin::list(list))
+                    .allow_credentials(true),
+            )
+        }
+    }
+}
+
+/// gzip, br or zstd, as the client prefers, for responses of at least the configured size;
+/// never for images (compressed already) or event streams.
+fn compression(
+    settings: &HttpSettings,
+) -> CompressionLayer<impl Predicate + Clone + Send + Sync + 'static> {
+    let predicate = SizeAbove::new(settings.compression_min_bytes)
+        .and(NotForContentType::IMAGES)
+        .and(NotForContentType::SSE)
+        .and(NotForContentType::GRPC);
+    CompressionLayer::new().compress_when(predicate)
+}
+
+/// The request's id: the client's `x-request-id` when it is a sane token, otherwise a new one.
+fn request_id(request: &Request) -> Arc<str> {
+    request
+        .headers()
+        .get(&REQUEST_ID)
+        .and_then(|value| value.to_str().ok())
+        .map(str::trim)
+        .filter(|id| {
+            !id.is_empty()
+                && id.len() <= MAX_REQUEST_ID_CHARS
+                && id.bytes().all(|b| b.is_ascii_graphic())
+        })
+        .map_or_else(|| uuid::Uuid::new_v4().to_string().into(), Arc::from)
+}
+
+/// Gives each request its id (echoed in `x-request-id`, carried by every log line written while
+/// it is served) and writes one log line for it: method, path, GraphQL operation names,
+/// status, latency.
 async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
+    let id = request_id(&request);
     let method = request.method().clone();
     let path = request
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| request.uri().path().to_owned());
-    let response = next.run(request).await;
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut response = crate::logging::with_request_id(id.clone(), next.run(request))
+        .instrument(span.clone())
+        .await;
     let operation = response
         .extensions()
         .get::<OperationNames>()
         .map(|n| n.0.as_str())
         .unwrap_or("");
-    tracing::info!(
-        target: "loregraph::request",
-        %method,
-        path,
-        operation,
-        status = response.status().as_u16(),
-        latency_ms = started.elapsed().as_secs_f64() * 1000.0,
-        "request"
-    );
+    span.in_scope(|| {
+        tracing::info!(
+            target: "loregraph::request",
+            %method,
+            path,
+            operation,
+            status = response.status().as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
     response
 }
 

@@ -188,6 +188,12 @@ impl From<AppError> for async_graphql::Error {
                 AppError::Unavailable | AppError::Upstream(_) => ext.set("retryable", true),
                 _ => {}
             }
+            // What went wrong on our side can be found in the log by the request's id.
+            if error.status().is_server_error()
+                && let Some(request_id) = crate::logging::current_request_id()
+            {
+                ext.set("requestId", request_id.as_ref());
+            }
         })
     }
 }

@@ -1,6 +1,24 @@
-//! Log output: human-readable by default, JSON lines on request; `RUST_LOG` filters.
+//! Log output: human-readable by default, JSON lines on request; `RUST_LOG` filters. Each HTTP
+//! request runs with its request id ([`with_request_id`]), which its log lines carry (as their
+//! span's field) and its 5xx-class GraphQL errors show (`extensions.requestId`).
+
+use std::sync::Arc;
 
 use tracing_subscriber::EnvFilter;
+
+tokio::task_local! {
+    static REQUEST_ID: Arc<str>;
+}
+
+/// Runs `work` as the request with this id.
+pub async fn with_request_id<F: Future>(id: Arc<str>, work: F) -> F::Output {
+    REQUEST_ID.scope(id, work).await
+}
+
+/// The id of the request being served, when there is one.
+pub fn current_request_id() -> Option<Arc<str>> {
+    REQUEST_ID.try_with(Arc::clone).ok()
+}
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum LogFormat {

@@ -7,5 +7,6 @@ pub use super::store::prune_stripe_events;
 /// cheapest tier that has it).
 pub use super::tiers::{Feature, require_feature};
 
-/// Paying for an AI operation in BrainBits: every AI feature pays through `consume`.
+/// Paying for an AI operation in BrainBits (exemptions, the debit against the quotas, its
+/// event): the way another domain charges for the AI work it does.
 pub use super::consumption::{Charge, Consumption, KeySource, consume};

@@ -7,6 +7,7 @@ pub mod assets;
 pub mod auth;
 pub mod billing;
 pub mod database;
+pub mod http;
 pub mod limits;
 pub mod ollama;
 pub mod realtime;
@@ -20,6 +21,7 @@ use clap::Args;
 pub use assets::AssetSettings;
 pub use auth::{LoginThrottle, load_or_create_secret};
 pub use billing::{BillingSettings, Tier, TokenBlock};
+pub use http::{CorsOrigins, HttpSettings};
 pub use limits::Limits;
 pub use ollama::OllamaSettings;
 pub use realtime::RealtimeSettings;
@@ -43,6 +45,8 @@ pub struct AppConfig {
     /// Adds `Secure` to the session cookie (turn on behind HTTPS).
     pub cookie_secure: bool,
     pub limits: Limits,
+    /// CORS and compression.
+    pub http: HttpSettings,
     pub login_throttle: LoginThrottle,
     /// A StudioBrain-style template package whose entity schemas, layouts and markdown
     /// templates replace the built-in ones.
@@ -66,6 +70,7 @@ impl AppConfig {
             invite_ttl: Duration::from_secs(7 * 24 * 3600),
             cookie_secure: false,
             limits: Limits::default(),
+            http: HttpSettings::default(),
             login_throttle: LoginThrottle::default(),
             templates_dir: None,
             assets: AssetSettings::default(),
@@ -84,6 +89,8 @@ pub struct ConfigArgs {
     pub auth: auth::AuthArgs,
     #[command(flatten)]
     pub limits: limits::LimitsArgs,
+    #[command(flatten)]
+    pub http: http::HttpArgs,
     #[command(flatten)]
     pub database: database::DatabaseArgs,
     #[command(flatten)]
@@ -110,6 +117,7 @@ impl ConfigArgs {
         let mut config = AppConfig::with_secret(self.auth.secret(data_dir)?);
         self.auth.apply(&mut config);
         config.limits = self.limits.settings();
+        config.http = self.http.settings()?;
         config.assets = self.assets.settings(data_dir);
         // An upload of the largest image accepted must fit in a request.
         config.limits.max_upload_bytes = config

@@ -1,18 +1,19 @@
-//! `POST /graphql` (JSON, batched arrays, multipart uploads) and `GET /graphql` (GraphiQL).
+//! `POST /graphql`: JSON, batched arrays, and multipart uploads.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use async_graphql::http::{GraphiQLSource, MultipartOptions, receive_batch_body};
+use async_graphql::http::{MultipartOptions, receive_batch_body};
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, ParseRequestError};
 use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt, TryStreamExt, future};
 
-use super::csrf;
+use super::{WS_PATH, csrf};
 use crate::auth::Credentials;
 use crate::auth::viewer::{ClientInfo, RequestAuth};
 use crate::context::Loaders;
@@ -23,16 +24,6 @@ use crate::state::AppState;
 /// The operation names of a request, for the request log line.
 #[derive(Clone, Debug)]
 pub struct OperationNames(pub String);
-
-pub async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql/ws")
-            .title("loregraph")
-            .finish(),
-    )
-}
 
 pub fn client_info(headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo {
     ClientInfo {
@@ -99,12 +90,32 @@ async fn execute(
     if let Err(error) = csrf::check(&document, Some(auth)) {
         return async_graphql::Response::from_errors(vec![error]);
     }
+    if selects_subscription(&document, request.operation_name.as_deref()) {
+        let error = AppError::bad_input(format!(
+            "subscriptions are served over WebSocket at {WS_PATH} (graphql-transport-ws, or the \
+             legacy graphql-ws protocol), not over HTTP"
+        ));
+        return async_graphql::Response::from_errors(vec![error.into()]);
+    }
     request.set_parsed_query(document);
     let tenant_id = auth.viewer.as_ref().map(|v| v.tenant_id);
     let request = request
         .data(Arc::new(Loaders::new(&state.pool, tenant_id)))
         .data(auth.clone());
     state.schema.execute(request).await
+}
+
+/// Whether the operation the request runs is a subscription.
+fn selects_subscription(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    let operation = match (&document.operations, operation_name) {
+        (DocumentOperations::Single(operation), _) => Some(operation),
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
+        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
+            operations.values().next()
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    operation.is_some_and(|operation| operation.node.ty == OperationType::Subscription)
 }
 
 /// Reads the body under the configured limits (refusing an oversized body as it streams in)

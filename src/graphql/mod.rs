@@ -4,6 +4,7 @@ mod csrf;
 mod document_cache;
 pub mod document_limits;
 pub mod handler;
+pub mod playground;
 mod single_root;
 pub mod ws;
 
@@ -44,6 +45,10 @@ use crate::rolls::api::{RollMutation, RollQuery};
 use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 
 /// Everything there is to read.
+
+/// Where subscriptions are served (graphql-transport-ws and the legacy graphql-ws protocol).
+pub const WS_PATH: &str = "/graphql/ws";
+
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     AccountQuery,

@@ -8,6 +8,7 @@ use super::model::NoteRow;
 use super::service::{self, Attachment, NoteUpdate, Reattach};
 use super::store::{self, NoteFilter};
 use crate::accounts::api::User;
+use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
@@ -164,7 +165,7 @@ impl NoteMutation {
     /// Writes a note (WORLDBUILDER and above: PLAYERs play, chat and read notes, as seed 002's
     /// role table has it).
     async fn create_note(&self, ctx: &Context<'_>, input: CreateNoteInput) -> AppResult<Note> {
-        let viewer = ctx.viewer()?;
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
         let attachment = input.entity.as_ref().map(attachment);
         let note =
@@ -179,7 +180,7 @@ impl NoteMutation {
         id: ID,
         input: UpdateNoteInput,
     ) -> AppResult<Note> {
-        let viewer = ctx.viewer()?;
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let id = parse_id("id", &id)?;
         let attachment = match (&input.entity, input.detach) {
             (Some(_), true) => {
@@ -202,7 +203,7 @@ impl NoteMutation {
 
     /// Deletes a note (its author, WORLDBUILDER and above; or ADMIN).
     async fn delete_note(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
-        let viewer = ctx.viewer()?;
+        let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let id = parse_id("id", &id)?;
         let mut conn = ctx.conn().await?;
         service::delete(&mut conn, viewer, id).await?;

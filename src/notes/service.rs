@@ -35,7 +35,7 @@ pub struct NoteUpdate<'a> {
 }
 
 /// Seed 000: a title of 3 to 50 characters.
-pub fn validate_title(title: &str) -> AppResult<String> {
+fn validate_title(title: &str) -> AppResult<String> {
     validate_text("title", title, usize::MAX)?;
     let title = title.trim();
     let length = title.chars().count();
@@ -49,7 +49,7 @@ pub fn validate_title(title: &str) -> AppResult<String> {
 }
 
 /// Seed 000: content of at least 3 characters.
-pub fn validate_content(content: &str) -> AppResult<String> {
+fn validate_content(content: &str) -> AppResult<String> {
     validate_text("content", content, MAX_MARKDOWN_CHARS)?;
     if content.trim().chars().count() < 3 {
         return Err(AppError::bad_field(

@@ -86,7 +86,7 @@ pub async fn post_upload(
     .await
 }
 
-async fn upload(server: &TestServer, account: &Account, name: &str, bytes: Vec<u8>) -> Value {
+pub async fn upload(server: &TestServer, account: &Account, name: &str, bytes: Vec<u8>) -> Value {
     let (status, body) = upload_to(
         server,
         account,

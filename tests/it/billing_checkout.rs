@@ -1025,6 +1025,23 @@ async fn a_stripe_that_cannot_be_reached_is_a_retryable_internal_error() {
     assert_eq!(body["errors"][0]["extensions"]["retryable"], true, "{body}");
     assert!(message(&body).contains("Stripe"), "{body}");
     assert!(!body.to_string().contains(SECRET), "{body}");
+    // A failure on the server's side names the request, to find it in the log.
+    let answer = server
+        .http
+        .post(server.url("/graphql"))
+        .bearer_auth(&admin.token)
+        .header("x-request-id", "stripe-down-1")
+        .json(&json!({ "query": CHECKOUT, "variables": { "priceId": "price_pro" } }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.headers()["x-request-id"], "stripe-down-1");
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(error_code(&body), "INTERNAL", "{body}");
+    assert_eq!(
+        body["errors"][0]["extensions"]["requestId"], "stripe-down-1",
+        "{body}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -158,6 +158,8 @@ pub struct TestServer {
     /// The node's id on the event bus (for an in-process server): its relay connection shows
     /// in `pg_stat_activity` as `loregraph-events <node id>`.
     pub node_id: Option<uuid::Uuid>,
+    /// What a server running as its own process has written to stdout so far.
+    pub stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 impl TestServer {
@@ -218,6 +220,7 @@ impl TestServer {
             task: Some(task),
             child: None,
             node_id,
+            stdout: Default::default(),
         }
     }
 
@@ -244,6 +247,8 @@ impl TestServer {
         configure(&mut command);
         let mut child = command.spawn().expect("start the loregraph binary");
         let stdout = child.stdout.take().expect("stdout");
+        let written = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let keep = written.clone();
         let base = tokio::task::spawn_blocking(move || {
             let mut lines = std::io::BufReader::new(stdout).lines();
             let address = loop {
@@ -255,8 +260,13 @@ impl TestServer {
                     break rest.trim().to_owned();
                 }
             };
-            // Keep draining stdout so the server never blocks on a full pipe.
-            std::thread::spawn(move || for _ in lines {});
+            // Keep draining stdout so the server never blocks on a full pipe, keeping the
+            // lines for tests that read the log.
+            std::thread::spawn(move || {
+                for line in lines.map_while(Result::ok) {
+                    keep.lock().expect("the log lines").push(line);
+                }
+            });
             address
         })
         .await
@@ -271,6 +281,7 @@ impl TestServer {
             task: None,
             child: Some(child),
             node_id: None,
+            stdout: written,
         }
     }
 

@@ -21,6 +21,7 @@ mod graph;
 mod hardening;
 mod health;
 mod history;
+mod http_surface;
 mod introspection;
 mod limits;
 mod mud;

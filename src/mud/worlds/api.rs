@@ -229,7 +229,6 @@ pub struct UpdateRoomInput {
     pub exits: Option<Json<Value>>,
 }
 
-/// Applies `values` to the tenant's world `world_id` (NOT_FOUND when there is none).
 /// Changes a world of the viewer's tenant; the request forgets the MUD rows it had loaded.
 async fn change_world(
     ctx: &Context<'_>,
