@@ -117,7 +117,7 @@ fn cors(origins: &CorsOrigins) -> Option<CorsLayer> {
 /// never for images (compressed already) or event streams.
 fn compression(
     settings: &HttpSettings,
-) -> CompressionLayer<impl Predicate + Clone + Send + Sync + 'static> {
+) -> CompressionLayer<impl Predicate + Send + Sync + 'static> {
     let predicate = SizeAbove::new(settings.compression_min_bytes)
         .and(NotForContentType::IMAGES)
         .and(NotForContentType::SSE)

@@ -82,22 +82,24 @@ async fn off_the_runtime(
         .map_err(AppError::internal)
 }
 
+/// The parts a comparison looks at, of an entity's row or of one of its revisions (which keep
+/// the same columns).
+macro_rules! snapshot_of {
+    ($row:expr) => {
+        Snapshot {
+            entity_id: &$row.entity_id,
+            name: &$row.name,
+            status: &$row.status,
+            fields: &$row.fields,
+            markdown_body: &$row.markdown_body,
+        }
+    };
+}
+
 fn revision_snapshot(row: &RevisionRow) -> Snapshot<'_> {
-    Snapshot {
-        entity_id: &row.entity_id,
-        name: &row.name,
-        status: &row.status,
-        fields: &row.fields,
-        markdown_body: &row.markdown_body,
-    }
+    snapshot_of!(row)
 }
 
 fn entity_snapshot(row: &EntityRow) -> Snapshot<'_> {
-    Snapshot {
-        entity_id: &row.entity_id,
-        name: &row.name,
-        status: &row.status,
-        fields: &row.fields,
-        markdown_body: &row.markdown_body,
-    }
+    snapshot_of!(row)
 }

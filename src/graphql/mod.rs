@@ -44,11 +44,10 @@ use crate::retention::api::RetentionMutation;
 use crate::rolls::api::{RollMutation, RollQuery};
 use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 
-/// Everything there is to read.
-
 /// Where subscriptions are served (graphql-transport-ws and the legacy graphql-ws protocol).
 pub const WS_PATH: &str = "/graphql/ws";
 
+/// Everything there is to read.
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     AccountQuery,

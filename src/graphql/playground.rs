@@ -17,27 +17,22 @@ struct Asset {
     bytes: &'static [u8],
 }
 
+/// A file of `static/graphiql/`, embedded.
+macro_rules! asset {
+    ($name:literal, $content_type:literal) => {
+        Asset {
+            name: $name,
+            content_type: $content_type,
+            bytes: include_bytes!(concat!("../../static/graphiql/", $name)),
+        }
+    };
+}
+
 const ASSETS: &[Asset] = &[
-    Asset {
-        name: "react-18.3.1.min.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../static/graphiql/react-18.3.1.min.js"),
-    },
-    Asset {
-        name: "react-dom-18.3.1.min.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../static/graphiql/react-dom-18.3.1.min.js"),
-    },
-    Asset {
-        name: "graphiql-3.9.0.min.js",
-        content_type: "text/javascript; charset=utf-8",
-        bytes: include_bytes!("../../static/graphiql/graphiql-3.9.0.min.js"),
-    },
-    Asset {
-        name: "graphiql-3.9.0.min.css",
-        content_type: "text/css; charset=utf-8",
-        bytes: include_bytes!("../../static/graphiql/graphiql-3.9.0.min.css"),
-    },
+    asset!("react-18.3.1.min.js", "text/javascript; charset=utf-8"),
+    asset!("react-dom-18.3.1.min.js", "text/javascript; charset=utf-8"),
+    asset!("graphiql-3.9.0.min.js", "text/javascript; charset=utf-8"),
+    asset!("graphiql-3.9.0.min.css", "text/css; charset=utf-8"),
 ];
 
 /// The playground's page.

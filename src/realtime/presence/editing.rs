@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use diesel_async::AsyncPgConnection;
 
-use super::{publish, store};
+use super::{publish, publish_ended, store};
 use crate::auth::{Role, Viewer};
 use crate::entities::service::{self as entities, Bin, EntityType};
 use crate::error::AppResult;
@@ -67,13 +67,6 @@ pub async fn stop(
     )
     .await?;
     let count = ended.len();
-    for mark in ended {
-        publish(
-            bus,
-            (mark.tenant_id, mark.user_id),
-            PresenceKind::StoppedEditing,
-            Some(mark.entity),
-        );
-    }
+    publish_ended(bus, ended);
     Ok(count)
 }

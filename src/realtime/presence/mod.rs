@@ -76,7 +76,7 @@ impl PresenceTracker {
 }
 
 /// Publishes one presence event, with the user as its actor.
-pub fn publish(
+fn publish(
     bus: &EventBus,
     (tenant_id, user_id): Member,
     kind: PresenceKind,
@@ -93,8 +93,8 @@ pub fn publish(
     );
 }
 
-/// OFFLINE for each member, and STOPPED_EDITING for each ended mark.
-fn publish_departures(bus: &EventBus, offline: &[Member], ended: Vec<EndedMark>) {
+/// STOPPED_EDITING for each ended mark.
+fn publish_ended(bus: &EventBus, ended: Vec<EndedMark>) {
     for mark in ended {
         publish(
             bus,
@@ -103,6 +103,11 @@ fn publish_departures(bus: &EventBus, offline: &[Member], ended: Vec<EndedMark>)
             Some(mark.entity),
         );
     }
+}
+
+/// OFFLINE for each member, and STOPPED_EDITING for each ended mark.
+fn publish_departures(bus: &EventBus, offline: &[Member], ended: Vec<EndedMark>) {
+    publish_ended(bus, ended);
     for member in offline {
         publish(bus, *member, PresenceKind::Offline, None);
     }
