@@ -20,7 +20,7 @@ use tracing::Instrument;
 
 use crate::config::{CorsOrigins, HttpSettings};
 use crate::graphql::WS_PATH;
-use crate::graphql::handler::{OperationNames, graphql};
+use crate::graphql::handler::{OperationNames, graphql, graphql_get};
 use crate::graphql::playground;
 use crate::graphql::ws::graphql_ws;
 use crate::http::{assets, billing_portal, health, web_auth};
@@ -54,7 +54,7 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(upload_limit);
     Router::new()
-        .route("/graphql", get(playground::page).post(graphql))
+        .route("/graphql", get(graphql_get).post(graphql))
         .route("/graphql/assets/{name}", get(playground::asset))
         .route(WS_PATH, get(graphql_ws))
         .route("/api/ws", get(graphql_ws))

@@ -1,4 +1,6 @@
-//! `POST /graphql`: JSON, batched arrays, and multipart uploads.
+//! `/graphql` over HTTP: `POST` (JSON, batched arrays, multipart uploads) and `GET` (a query in
+//! the URL, or the playground for a browser asking for a page), answered in the media type and
+//! with the status the client's `Accept` calls for ([`MediaType`]).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -6,14 +8,16 @@ use std::sync::Arc;
 use async_graphql::http::{MultipartOptions, receive_batch_body};
 use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, ParseRequestError};
-use async_graphql_axum::GraphQLResponse;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt, TryStreamExt, future};
+use serde::Deserialize;
 
-use super::{WS_PATH, csrf};
+use super::media::MediaType;
+use super::{WS_PATH, csrf, playground};
 use crate::auth::Credentials;
 use crate::auth::viewer::{ClientInfo, RequestAuth};
 use crate::context::Loaders;
@@ -41,18 +45,14 @@ pub async fn graphql(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let client = client_info(&headers, Some(peer));
-    let auth = match state
-        .auth
-        .authenticate(Credentials::from_headers(&headers), client)
-        .await
-    {
+    let media = MediaType::negotiate(&headers);
+    let auth = match authenticate(&state, &headers, peer).await {
         Ok(auth) => auth,
-        Err(error) => return error_response(error),
+        Err(error) => return error_response(error, media),
     };
     let batch = match read_batch(&state, &headers, body).await {
         Ok(batch) => batch,
-        Err(error) => return error_response(error),
+        Err(error) => return error_response(error, media),
     };
     let names = match &batch {
         BatchRequest::Single(request) => request.operation_name.clone().unwrap_or_default(),
@@ -63,41 +63,176 @@ pub async fn graphql(
             .join(","),
     };
     let run = |request| execute(&state, &auth, request);
-    let responses = match batch {
+    let answers = match batch {
         BatchRequest::Single(request) => BatchResponse::Single(run(request).await),
         // The operations of a batch run side by side, as async-graphql's own batches do.
         BatchRequest::Batch(requests) => {
             BatchResponse::Batch(future::join_all(requests.into_iter().map(run)).await)
         }
     };
-    let mut response = GraphQLResponse::from(responses).into_response();
+    let mut response = media.respond(answers);
     response.extensions_mut().insert(OperationNames(names));
     response
 }
 
-/// Runs one operation: parsed through the document cache, CSRF-checked, with its own loaders
-/// (they cache, and the operations of a batch run side by side, so a shared cache would let one
-/// see another's stale reads).
+/// A query in the URL (`query`, `operationName`, and `variables` and `extensions` as JSON text).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetParams {
+    query: Option<String>,
+    operation_name: Option<String>,
+    variables: Option<String>,
+    extensions: Option<String>,
+}
+
+/// `GET /graphql`: a query or the playground. Mutations are refused (405, `Allow: POST`): a GET
+/// must be safe to repeat, prefetch and cache.
+pub async fn graphql_get(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    params: Result<Query<GetParams>, QueryRejection>,
+) -> Response {
+    let media = MediaType::negotiate(&headers);
+    let params = match params {
+        Ok(Query(params)) => params,
+        Err(_) => {
+            let error = AppError::bad_input("the URL's parameters could not be read");
+            return error_response(error, media);
+        }
+    };
+    if params.query.is_none() && wants_a_page(&headers) {
+        return playground::page().await.into_response();
+    }
+    let request = match get_request(params) {
+        Ok(request) => request,
+        Err(error) => return error_response(error, media),
+    };
+    let auth = match authenticate(&state, &headers, peer).await {
+        Ok(auth) => auth,
+        Err(error) => return error_response(error, media),
+    };
+    let name = request.operation_name.clone().unwrap_or_default();
+    let answer = match prepare(&state, &auth, request).await {
+        Ok((_, Some(OperationType::Mutation))) => {
+            let error = AppError::bad_input("mutations are sent with POST, not GET");
+            let mut response = error_response(error, media);
+            *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+        Ok((request, _)) => run(&state, &auth, request).await,
+        Err(refused) => refused,
+    };
+    let mut response = media.respond(BatchResponse::Single(answer));
+    response.extensions_mut().insert(OperationNames(name));
+    response
+}
+
+/// Whether a GET without a query comes from a browser asking for a page.
+fn wants_a_page(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains("text/html"))
+}
+
+/// The request a GET's parameters make: `query` is required; `variables` and `extensions`,
+/// when given, are JSON objects (nested at most as deep as serde_json's limit of 128).
+fn get_request(params: GetParams) -> Result<async_graphql::Request, AppError> {
+    let query = params
+        .query
+        .ok_or_else(|| AppError::bad_field("query", "a GET request needs its `query` parameter"))?;
+    let object = |field: &'static str, text: Option<String>| match text {
+        None => Ok(None),
+        Some(text) => match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(value @ serde_json::Value::Object(_)) => Ok(Some(value)),
+            Ok(_) | Err(_) => Err(AppError::bad_field(
+                field,
+                format!("`{field}` must be a JSON object"),
+            )),
+        },
+    };
+    let variables = object("variables", params.variables)?;
+    let extensions = object("extensions", params.extensions)?;
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = variables {
+        request = request.variables(async_graphql::Variables::from_json(variables));
+    }
+    if let Some(serde_json::Value::Object(extensions)) = extensions {
+        for (key, value) in extensions {
+            let value = async_graphql::Value::from_json(value)
+                .map_err(|_| AppError::bad_field("extensions", "`extensions` must be JSON"))?;
+            request.extensions.insert(key, value);
+        }
+    }
+    Ok(request)
+}
+
+async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+) -> Result<RequestAuth, AppError> {
+    let client = client_info(headers, Some(peer));
+    state
+        .auth
+        .authenticate(Credentials::from_headers(headers), client)
+        .await
+}
+
+/// Runs one operation over POST: anything but a subscription.
 async fn execute(
     state: &AppState,
     auth: &RequestAuth,
-    mut request: async_graphql::Request,
+    request: async_graphql::Request,
 ) -> async_graphql::Response {
-    let document = match state.documents.parse(&request.query).await {
-        Ok(document) => document,
-        Err(error) => return async_graphql::Response::from_errors(vec![error]),
-    };
-    if let Err(error) = csrf::check(&document, Some(auth)) {
-        return async_graphql::Response::from_errors(vec![error]);
+    match prepare(state, auth, request).await {
+        Ok((request, _)) => run(state, auth, request).await,
+        Err(refused) => refused,
     }
-    if selects_subscription(&document, request.operation_name.as_deref()) {
+}
+
+/// Parses the operation's document through the document cache and checks what must hold
+/// before it runs (CSRF, no subscription over HTTP); the request with its parsed document and
+/// the kind of operation it runs, or the answer refusing it.
+async fn prepare(
+    state: &AppState,
+    auth: &RequestAuth,
+    mut request: async_graphql::Request,
+) -> Result<(async_graphql::Request, Option<OperationType>), async_graphql::Response> {
+    let refuse = |error| async_graphql::Response::from_errors(vec![error]);
+    let document = state
+        .documents
+        .parse(&request.query)
+        .await
+        .map_err(refuse)?;
+    csrf::check(&document, Some(auth)).map_err(refuse)?;
+    let kind = selected_operation(&document, request.operation_name.as_deref());
+    if kind == Some(OperationType::Subscription) {
         let error = AppError::bad_input(format!(
             "subscriptions are served over WebSocket at {WS_PATH} (graphql-transport-ws, or the \
              legacy graphql-ws protocol), not over HTTP"
         ));
-        return async_graphql::Response::from_errors(vec![error.into()]);
+        return Err(refuse(error.into()));
     }
     request.set_parsed_query(document);
+    Ok((request, kind))
+}
+
+/// Runs a prepared operation with its own loaders (they cache, and the operations of a batch
+/// run side by side, so a shared cache would let one see another's stale reads).
+async fn run(
+    state: &AppState,
+    auth: &RequestAuth,
+    request: async_graphql::Request,
+) -> async_graphql::Response {
     let tenant_id = auth.viewer.as_ref().map(|v| v.tenant_id);
     let request = request
         .data(Arc::new(Loaders::new(&state.pool, tenant_id)))
@@ -105,8 +240,11 @@ async fn execute(
     state.schema.execute(request).await
 }
 
-/// Whether the operation the request runs is a subscription.
-fn selects_subscription(document: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+/// The kind of operation the request runs, when the document names one it has.
+fn selected_operation(
+    document: &ExecutableDocument,
+    operation_name: Option<&str>,
+) -> Option<OperationType> {
     let operation = match (&document.operations, operation_name) {
         (DocumentOperations::Single(operation), _) => Some(operation),
         (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
@@ -115,7 +253,7 @@ fn selects_subscription(document: &ExecutableDocument, operation_name: Option<&s
         }
         (DocumentOperations::Multiple(_), None) => None,
     };
-    operation.is_some_and(|operation| operation.node.ty == OperationType::Subscription)
+    operation.map(|operation| operation.node.ty)
 }
 
 /// Reads the body under the configured limits (refusing an oversized body as it streams in)
@@ -129,7 +267,28 @@ async fn read_batch(
     let content_type = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
-    let multipart = content_type.is_some_and(|ct| ct.starts_with("multipart/"));
+    let essence = content_type
+        .map(|ct| {
+            ct.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .ok_or_else(|| {
+            AppError::UnsupportedMediaType(
+                "send the request with `Content-Type: application/json` (or multipart/form-data \
+                 for uploads)"
+                    .into(),
+            )
+        })?;
+    if essence != "application/json" && essence != "multipart/form-data" {
+        return Err(AppError::UnsupportedMediaType(format!(
+            "`{essence}` is not a GraphQL request: send application/json (or multipart/form-data \
+             for uploads)"
+        )));
+    }
+    let multipart = essence == "multipart/form-data";
     let max_bytes = if multipart {
         limits.max_upload_bytes
     } else {
@@ -176,6 +335,16 @@ async fn read_batch(
         }
         other => AppError::bad_input(format!("the request could not be read: {other}")),
     })?;
+    let missing_query = match &batch {
+        BatchRequest::Single(request) => request.query.is_empty(),
+        BatchRequest::Batch(requests) => requests.iter().any(|r| r.query.is_empty()),
+    };
+    if missing_query {
+        return Err(AppError::bad_field(
+            "query",
+            "a GraphQL request needs its `query`",
+        ));
+    }
     if let BatchRequest::Batch(requests) = &batch {
         if requests.len() > limits.max_batch_size {
             return Err(AppError::bad_input(format!(
@@ -190,13 +359,17 @@ async fn read_batch(
     Ok(batch)
 }
 
-/// A request-level failure in GraphQL's response shape, with the matching HTTP status.
-pub fn error_response(error: AppError) -> Response {
+/// A request-level failure in GraphQL's response shape and the client's media type, with the
+/// matching HTTP status.
+pub fn error_response(error: AppError, media: MediaType) -> Response {
     let status = error.status();
     let error: async_graphql::Error = error.into();
     let server_error = error.into_server_error(Default::default());
     let body = serde_json::json!({ "errors": [server_error] });
     let mut response = (status, axum::Json(body)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, media.content_type());
     if status == StatusCode::UNAUTHORIZED {
         response.headers_mut().insert(
             header::WWW_AUTHENTICATE,

@@ -4,6 +4,7 @@ mod csrf;
 mod document_cache;
 pub mod document_limits;
 pub mod handler;
+pub mod media;
 pub mod playground;
 mod single_root;
 pub mod ws;

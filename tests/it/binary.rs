@@ -255,6 +255,7 @@ async fn migrate_and_create_superuser_from_the_command_line() {
     assert_eq!(tenants["data"]["tenants"]["total"], 1, "{tenants}");
     let graphiql = client
         .get(format!("http://{address}/graphql"))
+        .header("accept", "text/html")
         .send()
         .await
         .unwrap();

@@ -18,6 +18,7 @@ mod entities;
 mod entity_events;
 mod fuzz;
 mod graph;
+mod graphql_over_http;
 mod hardening;
 mod health;
 mod history;
