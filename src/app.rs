@@ -12,7 +12,6 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use tokio::net::TcpListener;
-use tower::util::option_layer;
 use tower_http::compression::CompressionLayer;
 use tower_http::compression::predicate::{NotForContentType, Predicate, SizeAbove};
 use tower_http::cors::{AllowOrigin, CorsLayer};
@@ -78,10 +77,25 @@ pub fn router(state: AppState) -> Router {
             state.config.limits.max_body_bytes,
         ))
         .merge(uploads)
-        .layer(option_layer(cors(&state.config.http.cors_origins)))
-        .layer(compression(&state.config.http))
         .layer(middleware::from_fn(log_request))
         .with_state(state)
+}
+
+/// The router inside the layers that concern the whole HTTP exchange (compression, CORS).
+/// They wrap the router once rather than each route: a route's layers are cloned with it for
+/// every request.
+fn service(
+    state: AppState,
+) -> impl tower::Service<Request, Response = Response, Error = std::convert::Infallible, Future: Send>
++ Clone
++ Send
++ 'static {
+    let http = state.config.http.clone();
+    tower::ServiceBuilder::new()
+        .map_response(|response: Response<_>| response.map(axum::body::Body::new))
+        .layer(compression(&http))
+        .option_layer(cors(&http.cors_origins))
+        .service(router(state))
 }
 
 /// Which browser origins may call the API, and how (none: no CORS headers at all).
@@ -117,7 +131,7 @@ fn cors(origins: &CorsOrigins) -> Option<CorsLayer> {
 /// never for images (compressed already) or event streams.
 fn compression(
     settings: &HttpSettings,
-) -> CompressionLayer<impl Predicate + Send + Sync + 'static> {
+) -> CompressionLayer<impl Predicate + Send + Sync + 'static + use<>> {
     let predicate = SizeAbove::new(settings.compression_min_bytes)
         .and(NotForContentType::IMAGES)
         .and(NotForContentType::SSE)
@@ -185,7 +199,7 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = router(state.clone());
+    let app = service(state.clone());
     let token = state.shutdown.clone();
     let worker = tokio::spawn(crate::assets::jobs::work(
         state.platform.clone(),
@@ -208,7 +222,7 @@ pub async fn serve(
     };
     axum::serve(
         listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
+        axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),
     )
     .with_graceful_shutdown(signal)
     .await?;
