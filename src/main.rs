@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
 use loregraph::config::ConfigArgs;
 use loregraph::db::{PoolOptions, build_pool, migrations};
@@ -108,7 +109,8 @@ struct ServeArgs {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.global.log_format);
+    let log_format = cli.global.log_format;
+    logging::init(log_format);
     // The migration harness blocks its thread, which needs the multi-thread runtime.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -124,8 +126,12 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!("{error:#}");
-            eprintln!("error: {error:#}");
+            // Once: as a JSON log line when the log is JSON (stdout stays pure JSON), otherwise
+            // on stderr.
+            match log_format {
+                LogFormat::Json => tracing::error!("{error:#}"),
+                LogFormat::Text => eprintln!("error: {error:#}"),
+            }
             ExitCode::FAILURE
         }
     }
@@ -216,6 +222,15 @@ async fn migrate(global: GlobalArgs, action: MigrateAction) -> anyhow::Result<()
 }
 
 async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
+    // The address first: a busy port is said at once, before a database starts.
+    let listener = tokio::net::TcpListener::bind(&args.bind)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}; choose another address with --bind or LOREGRAPH_BIND",
+                args.bind
+            )
+        })?;
     let database = open_database(&global).await?;
     // A database that cannot be brought back stops the server (and the process exits non-zero).
     let gave_up = database.gave_up();
@@ -225,7 +240,7 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             () = gave_up.cancelled() => {}
         }
     };
-    let result = serve_on(&global, args, &database.url, stop).await;
+    let result = serve_on(&global, args, listener, &database.url, stop).await;
     tracing::info!("stopping the database");
     let closed = database.close().await;
     result?;
@@ -237,6 +252,7 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
 async fn serve_on(
     global: &GlobalArgs,
     args: ServeArgs,
+    listener: tokio::net::TcpListener,
     database_url: &str,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -248,19 +264,26 @@ async fn serve_on(
     let (config, pool_options) = args.config.into_config(&global.data_dir)?;
     let pool = build_pool(database_url, &pool_options)?;
     let state = AppState::new(config, pool.clone(), database_url)?;
-    let listener = tokio::net::TcpListener::bind(&args.bind).await?;
     let address = listener.local_addr()?;
     let shown = if address.ip().is_unspecified() {
         format!("localhost:{}", address.port())
     } else {
         address.to_string()
     };
-    tracing::info!("loregraph listening on http://{address}");
-    println!(
+    let serving = format!(
         "loregraph {} serving on http://{shown}",
         env!("CARGO_PKG_VERSION")
     );
-    println!("GraphiQL: http://{shown}/graphql");
+    let playground = format!("http://{shown}/graphql");
+    // Said whatever RUST_LOG filters: it is how people and scripts learn the address.
+    match global.log_format {
+        LogFormat::Text => println!("{serving}\nGraphiQL: {playground}"),
+        LogFormat::Json => println!(
+            "{}",
+            serde_json::json!({ "message": serving, "address": address.to_string(),
+                                "graphiql": playground })
+        ),
+    }
     loregraph::app::serve(listener, state, stop).await?;
     pool.close();
     Ok(())

@@ -1,5 +1,6 @@
 //! Embedded migrations (the `migrations/` folder is compiled into the binary).
 
+use anyhow::Context as _;
 use diesel::migration::MigrationVersion;
 use diesel_async::{AsyncConnection, AsyncMigrationHarness, AsyncPgConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
@@ -14,7 +15,9 @@ pub struct MigrationStatus {
 }
 
 async fn harness(database_url: &str) -> anyhow::Result<AsyncMigrationHarness<AsyncPgConnection>> {
-    let conn = AsyncPgConnection::establish(database_url).await?;
+    let conn = AsyncPgConnection::establish(database_url)
+        .await
+        .with_context(|| format!("cannot connect to {}", super::describe_url(database_url)))?;
     Ok(AsyncMigrationHarness::new(conn))
 }
 

@@ -27,3 +27,51 @@ use diesel::sql_types::{Nullable, Timestamptz};
 pub fn first_revocation() -> SqlLiteral<Nullable<Timestamptz>> {
     diesel::dsl::sql("COALESCE(revoked_at, now())")
 }
+
+/// Where a connection string points, for messages: host(s), port(s) and database, never the
+/// user's password.
+pub fn describe_url(database_url: &str) -> String {
+    let Ok(config) = database_url.parse::<tokio_postgres::Config>() else {
+        return "the database: DATABASE_URL is not a PostgreSQL connection string \
+                (postgres://user:password@host:port/database)"
+            .into();
+    };
+    let hosts: Vec<String> = config
+        .get_hosts()
+        .iter()
+        .map(|host| match host {
+            tokio_postgres::config::Host::Tcp(name) => name.clone(),
+            tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .collect();
+    let ports: Vec<String> = config.get_ports().iter().map(u16::to_string).collect();
+    format!(
+        "PostgreSQL at host {}, port {}, database {}",
+        if hosts.is_empty() {
+            "localhost".into()
+        } else {
+            hosts.join(",")
+        },
+        if ports.is_empty() {
+            "5432".into()
+        } else {
+            ports.join(",")
+        },
+        config.get_dbname().unwrap_or("(the user's own)"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_connection_string_is_described_without_its_password() {
+        let described = super::describe_url(
+            "postgres://ada:s3cret-pw@db.example.com:6543/lore?sslmode=disable",
+        );
+        assert_eq!(
+            described,
+            "PostgreSQL at host db.example.com, port 6543, database lore"
+        );
+        assert!(!super::describe_url("postgres://ada:s3cret-pw@:x/").contains("s3cret"));
+    }
+}

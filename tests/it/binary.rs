@@ -332,3 +332,85 @@ async fn a_killed_embedded_database_is_restarted_and_service_returns() {
     assert!(terminate(child).success());
     assert!(!postgres_running_on(data.path()));
 }
+
+/// Runs the binary to its end with these arguments and environment (no DATABASE_URL unless
+/// given); its exit success, stdout and stderr.
+fn run_to_end(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+    let mut command = Command::new(BINARY);
+    command
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("RUST_LOG", "info");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_busy_port_is_named_before_any_database_starts() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let data = data_dir();
+    let data_path = data.path().to_str().unwrap();
+    let (ok, stdout, stderr) =
+        run_to_end(&["serve", "--bind", &address, "--data-dir", data_path], &[]);
+    assert!(!ok);
+    assert!(stderr.contains(&address), "{stderr}");
+    assert!(
+        stderr.contains("--bind") && stderr.contains("LOREGRAPH_BIND"),
+        "{stderr}"
+    );
+    // Said once, and nothing was started: no cluster in the data directory.
+    assert_eq!(stderr.matches(&address).count(), 1, "{stderr}");
+    assert!(!stdout.contains(&address), "{stdout}");
+    assert!(!data.path().join("postgres").exists());
+
+    // With a JSON log, stdout is JSON only and the error is one of its lines.
+    let (ok, stdout, stderr) = run_to_end(
+        &[
+            "serve",
+            "--log-format",
+            "json",
+            "--bind",
+            &address,
+            "--data-dir",
+            data_path,
+        ],
+        &[],
+    );
+    assert!(!ok);
+    let lines: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let errors: Vec<_> = lines.iter().filter(|l| l["level"] == "ERROR").collect();
+    assert_eq!(errors.len(), 1, "{stdout} | {stderr}");
+    assert!(
+        errors[0]["message"].as_str().unwrap().contains(&address),
+        "{stdout}"
+    );
+    assert!(!stderr.contains(&address), "{stderr}");
+    drop(taken);
+}
+
+#[test]
+fn a_database_that_cannot_be_reached_is_named_without_its_password() {
+    // A port nothing listens on.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("postgres://ada:s3cret-pw@127.0.0.1:{port}/lore_nowhere");
+    let (ok, stdout, stderr) = run_to_end(&["migrate", "status"], &[("DATABASE_URL", &url)]);
+    assert!(!ok);
+    for part in ["127.0.0.1", &port.to_string(), "lore_nowhere"] {
+        assert!(stderr.contains(part), "{part}: {stderr}");
+    }
+    assert!(!stderr.contains("s3cret-pw") && !stdout.contains("s3cret-pw"));
+    assert_eq!(stderr.matches("lore_nowhere").count(), 1, "{stderr}");
+}

@@ -256,8 +256,9 @@ impl TestServer {
                     .next()
                     .expect("the server exited before announcing its address")
                     .expect("read stdout");
+                // A text line, or the JSON log's announcement (`"message":"… serving on …"`).
                 if let Some(rest) = line.split("serving on ").nth(1) {
-                    break rest.trim().to_owned();
+                    break rest.split('"').next().unwrap_or(rest).trim().to_owned();
                 }
             };
             // Keep draining stdout so the server never blocks on a full pipe, keeping the
