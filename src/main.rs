@@ -20,7 +20,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 ///
 /// With no DATABASE_URL, loregraph runs its own PostgreSQL cluster in the data directory.
 #[derive(Parser)]
-#[command(name = "loregraph", version, args_conflicts_with_subcommands = true)]
+#[command(name = "loregraph", version)]
 struct Cli {
     #[command(flatten)]
     global: GlobalArgs,
@@ -108,7 +108,7 @@ struct ServeArgs {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_command_line();
     let log_format = cli.global.log_format;
     logging::init(log_format);
     // The migration harness blocks its thread, which needs the multi-thread runtime.
@@ -135,6 +135,44 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The command line. Global options (`--data-dir`, `--database-url`, `--pg-bin-dir`,
+/// `--log-format`) go before or after the subcommand; `serve`'s own options may stand without
+/// a subcommand (serving is the default) but not before another one, where they would be
+/// silently ignored.
+fn parse_command_line() -> Cli {
+    use clap::parser::ValueSource;
+    use clap::{CommandFactory, FromArgMatches};
+    let mut command = Cli::command();
+    let matches = command.get_matches_mut();
+    if matches.subcommand().is_some() {
+        let misplaced: Vec<String> = command
+            .get_arguments()
+            .filter(|arg| !arg.is_global_set())
+            .filter(|arg| {
+                matches.value_source(arg.get_id().as_str()) == Some(ValueSource::CommandLine)
+            })
+            .map(|arg| {
+                arg.get_long()
+                    .map_or_else(|| arg.get_id().to_string(), |l| format!("--{l}"))
+            })
+            .collect();
+        if !misplaced.is_empty() {
+            command
+                .error(
+                    clap::error::ErrorKind::ArgumentConflict,
+                    format!(
+                        "{} belong(s) to `serve`: write `loregraph serve {}`, or leave out the \
+                         subcommand",
+                        misplaced.join(", "),
+                        misplaced.join(" … ")
+                    ),
+                )
+                .exit();
+        }
+    }
+    Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit())
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {

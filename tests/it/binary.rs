@@ -414,3 +414,59 @@ fn a_database_that_cannot_be_reached_is_named_without_its_password() {
     assert!(!stderr.contains("s3cret-pw") && !stdout.contains("s3cret-pw"));
     assert_eq!(stderr.matches("lore_nowhere").count(), 1, "{stderr}");
 }
+
+#[test]
+fn global_options_go_before_or_after_the_subcommand() {
+    let data = data_dir();
+    let data_path = data.path().to_str().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let url = format!("postgres://ada@127.0.0.1:{port}/lore_either_side");
+    for args in [
+        vec![
+            "--data-dir",
+            data_path,
+            "--log-format",
+            "json",
+            "migrate",
+            "status",
+        ],
+        vec![
+            "migrate",
+            "status",
+            "--data-dir",
+            data_path,
+            "--log-format",
+            "json",
+        ],
+        vec![
+            "--log-format",
+            "json",
+            "migrate",
+            "--data-dir",
+            data_path,
+            "status",
+        ],
+    ] {
+        let (ok, stdout, stderr) = run_to_end(&args, &[("DATABASE_URL", &url)]);
+        assert!(!ok);
+        // The JSON log took effect wherever the option stood: the failure is one JSON line.
+        let line: serde_json::Value = serde_json::from_str(stdout.trim())
+            .unwrap_or_else(|_| panic!("{args:?}: {stdout} | {stderr}"));
+        assert!(
+            line["message"]
+                .as_str()
+                .unwrap()
+                .contains("lore_either_side"),
+            "{line}"
+        );
+    }
+    // `serve`'s own options before another subcommand would be ignored there: refused.
+    let (ok, _, stderr) = run_to_end(&["--bind", "127.0.0.1:1", "migrate", "status"], &[]);
+    assert!(!ok);
+    assert!(
+        stderr.contains("--bind") && stderr.contains("serve"),
+        "{stderr}"
+    );
+}
