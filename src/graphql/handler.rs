@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use async_graphql::http::{MultipartOptions, receive_batch_body};
-use async_graphql::parser::types::{DocumentOperations, ExecutableDocument, OperationType};
+use async_graphql::parser::types::OperationType;
 use async_graphql::{BatchRequest, BatchResponse, ParseRequestError};
 use axum::body::Body;
 use axum::extract::rejection::QueryRejection;
@@ -17,7 +17,7 @@ use futures_util::{StreamExt, TryStreamExt, future};
 use serde::Deserialize;
 
 use super::media::MediaType;
-use super::{WS_PATH, csrf, playground};
+use super::{WS_PATH, csrf, operation, playground};
 use crate::auth::Credentials;
 use crate::auth::viewer::{ClientInfo, RequestAuth};
 use crate::context::Loaders;
@@ -214,7 +214,7 @@ async fn prepare(
         .await
         .map_err(refuse)?;
     csrf::check(&document, Some(auth)).map_err(refuse)?;
-    let kind = selected_operation(&document, request.operation_name.as_deref());
+    let kind = operation(&document, request.operation_name.as_deref()).map(|op| op.ty);
     if kind == Some(OperationType::Subscription) {
         let error = AppError::bad_input(format!(
             "subscriptions are served over WebSocket at {WS_PATH} (graphql-transport-ws, or the \
@@ -238,22 +238,6 @@ async fn run(
         .data(Arc::new(Loaders::new(&state.pool, tenant_id)))
         .data(auth.clone());
     state.schema.execute(request).await
-}
-
-/// The kind of operation the request runs, when the document names one it has.
-fn selected_operation(
-    document: &ExecutableDocument,
-    operation_name: Option<&str>,
-) -> Option<OperationType> {
-    let operation = match (&document.operations, operation_name) {
-        (DocumentOperations::Single(operation), _) => Some(operation),
-        (DocumentOperations::Multiple(operations), Some(name)) => operations.get(name),
-        (DocumentOperations::Multiple(operations), None) if operations.len() == 1 => {
-            operations.values().next()
-        }
-        (DocumentOperations::Multiple(_), None) => None,
-    };
-    operation.map(|operation| operation.node.ty)
 }
 
 /// Reads the body under the configured limits (refusing an oversized body as it streams in)

@@ -48,6 +48,20 @@ use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 /// Where subscriptions are served (graphql-transport-ws and the legacy graphql-ws protocol).
 pub const WS_PATH: &str = "/graphql/ws";
 
+/// The operation a request runs, when the document names it unambiguously (over HTTP and over
+/// the socket alike).
+pub(crate) fn operation<'d>(
+    document: &'d async_graphql::parser::types::ExecutableDocument,
+    name: Option<&str>,
+) -> Option<&'d async_graphql::parser::types::OperationDefinition> {
+    let mut operations = document
+        .operations
+        .iter()
+        .filter(|(operation_name, _)| name.is_none() || operation_name.map(|n| n.as_str()) == name);
+    let (_, operation) = operations.next()?;
+    operations.next().is_none().then_some(&operation.node)
+}
+
 /// Everything there is to read.
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(

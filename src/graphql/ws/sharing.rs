@@ -1,6 +1,6 @@
 //! Which subscriptions may share one run with identical ones, and the key they share it under.
 
-use async_graphql::parser::types::{ExecutableDocument, OperationDefinition, Selection};
+use async_graphql::parser::types::{OperationDefinition, Selection};
 
 use super::shared::GroupKey;
 use crate::auth::Viewer;
@@ -30,19 +30,6 @@ pub(super) fn group_key(
         extensions: extensions.unwrap_or_default(),
         exclusive: alone.then(exclusive),
     }
-}
-
-/// The operation a request runs, when the document names it unambiguously.
-pub(super) fn operation<'d>(
-    document: &'d ExecutableDocument,
-    name: Option<&str>,
-) -> Option<&'d OperationDefinition> {
-    let mut operations = document
-        .operations
-        .iter()
-        .filter(|(operation_name, _)| name.is_none() || operation_name.map(|n| n.as_str()) == name);
-    let (_, operation) = operations.next()?;
-    operations.next().is_none().then_some(&operation.node)
 }
 
 /// Root fields whose streams keep no state and check nothing when they start beyond the viewer
