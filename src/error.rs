@@ -43,6 +43,11 @@ pub enum AppError {
         message: String,
         field: Option<&'static str>,
     },
+    /// A hash-only request (automatic persisted queries) whose document this server does not
+    /// know: the client sends it again with its text. Apollo's message and code.
+    PersistedQueryNotFound,
+    /// Automatic persisted queries are turned off here: the client stops sending hashes.
+    PersistedQueryNotSupported,
     /// The database (or another dependency) cannot be reached right now; retrying may succeed.
     Unavailable,
     /// A service we call (Stripe) failed, refused us or could not be reached; the message
@@ -109,6 +114,8 @@ impl AppError {
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
+            Self::PersistedQueryNotFound => "PERSISTED_QUERY_NOT_FOUND",
+            Self::PersistedQueryNotSupported => "PERSISTED_QUERY_NOT_SUPPORTED",
             Self::Unavailable | Self::Upstream(_) | Self::Internal(_) => "INTERNAL",
         }
     }
@@ -118,7 +125,9 @@ impl AppError {
             Self::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden { .. } | Self::FeatureGate { .. } => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::BadInput { .. } => StatusCode::BAD_REQUEST,
+            Self::BadInput { .. }
+            | Self::PersistedQueryNotFound
+            | Self::PersistedQueryNotSupported => StatusCode::BAD_REQUEST,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -146,6 +155,8 @@ impl AppError {
                 "{feature} is not part of your plan; it comes with the {} tier and above",
                 tier.to_uppercase()
             ),
+            Self::PersistedQueryNotFound => "PersistedQueryNotFound".into(),
+            Self::PersistedQueryNotSupported => "PersistedQueryNotSupported".into(),
             Self::Unavailable => "the database is unavailable; try again shortly".into(),
             Self::Internal(_) => "internal server error".into(),
         }

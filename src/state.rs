@@ -14,7 +14,7 @@ use crate::context::Platform;
 use crate::db::DbPool;
 use crate::entities::templates::TemplateCatalog;
 use crate::graphql::ws::SharedSubscriptions;
-use crate::graphql::{AppSchema, DocumentCache, schema_builder};
+use crate::graphql::{AppSchema, DocumentCache, PersistedQueries, schema_builder};
 use crate::health::probe::DatabaseProbe;
 use crate::mud::ollama::Ollama;
 use crate::realtime::connections::LiveConnections;
@@ -32,6 +32,8 @@ pub struct AppState {
     /// as data, for the resolvers.
     pub schema: AppSchema,
     pub documents: DocumentCache,
+    /// The documents of automatic persisted queries (shared by the nodes through the database).
+    pub persisted: PersistedQueries,
     pub assets: AssetRuntime,
     /// This node's authenticated WebSockets.
     pub live: LiveConnections,
@@ -89,6 +91,11 @@ impl AppState {
             schema: schema.finish(),
             // Query texts of up to 4 MiB in all: thousands of distinct operations.
             documents: DocumentCache::new(4 * 1024 * 1024, platform.config.limits.max_query_fields),
+            persisted: PersistedQueries::new(
+                platform.pool.clone(),
+                4 * 1024 * 1024,
+                platform.config.limits.max_persisted_queries,
+            ),
             assets,
             live: LiveConnections::default(),
             subscriptions: SharedSubscriptions::default(),

@@ -16,6 +16,9 @@ pub struct Limits {
     /// Largest multipart (upload) request body.
     pub max_upload_bytes: usize,
     pub max_upload_files: usize,
+    /// Most documents kept for automatic persisted queries (in the database, shared by every
+    /// node); 0 turns the protocol off (`PersistedQueryNotSupported`).
+    pub max_persisted_queries: usize,
 }
 
 impl Default for Limits {
@@ -28,6 +31,7 @@ impl Default for Limits {
             max_body_bytes: 1024 * 1024,
             max_upload_bytes: 20 * 1024 * 1024 + 64 * 1024,
             max_upload_files: 10,
+            max_persisted_queries: 10_000,
         }
     }
 }
@@ -55,6 +59,10 @@ pub struct LimitsArgs {
     /// Largest multipart (upload) request body, bytes.
     #[arg(long, env = "LOREGRAPH_MAX_UPLOAD_BYTES", default_value_t = Limits::default().max_upload_bytes)]
     pub max_upload_bytes: usize,
+    /// Most documents kept for automatic persisted queries, shared by every node through the
+    /// database (least recently used go first); 0 turns persisted queries off.
+    #[arg(long, env = "LOREGRAPH_MAX_PERSISTED_QUERIES", default_value_t = Limits::default().max_persisted_queries)]
+    pub max_persisted_queries: usize,
 }
 
 impl LimitsArgs {
@@ -66,6 +74,7 @@ impl LimitsArgs {
             max_batch_size: self.max_batch_size,
             max_body_bytes: self.max_body_bytes,
             max_upload_bytes: self.max_upload_bytes,
+            max_persisted_queries: self.max_persisted_queries,
             ..Limits::default()
         }
     }

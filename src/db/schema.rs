@@ -420,6 +420,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    persisted_queries (sha256) {
+        sha256 -> Text,
+        query -> Text,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     presence (tenant_id, user_id, node_id) {
         tenant_id -> Uuid,
         user_id -> Uuid,
@@ -469,6 +478,14 @@ diesel::table! {
         id -> Uuid,
         started_at -> Timestamptz,
         seen_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        secret -> Text,
+        created_at -> Timestamptz,
     }
 }
 
@@ -600,11 +617,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     memberships,
     notes,
     ollama_conversations,
+    persisted_queries,
     presence,
     presence_editing,
     refresh_tokens,
     rooms,
     server_nodes,
+    server_secrets,
     sessions,
     stripe_events,
     tenants,

@@ -17,6 +17,7 @@ use futures_util::{StreamExt, TryStreamExt, future};
 use serde::Deserialize;
 
 use super::media::MediaType;
+use super::persisted::AfterParse;
 use super::{WS_PATH, csrf, operation, playground};
 use crate::auth::Credentials;
 use crate::auth::viewer::{ClientInfo, RequestAuth};
@@ -101,7 +102,7 @@ pub async fn graphql_get(
             return error_response(error, media);
         }
     };
-    if params.query.is_none() && wants_a_page(&headers) {
+    if params.query.is_none() && params.extensions.is_none() && wants_a_page(&headers) {
         return playground::page().await.into_response();
     }
     let request = match get_request(params) {
@@ -140,12 +141,10 @@ fn wants_a_page(headers: &HeaderMap) -> bool {
         .any(|value| value.contains("text/html"))
 }
 
-/// The request a GET's parameters make: `query` is required; `variables` and `extensions`,
-/// when given, are JSON objects (nested at most as deep as serde_json's limit of 128).
+/// The request a GET's parameters make: `query` is required unless `extensions` names a
+/// persisted query; `variables` and `extensions`, when given, are JSON objects (nested at most
+/// as deep as serde_json's limit of 128).
 fn get_request(params: GetParams) -> Result<async_graphql::Request, AppError> {
-    let query = params
-        .query
-        .ok_or_else(|| AppError::bad_field("query", "a GET request needs its `query` parameter"))?;
     let object = |field: &'static str, text: Option<String>| match text {
         None => Ok(None),
         Some(text) => match serde_json::from_str::<serde_json::Value>(&text) {
@@ -158,7 +157,7 @@ fn get_request(params: GetParams) -> Result<async_graphql::Request, AppError> {
     };
     let variables = object("variables", params.variables)?;
     let extensions = object("extensions", params.extensions)?;
-    let mut request = async_graphql::Request::new(query);
+    let mut request = async_graphql::Request::new(params.query.unwrap_or_default());
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
@@ -172,7 +171,18 @@ fn get_request(params: GetParams) -> Result<async_graphql::Request, AppError> {
             request.extensions.insert(key, value);
         }
     }
+    if missing_query(&request) {
+        return Err(AppError::bad_field(
+            "query",
+            "a GET request needs its `query` parameter",
+        ));
+    }
     Ok(request)
+}
+
+/// A request with neither a document nor the hash of a persisted one.
+fn missing_query(request: &async_graphql::Request) -> bool {
+    request.query.is_empty() && !request.extensions.contains_key("persistedQuery")
 }
 
 async fn authenticate(
@@ -199,20 +209,28 @@ async fn execute(
     }
 }
 
-/// Parses the operation's document through the document cache and checks what must hold
-/// before it runs (CSRF, no subscription over HTTP); the request with its parsed document and
-/// the kind of operation it runs, or the answer refusing it.
+/// Finds a persisted query's text, parses the operation's document through the document cache
+/// and checks what must hold before it runs (CSRF, no subscription over HTTP); the request with
+/// its parsed document and the kind of operation it runs, or the answer refusing it.
 async fn prepare(
     state: &AppState,
     auth: &RequestAuth,
     mut request: async_graphql::Request,
 ) -> Result<(async_graphql::Request, Option<OperationType>), async_graphql::Response> {
     let refuse = |error| async_graphql::Response::from_errors(vec![error]);
+    let persisted = state
+        .persisted
+        .resolve(&mut request)
+        .await
+        .map_err(refuse)?;
     let document = state
         .documents
         .parse(&request.query)
         .await
         .map_err(refuse)?;
+    if let AfterParse::Register(hash) = persisted {
+        state.persisted.register(hash, &request.query).await;
+    }
     csrf::check(&document, Some(auth)).map_err(refuse)?;
     let kind = operation(&document, request.operation_name.as_deref()).map(|op| op.ty);
     if kind == Some(OperationType::Subscription) {
@@ -319,11 +337,11 @@ async fn read_batch(
         }
         other => AppError::bad_input(format!("the request could not be read: {other}")),
     })?;
-    let missing_query = match &batch {
-        BatchRequest::Single(request) => request.query.is_empty(),
-        BatchRequest::Batch(requests) => requests.iter().any(|r| r.query.is_empty()),
+    let query_missing = match &batch {
+        BatchRequest::Single(request) => missing_query(request),
+        BatchRequest::Batch(requests) => requests.iter().any(missing_query),
     };
-    if missing_query {
+    if query_missing {
         return Err(AppError::bad_field(
             "query",
             "a GraphQL request needs its `query`",

@@ -5,6 +5,7 @@ mod document_cache;
 pub mod document_limits;
 pub mod handler;
 pub mod media;
+pub mod persisted;
 pub mod playground;
 mod single_root;
 pub mod ws;
@@ -136,6 +137,7 @@ pub struct SubscriptionRoot(
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 pub use document_cache::DocumentCache;
+pub use persisted::PersistedQueries;
 
 /// The schema with its limits; the server adds the platform and the domains' runtimes as data,
 /// and each request (or socket) its viewer and loaders. It has no extensions on purpose: with any extension, async-graphql sends every

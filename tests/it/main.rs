@@ -28,6 +28,7 @@ mod limits;
 mod mud;
 mod notes;
 mod ollama;
+mod persisted_queries;
 mod play;
 mod realtime;
 mod retention;

@@ -40,6 +40,7 @@ use self::sharing::{group_key, shareable};
 use super::csrf;
 use super::handler::client_info;
 use super::operation;
+use super::persisted::AfterParse;
 use crate::auth::Credentials;
 use crate::auth::viewer::{ClientInfo, RequestAuth};
 use crate::context::Loaders;
@@ -425,10 +426,17 @@ impl Connection {
             let message = format!("at most {MAX_OPERATIONS} operations may run on one socket");
             return self.refuse(id, async_graphql::ServerError::new(message, None));
         }
+        let persisted = match self.state.persisted.resolve(&mut request).await {
+            Ok(persisted) => persisted,
+            Err(error) => return self.refuse(id, error),
+        };
         let document = match self.state.documents.parse(&request.query).await {
             Ok(document) => document,
             Err(error) => return self.refuse(id, error),
         };
+        if let AfterParse::Register(hash) = persisted {
+            self.state.persisted.register(hash, &request.query).await;
+        }
         if let Err(error) = csrf::check(&document, Some(&session.auth)) {
             return self.refuse(id, error);
         }
