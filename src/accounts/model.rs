@@ -129,8 +129,11 @@ pub struct NewSession<'a> {
 /// How a session was opened (seed 002's client types).
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ClientType {
+    /// A terminal (MUD) client.
     Tui,
+    /// A web browser.
     Browser,
+    /// A script or another program.
     Api,
 }
 

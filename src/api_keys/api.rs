@@ -18,10 +18,12 @@ pub struct ApiKey(ApiKeyRow);
 /// in the tenant it was created in. The secret itself is never shown again after creation.
 #[Object]
 impl ApiKey {
+    /// The key's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// The name the key was given, to tell it apart.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -31,6 +33,7 @@ impl ApiKey {
         &self.0.prefix
     }
 
+    /// When the key was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -40,10 +43,12 @@ impl ApiKey {
         self.0.last_used_at
     }
 
+    /// When the key stops working; null: it never expires.
     async fn expires_at(&self) -> Option<DateTime<Utc>> {
         self.0.expires_at
     }
 
+    /// When the key was revoked; null while it is not.
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.0.revoked_at
     }
@@ -54,10 +59,12 @@ impl ApiKey {
         self.0.parent_key_id.map(|id| ID(id.to_string()))
     }
 
+    /// True while the key works: neither revoked nor expired.
     async fn is_active(&self) -> bool {
         self.0.revoked_at.is_none() && self.0.expires_at.is_none_or(|at| at > Utc::now())
     }
 
+    /// The user the key acts as.
     async fn owner(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         User::load(ctx, Some(self.0.user_id)).await
     }
@@ -66,6 +73,7 @@ impl ApiKey {
 /// A new key. `key` is shown this once: store it now.
 #[derive(SimpleObject)]
 pub struct CreatedApiKey {
+    /// The new key's details.
     pub api_key: ApiKey,
     /// Send as `Authorization: Bearer <key>` or `X-API-Key: <key>`.
     pub key: String,
@@ -88,9 +96,9 @@ impl ApiKeyQuery {
     async fn api_keys(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
-        #[graphql(default = false)] include_revoked: bool,
+        #[graphql(desc = "How many keys to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many keys to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
+        #[graphql(default = false, desc = "Also list revoked keys.")] include_revoked: bool,
     ) -> AppResult<ApiKeyPage> {
         let viewer = ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
@@ -117,8 +125,10 @@ impl ApiKeyMutation {
     async fn create_api_key(
         &self,
         ctx: &Context<'_>,
-        name: String,
-        expires_at: Option<DateTime<Utc>>,
+        #[graphql(desc = "A name to tell the key apart: 1 to 100 characters.")] name: String,
+        #[graphql(desc = "When the key stops working; never when absent.")] expires_at: Option<
+            DateTime<Utc>,
+        >,
     ) -> AppResult<CreatedApiKey> {
         let viewer = ctx.viewer()?;
         let (row, key) = service::create(ctx.platform(), viewer, &name, expires_at).await?;
@@ -130,7 +140,11 @@ impl ApiKeyMutation {
 
     /// Revokes a key at once, with every key created with it (and theirs). Your own keys, or any
     /// key of the tenant for an ADMIN.
-    async fn revoke_api_key(&self, ctx: &Context<'_>, id: ID) -> AppResult<ApiKey> {
+    async fn revoke_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id of the key to revoke.")] id: ID,
+    ) -> AppResult<ApiKey> {
         let viewer = ctx.viewer()?;
         let key_id = parse_id("id", &id)?;
         let row = service::revoke(ctx.platform(), viewer, key_id).await?;

@@ -48,15 +48,23 @@ pub struct LedgerRow {
 #[derive(Queryable, Selectable, async_graphql::SimpleObject, Clone, Debug)]
 #[diesel(table_name = billing_invoices, check_for_backend(diesel::pg::Pg))]
 pub struct Invoice {
+    /// Stripe's id of the invoice.
     pub id: String,
+    /// Stripe's status of the invoice (draft, open, paid, void, uncollectible).
     pub status: String,
+    /// The ISO 4217 currency code, lower-case (`usd`).
     pub currency: String,
     /// In the currency's smallest unit.
     pub amount_due: i64,
+    /// What was paid, in the currency's smallest unit.
     pub amount_paid: i64,
+    /// Stripe's page showing the invoice; null when Stripe gave none.
     pub hosted_invoice_url: Option<String>,
+    /// When the period it bills began.
     pub period_start: Option<DateTime<Utc>>,
+    /// When the period it bills ended.
     pub period_end: Option<DateTime<Utc>>,
+    /// When Stripe created the invoice.
     pub created_at: DateTime<Utc>,
 }
 

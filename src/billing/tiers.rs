@@ -83,10 +83,13 @@ impl Tier {
 /// A tier as `tiers` lists it.
 #[derive(SimpleObject)]
 pub struct TierInfo {
+    /// The tier.
     pub tier: Tier,
+    /// The tier's name for people.
     pub name: String,
     /// BrainBits credited every billing period.
     pub monthly_brainbits: i64,
+    /// The features the tier enables.
     pub features: Vec<Feature>,
     /// The Stripe price that subscribes to it (none for FREE, or when billing is off).
     pub price_id: Option<String>,

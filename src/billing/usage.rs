@@ -15,8 +15,11 @@ use crate::error::AppResult;
 /// How usage history is grouped.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum UsageGrouping {
+    /// By day (UTC), oldest first.
     Day,
+    /// By user, largest first.
     User,
+    /// By operation, largest first.
     Operation,
 }
 

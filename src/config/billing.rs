@@ -6,8 +6,11 @@ use serde::{Deserialize, Serialize};
 /// A subscription tier.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Tier {
+    /// Where every tenant starts, with no subscription: 100 BrainBits a month, no gated feature.
     Free,
+    /// The first paid tier: 2,000 BrainBits a month, API keys and token purchases.
     Pro,
+    /// The top paid tier: 10,000 BrainBits a month and every feature (team quotas, Ollama too).
     Studio,
 }
 

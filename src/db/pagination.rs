@@ -88,6 +88,9 @@ where
 /// own name. Each page keeps its own type name and item field in the schema; its constructor
 /// takes the total, the [`PageRequest`] and the items.
 ///
+/// Every field has a description in the schema: the macro gives each one; doc comments given on
+/// `total` or on the items field are added after the macro's own.
+///
 /// ```text
 /// page_type! {
 ///     /// A page of notes.
@@ -106,10 +109,14 @@ macro_rules! page_type {
         $(#[$meta])*
         #[derive(async_graphql::SimpleObject)]
         pub struct $name {
+            /// How many items match, over all pages.
             $(#[$total_meta])*
             pub total: i64,
+            /// How many items were skipped before this page.
             pub offset: i64,
+            /// The most items this page could hold (the request's limit).
             pub limit: i64,
+            /// The items on this page.
             $(#[$items_meta])*
             pub $items: Vec<$item>,
         }

@@ -20,8 +20,11 @@ pub struct Snapshot<'a> {
 /// How a field differs between the two sides of a comparison.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum FieldChangeKind {
+    /// Only on the new side.
     Added,
+    /// Only on the old side.
     Removed,
+    /// On both sides, with different values.
     Changed,
 }
 
@@ -36,8 +39,11 @@ pub struct FieldChange {
 /// A line of a diff: in both sides, only in the new one, or only in the old one.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum DiffLineKind {
+    /// In both sides.
     Equal,
+    /// Only in the new side.
     Insert,
+    /// Only in the old side.
     Delete,
 }
 

@@ -15,6 +15,7 @@ const NUMBERED_SUGGESTIONS: u32 = 20;
 /// Whether an entity id can be used.
 #[derive(SimpleObject)]
 pub struct EntityIdCheck {
+    /// The id checked.
     pub entity_id: String,
     /// The id follows the pattern `^[a-z0-9][a-z0-9_]*$`.
     pub valid: bool,

@@ -10,21 +10,37 @@ use serde::{Deserialize, Serialize};
 )]
 #[serde(rename_all = "snake_case")]
 pub enum EntityType {
+    /// A person or creature: who they are, their looks, whom they know, what they want.
     Character,
+    /// A place in the world, from a single room to a building or a landmark.
     Location,
+    /// A part of a city or region: who governs it, who lives there and what it is like.
     District,
+    /// A company or label: its identity, structure, products and reputation.
     Brand,
+    /// An organised group with an ideology, leaders, territory and friends and foes.
     Faction,
+    /// An object that can be found, carried, used, bought or crafted.
     Item,
+    /// A role people are employed in: who offers it, what it takes and where it leads.
     Job,
+    /// A task given to the player: objectives, people and places involved, and rewards.
     Quest,
+    /// A story arc made of quests, with its cast, places and themes.
     Campaign,
+    /// Something that happens in the world: when, where, to whom, and what changes.
     Event,
+    /// A conversation or dialogue tree: who speaks, where, and how it branches.
     Dialogue,
+    /// An entry in the world's chronology: when, who was involved, what changed.
     Timeline,
+    /// A layered visual composition of a character, prop or building, built from slots.
     Assembly,
+    /// The visual rules of a universe: palette, lighting, interface and motifs.
     StyleBible,
+    /// The world as a whole: genre, setting, themes, tone and canon rules.
     Universe,
+    /// A natural or built environment: climate, terrain, life, hazards and feel.
     Biome,
 }
 
@@ -144,13 +160,20 @@ impl EntityType {
 /// Where an entity is in its life.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Hash, Default)]
 pub enum EntityStatus {
+    /// In use (the status of new entities unless another is given).
     #[default]
     Active,
+    /// Still being written.
     Draft,
+    /// Kept for the record, no longer in use.
     Archived,
+    /// Being phased out.
     Deprecated,
+    /// An early version, still being tried out.
     Prototype,
+    /// No longer exists in the world's story (the record stays).
     Destroyed,
+    /// Set aside until someone looks into it.
     Quarantined,
 }
 

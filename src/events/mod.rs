@@ -173,7 +173,9 @@ pub struct EntityChange {
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EntityAction {
+    /// The entity was created.
     Created,
+    /// The entity was changed.
     Updated,
     /// Moved to the recycle bin.
     Deleted,
@@ -189,8 +191,11 @@ pub enum EntityAction {
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MemberAction {
+    /// The user became a member of the tenant.
     Joined,
+    /// The member's role changed.
     Updated,
+    /// The user is no longer a member.
     Removed,
 }
 

@@ -22,11 +22,15 @@ pub struct SystemHealth {
     pub database_status: String,
     /// "ok", or "unavailable".
     pub cache_status: String,
+    /// How long a `SELECT 1` took, in milliseconds; null when the database did not answer.
     pub database_latency_ms: Option<f64>,
+    /// How long a round trip through the cache took, in milliseconds; null when it failed.
     pub cache_latency_ms: Option<f64>,
     /// Human-readable, e.g. "2d 3h 4m 5s".
     pub uptime: String,
+    /// How long this server process has been running, in seconds.
     pub uptime_seconds: u64,
+    /// The server's version.
     pub version: String,
 }
 

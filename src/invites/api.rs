@@ -17,9 +17,13 @@ use crate::tenants::service as tenants;
 /// Where an invite is in its life.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum InviteStatus {
+    /// Not used yet, and still usable.
     Pending,
+    /// Used: the invitee joined.
     Accepted,
+    /// Withdrawn by an ADMIN before it was used.
     Revoked,
+    /// Its time ran out before it was used.
     Expired,
 }
 
@@ -43,35 +47,43 @@ impl Invite {
 /// An invitation for one email address to join the tenant with a role.
 #[Object]
 impl Invite {
+    /// The invite's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// The address invited.
     async fn email(&self) -> &str {
         &self.0.email
     }
 
+    /// The role the invitee gets in the tenant.
     async fn role(&self) -> Role {
         Role::from_db(&self.0.role)
     }
 
+    /// Where the invite is in its life.
     #[graphql(name = "status")]
     async fn status_field(&self) -> InviteStatus {
         self.status()
     }
 
+    /// When the invite was made.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the invite stops working.
     async fn expires_at(&self) -> DateTime<Utc> {
         self.0.expires_at
     }
 
+    /// When the invite was used; null until then.
     async fn accepted_at(&self) -> Option<DateTime<Utc>> {
         self.0.accepted_at
     }
 
+    /// Who made the invite; null once their account is deleted.
     async fn invited_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         User::load(ctx, self.0.created_by).await
     }
@@ -80,7 +92,9 @@ impl Invite {
 /// A new invite. `token` is shown this once: send it to the invitee.
 #[derive(SimpleObject)]
 pub struct CreatedInvite {
+    /// The new invite.
     pub invite: Invite,
+    /// The secret the invitee signs up or joins with (`registerWithInvite`, `acceptInvite`).
     pub token: String,
 }
 
@@ -95,12 +109,17 @@ page_type! {
 /// What an invite token offers, for the sign-up page. Anyone holding the token may ask.
 #[derive(SimpleObject)]
 pub struct InviteValidation {
+    /// The invite can be used now.
     pub valid: bool,
     /// Why the invite cannot be used, when it cannot.
     pub reason: Option<String>,
+    /// The address invited; null for an unknown token.
     pub email: Option<String>,
+    /// The role offered; null for an unknown token.
     pub role: Option<Role>,
+    /// The name of the inviting tenant; null for an unknown token.
     pub tenant_name: Option<String>,
+    /// When the invite stops working; null for an unknown token.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -113,8 +132,10 @@ impl InviteQuery {
     async fn invites(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many invites to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many invites to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<InvitePage> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;
@@ -131,7 +152,7 @@ impl InviteQuery {
     async fn validate_invite(
         &self,
         ctx: &Context<'_>,
-        token: String,
+        #[graphql(desc = "The invite's token.")] token: String,
     ) -> AppResult<InviteValidation> {
         let mut conn = ctx.conn().await?;
         let Some(row) = store::find_by_token(&mut conn, &secret_hash(token.trim())).await? else {
@@ -172,8 +193,8 @@ impl InviteMutation {
     async fn create_invite(
         &self,
         ctx: &Context<'_>,
-        email: String,
-        role: Role,
+        #[graphql(desc = "The address to invite.")] email: String,
+        #[graphql(desc = "The role the invitee gets: below your own.")] role: Role,
     ) -> AppResult<CreatedInvite> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let mut conn = ctx.conn().await?;
@@ -185,7 +206,11 @@ impl InviteMutation {
     }
 
     /// Revokes a pending invite (ADMIN).
-    async fn revoke_invite(&self, ctx: &Context<'_>, id: ID) -> AppResult<Invite> {
+    async fn revoke_invite(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invite's id.")] id: ID,
+    ) -> AppResult<Invite> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let invite_id = parse_id("id", &id)?;
         let mut conn = ctx.conn().await?;
@@ -197,9 +222,9 @@ impl InviteMutation {
     async fn register_with_invite(
         &self,
         ctx: &Context<'_>,
-        token: String,
-        password: String,
-        display_name: String,
+        #[graphql(desc = "The invite's token.")] token: String,
+        #[graphql(desc = "The new account's password: at least 8 characters.")] password: String,
+        #[graphql(desc = "The name shown to other people.")] display_name: String,
     ) -> AppResult<AuthPayload> {
         let tokens = service::register_with_invite(
             ctx.platform(),
@@ -215,7 +240,11 @@ impl InviteMutation {
 
     /// Joins the inviting tenant with an existing account (the invite must be for your email).
     /// Switch to it with `selectTenant`.
-    async fn accept_invite(&self, ctx: &Context<'_>, token: String) -> AppResult<User> {
+    async fn accept_invite(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invite's token.")] token: String,
+    ) -> AppResult<User> {
         let viewer = ctx.viewer()?;
         let user = service::accept(ctx.platform(), viewer, &token).await?;
         Ok(User::new(user))

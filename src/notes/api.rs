@@ -23,6 +23,7 @@ pub struct Note(NoteRow);
 /// A markdown note: session notes, backstories, campaign information.
 #[Object]
 impl Note {
+    /// The note's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -37,10 +38,12 @@ impl Note {
         &self.0.content
     }
 
+    /// When the note was written.
     async fn date_created(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the note was last changed.
     async fn date_modified(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -78,7 +81,9 @@ pub struct CreateNoteInput {
 /// Only what is given changes.
 #[derive(InputObject)]
 pub struct UpdateNoteInput {
+    /// A new title: 3 to 50 characters.
     pub title: Option<String>,
+    /// New Markdown content, at least 3 characters.
     pub content: Option<String>,
     /// Attach the note to this entity instead.
     pub entity: Option<EntityRefInput>,
@@ -93,7 +98,11 @@ pub struct NoteQuery;
 #[Object]
 impl NoteQuery {
     /// One note of the viewer's tenant; null when there is none.
-    async fn note(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Note>> {
+    async fn note(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The note's id.")] id: ID,
+    ) -> AppResult<Option<Note>> {
         let viewer = ctx.viewer()?;
         let id = parse_id("id", &id)?;
         let mut conn = ctx.conn().await?;
@@ -107,11 +116,14 @@ impl NoteQuery {
     async fn notes(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only notes attached to this entity (none when it is not live).")]
         entity: Option<EntityRefInput>,
-        #[graphql(default)] mine: bool,
-        search: Option<String>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(default, desc = "Only the viewer's own notes.")] mine: bool,
+        #[graphql(desc = "Words to look for (full-text search, prefix matching).")] search: Option<
+            String,
+        >,
+        #[graphql(desc = "How many notes to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many notes to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
     ) -> AppResult<NotePage> {
         let viewer = ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
@@ -164,7 +176,11 @@ pub struct NoteMutation;
 impl NoteMutation {
     /// Writes a note (WORLDBUILDER and above: PLAYERs play, chat and read notes, as seed 002's
     /// role table has it).
-    async fn create_note(&self, ctx: &Context<'_>, input: CreateNoteInput) -> AppResult<Note> {
+    async fn create_note(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new note.")] input: CreateNoteInput,
+    ) -> AppResult<Note> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
         let attachment = input.entity.as_ref().map(attachment);
@@ -177,8 +193,8 @@ impl NoteMutation {
     async fn update_note(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: UpdateNoteInput,
+        #[graphql(desc = "The note's id.")] id: ID,
+        #[graphql(desc = "The changes; what is absent stays.")] input: UpdateNoteInput,
     ) -> AppResult<Note> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let id = parse_id("id", &id)?;
@@ -202,7 +218,11 @@ impl NoteMutation {
     }
 
     /// Deletes a note (its author, WORLDBUILDER and above; or ADMIN).
-    async fn delete_note(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
+    async fn delete_note(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The note's id.")] id: ID,
+    ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let id = parse_id("id", &id)?;
         let mut conn = ctx.conn().await?;

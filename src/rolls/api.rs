@@ -20,14 +20,15 @@ use crate::error::{AppError, AppResult};
 
 const MAX_TOP_TRAITS: i32 = 50;
 
-/// A roll of a dice pool.
 pub struct DiceRoll {
     row: RollRow,
     traits: Vec<TraitRow>,
 }
 
+/// A roll of a dice pool.
 #[Object]
 impl DiceRoll {
+    /// The roll's id.
     async fn id(&self) -> ID {
         ID(self.row.id.to_string())
     }
@@ -42,6 +43,7 @@ impl DiceRoll {
         self.row.pool
     }
 
+    /// The face a die must reach to succeed; null when none was given (the roll is OTHER).
     async fn difficulty(&self) -> Option<i32> {
         self.row.difficulty
     }
@@ -81,10 +83,12 @@ impl DiceRoll {
         self.row.total
     }
 
+    /// How the roll came out.
     async fn result(&self) -> RollResult {
         RollResult::from_db(&self.row.result)
     }
 
+    /// The traits the roll was made with, in the order given.
     async fn traits(&self) -> Vec<RollTrait> {
         self.traits
             .iter()
@@ -110,6 +114,7 @@ impl DiceRoll {
         live_entity(ctx, self.row.campaign_row_id).await
     }
 
+    /// When the roll was made.
     async fn rolled_at(&self) -> DateTime<Utc> {
         self.row.created_at
     }
@@ -140,8 +145,11 @@ page_type! {
 /// A trait among the most rolled.
 #[derive(SimpleObject)]
 pub struct TopTrait {
+    /// The trait's name.
     pub name: String,
+    /// How many rolls in scope were made with it.
     pub usage_count: i64,
+    /// The trait's id in the client's own system, if it has one.
     pub trait_id: Option<String>,
 }
 
@@ -150,10 +158,15 @@ pub struct TopTrait {
 /// (0 without rolls).
 #[derive(SimpleObject)]
 pub struct RollStatistics {
+    /// How many rolls came out BOTCH.
     pub botches: i64,
+    /// How many rolls came out SUCCESS.
     pub successes: i64,
+    /// How many rolls came out FAILURE.
     pub failures: i64,
+    /// How many rolls came out CRITICAL.
     pub criticals: i64,
+    /// How many classified rolls are in scope.
     pub total_rolls: i64,
     /// Null without rolls.
     pub average_difficulty: Option<f64>,
@@ -161,9 +174,13 @@ pub struct RollStatistics {
     pub average_pool: Option<f64>,
     /// The most rolled traits, most used first.
     pub top_traits: Vec<TopTrait>,
+    /// `successes` / `totalRolls` × 100.
     pub success_percentage: f64,
+    /// `failures` / `totalRolls` × 100.
     pub failure_percentage: f64,
+    /// `botches` / `totalRolls` × 100.
     pub botch_percentage: f64,
+    /// `criticals` / `totalRolls` × 100.
     pub criticals_percentage: f64,
 }
 
@@ -246,12 +263,20 @@ impl RollQuery {
     async fn dice_rolls(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "RollScope::Tenant")] scope: RollScope,
-        user_id: Option<ID>,
-        character_id: Option<String>,
-        campaign_id: Option<String>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(
+            default_with = "RollScope::Tenant",
+            desc = "Whose rolls to list; the whole tenant's when absent."
+        )]
+        scope: RollScope,
+        #[graphql(desc = "For USER: the user's id; the viewer's when absent.")] user_id: Option<ID>,
+        #[graphql(desc = "For CHARACTER: the CHARACTER entity's entityId.")] character_id: Option<
+            String,
+        >,
+        #[graphql(desc = "For CAMPAIGN: the CAMPAIGN entity's entityId.")] campaign_id: Option<
+            String,
+        >,
+        #[graphql(desc = "How many rolls to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many rolls to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
     ) -> AppResult<DiceRollPage> {
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
@@ -274,11 +299,23 @@ impl RollQuery {
     async fn roll_statistics(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "RollScope::User")] scope: RollScope,
-        user_id: Option<ID>,
-        character_id: Option<String>,
-        campaign_id: Option<String>,
-        #[graphql(default = 5)] top_traits: i32,
+        #[graphql(
+            default_with = "RollScope::User",
+            desc = "Whose rolls to count; the viewer's own when absent."
+        )]
+        scope: RollScope,
+        #[graphql(desc = "For USER: the user's id; the viewer's when absent.")] user_id: Option<ID>,
+        #[graphql(desc = "For CHARACTER: the CHARACTER entity's entityId.")] character_id: Option<
+            String,
+        >,
+        #[graphql(desc = "For CAMPAIGN: the CAMPAIGN entity's entityId.")] campaign_id: Option<
+            String,
+        >,
+        #[graphql(
+            default = 5,
+            desc = "How many of the most rolled traits to list: 0 to 50."
+        )]
+        top_traits: i32,
     ) -> AppResult<RollStatistics> {
         if !(0..=MAX_TOP_TRAITS).contains(&top_traits) {
             return Err(AppError::bad_field(
@@ -340,12 +377,18 @@ impl RollMutation {
     async fn roll_dice(
         &self,
         ctx: &Context<'_>,
-        pool: i32,
+        #[graphql(desc = "How many dice to roll: 1 to 100.")] pool: i32,
+        #[graphql(desc = "The face a die must reach to succeed: 2 up to `dieSize`.")]
         difficulty: Option<i32>,
-        #[graphql(default = 10)] die_size: i32,
-        #[graphql(default)] traits: Vec<RollTrait>,
-        character_id: Option<String>,
-        campaign_id: Option<String>,
+        #[graphql(default = 10, desc = "Sides of each die: 2 to 1000.")] die_size: i32,
+        #[graphql(default, desc = "The traits rolled with, at most 20.")] traits: Vec<RollTrait>,
+        #[graphql(desc = "The entityId of the CHARACTER entity rolled for.")] character_id: Option<
+            String,
+        >,
+        #[graphql(desc = "The entityId of the CAMPAIGN entity rolled in.")] campaign_id: Option<
+            String,
+        >,
+        #[graphql(desc = "Faces rolled at the table, one per die, to record instead of rolling.")]
         dice: Option<Vec<i32>>,
     ) -> AppResult<DiceRoll> {
         let viewer = ctx.viewer()?;

@@ -32,10 +32,12 @@ impl Tenant {
 /// A studio: the owner of worlds, entities, assets and members.
 #[Object]
 impl Tenant {
+    /// The tenant's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// The tenant's display name.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -45,14 +47,17 @@ impl Tenant {
         &self.0.slug
     }
 
+    /// When the tenant was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the tenant was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
 
+    /// How many members the tenant has.
     async fn member_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
         Ok(
             load(&ctx.loaders::<TenantLoaders>().member_counts, self.0.id)
@@ -73,6 +78,7 @@ page_type! {
 /// Changes to the current tenant.
 #[derive(InputObject)]
 pub struct UpdateTenantInput {
+    /// A new display name: 1 to 100 characters.
     pub name: Option<String>,
 }
 
@@ -94,9 +100,13 @@ impl TenantQuery {
     async fn tenants(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
-        search: Option<String>,
+        #[graphql(desc = "How many tenants to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many tenants to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
+        #[graphql(desc = "Text to look for in the tenants' names and slugs.")] search: Option<
+            String,
+        >,
     ) -> AppResult<TenantPage> {
         ctx.viewer_with(Role::Superuser)?;
         let page = PageRequest::new(offset, limit)?;
@@ -119,7 +129,7 @@ impl TenantMutation {
     async fn update_tenant(
         &self,
         ctx: &Context<'_>,
-        input: UpdateTenantInput,
+        #[graphql(desc = "The changes; what is absent stays.")] input: UpdateTenantInput,
     ) -> AppResult<Tenant> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let mut conn = ctx.conn().await?;
@@ -145,10 +155,12 @@ pub struct MemberEvent {
 /// A change to the membership of the tenant.
 #[Object]
 impl MemberEvent {
+    /// What happened to the membership.
     async fn action(&self) -> MemberAction {
         self.action
     }
 
+    /// The id of the member concerned.
     async fn user_id(&self) -> ID {
         ID(self.user_id.to_string())
     }
@@ -168,6 +180,7 @@ impl MemberEvent {
         User::load(ctx, self.actor_id).await
     }
 
+    /// When it happened.
     async fn at(&self) -> DateTime<Utc> {
         self.at
     }

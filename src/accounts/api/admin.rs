@@ -27,6 +27,7 @@ page_type! {
 /// Changes to a user (only what is given changes).
 #[derive(InputObject, Default)]
 pub struct UpdateUserInput {
+    /// The name shown to other people.
     pub display_name: Option<String>,
     /// Changes the sign-in email (account-wide; see `setUserPassword` for who may).
     pub email: Option<String>,
@@ -45,8 +46,9 @@ impl UserAdminQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many users to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many users to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
+        #[graphql(desc = "Text to look for in the email, display name or username.")]
         search: Option<String>,
     ) -> AppResult<UserPage> {
         let viewer = ctx.viewer_with(Role::Admin)?;
@@ -64,7 +66,11 @@ impl UserAdminQuery {
     }
 
     /// A member of the current tenant (ADMIN); null for anyone else.
-    async fn user(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<User>> {
+    async fn user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user's id.")] id: ID,
+    ) -> AppResult<Option<User>> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let Ok(user_id) = parse_id("id", &id) else {
             return Ok(None);
@@ -129,8 +135,8 @@ impl UserAdminMutation {
     async fn update_user(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: UpdateUserInput,
+        #[graphql(desc = "The id of the user to change.")] id: ID,
+        #[graphql(desc = "The changes; what is absent stays.")] input: UpdateUserInput,
     ) -> AppResult<User> {
         let viewer = ctx.viewer()?;
         let user_id = parse_id("id", &id)?;
@@ -142,8 +148,8 @@ impl UserAdminMutation {
     async fn set_user_password(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        new_password: String,
+        #[graphql(desc = "The id of the user whose password to set.")] id: ID,
+        #[graphql(desc = "The new password: at least 8 characters.")] new_password: String,
     ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let user_id = parse_id("id", &id)?;
@@ -152,7 +158,11 @@ impl UserAdminMutation {
     }
     /// Removes a member from the current tenant and ends their sessions there (ADMIN, on users
     /// below them). The account itself stays.
-    async fn remove_member(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
+    async fn remove_member(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id of the member to remove.")] id: ID,
+    ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let user_id = parse_id("id", &id)?;
         members::remove(ctx.platform(), viewer, user_id).await?;
@@ -162,7 +172,11 @@ impl UserAdminMutation {
 
     /// Deletes an account and everything it owns, in every tenant. SUPERUSER only (DOMAIN_NOTES);
     /// an ADMIN removes members from their tenant with `removeMember`.
-    async fn delete_user(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
+    async fn delete_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id of the account to delete.")] id: ID,
+    ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let user_id = parse_id("id", &id)?;
         delete_user(ctx, viewer, user_id).await?;

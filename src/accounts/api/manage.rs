@@ -33,7 +33,9 @@ pub enum ManageUserAction {
 /// A management action on the account with `targetUsername`.
 #[derive(InputObject)]
 pub struct ManageUserInput {
+    /// The username of the member to act on.
     pub target_username: String,
+    /// What to do to them.
     pub action: ManageUserAction,
     /// For CHANGE_ROLE.
     pub new_role: Option<Role>,
@@ -44,7 +46,9 @@ pub struct ManageUserInput {
 /// What `manageUser` did (seed 002's UserManagementResponse).
 #[derive(SimpleObject)]
 pub struct UserManagementPayload {
+    /// True when the action was done (a failure is an error instead).
     pub success: bool,
+    /// What was done, in words.
     pub message: String,
     /// The account as it is now (null once deleted).
     pub user: Option<User>,
@@ -70,8 +74,11 @@ pub struct CreateUserInput {
 /// What `createUser` did (seed 002's CreateUserResponse).
 #[derive(SimpleObject)]
 pub struct CreateUserPayload {
+    /// True when the account was created (a failure is an error instead).
     pub success: bool,
+    /// What was done, in words.
     pub message: String,
+    /// The new account.
     pub user: User,
 }
 
@@ -84,7 +91,7 @@ impl ManageUserMutation {
     async fn manage_user(
         &self,
         ctx: &Context<'_>,
-        input: ManageUserInput,
+        #[graphql(desc = "Whom to manage and how.")] input: ManageUserInput,
     ) -> AppResult<UserManagementPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let user_id = {
@@ -148,7 +155,7 @@ impl ManageUserMutation {
     async fn create_user(
         &self,
         ctx: &Context<'_>,
-        input: CreateUserInput,
+        #[graphql(desc = "The new account and its role.")] input: CreateUserInput,
     ) -> AppResult<CreateUserPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let new_member = NewMember {

@@ -75,6 +75,7 @@ impl User {
 /// the tenant being looked at.
 #[Object]
 impl User {
+    /// The account's id (the same in every tenant).
     async fn id(&self) -> ID {
         ID(self.row.id.to_string())
     }
@@ -95,6 +96,7 @@ impl User {
         &self.row.username
     }
 
+    /// The name shown to other people.
     async fn display_name(&self) -> &str {
         &self.row.display_name
     }
@@ -104,18 +106,22 @@ impl User {
         self.row.is_active
     }
 
+    /// True for a SUPERUSER: global, with every role in every tenant.
     async fn is_superuser(&self) -> bool {
         self.row.is_superuser
     }
 
+    /// When the account was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.row.created_at
     }
 
+    /// When the account was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.row.updated_at
     }
 
+    /// When the user last signed in; null if they never have.
     async fn last_login_at(&self) -> Option<DateTime<Utc>> {
         self.row.last_login_at
     }
@@ -163,16 +169,19 @@ pub struct Membership {
 /// A user's place in one tenant.
 #[Object]
 impl Membership {
+    /// The tenant the user belongs to.
     async fn tenant(&self, ctx: &Context<'_>) -> AppResult<Tenant> {
         Tenant::load(ctx, self.tenant_id)
             .await?
             .ok_or_else(|| AppError::not_found("tenant not found"))
     }
 
+    /// The user's role in that tenant.
     async fn role(&self) -> Role {
         self.role
     }
 
+    /// When the user joined that tenant.
     async fn joined_at(&self) -> DateTime<Utc> {
         self.joined_at
     }
@@ -203,6 +212,7 @@ impl AuthPayload {
         self.0.expires_in
     }
 
+    /// The user now signed in (their own email included).
     async fn user(&self) -> User {
         User {
             signing_in: true,
@@ -210,10 +220,12 @@ impl AuthPayload {
         }
     }
 
+    /// The tenant the tokens are for.
     async fn tenant(&self) -> Tenant {
         Tenant(self.0.tenant.clone())
     }
 
+    /// The user's role in that tenant.
     async fn role(&self) -> Role {
         self.0.role
     }
@@ -222,9 +234,11 @@ impl AuthPayload {
 /// A new account with its own new tenant.
 #[derive(InputObject)]
 pub struct RegisterInput {
+    /// The address to sign in with.
     pub email: String,
     /// At least 8 characters.
     pub password: String,
+    /// The name shown to other people.
     pub display_name: String,
     /// The studio to create; you become its first ADMIN.
     pub tenant_name: String,
@@ -253,7 +267,11 @@ pub struct AccountMutation;
 #[Object]
 impl AccountMutation {
     /// Creates an account and a new tenant with you as its ADMIN, and signs you in.
-    async fn register(&self, ctx: &Context<'_>, input: RegisterInput) -> AppResult<AuthPayload> {
+    async fn register(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new account and the name of its tenant.")] input: RegisterInput,
+    ) -> AppResult<AuthPayload> {
         let registration = Registration {
             email: &input.email,
             password: &input.password,
@@ -270,10 +288,15 @@ impl AccountMutation {
     async fn login(
         &self,
         ctx: &Context<'_>,
-        email: String,
-        password: String,
+        #[graphql(desc = "The account's email address.")] email: String,
+        #[graphql(desc = "The account's password.")] password: String,
+        #[graphql(desc = "The tenant to sign into; the tenant used last when absent.")]
         tenant_id: Option<ID>,
-        #[graphql(default_with = "ClientType::Api")] client_type: ClientType,
+        #[graphql(
+            default_with = "ClientType::Api",
+            desc = "What the session is opened from; API when absent."
+        )]
+        client_type: ClientType,
     ) -> AppResult<AuthPayload> {
         let requested = tenant_id.map(|id| parse_id("tenantId", &id)).transpose()?;
         let client = &ctx.auth().client;
@@ -294,6 +317,7 @@ impl AccountMutation {
     async fn refresh_token(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The refresh token of the last pair issued (it works once).")]
         refresh_token: String,
     ) -> AppResult<AuthPayload> {
         let mut conn = ctx.conn().await?;
@@ -306,7 +330,11 @@ impl AccountMutation {
     async fn logout(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default = false)] everywhere: bool,
+        #[graphql(
+            default = false,
+            desc = "End every session of the account, not only this one."
+        )]
+        everywhere: bool,
     ) -> AppResult<bool> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
@@ -331,8 +359,8 @@ impl AccountMutation {
     async fn change_password(
         &self,
         ctx: &Context<'_>,
-        current_password: String,
-        new_password: String,
+        #[graphql(desc = "Your password now.")] current_password: String,
+        #[graphql(desc = "The new password: at least 8 characters.")] new_password: String,
     ) -> AppResult<bool> {
         let viewer = ctx.viewer()?;
         passwords::change_own(ctx.platform(), viewer, &current_password, &new_password).await?;
@@ -347,7 +375,11 @@ pub struct TenantSessionMutation;
 #[Object]
 impl TenantSessionMutation {
     /// Moves the current session to another tenant you belong to and returns tokens for it.
-    async fn select_tenant(&self, ctx: &Context<'_>, tenant_id: ID) -> AppResult<AuthPayload> {
+    async fn select_tenant(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id of a tenant you belong to.")] tenant_id: ID,
+    ) -> AppResult<AuthPayload> {
         let viewer = ctx.viewer()?;
         let session_id = viewer
             .session_id

@@ -18,6 +18,7 @@ use crate::error::{AppError, AppResult};
 pub struct UpdateAssetInput {
     /// Replaces the tags (1 to 50 characters each, at most 50; duplicates are dropped).
     pub tags: Option<Vec<String>>,
+    /// The new review status.
     pub status: Option<AssetStatus>,
     /// A new display name (1 to 255 characters).
     pub original_filename: Option<String>,
@@ -51,10 +52,12 @@ impl AssetMutation {
     async fn upload_asset(
         &self,
         ctx: &Context<'_>,
-        file: Upload,
+        #[graphql(desc = "The file, as a part of the multipart request.")] file: Upload,
+        #[graphql(desc = "The type of the entity to link it to (with `entityId`).")]
         entity_type: Option<EntityType>,
+        #[graphql(desc = "The id of the entity to link it to (with `entityType`).")]
         entity_id: Option<String>,
-        #[graphql(default)] primary: bool,
+        #[graphql(default, desc = "Make it that entity's primary asset.")] primary: bool,
     ) -> AppResult<Asset> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let attach = match (entity_type, entity_id) {
@@ -87,8 +90,8 @@ impl AssetMutation {
     async fn update_asset(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: UpdateAssetInput,
+        #[graphql(desc = "The asset's id.")] id: ID,
+        #[graphql(desc = "The changes; what is absent stays.")] input: UpdateAssetInput,
     ) -> AppResult<Asset> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let id = parse_id("id", &id)?;
@@ -105,7 +108,11 @@ impl AssetMutation {
 
     /// Moves an asset into the recycle bin: it leaves lists and entities, its URL keeps
     /// working until it is purged. WORLDBUILDER.
-    async fn delete_asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
+    async fn delete_asset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The asset's id.")] id: ID,
+    ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         service::set_recycled(&ctx.platform().pool, viewer, parse_id("id", &id)?, true).await?;
         ctx.loaders::<AssetLoaders>().forget();
@@ -113,7 +120,11 @@ impl AssetMutation {
     }
 
     /// Brings an asset back from the recycle bin, with its links. WORLDBUILDER.
-    async fn restore_asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<Asset> {
+    async fn restore_asset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The recycled asset's id.")] id: ID,
+    ) -> AppResult<Asset> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let row = service::set_recycled(&ctx.platform().pool, viewer, parse_id("id", &id)?, false)
             .await?;
@@ -123,7 +134,11 @@ impl AssetMutation {
 
     /// Removes a recycled asset for good; its bytes go once no other asset shares them, and
     /// its URL answers 404. ADMIN.
-    async fn purge_asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
+    async fn purge_asset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The recycled asset's id.")] id: ID,
+    ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         service::purge(
             ctx.platform(),
@@ -150,9 +165,9 @@ impl AssetMutation {
     async fn link_asset(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        entity: EntityRefInput,
-        #[graphql(default)] primary: bool,
+        #[graphql(desc = "The asset's id.")] id: ID,
+        #[graphql(desc = "The entity to link it to.")] entity: EntityRefInput,
+        #[graphql(default, desc = "Make it the entity's primary asset.")] primary: bool,
     ) -> AppResult<Asset> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let asset_id = parse_id("id", &id)?;
@@ -174,8 +189,8 @@ impl AssetMutation {
     async fn unlink_asset(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        entity: EntityRefInput,
+        #[graphql(desc = "The asset's id.")] id: ID,
+        #[graphql(desc = "The entity to unlink it from.")] entity: EntityRefInput,
     ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let id = parse_id("id", &id)?;

@@ -32,11 +32,17 @@ impl From<Arc<AssetRow>> for Asset {
 /// assets brought in from elsewhere.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum AssetType {
+    /// An image (every upload is one).
     Image,
+    /// A text file.
     Text,
+    /// A sound file.
     Audio,
+    /// A video file.
     Video,
+    /// A document.
     Document,
+    /// Any other kind of file.
     Other,
 }
 
@@ -67,9 +73,13 @@ impl AssetType {
 /// Where an asset is in its review life.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum AssetStatus {
+    /// Not ready for use yet.
     Draft,
+    /// In use; new uploads start here.
     Active,
+    /// Reviewed and approved.
     Approved,
+    /// Kept for the record, no longer in use.
     Archived,
 }
 
@@ -96,7 +106,9 @@ impl AssetStatus {
 /// Whether the processing queue has read the image and made its thumbnail.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum AssetProcessing {
+    /// Waiting for the queue (or being processed).
     Pending,
+    /// Read, with its thumbnail made.
     Done,
     /// Every attempt failed; `processingError` says why. ADMIN may queue it again.
     Failed,
@@ -136,18 +148,22 @@ impl Asset {
 /// unguessable URL, linked to the entities it illustrates.
 #[Object]
 impl Asset {
+    /// The asset's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
 
+    /// When the asset was uploaded.
     async fn date_created(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the asset or its metadata last changed.
     async fn date_modified(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
 
+    /// What kind of file it is.
     async fn file_type(&self) -> AssetType {
         AssetType::from_db(&self.0.file_type)
     }
@@ -169,10 +185,12 @@ impl Asset {
         self.0.thumbnail_url(public_base(ctx))
     }
 
+    /// The id of the user who uploaded it; null once their account is deleted.
     async fn uploaded_by_id(&self) -> Option<ID> {
         self.0.uploaded_by.map(|id| ID(id.to_string()))
     }
 
+    /// The user who uploaded it; null once their account is deleted.
     async fn uploaded_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         User::load(ctx, self.0.uploaded_by).await
     }
@@ -182,6 +200,7 @@ impl Asset {
         &self.0.mime_type
     }
 
+    /// The file's size in bytes.
     async fn size_bytes(&self) -> i64 {
         self.0.size_bytes
     }
@@ -191,22 +210,27 @@ impl Asset {
         &self.0.sha256
     }
 
+    /// The image's width in pixels; null when not known.
     async fn width(&self) -> Option<i32> {
         self.0.width
     }
 
+    /// The image's height in pixels; null when not known.
     async fn height(&self) -> Option<i32> {
         self.0.height
     }
 
+    /// Free labels to find the asset by.
     async fn tags(&self) -> &[String] {
         &self.0.tags
     }
 
+    /// Where the asset is in its review life.
     async fn status(&self) -> AssetStatus {
         AssetStatus::from_db(&self.0.status)
     }
 
+    /// Whether the processing queue has read it and made its thumbnail.
     async fn processing(&self) -> AssetProcessing {
         match self.0.processing.as_str() {
             "done" => AssetProcessing::Done,
@@ -225,6 +249,7 @@ impl Asset {
         self.0.deleted_at
     }
 
+    /// Who moved it to the recycle bin; null while it is live.
     async fn deleted_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         User::load(ctx, self.0.deleted_by).await
     }

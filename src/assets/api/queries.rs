@@ -33,16 +33,20 @@ pub struct AssetFilterInput {
     pub entity: Option<EntityRefInput>,
     /// Assets uploaded by this user.
     pub uploaded_by: Option<ID>,
+    /// Assets with this tag among theirs.
     pub tag: Option<String>,
     /// Words of the file name or tags (prefix matching).
     pub search: Option<String>,
+    /// Assets with this status.
     pub status: Option<AssetStatus>,
 }
 
 /// Assets sharing the same bytes.
 #[derive(SimpleObject)]
 pub struct DuplicateAssetGroup {
+    /// The hex SHA-256 of the bytes they share.
     pub sha256: String,
+    /// The size of those bytes, stored once.
     pub size_bytes: i64,
     /// Oldest upload first.
     pub assets: Vec<Asset>,
@@ -51,19 +55,26 @@ pub struct DuplicateAssetGroup {
 /// Live assets of one detected type.
 #[derive(SimpleObject)]
 pub struct AssetTypeStats {
+    /// The detected type, e.g. `image/png`.
     pub mime_type: String,
+    /// How many live assets have it.
     pub count: i64,
+    /// Sum of their sizes in bytes.
     pub bytes: i64,
 }
 
 /// What the tenant's assets amount to.
 #[derive(SimpleObject)]
 pub struct AssetStats {
+    /// How many live assets the tenant has.
     pub total_assets: i64,
     /// Sum of the live assets' sizes (duplicates counted each time).
     pub total_bytes: i64,
+    /// The live assets by detected type.
     pub by_type: Vec<AssetTypeStats>,
+    /// How many assets are in the recycle bin.
     pub recycled_assets: i64,
+    /// Sum of the recycled assets' sizes in bytes.
     pub recycled_bytes: i64,
     /// Distinct contents stored, live or recycled.
     pub stored_files: i64,
@@ -97,7 +108,11 @@ pub struct AssetQuery;
 #[Object]
 impl AssetQuery {
     /// One asset of the viewer's tenant, live or in the recycle bin; null when there is none.
-    async fn asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<Asset>> {
+    async fn asset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The asset's id.")] id: ID,
+    ) -> AppResult<Option<Asset>> {
         ctx.viewer()?;
         let id = parse_id("id", &id)?;
         Ok(
@@ -111,9 +126,12 @@ impl AssetQuery {
     async fn assets(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Conditions every listed asset meets; all live assets when absent.")]
         filter: Option<AssetFilterInput>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many assets to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many assets to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<AssetPage> {
         let viewer = ctx.viewer()?;
         let request = PageRequest::new(offset, limit)?;
@@ -155,8 +173,10 @@ impl AssetQuery {
     async fn recycled_assets(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many assets to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many assets to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<AssetPage> {
         let request = PageRequest::new(offset, limit)?;
         let filter = AssetFilter {
@@ -171,7 +191,9 @@ impl AssetQuery {
     async fn duplicate_assets(
         &self,
         ctx: &Context<'_>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many groups to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<Vec<DuplicateAssetGroup>> {
         let viewer = ctx.viewer()?;
         let request = PageRequest::new(None, limit)?;

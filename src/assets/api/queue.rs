@@ -21,9 +21,11 @@ pub struct AssetQueueStatus {
     pub paused: bool,
     /// Waiting to run, retries included.
     pub pending: i64,
+    /// Being processed now.
     pub running: i64,
     /// Gave up after every attempt.
     pub failed: i64,
+    /// Finished.
     pub done: i64,
 }
 
@@ -85,7 +87,11 @@ impl AssetQueueMutation {
     }
 
     /// Processes a live asset again (after a failure, say): its attempts start over. ADMIN.
-    async fn requeue_asset(&self, ctx: &Context<'_>, id: ID) -> AppResult<Asset> {
+    async fn requeue_asset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The live asset's id.")] id: ID,
+    ) -> AppResult<Asset> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let id = parse_id("id", &id)?;
         let mut conn = ctx.conn().await?;
@@ -146,6 +152,7 @@ pub struct AssetProcessedEvent {
 /// An asset's processing finished.
 #[Object]
 impl AssetProcessedEvent {
+    /// The id of the asset processed.
     async fn asset_id(&self) -> ID {
         ID(self.asset_id.to_string())
     }
@@ -157,6 +164,7 @@ impl AssetProcessedEvent {
             .map(Asset::from))
     }
 
+    /// When its processing finished.
     async fn at(&self) -> chrono::DateTime<chrono::Utc> {
         self.at
     }

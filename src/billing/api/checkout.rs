@@ -141,6 +141,7 @@ impl CheckoutMutation {
     async fn create_checkout_session(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Stripe's id of a tier's price, as `billingPrices` lists it.")]
         price_id: String,
     ) -> AppResult<CheckoutSessionPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
@@ -171,7 +172,7 @@ impl CheckoutMutation {
     async fn purchase_tokens(
         &self,
         ctx: &Context<'_>,
-        block_id: String,
+        #[graphql(desc = "The block's id, as `tokenBlockPrices` lists it.")] block_id: String,
     ) -> AppResult<CheckoutSessionPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let stripe = stripe_client(ctx)?;

@@ -22,10 +22,15 @@ impl BillingMutation {
     async fn consume_brainbits(
         &self,
         ctx: &Context<'_>,
-        amount: i32,
-        operation: String,
+        #[graphql(desc = "The BrainBits to consume: 1 to 1,000,000.")] amount: i32,
+        #[graphql(desc = "What was done: 1 to 64 printable characters.")] operation: String,
+        #[graphql(desc = "Who did it (the AI provider): 1 to 64 printable characters.")]
         provider: String,
-        #[graphql(default_with = "KeySource::Studio")] key_source: KeySource,
+        #[graphql(
+            default_with = "KeySource::Studio",
+            desc = "Whose provider key paid for the call; STUDIO when absent."
+        )]
+        key_source: KeySource,
     ) -> AppResult<ConsumeBrainbitsPayload> {
         let viewer = ctx.viewer()?;
         let charge = Charge {
@@ -50,7 +55,9 @@ impl BillingMutation {
     async fn update_team_quota(
         &self,
         ctx: &Context<'_>,
-        quota: Option<i64>,
+        #[graphql(desc = "The team's cap in BrainBits per period; null removes it.")] quota: Option<
+            i64,
+        >,
     ) -> AppResult<BrainbitsUsage> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         quotas::set_team_quota(ctx.platform(), viewer, quota).await?;
@@ -62,7 +69,8 @@ impl BillingMutation {
     async fn update_user_quota(
         &self,
         ctx: &Context<'_>,
-        user_id: ID,
+        #[graphql(desc = "The member's id.")] user_id: ID,
+        #[graphql(desc = "The member's cap in BrainBits per period; null removes it.")]
         quota: Option<i64>,
     ) -> AppResult<TeamMemberBilling> {
         let viewer = ctx.viewer_with(Role::Admin)?;

@@ -86,8 +86,10 @@ impl BillingQuery {
     async fn invoices(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many invoices to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many invoices to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<InvoicePage> {
         let viewer = ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
@@ -121,8 +123,12 @@ impl BillingQuery {
     async fn usage_history(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default_with = "UsageGrouping::Day")] group_by: UsageGrouping,
-        #[graphql(default = 30)] days: i32,
+        #[graphql(
+            default_with = "UsageGrouping::Day",
+            desc = "How to group the consumption (USER needs ADMIN)."
+        )]
+        group_by: UsageGrouping,
+        #[graphql(default = 30, desc = "How many days back to look: 1 to 366.")] days: i32,
     ) -> AppResult<Vec<UsageBucket>> {
         let viewer = ctx.viewer()?;
         if group_by == UsageGrouping::User {
@@ -165,8 +171,10 @@ impl BillingQuery {
     async fn purchase_history(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many purchases to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many purchases to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<PurchasePage> {
         let viewer = ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
@@ -183,8 +191,10 @@ impl BillingQuery {
     async fn team_members_billing(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many members to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many members to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<TeamMemberBillingPage> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;

@@ -25,10 +25,13 @@ use crate::error::AppResult;
 pub struct CreateEntityInput {
     /// Lowercase letters, digits and underscores (`rex_marshall`); unique within the type.
     pub entity_id: String,
+    /// The display name: 1 to 200 characters.
     pub name: String,
     /// Defaults to ACTIVE.
     pub status: Option<EntityStatus>,
+    /// The type-specific frontmatter (a JSON object, at most 256 KiB); empty when absent.
     pub fields: Option<Json<Value>>,
+    /// The free text after the frontmatter, in Markdown; empty when absent.
     pub markdown_body: Option<String>,
 }
 
@@ -36,9 +39,13 @@ pub struct CreateEntityInput {
 /// set to null is removed.
 #[derive(InputObject)]
 pub struct UpdateEntityInput {
+    /// A new display name: 1 to 200 characters.
     pub name: Option<String>,
+    /// A new status.
     pub status: Option<EntityStatus>,
+    /// Keys to merge into the fields (a JSON object); a key set to null is removed.
     pub fields: Option<Json<Value>>,
+    /// A new Markdown body, replacing the old one.
     pub markdown_body: Option<String>,
     /// Fails with CONFLICT when the entity is no longer at this version.
     pub expected_version: Option<i32>,
@@ -47,7 +54,6 @@ pub struct UpdateEntityInput {
 page_type! {
     /// A page of entities.
     pub struct EntityPage {
-        /// How many entities match, over all pages.
         total,
         entities: Vec<Entity>,
     }
@@ -56,8 +62,11 @@ page_type! {
 /// The outcome of `validateEntities`.
 #[derive(SimpleObject)]
 pub struct ValidationSummary {
+    /// How many entities were validated.
     pub checked: i64,
+    /// How many match their template.
     pub valid: i64,
+    /// How many do not.
     pub invalid: i64,
     /// The invalid entities with their errors (the first 100).
     pub invalid_entities: Vec<InvalidEntity>,
@@ -66,7 +75,9 @@ pub struct ValidationSummary {
 /// An entity that does not match its template, and why.
 #[derive(SimpleObject)]
 pub struct InvalidEntity {
+    /// The entity.
     pub entity: Entity,
+    /// What does not match, one message per problem.
     pub errors: Vec<String>,
 }
 
@@ -103,8 +114,8 @@ impl EntityQuery {
     async fn entity(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
-        entity_id: String,
+        #[graphql(desc = "The entity's type.")] r#type: EntityType,
+        #[graphql(desc = "The entity's id within its type.")] entity_id: String,
     ) -> AppResult<Option<Entity>> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
@@ -121,12 +132,18 @@ impl EntityQuery {
     async fn entities(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
-        offset: Option<i32>,
-        limit: Option<i32>,
-        search: Option<String>,
-        status: Option<EntityStatus>,
+        #[graphql(desc = "The type to list.")] r#type: EntityType,
+        #[graphql(desc = "How many entities to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many entities to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
+        #[graphql(desc = "Words to look for (full-text search, prefix matching).")] search: Option<
+            String,
+        >,
+        #[graphql(desc = "Only entities with this status.")] status: Option<EntityStatus>,
+        #[graphql(desc = "What to sort by; UPDATED_AT when only `sortOrder` is given.")]
         sort_by: Option<EntitySortField>,
+        #[graphql(desc = "Which way to sort; DESC when only `sortBy` is given.")]
         sort_order: Option<SortOrder>,
     ) -> AppResult<EntityPage> {
         ctx.viewer()?;
@@ -150,8 +167,10 @@ impl EntityQuery {
     async fn check_entity_id(
         &self,
         ctx: &Context<'_>,
-        entity_id: String,
-        r#type: Option<EntityType>,
+        #[graphql(desc = "The id to check.")] entity_id: String,
+        #[graphql(desc = "The type to check it in; every type when absent.")] r#type: Option<
+            EntityType,
+        >,
     ) -> AppResult<EntityIdCheck> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
@@ -162,9 +181,13 @@ impl EntityQuery {
     async fn recycled_entities(
         &self,
         ctx: &Context<'_>,
-        r#type: Option<EntityType>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "Only entities of this type; every type when absent.")] r#type: Option<
+            EntityType,
+        >,
+        #[graphql(desc = "How many entities to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many entities to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<EntityPage> {
         ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
@@ -188,8 +211,8 @@ impl EntityMutation {
     async fn create_entity(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
-        input: CreateEntityInput,
+        #[graphql(desc = "The new entity's type.")] r#type: EntityType,
+        #[graphql(desc = "The new entity.")] input: CreateEntityInput,
     ) -> AppResult<Entity> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
@@ -217,9 +240,9 @@ impl EntityMutation {
     async fn update_entity(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
-        entity_id: String,
-        input: UpdateEntityInput,
+        #[graphql(desc = "The entity's type.")] r#type: EntityType,
+        #[graphql(desc = "The entity's id within its type.")] entity_id: String,
+        #[graphql(desc = "The changes; what is absent stays.")] input: UpdateEntityInput,
     ) -> AppResult<Entity> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
@@ -248,8 +271,8 @@ impl EntityMutation {
     async fn delete_entity(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
-        entity_id: String,
+        #[graphql(desc = "The entity's type.")] r#type: EntityType,
+        #[graphql(desc = "The entity's id within its type.")] entity_id: String,
     ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
@@ -262,8 +285,8 @@ impl EntityMutation {
     async fn restore_entity(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
-        entity_id: String,
+        #[graphql(desc = "The recycled entity's type.")] r#type: EntityType,
+        #[graphql(desc = "The recycled entity's id within its type.")] entity_id: String,
     ) -> AppResult<Entity> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
@@ -278,8 +301,8 @@ impl EntityMutation {
     async fn purge_entity(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
-        entity_id: String,
+        #[graphql(desc = "The recycled entity's type.")] r#type: EntityType,
+        #[graphql(desc = "The recycled entity's id within its type.")] entity_id: String,
     ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let mut conn = ctx.conn().await?;
@@ -292,6 +315,7 @@ impl EntityMutation {
     async fn empty_recycle_bin(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only this type's recycled entities; every type when absent.")]
         r#type: Option<EntityType>,
     ) -> AppResult<i64> {
         let viewer = ctx.viewer_with(Role::Admin)?;
@@ -306,8 +330,9 @@ impl EntityMutation {
     async fn rename_entity(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
-        entity_id: String,
+        #[graphql(desc = "The entity's type.")] r#type: EntityType,
+        #[graphql(desc = "The entity's current id within its type.")] entity_id: String,
+        #[graphql(desc = "The new id: lowercase letters, digits and underscores.")]
         new_entity_id: String,
     ) -> AppResult<Entity> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
@@ -331,7 +356,9 @@ impl EntityMutation {
     async fn validate_entities(
         &self,
         ctx: &Context<'_>,
-        r#type: Option<EntityType>,
+        #[graphql(desc = "Only entities of this type; every type when absent.")] r#type: Option<
+            EntityType,
+        >,
     ) -> AppResult<ValidationSummary> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let types: Vec<EntityType> = match r#type {

@@ -20,13 +20,16 @@ use crate::error::{AppError, AppResult};
 /// Names one entity.
 #[derive(InputObject, Clone)]
 pub struct EntityRefInput {
+    /// The entity's type.
     pub r#type: EntityType,
+    /// The entity's id within its type.
     pub entity_id: String,
 }
 
 /// Nodes and edges of the relationship graph.
 #[derive(SimpleObject)]
 pub struct EntityGraph {
+    /// The entities in the graph.
     pub nodes: Vec<Entity>,
     /// Edges between the nodes; `source` and `target` are node ids.
     pub edges: Vec<GraphEdge>,
@@ -39,10 +42,15 @@ pub struct EntityGraph {
 pub struct GraphEdge {
     /// The explicit relationship's id; null for a field reference.
     pub id: Option<ID>,
+    /// The id of the node the edge starts from.
     pub source: ID,
+    /// The id of the node the edge points to.
     pub target: ID,
+    /// What the edge is: the field path of a reference, or the kind given by hand.
     pub kind: String,
+    /// How the relationship came to be.
     pub origin: RelationshipOrigin,
+    /// Free data on an explicit relationship (a JSON object); empty for field references.
     pub attributes: Json<Value>,
 }
 
@@ -81,9 +89,10 @@ impl GraphQuery {
     async fn entity_graph(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
-        entity_id: String,
-        #[graphql(default = 1)] depth: i32,
+        #[graphql(desc = "The entity's type.")] r#type: EntityType,
+        #[graphql(desc = "The entity's id within its type.")] entity_id: String,
+        #[graphql(default = 1, desc = "How many hops to follow from the entity: 1 to 3.")]
+        depth: i32,
     ) -> AppResult<Option<EntityGraph>> {
         let viewer = ctx.viewer()?;
         if !(1..=MAX_DEPTH).contains(&depth) {
@@ -116,7 +125,9 @@ impl GraphQuery {
     async fn universe_graph(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only entities of these types; every type when absent or empty.")]
         types: Option<Vec<EntityType>>,
+        #[graphql(desc = "The most entities to include: 1 to 2000, 500 when absent.")]
         limit: Option<i32>,
     ) -> AppResult<EntityGraph> {
         let viewer = ctx.viewer()?;
@@ -152,9 +163,11 @@ impl GraphMutation {
     async fn create_relationship(
         &self,
         ctx: &Context<'_>,
-        from: EntityRefInput,
-        to: EntityRefInput,
+        #[graphql(desc = "The entity the relationship starts from.")] from: EntityRefInput,
+        #[graphql(desc = "The entity the relationship points to.")] to: EntityRefInput,
+        #[graphql(desc = "What it is: 1 to 64 lowercase letters, digits, underscores or dots.")]
         kind: String,
+        #[graphql(desc = "Free data to keep on it (a JSON object); empty when absent.")]
         attributes: Option<Json<Value>>,
     ) -> AppResult<Relationship> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
@@ -200,7 +213,11 @@ impl GraphMutation {
     }
 
     /// Removes an explicit relationship (WORLDBUILDER).
-    async fn delete_relationship(&self, ctx: &Context<'_>, id: ID) -> AppResult<bool> {
+    async fn delete_relationship(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The explicit relationship's id.")] id: ID,
+    ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let id = parse_id("id", &id)?;
         let mut conn = ctx.conn().await?;

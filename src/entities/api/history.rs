@@ -25,6 +25,7 @@ impl EntityRevision {
         self.0.version
     }
 
+    /// What the write did.
     async fn action(&self) -> RevisionAction {
         RevisionAction::from_db(&self.0.action)
     }
@@ -34,26 +35,32 @@ impl EntityRevision {
         User::load(ctx, self.0.actor_id).await
     }
 
+    /// When the write happened.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// The entity's id within its type after this write.
     async fn entity_id(&self) -> &str {
         &self.0.entity_id
     }
 
+    /// The entity's display name after this write.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// The entity's status after this write.
     async fn status(&self) -> EntityStatus {
         EntityStatus::from_slug(&self.0.status).unwrap_or_default()
     }
 
+    /// The entity's type-specific fields after this write (a JSON object).
     async fn fields(&self) -> Json<&Value> {
         Json(&self.0.fields)
     }
 
+    /// The entity's Markdown body after this write.
     async fn markdown_body(&self) -> &str {
         &self.0.markdown_body
     }
@@ -73,24 +80,33 @@ page_type! {
 pub struct FieldDiff {
     /// The field, or `name`, `status`, `entity_id` for the entity's own columns.
     pub field: String,
+    /// How the field differs.
     pub change: FieldChangeKind,
+    /// The value on the old (left) side; null when the field is added there.
     pub old_value: Option<Json<Value>>,
+    /// The value on the new (right) side; null when the field is removed there.
     pub new_value: Option<Json<Value>>,
 }
 
 /// One line of the markdown diff.
 #[derive(SimpleObject)]
 pub struct MarkdownDiffLine {
+    /// Whether the line is in both sides, only the new one, or only the old one.
     pub kind: DiffLineKind,
+    /// The 1-based line number on the old side; null for inserted lines.
     pub old_line: Option<i32>,
+    /// The 1-based line number on the new side; null for deleted lines.
     pub new_line: Option<i32>,
+    /// The line's text, without its line break.
     pub text: String,
 }
 
 /// What differs between two versions of an entity, or between two entities.
 #[derive(SimpleObject)]
 pub struct EntityComparison {
+    /// Nothing differs: no field change and every markdown line equal.
     pub identical: bool,
+    /// The fields that differ.
     pub field_changes: Vec<FieldDiff>,
     /// Every line of both markdown bodies, marked equal, inserted or deleted.
     pub markdown_lines: Vec<MarkdownDiffLine>,
@@ -137,10 +153,12 @@ impl HistoryQuery {
     async fn entity_history(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
-        entity_id: String,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "The entity's type.")] r#type: EntityType,
+        #[graphql(desc = "The entity's id within its type.")] entity_id: String,
+        #[graphql(desc = "How many revisions to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many revisions to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<Option<RevisionPage>> {
         let viewer = ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
@@ -161,10 +179,10 @@ impl HistoryQuery {
     async fn compare_entity_versions(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
-        entity_id: String,
-        from: i32,
-        to: i32,
+        #[graphql(desc = "The entity's type.")] r#type: EntityType,
+        #[graphql(desc = "The entity's id within its type.")] entity_id: String,
+        #[graphql(desc = "The version on the old side of the comparison.")] from: i32,
+        #[graphql(desc = "The version on the new side of the comparison.")] to: i32,
     ) -> AppResult<EntityComparison> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
@@ -178,8 +196,8 @@ impl HistoryQuery {
     async fn compare_entities(
         &self,
         ctx: &Context<'_>,
-        left: EntityRefInput,
-        right: EntityRefInput,
+        #[graphql(desc = "The entity on the old side of the comparison.")] left: EntityRefInput,
+        #[graphql(desc = "The entity on the new side of the comparison.")] right: EntityRefInput,
     ) -> AppResult<EntityComparison> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;

@@ -86,6 +86,7 @@ impl Entity {
         ID(self.0.id.to_string())
     }
 
+    /// The entity's type.
     async fn entity_type(&self) -> EntityType {
         self.0.kind()
     }
@@ -95,10 +96,12 @@ impl Entity {
         &self.0.entity_id
     }
 
+    /// The entity's display name.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// Where the entity is in its life (in the story or in production).
     async fn status(&self) -> EntityStatus {
         self.0.status()
     }
@@ -108,6 +111,7 @@ impl Entity {
         Json(&self.0.fields)
     }
 
+    /// The free text after the frontmatter, in Markdown.
     async fn markdown_body(&self) -> &str {
         &self.0.markdown_body
     }
@@ -119,6 +123,7 @@ impl Entity {
         Ok(entity_errors(&self.0, &references))
     }
 
+    /// True when `validationErrors` is empty.
     async fn is_valid(&self, ctx: &Context<'_>) -> AppResult<bool> {
         if !self.0.schema_errors.is_empty() {
             return Ok(false);
@@ -132,10 +137,12 @@ impl Entity {
         self.0.version
     }
 
+    /// When the entity was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the entity was last written.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -145,14 +152,17 @@ impl Entity {
         self.0.deleted_at
     }
 
+    /// Who created it; null once that account is deleted.
     async fn created_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         User::load(ctx, self.0.created_by).await
     }
 
+    /// Who wrote it last; null once that account is deleted.
     async fn updated_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         User::load(ctx, self.0.updated_by).await
     }
 
+    /// Who moved it to the recycle bin; null while it is live.
     async fn deleted_by(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         User::load(ctx, self.0.deleted_by).await
     }
@@ -174,9 +184,13 @@ impl Entity {
     async fn references(
         &self,
         ctx: &Context<'_>,
-        kind: Option<String>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "Only the references of this field path (e.g. `leader`).")] kind: Option<
+            String,
+        >,
+        #[graphql(desc = "How many references to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many references to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<Vec<EntityReference>> {
         let references = match kind {
             Some(kind) => load(
@@ -204,9 +218,12 @@ impl Entity {
     async fn referenced_by(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only references through this field path of the referring entities.")]
         kind: Option<String>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many references to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many references to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<Vec<EntityReference>> {
         let referrers = incoming(ctx, &self.0).await?;
         let matching = referrers
@@ -228,9 +245,12 @@ impl Entity {
     async fn relationships(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] direction: RelationshipDirection,
+        #[graphql(default, desc = "Which way the relationships point; BOTH when absent.")]
+        direction: RelationshipDirection,
+        #[graphql(desc = "Only relationships of this kind (a field path, or an explicit kind).")]
         kind: Option<String>,
-        offset: Option<i32>,
+        #[graphql(desc = "How many relationships to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many relationships to return: 1 to 200, 50 when absent.")]
         limit: Option<i32>,
     ) -> AppResult<Vec<Relationship>> {
         let mut found = Vec::new();
@@ -350,6 +370,7 @@ pub enum RelationshipDirection {
     Outgoing,
     /// From others to this entity.
     Incoming,
+    /// Both ways.
     #[default]
     Both,
 }
@@ -411,22 +432,27 @@ impl Relationship {
         self.id.map(|id| ID(id.to_string()))
     }
 
+    /// What the relationship is: the field path of a reference, or the kind given by hand.
     async fn kind(&self) -> &str {
         &self.kind
     }
 
+    /// How the relationship came to be.
     async fn origin(&self) -> RelationshipOrigin {
         self.origin
     }
 
+    /// Which way it points, seen from the entity asked about.
     async fn direction(&self) -> RelationshipDirection {
         self.direction
     }
 
+    /// Free data on an explicit relationship (a JSON object); empty for field references.
     async fn attributes(&self) -> Json<&Value> {
         Json(&self.attributes)
     }
 
+    /// When an explicit relationship was drawn; null for field references.
     async fn created_at(&self) -> Option<DateTime<Utc>> {
         self.created_at
     }

@@ -14,6 +14,7 @@ use crate::error::{AppError, AppResult};
 /// An entity matching a search.
 #[derive(SimpleObject)]
 pub struct SearchHit {
+    /// The entity that matches.
     pub entity: Entity,
     /// Higher is better: matches in the name weigh most, then fields, then the markdown.
     pub rank: f32,
@@ -66,9 +67,10 @@ impl SearchQuery {
     async fn search(
         &self,
         ctx: &Context<'_>,
-        query: String,
+        #[graphql(desc = "The words to look for.")] query: String,
+        #[graphql(desc = "Only entities of these types; every type when absent or empty.")]
         types: Option<Vec<EntityType>>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many hits to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
     ) -> AppResult<Vec<SearchHit>> {
         let viewer = ctx.viewer()?;
         let limit = check_limit(limit)?;
@@ -97,7 +99,13 @@ impl SearchQuery {
     }
 
     /// Live entities of every type, most recently changed first.
-    async fn recent(&self, ctx: &Context<'_>, limit: Option<i32>) -> AppResult<Vec<Entity>> {
+    async fn recent(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many entities to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
+    ) -> AppResult<Vec<Entity>> {
         let viewer = ctx.viewer()?;
         let limit = check_limit(limit)?;
         let mut conn = ctx.conn().await?;

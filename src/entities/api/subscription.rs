@@ -23,10 +23,12 @@ pub struct EntityEvent {
 /// Something happened to an entity.
 #[Object]
 impl EntityEvent {
+    /// What happened to the entity.
     async fn action(&self) -> EntityAction {
         self.change.action
     }
 
+    /// The entity's type.
     async fn entity_type(&self) -> AppResult<EntityType> {
         EntityType::from_slug(&self.change.entity_type).ok_or_else(|| {
             AppError::internal(anyhow::anyhow!(
@@ -66,6 +68,7 @@ impl EntityEvent {
         User::load(ctx, self.event.actor_id).await
     }
 
+    /// When it happened.
     async fn at(&self) -> DateTime<Utc> {
         self.event.at
     }

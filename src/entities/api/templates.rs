@@ -16,6 +16,7 @@ pub struct EntityTypeInfo(EntityType);
 /// One of the sixteen entity types.
 #[Object]
 impl EntityTypeInfo {
+    /// The type.
     #[graphql(name = "type")]
     async fn entity_type(&self) -> EntityType {
         self.0
@@ -26,6 +27,7 @@ impl EntityTypeInfo {
         self.0.slug()
     }
 
+    /// The type's name for people, singular: `Style Bible`.
     async fn label(&self) -> &'static str {
         self.0.label()
     }
@@ -40,6 +42,7 @@ impl EntityTypeInfo {
         self.0.file_prefix()
     }
 
+    /// What entities of this type are, as the type's template says.
     async fn description(&self, ctx: &Context<'_>) -> AppResult<String> {
         Ok(ctx
             .part::<Arc<TemplateCatalog>>()?
@@ -52,13 +55,16 @@ impl EntityTypeInfo {
 /// A type's JSON Schema and where its fields reference other entities.
 #[derive(SimpleObject)]
 pub struct EntitySchema {
+    /// The type described.
     pub entity_type: EntityType,
     /// The JSON Schema (draft 2020-12) of the frontmatter: `fields` plus id, entity_type, name,
     /// status and the template metadata.
     pub json_schema: Json<Value>,
+    /// The fields that hold ids of other entities.
     pub references: Vec<ReferenceField>,
     /// The `template_version` new entities get.
     pub version: String,
+    /// Where the schema came from.
     pub source: TemplateSource,
 }
 
@@ -69,6 +75,7 @@ pub struct ReferenceField {
     pub path: String,
     /// The relationship kind references found here get: `family.character_id`.
     pub kind: String,
+    /// The types the ids may name.
     pub target_types: Vec<EntityType>,
     /// Holds a list of ids rather than one.
     pub many: bool,
@@ -98,8 +105,11 @@ impl EntitySchema {
 /// The form layout of a type: sections of fields with their widgets.
 #[derive(SimpleObject)]
 pub struct EntityLayout {
+    /// The type laid out.
     pub entity_type: EntityType,
+    /// The layout (a JSON object of sections, each with its fields and their widgets).
     pub layout: Json<Value>,
+    /// Where the layout came from.
     pub source: TemplateSource,
 }
 
@@ -108,14 +118,17 @@ pub struct EntityLayout {
 pub struct EntityTemplate {
     /// The path under the package's `templates/`, without `.md`: `Standard/CHARACTER_TEMPLATE`.
     pub name: String,
+    /// The entity type it is a template of; null for templates of no one type.
     pub entity_type: Option<EntityType>,
     /// `entity`, `core`, `document`... as its frontmatter says.
     pub category: Option<String>,
+    /// Its `template_version`, as its frontmatter says.
     pub version: Option<String>,
     /// The whole file.
     pub content: String,
     /// The frontmatter as JSON (null when it has none).
     pub frontmatter: Json<Value>,
+    /// Where the template came from.
     pub source: TemplateSource,
 }
 
@@ -147,7 +160,7 @@ impl TemplateQuery {
     async fn entity_schema(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
+        #[graphql(desc = "The entity type.")] r#type: EntityType,
     ) -> AppResult<EntitySchema> {
         Ok(EntitySchema::of(
             ctx.part::<Arc<TemplateCatalog>>()?.type_template(r#type),
@@ -158,7 +171,7 @@ impl TemplateQuery {
     async fn entity_layout(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
+        #[graphql(desc = "The entity type.")] r#type: EntityType,
     ) -> AppResult<EntityLayout> {
         let template = ctx.part::<Arc<TemplateCatalog>>()?.type_template(r#type);
         Ok(EntityLayout {
@@ -172,7 +185,9 @@ impl TemplateQuery {
     async fn templates(
         &self,
         ctx: &Context<'_>,
-        entity_type: Option<EntityType>,
+        #[graphql(desc = "Only the templates of this entity type.")] entity_type: Option<
+            EntityType,
+        >,
     ) -> AppResult<Vec<EntityTemplate>> {
         Ok(ctx
             .part::<Arc<TemplateCatalog>>()?
@@ -184,7 +199,12 @@ impl TemplateQuery {
     }
 
     /// One markdown template by name (`Standard/CHARACTER_TEMPLATE`); null when there is none.
-    async fn template(&self, ctx: &Context<'_>, name: String) -> AppResult<Option<EntityTemplate>> {
+    async fn template(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The template's name: its path under `templates/`, without `.md`.")]
+        name: String,
+    ) -> AppResult<Option<EntityTemplate>> {
         Ok(ctx
             .part::<Arc<TemplateCatalog>>()?
             .template(&name)

@@ -30,8 +30,11 @@ pub enum Bin {
 /// What a list of entities is sorted by.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum EntitySortField {
+    /// The display name.
     Name,
+    /// When the entity was created.
     CreatedAt,
+    /// When the entity was last written.
     #[default]
     UpdatedAt,
 }
@@ -39,7 +42,9 @@ pub enum EntitySortField {
 /// Ascending or descending.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum SortOrder {
+    /// Smallest first (A to Z, oldest first).
     Asc,
+    /// Largest first (Z to A, newest first).
     #[default]
     Desc,
 }

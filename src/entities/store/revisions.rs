@@ -11,10 +11,15 @@ use crate::error::AppResult;
 /// What the write a revision records did.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum RevisionAction {
+    /// The entity was created.
     Created,
+    /// The entity was changed.
     Updated,
+    /// The entity was moved to the recycle bin.
     Deleted,
+    /// The entity was brought back from the recycle bin.
     Restored,
+    /// The entity was given a new id.
     Renamed,
 }
 

@@ -27,6 +27,7 @@ const MAX_EVENTS: i32 = 200;
 pub struct CharacterAxisScore {
     /// The axis's registry id.
     pub axis_id: ID,
+    /// The axis's name.
     pub axis_name: String,
     /// Between 0 and 1; 0.5 until something moves it.
     pub axis_score: f64,
@@ -37,22 +38,32 @@ pub struct CharacterAxisScore {
 /// A character's axis scores and snapshots (seed 002's DatabaseCharacterAxisStateResponse).
 #[derive(SimpleObject)]
 pub struct CharacterAxisState {
+    /// The character's id.
     pub character_id: ID,
+    /// The worldId of the character's world.
     pub world_id: String,
+    /// The seed the character was generated from.
     pub state_seed: i64,
     /// The hash of the policy the current snapshot was made under.
     pub state_version: Option<String>,
+    /// When the snapshot last changed; null when it never has.
     pub state_updated_at: Option<DateTime<Utc>>,
+    /// The snapshot the character started from (JSON).
     pub base_state: Json<Value>,
+    /// The snapshot as it is now (JSON).
     pub current_state: Json<Value>,
+    /// The character's score on each axis, in the policy's order.
     pub axes: Vec<CharacterAxisScore>,
 }
 
 /// One axis's change in an event (seed 002's CharacterAxisDelta).
 #[derive(SimpleObject)]
 pub struct CharacterAxisDelta {
+    /// The axis's name.
     pub axis_name: String,
+    /// The score before the event.
     pub old_score: f64,
+    /// The score after the event.
     pub new_score: f64,
     /// The change made (after clamping to [0, 1]).
     pub delta: f64,
@@ -62,18 +73,26 @@ pub struct CharacterAxisDelta {
 #[derive(SimpleObject, InputObject, Clone)]
 #[graphql(input_name = "MetadataEntryInput")]
 pub struct MetadataEntry {
+    /// The key: 1 to 64 bytes.
     pub key: String,
+    /// The value: at most 1024 bytes.
     pub value: String,
 }
 
 /// Something that moved a character's axes (seed 002's CharacterAxisEvent).
 #[derive(SimpleObject)]
 pub struct CharacterAxisEvent {
+    /// The event's id.
     pub event_id: ID,
+    /// The worldId of the world it happened in.
     pub world_id: String,
+    /// What kind of event it was.
     pub event_type: String,
+    /// What happened, in words, when the event says.
     pub event_type_description: Option<String>,
+    /// When it happened.
     pub timestamp: DateTime<Utc>,
+    /// Free key/value pairs recorded with the event.
     pub metadata: Vec<MetadataEntry>,
     /// This character's deltas in the event.
     pub deltas: Vec<CharacterAxisDelta>,
@@ -82,6 +101,7 @@ pub struct CharacterAxisEvent {
 /// A character's axis events (seed 002's DatabaseCharacterAxisEventsResponse).
 #[derive(SimpleObject)]
 pub struct CharacterAxisEvents {
+    /// The character's id.
     pub character_id: ID,
     /// Newest first.
     pub events: Vec<CharacterAxisEvent>,
@@ -90,7 +110,9 @@ pub struct CharacterAxisEvents {
 /// A change to one axis of one character.
 #[derive(InputObject)]
 pub struct AxisDeltaInput {
+    /// The axis's name in the world's policy.
     pub axis: String,
+    /// What to add to the score (negative to lower it); the result is clamped to [0, 1].
     pub delta: f64,
 }
 
@@ -98,12 +120,16 @@ pub struct AxisDeltaInput {
 /// the sum is applied (and clamped) once.
 #[derive(InputObject)]
 pub struct ApplyAxisEventInput {
+    /// The character's id.
     pub character_id: ID,
     /// 1 to 64 lower-case letters, digits, `_` or `-`.
     pub event_type: String,
+    /// What happened, in words: at most 1024 bytes.
     pub description: Option<String>,
+    /// Free key/value pairs to record with the event: at most 32.
     #[graphql(default)]
     pub metadata: Vec<MetadataEntry>,
+    /// The changes to make: 1 to 64.
     pub deltas: Vec<AxisDeltaInput>,
 }
 
@@ -167,7 +193,7 @@ impl AxisQuery {
     async fn character_axis_state(
         &self,
         ctx: &Context<'_>,
-        character_id: ID,
+        #[graphql(desc = "The character's id.")] character_id: ID,
     ) -> AppResult<CharacterAxisState> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
@@ -223,8 +249,10 @@ impl AxisQuery {
     async fn character_axis_events(
         &self,
         ctx: &Context<'_>,
-        character_id: ID,
-        limit: Option<i32>,
+        #[graphql(desc = "The character's id.")] character_id: ID,
+        #[graphql(desc = "How many events to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<CharacterAxisEvents> {
         let limit = limit.unwrap_or(DEFAULT_EVENTS);
         if !(1..=MAX_EVENTS).contains(&limit) {
@@ -266,7 +294,8 @@ impl AxisMutation {
     async fn set_axis_policy(
         &self,
         ctx: &Context<'_>,
-        world_id: String,
+        #[graphql(desc = "The world's key (worldId).")] world_id: String,
+        #[graphql(desc = "The policy to put in force, replacing the one before.")]
         policy: AxisPolicy,
     ) -> AppResult<World> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
@@ -281,7 +310,7 @@ impl AxisMutation {
     async fn apply_axis_event(
         &self,
         ctx: &Context<'_>,
-        input: ApplyAxisEventInput,
+        #[graphql(desc = "The character and the deltas to apply.")] input: ApplyAxisEventInput,
     ) -> AppResult<CharacterAxisEvent> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let event = AxisEventRequest {

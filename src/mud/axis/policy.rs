@@ -23,6 +23,7 @@ const MAX_RULES: usize = 64;
 #[derive(SimpleObject, InputObject, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[graphql(input_name = "AxisPolicyInput")]
 pub struct AxisPolicy {
+    /// The axes: 1 to 32, with unique names.
     pub axes: Vec<AxisDefinition>,
     /// How far a new character's seeded profile may stray from 0.5: scores fall in
     /// 0.5 ± spread / 2. Between 0 and 1; 0.5 when absent.
@@ -45,6 +46,7 @@ fn default_spread() -> f64 {
 pub struct AxisDefinition {
     /// 1 to 64 lower-case letters, digits, `_` or `-`; unique in the policy.
     pub name: String,
+    /// What the axis measures, in words.
     pub description: Option<String>,
     /// A score's label is the first of these (by ordinal, then min) whose range contains it.
     #[graphql(default)]
@@ -56,10 +58,13 @@ pub struct AxisDefinition {
 #[derive(SimpleObject, InputObject, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[graphql(input_name = "AxisLabelInput")]
 pub struct AxisLabel {
+    /// The label: 1 to 64 characters.
     pub name: String,
     /// Where the label stands among the axis's labels; its position in the list when absent.
     pub ordinal: Option<i32>,
+    /// The lowest score it covers (0 to 1); open when absent.
     pub min: Option<f64>,
+    /// The highest score it covers (0 to 1); open when absent.
     pub max: Option<f64>,
 }
 
@@ -67,15 +72,19 @@ pub struct AxisLabel {
 #[derive(SimpleObject, InputObject, Serialize, Deserialize, Clone, Debug, PartialEq)]
 #[graphql(input_name = "ChatPolicyInput")]
 pub struct ChatPolicy {
+    /// What SAY multiplies the rules' amounts by: 0 to 10.
     #[graphql(default = 1.0)]
     #[serde(default = "say")]
     pub say_multiplier: f64,
+    /// What YELL multiplies the rules' amounts by: 0 to 10.
     #[graphql(default = 1.5)]
     #[serde(default = "yell")]
     pub yell_multiplier: f64,
+    /// What WHISPER multiplies the rules' amounts by: 0 to 10.
     #[graphql(default = 0.5)]
     #[serde(default = "whisper")]
     pub whisper_multiplier: f64,
+    /// How each axis reacts to chat: at most 64 rules, each naming an axis of the policy.
     #[graphql(default)]
     #[serde(default)]
     pub rules: Vec<ChatRule>,
@@ -108,6 +117,7 @@ impl Default for ChatPolicy {
 pub struct ChatRule {
     /// The axis's name.
     pub axis: String,
+    /// What the rule does to the axis.
     pub kind: ChatRuleKind,
     /// The base amount (0 to 1).
     pub base: f64,
@@ -126,6 +136,7 @@ pub enum ChatRuleKind {
     DominanceShift,
     /// Both lose base × channel multiplier.
     SharedDrain,
+    /// Nothing happens to the axis.
     NoEffect,
 }
 

@@ -21,11 +21,12 @@ use crate::mud::model::CharacterRow;
 use crate::mud::worlds::api::{Room, World};
 use crate::mud::worlds::service::world_or_not_found;
 
-/// A character in a world.
 pub struct WorldCharacter(pub CharacterRow);
 
+/// A character in a world.
 #[Object]
 impl WorldCharacter {
+    /// The character's id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -35,6 +36,7 @@ impl WorldCharacter {
         &self.0.name
     }
 
+    /// The world the character lives in.
     async fn world(&self, ctx: &Context<'_>) -> AppResult<Option<World>> {
         Ok(load(&ctx.loaders::<MudLoaders>().worlds, self.0.world_id)
             .await?
@@ -71,6 +73,7 @@ impl WorldCharacter {
         self.0.state_version.as_deref()
     }
 
+    /// When the snapshot last changed; null when it never has.
     async fn state_updated_at(&self) -> Option<DateTime<Utc>> {
         self.0.state_updated_at
     }
@@ -95,20 +98,24 @@ impl WorldCharacter {
         self.0.tombstoned_at.is_some()
     }
 
+    /// When the character was tombstoned; null while it is not.
     async fn tombstoned_at(&self) -> Option<DateTime<Utc>> {
         self.0.tombstoned_at
     }
 
+    /// When the character was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the character was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
 }
 
 page_type! {
+    /// A page of characters, by name.
     pub struct CharacterPage {
         total,
         characters: Vec<WorldCharacter>,
@@ -151,15 +158,21 @@ pub struct CreateCharacterInput {
 /// What `createCharacter` did (seed 002's CreateCharacterResponse).
 #[derive(SimpleObject)]
 pub struct CreateCharacterPayload {
+    /// True when the character was created (a failure is an error instead).
     pub success: bool,
+    /// What was done, in words.
     pub message: String,
+    /// The new character's id.
     pub character_id: ID,
+    /// The new character's name.
     pub character_name: String,
+    /// The worldId of its world.
     pub world_id: String,
     /// The seed the name and state were generated from.
     pub seed: i64,
     /// The character's seeded axis snapshot, when its world has an axis policy.
     pub entity_state: Option<Json<Value>>,
+    /// The new character.
     pub character: WorldCharacter,
 }
 
@@ -184,9 +197,13 @@ pub enum ManageCharacterAction {
 /// What `manageCharacter` did (seed 002's ManageCharacterResponse).
 #[derive(SimpleObject)]
 pub struct ManageCharacterPayload {
+    /// True when the character was removed (a failure is an error instead).
     pub success: bool,
+    /// What was done, in words.
     pub message: String,
+    /// The id of the character removed.
     pub character_id: ID,
+    /// How it was removed.
     pub action: ManageCharacterAction,
 }
 
@@ -201,12 +218,22 @@ impl CharacterQuery {
     async fn characters(
         &self,
         ctx: &Context<'_>,
-        world_id: Option<String>,
-        username: Option<String>,
-        #[graphql(default)] mine: bool,
-        #[graphql(default)] include_tombstoned: bool,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "Only the characters of this world (its worldId).")] world_id: Option<
+            String,
+        >,
+        #[graphql(desc = "Only the characters of the user with this username.")] username: Option<
+            String,
+        >,
+        #[graphql(
+            default,
+            desc = "Only your own characters (`username` is then ignored)."
+        )]
+        mine: bool,
+        #[graphql(default, desc = "Also list tombstoned characters.")] include_tombstoned: bool,
+        #[graphql(desc = "How many characters to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many characters to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<CharacterPage> {
         let viewer = ctx.viewer()?;
         let mut filter = CharacterFilter {
@@ -234,7 +261,11 @@ impl CharacterQuery {
     }
 
     /// One character of the tenant; null when there is none.
-    async fn character(&self, ctx: &Context<'_>, id: ID) -> AppResult<Option<WorldCharacter>> {
+    async fn character(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The character's id.")] id: ID,
+    ) -> AppResult<Option<WorldCharacter>> {
         let viewer = ctx.viewer()?;
         let Ok(id) = parse_id("id", &id) else {
             return Ok(None);
@@ -257,7 +288,7 @@ impl CharacterMutation {
     async fn create_character(
         &self,
         ctx: &Context<'_>,
-        input: CreateCharacterInput,
+        #[graphql(desc = "The new character.")] input: CreateCharacterInput,
     ) -> AppResult<CreateCharacterPayload> {
         let viewer = ctx.viewer()?;
         let request = CharacterRequest {
@@ -290,8 +321,8 @@ impl CharacterMutation {
     async fn update_character(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: UpdateCharacterInput,
+        #[graphql(desc = "The character's id.")] id: ID,
+        #[graphql(desc = "The changes; what is absent stays.")] input: UpdateCharacterInput,
     ) -> AppResult<WorldCharacter> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
@@ -308,8 +339,8 @@ impl CharacterMutation {
     async fn manage_character(
         &self,
         ctx: &Context<'_>,
-        character_id: ID,
-        action: ManageCharacterAction,
+        #[graphql(desc = "The character's id.")] character_id: ID,
+        #[graphql(desc = "How to remove it.")] action: ManageCharacterAction,
     ) -> AppResult<ManageCharacterPayload> {
         let viewer = ctx.viewer_with(Role::Superuser)?;
         let mut conn = ctx.conn().await?;
@@ -330,7 +361,11 @@ impl CharacterMutation {
 
     /// Enters a world as one of your characters: binds it to your current session (taking it
     /// over from any other session playing it). Needs a signed-in session, not an API key.
-    async fn enter_world(&self, ctx: &Context<'_>, character_id: ID) -> AppResult<WorldCharacter> {
+    async fn enter_world(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The id of your character to play.")] character_id: ID,
+    ) -> AppResult<WorldCharacter> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
         Ok(WorldCharacter(

@@ -23,18 +23,25 @@ use crate::mud::worlds::service::{room_or_not_found, world_or_not_found};
 /// A chat message.
 #[derive(SimpleObject, Clone)]
 pub struct ChatMessage {
+    /// The message's id.
     pub id: ID,
     /// The sender's username (null once their account is deleted).
     pub username: Option<String>,
+    /// The name of the character who spoke.
     pub character_name: String,
+    /// How it was said.
     pub channel: ChatChannel,
     /// The whisper's recipient.
     pub recipient_name: Option<String>,
+    /// What was said.
     pub text: String,
     /// The text as the admin views show it: `[WHISPER]` and `[YELL]` mark those channels.
     pub message: String,
+    /// The worldId of the world it was said in.
     pub world_id: String,
+    /// The roomId of the room it was said in.
     pub room_id: String,
+    /// When it was said.
     pub timestamp: DateTime<Utc>,
     /// Where it stands among the tenant's events, as `chatMessages` streams it: pass the last
     /// one seen as `since` to resume there. Null outside the subscription.
@@ -83,8 +90,11 @@ page_type! {
 /// What `pruneChat` did (seed 002's ChatPruneResponse).
 #[derive(SimpleObject)]
 pub struct PruneChatPayload {
+    /// True when the prune ran (a failure is an error instead).
     pub success: bool,
+    /// What was done, in words.
     pub message: String,
+    /// How many messages were deleted.
     pub pruned_count: i64,
 }
 
@@ -98,10 +108,14 @@ impl ChatQuery {
     async fn chat_messages(
         &self,
         ctx: &Context<'_>,
-        world_id: Option<String>,
-        room_id: Option<String>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "Only the chat of this world, by its key.")] world_id: Option<String>,
+        #[graphql(desc = "Only the chat of this room of that world, by its key.")] room_id: Option<
+            String,
+        >,
+        #[graphql(desc = "How many messages to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many messages to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<ChatMessagePage> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;
@@ -128,11 +142,13 @@ impl ChatMutation {
     async fn send_chat(
         &self,
         ctx: &Context<'_>,
-        world_id: String,
-        room_id: String,
-        channel: ChatChannel,
-        recipient: Option<String>,
-        text: String,
+        #[graphql(desc = "The world, by its key.")] world_id: String,
+        #[graphql(desc = "The room spoken in, by its key.")] room_id: String,
+        #[graphql(desc = "How to say it.")] channel: ChatChannel,
+        #[graphql(desc = "For WHISPER: the name of the character whispered to.")] recipient: Option<
+            String,
+        >,
+        #[graphql(desc = "What to say: 1 to 1,000 characters.")] text: String,
     ) -> AppResult<ChatMessage> {
         let viewer = ctx.viewer()?;
         let utterance = Utterance {
@@ -163,9 +179,10 @@ impl ChatMutation {
     async fn prune_chat(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Delete messages older than this many hours: at least 1.")]
         max_age_hours: i32,
-        world_id: Option<String>,
-        room_id: Option<String>,
+        #[graphql(desc = "Only in this world, by its key.")] world_id: Option<String>,
+        #[graphql(desc = "Only in this room of that world, by its key.")] room_id: Option<String>,
     ) -> AppResult<PruneChatPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let mut conn = ctx.conn().await?;

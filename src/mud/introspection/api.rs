@@ -188,9 +188,9 @@ impl IntrospectionQuery {
     async fn table_rows(
         &self,
         ctx: &Context<'_>,
-        table: String,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "The table's name, as `databaseTables` lists it.")] table: String,
+        #[graphql(desc = "How many rows to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many rows to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
     ) -> AppResult<DatabaseTableRows> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;

@@ -58,7 +58,8 @@ impl OllamaMutation {
     async fn ollama_command(
         &self,
         ctx: &Context<'_>,
-        server_url: String,
+        #[graphql(desc = "One of `ollamaServers`.")] server_url: String,
+        #[graphql(desc = "The command: `list`, `ps`, `show <model>` or `run <model> <prompt>`.")]
         command: String,
     ) -> AppResult<OllamaCommandResult> {
         let viewer = ctx.viewer_with(Role::Admin)?;

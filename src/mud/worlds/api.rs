@@ -20,11 +20,12 @@ use crate::mud::characters::store::CharacterFilter;
 use crate::mud::loaders::MudLoaders;
 use crate::mud::model::{RoomRow, WorldRow};
 
-/// A world a MUD runs (seed 002's worlds).
 pub struct World(pub WorldRow);
 
+/// A world a MUD runs (seed 002's worlds).
 #[Object]
 impl World {
+    /// The world's row id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -34,10 +35,12 @@ impl World {
         &self.0.world_key
     }
 
+    /// The world's display name.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What the world is, in words.
     async fn description(&self) -> &str {
         &self.0.description
     }
@@ -71,9 +74,9 @@ impl World {
     async fn rooms(
         &self,
         ctx: &Context<'_>,
-        zone_id: Option<String>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "Only the rooms of this zone.")] zone_id: Option<String>,
+        #[graphql(desc = "How many rooms to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many rooms to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
     ) -> AppResult<RoomPage> {
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
@@ -86,7 +89,11 @@ impl World {
     }
 
     /// One room, by its roomId.
-    async fn room(&self, ctx: &Context<'_>, room_id: String) -> AppResult<Option<Room>> {
+    async fn room(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The room's key in this world.")] room_id: String,
+    ) -> AppResult<Option<Room>> {
         let mut conn = ctx.conn().await?;
         Ok(
             store::find_room(&mut conn, self.0.tenant_id, self.0.id, &room_id)
@@ -99,9 +106,15 @@ impl World {
     async fn characters(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] include_tombstoned: bool,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(
+            default,
+            desc = "Also list tombstoned characters (removed, kept for history)."
+        )]
+        include_tombstoned: bool,
+        #[graphql(desc = "How many characters to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many characters to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<CharacterPage> {
         let filter = CharacterFilter {
             world_id: Some(self.0.id),
@@ -111,20 +124,23 @@ impl World {
         list_characters_page(ctx, self.0.tenant_id, &filter, offset, limit).await
     }
 
+    /// When the world was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 
+    /// When the world was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
 }
 
-/// A room of a world.
 pub struct Room(pub RoomRow);
 
+/// A room of a world.
 #[Object]
 impl Room {
+    /// The room's row id.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -139,10 +155,12 @@ impl Room {
         self.0.zone_key.as_deref()
     }
 
+    /// The room's display name.
     async fn name(&self) -> &str {
         &self.0.name
     }
 
+    /// What the room looks like, in words.
     async fn description(&self) -> &str {
         &self.0.description
     }
@@ -152,6 +170,7 @@ impl Room {
         Json(&self.0.exits)
     }
 
+    /// The world the room is in.
     async fn world(&self, ctx: &Context<'_>) -> AppResult<Option<World>> {
         Ok(load(&ctx.loaders::<MudLoaders>().worlds, self.0.world_id)
             .await?
@@ -160,6 +179,7 @@ impl Room {
 }
 
 page_type! {
+    /// A page of worlds, by worldId.
     pub struct WorldPage {
         total,
         worlds: Vec<World>,
@@ -167,6 +187,7 @@ page_type! {
 }
 
 page_type! {
+    /// A page of a world's rooms, by zone and roomId.
     pub struct RoomPage {
         total,
         rooms: Vec<Room>,
@@ -178,7 +199,9 @@ page_type! {
 pub struct CreateWorldInput {
     /// The world's key: 1 to 64 lower-case letters, digits, `_` or `-`.
     pub world_id: String,
+    /// The display name: 1 to 100 characters.
     pub name: String,
+    /// What the world is, in words (at most 20,000 characters).
     #[graphql(default)]
     pub description: String,
     /// A JSON object.
@@ -193,7 +216,9 @@ pub struct CreateWorldInput {
 /// Only what is given changes.
 #[derive(InputObject)]
 pub struct UpdateWorldInput {
+    /// A new display name: 1 to 100 characters.
     pub name: Option<String>,
+    /// A new description (at most 20,000 characters).
     pub description: Option<String>,
     /// Replaces the configuration (a JSON object).
     pub config: Option<Json<Value>>,
@@ -209,8 +234,11 @@ pub struct UpdateWorldInput {
 pub struct CreateRoomInput {
     /// The room's key in its world.
     pub room_id: String,
+    /// The zone the room belongs to: 1 to 64 lower-case letters, digits, `_` or `-`.
     pub zone_id: Option<String>,
+    /// The display name: 1 to 100 characters.
     pub name: String,
+    /// What the room looks like, in words (at most 20,000 characters).
     #[graphql(default)]
     pub description: String,
     /// Direction → roomId (a JSON object).
@@ -220,12 +248,16 @@ pub struct CreateRoomInput {
 /// Only what is given changes.
 #[derive(InputObject)]
 pub struct UpdateRoomInput {
+    /// Moves the room to this zone.
     pub zone_id: Option<String>,
     /// Takes the room out of its zone.
     #[graphql(default)]
     pub clear_zone: bool,
+    /// A new display name: 1 to 100 characters.
     pub name: Option<String>,
+    /// A new description (at most 20,000 characters).
     pub description: Option<String>,
+    /// Replaces the exits: direction → roomId (a JSON object).
     pub exits: Option<Json<Value>>,
 }
 
@@ -252,9 +284,11 @@ impl WorldQuery {
     async fn worlds(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] only_active: bool,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(default, desc = "Only the worlds open for play.")] only_active: bool,
+        #[graphql(desc = "How many worlds to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many worlds to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<WorldPage> {
         let viewer = ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
@@ -269,7 +303,11 @@ impl WorldQuery {
     }
 
     /// One world of the tenant; null when there is none.
-    async fn world(&self, ctx: &Context<'_>, world_id: String) -> AppResult<Option<World>> {
+    async fn world(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The world's key (worldId).")] world_id: String,
+    ) -> AppResult<Option<World>> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
         Ok(store::find_world(&mut conn, viewer.tenant_id, &world_id)
@@ -284,7 +322,11 @@ pub struct WorldMutation;
 #[Object]
 impl WorldMutation {
     /// Creates a world (WORLDBUILDER).
-    async fn create_world(&self, ctx: &Context<'_>, input: CreateWorldInput) -> AppResult<World> {
+    async fn create_world(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new world.")] input: CreateWorldInput,
+    ) -> AppResult<World> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let change = WorldChange {
             world_key: Some(&input.world_id),
@@ -304,8 +346,8 @@ impl WorldMutation {
     async fn update_world(
         &self,
         ctx: &Context<'_>,
-        world_id: String,
-        input: UpdateWorldInput,
+        #[graphql(desc = "The world's key (worldId).")] world_id: String,
+        #[graphql(desc = "The changes; what is absent stays.")] input: UpdateWorldInput,
     ) -> AppResult<World> {
         ctx.viewer_with(Role::Worldbuilder)?;
         let change = WorldChange {
@@ -327,8 +369,12 @@ impl WorldMutation {
     async fn activate_world(
         &self,
         ctx: &Context<'_>,
-        world_id: String,
-        #[graphql(default = true)] active: bool,
+        #[graphql(desc = "The world's key (worldId).")] world_id: String,
+        #[graphql(
+            default = true,
+            desc = "True opens the world for play; false closes it."
+        )]
+        active: bool,
     ) -> AppResult<World> {
         ctx.viewer_with(Role::Worldbuilder)?;
         let change = WorldChange {
@@ -342,8 +388,8 @@ impl WorldMutation {
     async fn create_room(
         &self,
         ctx: &Context<'_>,
-        world_id: String,
-        input: CreateRoomInput,
+        #[graphql(desc = "The key (worldId) of the world to add the room to.")] world_id: String,
+        #[graphql(desc = "The new room.")] input: CreateRoomInput,
     ) -> AppResult<Room> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let change = RoomChange {
@@ -362,9 +408,9 @@ impl WorldMutation {
     async fn update_room(
         &self,
         ctx: &Context<'_>,
-        world_id: String,
-        room_id: String,
-        input: UpdateRoomInput,
+        #[graphql(desc = "The key (worldId) of the room's world.")] world_id: String,
+        #[graphql(desc = "The room's key in its world.")] room_id: String,
+        #[graphql(desc = "The changes; what is absent stays.")] input: UpdateRoomInput,
     ) -> AppResult<Room> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let change = RoomChange {

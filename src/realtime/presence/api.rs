@@ -18,11 +18,12 @@ use crate::entities::service::EntityType;
 use crate::error::{AppError, AppResult};
 use crate::events::{EditedEntity, EventPayload, PresenceChange, PresenceKind, kinds};
 
-/// A user with at least one live connection (on any server node).
 pub struct OnlineUser(OnlineRow);
 
+/// A user with at least one live connection (on any server node).
 #[Object]
 impl OnlineUser {
+    /// The user online.
     async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         User::load(ctx, Some(self.0.user_id)).await
     }
@@ -41,7 +42,6 @@ page_type! {
     }
 }
 
-/// Someone has an entity open for editing.
 pub struct EditingMark {
     user_id: Uuid,
     entity: EditedEntity,
@@ -62,20 +62,25 @@ impl EditingMark {
     }
 }
 
+/// Someone has an entity open for editing.
 #[Object]
 impl EditingMark {
+    /// Who is editing.
     async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         User::load(ctx, Some(self.user_id)).await
     }
 
+    /// The edited entity's type.
     async fn entity_type(&self) -> AppResult<EntityType> {
         entity_type_of(&self.entity)
     }
 
+    /// The edited entity's id within its type.
     async fn entity_id(&self) -> &str {
         &self.entity.entity_id
     }
 
+    /// The edited entity, while it is live.
     async fn entity(&self, ctx: &Context<'_>) -> AppResult<Option<Entity>> {
         load_entity(ctx, self.entity.row_id).await
     }
@@ -99,8 +104,8 @@ impl PresenceQuery {
     async fn online_users(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many users to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many users to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
     ) -> AppResult<OnlineUserPage> {
         let viewer = ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
@@ -125,11 +130,12 @@ impl PresenceQuery {
     async fn editing(
         &self,
         ctx: &Context<'_>,
-        r#type: Option<EntityType>,
+        #[graphql(desc = "Only marks on entities of this type.")] r#type: Option<EntityType>,
+        #[graphql(desc = "Only marks on entities with this id (give `type` too for one entity).")]
         entity_id: Option<String>,
-        user_id: Option<ID>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "Only this user's marks.")] user_id: Option<ID>,
+        #[graphql(desc = "How many marks to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many marks to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
     ) -> AppResult<Vec<EditingMark>> {
         let viewer = ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
@@ -163,8 +169,8 @@ impl PresenceMutation {
     async fn start_editing(
         &self,
         ctx: &Context<'_>,
-        r#type: EntityType,
-        entity_id: String,
+        #[graphql(desc = "The entity's type.")] r#type: EntityType,
+        #[graphql(desc = "The entity's id within its type.")] entity_id: String,
     ) -> AppResult<EditingMark> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
@@ -182,7 +188,8 @@ impl PresenceMutation {
     async fn stop_editing(
         &self,
         ctx: &Context<'_>,
-        r#type: Option<EntityType>,
+        #[graphql(desc = "Only your marks on entities of this type.")] r#type: Option<EntityType>,
+        #[graphql(desc = "Only your marks on entities with this id (give `type` too).")]
         entity_id: Option<String>,
     ) -> AppResult<i32> {
         let viewer = ctx.viewer()?;
@@ -193,19 +200,21 @@ impl PresenceMutation {
     }
 }
 
-/// A user of the tenant came online, went offline, or started or stopped editing.
 pub struct PresenceEvent {
     change: PresenceChange,
     at: DateTime<Utc>,
     seq: i64,
 }
 
+/// A user of the tenant came online, went offline, or started or stopped editing.
 #[Object]
 impl PresenceEvent {
+    /// What happened.
     async fn kind(&self) -> PresenceKind {
         self.change.kind
     }
 
+    /// The user it happened to.
     async fn user(&self, ctx: &Context<'_>) -> AppResult<Option<User>> {
         User::load(ctx, Some(self.change.user_id)).await
     }
@@ -228,6 +237,7 @@ impl PresenceEvent {
         }
     }
 
+    /// When it happened.
     async fn at(&self) -> DateTime<Utc> {
         self.at
     }

@@ -21,7 +21,6 @@ use crate::mud::sessions::store::{self as store, LiveSession, SessionOrder};
 /// How many character sessions `worldStatus` lists per world.
 const SESSIONS_PER_WORLD: usize = 200;
 
-/// A live login session (seed 002's session rows).
 pub struct AdminSession {
     session: SessionRow,
     username: String,
@@ -38,16 +37,20 @@ impl From<LiveSession> for AdminSession {
     }
 }
 
+/// A live login session (seed 002's session rows).
 #[Object]
 impl AdminSession {
+    /// The session's id (`kickSession` takes it).
     async fn session_id(&self) -> ID {
         ID(self.session.id.to_string())
     }
 
+    /// The id of the signed-in user.
     async fn user_id(&self) -> ID {
         ID(self.session.user_id.to_string())
     }
 
+    /// The signed-in user's username.
     async fn username(&self) -> &str {
         &self.username
     }
@@ -57,6 +60,7 @@ impl AdminSession {
         self.character.as_ref().map(|c| c.name.as_str())
     }
 
+    /// The character the session plays, once it entered a world.
     async fn character(&self) -> Option<WorldCharacter> {
         self.character.clone().map(WorldCharacter)
     }
@@ -66,6 +70,7 @@ impl AdminSession {
         self.session.created_at
     }
 
+    /// When the session was last active.
     async fn last_activity(&self) -> DateTime<Utc> {
         self.session.last_activity
     }
@@ -89,6 +94,7 @@ impl AdminSession {
 }
 
 page_type! {
+    /// A page of live login sessions.
     pub struct AdminSessionPage {
         total,
         sessions: Vec<AdminSession>,
@@ -98,16 +104,22 @@ page_type! {
 /// Where a character is (seed 002's player locations).
 #[derive(SimpleObject)]
 pub struct PlayerLocation {
+    /// The character's id.
     pub character_id: ID,
+    /// The character's name.
     pub character_name: String,
+    /// The worldId of the world it is in.
     pub world_id: String,
+    /// The zone of its room; null when the room has none.
     pub zone_id: Option<String>,
+    /// The roomId of the room it is in.
     pub room_id: String,
     /// When the character moved there.
     pub updated_at: Option<DateTime<Utc>>,
 }
 
 page_type! {
+    /// A page of character locations, by world and name.
     pub struct PlayerLocationPage {
         total,
         locations: Vec<PlayerLocation>,
@@ -117,32 +129,45 @@ page_type! {
 /// A character session in a world, kickable (seed 002's WorldActiveCharacterSession).
 #[derive(SimpleObject)]
 pub struct WorldActiveCharacterSession {
+    /// The id of the character played.
     pub character_id: ID,
+    /// The name of the character played.
     pub character_name: String,
+    /// The username of the player.
     pub username: String,
+    /// The session's id (`kickSession` takes it).
     pub session_id: ID,
+    /// When the session was last active.
     pub last_activity: DateTime<Utc>,
+    /// tui, browser or api.
     pub client_type: String,
 }
 
 /// A world's operations row (seed 002's DatabaseWorldStatusRow).
 #[derive(SimpleObject)]
 pub struct WorldStatus {
+    /// The world's key.
     pub world_id: String,
+    /// The world's display name.
     pub name: String,
+    /// The world's description.
     pub description: String,
     /// The catalog's activation flag.
     pub is_active: bool,
     /// Whether any character session is live in the world.
     pub is_online: bool,
+    /// How many live sessions play a character in the world.
     pub active_session_count: i64,
+    /// How many characters those sessions play.
     pub active_character_count: i64,
+    /// When a session in the world was last active; null when none is live.
     pub last_activity: Option<DateTime<Utc>>,
     /// The most recently active character sessions (at most 200).
     pub active_characters: Vec<WorldActiveCharacterSession>,
 }
 
 page_type! {
+    /// A page of worlds with their activity, by worldId.
     pub struct WorldStatusPage {
         total,
         worlds: Vec<WorldStatus>,
@@ -154,6 +179,7 @@ page_type! {
 pub struct KickSessionPayload {
     /// Whether the session was ended.
     pub success: bool,
+    /// What was done, in words.
     pub message: String,
 }
 
@@ -162,7 +188,9 @@ pub struct KickSessionPayload {
 pub struct KickCharacterPayload {
     /// Whether at least one session was ended.
     pub success: bool,
+    /// What was done, in words.
     pub message: String,
+    /// How many sessions were ended.
     pub removed_sessions: i32,
 }
 
@@ -192,8 +220,10 @@ impl OperationsQuery {
     async fn active_sessions(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many sessions to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many sessions to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<AdminSessionPage> {
         session_page(ctx, SessionOrder::NewestFirst, offset, limit).await
     }
@@ -202,8 +232,10 @@ impl OperationsQuery {
     async fn connections(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many sessions to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many sessions to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<AdminSessionPage> {
         session_page(ctx, SessionOrder::MostRecentlyActive, offset, limit).await
     }
@@ -212,8 +244,10 @@ impl OperationsQuery {
     async fn player_locations(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many locations to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many locations to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<PlayerLocationPage> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;
@@ -237,8 +271,10 @@ impl OperationsQuery {
     async fn world_status(
         &self,
         ctx: &Context<'_>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many worlds to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many worlds to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<WorldStatusPage> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;
@@ -292,8 +328,8 @@ impl OperationsMutation {
     async fn kick_session(
         &self,
         ctx: &Context<'_>,
-        target_session_id: ID,
-        reason: Option<String>,
+        #[graphql(desc = "The id of the session to end.")] target_session_id: ID,
+        #[graphql(desc = "Why, for the log: at most 500 characters.")] reason: Option<String>,
     ) -> AppResult<KickSessionPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let session_id = parse_id("targetSessionId", &target_session_id)?;
@@ -322,8 +358,8 @@ impl OperationsMutation {
     async fn kick_character(
         &self,
         ctx: &Context<'_>,
-        character_id: ID,
-        reason: Option<String>,
+        #[graphql(desc = "The character's id.")] character_id: ID,
+        #[graphql(desc = "Why, for the log: at most 500 characters.")] reason: Option<String>,
     ) -> AppResult<KickCharacterPayload> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         kicks::check_reason(reason.as_deref())?;

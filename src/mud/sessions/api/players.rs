@@ -26,11 +26,15 @@ pub fn truncated_hash(hash: &str) -> String {
 /// An account as the players view shows it (seed 002's player rows).
 #[derive(SimpleObject)]
 pub struct Player {
+    /// The account's id.
     pub id: ID,
+    /// The account's username.
     pub username: String,
     /// The first 20 characters of the password hash and "…".
     pub password_hash: String,
+    /// The account's role in this tenant.
     pub role: Role,
+    /// How the account came to be.
     pub account_origin: AccountOrigin,
     /// Characters in this tenant's worlds (not tombstoned).
     pub character_count: i64,
@@ -40,13 +44,16 @@ pub struct Player {
     pub is_online_in_world: bool,
     /// The worlds those sessions play in.
     pub online_world_ids: Vec<String>,
+    /// When the account was created.
     pub created_at: DateTime<Utc>,
+    /// When the account last signed in; null if it never has.
     pub last_login: Option<DateTime<Utc>>,
     /// False once banned.
     pub is_active: bool,
 }
 
 page_type! {
+    /// A page of players, by display name.
     pub struct PlayerPage {
         total,
         players: Vec<Player>,
@@ -63,9 +70,12 @@ impl PlayersQuery {
     async fn players(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Text to look for in the username, email or display name.")]
         search: Option<String>,
-        offset: Option<i32>,
-        limit: Option<i32>,
+        #[graphql(desc = "How many players to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many players to return: 1 to 200, 50 when absent.")] limit: Option<
+            i32,
+        >,
     ) -> AppResult<PlayerPage> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;

@@ -15,6 +15,7 @@ const STOP_DELAY: Duration = Duration::from_millis(500);
 /// What `stopServer` did (seed 002's ServerStopResponse).
 #[derive(SimpleObject)]
 pub struct ServerStopPayload {
+    /// True: the server is stopping.
     pub success: bool,
     /// Who initiated the shutdown.
     pub message: String,
