@@ -32,7 +32,7 @@ struct Cli {
 
 #[derive(Args)]
 struct GlobalArgs {
-    /// Directory for the embedded PostgreSQL cluster, its log and the generated signing secret.
+    /// Directory for the embedded PostgreSQL cluster, its log and the default asset store.
     #[arg(
         long,
         global = true,
@@ -195,7 +195,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     display_name,
                 },
         }) => {
-            let database = open_database(&global).await?;
+            let database = open_database_beside_server(&global).await?;
             let result = async {
                 migrations::run_pending(&database.url).await?;
                 let pool = build_pool(&database.url, &PoolOptions::default())?;
@@ -206,7 +206,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                     &display_name,
                 )
                 .await?;
-                println!("superuser {} ({}) is ready", user.email, user.id);
+                report(
+                    global.log_format,
+                    format!("superuser {} ({}) is ready", user.email, user.id),
+                    serde_json::json!({ "email": user.email, "userId": user.id }),
+                );
                 anyhow::Ok(())
             }
             .await;
@@ -225,21 +229,41 @@ async fn open_database(global: &GlobalArgs) -> anyhow::Result<Database> {
     .await
 }
 
+/// The database for `migrate` and `admin`: the running server's embedded cluster when there
+/// is one on the data dir, so they work while it serves.
+async fn open_database_beside_server(global: &GlobalArgs) -> anyhow::Result<Database> {
+    Database::open_beside_server(
+        global.database_url.as_deref(),
+        &global.data_dir,
+        global.pg_bin_dir.clone(),
+    )
+    .await
+}
+
 async fn migrate(global: GlobalArgs, action: MigrateAction) -> anyhow::Result<()> {
-    let database = open_database(&global).await?;
+    let database = open_database_beside_server(&global).await?;
+    let say =
+        |message: String, fields: serde_json::Value| report(global.log_format, message, fields);
     let result = async {
         match action {
             MigrateAction::Run => {
                 let applied = migrations::run_pending(&database.url).await?;
                 if applied.is_empty() {
-                    println!("no pending migrations");
+                    say("no pending migrations".into(), serde_json::json!({}));
                 }
                 for version in applied {
-                    println!("applied {version}");
+                    say(
+                        format!("applied {version}"),
+                        serde_json::json!({ "applied": version }),
+                    );
                 }
             }
             MigrateAction::Revert => {
-                println!("reverted {}", migrations::revert_last(&database.url).await?)
+                let version = migrations::revert_last(&database.url).await?;
+                say(
+                    format!("reverted {version}"),
+                    serde_json::json!({ "reverted": version }),
+                );
             }
             MigrateAction::Status => {
                 for migration in migrations::status(&database.url).await? {
@@ -248,7 +272,10 @@ async fn migrate(global: GlobalArgs, action: MigrateAction) -> anyhow::Result<()
                     } else {
                         "pending"
                     };
-                    println!("{mark:8} {}", migration.version);
+                    say(
+                        format!("{mark:8} {}", migration.version),
+                        serde_json::json!({ "version": migration.version, "status": mark }),
+                    );
                 }
             }
         }
@@ -257,6 +284,22 @@ async fn migrate(global: GlobalArgs, action: MigrateAction) -> anyhow::Result<()
     .await;
     database.close().await?;
     result
+}
+
+/// What a command tells its user on stdout: a line of text, or with `--log-format json` one
+/// JSON object (the message and `fields`), so stdout stays JSON only.
+fn report(format: LogFormat, message: String, fields: serde_json::Value) {
+    match format {
+        LogFormat::Text => println!("{message}"),
+        LogFormat::Json => {
+            let mut line = serde_json::json!({ "message": message });
+            if let (Some(line), serde_json::Value::Object(fields)) = (line.as_object_mut(), fields)
+            {
+                line.extend(fields);
+            }
+            println!("{line}");
+        }
+    }
 }
 
 async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
@@ -299,8 +342,12 @@ async fn serve_on(
     if !applied.is_empty() {
         tracing::info!(?applied, "applied migrations");
     }
-    let (config, pool_options) = args.config.into_config(&global.data_dir)?;
+    let (mut config, pool_options) = args.config.into_config(&global.data_dir)?;
     let pool = build_pool(database_url, &pool_options)?;
+    if config.jwt_secret.is_empty() {
+        let legacy = loregraph::config::legacy_secret(&global.data_dir)?;
+        config.jwt_secret = loregraph::auth::signing_secret::shared(&pool, legacy).await?;
+    }
     let state = AppState::new(config, pool.clone(), database_url)?;
     let address = listener.local_addr()?;
     let shown = if address.ip().is_unspecified() {

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::db::embedded::ClusterOptions;
+use crate::db::embedded::{ClusterOptions, EmbeddedCluster, served_by_another_process};
 use crate::db::supervisor::SupervisedCluster;
 
 /// The database of the embedded cluster.
@@ -42,6 +42,25 @@ impl Database {
             url: cluster.connection_string(EMBEDDED_DATABASE),
             cluster: Some(cluster),
         })
+    }
+
+    /// The database for a tool run beside the server (`migrate`, `admin`): the embedded
+    /// cluster a running server already serves is reached through its socket, and left
+    /// running; otherwise as [`Database::open`].
+    pub async fn open_beside_server(
+        database_url: Option<&str>,
+        data_dir: &Path,
+        pg_bin_dir: Option<PathBuf>,
+    ) -> anyhow::Result<Self> {
+        let dir = absolute(data_dir)?.join("postgres");
+        if database_url.is_none_or(|u| u.trim().is_empty()) && served_by_another_process(&dir) {
+            tracing::info!(dir = %dir.display(), "using the cluster of the running server");
+            return Ok(Self {
+                url: EmbeddedCluster::connection_string_in(&dir, EMBEDDED_DATABASE),
+                cluster: None,
+            });
+        }
+        Self::open(database_url, data_dir, pg_bin_dir).await
     }
 
     /// Cancelled when the embedded cluster died for good (never, for an external database).

@@ -62,6 +62,11 @@ impl AppState {
     /// `database_url` is where `pool` connects. Fails when the asset store cannot be opened (a
     /// directory that cannot be created, a bucket URL without its settings).
     pub fn new(config: AppConfig, pool: DbPool, database_url: &str) -> anyhow::Result<Self> {
+        // An empty HMAC key would sign tokens anyone can forge.
+        anyhow::ensure!(
+            !config.jwt_secret.is_empty(),
+            "no signing secret: set LOREGRAPH_JWT_SECRET or let the server keep one in the database"
+        );
         let assets = AssetRuntime {
             blobs: BlobStore::open(&config.assets.store, &config.assets.store_options)?,
             wake: Arc::new(tokio::sync::Notify::new()),

@@ -7,6 +7,7 @@ pub mod password;
 mod principal;
 pub mod revocation;
 pub mod roles;
+pub mod signing_secret;
 pub mod throttle;
 pub mod tokens;
 pub mod viewer;

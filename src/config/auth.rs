@@ -30,8 +30,8 @@ impl Default for LoginThrottle {
 #[derive(Args, Clone, Debug)]
 #[command(next_help_heading = "Sign-in")]
 pub struct AuthArgs {
-    /// Secret for signing access tokens; generated into the data dir when unset. Every node of
-    /// a cluster of servers needs the same one.
+    /// Secret for signing access tokens. Unset, one is generated once and kept in the database,
+    /// so every node of a deployment on that database uses the same.
     #[arg(long, env = "LOREGRAPH_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
     /// Access token lifetime, seconds.
@@ -58,12 +58,12 @@ pub struct AuthArgs {
 }
 
 impl AuthArgs {
-    /// The signing secret: the one given, or the one kept in `data_dir`.
-    pub fn secret(&self, data_dir: &Path) -> anyhow::Result<Vec<u8>> {
-        match self.jwt_secret.as_deref().filter(|s| !s.is_empty()) {
-            Some(secret) => Ok(secret.as_bytes().to_vec()),
-            None => load_or_create_secret(data_dir),
-        }
+    /// The signing secret the operator gave, if any.
+    pub fn explicit_secret(&self) -> Option<Vec<u8>> {
+        self.jwt_secret
+            .as_deref()
+            .filter(|s| !s.is_empty())
+            .map(|s| s.as_bytes().to_vec())
     }
 
     pub fn apply(self, config: &mut AppConfig) {
@@ -80,31 +80,14 @@ impl AuthArgs {
     }
 }
 
-/// Reads the signing secret kept in the data dir, generating it (0600) on first use, so tokens
-/// survive restarts without any configuration.
-pub fn load_or_create_secret(data_dir: &Path) -> anyhow::Result<Vec<u8>> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-
+/// The signing secret an earlier version generated into the data dir, if it is there: the
+/// database keeps it from then on (`auth::signing_secret`), so the tokens it signed stay valid.
+pub fn legacy_secret(data_dir: &Path) -> anyhow::Result<Option<Vec<u8>>> {
     let path = data_dir.join("jwt_secret");
     match std::fs::read_to_string(&path) {
-        Ok(text) if !text.trim().is_empty() => return Ok(text.trim().as_bytes().to_vec()),
-        Ok(_) => anyhow::bail!(
-            "{} is empty; delete it to generate a new secret",
-            path.display()
-        ),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        Ok(text) if !text.trim().is_empty() => Ok(Some(text.trim().as_bytes().to_vec())),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
     }
-    std::fs::create_dir_all(data_dir)?;
-    let secret = crate::auth::tokens::random_token(48);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(&path)
-        .with_context(|| format!("creating {}", path.display()))?;
-    file.write_all(secret.as_bytes())?;
-    file.sync_all()?;
-    Ok(secret.into_bytes())
 }

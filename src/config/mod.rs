@@ -19,7 +19,7 @@ use std::time::Duration;
 use clap::Args;
 
 pub use assets::AssetSettings;
-pub use auth::{LoginThrottle, load_or_create_secret};
+pub use auth::{LoginThrottle, legacy_secret};
 pub use billing::{BillingSettings, Tier, TokenBlock};
 pub use http::{CorsOrigins, HttpSettings};
 pub use limits::Limits;
@@ -35,7 +35,8 @@ pub const UPLOAD_FORM_OVERHEAD: usize = 64 * 1024;
 
 #[derive(Clone, Debug)]
 pub struct AppConfig {
-    /// HMAC key for access tokens.
+    /// HMAC key for access tokens. Empty until the server has read the deployment's own from
+    /// the database (`auth::signing_secret`) when the operator gave none.
     pub jwt_secret: Vec<u8>,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
@@ -110,11 +111,12 @@ pub struct ConfigArgs {
 }
 
 impl ConfigArgs {
-    /// The configuration these arguments describe, and the database pool's options. Files
-    /// the server keeps (the generated signing secret, the default asset store) go under
-    /// `data_dir`. Malformed values (a price list, a block list) are refused.
+    /// The configuration these arguments describe, and the database pool's options. The default
+    /// asset store goes under `data_dir`. Without `LOREGRAPH_JWT_SECRET` the signing secret is
+    /// left empty, for the server to read the deployment's from the database. Malformed values
+    /// (a price list, a block list) are refused.
     pub fn into_config(self, data_dir: &Path) -> anyhow::Result<(AppConfig, PoolOptions)> {
-        let mut config = AppConfig::with_secret(self.auth.secret(data_dir)?);
+        let mut config = AppConfig::with_secret(self.auth.explicit_secret().unwrap_or_default());
         self.auth.apply(&mut config);
         config.limits = self.limits.settings();
         config.http = self.http.settings()?;

@@ -326,17 +326,7 @@ fn prepare_cluster(
 /// lock files are stale and are removed, so a recycled pid cannot block the start.
 fn clear_stale_lock(dir: &Path) -> anyhow::Result<()> {
     let lock = dir.join("postmaster.pid");
-    let Ok(file) = fs::File::open(&lock) else {
-        return Ok(());
-    };
-    let pid: Option<i32> = BufReader::new(file)
-        .lines()
-        .next()
-        .and_then(|line| line.ok())
-        .and_then(|line| line.trim().parse().ok());
-    if let Some(pid) = pid.filter(|pid| *pid > 0)
-        && is_our_postmaster(pid, dir)
-    {
+    if let Some(pid) = running_postmaster(dir) {
         // Our servers die with the process that started them, so a live one whose parent is
         // still around belongs to another running loregraph: leave it alone.
         if parent_pid(pid).is_some_and(|parent| parent != 1) {
@@ -372,6 +362,29 @@ fn clear_stale_lock(dir: &Path) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// The pid of the PostgreSQL server running on the cluster in `dir`, from its lock file (when
+/// that pid is a postgres serving `dir`).
+fn running_postmaster(dir: &Path) -> Option<i32> {
+    let file = fs::File::open(dir.join("postmaster.pid")).ok()?;
+    let pid: i32 = BufReader::new(file)
+        .lines()
+        .next()?
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
+    (pid > 0 && is_our_postmaster(pid, dir)).then_some(pid)
+}
+
+/// Whether the cluster in `dir` is being served for another running loregraph (a live
+/// postgres whose parent, the process that started it, is still there): tools such as
+/// `migrate` then connect to it through its socket instead of starting it.
+pub fn served_by_another_process(dir: &Path) -> bool {
+    running_postmaster(dir)
+        .and_then(parent_pid)
+        .is_some_and(|parent| parent != 1 && u32::try_from(parent).ok() != Some(std::process::id()))
 }
 
 /// The parent of `pid`, from /proc.

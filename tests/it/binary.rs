@@ -95,20 +95,47 @@ fn terminate(mut child: Child) -> std::process::ExitStatus {
     }
 }
 
-#[test]
-fn runs_with_no_configuration_and_stops_cleanly() {
+/// Registers an account on the server at `address`; its access token.
+async fn register_on(address: &str, email: &str) -> String {
+    let query = format!(
+        "mutation {{ register(input: {{email: \"{email}\", password: \"a long enough password\",
+           displayName: \"Someone\", tenantName: \"Somewhere\"}}) {{ accessToken }} }}"
+    );
+    let request = reqwest::Client::new()
+        .post(format!("http://{address}/graphql"))
+        .json(&serde_json::json!({ "query": query }));
+    let body = send_json(request).await;
+    body["data"]["register"]["accessToken"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{body}"))
+        .to_owned()
+}
+
+/// The email `token` signs in as on the server at `address`, or the error's code.
+async fn me_on(address: &str, token: &str) -> String {
+    let request = reqwest::Client::new()
+        .post(format!("http://{address}/graphql"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "query": "{ me { email } }" }));
+    let body = send_json(request).await;
+    body["data"]["me"]["email"]
+        .as_str()
+        .or(body["errors"][0]["extensions"]["code"].as_str())
+        .unwrap_or("<nothing>")
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_with_no_configuration_and_stops_cleanly() {
     let data = data_dir();
     let (child, address) = start(data.path());
     let health = get(&address, "/health/detailed").unwrap();
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
     assert!(health.contains("\"database_status\":\"ok\""), "{health}");
     assert!(postgres_running_on(data.path()));
-
-    // The signing secret was generated into the data dir, readable by the owner only.
-    use std::os::unix::fs::PermissionsExt;
-    let secret = std::fs::metadata(data.path().join("jwt_secret")).unwrap();
-    assert_eq!(secret.permissions().mode() & 0o777, 0o600);
-    let first_secret = std::fs::read(data.path().join("jwt_secret")).unwrap();
+    // The signing secret was generated into the database, not the data dir.
+    let token = register_on(&address, "first@example.com").await;
+    assert!(!data.path().join("jwt_secret").exists());
 
     let status = terminate(child);
     assert!(status.success(), "exit status {status}");
@@ -117,8 +144,9 @@ fn runs_with_no_configuration_and_stops_cleanly() {
         "PostgreSQL outlived the server"
     );
 
-    // A second start reuses the cluster and the secret; so does a start after a crash that left
-    // a stale postmaster.pid behind (here a pid that no longer exists).
+    // A second start reuses the cluster and the secret (a token from before still signs in);
+    // so does a start after a crash that left a stale postmaster.pid behind (here a pid that no
+    // longer exists).
     std::fs::write(
         data.path().join("postgres/postmaster.pid"),
         format!("999999\n{}\n", data.path().join("postgres").display()),
@@ -127,10 +155,7 @@ fn runs_with_no_configuration_and_stops_cleanly() {
     let (child, address) = start(data.path());
     let health = get(&address, "/health/detailed").unwrap();
     assert!(health.starts_with("HTTP/1.1 200"), "{health}");
-    assert_eq!(
-        std::fs::read(data.path().join("jwt_secret")).unwrap(),
-        first_secret
-    );
+    assert_eq!(me_on(&address, &token).await, "first@example.com");
     assert!(terminate(child).success());
     assert!(!postgres_running_on(data.path()));
 }
@@ -468,5 +493,111 @@ fn global_options_go_before_or_after_the_subcommand() {
     assert!(
         stderr.contains("--bind") && stderr.contains("serve"),
         "{stderr}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_and_create_superuser_run_beside_a_running_server() {
+    let data = data_dir();
+    let data_path = data.path().to_str().unwrap();
+    let (child, address) = start(data.path());
+
+    // The tools reach the running server's cluster through its socket instead of refusing.
+    let (ok, stdout, stderr) = run_to_end(&["--data-dir", data_path, "migrate", "status"], &[]);
+    assert!(ok, "{stdout} | {stderr}");
+    let applied = stdout.lines().filter(|line| line.starts_with("applied"));
+    assert!(applied.count() > 5, "{stdout}");
+    assert!(!stdout.contains("pending"), "{stdout}");
+    // With a JSON log, what they say is JSON too.
+    let (ok, stdout, stderr) = run_to_end(
+        &["migrate", "--data-dir", data_path, "--log-format", "json"],
+        &[],
+    );
+    assert!(ok, "{stdout} | {stderr}");
+    for line in stdout.lines() {
+        let line: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}"));
+        assert!(line["message"].is_string(), "{line}");
+    }
+    assert!(stdout.contains("no pending migrations"), "{stdout}");
+
+    let (ok, stdout, stderr) = run_to_end(
+        &[
+            "admin",
+            "create-superuser",
+            "--data-dir",
+            data_path,
+            "--email",
+            "root@beside.test",
+            "--password",
+            "a long enough password",
+        ],
+        &[],
+    );
+    assert!(ok, "{stdout} | {stderr}");
+    assert!(stdout.contains("root@beside.test"), "{stdout}");
+
+    // The running server sees the new account at once, and still serves.
+    let login = reqwest::Client::new()
+        .post(format!("http://{address}/graphql"))
+        .json(&serde_json::json!({ "query":
+            "mutation { login(email: \"root@beside.test\", password: \"a long enough password\") { user { isSuperuser } } }" }));
+    let body = send_json(login).await;
+    assert_eq!(body["data"]["login"]["user"]["isSuperuser"], true, "{body}");
+    // Serving twice on one data dir is still refused.
+    let (ok, _, stderr) = run_to_end(
+        &["serve", "--bind", "127.0.0.1:0", "--data-dir", data_path],
+        &[],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains("in use by another running server"),
+        "{stderr}"
+    );
+    assert!(terminate(child).success());
+    assert!(!postgres_running_on(data.path()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_sharing_a_database_agree_on_the_signing_key_they_generated() {
+    let database_url = crate::harness::fresh_database().await;
+    let no_secret = |command: &mut Command| {
+        command.env_remove("LOREGRAPH_JWT_SECRET");
+    };
+    let first = crate::harness::TestServer::spawn_binary_on(database_url.clone(), no_secret).await;
+    let second = crate::harness::TestServer::spawn_binary_on(database_url.clone(), no_secret).await;
+    let first_address = first.base.trim_start_matches("http://").to_owned();
+    let second_address = second.base.trim_start_matches("http://").to_owned();
+
+    let token = register_on(&first_address, "roams@nodes.test").await;
+    assert_eq!(me_on(&second_address, &token).await, "roams@nodes.test");
+    let other = register_on(&second_address, "stays@nodes.test").await;
+    assert_eq!(me_on(&first_address, &other).await, "stays@nodes.test");
+
+    first.shutdown().await;
+    second.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secret_kept_in_the_data_dir_by_an_earlier_version_moves_into_the_database() {
+    let database_url = crate::harness::fresh_database().await;
+    let pool = loregraph::db::build_pool(&database_url, &Default::default()).unwrap();
+    let legacy = b"the secret an earlier version generated".to_vec();
+    let shared = loregraph::auth::signing_secret::shared(&pool, Some(legacy.clone()))
+        .await
+        .unwrap();
+    assert_eq!(shared, legacy);
+    // Every later node reads it, whatever it would have made itself.
+    assert_eq!(
+        loregraph::auth::signing_secret::shared(&pool, None)
+            .await
+            .unwrap(),
+        legacy
+    );
+    assert_eq!(
+        loregraph::auth::signing_secret::shared(&pool, Some(b"another".to_vec()))
+            .await
+            .unwrap(),
+        legacy
     );
 }
