@@ -67,7 +67,7 @@ impl Recorded {
 /// A Stripe that knows three prices, creates customers, Checkout sessions and portal sessions,
 /// refuses a Checkout for `price_gone`, and records every request.
 #[derive(Clone, Default)]
-struct FakeStripe {
+pub(crate) struct FakeStripe {
     requests: Arc<Mutex<Vec<Recorded>>>,
     /// Checkout sessions paid (they cannot be expired any more).
     paid: Arc<Mutex<Vec<String>>>,
@@ -440,7 +440,7 @@ fn configure(config: &mut AppConfig, fake_url: &str, studio_price: &str) {
 }
 
 /// A fake Stripe and a loregraph server billing through it.
-async fn billed_server() -> (FakeStripe, TestServer) {
+pub(crate) async fn billed_server() -> (FakeStripe, TestServer) {
     let (fake, url) = FakeStripe::start().await;
     let server =
         TestServer::start_with(move |config| configure(config, &url, "price_studio")).await;

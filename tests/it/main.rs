@@ -30,6 +30,7 @@ mod notes;
 mod ollama;
 mod persisted_queries;
 mod play;
+mod readme;
 mod realtime;
 mod retention;
 mod rolls;
