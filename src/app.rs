@@ -5,9 +5,10 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
+use anyhow::Context as _;
 use axum::Router;
 use axum::extract::{MatchedPath, Request};
-use axum::http::{HeaderName, HeaderValue, Method, header};
+use axum::http::{HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -77,25 +78,46 @@ pub fn router(state: AppState) -> Router {
             state.config.limits.max_body_bytes,
         ))
         .merge(uploads)
+        // Its own fallback, so an unknown path passes through the layer below too (and is
+        // logged and counted as `unmatched`) after `/metrics` is merged in.
+        .fallback(not_found)
         .layer(middleware::from_fn(log_request))
         .with_state(state)
 }
 
-/// The router inside the layers that concern the whole HTTP exchange (compression, CORS).
-/// They wrap the router once rather than each route: a route's layers are cloned with it for
-/// every request.
+/// No route has this path.
+async fn not_found() -> StatusCode {
+    StatusCode::NOT_FOUND
+}
+
+/// `/metrics` alone: beside the API, or on the address of `LOREGRAPH_METRICS_BIND`. Outside
+/// the request log: a scrape every few seconds would fill it.
+fn metrics_router(state: AppState) -> Router {
+    Router::new()
+        .route("/metrics", get(crate::http::metrics::scrape))
+        .with_state(state)
+}
+
+/// The router (with `/metrics` when `with_metrics`) inside the layers that concern the whole
+/// HTTP exchange (compression, CORS). They wrap the router once rather than each route: a
+/// route's layers are cloned with it for every request.
 fn service(
     state: AppState,
+    with_metrics: bool,
 ) -> impl tower::Service<Request, Response = Response, Error = std::convert::Infallible, Future: Send>
 + Clone
 + Send
 + 'static {
     let http = state.config.http.clone();
+    let mut routes = router(state.clone());
+    if with_metrics {
+        routes = routes.merge(metrics_router(state));
+    }
     tower::ServiceBuilder::new()
         .map_response(|response: Response<_>| response.map(axum::body::Body::new))
         .layer(compression(&http))
         .option_layer(cors(&http.cors_origins))
-        .service(router(state))
+        .service(routes)
 }
 
 /// Which browser origins may call the API, and how (none: no CORS headers at all).
@@ -155,18 +177,35 @@ fn request_id(request: &Request) -> Arc<str> {
 }
 
 /// Gives each request its id (echoed in `x-request-id`, carried by every log line written while
-/// it is served) and writes one log line for it: method, path, GraphQL operation names,
-/// status, latency.
+/// it is served), writes one log line for it (method, path, GraphQL operation names, status,
+/// latency) and counts it in the metrics (by route template, never the path itself).
 async fn log_request(request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request_id(&request);
     let method = request.method().clone();
+    let matched = request.extensions().get::<MatchedPath>().is_some();
     let path = request
         .extensions()
         .get::<MatchedPath>()
         .map(|p| p.as_str().to_owned())
         .unwrap_or_else(|| request.uri().path().to_owned());
-    let span = tracing::info_span!("request", request_id = %id);
+    let route = matched.then_some(path.as_str());
+    let span = if crate::telemetry::enabled() {
+        // A SERVER span named by the route template, in the caller's trace when it sent one.
+        let span = tracing::info_span!(
+            "request",
+            request_id = %id,
+            otel.name = %format_args!("{method} {}", route.unwrap_or("unmatched")),
+            otel.kind = "server",
+            http.request.method = %method,
+            http.route = route.unwrap_or("unmatched"),
+            http.response.status_code = tracing::field::Empty,
+        );
+        crate::telemetry::continue_trace(&span, request.headers());
+        span
+    } else {
+        tracing::info_span!("request", request_id = %id)
+    };
     let mut response = crate::logging::with_request_id(id.clone(), next.run(request))
         .instrument(span.clone())
         .await;
@@ -175,31 +214,82 @@ async fn log_request(request: Request, next: Next) -> Response {
         .get::<OperationNames>()
         .map(|n| n.0.as_str())
         .unwrap_or("");
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    span.record("http.response.status_code", status);
+    crate::metrics::http_request(route, method.as_str(), status, elapsed);
     span.in_scope(|| {
         tracing::info!(
             target: "loregraph::request",
             %method,
             path,
             operation,
-            status = response.status().as_u16(),
-            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            status,
+            latency_ms = elapsed.as_secs_f64() * 1000.0,
             "request"
         );
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }
+    crate::telemetry::answer_with_trace(&span, response.headers_mut());
     response
 }
 
+/// Binds the address `/metrics` is served on apart from the API (`LOREGRAPH_METRICS_BIND`),
+/// when one is set.
+pub async fn bind_metrics(settings: &HttpSettings) -> anyhow::Result<Option<TcpListener>> {
+    let Some(address) = settings.metrics_bind else {
+        return Ok(None);
+    };
+    let listener = TcpListener::bind(address).await.with_context(|| {
+        format!(
+            "cannot listen on {address} for /metrics; choose another address with \
+             LOREGRAPH_METRICS_BIND"
+        )
+    })?;
+    Ok(Some(listener))
+}
+
 /// Serves until `shutdown` resolves, then stops taking connections, lets in-flight requests
-/// finish, sends WebSocket clients a close frame, and returns.
+/// finish, sends WebSocket clients a close frame, and returns. `/metrics` is served on the
+/// address of `LOREGRAPH_METRICS_BIND` when one is set, beside the API otherwise.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = service(state.clone());
+    let metrics = bind_metrics(&state.config.http).await?;
+    serve_with_metrics(listener, metrics, state, shutdown).await
+}
+
+/// [`serve`], with `/metrics` served on `metrics` alone (bound by the caller, as `listener` is,
+/// so that the caller knows its port), or beside the API when there is none.
+pub async fn serve_with_metrics(
+    listener: TcpListener,
+    metrics: Option<TcpListener>,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    crate::metrics::install();
+    tokio::spawn(crate::metrics::upkeep(state.shutdown.clone()));
+    let app = service(state.clone(), metrics.is_none());
+    // Stops when shutdown begins: scrapes are refused from then on.
+    let metrics_server = metrics.map(|listener| {
+        if let Ok(address) = listener.local_addr() {
+            tracing::info!(%address, "serving /metrics apart from the API");
+        }
+        let stop = state.shutdown.clone().cancelled_owned();
+        let routes = metrics_router(state.clone());
+        tokio::spawn(async move {
+            let served = axum::serve(listener, routes)
+                .with_graceful_shutdown(stop)
+                .await;
+            if let Err(error) = served {
+                tracing::warn!(%error, "the /metrics listener failed");
+            }
+        })
+    });
     let token = state.shutdown.clone();
     let worker = tokio::spawn(crate::assets::jobs::work(
         state.platform.clone(),
@@ -230,6 +320,13 @@ pub async fn serve(
     // taken over by any node once its lease runs out.
     if tokio::time::timeout(DRAIN_TIMEOUT, worker).await.is_err() {
         tracing::warn!("the asset worker did not stop in time");
+    }
+    if let Some(metrics_server) = metrics_server
+        && tokio::time::timeout(DRAIN_TIMEOUT, metrics_server)
+            .await
+            .is_err()
+    {
+        tracing::warn!("the /metrics listener did not stop in time");
     }
     state.connections.close();
     if tokio::time::timeout(DRAIN_TIMEOUT, state.connections.wait())

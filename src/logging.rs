@@ -27,15 +27,25 @@ pub enum LogFormat {
     Json,
 }
 
-pub fn init(format: LogFormat) {
+/// Installs the log (and, with `telemetry`, the layer that sends spans as traces). `RUST_LOG`
+/// filters the log only: traces get the server's spans at INFO and above whatever it says.
+pub fn init(format: LogFormat, telemetry: Option<&crate::telemetry::Telemetry>) {
+    use tracing_subscriber::prelude::*;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,async_graphql=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()));
-    // Ignore a second init (tests call into code that may initialise logging).
-    let _ = match format {
-        LogFormat::Text => builder.try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+    let log = match format {
+        LogFormat::Text => tracing_subscriber::fmt::layer().with_ansi(ansi).boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_ansi(ansi)
+            .json()
+            .flatten_event(true)
+            .boxed(),
     };
+    let traces = telemetry.map(crate::telemetry::Telemetry::layer);
+    // Ignore a second init (tests call into code that may initialise logging).
+    let _ = tracing_subscriber::registry()
+        .with(log.with_filter(filter))
+        .with(traces)
+        .try_init();
 }

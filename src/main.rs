@@ -110,7 +110,6 @@ struct ServeArgs {
 fn main() -> ExitCode {
     let cli = parse_command_line();
     let log_format = cli.global.log_format;
-    logging::init(log_format);
     // The migration harness blocks its thread, which needs the multi-thread runtime.
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -122,7 +121,29 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let result = runtime.block_on(run(cli));
+    // Traces are sent from the runtime, so they are set up inside it.
+    let telemetry = {
+        let _inside = runtime.enter();
+        loregraph::telemetry::Telemetry::from_env()
+    };
+    let (telemetry, result) = match telemetry {
+        Ok(telemetry) => {
+            logging::init(log_format, telemetry.as_ref());
+            (telemetry, runtime.block_on(run(cli)))
+        }
+        Err(error) => {
+            logging::init(log_format, None);
+            (None, Err(error))
+        }
+    };
+    if let Some(telemetry) = telemetry {
+        // The last spans go out before the runtime stops.
+        let flushed = runtime
+            .block_on(async { tokio::task::spawn_blocking(move || telemetry.shutdown()).await });
+        if let Err(error) = flushed {
+            eprintln!("warning: the last traces could not be sent: {error}");
+        }
+    }
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

@@ -14,7 +14,9 @@ use crate::context::Platform;
 use crate::db::DbPool;
 use crate::entities::templates::TemplateCatalog;
 use crate::graphql::ws::SharedSubscriptions;
-use crate::graphql::{AppSchema, DocumentCache, PersistedQueries, schema_builder};
+use crate::graphql::{
+    AppSchema, DocumentCache, PersistedQueries, SlowResolverSpans, schema_builder,
+};
 use crate::health::probe::DatabaseProbe;
 use crate::mud::ollama::Ollama;
 use crate::realtime::connections::LiveConnections;
@@ -90,6 +92,9 @@ impl AppState {
             .data(templates.clone());
         if let Some(stripe) = &stripe {
             schema = schema.data(stripe.clone());
+        }
+        if let Some(threshold) = crate::telemetry::resolver_threshold() {
+            schema = schema.extension(SlowResolverSpans { threshold });
         }
         Ok(Self {
             connections: TaskTracker::new(),

@@ -112,6 +112,26 @@ pub async fn counts(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> AppResult<
     Ok(QueueCounts { paused, by_state })
 }
 
+/// The whole queue's pending and running jobs (every tenant's), for the metrics: counted
+/// through the index of open jobs, never over the finished ones.
+pub async fn open_jobs(conn: &mut AsyncPgConnection) -> AppResult<(i64, i64)> {
+    #[derive(QueryableByName)]
+    struct Open {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        pending: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        running: i64,
+    }
+    let open: Open = diesel::sql_query(
+        "SELECT count(*) FILTER (WHERE state = 'pending') AS pending,
+                count(*) FILTER (WHERE state = 'running') AS running
+         FROM asset_jobs WHERE state IN ('pending', 'running')",
+    )
+    .get_result(conn)
+    .await?;
+    Ok((open.pending, open.running))
+}
+
 /// Takes the next due job of an unpaused tenant, or a running one whose lease ran out (its
 /// worker died) while it has attempts left. Each kind is found through its own partial index
 /// (finished jobs stay in the table and must not be scanned).
@@ -260,6 +280,7 @@ async fn run_next(platform: &Platform, assets: &AssetRuntime) -> AppResult<bool>
     let settings = &platform.config.assets;
     let mut conn = platform.pool.get().await?;
     for (tenant_id, asset_id, uploader) in fail_abandoned(&mut conn, settings.max_attempts).await? {
+        crate::metrics::asset_job("abandoned");
         platform.events.publish(
             tenant_id,
             uploader,
@@ -339,6 +360,11 @@ async fn run_next(platform: &Platform, assets: &AssetRuntime) -> AppResult<bool>
             .await?
         }
     };
+    crate::metrics::asset_job(match &outcome {
+        Ok(_) => "done",
+        Err(_) if job.attempts >= settings.max_attempts => "failed",
+        Err(_) => "retry",
+    });
     if recorded {
         platform.events.publish(
             asset.tenant_id,

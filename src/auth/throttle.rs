@@ -113,6 +113,9 @@ impl LoginThrottler {
                 }
             })
             .await;
+        if let Err(AppError::RateLimited { .. }) = &refused {
+            crate::metrics::login_throttled();
+        }
         refused.map(|()| attempt)
     }
 

@@ -1,5 +1,7 @@
-//! The HTTP surface: which browser origins may call the API (CORS), and which responses are
-//! compressed.
+//! The HTTP surface: which browser origins may call the API (CORS), which responses are
+//! compressed, and where `/metrics` is served.
+
+use std::net::SocketAddr;
 
 use anyhow::{Context as _, bail};
 use clap::Args;
@@ -63,6 +65,9 @@ pub struct HttpSettings {
     /// Responses of at least this many bytes are compressed (gzip, br or zstd, as the client's
     /// `Accept-Encoding` prefers); images, which are compressed already, never are.
     pub compression_min_bytes: u64,
+    /// Where `/metrics` (Prometheus) is served apart, and only there; `None`: on the main
+    /// address, beside the API, to anyone who can reach it.
+    pub metrics_bind: Option<SocketAddr>,
 }
 
 impl Default for HttpSettings {
@@ -70,6 +75,7 @@ impl Default for HttpSettings {
         Self {
             cors_origins: CorsOrigins::None,
             compression_min_bytes: 1024,
+            metrics_bind: None,
         }
     }
 }
@@ -87,6 +93,11 @@ pub struct HttpArgs {
     /// accept it.
     #[arg(long, env = "LOREGRAPH_COMPRESSION_MIN_BYTES", default_value_t = 1024)]
     pub compression_min_bytes: u64,
+    /// Serve the Prometheus metrics (`/metrics`) on this address only (`127.0.0.1:9464`), apart
+    /// from the API; recommended in production, where the API's address is public. Unset:
+    /// `/metrics` is served on the API's address.
+    #[arg(long, env = "LOREGRAPH_METRICS_BIND", default_value = "")]
+    pub metrics_bind: String,
 }
 
 impl HttpArgs {
@@ -95,8 +106,21 @@ impl HttpArgs {
             cors_origins: CorsOrigins::parse(&self.cors_origins)
                 .context("LOREGRAPH_CORS_ORIGINS")?,
             compression_min_bytes: self.compression_min_bytes,
+            metrics_bind: metrics_bind(&self.metrics_bind).context("LOREGRAPH_METRICS_BIND")?,
         })
     }
+}
+
+/// An address and port (`127.0.0.1:9464`, `[::1]:9464`), or none for an empty text.
+fn metrics_bind(text: &str) -> anyhow::Result<Option<SocketAddr>> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let address = text
+        .parse::<SocketAddr>()
+        .with_context(|| format!("`{text}` is not an address and port (127.0.0.1:9464)"))?;
+    Ok(Some(address))
 }
 
 #[cfg(test)]
@@ -123,6 +147,18 @@ mod tests {
             "https://user@studio.example.com",
         ] {
             assert!(CorsOrigins::parse(bad).is_err(), "{bad} was accepted");
+        }
+    }
+
+    #[test]
+    fn the_metrics_address_is_an_address_and_port() {
+        assert_eq!(metrics_bind(" ").unwrap(), None);
+        assert_eq!(
+            metrics_bind("127.0.0.1:9464").unwrap(),
+            Some(SocketAddr::from(([127, 0, 0, 1], 9464)))
+        );
+        for bad in ["localhost", "127.0.0.1", "9464", "http://127.0.0.1:9464"] {
+            assert!(metrics_bind(bad).is_err(), "{bad} was accepted");
         }
     }
 }

@@ -1,7 +1,9 @@
 //! The pooled diesel-async connections every store uses.
 
-use std::time::Duration;
+use std::collections::VecDeque;
+use std::time::{Duration, Instant, SystemTime};
 
+use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::{
     AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
@@ -49,6 +51,7 @@ pub fn build_pool(database_url: &str, options: &PoolOptions) -> anyhow::Result<D
             ))
             .await
             .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            conn.set_instrumentation(QueryTimer::default());
             Ok(conn)
         }
         .boxed()
@@ -62,4 +65,52 @@ pub fn build_pool(database_url: &str, options: &PoolOptions) -> anyhow::Result<D
         .recycle_timeout(Some(options.acquire_timeout))
         .build()?;
     Ok(pool)
+}
+
+/// Times each statement of a pooled connection for the metrics (and, while traces are sent,
+/// makes its span).
+#[derive(Default)]
+struct QueryTimer {
+    /// Each statement still running. Statements sent together (a pipeline) end in the order
+    /// they began.
+    started: VecDeque<Started>,
+}
+
+struct Started {
+    at: Instant,
+    /// For its span: when it began, and its SQL (with diesel's list of bound values, which the
+    /// span leaves out).
+    traced: Option<(SystemTime, String)>,
+}
+
+/// Statements a connection may have running at once before the timer forgets them (one that
+/// failed before it was sent reports no end).
+const MAX_TIMED: usize = 64;
+
+impl Instrumentation for QueryTimer {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        match event {
+            InstrumentationEvent::StartQuery { query, .. } => {
+                if self.started.len() >= MAX_TIMED {
+                    self.started.clear();
+                }
+                let traced =
+                    crate::telemetry::enabled().then(|| (SystemTime::now(), query.to_string()));
+                self.started.push_back(Started {
+                    at: Instant::now(),
+                    traced,
+                });
+            }
+            InstrumentationEvent::FinishQuery { error, .. } => {
+                if let Some(started) = self.started.pop_front() {
+                    crate::metrics::db_query(started.at.elapsed(), error.is_some());
+                    if let Some((began, text)) = started.traced {
+                        let failed = error.map(|error| error.to_string());
+                        crate::telemetry::sql_statement(&text, began, SystemTime::now(), failed);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }

@@ -99,6 +99,7 @@ pub async fn run(
             }
             Err(error) => tracing::warn!(%error, "cannot open the event relay connection"),
         }
+        crate::metrics::event_relay_reconnect();
         tokio::select! {
             () = shutdown.cancelled() => return,
             () = tokio::time::sleep(retry) => {}

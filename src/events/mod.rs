@@ -296,6 +296,7 @@ impl EventBus {
             payload,
             loaded: Loaded::default(),
         });
+        crate::metrics::event_published(event.payload.kind());
         if self
             .inner
             .outbox
@@ -318,6 +319,7 @@ impl EventBus {
 
     /// Notes a loss on this node only (one only it suffered, or another node's).
     pub(crate) fn note_loss_locally(&self) {
+        crate::metrics::events_lost();
         self.inner.losses.send_modify(|losses| *losses += 1);
     }
 
@@ -365,6 +367,7 @@ impl EventBus {
 
     /// Hands a logged event to this node's subscribers (the bridge does, in the log's order).
     pub(crate) fn deliver_event(&self, event: Arc<Event>) {
+        crate::metrics::event_delivered(event.payload.kind(), event.at);
         // No receivers is not an error: nobody is listening right now.
         let _ = self.inner.events.send(event);
     }
@@ -375,6 +378,11 @@ impl EventBus {
 
     pub fn revocations(&self) -> broadcast::Receiver<Revocation> {
         self.inner.revocations.subscribe()
+    }
+
+    /// Messages waiting for the bridge to log and relay them.
+    pub fn outbox_len(&self) -> usize {
+        OUTBOX_CAPACITY.saturating_sub(self.inner.outbox.capacity())
     }
 
     /// The messages to relay; only the first caller (the bridge) gets them.

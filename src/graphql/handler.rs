@@ -15,10 +15,11 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::{StreamExt, TryStreamExt, future};
 use serde::Deserialize;
+use tracing::Instrument as _;
 
 use super::media::MediaType;
 use super::persisted::AfterParse;
-use super::{WS_PATH, csrf, operation, playground};
+use super::{WS_PATH, csrf, operation, operation_name, playground};
 use crate::auth::Credentials;
 use crate::auth::viewer::{ClientInfo, RequestAuth};
 use crate::context::Loaders;
@@ -114,8 +115,8 @@ pub async fn graphql_get(
         Err(error) => return error_response(error, media),
     };
     let name = request.operation_name.clone().unwrap_or_default();
-    let answer = match prepare(&state, &auth, request).await {
-        Ok((_, Some(OperationType::Mutation))) => {
+    let (named, kind, answer) = match prepare(&state, &auth, request).await {
+        Ok((_, Some(OperationType::Mutation), _)) => {
             let error = AppError::bad_input("mutations are sent with POST, not GET");
             let mut response = error_response(error, media);
             *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
@@ -124,9 +125,13 @@ pub async fn graphql_get(
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
-        Ok((request, _)) => run(&state, &auth, request).await,
-        Err(refused) => refused,
+        Ok((request, kind, named)) => {
+            let answer = run(&state, &auth, request, kind, named.as_deref()).await;
+            (named, kind, answer)
+        }
+        Err(refused) => (Some(name.clone()), None, refused),
     };
+    crate::metrics::graphql_operation(named.as_deref(), kind, &answer);
     let mut response = media.respond(BatchResponse::Single(answer));
     response.extensions_mut().insert(OperationNames(name));
     response
@@ -203,20 +208,34 @@ async fn execute(
     auth: &RequestAuth,
     request: async_graphql::Request,
 ) -> async_graphql::Response {
-    match prepare(state, auth, request).await {
-        Ok((request, _)) => run(state, auth, request).await,
-        Err(refused) => refused,
-    }
+    let asked = request.operation_name.clone();
+    let (name, kind, answer) = match prepare(state, auth, request).await {
+        Ok((request, kind, name)) => {
+            let answer = run(state, auth, request, kind, name.as_deref()).await;
+            (name, kind, answer)
+        }
+        Err(refused) => (asked, None, refused),
+    };
+    crate::metrics::graphql_operation(name.as_deref(), kind, &answer);
+    answer
 }
 
+/// A request ready to run: with its parsed document, the kind of operation it runs, and that
+/// operation's name (for the metrics).
+type Prepared = (
+    async_graphql::Request,
+    Option<OperationType>,
+    Option<String>,
+);
+
 /// Finds a persisted query's text, parses the operation's document through the document cache
-/// and checks what must hold before it runs (CSRF, no subscription over HTTP); the request with
-/// its parsed document and the kind of operation it runs, or the answer refusing it.
+/// and checks what must hold before it runs (CSRF, no subscription over HTTP); the request
+/// prepared, or the answer refusing it.
 async fn prepare(
     state: &AppState,
     auth: &RequestAuth,
     mut request: async_graphql::Request,
-) -> Result<(async_graphql::Request, Option<OperationType>), async_graphql::Response> {
+) -> Result<Prepared, async_graphql::Response> {
     let refuse = |error| async_graphql::Response::from_errors(vec![error]);
     let persisted = state
         .persisted
@@ -233,6 +252,7 @@ async fn prepare(
     }
     csrf::check(&document, Some(auth)).map_err(refuse)?;
     let kind = operation(&document, request.operation_name.as_deref()).map(|op| op.ty);
+    let name = operation_name(&document, request.operation_name.as_deref());
     if kind == Some(OperationType::Subscription) {
         let error = AppError::bad_input(format!(
             "subscriptions are served over WebSocket at {WS_PATH} (graphql-transport-ws, or the \
@@ -241,7 +261,7 @@ async fn prepare(
         return Err(refuse(error.into()));
     }
     request.set_parsed_query(document);
-    Ok((request, kind))
+    Ok((request, kind, name))
 }
 
 /// Runs a prepared operation with its own loaders (they cache, and the operations of a batch
@@ -250,12 +270,15 @@ async fn run(
     state: &AppState,
     auth: &RequestAuth,
     request: async_graphql::Request,
+    kind: Option<OperationType>,
+    name: Option<&str>,
 ) -> async_graphql::Response {
     let tenant_id = auth.viewer.as_ref().map(|v| v.tenant_id);
     let request = request
         .data(Arc::new(Loaders::new(&state.pool, tenant_id)))
         .data(auth.clone());
-    state.schema.execute(request).await
+    let span = crate::telemetry::operation_span(kind, name);
+    state.schema.execute(request).instrument(span).await
 }
 
 /// Reads the body under the configured limits (refusing an oversized body as it streams in)
@@ -364,6 +387,7 @@ async fn read_batch(
 /// A request-level failure in GraphQL's response shape and the client's media type, with the
 /// matching HTTP status.
 pub fn error_response(error: AppError, media: MediaType) -> Response {
+    crate::metrics::graphql_error_code(error.code());
     let status = error.status();
     let error: async_graphql::Error = error.into();
     let server_error = error.into_server_error(Default::default());

@@ -8,6 +8,7 @@ pub mod media;
 pub mod persisted;
 pub mod playground;
 mod single_root;
+mod traced_resolvers;
 pub mod ws;
 
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
@@ -61,6 +62,23 @@ pub(crate) fn operation<'d>(
         .filter(|(operation_name, _)| name.is_none() || operation_name.map(|n| n.as_str()) == name);
     let (_, operation) = operations.next()?;
     operations.next().is_none().then_some(&operation.node)
+}
+
+/// The name of the operation a request runs, for the metrics: the one it asks for, or else the
+/// name its document gives its only operation.
+pub(crate) fn operation_name(
+    document: &async_graphql::parser::types::ExecutableDocument,
+    asked: Option<&str>,
+) -> Option<String> {
+    if let Some(asked) = asked {
+        return Some(asked.to_owned());
+    }
+    let mut operations = document.operations.iter();
+    let (only, _) = operations.next()?;
+    if operations.next().is_some() {
+        return None;
+    }
+    only.map(|name| name.as_str().to_owned())
 }
 
 /// Everything there is to read.
@@ -138,6 +156,7 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 pub use document_cache::DocumentCache;
 pub use persisted::PersistedQueries;
+pub use traced_resolvers::SlowResolverSpans;
 
 /// The schema with its limits; the server adds the platform and the domains' runtimes as data,
 /// and each request (or socket) its viewer and loaders. It has no extensions on purpose: with any extension, async-graphql sends every

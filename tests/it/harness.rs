@@ -160,6 +160,9 @@ pub struct TestServer {
     pub node_id: Option<uuid::Uuid>,
     /// What a server running as its own process has written to stdout so far.
     pub stdout: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    /// Where `/metrics` is served apart from the API (`config.http.metrics_bind`), as
+    /// `http://host:port`.
+    pub metrics_base: Option<String>,
 }
 
 impl TestServer {
@@ -206,10 +209,20 @@ impl TestServer {
             .await
             .expect("bind");
         let base = format!("http://{}", listener.local_addr().expect("local addr"));
+        // Bound here, as the API's listener is, so that a `127.0.0.1:0` gets a known port.
+        let metrics = loregraph::app::bind_metrics(&state.config.http)
+            .await
+            .expect("bind the metrics address");
+        let metrics_base = metrics
+            .as_ref()
+            .map(|l| format!("http://{}", l.local_addr().expect("metrics addr")));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(loregraph::app::serve(listener, state, async move {
+        let stopped = async move {
             let _ = stopped.await;
-        }));
+        };
+        let task = tokio::spawn(loregraph::app::serve_with_metrics(
+            listener, metrics, state, stopped,
+        ));
         Self {
             base,
             assets_dir: assets.path().to_path_buf(),
@@ -221,6 +234,7 @@ impl TestServer {
             child: None,
             node_id,
             stdout: Default::default(),
+            metrics_base,
         }
     }
 
@@ -283,6 +297,7 @@ impl TestServer {
             child: Some(child),
             node_id: None,
             stdout: written,
+            metrics_base: None,
         }
     }
 

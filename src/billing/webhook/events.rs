@@ -34,6 +34,17 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// How the metrics name it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            Self::Applied => "applied",
+            Self::Rejected(_) => "rejected",
+            Self::Duplicate => "duplicate",
+            Self::Ignored => "ignored",
+            Self::Stale => "stale",
+        }
+    }
+
     pub fn body(self) -> Value {
         match self {
             Self::Applied => serde_json::json!({ "received": true }),

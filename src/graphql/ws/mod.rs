@@ -34,13 +34,13 @@ use futures_util::stream::BoxStream;
 use futures_util::{SinkExt, StreamExt};
 
 use self::frames::{close_frame, send, until};
-use self::operations::Operations;
+use self::operations::{Operations, observed};
 use self::protocol::{ClientMessage, Outgoing, Wire};
 use self::sharing::{group_key, shareable};
 use super::csrf;
 use super::handler::client_info;
-use super::operation;
 use super::persisted::AfterParse;
+use super::{operation, operation_name};
 use crate::auth::Credentials;
 use crate::auth::viewer::{ClientInfo, RequestAuth};
 use crate::context::Loaders;
@@ -422,32 +422,38 @@ impl Connection {
                 format!("Subscriber for {id} already exists"),
             ));
         }
+        let name = request.operation_name.clone();
         if operations.len() >= MAX_OPERATIONS {
             let message = format!("at most {MAX_OPERATIONS} operations may run on one socket");
-            return self.refuse(id, async_graphql::ServerError::new(message, None));
+            let error = async_graphql::ServerError::new(message, None);
+            return self.refuse(id, name.as_deref(), error);
         }
         let persisted = match self.state.persisted.resolve(&mut request).await {
             Ok(persisted) => persisted,
-            Err(error) => return self.refuse(id, error),
+            Err(error) => return self.refuse(id, name.as_deref(), error),
         };
         let document = match self.state.documents.parse(&request.query).await {
             Ok(document) => document,
-            Err(error) => return self.refuse(id, error),
+            Err(error) => return self.refuse(id, name.as_deref(), error),
         };
         if let AfterParse::Register(hash) = persisted {
             self.state.persisted.register(hash, &request.query).await;
         }
         if let Err(error) = csrf::check(&document, Some(&session.auth)) {
-            return self.refuse(id, error);
+            return self.refuse(id, name.as_deref(), error);
         }
+        let found = operation(&document, request.operation_name.as_deref());
+        let kind = found.map(|operation| operation.ty);
+        let name = operation_name(&document, name.as_deref());
         // None: not a subscription. Some(shareable) otherwise.
-        let subscription = operation(&document, request.operation_name.as_deref())
+        let subscription = found
             .filter(|operation| operation.ty == OperationType::Subscription)
             .map(shareable);
         request.set_parsed_query(document);
         let schema = self.state.schema.clone();
         let data = session.data.clone();
         let results: BoxStream<'static, Outgoing> = if let Some(shareable) = subscription {
+            crate::metrics::graphql_subscription_started(name.as_deref());
             let hub = &self.state.subscriptions;
             let key = group_key(
                 &session.connection.viewer,
@@ -473,10 +479,8 @@ impl Connection {
                 )
                 .boxed()
         } else {
-            schema
-                .execute_stream_with_session_data(request, data)
-                .map(|response| Outgoing::from_response(&response))
-                .boxed()
+            let results = schema.execute_stream_with_session_data(request, data);
+            observed(results, name, kind)
         };
         operations.start(id, results);
         Step::Nothing
@@ -484,8 +488,10 @@ impl Connection {
 
     /// Answers operation `id` with `error` alone, as an operation that failed before it ran
     /// (and never ran: it takes no place among the socket's operations).
-    fn refuse(&self, id: String, error: async_graphql::ServerError) -> Step {
-        let failed = Outgoing::from_response(&async_graphql::Response::from_errors(vec![error]));
+    fn refuse(&self, id: String, name: Option<&str>, error: async_graphql::ServerError) -> Step {
+        let response = async_graphql::Response::from_errors(vec![error]);
+        crate::metrics::graphql_operation(name, None, &response);
+        let failed = Outgoing::from_response(&response);
         let id_json = serde_json::Value::String(id).to_string();
         Step::SendAll(self.wire.failure(&id_json, &failed))
     }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use async_graphql::parser::types::OperationType;
 use futures_util::stream::{AbortHandle, Abortable, BoxStream, SelectAll};
 use futures_util::{StreamExt, future, stream};
 
@@ -95,4 +96,19 @@ impl Operations {
             None => future::pending().await,
         }
     }
+}
+
+/// A query's or mutation's answers as the socket sends them, each counted in the metrics under
+/// the operation's name and type.
+pub fn observed(
+    answers: BoxStream<'static, async_graphql::Response>,
+    name: Option<String>,
+    kind: Option<OperationType>,
+) -> BoxStream<'static, Outgoing> {
+    answers
+        .map(move |answer| {
+            crate::metrics::graphql_operation(name.as_deref(), kind, &answer);
+            Outgoing::from_response(&answer)
+        })
+        .boxed()
 }

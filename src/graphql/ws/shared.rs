@@ -195,6 +195,14 @@ impl SharedSubscriptions {
         self.lock().len()
     }
 
+    /// How many groups run on this node, and how many members they have in all (for the
+    /// metrics). The map's lock is let go before each group's is taken.
+    pub fn counts(&self) -> (usize, usize) {
+        let groups: Vec<Arc<Group>> = self.lock().values().cloned().collect();
+        let members = groups.iter().map(|group| group.lock().by_id.len()).sum();
+        (groups.len(), members)
+    }
+
     fn leave(&self, key: &Arc<GroupKey>, group: &Arc<Group>, member_id: u64) {
         let last = {
             let mut members = group.lock();
@@ -309,7 +317,10 @@ impl GroupTask {
                 next = results.next() => next,
             };
             match next {
-                Some(Ok(response)) => self.group.deliver(&Outgoing::from_response(&response)),
+                Some(Ok(response)) => {
+                    crate::metrics::graphql_errors(&response);
+                    self.group.deliver(&Outgoing::from_response(&response));
+                }
                 Some(Err(_panic)) => {
                     tracing::error!("a shared subscription failed; closing its subscribers");
                     break Some((
