@@ -333,6 +333,8 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
                 args.bind
             )
         })?;
+    // So is a busy `/metrics` address (and a malformed setting).
+    let metrics = loregraph::app::bind_metrics(&args.config.http.clone().settings()?).await?;
     let database = open_database(&global).await?;
     // A database that cannot be brought back stops the server (and the process exits non-zero).
     let gave_up = database.gave_up();
@@ -342,7 +344,8 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
             () = gave_up.cancelled() => {}
         }
     };
-    let result = serve_on(&global, args, listener, &database.url, stop).await;
+    let listeners = (listener, metrics);
+    let result = serve_on(&global, args, listeners, &database.url, stop).await;
     tracing::info!("stopping the database");
     let closed = database.close().await;
     result?;
@@ -354,7 +357,7 @@ async fn serve(global: GlobalArgs, args: ServeArgs) -> anyhow::Result<()> {
 async fn serve_on(
     global: &GlobalArgs,
     args: ServeArgs,
-    listener: tokio::net::TcpListener,
+    (listener, metrics): (tokio::net::TcpListener, Option<tokio::net::TcpListener>),
     database_url: &str,
     stop: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
@@ -390,7 +393,7 @@ async fn serve_on(
                                 "graphiql": playground })
         ),
     }
-    loregraph::app::serve(listener, state, stop).await?;
+    loregraph::app::serve_with_metrics(listener, metrics, state, stop).await?;
     pool.close();
     Ok(())
 }

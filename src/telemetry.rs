@@ -9,7 +9,8 @@
 //! tracing is on, so a server without traces pays nothing), and each SQL statement (its text
 //! without its bound values). The tracing spans reach OpenTelemetry through
 //! `tracing-opentelemetry`; resolver and SQL spans are known only once they end, so they are
-//! made with the OpenTelemetry API with their real start and end times.
+//! made with the OpenTelemetry API with their real start and end times. Calls to Stripe and to
+//! Ollama carry the current span's `traceparent` ([`outgoing_headers`]).
 //!
 //! The exporter is ours (a few lines over `opentelemetry-proto`'s encoding and the reqwest client
 //! the server already has): the SDK's batch processor calls it from its own thread, so each
@@ -276,21 +277,35 @@ pub fn continue_trace(span: &tracing::Span, headers: &axum::http::HeaderMap) {
 /// Writes `span`'s own `traceparent` into a response's headers, so a caller can find its
 /// request's trace.
 pub fn answer_with_trace(span: &tracing::Span, headers: &mut axum::http::HeaderMap) {
-    struct Headers<'h>(&'h mut axum::http::HeaderMap);
-    impl Injector for Headers<'_> {
-        fn set(&mut self, key: &str, value: String) {
-            if let (Ok(name), Ok(value)) = (
-                axum::http::HeaderName::from_bytes(key.as_bytes()),
-                axum::http::HeaderValue::from_str(&value),
-            ) {
-                self.0.insert(name, value);
-            }
+    if enabled() {
+        let mut injector = HeaderInjector(headers);
+        TraceContextPropagator::new().inject_context(&span.context(), &mut injector);
+    }
+}
+
+/// The headers that carry the current span's trace to a service we call (Stripe, Ollama):
+/// its `traceparent`, while tracing is on; none otherwise.
+pub fn outgoing_headers() -> axum::http::HeaderMap {
+    let mut headers = axum::http::HeaderMap::new();
+    if enabled() {
+        let current = tracing::Span::current().context();
+        TraceContextPropagator::new().inject_context(&current, &mut HeaderInjector(&mut headers));
+    }
+    headers
+}
+
+/// Writes propagation fields into HTTP headers.
+struct HeaderInjector<'h>(&'h mut axum::http::HeaderMap);
+
+impl Injector for HeaderInjector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (
+            axum::http::HeaderName::from_bytes(key.as_bytes()),
+            axum::http::HeaderValue::from_str(&value),
+        ) {
+            self.0.insert(name, value);
         }
     }
-    if !enabled() {
-        return;
-    }
-    TraceContextPropagator::new().inject_context(&span.context(), &mut Headers(headers));
 }
 
 /// The span a GraphQL operation runs in (`query WhoAmI`), while tracing is on.

@@ -70,7 +70,11 @@ impl PooledStripeClient {
             StripeMethod::Post => reqwest::Method::POST,
             StripeMethod::Delete => reqwest::Method::DELETE,
         };
-        let mut request = self.http.request(method, url).timeout(timeout);
+        let mut request = self
+            .http
+            .request(method, url)
+            .timeout(timeout)
+            .headers(crate::telemetry::outgoing_headers());
         if let Some(body) = body {
             request = request
                 .header(CONTENT_TYPE, "application/x-www-form-urlencoded")

@@ -425,6 +425,25 @@ fn a_busy_port_is_named_before_any_database_starts() {
 }
 
 #[test]
+fn a_busy_metrics_address_is_named_before_any_database_starts() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let data = data_dir();
+    let data_path = data.path().to_str().unwrap();
+    let (ok, _, stderr) = run_to_end(
+        &["serve", "--bind", "127.0.0.1:0", "--data-dir", data_path],
+        &[("LOREGRAPH_METRICS_BIND", &address)],
+    );
+    assert!(!ok);
+    assert!(
+        stderr.contains(&address) && stderr.contains("LOREGRAPH_METRICS_BIND"),
+        "{stderr}"
+    );
+    assert!(!data.path().join("postgres").exists());
+    drop(taken);
+}
+
+#[test]
 fn a_database_that_cannot_be_reached_is_named_without_its_password() {
     // A port nothing listens on.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

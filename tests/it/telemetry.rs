@@ -44,6 +44,30 @@ async fn receive(State(received): State<Received>, body: Bytes) -> Vec<u8> {
     ExportTraceServiceResponse::default().encode_to_vec()
 }
 
+/// An Ollama that lists no models and keeps the `traceparent` of each call.
+async fn ollama() -> (String, Arc<Mutex<Vec<String>>>) {
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let keep = seen.clone();
+    let app = Router::new().route(
+        "/api/tags",
+        axum::routing::get(move |headers: axum::http::HeaderMap| {
+            let keep = keep.clone();
+            async move {
+                if let Some(value) = headers.get("traceparent").and_then(|v| v.to_str().ok()) {
+                    keep.lock().expect("the calls").push(value.to_owned());
+                }
+                axum::Json(json!({ "models": [] }))
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (base, seen)
+}
+
 /// A receiver on an ephemeral port: its base URL and what it received.
 async fn receiver() -> (String, Received) {
     let received = Received::default();
@@ -75,9 +99,11 @@ fn attribute(span: &Span, key: &str) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_is_traced_from_the_callers_traceparent_down_to_its_sql() {
     let (collector, received) = receiver().await;
+    let (ollama_url, ollama_calls) = ollama().await;
     let server = TestServer::spawn_binary_on(fresh_database().await, |command| {
         command
             .env("OTEL_EXPORTER_OTLP_ENDPOINT", &collector)
+            .env("LOREGRAPH_OLLAMA_SERVERS", &ollama_url)
             .env("OTEL_SERVICE_NAME", "loregraph-under-test")
             .env("OTEL_BSP_SCHEDULE_DELAY", "50")
             // Every resolver gets a span, so that one surely does.
@@ -188,6 +214,30 @@ async fn a_request_is_traced_from_the_callers_traceparent_down_to_its_sql() {
         !text.contains("traced@otel.test") && !text.contains("binds"),
         "{text}"
     );
+
+    // A call to another service carries the trace on.
+    let other_trace = "0af7651916cd43dd8448eb211c80319c";
+    let listed = server
+        .http
+        .post(server.url("/graphql"))
+        .bearer_auth(&account.token)
+        .header(
+            "traceparent",
+            format!("00-{other_trace}-b7ad6b7169203331-01"),
+        )
+        .json(
+            &json!({ "query": "mutation($server: String!) { ollamaCommand(serverUrl: $server, \
+                         command: \"list\") { success } }",
+                       "variables": { "server": ollama_url } }),
+        )
+        .send()
+        .await
+        .expect("an answer");
+    let listed: serde_json::Value = listed.json().await.expect("JSON");
+    assert_eq!(listed["data"]["ollamaCommand"]["success"], true, "{listed}");
+    let calls = ollama_calls.lock().expect("the calls").clone();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    assert_eq!(calls[0].split('-').nth(1), Some(other_trace), "{calls:?}");
     server.shutdown().await;
 }
 

@@ -145,7 +145,8 @@ impl Ollama {
         let request = match &body {
             Some(body) => self.client.post(&url).json(body),
             None => self.client.get(&url),
-        };
+        }
+        .headers(crate::telemetry::outgoing_headers());
         let mut response = request
             .send()
             .await
