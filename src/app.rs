@@ -131,7 +131,7 @@ fn cors(origins: &CorsOrigins) -> Option<CorsLayer> {
             REQUEST_ID,
             HeaderName::from_static("traceparent"),
         ])
-        .expose_headers([REQUEST_ID])
+        .expose_headers([REQUEST_ID, HeaderName::from_static("traceparent")])
         .max_age(Duration::from_secs(3600));
     match origins {
         CorsOrigins::None => None,
@@ -195,9 +195,13 @@ async fn log_request(request: Request, next: Next) -> Response {
         let span = tracing::info_span!(
             "request",
             request_id = %id,
-            otel.name = %format_args!("{method} {}", route.unwrap_or("unmatched")),
+            otel.name = %format_args!(
+                "{} {}",
+                crate::metrics::method_label(method.as_str()),
+                route.unwrap_or("unmatched")
+            ),
             otel.kind = "server",
-            http.request.method = %method,
+            http.request.method = crate::metrics::method_label(method.as_str()),
             http.route = route.unwrap_or("unmatched"),
             http.response.status_code = tracing::field::Empty,
         );

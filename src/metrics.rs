@@ -178,7 +178,7 @@ impl<K: Eq + std::hash::Hash + Copy, H: Clone> Handles<K, H> {
 }
 
 /// The standard methods by name; any other (a client may send any token) as `other`.
-fn method_label(method: &str) -> &'static str {
+pub(crate) fn method_label(method: &str) -> &'static str {
     match method {
         "GET" => "GET",
         "POST" => "POST",

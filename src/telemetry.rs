@@ -354,6 +354,11 @@ pub fn finished_span(
         return;
     };
     let parent: Context = tracing::Span::current().context();
+    // Only inside a traced request: the statements of background work (sweeps, the asset
+    // queue, health probes) would each be a trace of one span, forever.
+    if !parent.span().span_context().is_valid() {
+        return;
+    }
     let mut span = active
         .tracer
         .span_builder(name)

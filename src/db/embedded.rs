@@ -329,7 +329,7 @@ fn clear_stale_lock(dir: &Path) -> anyhow::Result<()> {
     if let Some(pid) = running_postmaster(dir) {
         // Our servers die with the process that started them, so a live one whose parent is
         // still around belongs to another running loregraph: leave it alone.
-        if parent_pid(pid).is_some_and(|parent| parent != 1) {
+        if started_by_a_live_server(pid) {
             bail!(
                 "the data directory {} is in use by another running server (PostgreSQL pid {pid})",
                 dir.parent().unwrap_or(dir).display()
@@ -382,9 +382,21 @@ fn running_postmaster(dir: &Path) -> Option<i32> {
 /// postgres whose parent, the process that started it, is still there): tools such as
 /// `migrate` then connect to it through its socket instead of starting it.
 pub fn served_by_another_process(dir: &Path) -> bool {
-    running_postmaster(dir)
-        .and_then(parent_pid)
-        .is_some_and(|parent| parent != 1 && u32::try_from(parent).ok() != Some(std::process::id()))
+    running_postmaster(dir).is_some_and(|pid| {
+        started_by_a_live_server(pid)
+            && parent_pid(pid).and_then(|p| u32::try_from(p).ok()) != Some(std::process::id())
+    })
+}
+
+/// Whether the PostgreSQL server `pid` still has the loregraph that started it: its parent is
+/// alive and not init, which adopts orphans; or, in a container where loregraph itself is
+/// process 1, its parent is that loregraph.
+fn started_by_a_live_server(pid: i32) -> bool {
+    match parent_pid(pid) {
+        Some(1) => fs::read_to_string("/proc/1/comm").is_ok_and(|name| name.trim() == "loregraph"),
+        Some(_) => true,
+        None => false,
+    }
 }
 
 /// The parent of `pid`, from /proc.

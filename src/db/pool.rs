@@ -38,6 +38,9 @@ impl Default for PoolOptions {
 /// still down and recover when it returns.
 pub fn build_pool(database_url: &str, options: &PoolOptions) -> anyhow::Result<DbPool> {
     let statement_timeout_ms = options.statement_timeout.as_millis();
+    // No statement runs longer than the timeout: one begun before that never finished (its
+    // future was dropped) and must not be paired with a later statement's end.
+    let stale_after = options.statement_timeout + Duration::from_secs(1);
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     // `Fast` only checks for broken connections and open transactions: the default `Verified`
     // sends a `SELECT 1` before every checkout, doubling the statements of a by-id lookup.
@@ -51,7 +54,10 @@ pub fn build_pool(database_url: &str, options: &PoolOptions) -> anyhow::Result<D
             ))
             .await
             .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            conn.set_instrumentation(QueryTimer::default());
+            conn.set_instrumentation(QueryTimer {
+                started: VecDeque::new(),
+                stale_after,
+            });
             Ok(conn)
         }
         .boxed()
@@ -69,11 +75,12 @@ pub fn build_pool(database_url: &str, options: &PoolOptions) -> anyhow::Result<D
 
 /// Times each statement of a pooled connection for the metrics (and, while traces are sent,
 /// makes its span).
-#[derive(Default)]
 struct QueryTimer {
     /// Each statement still running. Statements sent together (a pipeline) end in the order
-    /// they began.
+    /// they began. A statement whose future is dropped (a client gone, a timeout around it)
+    /// reports no end: its entry is dropped once it is older than any statement may run.
     started: VecDeque<Started>,
+    stale_after: Duration,
 }
 
 struct Started {
@@ -93,6 +100,13 @@ impl Instrumentation for QueryTimer {
             InstrumentationEvent::StartQuery { query, .. } => {
                 if self.started.len() >= MAX_TIMED {
                     self.started.clear();
+                }
+                while self
+                    .started
+                    .front()
+                    .is_some_and(|oldest| oldest.at.elapsed() > self.stale_after)
+                {
+                    self.started.pop_front();
                 }
                 let traced =
                     crate::telemetry::enabled().then(|| (SystemTime::now(), query.to_string()));

@@ -116,7 +116,7 @@ pub async fn graphql_get(
     };
     let name = request.operation_name.clone().unwrap_or_default();
     let (named, kind, answer) = match prepare(&state, &auth, request).await {
-        Ok((_, Some(OperationType::Mutation), _)) => {
+        Ok((_, Some(OperationType::Mutation), _, _)) => {
             let error = AppError::bad_input("mutations are sent with POST, not GET");
             let mut response = error_response(error, media);
             *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
@@ -125,14 +125,29 @@ pub async fn graphql_get(
                 .insert(header::ALLOW, HeaderValue::from_static("POST"));
             return response;
         }
-        Ok((request, kind, named)) => {
+        Ok((request, kind, named, persisted)) => {
+            let query = persisted.is_some().then(|| request.query.clone());
             let answer = run(&state, &auth, request, kind, named.as_deref()).await;
+            keep_persisted(&state, &auth, persisted, query, &answer).await;
             (named, kind, answer)
         }
-        Err(refused) => (Some(name.clone()), None, refused),
+        Err(refused) => (None, None, refused),
     };
-    crate::metrics::graphql_operation(named.as_deref(), kind, &answer);
+    crate::metrics::graphql_operation(counted_as(&auth, named.as_deref()), kind, &answer);
     let mut response = media.respond(BatchResponse::Single(answer));
+    if auth.viewer.is_some() {
+        // A signed-in viewer's answer is theirs: no shared cache may keep it for the next
+        // caller of the same URL (only anonymous queries are a CDN's to cache).
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-store"),
+        );
+        headers.insert(
+            header::VARY,
+            HeaderValue::from_static("Authorization, Cookie"),
+        );
+    }
     response.extensions_mut().insert(OperationNames(name));
     response
 }
@@ -208,25 +223,55 @@ async fn execute(
     auth: &RequestAuth,
     request: async_graphql::Request,
 ) -> async_graphql::Response {
-    let asked = request.operation_name.clone();
     let (name, kind, answer) = match prepare(state, auth, request).await {
-        Ok((request, kind, name)) => {
+        Ok((request, kind, name, persisted)) => {
+            let query = persisted.is_some().then(|| request.query.clone());
             let answer = run(state, auth, request, kind, name.as_deref()).await;
+            keep_persisted(state, auth, persisted, query, &answer).await;
             (name, kind, answer)
         }
-        Err(refused) => (asked, None, refused),
+        Err(refused) => (None, None, refused),
     };
-    crate::metrics::graphql_operation(name.as_deref(), kind, &answer);
+    crate::metrics::graphql_operation(counted_as(auth, name.as_deref()), kind, &answer);
     answer
 }
 
-/// A request ready to run: with its parsed document, the kind of operation it runs, and that
-/// operation's name (for the metrics).
+/// A request ready to run: with its parsed document, the kind of operation it runs, that
+/// operation's name (for the metrics and traces), and the hash to keep its text under once it
+/// ran (a persisted query sent with its text).
 type Prepared = (
     async_graphql::Request,
     Option<OperationType>,
     Option<String>,
+    Option<Arc<str>>,
 );
+
+/// The name an operation is counted under in the metrics: its own for a signed-in viewer; one
+/// label for all others, so nobody can use up the names the metrics keep without an account.
+fn counted_as<'n>(auth: &RequestAuth, name: Option<&'n str>) -> Option<&'n str> {
+    if auth.viewer.is_some() {
+        name
+    } else {
+        Some("unauthenticated")
+    }
+}
+
+/// Keeps a persisted query's text once it ran, for a signed-in viewer, without a request
+/// error: a document that does not validate, or one sent by anyone at all, never takes a
+/// place in the shared table.
+async fn keep_persisted(
+    state: &AppState,
+    auth: &RequestAuth,
+    hash: Option<Arc<str>>,
+    query: Option<String>,
+    answer: &async_graphql::Response,
+) {
+    if let (Some(hash), Some(query), Some(_)) = (hash, query, &auth.viewer)
+        && !super::media::never_ran(answer)
+    {
+        state.persisted.register(hash, &query).await;
+    }
+}
 
 /// Finds a persisted query's text, parses the operation's document through the document cache
 /// and checks what must hold before it runs (CSRF, no subscription over HTTP); the request
@@ -247,9 +292,6 @@ async fn prepare(
         .parse(&request.query)
         .await
         .map_err(refuse)?;
-    if let AfterParse::Register(hash) = persisted {
-        state.persisted.register(hash, &request.query).await;
-    }
     csrf::check(&document, Some(auth)).map_err(refuse)?;
     let kind = operation(&document, request.operation_name.as_deref()).map(|op| op.ty);
     let name = operation_name(&document, request.operation_name.as_deref());
@@ -261,7 +303,11 @@ async fn prepare(
         return Err(refuse(error.into()));
     }
     request.set_parsed_query(document);
-    Ok((request, kind, name))
+    let keep = match persisted {
+        AfterParse::Register(hash) => Some(hash),
+        AfterParse::Nothing => None,
+    };
+    Ok((request, kind, name, keep))
 }
 
 /// Runs a prepared operation with its own loaders (they cache, and the operations of a batch

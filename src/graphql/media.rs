@@ -93,7 +93,7 @@ impl MediaType {
 
 /// Whether an answer is a request error: nothing ran, so there is no data and no error belongs
 /// to a field (every field error has a path).
-fn never_ran(answer: &GraphQLAnswer) -> bool {
+pub(crate) fn never_ran(answer: &GraphQLAnswer) -> bool {
     answer.data == async_graphql::Value::Null
         && !answer.errors.is_empty()
         && answer.errors.iter().all(|error| error.path.is_empty())

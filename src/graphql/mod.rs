@@ -71,7 +71,12 @@ pub(crate) fn operation_name(
     asked: Option<&str>,
 ) -> Option<String> {
     if let Some(asked) = asked {
-        return Some(asked.to_owned());
+        // Only a name the document has: any other is the client's text, not an operation's.
+        let known = document
+            .operations
+            .iter()
+            .any(|(name, _)| name.is_some_and(|name| name.as_str() == asked));
+        return known.then(|| asked.to_owned());
     }
     let mut operations = document.operations.iter();
     let (only, _) = operations.next()?;
@@ -159,9 +164,11 @@ pub use persisted::PersistedQueries;
 pub use traced_resolvers::SlowResolverSpans;
 
 /// The schema with its limits; the server adds the platform and the domains' runtimes as data,
-/// and each request (or socket) its viewer and loaders. It has no extensions on purpose: with any extension, async-graphql sends every
-/// field of every response through the extension chain, and the HTTP handler and the WebSocket
-/// do the one thing one would be for (the CSRF check) themselves.
+/// and each request (or socket) its viewer and loaders. It has no extensions on purpose: with
+/// any extension, async-graphql sends every field of every response through the extension
+/// chain, and the HTTP handler and the WebSocket do the one thing one would be for (the CSRF
+/// check) themselves. (The one exception is added by `AppState` only while traces are sent:
+/// spans for slow resolvers, `SlowResolverSpans`.)
 ///
 /// No "did you mean" suggestions: each one is an edit distance between the unknown name and
 /// every name it could have been, and a document of a few thousand long unknown names kept a

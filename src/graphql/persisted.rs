@@ -33,11 +33,21 @@ const MAX_PERSISTED_QUERY_BYTES: usize = 16 * 1024;
 /// How often a node serving a document from memory tells the database it is still in use.
 const TOUCH_EVERY: Duration = Duration::from_secs(3600);
 
+/// What a cached document costs beyond its key and text (the entry, its `Arc`s, moka's keeping).
+const ENTRY_OVERHEAD_BYTES: usize = 128;
+
+/// How long an unknown hash is answered from memory, and how many are remembered.
+const MISS_REMEMBERED_FOR: Duration = Duration::from_secs(10);
+const MAX_REMEMBERED_MISSES: u64 = 10_000;
+
 /// The documents of automatic persisted queries: this node's cache in front of the shared
 /// table.
 #[derive(Clone)]
 pub struct PersistedQueries {
     known: Cache<Arc<str>, Known>,
+    /// Hashes the database did not know a moment ago: a client repeating an unknown hash (or a
+    /// flood of them) is answered from memory.
+    misses: Cache<Arc<str>, ()>,
     pool: DbPool,
     /// The table's bound; 0 when persisted queries are off.
     max_stored: usize,
@@ -66,7 +76,16 @@ impl PersistedQueries {
         Self {
             known: Cache::builder()
                 .max_capacity(max_local_bytes)
-                .weigher(|_, known: &Known| u32::try_from(known.query.len()).unwrap_or(u32::MAX))
+                // The key and the entry's own keeping count too: many tiny documents must not
+                // hold many times the budget.
+                .weigher(|hash: &Arc<str>, known: &Known| {
+                    u32::try_from(hash.len() + known.query.len() + ENTRY_OVERHEAD_BYTES)
+                        .unwrap_or(u32::MAX)
+                })
+                .build(),
+            misses: Cache::builder()
+                .max_capacity(MAX_REMEMBERED_MISSES)
+                .time_to_live(MISS_REMEMBERED_FOR)
                 .build(),
             pool,
             max_stored,
@@ -116,6 +135,7 @@ impl PersistedQueries {
             tracing::warn!(?error, "could not keep a persisted query in the database");
         }
         let touched = Instant::now();
+        self.misses.invalidate(&hash).await;
         self.known.insert(hash, Known { query, touched }).await;
     }
 
@@ -123,9 +143,18 @@ impl PersistedQueries {
     async fn find(&self, hash: &Arc<str>) -> Result<Option<Arc<str>>, AppError> {
         if let Some(known) = self.known.get(hash).await {
             if known.touched.elapsed() >= TOUCH_EVERY {
-                self.touch(hash.clone(), known.query.clone());
+                // Marked touched before the write goes out, so concurrent hits send one.
+                let touched = Instant::now();
+                let query = known.query.clone();
+                self.known
+                    .insert(hash.clone(), Known { query, touched })
+                    .await;
+                self.touch(hash.clone());
             }
             return Ok(Some(known.query));
+        }
+        if self.misses.contains_key(hash) {
+            return Ok(None);
         }
         let mut conn = self.pool.get().await?;
         let query: Option<String> = diesel::update(persisted_queries::table.find(&**hash))
@@ -135,6 +164,7 @@ impl PersistedQueries {
             .await
             .optional()?;
         let Some(query) = query else {
+            self.misses.insert(hash.clone(), ()).await;
             return Ok(None);
         };
         let query: Arc<str> = Arc::from(query);
@@ -148,15 +178,11 @@ impl PersistedQueries {
     }
 
     /// Marks a document this node keeps serving from memory as used, off the request's path.
-    fn touch(&self, hash: Arc<str>, query: Arc<str>) {
-        let this = self.clone();
+    fn touch(&self, hash: Arc<str>) {
+        let pool = self.pool.clone();
         tokio::spawn(async move {
-            let touched = Instant::now();
-            this.known
-                .insert(hash.clone(), Known { query, touched })
-                .await;
             let result: Result<usize, AppError> = async {
-                let mut conn = this.pool.get().await?;
+                let mut conn = pool.get().await?;
                 Ok(diesel::update(persisted_queries::table.find(&*hash))
                     .set(persisted_queries::last_used_at.eq(diesel::dsl::now))
                     .execute(&mut conn)
@@ -169,8 +195,8 @@ impl PersistedQueries {
         });
     }
 
-    /// Inserts the document (or marks it used when another node was first) and, when it is
-    /// new, trims the table to its bound.
+    /// Inserts the document (nothing, when another node was first) and, when it is new, trims
+    /// the table to its bound.
     async fn store(&self, hash: &str, query: &str) -> Result<(), AppError> {
         let mut conn = self.pool.get().await?;
         let inserted = diesel::insert_into(persisted_queries::table)

@@ -39,8 +39,12 @@ pub async fn scrape(State(state): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, content_type)], text).into_response()
 }
 
-/// The asset queue's pending and running jobs, unless the database does not answer in time.
+/// The asset queue's pending and running jobs, unless the database does not answer in time
+/// or another scrape is counting them right now (a flood of scrapes runs one count at a time;
+/// the others show the gauges' last values).
 async fn open_asset_jobs(state: &AppState) -> Option<(i64, i64)> {
+    static COUNTING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+    let _counting = COUNTING.try_lock().ok()?;
     let count = async {
         let mut conn = state.pool.get().await.ok()?;
         crate::assets::jobs::open_jobs(&mut conn).await.ok()

@@ -32,7 +32,8 @@ async fn post_as(server: &TestServer, account: &Account, body: Value) -> Value {
     .await
 }
 
-/// GETs `/graphql` with a hash-only request as `account`: the status and the body.
+/// GETs `/graphql` with a hash-only request as `account`: the status and the body, after
+/// checking that no shared cache may keep a signed-in viewer's answer.
 async fn get_as(
     server: &TestServer,
     account: &Account,
@@ -52,6 +53,10 @@ async fn get_as(
         .await
         .expect("an answer");
     let status = response.status();
+    if status == StatusCode::OK {
+        assert_eq!(response.headers()["cache-control"], "private, no-store");
+        assert_eq!(response.headers()["vary"], "Authorization, Cookie");
+    }
     (status, response.json().await.expect("a JSON body"))
 }
 
@@ -204,31 +209,76 @@ async fn a_wrong_hash_or_version_is_refused_and_nothing_runs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_shared_store_keeps_only_the_most_recently_used_documents() {
     let server = TestServer::start_with(|config| config.limits.max_persisted_queries = 2).await;
+    let other_node = TestServer::start_on(server.database_url.clone(), |config| {
+        config.limits.max_persisted_queries = 2;
+    })
+    .await;
     let owner = server.register("owner@apq-bound.test", "Bounded").await;
-    let documents = [
+    let [first, second, third] = [
         "query First { me { id } }",
         "query Second { me { email } }",
         "query Third { me { displayName } }",
     ];
-    for document in documents {
-        let answer = post_as(
-            &server,
-            &owner,
-            json!({ "query": document, "extensions": extensions(&sha256(document)) }),
-        )
-        .await;
+    let register = |document: &'static str| {
+        let body = json!({ "query": document, "extensions": extensions(&sha256(document)) });
+        post_as(&server, &owner, body)
+    };
+    for document in [first, second] {
+        let answer = register(document).await;
         assert!(answer["errors"].is_null(), "{answer}");
     }
+    // The other node loads First from the database: First is now the more recently used.
+    let used = post_as(
+        &other_node,
+        &owner,
+        json!({ "extensions": extensions(&sha256(first)) }),
+    )
+    .await;
+    assert!(used["data"]["me"]["id"].is_string(), "{used}");
+    let answer = register(third).await;
+    assert!(answer["errors"].is_null(), "{answer}");
+
     let mut db = server.db().await;
     assert_eq!(
         count_rows(&mut db, "SELECT count(*) AS n FROM persisted_queries").await,
         2
     );
-    let newest = format!(
-        "SELECT count(*) AS n FROM persisted_queries WHERE sha256 = '{}'",
-        sha256(documents[2])
+    let kept = |document: &str| {
+        format!(
+            "SELECT count(*) AS n FROM persisted_queries WHERE sha256 = '{}'",
+            sha256(document)
+        )
+    };
+    assert_eq!(count_rows(&mut db, &kept(first)).await, 1);
+    assert_eq!(
+        count_rows(&mut db, &kept(second)).await,
+        0,
+        "Second was the least recently used"
     );
-    assert_eq!(count_rows(&mut db, &newest).await, 1);
+    assert_eq!(count_rows(&mut db, &kept(third)).await, 1);
+
+    // Nobody without an account takes a place in the table, and neither does a document that
+    // does not validate.
+    let anonymous = "query Anonymous { __typename }";
+    let ran = send_json(
+        server
+            .http
+            .post(server.url("/graphql"))
+            .json(&json!({ "query": anonymous, "extensions": extensions(&sha256(anonymous)) })),
+    )
+    .await;
+    assert_eq!(ran["data"]["__typename"], "QueryRoot", "{ran}");
+    assert_eq!(count_rows(&mut db, &kept(anonymous)).await, 0);
+    let invalid = "query Invalid { noSuchField }";
+    let refused = post_as(
+        &server,
+        &owner,
+        json!({ "query": invalid, "extensions": extensions(&sha256(invalid)) }),
+    )
+    .await;
+    assert!(refused["errors"].is_array(), "{refused}");
+    assert_eq!(count_rows(&mut db, &kept(invalid)).await, 0);
+    other_node.shutdown().await;
     server.shutdown().await;
 
     // Turned off, the protocol says so, and Apollo's clients stop sending hashes.

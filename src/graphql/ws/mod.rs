@@ -426,21 +426,21 @@ impl Connection {
         if operations.len() >= MAX_OPERATIONS {
             let message = format!("at most {MAX_OPERATIONS} operations may run on one socket");
             let error = async_graphql::ServerError::new(message, None);
-            return self.refuse(id, name.as_deref(), error);
+            return self.refuse(id, error);
         }
         let persisted = match self.state.persisted.resolve(&mut request).await {
             Ok(persisted) => persisted,
-            Err(error) => return self.refuse(id, name.as_deref(), error),
+            Err(error) => return self.refuse(id, error),
         };
         let document = match self.state.documents.parse(&request.query).await {
             Ok(document) => document,
-            Err(error) => return self.refuse(id, name.as_deref(), error),
+            Err(error) => return self.refuse(id, error),
         };
         if let AfterParse::Register(hash) = persisted {
             self.state.persisted.register(hash, &request.query).await;
         }
         if let Err(error) = csrf::check(&document, Some(&session.auth)) {
-            return self.refuse(id, name.as_deref(), error);
+            return self.refuse(id, error);
         }
         let found = operation(&document, request.operation_name.as_deref());
         let kind = found.map(|operation| operation.ty);
@@ -488,9 +488,10 @@ impl Connection {
 
     /// Answers operation `id` with `error` alone, as an operation that failed before it ran
     /// (and never ran: it takes no place among the socket's operations).
-    fn refuse(&self, id: String, name: Option<&str>, error: async_graphql::ServerError) -> Step {
+    fn refuse(&self, id: String, error: async_graphql::ServerError) -> Step {
         let response = async_graphql::Response::from_errors(vec![error]);
-        crate::metrics::graphql_operation(name, None, &response);
+        // Counted without its name: the document never said it has one.
+        crate::metrics::graphql_operation(None, None, &response);
         let failed = Outgoing::from_response(&response);
         let id_json = serde_json::Value::String(id).to_string();
         Step::SendAll(self.wire.failure(&id_json, &failed))
