@@ -42,10 +42,17 @@ pub fn init(format: LogFormat, telemetry: Option<&crate::telemetry::Telemetry>) 
             .flatten_event(true)
             .boxed(),
     };
-    let traces = telemetry.map(crate::telemetry::Telemetry::layer);
     // Ignore a second init (tests call into code that may initialise logging).
-    let _ = tracing_subscriber::registry()
-        .with(log.with_filter(filter))
-        .with(traces)
-        .try_init();
+    let _ = match telemetry {
+        // A filter per layer only beside the trace layer (whose spans `RUST_LOG` must not
+        // silence); a log alone keeps its one global filter.
+        Some(telemetry) => tracing_subscriber::registry()
+            .with(log.with_filter(filter))
+            .with(telemetry.layer())
+            .try_init(),
+        None => tracing_subscriber::registry()
+            .with(log)
+            .with(filter)
+            .try_init(),
+    };
 }

@@ -17,7 +17,7 @@ use opentelemetry_proto::tonic::trace::v1::Span;
 use prost::Message as _;
 use serde_json::json;
 
-use crate::harness::{TestServer, fresh_database};
+use crate::harness::{TestServer, connect_as, fresh_database, ws_next, ws_send};
 
 /// What the receiver was sent: each span with its resource's `service.name`.
 #[derive(Clone, Default)]
@@ -249,6 +249,41 @@ async fn a_request_is_traced_from_the_callers_traceparent_down_to_its_sql() {
     let calls = ollama_calls.lock().expect("the calls").clone();
     assert_eq!(calls.len(), 1, "{calls:?}");
     assert_eq!(calls[0].split('-').nth(1), Some(other_trace), "{calls:?}");
+
+    // An operation over the WebSocket has its own span, with its statements under it.
+    let mut socket = connect_as(&server, &account.token).await;
+    ws_send(
+        &mut socket,
+        json!({ "id": "1", "type": "subscribe",
+                "payload": { "query": "query OverTheSocket { me { email } }" } }),
+    )
+    .await;
+    let answer = ws_next(&mut socket).await.expect("an answer");
+    assert_eq!(answer["payload"]["data"]["me"]["email"], "traced@otel.test");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let spans: Vec<Span> = received
+            .0
+            .lock()
+            .expect("the spans")
+            .iter()
+            .map(|(_, span)| span.clone())
+            .collect();
+        let operation = spans.iter().find(|s| s.name == "query OverTheSocket");
+        let statement = operation.and_then(|operation| {
+            spans
+                .iter()
+                .find(|s| s.name == "SELECT" && s.trace_id == operation.trace_id)
+        });
+        if statement.is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no socket operation span with its SQL"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     server.shutdown().await;
 }
 

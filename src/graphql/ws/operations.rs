@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use async_graphql::parser::types::OperationType;
 use futures_util::stream::{AbortHandle, Abortable, BoxStream, SelectAll};
-use futures_util::{StreamExt, future, stream};
+use futures_util::{Stream, StreamExt, future, stream};
 
 use super::protocol::Outgoing;
 
@@ -99,16 +99,40 @@ impl Operations {
 }
 
 /// A query's or mutation's answers as the socket sends them, each counted in the metrics under
-/// the operation's name and type.
+/// the operation's name and type, and run inside the operation's span while traces are sent.
 pub fn observed(
     answers: BoxStream<'static, async_graphql::Response>,
     name: Option<String>,
     kind: Option<OperationType>,
 ) -> BoxStream<'static, Outgoing> {
+    let span = crate::telemetry::operation_span(kind, name.as_deref());
+    let answers = InSpan {
+        inner: answers,
+        span,
+    };
     answers
         .map(move |answer| {
             crate::metrics::graphql_operation(name.as_deref(), kind, &answer);
             Outgoing::from_response(&answer)
         })
         .boxed()
+}
+
+/// A stream polled inside a span (tracing's `Instrument` covers futures, not streams).
+struct InSpan<S> {
+    inner: S,
+    span: tracing::Span,
+}
+
+impl<S: Stream + Unpin> Stream for InSpan<S> {
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<S::Item>> {
+        let this = &mut *self;
+        let _inside = this.span.enter();
+        this.inner.poll_next_unpin(cx)
+    }
 }
