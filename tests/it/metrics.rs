@@ -147,9 +147,11 @@ async fn scrape_until(url: &str, holds: impl Fn(&Metrics) -> bool) -> Metrics {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_count_requests_operations_sockets_and_background_work_without_tenant_data() {
-    let server = TestServer::start_with(|config| {
-        config.login_throttle.max_failures_per_account = 1;
-        config.billing.webhook_secret = None;
+    // The server as a process of its own: the recorder is process-wide, so in this test
+    // process every other test's requests would count too, and a counter that moved could
+    // have moved for them.
+    let server = TestServer::spawn_binary_on(fresh_database().await, |command| {
+        command.env("LOREGRAPH_LOGIN_MAX_FAILURES", "1");
     })
     .await;
     let url = server.url("/metrics");
@@ -320,14 +322,19 @@ async fn metrics_on_their_own_address_are_served_there_alone_and_stop_with_the_s
     .await;
     let base = server.metrics_base.clone().expect("the metrics address");
     assert_ne!(base, server.base);
+    // An operation whose name no other test uses (the recorder is process-wide).
+    let owner = server.register("owner@metrics-apart.test", "Apart").await;
     server
-        .ok(None, "query Ping { __typename }", json!({}))
+        .ok_as(&owner, "query MetricsServedApart { __typename }", json!({}))
         .await;
 
     assert_eq!(server.get("/metrics").await.status(), 404);
     let metrics = scrape(&format!("{base}/metrics")).await;
-    let ping = [("operation", "unauthenticated"), ("outcome", "ok")];
-    assert!(metrics.value("loregraph_graphql_operations_total", &ping) >= 1.0);
+    let ran = [("operation", "MetricsServedApart"), ("outcome", "ok")];
+    assert_eq!(
+        metrics.value("loregraph_graphql_operations_total", &ran),
+        1.0
+    );
     // The API is not served there.
     let api = reqwest::get(format!("{base}/graphql"))
         .await
