@@ -173,7 +173,8 @@ fn parse_headers(list: &str) -> anyhow::Result<reqwest::header::HeaderMap> {
         let (key, value) = pair
             .split_once('=')
             .with_context(|| format!("OTEL_EXPORTER_OTLP_HEADERS: `{pair}` is not key=value"))?;
-        let value = percent_decode(value.trim());
+        // Values are URL-encoded (the W3C baggage format the variable uses).
+        let value = percent_encoding::percent_decode_str(value.trim()).decode_utf8_lossy();
         headers.insert(
             reqwest::header::HeaderName::from_bytes(key.trim().as_bytes())
                 .with_context(|| format!("OTEL_EXPORTER_OTLP_HEADERS: bad header name `{key}`"))?,
@@ -182,30 +183,6 @@ fn parse_headers(list: &str) -> anyhow::Result<reqwest::header::HeaderMap> {
         );
     }
     Ok(headers)
-}
-
-/// `%XX` escapes decoded (the W3C baggage encoding the OTLP headers variable uses).
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes
-            .get(i + 1..i + 3)
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match (bytes[i], hex) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Sends batches of spans as `ExportTraceServiceRequest`s to the collector's `/v1/traces`.

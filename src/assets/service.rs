@@ -23,7 +23,8 @@ use crate::entities::service::EntityType;
 use crate::entities::service::{self as entities, Bin};
 use crate::error::{AppError, AppResult};
 
-// What the retention sweeper (another domain) asks of assets.
+// What the retention sweeper (another domain) and the /metrics edge ask of assets.
+pub use super::jobs::open_jobs;
 pub use super::store::prune_finished_jobs;
 pub use super::sweep::sweep_unused_bytes;
 

@@ -19,7 +19,7 @@ use tracing::Instrument as _;
 
 use super::media::MediaType;
 use super::persisted::AfterParse;
-use super::{WS_PATH, csrf, operation, operation_name, playground};
+use super::{WS_PATH, csrf, operation, playground};
 use crate::auth::Credentials;
 use crate::auth::viewer::{ClientInfo, RequestAuth};
 use crate::context::Loaders;
@@ -293,8 +293,9 @@ async fn prepare(
         .await
         .map_err(refuse)?;
     csrf::check(&document, Some(auth)).map_err(refuse)?;
-    let kind = operation(&document, request.operation_name.as_deref()).map(|op| op.ty);
-    let name = operation_name(&document, request.operation_name.as_deref());
+    let found = operation(&document, request.operation_name.as_deref());
+    let kind = found.map(|(_, op)| op.ty);
+    let name = found.and_then(|(name, _)| name).map(str::to_owned);
     if kind == Some(OperationType::Subscription) {
         let error = AppError::bad_input(format!(
             "subscriptions are served over WebSocket at {WS_PATH} (graphql-transport-ws, or the \

@@ -51,39 +51,25 @@ use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 pub const WS_PATH: &str = "/graphql/ws";
 
 /// The operation a request runs, when the document names it unambiguously (over HTTP and over
-/// the socket alike).
+/// the socket alike), with the name the document gives it (none for an anonymous one). A name
+/// the client asks for that the document does not have finds nothing: it is the client's text,
+/// not an operation's (the metrics and traces label operations by this name).
 pub(crate) fn operation<'d>(
     document: &'d async_graphql::parser::types::ExecutableDocument,
     name: Option<&str>,
-) -> Option<&'d async_graphql::parser::types::OperationDefinition> {
+) -> Option<(
+    Option<&'d str>,
+    &'d async_graphql::parser::types::OperationDefinition,
+)> {
     let mut operations = document
         .operations
         .iter()
         .filter(|(operation_name, _)| name.is_none() || operation_name.map(|n| n.as_str()) == name);
-    let (_, operation) = operations.next()?;
-    operations.next().is_none().then_some(&operation.node)
-}
-
-/// The name of the operation a request runs, for the metrics: the one it asks for, or else the
-/// name its document gives its only operation.
-pub(crate) fn operation_name(
-    document: &async_graphql::parser::types::ExecutableDocument,
-    asked: Option<&str>,
-) -> Option<String> {
-    if let Some(asked) = asked {
-        // Only a name the document has: any other is the client's text, not an operation's.
-        let known = document
-            .operations
-            .iter()
-            .any(|(name, _)| name.is_some_and(|name| name.as_str() == asked));
-        return known.then(|| asked.to_owned());
-    }
-    let mut operations = document.operations.iter();
-    let (only, _) = operations.next()?;
-    if operations.next().is_some() {
-        return None;
-    }
-    only.map(|name| name.as_str().to_owned())
+    let (found_name, operation) = operations.next()?;
+    operations
+        .next()
+        .is_none()
+        .then(|| (found_name.map(|n| n.as_str()), &operation.node))
 }
 
 /// Everything there is to read.

@@ -156,14 +156,7 @@ impl PersistedQueries {
         if self.misses.contains_key(hash) {
             return Ok(None);
         }
-        let mut conn = self.pool.get().await?;
-        let query: Option<String> = diesel::update(persisted_queries::table.find(&**hash))
-            .set(persisted_queries::last_used_at.eq(diesel::dsl::now))
-            .returning(persisted_queries::query)
-            .get_result(&mut conn)
-            .await
-            .optional()?;
-        let Some(query) = query else {
+        let Some(query) = load_marking_used(&self.pool, hash).await? else {
             self.misses.insert(hash.clone(), ()).await;
             return Ok(None);
         };
@@ -181,15 +174,7 @@ impl PersistedQueries {
     fn touch(&self, hash: Arc<str>) {
         let pool = self.pool.clone();
         tokio::spawn(async move {
-            let result: Result<usize, AppError> = async {
-                let mut conn = pool.get().await?;
-                Ok(diesel::update(persisted_queries::table.find(&*hash))
-                    .set(persisted_queries::last_used_at.eq(diesel::dsl::now))
-                    .execute(&mut conn)
-                    .await?)
-            }
-            .await;
-            if let Err(error) = result {
+            if let Err(error) = load_marking_used(&pool, &hash).await {
                 tracing::debug!(?error, "could not mark a persisted query as used");
             }
         });
@@ -220,6 +205,18 @@ impl PersistedQueries {
         .await?;
         Ok(())
     }
+}
+
+/// The document stored under `hash`, marked as used now (one statement).
+async fn load_marking_used(pool: &DbPool, hash: &str) -> Result<Option<String>, AppError> {
+    let mut conn = pool.get().await?;
+    let query = diesel::update(persisted_queries::table.find(hash))
+        .set(persisted_queries::last_used_at.eq(diesel::dsl::now))
+        .returning(persisted_queries::query)
+        .get_result(&mut conn)
+        .await
+        .optional()?;
+    Ok(query)
 }
 
 /// The hash of `{"version": 1, "sha256Hash": "<64 hex digits>"}`, lowercased.

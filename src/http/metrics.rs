@@ -47,7 +47,7 @@ async fn open_asset_jobs(state: &AppState) -> Option<(i64, i64)> {
     let _counting = COUNTING.try_lock().ok()?;
     let count = async {
         let mut conn = state.pool.get().await.ok()?;
-        crate::assets::jobs::open_jobs(&mut conn).await.ok()
+        crate::assets::service::open_jobs(&mut conn).await.ok()
     };
     tokio::time::timeout(QUEUE_COUNT_TIMEOUT, count)
         .await

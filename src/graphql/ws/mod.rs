@@ -39,8 +39,8 @@ use self::protocol::{ClientMessage, Outgoing, Wire};
 use self::sharing::{group_key, shareable};
 use super::csrf;
 use super::handler::client_info;
+use super::operation;
 use super::persisted::AfterParse;
-use super::{operation, operation_name};
 use crate::auth::Credentials;
 use crate::auth::viewer::{ClientInfo, RequestAuth};
 use crate::context::Loaders;
@@ -422,7 +422,6 @@ impl Connection {
                 format!("Subscriber for {id} already exists"),
             ));
         }
-        let name = request.operation_name.clone();
         if operations.len() >= MAX_OPERATIONS {
             let message = format!("at most {MAX_OPERATIONS} operations may run on one socket");
             let error = async_graphql::ServerError::new(message, None);
@@ -443,10 +442,11 @@ impl Connection {
             return self.refuse(id, error);
         }
         let found = operation(&document, request.operation_name.as_deref());
-        let kind = found.map(|operation| operation.ty);
-        let name = operation_name(&document, name.as_deref());
+        let kind = found.map(|(_, operation)| operation.ty);
+        let name = found.and_then(|(name, _)| name).map(str::to_owned);
         // None: not a subscription. Some(shareable) otherwise.
         let subscription = found
+            .map(|(_, operation)| operation)
             .filter(|operation| operation.ty == OperationType::Subscription)
             .map(shareable);
         request.set_parsed_query(document);
