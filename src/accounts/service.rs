@@ -11,6 +11,8 @@ use super::store;
 use crate::auth::viewer::ClientInfo;
 use crate::auth::{Role, Viewer, password};
 use crate::context::Platform;
+use crate::db::keyset::Window;
+use crate::db::pagination::PageRequest;
 use crate::error::{AppError, AppResult};
 use crate::events::{EventBus, EventPayload, MemberAction};
 use crate::tenants::service as tenants;
@@ -18,9 +20,25 @@ use crate::tenants::service as tenants;
 pub use super::model::{AccountOrigin, ClientType, NewAccount, SessionRow, UserRow};
 pub use super::sessions::{SessionTokens, open_session};
 pub use super::store::{
-    find_session, find_user, find_user_by_username, insert_membership, is_member_by_email,
-    list_members, membership,
+    MemberKey, find_session, find_user, find_user_by_username, insert_membership,
+    is_member_by_email, membership,
 };
+
+/// An offset page of a tenant's members with their roles, by display name (`search` matches
+/// email, display name or username), and how many match.
+pub async fn list_members(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    search: Option<&str>,
+    page: PageRequest,
+) -> AppResult<(i64, Vec<(UserRow, String)>)> {
+    let (total, rows) = store::list_members(conn, tenant_id, search, &Window::Offset(page)).await?;
+    Ok((total.unwrap_or_default(), rows))
+}
+
+/// The same members by window: an offset page with its total, or a page by cursor
+/// ([`MemberKey`]).
+pub use super::store::list_members as list_members_windowed;
 
 /// Creates an account and its first membership, inside the caller's transaction: every way an
 /// account comes to exist (`register`, `createUser`, `registerWithInvite`) goes through here.

@@ -9,7 +9,7 @@ use super::model::{MembershipRow, NewAccount, NewSession, NewUser, SessionRow, U
 use super::usernames;
 use crate::auth::Role;
 use crate::db::escape_like;
-use crate::db::pagination::{PageDsl, PageRequest, load_page};
+use crate::db::keyset::{Window, load_window, windowed};
 use crate::db::schema::{memberships, refresh_tokens, sessions, users};
 use crate::error::{AppError, AppResult};
 
@@ -280,13 +280,17 @@ pub async fn delete_membership(
     )
 }
 
-/// A page of a tenant's members with their roles, by display name.
+/// Where a member sits in the list: their display name, and their id.
+pub type MemberKey = (String, Uuid);
+
+/// A tenant's members with their roles, by display name: an offset page with the total the
+/// search matches, or a page by cursor.
 pub async fn list_members(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     search: Option<&str>,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<(UserRow, String)>)> {
+    window: &Window<MemberKey>,
+) -> AppResult<(Option<i64>, Vec<(UserRow, String)>)> {
     let pattern = search.map(|s| format!("%{}%", escape_like(s)));
     let filtered = || {
         let mut query = memberships::table
@@ -303,11 +307,13 @@ pub async fn list_members(
         }
         query
     };
-    let rows = filtered()
-        .order((users::display_name.asc(), users::id.asc()))
-        .page(page)
-        .select((UserRow::as_select(), memberships::role));
-    load_page(conn, rows, filtered().count()).await
+    let rows = windowed!(
+        filtered(),
+        window.clone(),
+        asc(users::display_name, users::id)
+    )
+    .select((UserRow::as_select(), memberships::role));
+    load_window(conn, window, rows, filtered().count()).await
 }
 
 pub async fn insert_session(

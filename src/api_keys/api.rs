@@ -96,7 +96,7 @@ impl ApiKeyQuery {
     async fn api_keys(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many keys to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many keys to skip: 0 to 10,000, 0 when absent.")] offset: Option<i32>,
         #[graphql(desc = "How many keys to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
         #[graphql(default = false, desc = "Also list revoked keys.")] include_revoked: bool,
     ) -> AppResult<ApiKeyPage> {

@@ -9,7 +9,7 @@ use uuid::Uuid;
 pub use super::ledger::credit_purchase;
 use super::model::{BillingAccountRow, Invoice, OpenedCheckout};
 use super::tiers::Tier;
-use crate::db::pagination::{PageDsl, PageRequest, load_page};
+use crate::db::keyset::{Window, load_window, windowed};
 use crate::db::schema::{
     billing_accounts, billing_checkouts, billing_invoices, stripe_events, tenants,
 };
@@ -362,23 +362,28 @@ pub async fn upsert_invoice(
     Ok(())
 }
 
+/// Where an invoice sits in the list: when Stripe created it, and its id.
+pub type InvoiceKey = (DateTime<Utc>, String);
+
+fn tenant_invoices<'a>(tenant_id: Uuid) -> billing_invoices::BoxedQuery<'a, diesel::pg::Pg> {
+    billing_invoices::table
+        .filter(billing_invoices::tenant_id.eq(tenant_id))
+        .into_boxed()
+}
+
+/// The tenant's invoices, newest first: an offset page with their total, or a page by cursor.
 pub async fn invoices(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<Invoice>)> {
-    let total = billing_invoices::table
-        .filter(billing_invoices::tenant_id.eq(tenant_id))
-        .count();
-    let rows = billing_invoices::table
-        .filter(billing_invoices::tenant_id.eq(tenant_id))
-        .order((
-            billing_invoices::created_at.desc(),
-            billing_invoices::id.desc(),
-        ))
-        .page(page)
-        .select(Invoice::as_select());
-    load_page(conn, rows, total).await
+    window: &Window<InvoiceKey>,
+) -> AppResult<(Option<i64>, Vec<Invoice>)> {
+    let rows = windowed!(
+        tenant_invoices(tenant_id),
+        window.clone(),
+        desc(billing_invoices::created_at, billing_invoices::id)
+    )
+    .select(Invoice::as_select());
+    load_window(conn, window, rows, tenant_invoices(tenant_id).count()).await
 }
 
 /// Records that a Stripe event was applied; false when it had been already.

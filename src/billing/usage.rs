@@ -2,13 +2,15 @@
 //! and each member's use of the period against their quota.
 
 use chrono::{DateTime, Utc};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::LedgerRow;
-use crate::db::pagination::{PageDsl, PageRequest, load_page};
+use crate::db::keyset::{Window, load_window, windowed};
+use crate::db::pagination::{PageRequest, load_page};
 use crate::db::schema::brainbits_ledger;
 use crate::error::AppResult;
 
@@ -72,20 +74,29 @@ pub async fn usage_history(
     Ok(rows)
 }
 
-/// A page of the tenant's purchases, newest first.
+fn tenant_purchases<'a>(tenant_id: Uuid) -> brainbits_ledger::BoxedQuery<'a, Pg> {
+    brainbits_ledger::table
+        .filter(brainbits_ledger::tenant_id.eq(tenant_id))
+        .filter(brainbits_ledger::kind.eq("purchase"))
+        .into_boxed()
+}
+
+/// Where a purchase sits in the list: when it was credited, and its entry's id.
+pub type PurchaseKey = (DateTime<Utc>, i64);
+
+/// The tenant's purchases, newest first: an offset page with their total, or a page by cursor.
 pub async fn purchases(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<LedgerRow>)> {
-    let scope = brainbits_ledger::table
-        .filter(brainbits_ledger::tenant_id.eq(tenant_id))
-        .filter(brainbits_ledger::kind.eq("purchase"));
-    let rows = scope
-        .order(brainbits_ledger::id.desc())
-        .page(page)
-        .select(LedgerRow::as_select());
-    load_page(conn, rows, scope.count()).await
+    window: &Window<PurchaseKey>,
+) -> AppResult<(Option<i64>, Vec<LedgerRow>)> {
+    let rows = windowed!(
+        tenant_purchases(tenant_id),
+        window.clone(),
+        desc(brainbits_ledger::created_at, brainbits_ledger::id)
+    )
+    .select(LedgerRow::as_select());
+    load_window(conn, window, rows, tenant_purchases(tenant_id).count()).await
 }
 
 /// A page of the members (oldest first) with their consumption since `since` and their quotas:

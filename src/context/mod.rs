@@ -21,6 +21,7 @@ pub use loaders::{LoaderSet, Loaders};
 use crate::auth::viewer::RequestAuth;
 use crate::auth::{AuthService, Revocation, Role, Viewer};
 use crate::config::AppConfig;
+use crate::db::cursor::{CursorCodec, CursorScope};
 use crate::db::{Conn, DbPool};
 use crate::error::{AppError, AppResult};
 use crate::events::EventBus;
@@ -35,6 +36,8 @@ pub struct Platform {
     pub auth: Arc<AuthService>,
     pub events: EventBus,
     pub started_at: Instant,
+    /// Seals and opens the cursors of keyset pages (keyed from the signing secret).
+    pub cursors: CursorCodec,
     /// Cancelled when the server begins shutting down; long-lived work watches it.
     pub shutdown: CancellationToken,
 }
@@ -43,6 +46,7 @@ impl Platform {
     pub fn new(config: AppConfig, pool: DbPool, database_url: &str) -> Self {
         Self {
             auth: Arc::new(AuthService::new(&config, pool.clone())),
+            cursors: CursorCodec::new(&config.jwt_secret),
             pool,
             database_url: database_url.into(),
             config: Arc::new(config),
@@ -85,6 +89,16 @@ pub trait ContextExt {
     }
 
     fn conn(&self) -> impl Future<Output = AppResult<Conn>> + Send;
+
+    /// The cursors of one keyset list of the viewer's tenant (`list` names the list and its
+    /// sort, so a cursor works only where it was given out); UNAUTHENTICATED without a viewer.
+    fn cursors(&self, list: impl Into<String>) -> AppResult<CursorScope> {
+        Ok(CursorScope {
+            codec: self.platform().cursors.clone(),
+            tenant_id: self.viewer()?.tenant_id,
+            list: list.into(),
+        })
+    }
 }
 
 impl ContextExt for Context<'_> {

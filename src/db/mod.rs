@@ -2,8 +2,11 @@
 //! and what every domain's store and loaders share: pagination, ids, text checks and SQL text
 //! functions, full-text queries, DataLoader helpers.
 
+pub mod connection;
+pub mod cursor;
 pub mod embedded;
 mod ids;
+pub mod keyset;
 mod lazy_json;
 pub mod loading;
 pub mod migrations;

@@ -13,6 +13,9 @@ use crate::error::{AppError, AppResult};
 
 pub const DEFAULT_LIMIT: i32 = 50;
 pub const MAX_LIMIT: i32 = 200;
+/// The deepest an offset page may start. Deeper pages are what cursors are for (a `…Connection`
+/// field): an offset walks every row before the page, a cursor goes straight to it.
+pub const MAX_OFFSET: i32 = 10_000;
 
 #[derive(Clone, Copy, Debug)]
 pub struct PageRequest {
@@ -21,12 +24,19 @@ pub struct PageRequest {
 }
 
 impl PageRequest {
-    /// Defaults to 50; a limit above 200 or a negative value is BAD_USER_INPUT.
+    /// Defaults to 50; a limit outside 1 to 200, or an offset outside 0 to 10,000, is
+    /// BAD_USER_INPUT.
     pub fn new(offset: Option<i32>, limit: Option<i32>) -> AppResult<Self> {
         let offset = offset.unwrap_or(0);
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
-        if offset < 0 {
-            return Err(AppError::bad_field("offset", "offset must not be negative"));
+        if !(0..=MAX_OFFSET).contains(&offset) {
+            return Err(AppError::bad_field(
+                "offset",
+                format!(
+                    "offset must be between 0 and {MAX_OFFSET}; page deeper by cursor (the \
+                     list's Connection field)"
+                ),
+            ));
         }
         if !(1..=MAX_LIMIT).contains(&limit) {
             return Err(AppError::bad_field(

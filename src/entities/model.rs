@@ -9,7 +9,7 @@ use super::types::{EntityStatus, EntityType};
 use crate::db::LazyJson;
 use crate::db::schema::{entities, entity_references, entity_relationships, entity_revisions};
 
-#[derive(Queryable, Selectable, Clone, Debug)]
+#[derive(Queryable, QueryableByName, Selectable, Clone, Debug)]
 #[diesel(table_name = entities, check_for_backend(diesel::pg::Pg))]
 pub struct EntityRow {
     pub id: Uuid,

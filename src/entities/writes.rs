@@ -104,27 +104,22 @@ pub async fn create(
         markdown_body: input.markdown_body.unwrap_or_default(),
     };
     validation::validate_markdown(&content.markdown_body)?;
-    if let Some(existing) =
-        store::find_any(conn, viewer.tenant_id, entity_type, &content.entity_id).await?
-    {
-        return Err(already_exists(&existing));
-    }
     let checked = check(templates, entity_type, &content, None);
-    let row = conn
-        .transaction::<_, AppError, _>(async |conn| {
-            store::insert(
-                conn,
-                Write {
-                    tenant_id: viewer.tenant_id,
-                    actor_id: viewer.user_id,
-                    entity_type,
-                    content: &content,
-                    checked: &checked,
+    // One statement: the row, its references and its revision (no transaction needed).
+    let row = match store::insert(conn, write(viewer, entity_type, &content, &checked)).await {
+        Err(AppError::Conflict(message)) => {
+            // Only now look for the holder of the id, to say where it is.
+            return Err(
+                match store::find_any(conn, viewer.tenant_id, entity_type, &content.entity_id)
+                    .await?
+                {
+                    Some(existing) => already_exists(&existing),
+                    None => AppError::Conflict(message),
                 },
-            )
-            .await
-        })
-        .await?;
+            );
+        }
+        other => other?,
+    };
     publish(platform, viewer, EntityAction::Created, &row, None);
     Ok(row)
 }
@@ -164,44 +159,107 @@ pub async fn update(
     if let Some(markdown) = &patch.markdown_body {
         validation::validate_markdown(markdown)?;
     }
+    let change = Change {
+        name,
+        status: patch.status,
+        fields_patch,
+        markdown_body: patch.markdown_body,
+        expected_version: patch.expected_version,
+    };
+    // Optimistically: read the row, then write it on the condition that it is still at the
+    // version read (two statements, no transaction). A writer that got in between makes the
+    // write miss; then read and try again, and in the end take the row's lock.
+    for _ in 0..OPTIMISTIC_ATTEMPTS {
+        let current = store::find_live(conn, viewer.tenant_id, entity_type, entity_id)
+            .await?
+            .ok_or_else(|| store::not_found(entity_type, entity_id, Bin::Live))?;
+        if let Some(outcome) = change.apply(templates, conn, viewer, current).await? {
+            return Ok(announced(platform, viewer, outcome));
+        }
+        if change.expected_version.is_some() {
+            // The client's version was right when read and is not now.
+            return Err(AppError::conflict(format!(
+                "{}/{entity_id} changed while it was being saved; reload and retry",
+                entity_type.slug()
+            )));
+        }
+    }
     let outcome = conn
         .transaction::<_, AppError, _>(async |conn| {
-            let current = store::lock(conn, viewer.tenant_id, entity_type, entity_id, Bin::Live).await?;
-            if let Some(expected) = patch.expected_version
-                && expected != current.version
-            {
-                return Err(AppError::conflict(format!(
-                    "{}/{entity_id} changed since version {expected}: it is at version {}; reload and retry",
-                    entity_type.slug(),
-                    current.version
-                )));
-            }
-            let mut content = content_of(&current);
-            if let Some(name) = name {
-                content.name = name;
-            }
-            if let Some(status) = patch.status {
-                content.status = status;
-            }
-            if let Some(fields_patch) = fields_patch {
-                content.fields = validation::merge_fields(&current.fields, fields_patch)?;
-            }
-            if let Some(markdown_body) = patch.markdown_body {
-                content.markdown_body = markdown_body;
-            }
-            if same_content(&content, &current) {
-                return Ok((current, false));
-            }
-            let checked = check(templates, entity_type, &content, Some(&current));
-            let row = store::save(conn, &current, write(viewer, entity_type, &content, &checked), RevisionAction::Updated).await?;
-            Ok((row, true))
+            let current =
+                store::lock(conn, viewer.tenant_id, entity_type, entity_id, Bin::Live).await?;
+            change
+                .apply(templates, conn, viewer, current)
+                .await?
+                .ok_or_else(|| AppError::internal(anyhow::anyhow!("a locked row moved")))
         })
         .await?;
-    let (row, changed) = outcome;
+    Ok(announced(platform, viewer, outcome))
+}
+
+/// How many times an update reads and writes without a lock before it takes one.
+const OPTIMISTIC_ATTEMPTS: usize = 3;
+
+/// An update's changes, checked, to apply to whatever the row holds when it is read.
+struct Change {
+    name: Option<String>,
+    status: Option<EntityStatus>,
+    fields_patch: Option<serde_json::Map<String, Value>>,
+    markdown_body: Option<String>,
+    expected_version: Option<i32>,
+}
+
+impl Change {
+    /// Applies the change to `current` and saves it on the condition that the row is still at
+    /// `current`'s version: the row and whether it changed, or None when it moved meanwhile.
+    async fn apply(
+        &self,
+        templates: &TemplateCatalog,
+        conn: &mut AsyncPgConnection,
+        viewer: &Viewer,
+        current: EntityRow,
+    ) -> AppResult<Option<(EntityRow, bool)>> {
+        let entity_type = current.kind();
+        if let Some(expected) = self.expected_version
+            && expected != current.version
+        {
+            return Err(AppError::conflict(format!(
+                "{}/{} changed since version {expected}: it is at version {}; reload and retry",
+                entity_type.slug(),
+                current.entity_id,
+                current.version
+            )));
+        }
+        let mut content = content_of(&current);
+        if let Some(name) = &self.name {
+            content.name = name.clone();
+        }
+        if let Some(status) = self.status {
+            content.status = status;
+        }
+        if let Some(fields_patch) = &self.fields_patch {
+            content.fields = validation::merge_fields(&current.fields, fields_patch.clone())?;
+        }
+        if let Some(markdown_body) = &self.markdown_body {
+            content.markdown_body = markdown_body.clone();
+        }
+        if same_content(&content, &current) {
+            return Ok(Some((current, false)));
+        }
+        let checked = check(templates, entity_type, &content, Some(&current));
+        let write = write(viewer, entity_type, &content, &checked);
+        Ok(store::save(conn, &current, write, RevisionAction::Updated)
+            .await?
+            .map(|row| (row, true)))
+    }
+}
+
+/// The row an update ends with, announced when it changed.
+fn announced(platform: &Platform, viewer: &Viewer, (row, changed): (EntityRow, bool)) -> EntityRow {
     if changed {
         publish(platform, viewer, EntityAction::Updated, &row, None);
     }
-    Ok(row)
+    row
 }
 
 fn same_content(content: &EntityContent, row: &EntityRow) -> bool {
@@ -361,13 +419,15 @@ pub async fn rename(
             content.entity_id = new_entity_id.clone();
             renaming.apply(templates, &mut content, current.kind());
             let checked = check(templates, entity_type, &content, Some(&current));
-            let renamed = store::save(
-                conn,
-                &current,
-                write(viewer, entity_type, &content, &checked),
-                RevisionAction::Renamed,
-            )
-            .await?;
+            let renamed = saved_locked(
+                store::save(
+                    conn,
+                    &current,
+                    write(viewer, entity_type, &content, &checked),
+                    RevisionAction::Renamed,
+                )
+                .await?,
+            )?;
             let mut updated = Vec::new();
             for referrer in referrers.iter().filter(|r| r.id != current.id) {
                 let mut content = content_of(referrer);
@@ -375,13 +435,15 @@ pub async fn rename(
                     continue;
                 }
                 let checked = check(templates, referrer.kind(), &content, Some(referrer));
-                let row = store::save(
-                    conn,
-                    referrer,
-                    write(viewer, referrer.kind(), &content, &checked),
-                    RevisionAction::Updated,
-                )
-                .await?;
+                let row = saved_locked(
+                    store::save(
+                        conn,
+                        referrer,
+                        write(viewer, referrer.kind(), &content, &checked),
+                        RevisionAction::Updated,
+                    )
+                    .await?,
+                )?;
                 updated.push(row);
             }
             Ok((renamed, updated))
@@ -400,6 +462,11 @@ pub async fn rename(
         publish(platform, viewer, EntityAction::Updated, row, None);
     }
     Ok(renamed)
+}
+
+/// The row a save under the row's lock wrote (it cannot have moved since it was locked).
+fn saved_locked(saved: Option<EntityRow>) -> AppResult<EntityRow> {
+    saved.ok_or_else(|| AppError::internal(anyhow::anyhow!("a locked entity moved")))
 }
 
 /// One rename, as the references to rewrite see it.

@@ -24,6 +24,7 @@ use crate::billing::api::{
     BillingMutation, BillingQuery, BillingSubscriptionRoot, CheckoutMutation, CheckoutQuery,
 };
 use crate::config::Limits;
+use crate::entities::api::connections::EntityConnectionQuery;
 use crate::entities::api::crud::{EntityMutation, EntityQuery};
 use crate::entities::api::graph::{GraphMutation, GraphQuery};
 use crate::entities::api::history::HistoryQuery;
@@ -83,6 +84,7 @@ pub struct QueryRoot(
     HealthQuery,
     TemplateQuery,
     EntityQuery,
+    EntityConnectionQuery,
     SearchQuery,
     GraphQuery,
     HistoryQuery,

@@ -132,7 +132,9 @@ impl InviteQuery {
     async fn invites(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many invites to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many invites to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many invites to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,

@@ -10,6 +10,9 @@ use super::store::{self, NoteFilter};
 use crate::accounts::api::User;
 use crate::auth::Role;
 use crate::context::ContextExt;
+use crate::db::connection::{connection_type, page_of};
+use crate::db::cursor::ConnectionArgs;
+use crate::db::keyset::Window;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::db::search::TsQuery;
@@ -122,51 +125,136 @@ impl NoteQuery {
         #[graphql(desc = "Words to look for (full-text search, prefix matching).")] search: Option<
             String,
         >,
-        #[graphql(desc = "How many notes to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many notes to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many notes to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
     ) -> AppResult<NotePage> {
-        let viewer = ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
-        let mut conn = ctx.conn().await?;
-        let entity_row_id = match &entity {
-            Some(entity) => {
-                match entities::find_live(
-                    &mut conn,
-                    viewer.tenant_id,
-                    entity.r#type,
-                    &entity.entity_id,
-                )
-                .await?
-                {
-                    Some(row) => Some(row.id),
-                    None => {
-                        return Ok(NotePage::new(0, page, Vec::new()));
-                    }
-                }
+        let filter = NotesAsked {
+            entity,
+            mine,
+            search,
+        };
+        let (total, rows) = load_notes(ctx, filter, &Window::Offset(page)).await?;
+        Ok(NotePage::new(
+            total.unwrap_or_default(),
+            page,
+            rows.into_iter().map(Note).collect(),
+        ))
+    }
+
+    /// The tenant's notes by cursor, most recently changed first, filtered as `notes` is.
+    #[allow(clippy::too_many_arguments)]
+    async fn notes_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only notes attached to this entity (none when it is not live).")]
+        entity: Option<EntityRefInput>,
+        #[graphql(default, desc = "Only the viewer's own notes.")] mine: bool,
+        #[graphql(desc = "Words to look for (full-text search, prefix matching).")] search: Option<
+            String,
+        >,
+        #[graphql(
+            desc = "How many notes to return after `after`: 1 to 200, 50 when neither \
+                          `first` nor `last` is given."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor to go on after (an `endCursor`); the start when absent.")]
+        after: Option<String>,
+        #[graphql(desc = "How many notes to return before `before`: 1 to 200.")] last: Option<i32>,
+        #[graphql(
+            desc = "The cursor to go back from (a `startCursor`); the end when absent \
+                          and `last` is given."
+        )]
+        before: Option<String>,
+    ) -> AppResult<NoteConnection> {
+        let cursors = ctx.cursors("notes")?;
+        let window = cursors.window(ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        })?;
+        let filter = NotesAsked {
+            entity,
+            mine,
+            search,
+        };
+        let (_, rows) = load_notes(ctx, filter, &Window::Keyset(window.clone())).await?;
+        Ok(page_of(
+            rows,
+            &window,
+            &cursors,
+            |note| (note.updated_at, note.id),
+            Note,
+        )
+        .into())
+    }
+}
+
+connection_type! {
+    /// Notes, a page at a time by cursor.
+    pub struct NoteConnection;
+    /// A note and its cursor.
+    pub struct NoteEdge(Note);
+}
+
+/// What a list of notes was asked to hold.
+struct NotesAsked {
+    entity: Option<EntityRefInput>,
+    mine: bool,
+    search: Option<String>,
+}
+
+/// The notes `window` holds of those asked for, with what their authors and entities will
+/// need loaded up front (under `notes`, `edges { node }` or `nodes`).
+async fn load_notes(
+    ctx: &Context<'_>,
+    asked: NotesAsked,
+    window: &Window<store::NoteKey>,
+) -> AppResult<(Option<i64>, Vec<NoteRow>)> {
+    let viewer = ctx.viewer()?;
+    let mut conn = ctx.conn().await?;
+    let entity_row_id = match &asked.entity {
+        Some(entity) => {
+            let found = entities::find_live(
+                &mut conn,
+                viewer.tenant_id,
+                entity.r#type,
+                &entity.entity_id,
+            )
+            .await?;
+            match found {
+                Some(row) => Some(row.id),
+                // Notes of an entity that is not live: none.
+                None => return Ok((Some(0), Vec::new())),
             }
-            None => None,
-        };
-        let search = search.as_deref().and_then(TsQuery::parse);
-        let filter = NoteFilter {
-            entity_row_id,
-            author_id: mine.then_some(viewer.user_id),
-            search: search.as_ref(),
-        };
-        let (total, rows) = store::list(&mut conn, viewer.tenant_id, &filter, page).await?;
-        drop(conn);
-        let selection = ctx.look_ahead().field("notes");
+        }
+        None => None,
+    };
+    let search = asked.search.as_deref().and_then(TsQuery::parse);
+    let filter = NoteFilter {
+        entity_row_id,
+        author_id: asked.mine.then_some(viewer.user_id),
+        search: search.as_ref(),
+    };
+    let (total, rows) = store::list(&mut conn, viewer.tenant_id, &filter, window).await?;
+    drop(conn);
+    let look_ahead = ctx.look_ahead();
+    for selection in [
+        look_ahead.field("notes"),
+        look_ahead.field("edges").field("node"),
+        look_ahead.field("nodes"),
+    ] {
         if selection.field("author").exists() {
             User::prefetch(ctx, rows.iter().filter_map(|n| n.author_id)).await?;
         }
         if selection.field("entity").exists() {
             Entity::prefetch(ctx, rows.iter().filter_map(|n| n.entity_row_id)).await?;
         }
-        Ok(NotePage::new(
-            total,
-            page,
-            rows.into_iter().map(Note).collect(),
-        ))
     }
+    Ok((total, rows))
 }
 
 #[derive(Default)]

@@ -1,12 +1,12 @@
 //! Queries of the notes domain, always within one tenant.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::NoteRow;
-use crate::db::pagination::{PageDsl, PageRequest, load_page};
+use crate::db::keyset::{Window, load_window, windowed};
 use crate::db::schema::notes;
 use crate::db::search::TsQuery;
 use crate::error::AppResult;
@@ -96,16 +96,22 @@ fn filtered<'a>(tenant_id: Uuid, filter: &NoteFilter<'a>) -> notes::BoxedQuery<'
     query
 }
 
-/// A page of notes, most recently changed first, and the total the filter matches.
+/// Where a note sits in the list: when it last changed, and its id.
+pub type NoteKey = (DateTime<Utc>, Uuid);
+
+/// A page of notes, most recently changed first: an offset page with the total the filter
+/// matches, or a page by cursor.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     filter: &NoteFilter<'_>,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<NoteRow>)> {
-    let rows = filtered(tenant_id, filter)
-        .order((notes::updated_at.desc(), notes::id.desc()))
-        .page(page)
-        .select(NoteRow::as_select());
-    load_page(conn, rows, filtered(tenant_id, filter).count()).await
+    window: &Window<NoteKey>,
+) -> AppResult<(Option<i64>, Vec<NoteRow>)> {
+    let rows = windowed!(
+        filtered(tenant_id, filter),
+        window.clone(),
+        desc(notes::updated_at, notes::id)
+    )
+    .select(NoteRow::as_select());
+    load_window(conn, window, rows, filtered(tenant_id, filter).count()).await
 }

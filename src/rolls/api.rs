@@ -9,10 +9,13 @@ use uuid::Uuid;
 use super::dice::RollResult;
 use super::model::{RollRow, TraitRow};
 use super::service::{self, RollRequest, Scope};
-use super::store::{self, RollFilter};
+use super::store::{self, RollFilter, RollKey};
 use crate::accounts::api::User;
 use crate::auth::Viewer;
 use crate::context::ContextExt;
+use crate::db::connection::{connection_type, page_of};
+use crate::db::cursor::ConnectionArgs;
+use crate::db::keyset::Window;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::entities::api::Entity;
@@ -140,6 +143,32 @@ page_type! {
         total,
         rolls: Vec<DiceRoll>,
     }
+}
+
+connection_type! {
+    /// Rolls, newest first, a page at a time by cursor.
+    pub struct DiceRollConnection;
+    /// A roll and its cursor.
+    pub struct DiceRollEdge(DiceRoll);
+}
+
+/// The rolls `window` holds of those `filter` selects, each with its traits.
+async fn load_rolls(
+    conn: &mut AsyncPgConnection,
+    filter: &RollFilter,
+    window: &Window<RollKey>,
+) -> AppResult<(Option<i64>, Vec<DiceRoll>)> {
+    let (total, rows) = store::list(conn, filter, window).await?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut traits = store::traits_of(conn, &ids).await?;
+    let rolls = rows
+        .into_iter()
+        .map(|row| DiceRoll {
+            traits: traits.remove(&row.id).unwrap_or_default(),
+            row,
+        })
+        .collect();
+    Ok((total, rolls))
 }
 
 /// A trait among the most rolled.
@@ -275,24 +304,73 @@ impl RollQuery {
         #[graphql(desc = "For CAMPAIGN: the CAMPAIGN entity's entityId.")] campaign_id: Option<
             String,
         >,
-        #[graphql(desc = "How many rolls to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many rolls to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many rolls to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
     ) -> AppResult<DiceRollPage> {
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
         let filter =
             scope_filter(ctx, &mut conn, scope, user_id, character_id, campaign_id).await?;
-        let (total, rows) = store::list(&mut conn, &filter, page).await?;
-        let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-        let mut traits = store::traits_of(&mut conn, &ids).await?;
-        let rolls = rows
-            .into_iter()
-            .map(|row| DiceRoll {
-                traits: traits.remove(&row.id).unwrap_or_default(),
-                row,
-            })
-            .collect();
-        Ok(DiceRollPage::new(total, page, rolls))
+        let (total, rolls) = load_rolls(&mut conn, &filter, &Window::Offset(page)).await?;
+        Ok(DiceRollPage::new(total.unwrap_or_default(), page, rolls))
+    }
+
+    /// Rolls in a scope by cursor, newest first (as `diceRolls`, as deep as the list goes).
+    #[allow(clippy::too_many_arguments)]
+    async fn dice_rolls_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            default_with = "RollScope::Tenant",
+            desc = "Whose rolls to list; the whole tenant's when absent."
+        )]
+        scope: RollScope,
+        #[graphql(desc = "For USER: the user's id; the viewer's when absent.")] user_id: Option<ID>,
+        #[graphql(desc = "For CHARACTER: the CHARACTER entity's entityId.")] character_id: Option<
+            String,
+        >,
+        #[graphql(desc = "For CAMPAIGN: the CAMPAIGN entity's entityId.")] campaign_id: Option<
+            String,
+        >,
+        #[graphql(
+            desc = "How many rolls to return after `after`: 1 to 200, 50 when neither \
+                          `first` nor `last` is given."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor to go on after (an `endCursor`); the start when absent.")]
+        after: Option<String>,
+        #[graphql(desc = "How many rolls to return before `before`: 1 to 200.")] last: Option<i32>,
+        #[graphql(
+            desc = "The cursor to go back from (a `startCursor`); the end when absent \
+                          and `last` is given."
+        )]
+        before: Option<String>,
+    ) -> AppResult<DiceRollConnection> {
+        let mut conn = ctx.conn().await?;
+        let filter =
+            scope_filter(ctx, &mut conn, scope, user_id, character_id, campaign_id).await?;
+        // The rolls a scope selects are those of its user, character or campaign.
+        let cursors = ctx.cursors(format!(
+            "diceRolls/{:?}/{:?}/{:?}",
+            filter.user_id, filter.character_row_id, filter.campaign_row_id
+        ))?;
+        let window = cursors.window::<RollKey>(ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        })?;
+        let (_, rolls) = load_rolls(&mut conn, &filter, &Window::Keyset(window.clone())).await?;
+        let page = page_of(
+            rolls,
+            &window,
+            &cursors,
+            |roll| (roll.row.created_at, roll.row.id),
+            |roll| roll,
+        );
+        Ok(page.into())
     }
 
     /// Statistics of the d10 rolls in a scope (default: the viewer's own).

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use diesel::dsl::{count_star, sum};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
@@ -9,7 +10,7 @@ use uuid::Uuid;
 
 use super::dice::RollResult;
 use super::model::{RollRow, TraitRow};
-use crate::db::pagination::{PageDsl, PageRequest, load_page};
+use crate::db::keyset::{Window, load_window, windowed};
 use crate::db::schema::{dice_roll_traits, dice_rolls};
 use crate::error::{AppError, AppResult};
 
@@ -71,17 +72,29 @@ pub async fn insert(
     .await
 }
 
-/// A page of rolls, newest first, and how many there are in all.
+/// Where a roll sits in the list: when it was made, and its id.
+pub type RollKey = (DateTime<Utc>, Uuid);
+
+/// A page of rolls, newest first: an offset page with how many there are in all, or a page
+/// by cursor.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     filter: &RollFilter,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<RollRow>)> {
-    let rows = in_scope!(dice_rolls::table, filter)
-        .order((dice_rolls::created_at.desc(), dice_rolls::id.desc()))
-        .page(page)
-        .select(RollRow::as_select());
-    load_page(conn, rows, in_scope!(dice_rolls::table.count(), filter)).await
+    window: &Window<RollKey>,
+) -> AppResult<(Option<i64>, Vec<RollRow>)> {
+    let rows = windowed!(
+        in_scope!(dice_rolls::table, filter),
+        window.clone(),
+        desc(dice_rolls::created_at, dice_rolls::id)
+    )
+    .select(RollRow::as_select());
+    load_window(
+        conn,
+        window,
+        rows,
+        in_scope!(dice_rolls::table.count(), filter),
+    )
+    .await
 }
 
 /// The traits of these rolls, in their order, by roll.

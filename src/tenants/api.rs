@@ -1,4 +1,5 @@
-//! GraphQL: the current tenant, switching tenants, and the tenant's live member events.
+//! GraphQL: the current tenant, switching tenants, every tenant (SUPERUSER: an offset page or by
+//! cursor, from one loader), and the tenant's live member events.
 
 use async_graphql::{Context, ID, InputObject, Object, Subscription};
 use chrono::{DateTime, Utc};
@@ -10,6 +11,9 @@ use super::{service, store};
 use crate::accounts::api::User;
 use crate::auth::Role;
 use crate::context::ContextExt;
+use crate::db::connection::{connection_type, page_of};
+use crate::db::cursor::ConnectionArgs;
+use crate::db::keyset::Window;
 use crate::db::loading::load;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::error::{AppError, AppResult};
@@ -100,7 +104,9 @@ impl TenantQuery {
     async fn tenants(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many tenants to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many tenants to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many tenants to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
@@ -110,14 +116,65 @@ impl TenantQuery {
     ) -> AppResult<TenantPage> {
         ctx.viewer_with(Role::Superuser)?;
         let page = PageRequest::new(offset, limit)?;
-        let mut conn = ctx.conn().await?;
-        let (total, rows) = store::list_tenants(&mut conn, search.as_deref(), page).await?;
+        let (total, rows) = load_tenants(ctx, search.as_deref(), &Window::Offset(page)).await?;
         Ok(TenantPage::new(
-            total,
+            total.unwrap_or_default(),
             page,
             rows.into_iter().map(Tenant).collect(),
         ))
     }
+
+    /// Every tenant by cursor (SUPERUSER), newest first, filtered as `tenants` is.
+    async fn tenants_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Text to look for in the tenants' names and slugs.")] search: Option<
+            String,
+        >,
+        #[graphql(desc = "How many tenants to return after `after`: 1 to 200, 50 when \
+                          neither `first` nor `last` is given.")]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor to go on after (an `endCursor`); the start when absent.")]
+        after: Option<String>,
+        #[graphql(desc = "How many tenants to return before `before`: 1 to 200.")] last: Option<
+            i32,
+        >,
+        #[graphql(
+            desc = "The cursor to go back from (a `startCursor`); the end when absent \
+                          and `last` is given."
+        )]
+        before: Option<String>,
+    ) -> AppResult<TenantConnection> {
+        ctx.viewer_with(Role::Superuser)?;
+        let search = search.as_deref();
+        let cursors = ctx.cursors(format!("tenants/{}", search.unwrap_or_default()))?;
+        let window = cursors.window(ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        })?;
+        let (_, rows) = load_tenants(ctx, search, &Window::Keyset(window.clone())).await?;
+        let key = |tenant: &TenantRow| (tenant.created_at, tenant.id);
+        Ok(page_of(rows, &window, &cursors, key, Tenant).into())
+    }
+}
+
+connection_type! {
+    /// Tenants, a page at a time by cursor.
+    pub struct TenantConnection;
+    /// A tenant and its cursor.
+    pub struct TenantEdge(Tenant);
+}
+
+/// The tenants that `search` and `window` choose (the caller has checked for SUPERUSER).
+async fn load_tenants(
+    ctx: &Context<'_>,
+    search: Option<&str>,
+    window: &Window<store::TenantKey>,
+) -> AppResult<(Option<i64>, Vec<TenantRow>)> {
+    let mut conn = ctx.conn().await?;
+    store::list_tenants(&mut conn, search, window).await
 }
 
 #[derive(Default)]

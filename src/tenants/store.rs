@@ -1,11 +1,12 @@
 //! Queries of the tenants domain.
 
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::TenantRow;
-use crate::db::pagination::{PageDsl, PageRequest, load_page};
+use crate::db::keyset::{Window, load_window, windowed};
 use crate::db::schema::{memberships, tenants};
 use crate::error::AppResult;
 
@@ -62,12 +63,16 @@ pub async fn tenants_by_ids(
         .await?)
 }
 
-/// Every tenant (superusers), newest first.
+/// Where a tenant sits in the list: when it was created, and its id.
+pub type TenantKey = (DateTime<Utc>, Uuid);
+
+/// Every tenant (superusers), newest first: an offset page with the total the search matches,
+/// or a page by cursor.
 pub async fn list_tenants(
     conn: &mut AsyncPgConnection,
     search: Option<&str>,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<TenantRow>)> {
+    window: &Window<TenantKey>,
+) -> AppResult<(Option<i64>, Vec<TenantRow>)> {
     let pattern = search.map(|s| format!("%{}%", crate::db::escape_like(s)));
     let filtered = || {
         let mut query = tenants::table.into_boxed();
@@ -80,11 +85,13 @@ pub async fn list_tenants(
         }
         query
     };
-    let rows = filtered()
-        .order((tenants::created_at.desc(), tenants::id.desc()))
-        .page(page)
-        .select(TenantRow::as_select());
-    load_page(conn, rows, filtered().count()).await
+    let rows = windowed!(
+        filtered(),
+        window.clone(),
+        desc(tenants::created_at, tenants::id)
+    )
+    .select(TenantRow::as_select());
+    load_window(conn, window, rows, filtered().count()).await
 }
 
 pub async fn rename_tenant(

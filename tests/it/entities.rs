@@ -618,3 +618,42 @@ async fn another_tenant_can_neither_see_nor_touch_an_entity() {
     assert_eq!(data["entity"], json!({ "name": "Rusty Rex", "version": 1 }));
     assert_eq!(data["recycledEntities"]["total"], 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_updates_of_one_entity_all_land() {
+    let server = TestServer::start().await;
+    let owner = server.register("owner@example.com", "Studio").await;
+    create_entity(&server, &owner, "CHARACTER", "rex", "Rex", json!({})).await;
+    let update = "mutation($input: UpdateEntityInput!) {
+        updateEntity(type: CHARACTER, entityId: \"rex\", input: $input) { version } }";
+    // Twelve writers at once, each setting a key of its own: a write that lost the race for
+    // the row reads it again and merges onto the winner's version, so no key goes missing.
+    let writers = (0..12).map(|n| {
+        let (server, owner) = (&server, &owner);
+        async move {
+            server
+                .ok_as(
+                    owner,
+                    update,
+                    json!({ "input": { "fields": { format!("key_{n}"): n } } }),
+                )
+                .await
+        }
+    });
+    futures_util::future::join_all(writers).await;
+    let rex = server
+        .ok_as(
+            &owner,
+            "{ entity(type: CHARACTER, entityId: \"rex\") { version fields } entityHistory(type: CHARACTER, entityId: \"rex\", limit: 50) { total } }",
+            json!({}),
+        )
+        .await;
+    for n in 0..12 {
+        assert_eq!(rex["entity"]["fields"][format!("key_{n}")], n, "{rex}");
+    }
+    assert_eq!(rex["entity"]["version"], 13, "{rex}");
+    assert_eq!(
+        rex["entityHistory"]["total"], 13,
+        "one revision per write: {rex}"
+    );
+}

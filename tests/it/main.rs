@@ -14,6 +14,7 @@ mod billing_checkout;
 mod billing_webhooks;
 mod binary;
 mod catch_up;
+mod cursors;
 mod entities;
 mod entity_events;
 mod fuzz;

@@ -1,6 +1,7 @@
 //! GraphQL: managing the users of a tenant (ADMIN), under the role rules of DOMAIN_NOTES:
 //! admins act only on users below them and grant only roles below their own; SUPERUSER is global
-//! and granted only from the command line.
+//! and granted only from the command line. The members come as an offset page (`users`) or by
+//! cursor (`usersConnection`), from one loader.
 
 use async_graphql::{Context, ID, InputObject, Object};
 use uuid::Uuid;
@@ -8,10 +9,14 @@ use uuid::Uuid;
 use super::User;
 use crate::accounts::loaders::AccountLoaders;
 use crate::accounts::members::{self, MemberUpdate};
+use crate::accounts::model::UserRow;
 use crate::accounts::service::target_member;
-use crate::accounts::store::{self};
+use crate::accounts::store::{self, MemberKey};
 use crate::auth::{Role, Viewer};
 use crate::context::ContextExt;
+use crate::db::connection::{connection_type, page_of};
+use crate::db::cursor::ConnectionArgs;
+use crate::db::keyset::Window;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
@@ -22,6 +27,29 @@ page_type! {
         total,
         users: Vec<User>,
     }
+}
+
+connection_type! {
+    /// Users, a page at a time by cursor.
+    pub struct UserConnection;
+    /// A user and their cursor.
+    pub struct UserEdge(User);
+}
+
+/// The members of the viewer's tenant that `search` and `window` choose, with their roles.
+async fn load_members(
+    ctx: &Context<'_>,
+    viewer: &Viewer,
+    search: Option<&str>,
+    window: &Window<MemberKey>,
+) -> AppResult<(Option<i64>, Vec<(UserRow, String)>)> {
+    let mut conn = ctx.conn().await?;
+    store::list_members(&mut conn, viewer.tenant_id, search, window).await
+}
+
+/// A member as the lists show them: with their role in the viewer's tenant.
+fn member((row, role): (UserRow, String)) -> User {
+    User::with_role(row, Role::from_db(&role))
 }
 
 /// Changes to a user (only what is given changes).
@@ -46,23 +74,57 @@ impl UserAdminQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many users to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many users to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many users to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
         #[graphql(desc = "Text to look for in the email, display name or username.")]
         search: Option<String>,
     ) -> AppResult<UserPage> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;
-        let mut conn = ctx.conn().await?;
         let (total, rows) =
-            store::list_members(&mut conn, viewer.tenant_id, search.as_deref(), page).await?;
+            load_members(ctx, viewer, search.as_deref(), &Window::Offset(page)).await?;
         Ok(UserPage::new(
-            total,
+            total.unwrap_or_default(),
             page,
-            rows.into_iter()
-                .map(|(row, role)| User::with_role(row, Role::from_db(&role)))
-                .collect(),
+            rows.into_iter().map(member).collect(),
         ))
+    }
+
+    /// The members of the current tenant by cursor (ADMIN), by display name, filtered as
+    /// `users` is.
+    async fn users_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Text to look for in the email, display name or username.")]
+        search: Option<String>,
+        #[graphql(
+            desc = "How many users to return after `after`: 1 to 200, 50 when neither \
+                          `first` nor `last` is given."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor to go on after (an `endCursor`); the start when absent.")]
+        after: Option<String>,
+        #[graphql(desc = "How many users to return before `before`: 1 to 200.")] last: Option<i32>,
+        #[graphql(
+            desc = "The cursor to go back from (a `startCursor`); the end when absent \
+                          and `last` is given."
+        )]
+        before: Option<String>,
+    ) -> AppResult<UserConnection> {
+        let viewer = ctx.viewer_with(Role::Admin)?;
+        let search = search.as_deref();
+        let cursors = ctx.cursors(format!("users/{}", search.unwrap_or_default()))?;
+        let window = cursors.window(ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        })?;
+        let (_, rows) = load_members(ctx, viewer, search, &Window::Keyset(window.clone())).await?;
+        let key = |(row, _): &(UserRow, String)| (row.display_name.clone(), row.id);
+        Ok(page_of(rows, &window, &cursors, key, member).into())
     }
 
     /// A member of the current tenant (ADMIN); null for anyone else.

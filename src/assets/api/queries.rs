@@ -5,8 +5,12 @@ use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
 use super::object::{Asset, AssetStatus, AssetType};
 use crate::accounts::api::User;
 use crate::assets::loaders::AssetLoaders;
-use crate::assets::store::{self, AssetFilter};
+use crate::assets::model::AssetRow;
+use crate::assets::store::{self, AssetFilter, AssetKey};
 use crate::context::ContextExt;
+use crate::db::connection::{connection_type, page_of};
+use crate::db::cursor::ConnectionArgs;
+use crate::db::keyset::Window;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::db::search::TsQuery;
@@ -82,24 +86,136 @@ pub struct AssetStats {
     pub stored_bytes: i64,
 }
 
-async fn page(ctx: &Context<'_>, filter: AssetFilter, page: PageRequest) -> AppResult<AssetPage> {
+connection_type! {
+    /// Assets, a page at a time by cursor.
+    pub struct AssetConnection;
+    /// An asset and its cursor.
+    pub struct AssetEdge(Asset);
+}
+
+/// The store's filter of the live assets `input` asks for (the entity resolved to its row).
+async fn live_filter(ctx: &Context<'_>, input: Option<AssetFilterInput>) -> AppResult<AssetFilter> {
+    let viewer = ctx.viewer()?;
+    let input = input.unwrap_or_default();
+    let entity_row_id = match &input.entity {
+        Some(entity) => {
+            let mut conn = ctx.conn().await?;
+            Some(
+                entities::live_row_id(
+                    &mut conn,
+                    viewer.tenant_id,
+                    entity.r#type,
+                    &entity.entity_id,
+                )
+                .await?,
+            )
+        }
+        None => None,
+    };
+    let uploaded_by = input
+        .uploaded_by
+        .as_ref()
+        .map(|id| parse_id("uploadedBy", id))
+        .transpose()?;
+    Ok(AssetFilter {
+        file_type: input.file_type.map(|t| t.as_str().to_owned()),
+        mime_type: input.mime_type,
+        entity_row_id,
+        uploaded_by,
+        tag: input.tag,
+        search: input.search.as_deref().and_then(TsQuery::parse),
+        status: input.status.map(|s| s.as_str().to_owned()),
+        recycled: false,
+    })
+}
+
+/// The recycle bin's filter: every asset in it.
+fn recycled_filter() -> AssetFilter {
+    AssetFilter {
+        recycled: true,
+        ..AssetFilter::default()
+    }
+}
+
+/// The list `filter` chooses, named for its cursors: the bin, or the live assets with every
+/// condition (so a cursor works only where it was given out).
+fn list_name(filter: &AssetFilter) -> String {
+    if filter.recycled {
+        return "recycledAssets".into();
+    }
+    format!(
+        "assets/{:?}/{:?}/{:?}/{:?}/{:?}/{:?}/{:?}",
+        filter.file_type,
+        filter.mime_type,
+        filter.entity_row_id,
+        filter.uploaded_by,
+        filter.tag,
+        filter.search.as_ref().map(TsQuery::as_str),
+        filter.status,
+    )
+}
+
+/// Where an asset sits in the list `filter` chooses.
+fn key_of(filter: &AssetFilter, row: &AssetRow) -> AssetKey {
+    if filter.recycled {
+        (row.deleted_at.unwrap_or(row.updated_at), row.id)
+    } else {
+        (row.created_at, row.id)
+    }
+}
+
+/// The assets `window` holds of those `filter` chooses, with their uploaders loaded up front
+/// when asked for (under `assets`, `edges { node }` or `nodes`).
+async fn load_assets(
+    ctx: &Context<'_>,
+    filter: &AssetFilter,
+    window: &Window<AssetKey>,
+) -> AppResult<(Option<i64>, Vec<AssetRow>)> {
     let viewer = ctx.viewer()?;
     let mut conn = ctx.conn().await?;
-    let (total, rows) = store::list(&mut conn, viewer.tenant_id, &filter, page).await?;
+    let (total, rows) = store::list(&mut conn, viewer.tenant_id, filter, window).await?;
     drop(conn);
-    if ctx
-        .look_ahead()
-        .field("assets")
-        .field("uploadedBy")
-        .exists()
-    {
+    let look_ahead = ctx.look_ahead();
+    let uploaders = [
+        look_ahead.field("assets"),
+        look_ahead.field("edges").field("node"),
+        look_ahead.field("nodes"),
+    ]
+    .iter()
+    .any(|selection| selection.field("uploadedBy").exists());
+    if uploaders {
         User::prefetch(ctx, rows.iter().filter_map(|a| a.uploaded_by)).await?;
     }
+    Ok((total, rows))
+}
+
+/// An offset page of the assets `filter` chooses.
+async fn page(ctx: &Context<'_>, filter: AssetFilter, page: PageRequest) -> AppResult<AssetPage> {
+    let (total, rows) = load_assets(ctx, &filter, &Window::Offset(page)).await?;
     Ok(AssetPage::new(
-        total,
+        total.unwrap_or_default(),
         page,
         rows.into_iter().map(Asset::from).collect(),
     ))
+}
+
+/// A page by cursor of the assets `filter` chooses.
+async fn connection(
+    ctx: &Context<'_>,
+    filter: AssetFilter,
+    args: ConnectionArgs,
+) -> AppResult<AssetConnection> {
+    let cursors = ctx.cursors(list_name(&filter))?;
+    let window = cursors.window::<AssetKey>(args)?;
+    let (_, rows) = load_assets(ctx, &filter, &Window::Keyset(window.clone())).await?;
+    let page = page_of(
+        rows,
+        &window,
+        &cursors,
+        |row| key_of(&filter, row),
+        Asset::from,
+    );
+    Ok(page.into())
 }
 
 #[derive(Default)]
@@ -128,62 +244,90 @@ impl AssetQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Conditions every listed asset meets; all live assets when absent.")]
         filter: Option<AssetFilterInput>,
-        #[graphql(desc = "How many assets to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many assets to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many assets to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
     ) -> AppResult<AssetPage> {
-        let viewer = ctx.viewer()?;
+        ctx.viewer()?;
         let request = PageRequest::new(offset, limit)?;
-        let filter = filter.unwrap_or_default();
-        let entity_row_id = match &filter.entity {
-            Some(entity) => {
-                let mut conn = ctx.conn().await?;
-                Some(
-                    entities::live_row_id(
-                        &mut conn,
-                        viewer.tenant_id,
-                        entity.r#type,
-                        &entity.entity_id,
-                    )
-                    .await?,
-                )
-            }
-            None => None,
-        };
-        let uploaded_by = filter
-            .uploaded_by
-            .as_ref()
-            .map(|id| parse_id("uploadedBy", id))
-            .transpose()?;
-        let filter = AssetFilter {
-            file_type: filter.file_type.map(|t| t.as_str().to_owned()),
-            mime_type: filter.mime_type,
-            entity_row_id,
-            uploaded_by,
-            tag: filter.tag,
-            search: filter.search.as_deref().and_then(TsQuery::parse),
-            status: filter.status.map(|s| s.as_str().to_owned()),
-            recycled: false,
-        };
+        let filter = live_filter(ctx, filter).await?;
         page(ctx, filter, request).await
+    }
+
+    /// The tenant's live assets by cursor, newest first, narrowed by `filter` as `assets` is.
+    async fn assets_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Conditions every listed asset meets; all live assets when absent.")]
+        filter: Option<AssetFilterInput>,
+        #[graphql(
+            desc = "How many assets to return after `after`: 1 to 200, 50 when neither \
+                          `first` nor `last` is given."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor to go on after (an `endCursor`); the start when absent.")]
+        after: Option<String>,
+        #[graphql(desc = "How many assets to return before `before`: 1 to 200.")] last: Option<i32>,
+        #[graphql(
+            desc = "The cursor to go back from (a `startCursor`); the end when absent \
+                          and `last` is given."
+        )]
+        before: Option<String>,
+    ) -> AppResult<AssetConnection> {
+        ctx.viewer()?;
+        let filter = live_filter(ctx, filter).await?;
+        let args = ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        connection(ctx, filter, args).await
     }
 
     /// The asset recycle bin, most recently deleted first.
     async fn recycled_assets(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many assets to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many assets to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many assets to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
     ) -> AppResult<AssetPage> {
         let request = PageRequest::new(offset, limit)?;
-        let filter = AssetFilter {
-            recycled: true,
-            ..AssetFilter::default()
+        page(ctx, recycled_filter(), request).await
+    }
+
+    /// The asset recycle bin by cursor, most recently deleted first.
+    async fn recycled_assets_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many assets to return after `after`: 1 to 200, 50 when neither \
+                          `first` nor `last` is given."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor to go on after (an `endCursor`); the start when absent.")]
+        after: Option<String>,
+        #[graphql(desc = "How many assets to return before `before`: 1 to 200.")] last: Option<i32>,
+        #[graphql(
+            desc = "The cursor to go back from (a `startCursor`); the end when absent \
+                          and `last` is given."
+        )]
+        before: Option<String>,
+    ) -> AppResult<AssetConnection> {
+        let args = ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
         };
-        page(ctx, filter, request).await
+        connection(ctx, recycled_filter(), args).await
     }
 
     /// Live assets that share their bytes with another, largest groups first (at most

@@ -8,7 +8,7 @@ mod links;
 pub use blobs::*;
 pub use links::*;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::dsl::{Eq, Filter, count_star, sql};
 use diesel::pg::Pg;
 use diesel::prelude::*;
@@ -17,7 +17,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::model::AssetRow;
-use crate::db::pagination::{PageDsl, PageRequest, load_page};
+use crate::db::keyset::{Window, load_window, windowed};
 use crate::db::schema::{asset_blobs, asset_links, assets};
 use crate::db::search::TsQuery;
 use crate::error::AppResult;
@@ -221,21 +221,26 @@ fn filtered<'a>(tenant_id: Uuid, filter: &'a AssetFilter) -> assets::BoxedQuery<
     query
 }
 
-/// A page of assets, newest first (the recycle bin: most recently deleted first), and the
-/// total the filter matches.
+/// Where an asset sits in a list: when it was uploaded (the recycle bin: when it was deleted),
+/// and its id.
+pub type AssetKey = (DateTime<Utc>, Uuid);
+
+/// A page of assets, newest first (the recycle bin: most recently deleted first): an offset
+/// page with the total the filter matches, or a page by cursor.
 pub async fn list(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     filter: &AssetFilter,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<AssetRow>)> {
+    window: &Window<AssetKey>,
+) -> AppResult<(Option<i64>, Vec<AssetRow>)> {
+    let query = filtered(tenant_id, filter);
     let ordered = if filter.recycled {
-        filtered(tenant_id, filter).order((assets::deleted_at.desc(), assets::id.desc()))
+        windowed!(query, window.clone(), desc(assets::deleted_at, assets::id))
     } else {
-        filtered(tenant_id, filter).order((assets::created_at.desc(), assets::id.desc()))
+        windowed!(query, window.clone(), desc(assets::created_at, assets::id))
     };
-    let rows = ordered.page(page).select(AssetRow::as_select());
-    load_page(conn, rows, filtered(tenant_id, filter).count()).await
+    let rows = ordered.select(AssetRow::as_select());
+    load_window(conn, window, rows, filtered(tenant_id, filter).count()).await
 }
 
 /// Live assets sharing their bytes with another live asset, grouped by content (largest

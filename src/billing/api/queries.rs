@@ -1,19 +1,24 @@
-//! Billing queries: the plan, BrainBits, usage, history, purchases, invoices, quotas.
+//! Billing queries: the plan, BrainBits, usage, history, purchases, invoices, quotas. Purchases
+//! and invoices come as offset pages and by cursor (`…Connection`), from one loader each.
 
 use async_graphql::{Context, Object};
 use chrono::{Duration, Utc};
 
 use super::types::{
     BillingStatus, BillingSubscription, BrainbitsBalance, BrainbitsUsage, EnabledFeatures,
-    InvoicePage, LedgerEntry, PurchasePage, TeamMemberBilling, TeamMemberBillingPage,
-    TokenBlockInfo, UsageBucket, tier_info, usage_of,
+    InvoiceConnection, InvoicePage, LedgerEntry, PurchaseConnection, PurchasePage,
+    TeamMemberBilling, TeamMemberBillingPage, TokenBlockInfo, UsageBucket, tier_info, usage_of,
 };
 use crate::auth::Role;
 use crate::billing::ledger;
+use crate::billing::model::{Invoice, LedgerRow};
 use crate::billing::store::{self, tier_of_row};
 use crate::billing::tiers::{TIERS, Tier, TierInfo};
 use crate::billing::usage::{self, UsageGrouping};
 use crate::context::ContextExt;
+use crate::db::connection::page_of;
+use crate::db::cursor::ConnectionArgs;
+use crate::db::keyset::Window;
 use crate::db::pagination::PageRequest;
 use crate::error::{AppError, AppResult};
 
@@ -86,16 +91,47 @@ impl BillingQuery {
     async fn invoices(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many invoices to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many invoices to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many invoices to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
     ) -> AppResult<InvoicePage> {
-        let viewer = ctx.viewer()?;
+        ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
-        let mut conn = ctx.conn().await?;
-        let (total, rows) = store::invoices(&mut conn, viewer.tenant_id, page).await?;
-        Ok(InvoicePage::new(total, page, rows))
+        let (total, rows) = load_invoices(ctx, &Window::Offset(page)).await?;
+        Ok(InvoicePage::new(total.unwrap_or_default(), page, rows))
+    }
+
+    /// The tenant's invoices by cursor, newest first.
+    async fn invoices_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many invoices to return after `after`: 1 to 200, 50 when \
+                          neither `first` nor `last` is given.")]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor to go on after (an `endCursor`); the start when absent.")]
+        after: Option<String>,
+        #[graphql(desc = "How many invoices to return before `before`: 1 to 200.")] last: Option<
+            i32,
+        >,
+        #[graphql(
+            desc = "The cursor to go back from (a `startCursor`); the end when absent \
+                          and `last` is given."
+        )]
+        before: Option<String>,
+    ) -> AppResult<InvoiceConnection> {
+        let cursors = ctx.cursors("invoices")?;
+        let window = cursors.window(ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        })?;
+        let (_, rows) = load_invoices(ctx, &Window::Keyset(window.clone())).await?;
+        let key = |invoice: &Invoice| (invoice.created_at, invoice.id.clone());
+        Ok(page_of(rows, &window, &cursors, key, |invoice| invoice).into())
     }
 
     /// The tenant's BrainBits (this period's allowance is credited when the period begins).
@@ -171,27 +207,62 @@ impl BillingQuery {
     async fn purchase_history(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many purchases to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many purchases to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many purchases to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
     ) -> AppResult<PurchasePage> {
-        let viewer = ctx.viewer()?;
+        ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
-        let mut conn = ctx.conn().await?;
-        let (total, rows) = usage::purchases(&mut conn, viewer.tenant_id, page).await?;
+        let (total, rows) = load_purchases(ctx, &Window::Offset(page)).await?;
         Ok(PurchasePage::new(
-            total,
+            total.unwrap_or_default(),
             page,
             rows.into_iter().map(LedgerEntry::from).collect(),
         ))
+    }
+
+    /// BrainBits the tenant bought, by cursor, newest first.
+    async fn purchase_history_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "How many purchases to return after `after`: 1 to 200, 50 when \
+                          neither `first` nor `last` is given."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor to go on after (an `endCursor`); the start when absent.")]
+        after: Option<String>,
+        #[graphql(desc = "How many purchases to return before `before`: 1 to 200.")] last: Option<
+            i32,
+        >,
+        #[graphql(
+            desc = "The cursor to go back from (a `startCursor`); the end when absent \
+                          and `last` is given."
+        )]
+        before: Option<String>,
+    ) -> AppResult<PurchaseConnection> {
+        let cursors = ctx.cursors("purchases")?;
+        let window = cursors.window(ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        })?;
+        let (_, rows) = load_purchases(ctx, &Window::Keyset(window.clone())).await?;
+        let key = |entry: &LedgerRow| (entry.created_at, entry.id);
+        Ok(page_of(rows, &window, &cursors, key, LedgerEntry::from).into())
     }
 
     /// The members' consumption this period and their quotas, oldest members first (ADMIN).
     async fn team_members_billing(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many members to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many members to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many members to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
@@ -212,4 +283,24 @@ impl BillingQuery {
             .collect();
         Ok(TeamMemberBillingPage::new(total, page, members))
     }
+}
+
+/// The viewer's tenant's invoices that `window` holds (with their total for an offset page).
+async fn load_invoices(
+    ctx: &Context<'_>,
+    window: &Window<store::InvoiceKey>,
+) -> AppResult<(Option<i64>, Vec<Invoice>)> {
+    let viewer = ctx.viewer()?;
+    let mut conn = ctx.conn().await?;
+    store::invoices(&mut conn, viewer.tenant_id, window).await
+}
+
+/// The viewer's tenant's purchases that `window` holds (with their total for an offset page).
+async fn load_purchases(
+    ctx: &Context<'_>,
+    window: &Window<usage::PurchaseKey>,
+) -> AppResult<(Option<i64>, Vec<LedgerRow>)> {
+    let viewer = ctx.viewer()?;
+    let mut conn = ctx.conn().await?;
+    usage::purchases(&mut conn, viewer.tenant_id, window).await
 }

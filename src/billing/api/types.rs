@@ -10,6 +10,7 @@ use crate::billing::model::{Invoice, LedgerRow};
 use crate::billing::store::tier_of_row;
 use crate::billing::tiers::{Feature, Tier, TierInfo};
 use crate::context::ContextExt;
+use crate::db::connection::connection_type;
 use crate::db::pagination::page_type;
 use crate::error::AppResult;
 
@@ -168,6 +169,20 @@ page_type! {
         total,
         invoices: Vec<Invoice>,
     }
+}
+
+connection_type! {
+    /// BrainBits purchases, newest first, a page at a time by cursor.
+    pub struct PurchaseConnection;
+    /// A purchase and its cursor.
+    pub struct PurchaseEdge(LedgerEntry);
+}
+
+connection_type! {
+    /// Invoices, newest first, a page at a time by cursor.
+    pub struct InvoiceConnection;
+    /// An invoice and its cursor.
+    pub struct InvoiceEdge(Invoice);
 }
 
 pub struct TeamMemberBilling {

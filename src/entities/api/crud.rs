@@ -133,7 +133,9 @@ impl EntityQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The type to list.")] r#type: EntityType,
-        #[graphql(desc = "How many entities to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many entities to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many entities to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
@@ -184,7 +186,9 @@ impl EntityQuery {
         #[graphql(desc = "Only entities of this type; every type when absent.")] r#type: Option<
             EntityType,
         >,
-        #[graphql(desc = "How many entities to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many entities to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many entities to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,

@@ -7,11 +7,14 @@ use serde_json::Value;
 use super::graph::EntityRefInput;
 use crate::accounts::api::User;
 use crate::context::ContextExt;
+use crate::db::connection::{connection_type, page_of};
+use crate::db::cursor::ConnectionArgs;
+use crate::db::keyset::Window;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::entities::comparisons;
 use crate::entities::history::{Comparison, DiffLineKind, FieldChangeKind};
 use crate::entities::model::RevisionRow;
-use crate::entities::store::{self, RevisionAction};
+use crate::entities::store::{self, RevisionAction, RevisionKey};
 use crate::entities::types::{EntityStatus, EntityType};
 use crate::error::AppResult;
 
@@ -73,6 +76,29 @@ page_type! {
         /// Newest first.
         revisions: Vec<EntityRevision>,
     }
+}
+
+connection_type! {
+    /// An entity's revisions, newest first, a page at a time by cursor.
+    pub struct RevisionConnection;
+    /// A revision and its cursor.
+    pub struct RevisionEdge(EntityRevision);
+}
+
+/// The revisions `window` holds of an entity's history (live or recycled); None when the
+/// entity does not exist.
+async fn load_history(
+    ctx: &Context<'_>,
+    r#type: EntityType,
+    entity_id: &str,
+    window: &Window<RevisionKey>,
+) -> AppResult<Option<(Option<i64>, Vec<RevisionRow>)>> {
+    let viewer = ctx.viewer()?;
+    let mut conn = ctx.conn().await?;
+    let Some(row) = store::find_any(&mut conn, viewer.tenant_id, r#type, entity_id).await? else {
+        return Ok(None);
+    };
+    Ok(Some(store::revisions(&mut conn, &row, window).await?))
 }
 
 /// One field that differs.
@@ -155,24 +181,71 @@ impl HistoryQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The entity's type.")] r#type: EntityType,
         #[graphql(desc = "The entity's id within its type.")] entity_id: String,
-        #[graphql(desc = "How many revisions to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many revisions to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many revisions to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
     ) -> AppResult<Option<RevisionPage>> {
-        let viewer = ctx.viewer()?;
+        ctx.viewer()?;
         let page = PageRequest::new(offset, limit)?;
-        let mut conn = ctx.conn().await?;
-        let Some(row) = store::find_any(&mut conn, viewer.tenant_id, r#type, &entity_id).await?
+        let Some((total, revisions)) =
+            load_history(ctx, r#type, &entity_id, &Window::Offset(page)).await?
         else {
             return Ok(None);
         };
-        let (total, revisions) = store::revisions(&mut conn, &row, page).await?;
         Ok(Some(RevisionPage::new(
-            total,
+            total.unwrap_or_default(),
             page,
             revisions.into_iter().map(EntityRevision).collect(),
         )))
+    }
+
+    /// Every write to an entity (live or recycled) by cursor, newest first (as
+    /// `entityHistory`, for histories of any length); null when it does not exist.
+    #[allow(clippy::too_many_arguments)]
+    async fn entity_history_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The entity's type.")] r#type: EntityType,
+        #[graphql(desc = "The entity's id within its type.")] entity_id: String,
+        #[graphql(
+            desc = "How many revisions to return after `after`: 1 to 200, 50 when \
+                          neither `first` nor `last` is given."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor to go on after (an `endCursor`); the start when absent.")]
+        after: Option<String>,
+        #[graphql(desc = "How many revisions to return before `before`: 1 to 200.")] last: Option<
+            i32,
+        >,
+        #[graphql(
+            desc = "The cursor to go back from (a `startCursor`); the end when absent \
+                          and `last` is given."
+        )]
+        before: Option<String>,
+    ) -> AppResult<Option<RevisionConnection>> {
+        let cursors = ctx.cursors(format!("entityHistory/{}/{}", r#type.slug(), entity_id))?;
+        let window = cursors.window::<RevisionKey>(ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        })?;
+        let Some((_, revisions)) =
+            load_history(ctx, r#type, &entity_id, &Window::Keyset(window.clone())).await?
+        else {
+            return Ok(None);
+        };
+        let page = page_of(
+            revisions,
+            &window,
+            &cursors,
+            |revision| (revision.version, revision.id),
+            EntityRevision,
+        );
+        Ok(Some(page.into()))
     }
 
     /// What changed in an entity between two of its versions.

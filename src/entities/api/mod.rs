@@ -1,5 +1,6 @@
 //! The entities domain's part of the GraphQL schema.
 
+pub mod connections;
 pub mod crud;
 pub mod graph;
 pub mod history;

@@ -187,7 +187,8 @@ impl Entity {
         #[graphql(desc = "Only the references of this field path (e.g. `leader`).")] kind: Option<
             String,
         >,
-        #[graphql(desc = "How many references to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many references to skip: 0 to 10,000, 0 when absent.")]
+        offset: Option<i32>,
         #[graphql(desc = "How many references to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
@@ -220,7 +221,8 @@ impl Entity {
         ctx: &Context<'_>,
         #[graphql(desc = "Only references through this field path of the referring entities.")]
         kind: Option<String>,
-        #[graphql(desc = "How many references to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many references to skip: 0 to 10,000, 0 when absent.")]
+        offset: Option<i32>,
         #[graphql(desc = "How many references to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
@@ -249,7 +251,8 @@ impl Entity {
         direction: RelationshipDirection,
         #[graphql(desc = "Only relationships of this kind (a field path, or an explicit kind).")]
         kind: Option<String>,
-        #[graphql(desc = "How many relationships to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many relationships to skip: 0 to 10,000, 0 when absent.")]
+        offset: Option<i32>,
         #[graphql(desc = "How many relationships to return: 1 to 200, 50 when absent.")]
         limit: Option<i32>,
     ) -> AppResult<Vec<Relationship>> {

@@ -5,7 +5,8 @@ use async_graphql::{Context, Object, SimpleObject};
 use super::object::Entity;
 use super::prefetch::prefetch;
 use crate::context::ContextExt;
-use crate::db::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
+use crate::db::keyset::Window;
+use crate::db::pagination::{DEFAULT_LIMIT, MAX_LIMIT, PageRequest};
 use crate::db::search::TsQuery;
 use crate::entities::store;
 use crate::entities::types::EntityType;
@@ -36,7 +37,7 @@ fn check_limit(limit: Option<i32>) -> AppResult<i64> {
 /// About this many characters of markdown around the first word that matches.
 const SNIPPET_CHARS: usize = 160;
 
-fn snippet(markdown: &str, query: &str) -> Option<String> {
+pub fn snippet(markdown: &str, query: &str) -> Option<String> {
     let lower = markdown.to_lowercase();
     let start = query
         .split(|c: char| !c.is_alphanumeric())
@@ -81,7 +82,7 @@ impl SearchQuery {
             viewer.tenant_id,
             &parsed,
             &types.unwrap_or_default(),
-            limit,
+            &Window::Offset(PageRequest { offset: 0, limit }),
         )
         .await?;
         let entities: Vec<_> = rows.iter().map(|(row, _)| row.clone()).collect();

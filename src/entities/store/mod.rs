@@ -3,17 +3,26 @@
 //! references and a revision each time), `revisions` reads the history.
 
 mod revisions;
+mod save;
 mod write;
 
 pub use revisions::*;
+pub use save::*;
 pub use write::*;
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use chrono::{DateTime, Utc};
+use diesel::BoxableExpression;
+use diesel::pg::Pg;
+use diesel::sql_types::Float;
+use serde::{Deserialize, Serialize};
+
 use super::model::EntityRow;
 use super::types::{EntityStatus, EntityType};
+use crate::db::keyset::{Keyset, Window, windowed};
 use crate::db::lower;
 use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::entities;
@@ -151,33 +160,155 @@ pub async fn list_entities(
     Ok((Some(total), rows))
 }
 
+/// Where an entity sits in a list: the values of the list's order columns (a search's rank
+/// comes first when the list is ordered by relevance).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum EntityKey {
+    /// A time (updated, created or deleted) and the row id.
+    #[serde(rename = "t")]
+    Time(DateTime<Utc>, Uuid),
+    /// The lower-cased name and the entity id (unique within the list's one type).
+    #[serde(rename = "n")]
+    Name(String, String),
+    /// The search rank, the time of the last change and the row id.
+    #[serde(rename = "r")]
+    Rank(f32, DateTime<Utc>, Uuid),
+}
+
+impl EntityKey {
+    /// The key of a row [`entities_by_key`] loaded, in a list ordered as `filter` and `sort`
+    /// say.
+    pub fn of(
+        (row, rank, lower_name): &(EntityRow, f32, String),
+        filter: &ListFilter<'_>,
+        sort: Option<(EntitySortField, SortOrder)>,
+    ) -> Self {
+        match (filter.bin, sort, filter.search) {
+            (Bin::Recycled, None, _) => {
+                Self::Time(row.deleted_at.unwrap_or(row.updated_at), row.id)
+            }
+            (Bin::Live, None, Some(_)) => Self::Rank(*rank, row.updated_at, row.id),
+            (_, sort, _) => match sort.unwrap_or_default().0 {
+                EntitySortField::Name => Self::Name(lower_name.clone(), row.entity_id.clone()),
+                EntitySortField::CreatedAt => Self::Time(row.created_at, row.id),
+                EntitySortField::UpdatedAt => Self::Time(row.updated_at, row.id),
+            },
+        }
+    }
+}
+
+fn stale_key() -> AppError {
+    AppError::bad_field("after", "the cursor does not belong to this list's order")
+}
+
+/// A page of a tenant's entities by cursor, in the order `filter` and `sort` give (as
+/// [`list_entities`]), each with its search rank (0 without a search) and its name as the
+/// database lower-cases it (the name order's key: Rust's lower case differs in a few scripts).
+pub async fn entities_by_key(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    filter: &ListFilter<'_>,
+    sort: Option<(EntitySortField, SortOrder)>,
+    keyset: &Keyset<EntityKey>,
+) -> AppResult<Vec<(EntityRow, f32, String)>> {
+    let rank: Box<dyn BoxableExpression<entities::table, Pg, SqlType = Float>> = match filter.search
+    {
+        Some(search) => search.rank(),
+        None => Box::new(diesel::dsl::sql::<Float>("0")),
+    };
+    let query = filtered(tenant_id, filter).select((EntityRow::as_select(), rank, lower_name()));
+    let time = |keyset: &Keyset<EntityKey>| {
+        keyset.clone().try_map(|key| match key {
+            EntityKey::Time(at, id) => Ok((at, id)),
+            _ => Err(stale_key()),
+        })
+    };
+    let query = match (filter.bin, sort, filter.search) {
+        (Bin::Recycled, None, _) => {
+            let window = Window::Keyset(time(keyset)?);
+            windowed!(query, window, desc(entities::deleted_at, entities::id))
+        }
+        (Bin::Live, None, Some(search)) => {
+            let window = Window::Keyset(keyset.clone().try_map(|key| match key {
+                EntityKey::Rank(rank, at, id) => Ok((rank, at, id)),
+                _ => Err(stale_key()),
+            })?);
+            windowed!(
+                query,
+                window,
+                desc(search.rank(), entities::updated_at, entities::id)
+            )
+        }
+        (_, sort, _) => {
+            let (field, order) = sort.unwrap_or_default();
+            let descending = order == SortOrder::Desc;
+            match field {
+                EntitySortField::Name => {
+                    let window = Window::Keyset(keyset.clone().try_map(|key| match key {
+                        EntityKey::Name(name, entity_id) => Ok((name, entity_id)),
+                        _ => Err(stale_key()),
+                    })?);
+                    if descending {
+                        windowed!(query, window, desc(lower_name(), entities::entity_id))
+                    } else {
+                        windowed!(query, window, asc(lower_name(), entities::entity_id))
+                    }
+                }
+                EntitySortField::CreatedAt => {
+                    let window = Window::Keyset(time(keyset)?);
+                    if descending {
+                        windowed!(query, window, desc(entities::created_at, entities::id))
+                    } else {
+                        windowed!(query, window, asc(entities::created_at, entities::id))
+                    }
+                }
+                EntitySortField::UpdatedAt => {
+                    let window = Window::Keyset(time(keyset)?);
+                    if descending {
+                        windowed!(query, window, desc(entities::updated_at, entities::id))
+                    } else {
+                        windowed!(query, window, asc(entities::updated_at, entities::id))
+                    }
+                }
+            }
+        }
+    };
+    Ok(query.load(conn).await?)
+}
+
 fn lower_name() -> lower<entities::name> {
     lower(entities::name)
 }
 
-/// The best matches for a search across types, with their rank.
+/// Where a search hit sits in the ranking: its rank, the time of its last change, its row id.
+pub type SearchKey = (f32, DateTime<Utc>, Uuid);
+
+/// The best matches for a search across types, with their rank: an offset page or a page by
+/// cursor (best first; equal ranks most recently changed first).
 pub async fn search_entities(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     search: &TsQuery,
     types: &[EntityType],
-    limit: i64,
+    window: &Window<SearchKey>,
 ) -> AppResult<Vec<(EntityRow, f32)>> {
     let mut query = entities::table
         .filter(entities::tenant_id.eq(tenant_id))
         .filter(entities::deleted_at.is_null())
         .filter(search.matches())
+        .select((EntityRow::as_select(), search.rank()))
         .into_boxed();
     if !types.is_empty() {
         let slugs: Vec<&str> = types.iter().map(|t| t.slug()).collect();
         query = query.filter(entities::entity_type.eq_any(slugs));
     }
-    Ok(query
-        .select((EntityRow::as_select(), search.rank()))
-        .order((search.rank().desc(), entities::updated_at.desc()))
-        .limit(limit)
-        .load(conn)
-        .await?)
+    Ok(windowed!(
+        query,
+        window.clone(),
+        desc(search.rank(), entities::updated_at, entities::id)
+    )
+    .load(conn)
+    .await?)
 }
 
 /// Recently changed live entities of every type.

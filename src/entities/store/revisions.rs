@@ -1,9 +1,11 @@
 //! The history of an entity: what each write did, and its revisions.
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
 
-use crate::db::pagination::{PageDsl, PageRequest, load_page};
+use crate::db::keyset::{Window, load_window, windowed};
 use crate::db::schema::entity_revisions;
 use crate::entities::model::{EntityRow, RevisionRow};
 use crate::error::AppResult;
@@ -45,20 +47,31 @@ impl RevisionAction {
     }
 }
 
-/// An entity's revisions, newest first.
+fn of_entity(row: &EntityRow) -> entity_revisions::BoxedQuery<'static, Pg> {
+    entity_revisions::table
+        .filter(entity_revisions::tenant_id.eq(row.tenant_id))
+        .filter(entity_revisions::entity_row_id.eq(row.id))
+        .into_boxed()
+}
+
+/// Where a revision sits in its entity's history: its version, and its id (the version is
+/// unique within one entity, so the id never breaks a tie; it is there because a key has at
+/// least two columns).
+pub type RevisionKey = (i32, Uuid);
+
+/// An entity's revisions, newest first: an offset page with the total, or a page by cursor.
 pub async fn revisions(
     conn: &mut AsyncPgConnection,
     row: &EntityRow,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<RevisionRow>)> {
-    let base = entity_revisions::table
-        .filter(entity_revisions::tenant_id.eq(row.tenant_id))
-        .filter(entity_revisions::entity_row_id.eq(row.id));
-    let rows = base
-        .order(entity_revisions::version.desc())
-        .page(page)
-        .select(RevisionRow::as_select());
-    load_page(conn, rows, base.count()).await
+    window: &Window<RevisionKey>,
+) -> AppResult<(Option<i64>, Vec<RevisionRow>)> {
+    let rows = windowed!(
+        of_entity(row),
+        window.clone(),
+        desc(entity_revisions::version, entity_revisions::id)
+    )
+    .select(RevisionRow::as_select());
+    load_window(conn, window, rows, of_entity(row).count()).await
 }
 
 pub async fn revision(

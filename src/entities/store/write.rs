@@ -1,5 +1,5 @@
-//! Saving entities: inserts, updates, the recycle bin and purges, each with its reference rows
-//! and a revision.
+//! Saving entities beside their content (`save` writes the content): the recycle bin and
+//! purges with their revisions, re-validation results, and the reference rows.
 
 use chrono::Utc;
 use diesel::pg::Pg;
@@ -13,7 +13,7 @@ use crate::entities::model::{EntityContent, EntityRow, ReferenceRow};
 use crate::entities::references::FoundReference;
 use crate::entities::types::EntityType;
 use crate::entities::validation::Checked;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// One write of an entity: who, what, and its checked content.
 pub struct Write<'a> {
@@ -22,98 +22,6 @@ pub struct Write<'a> {
     pub entity_type: EntityType,
     pub content: &'a EntityContent,
     pub checked: &'a Checked,
-}
-
-/// The columns a write sets from the entity's content.
-#[derive(Insertable, AsChangeset)]
-#[diesel(table_name = entities)]
-struct ContentColumns<'a> {
-    entity_id: &'a str,
-    name: &'a str,
-    status: &'a str,
-    fields: &'a serde_json::Value,
-    markdown_body: &'a str,
-    schema_errors: &'a [String],
-}
-
-impl<'a> Write<'a> {
-    fn columns(&self) -> ContentColumns<'a> {
-        ContentColumns {
-            entity_id: &self.content.entity_id,
-            name: &self.content.name,
-            status: self.content.status.slug(),
-            fields: &self.content.fields,
-            markdown_body: &self.content.markdown_body,
-            schema_errors: &self.checked.schema_errors,
-        }
-    }
-}
-
-/// Inserts a new entity with its references and first revision. Call inside a transaction.
-pub async fn insert(conn: &mut AsyncPgConnection, write: Write<'_>) -> AppResult<EntityRow> {
-    let id = Uuid::now_v7();
-    let row: EntityRow = diesel::insert_into(entities::table)
-        .values((
-            entities::id.eq(id),
-            entities::tenant_id.eq(write.tenant_id),
-            entities::entity_type.eq(write.entity_type.slug()),
-            write.columns(),
-            entities::created_by.eq(write.actor_id),
-            entities::updated_by.eq(write.actor_id),
-        ))
-        .returning(EntityRow::as_returning())
-        .get_result(conn)
-        .await
-        .map_err(|error| duplicate_or(error, write.entity_type, &write.content.entity_id))?;
-    replace_references(conn, &row, &write.checked.references).await?;
-    record_revision(conn, &row, RevisionAction::Created, write.actor_id).await?;
-    Ok(row)
-}
-
-fn duplicate_or(
-    error: diesel::result::Error,
-    entity_type: EntityType,
-    entity_id: &str,
-) -> AppError {
-    match AppError::from(error) {
-        AppError::Conflict(_) => AppError::conflict(format!(
-            "Entity already exists: {}/{entity_id}",
-            entity_type.slug()
-        )),
-        other => other,
-    }
-}
-
-/// Saves new content over a locked entity: bumps its version, refreshes its references (when
-/// they changed: most edits touch no reference) and records a revision. Call inside a
-/// transaction.
-pub async fn save(
-    conn: &mut AsyncPgConnection,
-    current: &EntityRow,
-    write: Write<'_>,
-    action: RevisionAction,
-) -> AppResult<EntityRow> {
-    // The update and the read of the stored references go out together (pipelined).
-    let shared: &AsyncPgConnection = conn;
-    let update = diesel::update(entities::table.find(current.id))
-        .set((
-            write.columns(),
-            entities::version.eq(entities::version + 1),
-            entities::updated_by.eq(write.actor_id),
-            entities::updated_at.eq(Utc::now()),
-        ))
-        .returning(EntityRow::as_returning())
-        .get_result::<EntityRow>(&mut &*shared);
-    let ids = [current.id];
-    let stored = references_of(current.tenant_id, &ids).load::<ReferenceRow>(&mut &*shared);
-    let (row, stored) = futures_util::join!(update, stored);
-    let row =
-        row.map_err(|error| duplicate_or(error, write.entity_type, &write.content.entity_id))?;
-    if !same_references(&stored?, &write.checked.references) {
-        replace_references(conn, &row, &write.checked.references).await?;
-    }
-    record_revision(conn, &row, action, write.actor_id).await?;
-    Ok(row)
 }
 
 /// Moves a locked entity into or out of the recycle bin. Call inside a transaction.

@@ -1,5 +1,6 @@
 //! GraphQL: axis policies, axis events, and the seed's character axis views
-//! (`characterAxisState`, `characterAxisEvents`).
+//! (`characterAxisState`, `characterAxisEvents`, and its events by cursor,
+//! `characterAxisEventsConnection`).
 
 use async_graphql::{Context, ID, InputObject, Json, Object, SimpleObject};
 use chrono::{DateTime, Utc};
@@ -8,9 +9,12 @@ use uuid::Uuid;
 
 use super::policy::{AxisPolicy, DEFAULT_SCORE, label_for};
 use super::service::{self, AxisEventRequest};
-use super::store::{self as axis_store, AxisDelta, AxisEventRow};
+use super::store::{self as axis_store, AxisDelta, AxisEventKey, AxisEventRow};
 use crate::auth::{Role, Viewer};
 use crate::context::ContextExt;
+use crate::db::connection::{connection_type, page_of};
+use crate::db::cursor::ConnectionArgs;
+use crate::db::keyset::Keyset;
 use crate::db::loading::load;
 use crate::error::{AppError, AppResult};
 use crate::mud::characters::service::character_or_not_found;
@@ -245,7 +249,7 @@ impl AxisQuery {
     }
 
     /// A character's latest axis events, newest first (at most 200; 50 by default): its
-    /// player, or ADMIN.
+    /// player, or ADMIN. `characterAxisEventsConnection` goes further back.
     async fn character_axis_events(
         &self,
         ctx: &Context<'_>,
@@ -261,19 +265,15 @@ impl AxisQuery {
                 "the limit is between 1 and 200",
             ));
         }
-        let viewer = ctx.viewer()?;
-        let mut conn = ctx.conn().await?;
-        let character = character_or_not_found(&mut conn, viewer.tenant_id, &character_id).await?;
-        ensure_may_view(viewer, &character)?;
-        let events = axis_store::events_of_character(
-            &mut conn,
-            viewer.tenant_id,
-            character.id,
-            i64::from(limit),
-        )
-        .await?;
-        drop(conn);
-        let world_key = world_key(ctx, character.world_id).await?;
+        let character = viewable_character(ctx, &character_id).await?;
+        let latest = Keyset {
+            key: None,
+            limit: i64::from(limit),
+            backward: false,
+        };
+        let (world_key, mut events) = load_events(ctx, &character, &latest).await?;
+        // The window fetches one more than the page, to tell whether the log goes on.
+        events.truncate(usize::try_from(limit).unwrap_or_default());
         Ok(CharacterAxisEvents {
             character_id: ID(character.id.to_string()),
             events: events
@@ -282,6 +282,76 @@ impl AxisQuery {
                 .collect(),
         })
     }
+
+    /// A character's axis events by cursor, newest first (of two at once, the higher id
+    /// first), as far back as they go: its player, or ADMIN.
+    async fn character_axis_events_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The character's id.")] character_id: ID,
+        #[graphql(
+            desc = "How many events to return after `after`: 1 to 200, 50 when neither \
+                          `first` nor `last` is given."
+        )]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor to go on after (an `endCursor`); the start when absent.")]
+        after: Option<String>,
+        #[graphql(desc = "How many events to return before `before`: 1 to 200.")] last: Option<i32>,
+        #[graphql(
+            desc = "The cursor to go back from (a `startCursor`); the end when absent \
+                          and `last` is given."
+        )]
+        before: Option<String>,
+    ) -> AppResult<CharacterAxisEventConnection> {
+        let character = viewable_character(ctx, &character_id).await?;
+        let cursors = ctx.cursors(format!("axis-events/{}", character.id))?;
+        let window = cursors.window(ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        })?;
+        let (world_key, events) = load_events(ctx, &character, &window).await?;
+        let page = page_of(
+            events,
+            &window,
+            &cursors,
+            |(event, _)| axis_store::event_key_of(event),
+            |(event, deltas)| event_object(&world_key, event, deltas),
+        );
+        Ok(page.into())
+    }
+}
+
+connection_type! {
+    /// A character's axis events, newest first, a page at a time by cursor.
+    pub struct CharacterAxisEventConnection;
+    /// An axis event and its cursor.
+    pub struct CharacterAxisEventEdge(CharacterAxisEvent);
+}
+
+/// The character whose axes are asked about, when the viewer may see them (its player, or
+/// ADMIN).
+async fn viewable_character(ctx: &Context<'_>, character_id: &ID) -> AppResult<CharacterRow> {
+    let viewer = ctx.viewer()?;
+    let mut conn = ctx.conn().await?;
+    let character = character_or_not_found(&mut conn, viewer.tenant_id, character_id).await?;
+    ensure_may_view(viewer, &character)?;
+    Ok(character)
+}
+
+/// The events `keyset` holds of `character`'s, with their deltas, and its world's key.
+async fn load_events(
+    ctx: &Context<'_>,
+    character: &CharacterRow,
+    keyset: &Keyset<AxisEventKey>,
+) -> AppResult<(String, Vec<(AxisEventRow, Vec<AxisDelta>)>)> {
+    let mut conn = ctx.conn().await?;
+    let events =
+        axis_store::events_of_character(&mut conn, character.tenant_id, character.id, keyset)
+            .await?;
+    drop(conn);
+    Ok((world_key(ctx, character.world_id).await?, events))
 }
 
 #[derive(Default)]

@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::policy::{AxisPolicy, DEFAULT_SCORE, apply_delta, label_for};
+use crate::db::keyset::{Keyset, Window, windowed};
 use crate::db::schema::{
     axes, axis_event_characters, axis_event_deltas, axis_events, character_axis_scores, characters,
     worlds,
@@ -378,26 +379,40 @@ pub async fn settle_base_state(
         .await?)
 }
 
-/// The character's latest events, newest first, each with the character's own deltas (none
-/// when its scores did not move).
+/// Where an event sits in a character's list: when it happened, and its id.
+pub type AxisEventKey = (DateTime<Utc>, Uuid);
+
+/// The key of an event in a character's list (the character's row of it holds the event's
+/// time).
+pub fn event_key_of(event: &AxisEventRow) -> AxisEventKey {
+    (event.created_at, event.id)
+}
+
+/// A page by cursor of the character's events, newest first (of two at once, the higher id
+/// first), each with the character's own deltas (none when its scores did not move). Without a
+/// key, the latest; no total (the log only grows).
 pub async fn events_of_character(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     character_id: Uuid,
-    limit: i64,
+    keyset: &Keyset<AxisEventKey>,
 ) -> AppResult<Vec<(AxisEventRow, Vec<AxisDelta>)>> {
-    let events: Vec<AxisEventRow> = axis_event_characters::table
+    let query = axis_event_characters::table
         .inner_join(axis_events::table)
         .filter(axis_event_characters::tenant_id.eq(tenant_id))
         .filter(axis_event_characters::character_id.eq(character_id))
-        .order((
-            axis_event_characters::created_at.desc(),
-            axis_event_characters::event_id.desc(),
-        ))
-        .limit(limit)
         .select(AxisEventRow::as_select())
-        .load(conn)
-        .await?;
+        .into_boxed();
+    let events: Vec<AxisEventRow> = windowed!(
+        query,
+        Window::Keyset(keyset.clone()),
+        desc(
+            axis_event_characters::created_at,
+            axis_event_characters::event_id
+        )
+    )
+    .load(conn)
+    .await?;
     let event_ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
     let rows: Vec<(Uuid, String, f64, f64, f64)> = axis_event_deltas::table
         .inner_join(axes::table)

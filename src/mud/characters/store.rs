@@ -1,12 +1,13 @@
 //! Queries of the MUD's characters and the sessions that play them, always within one tenant.
 
 use chrono::Utc;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use crate::db::keyset::{Window, load_window, windowed};
 use crate::db::lower;
-use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::{characters, sessions};
 use crate::error::AppResult;
 use crate::mud::model::{CharacterRow, WorldRow};
@@ -109,32 +110,45 @@ pub struct CharacterFilter {
     pub include_tombstoned: bool,
 }
 
+fn filtered_characters(
+    tenant_id: Uuid,
+    filter: &CharacterFilter,
+) -> characters::BoxedQuery<'static, Pg> {
+    let mut query = characters::table
+        .filter(characters::tenant_id.eq(tenant_id))
+        .into_boxed();
+    if let Some(world_id) = filter.world_id {
+        query = query.filter(characters::world_id.eq(world_id));
+    }
+    if let Some(user_id) = filter.user_id {
+        query = query.filter(characters::user_id.eq(user_id));
+    }
+    if !filter.include_tombstoned {
+        query = query.filter(characters::tombstoned_at.is_null());
+    }
+    query
+}
+
+/// Where a character sits in the list: its name as PostgreSQL lower-cases it, and its id.
+pub type CharacterKey = (String, Uuid);
+
+/// A page of the tenant's characters by name (ignoring case; of equal names, the lower id
+/// first), each with its name lower-cased as the database does it (the key: Rust's lower case
+/// differs in a few scripts): an offset page with how many there are, or a page by cursor.
 pub async fn list_characters(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     filter: &CharacterFilter,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<CharacterRow>)> {
-    let filtered = || {
-        let mut query = characters::table
-            .filter(characters::tenant_id.eq(tenant_id))
-            .into_boxed();
-        if let Some(world_id) = filter.world_id {
-            query = query.filter(characters::world_id.eq(world_id));
-        }
-        if let Some(user_id) = filter.user_id {
-            query = query.filter(characters::user_id.eq(user_id));
-        }
-        if !filter.include_tombstoned {
-            query = query.filter(characters::tombstoned_at.is_null());
-        }
-        query
-    };
-    let rows = filtered()
-        .order((lower(characters::name).asc(), characters::id.asc()))
-        .page(page)
-        .select(CharacterRow::as_select());
-    load_page(conn, rows, filtered().count()).await
+    window: &Window<CharacterKey>,
+) -> AppResult<(Option<i64>, Vec<(CharacterRow, String)>)> {
+    let rows = windowed!(
+        filtered_characters(tenant_id, filter),
+        window.clone(),
+        asc(lower(characters::name), characters::id)
+    )
+    .select((CharacterRow::as_select(), lower(characters::name)));
+    let total = filtered_characters(tenant_id, filter).count();
+    load_window(conn, window, rows, total).await
 }
 
 #[derive(AsChangeset, Default)]

@@ -1,6 +1,6 @@
 //! GraphQL: chat in a world's rooms. Characters speak (`sendChat`), rooms are heard live (the
-//! `chatMessages` subscription), ADMIN moderates (`chatMessages`, `pruneChat`). A world whose
-//! axis policy has chat rules turns each exchange into axis events.
+//! `chatMessages` subscription), ADMIN moderates (`chatMessages`, `chatMessagesConnection`,
+//! `pruneChat`). A world whose axis policy has chat rules turns each exchange into axis events.
 
 use std::sync::Arc;
 
@@ -9,11 +9,14 @@ use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 
 use super::service::{self, Said, Utterance, scope};
-use super::store::{self as chat_store, ListedMessage};
+use super::store::{self as chat_store, ChatMessageKey, ListedMessage};
 use crate::accounts::api::User;
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::context::subscriptions::tenant_events;
+use crate::db::connection::{connection_type, page_of};
+use crate::db::cursor::ConnectionArgs;
+use crate::db::keyset::Window;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, kinds};
@@ -112,23 +115,87 @@ impl ChatQuery {
         #[graphql(desc = "Only the chat of this room of that world, by its key.")] room_id: Option<
             String,
         >,
-        #[graphql(desc = "How many messages to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many messages to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many messages to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
     ) -> AppResult<ChatMessagePage> {
-        let viewer = ctx.viewer_with(Role::Admin)?;
+        ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;
-        let mut conn = ctx.conn().await?;
-        let (world, room) = scope(&mut conn, viewer, world_id, room_id).await?;
-        let (total, rows) =
-            chat_store::list_messages(&mut conn, viewer.tenant_id, world, room, page).await?;
+        let (total, rows) = load_messages(ctx, world_id, room_id, &Window::Offset(page)).await?;
         Ok(ChatMessagePage::new(
-            total,
+            total.unwrap_or_default(),
             page,
             rows.into_iter().map(ChatMessage::from).collect(),
         ))
     }
+
+    /// The tenant's chat by cursor, newest first (of two messages said at once, the higher id
+    /// first), whispers included (ADMIN): as `chatMessages`, as deep as the log goes.
+    #[allow(clippy::too_many_arguments)]
+    async fn chat_messages_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Only the chat of this world, by its key.")] world_id: Option<String>,
+        #[graphql(desc = "Only the chat of this room of that world, by its key.")] room_id: Option<
+            String,
+        >,
+        #[graphql(desc = "How many messages to return after `after`: 1 to 200, 50 when \
+                          neither `first` nor `last` is given.")]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor to go on after (an `endCursor`); the start when absent.")]
+        after: Option<String>,
+        #[graphql(desc = "How many messages to return before `before`: 1 to 200.")] last: Option<
+            i32,
+        >,
+        #[graphql(
+            desc = "The cursor to go back from (a `startCursor`); the end when absent \
+                          and `last` is given."
+        )]
+        before: Option<String>,
+    ) -> AppResult<ChatMessageConnection> {
+        ctx.viewer_with(Role::Admin)?;
+        let cursors = ctx.cursors(format!("chat/{world_id:?}/{room_id:?}"))?;
+        let window = cursors.window(ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        })?;
+        let (_, rows) =
+            load_messages(ctx, world_id, room_id, &Window::Keyset(window.clone())).await?;
+        let page = page_of(
+            rows,
+            &window,
+            &cursors,
+            |(row, ..)| (row.created_at, row.id),
+            ChatMessage::from,
+        );
+        Ok(page.into())
+    }
+}
+
+connection_type! {
+    /// Chat messages, newest first, a page at a time by cursor.
+    pub struct ChatMessageConnection;
+    /// A chat message and its cursor.
+    pub struct ChatMessageEdge(ChatMessage);
+}
+
+/// The messages `window` holds of the tenant's chat, or of a world's or a world's room's
+/// (ADMIN).
+async fn load_messages(
+    ctx: &Context<'_>,
+    world_id: Option<String>,
+    room_id: Option<String>,
+    window: &Window<ChatMessageKey>,
+) -> AppResult<(Option<i64>, Vec<ListedMessage>)> {
+    let viewer = ctx.viewer_with(Role::Admin)?;
+    let mut conn = ctx.conn().await?;
+    let (world, room) = scope(&mut conn, viewer, world_id, room_id).await?;
+    chat_store::list_messages(&mut conn, viewer.tenant_id, world, room, window).await
 }
 
 #[derive(Default)]

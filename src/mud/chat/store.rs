@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::pagination::{PageDsl, PageRequest, load_page};
+use crate::db::keyset::{Window, load_window, windowed};
 use crate::db::schema::{characters, chat_messages, rooms, sessions, users, worlds};
 use crate::error::AppResult;
 use crate::events::HeardIn;
@@ -114,33 +114,38 @@ pub async fn present_listeners(
 /// username.
 pub type ListedMessage = (ChatMessageRow, String, String, Option<String>);
 
-/// A page of the tenant's messages, newest first, optionally of one world and room; and how
-/// many there are.
+/// The tenant's messages, optionally of one world and room: the filter on a boxed query over
+/// `chat_messages`, alone (to count them) or joined (to list them).
+macro_rules! in_scope {
+    ($query:expr, $tenant_id:expr, $world_id:expr, $room_id:expr) => {{
+        let mut query = $query.filter(chat_messages::tenant_id.eq($tenant_id));
+        if let Some(world_id) = $world_id {
+            query = query.filter(chat_messages::world_id.eq(world_id));
+        }
+        if let Some(room_id) = $room_id {
+            query = query.filter(chat_messages::room_id.eq(room_id));
+        }
+        query
+    }};
+}
+
+/// Where a message sits in the list: when it was said, and its id.
+pub type ChatMessageKey = (DateTime<Utc>, Uuid);
+
+/// A page of the tenant's messages, newest first (of two said at once, the higher id first),
+/// optionally of one world and room: an offset page with how many there are, or a page by
+/// cursor.
 pub async fn list_messages(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     world_id: Option<Uuid>,
     room_id: Option<Uuid>,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<ListedMessage>)> {
-    let mut count = chat_messages::table
-        .filter(chat_messages::tenant_id.eq(tenant_id))
-        .count()
-        .into_boxed();
-    if let Some(world_id) = world_id {
-        count = count.filter(chat_messages::world_id.eq(world_id));
-    }
-    if let Some(room_id) = room_id {
-        count = count.filter(chat_messages::room_id.eq(room_id));
-    }
-    let mut query = chat_messages::table
+    window: &Window<ChatMessageKey>,
+) -> AppResult<(Option<i64>, Vec<ListedMessage>)> {
+    let listed = chat_messages::table
         .inner_join(worlds::table.on(worlds::id.eq(chat_messages::world_id)))
         .inner_join(rooms::table.on(rooms::id.eq(chat_messages::room_id)))
         .left_join(users::table.on(users::id.nullable().eq(chat_messages::user_id)))
-        .filter(chat_messages::tenant_id.eq(tenant_id))
-        .order(chat_messages::created_at.desc())
-        .then_order_by(chat_messages::id.desc())
-        .page(page)
         .select((
             ChatMessageRow::as_select(),
             worlds::world_key,
@@ -148,13 +153,19 @@ pub async fn list_messages(
             users::username.nullable(),
         ))
         .into_boxed();
-    if let Some(world_id) = world_id {
-        query = query.filter(chat_messages::world_id.eq(world_id));
-    }
-    if let Some(room_id) = room_id {
-        query = query.filter(chat_messages::room_id.eq(room_id));
-    }
-    load_page(conn, query, count).await
+    let rows = windowed!(
+        in_scope!(listed, tenant_id, world_id, room_id),
+        window.clone(),
+        desc(chat_messages::created_at, chat_messages::id)
+    );
+    let total = in_scope!(
+        chat_messages::table.into_boxed(),
+        tenant_id,
+        world_id,
+        room_id
+    )
+    .count();
+    load_window(conn, window, rows, total).await
 }
 
 /// One message as the admin view lists it, or None.

@@ -189,7 +189,7 @@ impl IntrospectionQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The table's name, as `databaseTables` lists it.")] table: String,
-        #[graphql(desc = "How many rows to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many rows to skip: 0 to 10,000, 0 when absent.")] offset: Option<i32>,
         #[graphql(desc = "How many rows to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
     ) -> AppResult<DatabaseTableRows> {
         let viewer = ctx.viewer_with(Role::Admin)?;

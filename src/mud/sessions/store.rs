@@ -11,6 +11,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::accounts::service::SessionRow;
+use crate::db::keyset::{Window, load_window, windowed};
 use crate::db::pagination::{PageDsl, PageRequest, load_page};
 use crate::db::schema::{characters, rooms, sessions, users, worlds};
 use crate::error::AppResult;
@@ -23,12 +24,28 @@ pub struct LiveSession {
     pub character: Option<CharacterRow>,
 }
 
-/// How to order live sessions.
-#[derive(Clone, Copy)]
+/// How to order live sessions; each order is descending and ends with the session's id.
+#[derive(Clone, Copy, Debug)]
 pub enum SessionOrder {
+    /// By when the session was made.
     NewestFirst,
+    /// By when the session was last active.
     MostRecentlyActive,
 }
+
+impl SessionOrder {
+    /// The key of a session in a list in this order.
+    pub fn key_of(self, session: &SessionRow) -> SessionKey {
+        match self {
+            Self::NewestFirst => (session.created_at, session.id),
+            Self::MostRecentlyActive => (session.last_activity, session.id),
+        }
+    }
+}
+
+/// Where a session sits in a list: its time in the list's order (made, or last active), and
+/// its id.
+pub type SessionKey = (DateTime<Utc>, Uuid);
 
 /// Sessions of the tenant that are neither revoked nor expired.
 macro_rules! live_sessions {
@@ -44,13 +61,14 @@ macro_rules! live_sessions {
     };
 }
 
+/// A page of the tenant's live sessions in `order`: an offset page with how many there are,
+/// or a page by cursor.
 pub async fn live_sessions(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     order: SessionOrder,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<LiveSession>)> {
-    let total = live_sessions!(tenant_id).count();
+    window: &Window<SessionKey>,
+) -> AppResult<(Option<i64>, Vec<LiveSession>)> {
     let query = live_sessions!(tenant_id)
         .inner_join(users::table)
         .left_join(characters::table)
@@ -59,17 +77,26 @@ pub async fn live_sessions(
             users::username,
             Option::<CharacterRow>::as_select(),
         ))
-        .page(page);
-    let (total, rows): (i64, Vec<(SessionRow, String, Option<CharacterRow>)>) = match order {
+        .into_boxed();
+    let rows = match order {
         SessionOrder::NewestFirst => {
-            let rows = query.order((sessions::created_at.desc(), sessions::id.desc()));
-            load_page(conn, rows, total).await?
+            windowed!(
+                query,
+                window.clone(),
+                desc(sessions::created_at, sessions::id)
+            )
         }
         SessionOrder::MostRecentlyActive => {
-            let rows = query.order((sessions::last_activity.desc(), sessions::id.desc()));
-            load_page(conn, rows, total).await?
+            windowed!(
+                query,
+                window.clone(),
+                desc(sessions::last_activity, sessions::id)
+            )
         }
     };
+    let total = live_sessions!(tenant_id).count();
+    let (total, rows): (Option<i64>, Vec<SessionWithPlayer>) =
+        load_window(conn, window, rows, total).await?;
     Ok((
         total,
         rows.into_iter()
@@ -81,6 +108,9 @@ pub async fn live_sessions(
             .collect(),
     ))
 }
+
+/// A session as the list loads it: with its player's username and character.
+type SessionWithPlayer = (SessionRow, String, Option<CharacterRow>);
 
 #[derive(QueryableByName)]
 struct PickedSession {

@@ -1,10 +1,13 @@
 //! Queries of the MUD's worlds and rooms, always within one tenant.
 
+use diesel::expression::SqlLiteral;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::db::pagination::{PageDsl, PageRequest, load_page};
+use crate::db::keyset::{Window, load_window, windowed};
 use crate::db::schema::{rooms, worlds};
 use crate::error::{AppError, AppResult};
 use crate::mud::model::{RoomRow, WorldRow};
@@ -88,27 +91,41 @@ pub async fn worlds_by_ids(
         .await?)
 }
 
-/// A page of the tenant's worlds by key, optionally only the active ones.
+fn filtered_worlds(tenant_id: Uuid, only_active: bool) -> worlds::BoxedQuery<'static, Pg> {
+    let mut query = worlds::table
+        .filter(worlds::tenant_id.eq(tenant_id))
+        .into_boxed();
+    if only_active {
+        query = query.filter(worlds::is_active);
+    }
+    query
+}
+
+/// Where a world sits in the list: its key, and its id (the key is unique in the tenant; the
+/// id makes the order's end a column of its own).
+pub type WorldKey = (String, Uuid);
+
+/// A page of the tenant's worlds by key, optionally only the active ones: an offset page with
+/// how many there are, or a page by cursor.
 pub async fn list_worlds(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     only_active: bool,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<WorldRow>)> {
-    let filtered = || {
-        let mut query = worlds::table
-            .filter(worlds::tenant_id.eq(tenant_id))
-            .into_boxed();
-        if only_active {
-            query = query.filter(worlds::is_active);
-        }
-        query
-    };
-    let rows = filtered()
-        .order(worlds::world_key.asc())
-        .page(page)
-        .select(WorldRow::as_select());
-    load_page(conn, rows, filtered().count()).await
+    window: &Window<WorldKey>,
+) -> AppResult<(Option<i64>, Vec<WorldRow>)> {
+    let rows = windowed!(
+        filtered_worlds(tenant_id, only_active),
+        window.clone(),
+        asc(worlds::world_key, worlds::id)
+    )
+    .select(WorldRow::as_select());
+    load_window(
+        conn,
+        window,
+        rows,
+        filtered_worlds(tenant_id, only_active).count(),
+    )
+    .await
 }
 
 // ---- rooms ----
@@ -189,26 +206,60 @@ pub async fn rooms_by_ids(
         .await?)
 }
 
-/// A world's rooms by zone and key, optionally of one zone.
+diesel::define_sql_function! {
+    /// PostgreSQL's `coalesce` of a text that may be null and one that is not.
+    fn coalesce(x: Nullable<Text>, y: Text) -> Text;
+}
+
+/// The zone a room without one sorts by in the key: `''` written into the statement (not
+/// bound), so an index on `coalesce(zone_key, '')` matches it.
+fn no_zone() -> SqlLiteral<Text> {
+    diesel::dsl::sql("''")
+}
+
+fn filtered_rooms<'a>(world: &WorldRow, zone: Option<&'a str>) -> rooms::BoxedQuery<'a, Pg> {
+    let mut query = rooms::table
+        .filter(rooms::tenant_id.eq(world.tenant_id))
+        .filter(rooms::world_id.eq(world.id))
+        .into_boxed();
+    if let Some(zone) = zone {
+        query = query.filter(rooms::zone_key.eq(zone));
+    }
+    query
+}
+
+/// Where a room sits in its world's list: whether it has no zone (those come last), its zone
+/// (empty without one), and its key (unique in the world).
+pub type RoomKey = (bool, String, String);
+
+/// The key of a room in its world's list.
+pub fn room_key_of(room: &RoomRow) -> RoomKey {
+    (
+        room.zone_key.is_none(),
+        room.zone_key.clone().unwrap_or_default(),
+        room.room_key.clone(),
+    )
+}
+
+/// A page of a world's rooms by zone (rooms without one last) and key, optionally of one
+/// zone: an offset page with how many there are, or a page by cursor.
 pub async fn list_rooms(
     conn: &mut AsyncPgConnection,
     world: &WorldRow,
     zone: Option<&str>,
-    page: PageRequest,
-) -> AppResult<(i64, Vec<RoomRow>)> {
-    let filtered = || {
-        let mut query = rooms::table
-            .filter(rooms::tenant_id.eq(world.tenant_id))
-            .filter(rooms::world_id.eq(world.id))
-            .into_boxed();
-        if let Some(zone) = zone {
-            query = query.filter(rooms::zone_key.eq(zone.to_owned()));
-        }
-        query
-    };
-    let rows = filtered()
-        .order((rooms::zone_key.asc(), rooms::room_key.asc()))
-        .page(page)
-        .select(RoomRow::as_select());
-    load_page(conn, rows, filtered().count()).await
+    window: &Window<RoomKey>,
+) -> AppResult<(Option<i64>, Vec<RoomRow>)> {
+    // `zone_key` may be null, which a row comparison cannot order: the key spells out
+    // PostgreSQL's ascending order (nulls last) in columns that are never null.
+    let rows = windowed!(
+        filtered_rooms(world, zone),
+        window.clone(),
+        asc(
+            rooms::zone_key.is_null(),
+            coalesce(rooms::zone_key, no_zone()),
+            rooms::room_key
+        )
+    )
+    .select(RoomRow::as_select());
+    load_window(conn, window, rows, filtered_rooms(world, zone).count()).await
 }

@@ -104,7 +104,9 @@ impl PresenceQuery {
     async fn online_users(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many users to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many users to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many users to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
     ) -> AppResult<OnlineUserPage> {
         let viewer = ctx.viewer()?;
@@ -134,7 +136,9 @@ impl PresenceQuery {
         #[graphql(desc = "Only marks on entities with this id (give `type` too for one entity).")]
         entity_id: Option<String>,
         #[graphql(desc = "Only this user's marks.")] user_id: Option<ID>,
-        #[graphql(desc = "How many marks to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many marks to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many marks to return: 1 to 200, 50 when absent.")] limit: Option<i32>,
     ) -> AppResult<Vec<EditingMark>> {
         let viewer = ctx.viewer()?;

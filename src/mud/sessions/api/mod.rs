@@ -1,5 +1,6 @@
 //! The sessions and operations part of the GraphQL schema.
 
+mod live;
 pub mod operations;
 pub mod players;
 pub mod server;

@@ -1,105 +1,26 @@
 //! GraphQL: the operations side of the MUD (seed 002) for ADMIN ("view logs", "kick"): live
-//! sessions and connections, where characters are, each world's activity, and kicks that end
-//! sessions and close their live sockets on every node.
+//! sessions and connections (by offset, or by cursor in their `…Connection` fields), where
+//! characters are, each world's activity, and kicks that end sessions and close their live
+//! sockets on every node.
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 use uuid::Uuid;
 
-use crate::accounts::service::SessionRow;
+use super::live::{AdminSessionConnection, AdminSessionPage, session_connection, session_page};
 use crate::auth::Role;
 use crate::context::ContextExt;
+use crate::db::cursor::ConnectionArgs;
+use crate::db::keyset::Window;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::db::parse_id;
 use crate::error::AppResult;
-use crate::mud::characters::api::WorldCharacter;
 use crate::mud::characters::service::character_or_not_found;
-use crate::mud::model::CharacterRow;
 use crate::mud::sessions::kicks;
-use crate::mud::sessions::store::{self as store, LiveSession, SessionOrder};
+use crate::mud::sessions::store::{self as store, SessionOrder};
 
 /// How many character sessions `worldStatus` lists per world.
 const SESSIONS_PER_WORLD: usize = 200;
-
-pub struct AdminSession {
-    session: SessionRow,
-    username: String,
-    character: Option<CharacterRow>,
-}
-
-impl From<LiveSession> for AdminSession {
-    fn from(live: LiveSession) -> Self {
-        Self {
-            session: live.session,
-            username: live.username,
-            character: live.character,
-        }
-    }
-}
-
-/// A live login session (seed 002's session rows).
-#[Object]
-impl AdminSession {
-    /// The session's id (`kickSession` takes it).
-    async fn session_id(&self) -> ID {
-        ID(self.session.id.to_string())
-    }
-
-    /// The id of the signed-in user.
-    async fn user_id(&self) -> ID {
-        ID(self.session.user_id.to_string())
-    }
-
-    /// The signed-in user's username.
-    async fn username(&self) -> &str {
-        &self.username
-    }
-
-    /// The character the session plays, once it entered a world.
-    async fn character_name(&self) -> Option<&str> {
-        self.character.as_ref().map(|c| c.name.as_str())
-    }
-
-    /// The character the session plays, once it entered a world.
-    async fn character(&self) -> Option<WorldCharacter> {
-        self.character.clone().map(WorldCharacter)
-    }
-
-    /// When the user signed in.
-    async fn created_at(&self) -> DateTime<Utc> {
-        self.session.created_at
-    }
-
-    /// When the session was last active.
-    async fn last_activity(&self) -> DateTime<Utc> {
-        self.session.last_activity
-    }
-
-    /// Null: the session does not expire.
-    async fn expires_at(&self) -> Option<DateTime<Utc>> {
-        self.session.expires_at
-    }
-
-    /// tui, browser or api.
-    async fn client_type(&self) -> &str {
-        &self.session.client_type
-    }
-
-    /// Seconds since the session was last active.
-    async fn age_seconds(&self) -> i64 {
-        (Utc::now() - self.session.last_activity)
-            .num_seconds()
-            .max(0)
-    }
-}
-
-page_type! {
-    /// A page of live login sessions.
-    pub struct AdminSessionPage {
-        total,
-        sessions: Vec<AdminSession>,
-    }
-}
 
 /// Where a character is (seed 002's player locations).
 #[derive(SimpleObject)]
@@ -194,23 +115,6 @@ pub struct KickCharacterPayload {
     pub removed_sessions: i32,
 }
 
-async fn session_page(
-    ctx: &Context<'_>,
-    order: SessionOrder,
-    offset: Option<i32>,
-    limit: Option<i32>,
-) -> AppResult<AdminSessionPage> {
-    let viewer = ctx.viewer_with(Role::Admin)?;
-    let page = PageRequest::new(offset, limit)?;
-    let mut conn = ctx.conn().await?;
-    let (total, rows) = store::live_sessions(&mut conn, viewer.tenant_id, order, page).await?;
-    Ok(AdminSessionPage::new(
-        total,
-        page,
-        rows.into_iter().map(AdminSession::from).collect(),
-    ))
-}
-
 #[derive(Default)]
 pub struct OperationsQuery;
 
@@ -220,7 +124,9 @@ impl OperationsQuery {
     async fn active_sessions(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many sessions to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many sessions to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many sessions to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
@@ -228,11 +134,41 @@ impl OperationsQuery {
         session_page(ctx, SessionOrder::NewestFirst, offset, limit).await
     }
 
+    /// The tenant's live login sessions by cursor, newest first (of two made at once, the
+    /// higher id first) (ADMIN).
+    async fn active_sessions_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many sessions to return after `after`: 1 to 200, 50 when \
+                          neither `first` nor `last` is given.")]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor to go on after (an `endCursor`); the start when absent.")]
+        after: Option<String>,
+        #[graphql(desc = "How many sessions to return before `before`: 1 to 200.")] last: Option<
+            i32,
+        >,
+        #[graphql(
+            desc = "The cursor to go back from (a `startCursor`); the end when absent \
+                          and `last` is given."
+        )]
+        before: Option<String>,
+    ) -> AppResult<AdminSessionConnection> {
+        let args = ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        session_connection(ctx, SessionOrder::NewestFirst, args).await
+    }
+
     /// The tenant's live sessions by recent activity, with their age (ADMIN).
     async fn connections(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many sessions to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many sessions to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many sessions to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
@@ -240,11 +176,42 @@ impl OperationsQuery {
         session_page(ctx, SessionOrder::MostRecentlyActive, offset, limit).await
     }
 
+    /// The tenant's live sessions by cursor, most recently active first (of two active at
+    /// once, the higher id first), with their age (ADMIN). A session that is active again
+    /// moves to the list's start, so a walk may miss it or meet it twice.
+    async fn connections_connection(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many sessions to return after `after`: 1 to 200, 50 when \
+                          neither `first` nor `last` is given.")]
+        first: Option<i32>,
+        #[graphql(desc = "The cursor to go on after (an `endCursor`); the start when absent.")]
+        after: Option<String>,
+        #[graphql(desc = "How many sessions to return before `before`: 1 to 200.")] last: Option<
+            i32,
+        >,
+        #[graphql(
+            desc = "The cursor to go back from (a `startCursor`); the end when absent \
+                          and `last` is given."
+        )]
+        before: Option<String>,
+    ) -> AppResult<AdminSessionConnection> {
+        let args = ConnectionArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        session_connection(ctx, SessionOrder::MostRecentlyActive, args).await
+    }
+
     /// Where the tenant's characters are, by world and name (ADMIN).
     async fn player_locations(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many locations to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many locations to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many locations to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
@@ -271,7 +238,9 @@ impl OperationsQuery {
     async fn world_status(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many worlds to skip; 0 when absent.")] offset: Option<i32>,
+        #[graphql(desc = "How many worlds to skip: 0 to 10,000, 0 when absent.")] offset: Option<
+            i32,
+        >,
         #[graphql(desc = "How many worlds to return: 1 to 200, 50 when absent.")] limit: Option<
             i32,
         >,
@@ -279,9 +248,13 @@ impl OperationsQuery {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let page = PageRequest::new(offset, limit)?;
         let mut conn = ctx.conn().await?;
-        let (total, worlds) =
-            crate::mud::worlds::store::list_worlds(&mut conn, viewer.tenant_id, false, page)
-                .await?;
+        let (total, worlds) = crate::mud::worlds::store::list_worlds(
+            &mut conn,
+            viewer.tenant_id,
+            false,
+            &Window::Offset(page),
+        )
+        .await?;
         let ids: Vec<Uuid> = worlds.iter().map(|w| w.id).collect();
         let mut activity =
             store::world_activity(&mut conn, viewer.tenant_id, &ids, SESSIONS_PER_WORLD).await?;
@@ -315,7 +288,11 @@ impl OperationsQuery {
                 }
             })
             .collect();
-        Ok(WorldStatusPage::new(total, page, statuses))
+        Ok(WorldStatusPage::new(
+            total.unwrap_or_default(),
+            page,
+            statuses,
+        ))
     }
 }
 
