@@ -44,6 +44,7 @@ pub async fn requeue(conn: &mut AsyncPgConnection, asset: &AssetRow) -> AppResul
     conn.transaction::<_, AppError, _>(async |conn| {
         diesel::update(
             asset_jobs::table
+                .filter(asset_jobs::tenant_id.eq(asset.tenant_id))
                 .filter(asset_jobs::asset_id.eq(asset.id))
                 .filter(asset_jobs::state.eq("pending")),
         )
@@ -147,8 +148,8 @@ async fn claim(
         let claimed = diesel::sql_query(format!(
             "UPDATE asset_jobs SET state = 'running', attempts = attempts + 1,
                     lease_until = now() + make_interval(secs => $1 / 1000.0), updated_at = now()
-             WHERE id = (
-                 SELECT j.id FROM asset_jobs j
+             WHERE (tenant_id, id) = (
+                 SELECT j.tenant_id, j.id FROM asset_jobs j
                  WHERE {condition}
                    AND NOT EXISTS (SELECT 1 FROM asset_queue_pauses p WHERE p.tenant_id = j.tenant_id)
                  ORDER BY {order}
@@ -387,7 +388,7 @@ async fn finish_job(
     let run_after = Utc::now() + retry_in.unwrap_or_default();
     let updated = diesel::update(
         asset_jobs::table
-            .find(job.id)
+            .find((job.tenant_id, job.id))
             .filter(asset_jobs::state.eq("running"))
             .filter(asset_jobs::attempts.eq(job.attempts)),
     )

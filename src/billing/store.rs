@@ -320,9 +320,11 @@ pub async fn upsert_invoice(
     invoice: &Invoice,
 ) -> AppResult<()> {
     // An invoice id names one tenant's invoice; another tenant's event cannot take it over.
-    // A paid or voided invoice is final: a late failure event does not reopen it.
+    // A paid or voided invoice is final: a late failure event does not reopen it. Stripe's
+    // ids are global, so this one lookup goes by the id alone (on Citus: every shard, on the
+    // rare webhook path), to catch an event that names another tenant's invoice.
     let stored: Option<(Uuid, String)> = billing_invoices::table
-        .find(&invoice.id)
+        .filter(billing_invoices::id.eq(&invoice.id))
         .select((billing_invoices::tenant_id, billing_invoices::status))
         .first(conn)
         .await
@@ -354,7 +356,7 @@ pub async fn upsert_invoice(
             billing_invoices::created_at.eq(invoice.created_at),
             values,
         ))
-        .on_conflict(billing_invoices::id)
+        .on_conflict((billing_invoices::tenant_id, billing_invoices::id))
         .do_update()
         .set((values, billing_invoices::updated_at.eq(diesel::dsl::now)))
         .execute(conn)

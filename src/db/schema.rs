@@ -26,7 +26,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    asset_jobs (id) {
+    asset_jobs (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
         asset_id -> Uuid,
@@ -59,7 +59,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    assets (id) {
+    assets (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
         sha256 -> Text,
@@ -84,7 +84,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    axes (id) {
+    axes (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
         world_id -> Uuid,
@@ -94,7 +94,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    axis_event_characters (event_id, character_id) {
+    axis_event_characters (tenant_id, event_id, character_id) {
         tenant_id -> Uuid,
         event_id -> Uuid,
         character_id -> Uuid,
@@ -103,7 +103,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    axis_event_deltas (event_id, character_id, axis_id) {
+    axis_event_deltas (tenant_id, event_id, character_id, axis_id) {
         tenant_id -> Uuid,
         event_id -> Uuid,
         character_id -> Uuid,
@@ -115,7 +115,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    axis_events (id) {
+    axis_events (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
         world_id -> Uuid,
@@ -157,7 +157,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    billing_invoices (id) {
+    billing_invoices (tenant_id, id) {
         id -> Text,
         tenant_id -> Uuid,
         status -> Text,
@@ -173,7 +173,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    brainbits_ledger (id) {
+    brainbits_ledger (tenant_id, id) {
         id -> Int8,
         tenant_id -> Uuid,
         amount -> Int8,
@@ -200,7 +200,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    character_axis_scores (character_id, axis_id) {
+    character_axis_scores (tenant_id, character_id, axis_id) {
         tenant_id -> Uuid,
         character_id -> Uuid,
         axis_id -> Uuid,
@@ -210,7 +210,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    chat_messages (id) {
+    chat_messages (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
         world_id -> Uuid,
@@ -227,7 +227,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    ollama_conversations (owner_key) {
+    ollama_conversations (tenant_id, owner_key) {
         owner_key -> Uuid,
         tenant_id -> Uuid,
         user_id -> Uuid,
@@ -239,7 +239,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    characters (id) {
+    characters (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
         world_id -> Uuid,
@@ -260,8 +260,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    dice_roll_traits (roll_id, position) {
+    dice_roll_traits (tenant_id, roll_id, position) {
         roll_id -> Uuid,
+        tenant_id -> Uuid,
         position -> Int4,
         name -> Text,
         trait_id -> Nullable<Text>,
@@ -269,7 +270,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    dice_rolls (id) {
+    dice_rolls (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
         user_id -> Nullable<Uuid>,
@@ -291,7 +292,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    entities (id) {
+    entities (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
         entity_type -> Text,
@@ -323,7 +324,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    entity_relationships (id) {
+    entity_relationships (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
         source_id -> Uuid,
@@ -336,7 +337,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    entity_revisions (id) {
+    entity_revisions (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
         entity_row_id -> Uuid,
@@ -407,7 +408,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    notes (id) {
+    notes (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
         author_id -> Nullable<Uuid>,
@@ -459,7 +460,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    rooms (id) {
+    rooms (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
         world_id -> Uuid,
@@ -526,7 +527,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    worlds (id) {
+    worlds (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
         world_key -> Text,
@@ -559,31 +560,19 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(asset_jobs -> assets (asset_id));
 diesel::joinable!(characters -> users (user_id));
-diesel::joinable!(dice_roll_traits -> dice_rolls (roll_id));
-diesel::joinable!(sessions -> characters (character_id));
-diesel::joinable!(asset_links -> assets (asset_id));
-diesel::joinable!(asset_links -> entities (entity_row_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(api_keys -> users (user_id));
 diesel::joinable!(entities -> tenants (tenant_id));
-diesel::joinable!(entity_references -> entities (source_id));
-diesel::joinable!(entity_revisions -> entities (entity_row_id));
 diesel::joinable!(invites -> tenants (tenant_id));
 diesel::joinable!(memberships -> tenants (tenant_id));
 diesel::joinable!(memberships -> users (user_id));
-diesel::joinable!(notes -> entities (entity_row_id));
 diesel::joinable!(presence -> server_nodes (node_id));
-diesel::joinable!(presence_editing -> entities (entity_row_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> tenants (tenant_id));
 diesel::joinable!(sessions -> users (user_id));
-
-diesel::joinable!(axis_event_characters -> axis_events (event_id));
-diesel::joinable!(axis_event_deltas -> axis_events (event_id));
-diesel::joinable!(axis_event_deltas -> axes (axis_id));
-diesel::joinable!(character_axis_scores -> axes (axis_id));
+// Tables keyed by (tenant_id, id) are joined with an explicit `.on(...)` that matches the
+// tenant too: a join through the id alone would not be one Citus can keep on one node.
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,

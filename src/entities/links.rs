@@ -100,7 +100,11 @@ async fn referrer_rows(
     limit: Option<i64>,
 ) -> AppResult<Vec<(ReferenceRow, EntityRow)>> {
     Ok(entity_references::table
-        .inner_join(entities::table.on(entities::id.eq(entity_references::source_id)))
+        .inner_join(
+            entities::table.on(entities::tenant_id
+                .eq(entity_references::tenant_id)
+                .and(entities::id.eq(entity_references::source_id))),
+        )
         .filter(entity_references::tenant_id.eq(tenant_id))
         .filter(entity_references::target_entity_id.eq_any(target_entity_ids))
         .filter(entities::deleted_at.is_null())

@@ -19,15 +19,17 @@ pub async fn prune_revisions(
     // one aggregate pass, then a ranking of just those entities' revisions.
     Ok(diesel::sql_query(
         "WITH crowded AS ( \
-           SELECT entity_row_id FROM entity_revisions GROUP BY entity_row_id \
+           SELECT tenant_id, entity_row_id FROM entity_revisions \
+           GROUP BY tenant_id, entity_row_id \
            HAVING count(*) > $2 AND min(created_at) < now() - make_interval(secs => $1) \
            LIMIT $3), \
          ranked AS ( \
-           SELECT r.id, r.created_at, \
-                  row_number() OVER (PARTITION BY r.entity_row_id ORDER BY r.version DESC) AS rank \
-           FROM entity_revisions r JOIN crowded USING (entity_row_id)) \
-         DELETE FROM entity_revisions WHERE id IN ( \
-           SELECT id FROM ranked \
+           SELECT r.tenant_id, r.id, r.created_at, \
+                  row_number() OVER (PARTITION BY r.tenant_id, r.entity_row_id \
+                                     ORDER BY r.version DESC) AS rank \
+           FROM entity_revisions r JOIN crowded USING (tenant_id, entity_row_id)) \
+         DELETE FROM entity_revisions WHERE (tenant_id, id) IN ( \
+           SELECT tenant_id, id FROM ranked \
            WHERE rank > $2 AND created_at < now() - make_interval(secs => $1) \
            ORDER BY created_at LIMIT $3)",
     )

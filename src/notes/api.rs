@@ -169,7 +169,19 @@ impl NoteQuery {
         )]
         before: Option<String>,
     ) -> AppResult<NoteConnection> {
-        let cursors = ctx.cursors("notes")?;
+        // The cursors are bound to the filters, as every list's are.
+        let cursors = ctx.cursors(format!(
+            "notes/{}/{mine}/{}",
+            entity
+                .as_ref()
+                .map(|e| format!("{}:{}", e.r#type.slug(), e.entity_id))
+                .unwrap_or_default(),
+            search
+                .as_deref()
+                .and_then(TsQuery::parse)
+                .map(|q| q.as_str().to_owned())
+                .unwrap_or_default()
+        ))?;
         let window = cursors.window(ConnectionArgs {
             first,
             after,

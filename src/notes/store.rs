@@ -60,7 +60,7 @@ pub async fn update(
     note: &NoteRow,
     changes: NoteChanges,
 ) -> AppResult<NoteRow> {
-    Ok(diesel::update(notes::table.find(note.id))
+    Ok(diesel::update(notes::table.find((note.tenant_id, note.id)))
         .set((&changes, notes::updated_at.eq(Utc::now())))
         .returning(NoteRow::as_returning())
         .get_result(conn)
@@ -68,7 +68,7 @@ pub async fn update(
 }
 
 pub async fn delete(conn: &mut AsyncPgConnection, note: &NoteRow) -> AppResult<()> {
-    diesel::delete(notes::table.find(note.id))
+    diesel::delete(notes::table.find((note.tenant_id, note.id)))
         .execute(conn)
         .await?;
     Ok(())

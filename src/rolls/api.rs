@@ -160,7 +160,7 @@ async fn load_rolls(
 ) -> AppResult<(Option<i64>, Vec<DiceRoll>)> {
     let (total, rows) = store::list(conn, filter, window).await?;
     let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
-    let mut traits = store::traits_of(conn, &ids).await?;
+    let mut traits = store::traits_of(conn, filter.tenant_id, &ids).await?;
     let rolls = rows
         .into_iter()
         .map(|row| DiceRoll {

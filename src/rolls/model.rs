@@ -32,6 +32,7 @@ pub struct RollRow {
 #[diesel(table_name = dice_roll_traits, check_for_backend(diesel::pg::Pg))]
 pub struct TraitRow {
     pub roll_id: Uuid,
+    pub tenant_id: Uuid,
     pub position: i32,
     pub name: String,
     pub trait_id: Option<String>,

@@ -86,6 +86,7 @@ pub async fn roll(
         .zip(0..)
         .map(|((name, trait_id), position)| TraitRow {
             roll_id: id,
+            tenant_id: row.tenant_id,
             position,
             name: name.trim().to_owned(),
             trait_id,

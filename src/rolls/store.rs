@@ -100,9 +100,11 @@ pub async fn list(
 /// The traits of these rolls, in their order, by roll.
 pub async fn traits_of(
     conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
     roll_ids: &[Uuid],
 ) -> AppResult<HashMap<Uuid, Vec<TraitRow>>> {
     let rows: Vec<TraitRow> = dice_roll_traits::table
+        .filter(dice_roll_traits::tenant_id.eq(tenant_id))
         .filter(dice_roll_traits::roll_id.eq_any(roll_ids))
         .order((dice_roll_traits::roll_id, dice_roll_traits::position))
         .select(TraitRow::as_select())
@@ -180,7 +182,11 @@ pub async fn top_traits(
 ) -> AppResult<Vec<(String, Option<String>, i64)>> {
     Ok(in_scope!(
         dice_roll_traits::table
-            .inner_join(dice_rolls::table)
+            .inner_join(
+                dice_rolls::table.on(dice_rolls::tenant_id
+                    .eq(dice_roll_traits::tenant_id)
+                    .and(dice_rolls::id.eq(dice_roll_traits::roll_id))),
+            )
             .filter(classified())
             .group_by((dice_roll_traits::name, dice_roll_traits::trait_id))
             .select((

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::harness::*;
 use crate::mud::{create_character, create_room, create_world};
 
-const SET_POLICY: &str = "mutation($world: String!, $policy: AxisPolicyInput!) {
+pub const SET_POLICY: &str = "mutation($world: String!, $policy: AxisPolicyInput!) {
     setAxisPolicy(worldId: $world, policy: $policy) {
         axisPolicyVersion axisPolicy { seedSpread axes { name labels { name ordinal min max } } } } }";
 const APPLY: &str = "mutation($input: ApplyAxisEventInput!) {
@@ -38,7 +38,7 @@ const ENTER: &str = "mutation($id: ID!) { enterWorld(characterId: $id) { id } }"
 
 /// Dominance with labels whose bounds meet (0.25 and 0.75 belong to two labels each: the lower
 /// ordinal wins) and warmth without labels.
-fn policy(seed_spread: f64, rules: Value) -> Value {
+pub fn policy(seed_spread: f64, rules: Value) -> Value {
     json!({
         "seedSpread": seed_spread,
         "axes": [
@@ -71,7 +71,7 @@ fn assert_close(actual: f64, expected: f64) {
     );
 }
 
-async fn apply(server: &TestServer, account: &Account, id: &str, deltas: Value) -> Value {
+pub async fn apply(server: &TestServer, account: &Account, id: &str, deltas: Value) -> Value {
     server
         .ok_as(
             account,
@@ -312,7 +312,7 @@ async fn axis_policies_label_scores_and_events_move_them_exactly() {
 }
 
 /// World "keep" with a hall whose north exit leads to a yard.
-async fn keep_with_hall_and_yard(server: &TestServer, builder: &Account) {
+pub async fn keep_with_hall_and_yard(server: &TestServer, builder: &Account) {
     create_world(server, builder, "keep").await;
     server
         .ok_as(
@@ -326,7 +326,7 @@ async fn keep_with_hall_and_yard(server: &TestServer, builder: &Account) {
 }
 
 /// A player whose character stands in `room` of world "keep" and whose session plays it.
-async fn play(server: &TestServer, player: &Account, name: &str, room: &str) -> String {
+pub async fn play(server: &TestServer, player: &Account, name: &str, room: &str) -> String {
     let created = create_character(
         server,
         player,
@@ -341,7 +341,7 @@ async fn play(server: &TestServer, player: &Account, name: &str, room: &str) -> 
     id
 }
 
-async fn say(
+pub async fn say(
     server: &TestServer,
     player: &Account,
     room: &str,

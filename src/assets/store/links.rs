@@ -82,7 +82,11 @@ pub async fn assets_of_entities(
     entity_row_ids: &[Uuid],
 ) -> AppResult<Vec<(Uuid, bool, AssetRow)>> {
     Ok(asset_links::table
-        .inner_join(assets::table)
+        .inner_join(
+            assets::table.on(assets::tenant_id
+                .eq(asset_links::tenant_id)
+                .and(assets::id.eq(asset_links::asset_id))),
+        )
         .filter(asset_links::tenant_id.eq(tenant_id))
         .filter(asset_links::entity_row_id.eq_any(entity_row_ids))
         .filter(assets::tenant_id.eq(tenant_id))
@@ -108,7 +112,11 @@ pub async fn entities_of_assets(
     asset_ids: &[Uuid],
 ) -> AppResult<Vec<(Uuid, Uuid)>> {
     Ok(asset_links::table
-        .inner_join(entities::table)
+        .inner_join(
+            entities::table.on(entities::tenant_id
+                .eq(asset_links::tenant_id)
+                .and(entities::id.eq(asset_links::entity_row_id))),
+        )
         .filter(asset_links::tenant_id.eq(tenant_id))
         .filter(asset_links::asset_id.eq_any(asset_ids))
         .filter(entities::tenant_id.eq(tenant_id))

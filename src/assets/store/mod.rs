@@ -321,7 +321,7 @@ pub async fn prune_finished_jobs(
     limit: i64,
 ) -> AppResult<usize> {
     Ok(diesel::sql_query(
-        "DELETE FROM asset_jobs WHERE id IN (SELECT id FROM asset_jobs \
+        "DELETE FROM asset_jobs WHERE (tenant_id, id) IN (SELECT tenant_id, id FROM asset_jobs \
          WHERE state IN ('done', 'failed') AND updated_at < now() - make_interval(secs => $1) \
          ORDER BY updated_at LIMIT $2)",
     )

@@ -146,6 +146,7 @@ pub async fn list_entities(
     .page(page);
     let rows_query = list_order!(
         entities::table
+            .filter(entities::tenant_id.eq(tenant_id))
             .filter(entities::id.eq_any(page_ids))
             .select(EntityRow::as_select())
             .into_boxed(),

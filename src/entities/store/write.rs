@@ -32,7 +32,7 @@ pub async fn set_recycled(
     recycled: bool,
 ) -> AppResult<EntityRow> {
     let now = Utc::now();
-    let row: EntityRow = diesel::update(entities::table.find(current.id))
+    let row: EntityRow = diesel::update(entities::table.find((current.tenant_id, current.id)))
         .set((
             entities::deleted_at.eq(recycled.then_some(now)),
             entities::deleted_by.eq(recycled.then_some(actor_id)),
@@ -98,7 +98,7 @@ pub async fn store_check(
     checked: &Checked,
 ) -> AppResult<()> {
     if row.schema_errors != checked.schema_errors {
-        diesel::update(entities::table.find(row.id))
+        diesel::update(entities::table.find((row.tenant_id, row.id)))
             .set(entities::schema_errors.eq(&checked.schema_errors))
             .execute(conn)
             .await?;
@@ -171,9 +171,13 @@ async fn replace_references(
     row: &EntityRow,
     found: &[FoundReference],
 ) -> AppResult<()> {
-    diesel::delete(entity_references::table.filter(entity_references::source_id.eq(row.id)))
-        .execute(conn)
-        .await?;
+    diesel::delete(
+        entity_references::table
+            .filter(entity_references::tenant_id.eq(row.tenant_id))
+            .filter(entity_references::source_id.eq(row.id)),
+    )
+    .execute(conn)
+    .await?;
     if found.is_empty() {
         return Ok(());
     }

@@ -207,8 +207,8 @@ impl AxisQuery {
             .await?
             .pop()
             .ok_or_else(|| AppError::not_found("world not found"))?;
-        let registry = axis_store::world_axes(&mut conn, world.id).await?;
-        let scores = axis_store::scores_of(&mut conn, &[character.id]).await?;
+        let registry = axis_store::world_axes(&mut conn, &world).await?;
+        let scores = axis_store::scores_of(&mut conn, viewer.tenant_id, &[character.id]).await?;
         let policy = axis_store::policy_of(&world)?.map(|(policy, _)| policy);
         // The policy's axes in its order; without a policy, whatever the registry holds.
         let names: Vec<String> = match &policy {

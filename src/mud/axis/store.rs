@@ -84,21 +84,24 @@ pub async fn set_policy(
         .on_conflict_do_nothing()
         .execute(conn)
         .await?;
-    Ok(diesel::update(worlds::table.find(world.id))
-        .filter(worlds::tenant_id.eq(world.tenant_id))
-        .set((
-            worlds::axis_policy.eq(stored),
-            worlds::axis_policy_hash.eq(version),
-            worlds::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(WorldRow::as_returning())
-        .get_result(conn)
-        .await?)
+    Ok(
+        diesel::update(worlds::table.find((world.tenant_id, world.id)))
+            .filter(worlds::tenant_id.eq(world.tenant_id))
+            .set((
+                worlds::axis_policy.eq(stored),
+                worlds::axis_policy_hash.eq(version),
+                worlds::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(WorldRow::as_returning())
+            .get_result(conn)
+            .await?,
+    )
 }
 
-pub async fn world_axes(conn: &mut AsyncPgConnection, world_id: Uuid) -> AppResult<Vec<AxisRow>> {
+pub async fn world_axes(conn: &mut AsyncPgConnection, world: &WorldRow) -> AppResult<Vec<AxisRow>> {
     Ok(axes::table
-        .filter(axes::world_id.eq(world_id))
+        .filter(axes::tenant_id.eq(world.tenant_id))
+        .filter(axes::world_id.eq(world.id))
         .select(AxisRow::as_select())
         .load(conn)
         .await?)
@@ -143,10 +146,16 @@ pub async fn lock_characters(
 /// Scores by (character, axis name); absent ones are the default.
 pub async fn scores_of(
     conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
     character_ids: &[Uuid],
 ) -> AppResult<HashMap<(Uuid, String), f64>> {
     let rows: Vec<(Uuid, String, f64)> = character_axis_scores::table
-        .inner_join(axes::table)
+        .inner_join(
+            axes::table.on(axes::tenant_id
+                .eq(character_axis_scores::tenant_id)
+                .and(axes::id.eq(character_axis_scores::axis_id))),
+        )
+        .filter(character_axis_scores::tenant_id.eq(tenant_id))
         .filter(character_axis_scores::character_id.eq_any(character_ids))
         .select((
             character_axis_scores::character_id,
@@ -207,7 +216,7 @@ pub async fn record_event(
     version: &str,
     event: NewAxisEvent<'_>,
 ) -> AppResult<Option<(AxisEventRow, Vec<AxisDelta>)>> {
-    let axis_ids: HashMap<String, Uuid> = world_axes(conn, event.world.id)
+    let axis_ids: HashMap<String, Uuid> = world_axes(conn, event.world)
         .await?
         .into_iter()
         .map(|axis| (axis.name, axis.id))
@@ -231,7 +240,7 @@ pub async fn record_event(
     }
     let mut character_ids: Vec<Uuid> = requested.keys().map(|(c, _)| *c).collect();
     character_ids.dedup();
-    let mut scores = scores_of(conn, &character_ids).await?;
+    let mut scores = scores_of(conn, event.world.tenant_id, &character_ids).await?;
     let event_id = Uuid::now_v7();
     let mut deltas = Vec::new();
     for ((character_id, axis_name), delta) in requested {
@@ -333,6 +342,7 @@ async fn write_moves(
     diesel::insert_into(character_axis_scores::table)
         .values(score_rows)
         .on_conflict((
+            character_axis_scores::tenant_id,
             character_axis_scores::character_id,
             character_axis_scores::axis_id,
         ))
@@ -354,7 +364,7 @@ async fn write_snapshot(
     snapshot: Value,
     version: &str,
 ) -> AppResult<()> {
-    diesel::update(characters::table.find(character_id))
+    diesel::update(characters::table.find((tenant_id, character_id)))
         .filter(characters::tenant_id.eq(tenant_id))
         .set((
             characters::current_state.eq(snapshot),
@@ -371,12 +381,14 @@ pub async fn settle_base_state(
     conn: &mut AsyncPgConnection,
     character: &CharacterRow,
 ) -> AppResult<CharacterRow> {
-    Ok(diesel::update(characters::table.find(character.id))
-        .filter(characters::tenant_id.eq(character.tenant_id))
-        .set(characters::base_state.eq(characters::current_state))
-        .returning(CharacterRow::as_returning())
-        .get_result(conn)
-        .await?)
+    Ok(
+        diesel::update(characters::table.find((character.tenant_id, character.id)))
+            .filter(characters::tenant_id.eq(character.tenant_id))
+            .set(characters::base_state.eq(characters::current_state))
+            .returning(CharacterRow::as_returning())
+            .get_result(conn)
+            .await?,
+    )
 }
 
 /// Where an event sits in a character's list: when it happened, and its id.
@@ -398,7 +410,11 @@ pub async fn events_of_character(
     keyset: &Keyset<AxisEventKey>,
 ) -> AppResult<Vec<(AxisEventRow, Vec<AxisDelta>)>> {
     let query = axis_event_characters::table
-        .inner_join(axis_events::table)
+        .inner_join(
+            axis_events::table.on(axis_events::tenant_id
+                .eq(axis_event_characters::tenant_id)
+                .and(axis_events::id.eq(axis_event_characters::event_id))),
+        )
         .filter(axis_event_characters::tenant_id.eq(tenant_id))
         .filter(axis_event_characters::character_id.eq(character_id))
         .select(AxisEventRow::as_select())
@@ -415,7 +431,12 @@ pub async fn events_of_character(
     .await?;
     let event_ids: Vec<Uuid> = events.iter().map(|e| e.id).collect();
     let rows: Vec<(Uuid, String, f64, f64, f64)> = axis_event_deltas::table
-        .inner_join(axes::table)
+        .inner_join(
+            axes::table.on(axes::tenant_id
+                .eq(axis_event_deltas::tenant_id)
+                .and(axes::id.eq(axis_event_deltas::axis_id))),
+        )
+        .filter(axis_event_deltas::tenant_id.eq(tenant_id))
         .filter(axis_event_deltas::event_id.eq_any(&event_ids))
         .filter(axis_event_deltas::character_id.eq(character_id))
         .order((axis_event_deltas::event_id, axes::name))

@@ -164,12 +164,14 @@ pub async fn update_character(
     character: &CharacterRow,
     changes: &CharacterChanges,
 ) -> AppResult<CharacterRow> {
-    Ok(diesel::update(characters::table.find(character.id))
-        .filter(characters::tenant_id.eq(character.tenant_id))
-        .set((changes, characters::updated_at.eq(diesel::dsl::now)))
-        .returning(CharacterRow::as_returning())
-        .get_result(conn)
-        .await?)
+    Ok(
+        diesel::update(characters::table.find((character.tenant_id, character.id)))
+            .filter(characters::tenant_id.eq(character.tenant_id))
+            .set((changes, characters::updated_at.eq(diesel::dsl::now)))
+            .returning(CharacterRow::as_returning())
+            .get_result(conn)
+            .await?,
+    )
 }
 
 /// Keeps the character's history but frees it: no owner, a name that no longer takes the
@@ -187,28 +189,32 @@ pub async fn tombstone_character(
         .take(8)
         .collect();
     let tombstone_name = format!("{} [removed {short_id}]", character.name);
-    Ok(diesel::update(characters::table.find(character.id))
-        .filter(characters::tenant_id.eq(character.tenant_id))
-        .set((
-            characters::user_id.eq(None::<Uuid>),
-            characters::name.eq(tombstone_name),
-            characters::tombstoned_at.eq(diesel::dsl::now),
-            characters::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(CharacterRow::as_returning())
-        .get_result(conn)
-        .await?)
+    Ok(
+        diesel::update(characters::table.find((character.tenant_id, character.id)))
+            .filter(characters::tenant_id.eq(character.tenant_id))
+            .set((
+                characters::user_id.eq(None::<Uuid>),
+                characters::name.eq(tombstone_name),
+                characters::tombstoned_at.eq(diesel::dsl::now),
+                characters::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(CharacterRow::as_returning())
+            .get_result(conn)
+            .await?,
+    )
 }
 
 pub async fn delete_character(
     conn: &mut AsyncPgConnection,
     character: &CharacterRow,
 ) -> AppResult<bool> {
-    Ok(diesel::delete(characters::table.find(character.id))
-        .filter(characters::tenant_id.eq(character.tenant_id))
-        .execute(conn)
-        .await?
-        > 0)
+    Ok(
+        diesel::delete(characters::table.find((character.tenant_id, character.id)))
+            .filter(characters::tenant_id.eq(character.tenant_id))
+            .execute(conn)
+            .await?
+            > 0,
+    )
 }
 
 // ---- sessions in worlds ----

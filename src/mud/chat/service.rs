@@ -205,7 +205,7 @@ pub async fn apply_chat_rules(
 ) -> AppResult<()> {
     let channel = ChatChannel::parse(&message.channel);
     for &listener in listeners {
-        let scores = axis_store::scores_of(conn, &[speaker, listener]).await?;
+        let scores = axis_store::scores_of(conn, world.tenant_id, &[speaker, listener]).await?;
         let score = |is_speaker: bool, axis: &str| {
             let character = if is_speaker { speaker } else { listener };
             scores

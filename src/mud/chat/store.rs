@@ -67,10 +67,12 @@ pub async fn session_character(
 /// The ids of the world's rooms with these keys.
 pub async fn room_ids_by_keys(
     conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
     world_id: Uuid,
     keys: &[String],
 ) -> AppResult<Vec<Uuid>> {
     Ok(rooms::table
+        .filter(rooms::tenant_id.eq(tenant_id))
         .filter(rooms::world_id.eq(world_id))
         .filter(rooms::room_key.eq_any(keys))
         .select(rooms::id)
@@ -143,8 +145,16 @@ pub async fn list_messages(
     window: &Window<ChatMessageKey>,
 ) -> AppResult<(Option<i64>, Vec<ListedMessage>)> {
     let listed = chat_messages::table
-        .inner_join(worlds::table.on(worlds::id.eq(chat_messages::world_id)))
-        .inner_join(rooms::table.on(rooms::id.eq(chat_messages::room_id)))
+        .inner_join(
+            worlds::table.on(worlds::tenant_id
+                .eq(chat_messages::tenant_id)
+                .and(worlds::id.eq(chat_messages::world_id))),
+        )
+        .inner_join(
+            rooms::table.on(rooms::tenant_id
+                .eq(chat_messages::tenant_id)
+                .and(rooms::id.eq(chat_messages::room_id))),
+        )
         .left_join(users::table.on(users::id.nullable().eq(chat_messages::user_id)))
         .select((
             ChatMessageRow::as_select(),
@@ -175,8 +185,16 @@ pub async fn find_listed(
     id: Uuid,
 ) -> AppResult<Option<ListedMessage>> {
     Ok(chat_messages::table
-        .inner_join(worlds::table.on(worlds::id.eq(chat_messages::world_id)))
-        .inner_join(rooms::table.on(rooms::id.eq(chat_messages::room_id)))
+        .inner_join(
+            worlds::table.on(worlds::tenant_id
+                .eq(chat_messages::tenant_id)
+                .and(worlds::id.eq(chat_messages::world_id))),
+        )
+        .inner_join(
+            rooms::table.on(rooms::tenant_id
+                .eq(chat_messages::tenant_id)
+                .and(rooms::id.eq(chat_messages::room_id))),
+        )
         .left_join(users::table.on(users::id.nullable().eq(chat_messages::user_id)))
         .filter(chat_messages::tenant_id.eq(tenant_id))
         .filter(chat_messages::id.eq(id))
@@ -216,7 +234,7 @@ pub async fn hearers(
             .flatten()
             .filter_map(|(_, target)| target.as_str().map(str::to_owned))
             .collect();
-        for neighbour in room_ids_by_keys(conn, room.world_id, &neighbours).await? {
+        for neighbour in room_ids_by_keys(conn, room.tenant_id, room.world_id, &neighbours).await? {
             if !heard_in.contains(&neighbour) {
                 heard_in.push(neighbour);
             }

@@ -36,7 +36,7 @@ pub async fn execute(
 pub async fn clear(conn: &mut AsyncPgConnection, viewer: &Viewer) -> AppResult<bool> {
     viewer.require_role(Role::Admin)?;
     let owner = store::owner_key(viewer)?;
-    store::clear(conn, owner).await
+    store::clear(conn, viewer.tenant_id, owner).await
 }
 
 /// One turn of `run`: the session's conversation with `model` on `server`, the new prompt,

@@ -45,7 +45,7 @@ pub async fn conversation(
     model: &str,
 ) -> AppResult<Vec<ChatMessage>> {
     let row = ollama_conversations::table
-        .find(owner_key)
+        .find((viewer.tenant_id, owner_key))
         .select(ConversationRow::as_select())
         .first(conn)
         .await
@@ -102,7 +102,10 @@ pub async fn save(
             ollama_conversations::model.eq(model),
             ollama_conversations::messages.eq(messages),
         ))
-        .on_conflict(ollama_conversations::owner_key)
+        .on_conflict((
+            ollama_conversations::tenant_id,
+            ollama_conversations::owner_key,
+        ))
         .do_update()
         .set((
             ollama_conversations::tenant_id.eq(excluded(ollama_conversations::tenant_id)),
@@ -118,8 +121,12 @@ pub async fn save(
 }
 
 /// Forgets the owner's conversation; whether there was one.
-pub async fn clear(conn: &mut AsyncPgConnection, owner_key: Uuid) -> AppResult<bool> {
-    let deleted = diesel::delete(ollama_conversations::table.find(owner_key))
+pub async fn clear(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    owner_key: Uuid,
+) -> AppResult<bool> {
+    let deleted = diesel::delete(ollama_conversations::table.find((tenant_id, owner_key)))
         .execute(conn)
         .await?;
     Ok(deleted > 0)

@@ -61,6 +61,15 @@ macro_rules! live_sessions {
     };
 }
 
+/// The character a session plays, joined through the tenant as well as the id.
+macro_rules! played_character {
+    () => {
+        characters::table.on(characters::tenant_id
+            .eq(sessions::tenant_id)
+            .and(characters::id.nullable().eq(sessions::character_id)))
+    };
+}
+
 /// A page of the tenant's live sessions in `order`: an offset page with how many there are,
 /// or a page by cursor.
 pub async fn live_sessions(
@@ -71,7 +80,7 @@ pub async fn live_sessions(
 ) -> AppResult<(Option<i64>, Vec<LiveSession>)> {
     let query = live_sessions!(tenant_id)
         .inner_join(users::table)
-        .left_join(characters::table)
+        .left_join(played_character!())
         .select((
             SessionRow::as_select(),
             users::username,
@@ -166,8 +175,16 @@ pub async fn locations(
 ) -> AppResult<(i64, Vec<Location>)> {
     let placed = || {
         characters::table
-            .inner_join(rooms::table.on(rooms::id.nullable().eq(characters::room_id)))
-            .inner_join(worlds::table.on(worlds::id.eq(characters::world_id)))
+            .inner_join(
+                rooms::table.on(rooms::tenant_id
+                    .eq(characters::tenant_id)
+                    .and(rooms::id.nullable().eq(characters::room_id))),
+            )
+            .inner_join(
+                worlds::table.on(worlds::tenant_id
+                    .eq(characters::tenant_id)
+                    .and(worlds::id.eq(characters::world_id))),
+            )
             .filter(characters::tenant_id.eq(tenant_id))
             .filter(characters::tombstoned_at.is_null())
     };
@@ -204,7 +221,7 @@ pub async fn world_activity(
     per_world: usize,
 ) -> AppResult<HashMap<Uuid, WorldActivity>> {
     let counts: Vec<(Uuid, i64, i64, Option<DateTime<Utc>>)> = live_sessions!(tenant_id)
-        .inner_join(characters::table)
+        .inner_join(played_character!())
         .filter(characters::world_id.eq_any(world_ids))
         .group_by(characters::world_id)
         .select((
@@ -236,7 +253,7 @@ pub async fn world_activity(
         "SELECT id FROM (
              SELECT s.id, row_number() OVER (
                  PARTITION BY c.world_id ORDER BY s.last_activity DESC, s.id) AS rank
-             FROM sessions s JOIN characters c ON c.id = s.character_id
+             FROM sessions s JOIN characters c ON c.tenant_id = s.tenant_id AND c.id = s.character_id
              WHERE s.tenant_id = $1 AND s.revoked_at IS NULL
                AND (s.expires_at IS NULL OR s.expires_at > now())
                AND c.world_id = ANY($2)) ranked
@@ -249,7 +266,7 @@ pub async fn world_activity(
     .await?;
     let picked: Vec<Uuid> = picked.into_iter().map(|p| p.id).collect();
     let rows: Vec<(SessionRow, String, CharacterRow)> = sessions::table
-        .inner_join(characters::table)
+        .inner_join(played_character!())
         .inner_join(users::table)
         .filter(sessions::id.eq_any(&picked))
         .order((sessions::last_activity.desc(), sessions::id.asc()))
@@ -292,8 +309,13 @@ pub async fn player_activity(
         .await?;
     let sessions: Vec<(Uuid, Option<String>)> = live_sessions!(tenant_id)
         .filter(sessions::user_id.eq_any(user_ids))
-        .left_join(characters::table)
-        .left_join(worlds::table.on(worlds::id.nullable().eq(characters::world_id.nullable())))
+        .left_join(played_character!())
+        .left_join(
+            worlds::table.on(worlds::tenant_id
+                .nullable()
+                .eq(characters::tenant_id.nullable())
+                .and(worlds::id.nullable().eq(characters::world_id.nullable()))),
+        )
         .select((sessions::user_id, worlds::world_key.nullable()))
         .load(conn)
         .await?;

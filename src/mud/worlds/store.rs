@@ -55,12 +55,14 @@ pub async fn update_world(
     world: &WorldRow,
     values: &WorldValues,
 ) -> AppResult<WorldRow> {
-    Ok(diesel::update(worlds::table.find(world.id))
-        .filter(worlds::tenant_id.eq(world.tenant_id))
-        .set((values, worlds::updated_at.eq(diesel::dsl::now)))
-        .returning(WorldRow::as_returning())
-        .get_result(conn)
-        .await?)
+    Ok(
+        diesel::update(worlds::table.find((world.tenant_id, world.id)))
+            .filter(worlds::tenant_id.eq(world.tenant_id))
+            .set((values, worlds::updated_at.eq(diesel::dsl::now)))
+            .returning(WorldRow::as_returning())
+            .get_result(conn)
+            .await?,
+    )
 }
 
 /// A world of the tenant by its key (the seed's world_id).
@@ -165,7 +167,7 @@ pub async fn update_room(
     room: &RoomRow,
     values: &RoomValues,
 ) -> AppResult<RoomRow> {
-    diesel::update(rooms::table.find(room.id))
+    diesel::update(rooms::table.find((room.tenant_id, room.id)))
         .filter(rooms::tenant_id.eq(room.tenant_id))
         .set((values, rooms::updated_at.eq(diesel::dsl::now)))
         .returning(RoomRow::as_returning())

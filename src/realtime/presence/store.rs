@@ -191,7 +191,8 @@ async fn end_marks_of(
     let rows: Vec<MarkRow> = diesel::sql_query(
         "DELETE FROM presence_editing m \
          USING unnest($1::uuid[], $2::uuid[]) AS k(t, u), entities e \
-         WHERE m.tenant_id = k.t AND m.user_id = k.u AND e.id = m.entity_row_id \
+         WHERE m.tenant_id = k.t AND m.user_id = k.u \
+           AND e.tenant_id = m.tenant_id AND e.id = m.entity_row_id \
          RETURNING m.tenant_id, m.user_id, m.entity_row_id, e.entity_type, e.entity_id",
     )
     .bind::<Array<SqlUuid>, _>(tenants)
@@ -267,7 +268,7 @@ pub async fn lapse_marks(
 ) -> AppResult<Vec<EndedMark>> {
     let rows: Vec<MarkRow> = diesel::sql_query(
         "DELETE FROM presence_editing m USING entities e \
-         WHERE e.id = m.entity_row_id AND m.renewed_at < now() - make_interval(secs => $1) \
+         WHERE e.tenant_id = m.tenant_id AND e.id = m.entity_row_id AND m.renewed_at < now() - make_interval(secs => $1) \
            AND NOT EXISTS (SELECT 1 FROM presence p \
              WHERE p.tenant_id = m.tenant_id AND p.user_id = m.user_id) \
          RETURNING m.tenant_id, m.user_id, m.entity_row_id, e.entity_type, e.entity_id",
@@ -318,7 +319,7 @@ pub async fn stop_editing(
 ) -> AppResult<Vec<EndedMark>> {
     let rows: Vec<MarkRow> = diesel::sql_query(
         "DELETE FROM presence_editing m USING entities e \
-         WHERE e.id = m.entity_row_id AND m.tenant_id = $1 AND m.user_id = $2 \
+         WHERE e.tenant_id = m.tenant_id AND e.id = m.entity_row_id AND m.tenant_id = $1 AND m.user_id = $2 \
            AND ($3::text IS NULL OR e.entity_type = $3) \
            AND ($4::text IS NULL OR e.entity_id = $4) \
          RETURNING m.tenant_id, m.user_id, m.entity_row_id, e.entity_type, e.entity_id",
@@ -391,7 +392,7 @@ pub async fn editing(
 ) -> AppResult<Vec<EditingRow>> {
     Ok(diesel::sql_query(
         "SELECT m.user_id, m.entity_row_id, e.entity_type, e.entity_id, m.since \
-         FROM presence_editing m JOIN entities e ON e.id = m.entity_row_id \
+         FROM presence_editing m JOIN entities e ON e.tenant_id = m.tenant_id AND e.id = m.entity_row_id \
          WHERE m.tenant_id = $1 AND e.deleted_at IS NULL \
            AND ($2::text IS NULL OR e.entity_type = $2) \
            AND ($3::text IS NULL OR e.entity_id = $3) \
