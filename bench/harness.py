@@ -17,6 +17,7 @@ import random
 import resource
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import threading
@@ -253,28 +254,68 @@ def seed_tenant(port, tenant, size, edges, rng):
     return key
 
 
+def record_cursors(port, key, characters):
+    """Walks a tenant's characters once in (b')'s order, 50 a page, from the start: the `endCursor`
+    after each page that has a next one (199 for 10,000 characters: depths 50 to 9,950). Checks
+    the walk saw every character once."""
+    cursors, after, seen = [], None, 0
+    while True:
+        page = graphql(port, {"query": CURSOR_WALK, "variables": {"after": after}}, key)
+        page = page["data"]["entitiesConnection"]
+        seen += len(page["edges"])
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+        cursors.append(after)
+    if seen != characters or not cursors:
+        raise SystemExit(f"walking the characters by cursor saw {seen} of {characters} ({len(cursors)} cursors)")
+    return cursors
+
+
+def write_cursors(path, cursors_by_key):
+    """The file load.lua picks (b')'s cursors from: `cursor<TAB>Authorization` a line, since a
+    cursor only works for the tenant it was given to."""
+    path.write_text("".join(f"{cursor}\tBearer {key}\n" for key, cursors in cursors_by_key for cursor in cursors))
+    return path
+
+
 # --- scenarios ----------------------------------------------------------------------------------
 
 def gql_body(query, variables):
     return json.dumps({"query": query, "variables": variables}, separators=(",", ":"))
 
 
-# The same four requests for every GraphQL server, in each one's own schema. `%ID%` is a random
-# id (or offset) and `%RAND%` a random number, filled in by load.lua per request; both are
-# variables, so each scenario sends one fixed document, as a real client does (servers may cache
-# its parse, validation or compilation).
-def loregraph_scenarios(characters):
-    return {
+# The same requests for every GraphQL server, in each one's own schema. `%ID%` is a random id
+# (or offset, or recorded cursor), `%RAND%` a random number and `%SEQ%` a value unique to the
+# request, filled in by load.lua per request; all are variables, so each scenario sends one fixed
+# document, as a real client does (servers may cache its parse, validation or compilation).
+MAX_OFFSET = 10_000  # loregraph refuses deeper offsets (db::pagination::MAX_OFFSET): page by cursor
+# (b) and (b') show the same characters: each with its faction and location.
+PAGE_NODE = ('entityId name faction:references(kind:"faction"){entity{entityId name}} '
+             'location:references(kind:"primary_location"){entity{entityId name}}')
+# Every character's page in name order, by cursor (`first: 50, after`), as (b') asks for them.
+CONNECTION_ARGS = "type:CHARACTER,sortBy:NAME,sortOrder:ASC,first:50"
+CURSOR_WALK = ("query($after:String){entitiesConnection(" + CONNECTION_ARGS + ",after:$after)"
+               "{edges{node{entityId}} pageInfo{endCursor hasNextPage}}}")
+# The 40 words of a created character's Markdown, like a seeded one's (fixed: only its keyword varies).
+RECRUIT_WORDS = " ".join(WORDS * 2)
+
+
+def loregraph_scenarios(characters, cursors_file=None):
+    """loregraph's scenarios; (b') only with the file of cursors a walk of the list recorded
+    (`record_cursors`): a cursor is sealed by the server, so only the server can make one."""
+    factions = max(characters // 50, 1)
+    scenarios = {
         "a_by_id": dict(
             body=gql_body("query($id:String!){entity(type:CHARACTER,entityId:$id){entityId name status fields}}",
                           {"id": "%ID%"}),
             prefix="c", ids=characters, pad=5, expect='"entityId":"c'),
         "b_page_50": dict(
             body=gql_body("query($o:Int!){entities(type:CHARACTER,limit:50,offset:$o,sortBy:NAME,sortOrder:ASC)"
-                          "{entities{entityId name faction:references(kind:\"faction\"){entity{entityId name}} "
-                          "location:references(kind:\"primary_location\"){entity{entityId name}}}}}",
+                          "{entities{" + PAGE_NODE + "}}}",
                           {"o": 0}).replace('"o":0', '"o":%ID%'),
-            prefix="", ids=characters - 50, pad=0, expect='"location":[{"entity":{"entityId":"l'),
+            prefix="", ids=min(characters - 50, MAX_OFFSET + 1), pad=0,
+            expect='"location":[{"entity":{"entityId":"l'),
         "c_search": dict(
             body=gql_body("query($q:String!){search(query:$q,types:[CHARACTER],limit:20){rank entity{entityId name}}}",
                           {"q": "%ID%"}),
@@ -284,7 +325,29 @@ def loregraph_scenarios(characters):
                           "{updateEntity(type:CHARACTER,entityId:$id,input:$input){version}}",
                           {"id": "%ID%", "input": {"fields": {"mood": "%RAND%"}}}),
             prefix="c", ids=characters, pad=5, expect='"version":'),
+        # A new character per request, its id unique to the request (`%SEQ%`), with fields like a
+        # seeded one's: a faction, a location and a friend that exist (`%ID%`: the same number
+        # for all three, under the number of factions), and a keyword its search would find.
+        "e_create": dict(
+            body=gql_body("mutation($input:CreateEntityInput!)"
+                          "{createEntity(type:CHARACTER,input:$input){entityId version}}",
+                          {"input": {"entityId": "new_%SEQ%", "name": "Recruit %SEQ%",
+                                     "fields": {"age": 30, "gender": "other", "faction": "f%ID%",
+                                                "primary_location": "l%ID%",
+                                                "friends": [{"character_id": "c%ID%"}],
+                                                "personality_traits": ["rust", "ember", "tide"]},
+                                     "markdownBody": "# Recruit\n\nkeyword k%ID% appears here. "
+                                                     + RECRUIT_WORDS + "\n"}}),
+            prefix="", ids=factions, pad=5, expect='"createEntity":{"entityId":"new_'),
     }
+    if cursors_file:
+        # A page of 50 after a random recorded cursor (random depths up to 9,950 of 10,000).
+        scenarios["b_cursor_50"] = dict(
+            body=gql_body("query($after:String!){entitiesConnection(" + CONNECTION_ARGS + ",after:$after)"
+                          "{edges{node{" + PAGE_NODE + "}} pageInfo{endCursor hasNextPage}}}",
+                          {"after": "%ID%"}),
+            ids_file=str(cursors_file), prefix="", ids=0, pad=0, expect='"location":[{"entity":{"entityId":"l')
+    return scenarios
 
 
 # The peers serve the `bench` views and functions (bench/peers/schema.sql). Each `expect` proves
@@ -300,7 +363,8 @@ def postgraphile_scenarios(characters):
             body=gql_body("query($o:Int!){allCharacters(first:50,offset:$o,orderBy:[SORT_NAME_ASC,ENTITY_ID_ASC])"
                           "{nodes{entityId name faction{entityId name} location{entityId name}}}}",
                           {"o": 0}).replace('"o":0', '"o":%ID%'),
-            prefix="", ids=characters - 50, pad=0, expect='"location":{"entityId":"l'),
+            prefix="", ids=min(characters - 50, MAX_OFFSET + 1), pad=0,
+            expect='"location":{"entityId":"l'),
         "c_search": dict(
             body=gql_body("query($q:String!){searchCharacters(q:$q,lim:20){nodes{rank entity{entityId name}}}}",
                           {"q": "%ID%"}),
@@ -322,7 +386,8 @@ def mercurius_scenarios(characters):
             body=gql_body("query($o:Int!){characters(limit:50,offset:$o)"
                           "{entityId name faction{entityId name} location{entityId name}}}",
                           {"o": 0}).replace('"o":0', '"o":%ID%'),
-            prefix="", ids=characters - 50, pad=0, expect='"location":{"entityId":"l'),
+            prefix="", ids=min(characters - 50, MAX_OFFSET + 1), pad=0,
+            expect='"location":{"entityId":"l'),
         "c_search": dict(
             body=gql_body("query($q:String!){search(query:$q,limit:20){rank entity{entityId name}}}",
                           {"q": "%ID%"}),
@@ -344,20 +409,30 @@ def statements_so_far(pg, database):
                                  "AND query NOT ILIKE '%pg_stat_statements%'"))
 
 
-def run_wrk(url, scenario, connections, seconds, auth=""):
+RUN_TAGS = iter(range(1, 1_000_000))
+RUN_SALT = f"{random.SystemRandom().randrange(16 ** 6):06x}"  # unique ids across harness runs too
+
+
+def start_wrk(url, scenario, connections, seconds, auth=""):
+    """A wrk process running one scenario (load.lua); `finish_wrk` reads its result."""
     env = {**os.environ, "BENCH_BODY": scenario["body"], "BENCH_IDS": str(scenario["ids"]),
            "BENCH_PREFIX": scenario["prefix"], "BENCH_PAD": str(scenario["pad"]),
-           "BENCH_EXPECT": scenario["expect"], "BENCH_AUTH": auth, "BENCH_PATH": scenario.get("path", "/graphql")}
+           "BENCH_EXPECT": scenario["expect"], "BENCH_AUTH": auth, "BENCH_PATH": scenario.get("path", "/graphql"),
+           "BENCH_IDS_FILE": scenario.get("ids_file", ""), "BENCH_RUN": f"r{next(RUN_TAGS)}x{RUN_SALT}"}
     threads = min(2, connections)
-    result = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+    return subprocess.Popen(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
                              "--timeout", "10s", "-s", str(BENCH / "load.lua"), url],
-                            env=env, capture_output=True, text=True)
-    line = next((l for l in result.stdout.splitlines() if l.startswith("BENCH_RESULT")), None)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish_wrk(process):
+    stdout, stderr = process.communicate()
+    line = next((l for l in stdout.splitlines() if l.startswith("BENCH_RESULT")), None)
     if line is None:
-        raise SystemExit(f"wrk gave no result:\n{result.stdout}\n{result.stderr}")
+        raise SystemExit(f"wrk gave no result:\n{stdout}\n{stderr}")
     values = dict(item.split("=") for item in line.split()[1:])
-    if result.stderr.strip():
-        log(result.stderr.strip().splitlines()[0])
+    if stderr.strip():
+        log(stderr.strip().splitlines()[0])
     numbers = {k: int(v) for k, v in values.items()}
     return {
         "requests": numbers["requests"],
@@ -366,6 +441,10 @@ def run_wrk(url, scenario, connections, seconds, auth=""):
         "p50_ms": round(numbers["p50_us"] / 1000, 2),
         "p99_ms": round(numbers["p99_us"] / 1000, 2),
     }
+
+
+def run_wrk(url, scenario, connections, seconds, auth=""):
+    return finish_wrk(start_wrk(url, scenario, connections, seconds, auth))
 
 
 def warm_up(url, scenario, seconds, auth=""):
@@ -380,14 +459,33 @@ def warm_up(url, scenario, seconds, auth=""):
 
 def measure(server, url, scenario, connections, seconds, pg=None, database=None, auth=""):
     """One load run with the server's CPU, peak memory and (with pg) SQL statements per request."""
+    return measure_nodes([(server, url)], scenario, connections, seconds, pg, database, auth)
+
+
+def measure_nodes(nodes, scenario, connections, seconds, pg=None, database=None, auth=""):
+    """One load run spread over one or more nodes of a server, `(server, url)` each: the
+    connections split evenly, one wrk process per node, all at once. Requests and req/s are
+    the sum over the nodes, p50 and p99 the worse wrk process's, CPU the nodes' sum, peak RSS
+    the largest node's; SQL statements per request are the database's, over every node."""
+    shares = [connections // len(nodes) + (1 if i < connections % len(nodes) else 0) for i in range(len(nodes))]
     before_statements = statements_so_far(pg, database) if pg else 0
-    before_cpu = server.cpu_seconds()
-    peak = PeakRss(server)
+    before_cpu = sum(server.cpu_seconds() for server, _ in nodes)
+    peaks = [PeakRss(server) for server, _ in nodes]
     started = time.time()
-    result = run_wrk(url, scenario, connections, seconds, auth)
+    processes = [start_wrk(url, scenario, share, seconds, auth) for (_, url), share in zip(nodes, shares)]
+    parts = [finish_wrk(process) for process in processes]
     elapsed = time.time() - started
-    result["peak_rss_mib"] = round(peak.stop(), 1)
-    result["server_cpu_pct"] = round((server.cpu_seconds() - before_cpu) / elapsed * 100, 1)
+    result = {
+        "requests": sum(p["requests"] for p in parts),
+        "bad": sum(p["bad"] for p in parts),
+        "req_per_s": round(sum(p["req_per_s"] for p in parts), 1),
+        "p50_ms": max(p["p50_ms"] for p in parts),
+        "p99_ms": max(p["p99_ms"] for p in parts),
+        "peak_rss_mib": round(max(peak.stop() for peak in peaks), 1),
+        "server_cpu_pct": round((sum(server.cpu_seconds() for server, _ in nodes) - before_cpu) / elapsed * 100, 1),
+    }
+    if len(nodes) > 1:
+        result["per_node_req_per_s"] = [p["req_per_s"] for p in parts]
     if pg:
         statements = statements_so_far(pg, database) - before_statements - 1
         result["sql_per_request"] = round(statements / max(result["requests"], 1), 2)
@@ -396,9 +494,12 @@ def measure(server, url, scenario, connections, seconds, pg=None, database=None,
 
 # --- physical limits ----------------------------------------------------------------------------
 
-def pgbench_select_only(pg, seconds):
+def pgbench_init(pg):
     pg.psql("postgres", "CREATE DATABASE pgbench")
     subprocess.run(["pgbench", "-i", "-q", "-s", "10", pg.url("pgbench")], check=True, capture_output=True)
+
+
+def pgbench_select_only(pg, seconds):
     result = subprocess.run(["pgbench", "-S", "-M", "prepared", "-c", "16", "-j", "2", "-T", str(seconds),
                              pg.url("pgbench")], check=True, capture_output=True, text=True)
     tps = next(l for l in result.stdout.splitlines() if l.startswith("tps"))
@@ -486,14 +587,17 @@ FANOUT = {
 }
 
 
-def fanout(server, label, url, subscribers, events, token=None):
-    """N idle subscribers on one server, then `events` mutations one at a time (ws_fanout.rs)."""
-    log(f"{label}: {subscribers:,} subscribers, {events} events")
+def fanout(server, label, url, subscribers, events, token=None, ws_node=None):
+    """N idle subscribers on one server, then `events` mutations one at a time (ws_fanout.rs). With
+    `ws_node` (another node's `(server, url)`), the subscribers are on that node and the
+    mutations go to `url`: every event crosses from one node to the other."""
+    ws_server, ws_url = ws_node or (server, url)
+    log(f"{label}: {subscribers:,} subscribers, {events} events" + (" across two nodes" if ws_node else ""))
     spec = FANOUT[label]
-    command = [str(FANOUT_CLIENT), "--ws", url.replace("http://", "ws://") + ("/ws" if label == "loregraph" else ""),
+    command = [str(FANOUT_CLIENT), "--ws", ws_url.replace("http://", "ws://") + ("/ws" if label == "loregraph" else ""),
                "--http", url, "--subscribers", str(subscribers), "--events", str(events),
                "--subscription", spec["subscription"], "--mutation", spec["mutation"],
-               "--variables", spec["variables"], "--server-pid", str(server.process.pid)]
+               "--variables", spec["variables"], "--server-pid", str(ws_server.process.pid)]
     if token:
         command += ["--token", token]
     result = subprocess.run(command, capture_output=True, text=True)
@@ -501,7 +605,9 @@ def fanout(server, label, url, subscribers, events, token=None):
         raise SystemExit(f"ws_fanout failed on {label}:\n{result.stderr[-2000:]}")
     numbers = json.loads(result.stdout.strip().splitlines()[-1])
     numbers["server"] = label
-    numbers["server_rss_mib_after"] = round(server.rss_mib(), 1)
+    numbers["server_rss_mib_after"] = round(ws_server.rss_mib(), 1)
+    if ws_node:
+        numbers["across_nodes"] = True
     return numbers
 
 
@@ -512,21 +618,46 @@ def raise_open_file_limit():
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
-def run_scenarios(results, label, server, url, scenarios, connections, args, pg, database, auth="", tenants=1,
-                  names=None):
-    """Every scenario (or the ones named) at every connection count, each after its warm-up; the
-    runs are recorded under `label` (the server's name)."""
-    for name, scenario in scenarios.items():
-        if names and name not in names:
+# The order scenarios run in: (e) last, since every character it creates stays in the world.
+SCENARIO_ORDER = ("a_by_id", "b_page_50", "b_cursor_50", "c_search", "d_update", "e_create")
+
+
+def contender(server, title, nodes, scenarios, auth="", **facts):
+    """Who takes part in a rotation: a server's name (as the results record it), its node or
+    nodes `(Server, url)`, its scenarios, its credentials and what its runs also record."""
+    return {"server": server, "title": title, "nodes": nodes, "scenarios": scenarios, "auth": auth,
+            "facts": facts}
+
+
+def rotate(results, contenders, names, connections, args, pg, database, tenants=1, section="main",
+           between=None):
+    """Each named scenario in turn, from a vacuumed and analyzed database: an unrecorded warm-up
+    on every contender that has the scenario, then for each connection count `args.rounds`
+    rounds, each running every contender once in the same order (loregraph, PostGraphile,
+    Mercurius, loregraph, PostGraphile, ...), so that a slow spell of the shared machine falls
+    on all of them alike. `between(name, count)` runs after each round (pgbench beside (a))."""
+    for name in names:
+        playing = [c for c in contenders if name in c["scenarios"]]
+        if not playing:
             continue
-        warm_up(url, scenario, args.warmup, auth)
+        pg.psql(database, "VACUUM ANALYZE")
+        for c in playing:
+            for _, url in c["nodes"]:
+                warm_up(url, c["scenarios"][name], args.warmup, c["auth"])
         for count in connections:
-            log(f"{label}{' (%d tenants)' % tenants if tenants > 1 else ''} {name} at {count} connections")
-            run = measure(server, url, scenario, count, args.seconds, pg, database, auth=auth)
-            if run["bad"]:
-                log(f"{label} {name} at {count}: {run['bad']} bad responses")
-            results["runs"].append({"server": label, "tenants": tenants, "scenario": name,
-                                    "connections": count, **run})
+            for round_ in range(1, args.rounds + 1):
+                for c in playing:
+                    log(f"{c['title']}{' (%d tenants)' % tenants if tenants > 1 else ''} {name} at {count} "
+                        f"connections, round {round_} of {args.rounds}")
+                    run = measure_nodes(c["nodes"], c["scenarios"][name], count, args.seconds, pg, database,
+                                        auth=c["auth"])
+                    if run["bad"]:
+                        log(f"{c['title']} {name} at {count}: {run['bad']} bad responses")
+                    results["runs"].append({"server": c["server"], "tenants": tenants, "scenario": name,
+                                            "connections": count, "round": round_, "nodes": len(c["nodes"]),
+                                            "section": section, **c["facts"], **run})
+                if between:
+                    between(name, count)
 
 
 def main():
@@ -534,9 +665,18 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seconds", type=int, default=10, help="length of each load run")
     parser.add_argument("--warmup", type=int, default=2,
-                        help="seconds of unrecorded load (16 connections) before each server's scenario")
+                        help="seconds of unrecorded load (16 connections) on each server before each scenario")
     parser.add_argument("--connections", default="1,16,64", help="connection counts to run")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="runs of each scenario per server and connection count, the servers taking turns "
+                             "(the report shows the median and the spread)")
     parser.add_argument("--characters", type=int, default=10_000)
+    parser.add_argument("--scale", type=int, default=1,
+                        help="above 1: also seed a world of N × --characters and run loregraph's (a), (b') and "
+                             "(c) on it at 16 connections")
+    parser.add_argument("--two-nodes", action="store_true",
+                        help="also run (a) and (d) on two loregraph processes on one database, and the "
+                             "subscriber benchmark across them")
     parser.add_argument("--servers", default="loregraph," + ",".join(PEERS),
                         help="servers to measure (loregraph seeds the world either way)")
     parser.add_argument("--loregraph-bin", default=str(LOREGRAPH), help="the loregraph binary to run")
@@ -548,11 +688,16 @@ def main():
     parser.add_argument("--events", type=int, default=30, help="events fired at the subscribers")
     args = parser.parse_args()
     connections = [int(c) for c in args.connections.split(",")]
+    if args.rounds < 1 or args.scale < 1:
+        raise SystemExit("--rounds and --scale take 1 or more")
     servers_wanted = [s.strip() for s in args.servers.split(",") if s.strip()]
     unknown = set(servers_wanted) - {"loregraph", *PEERS}
     if unknown:
         raise SystemExit(f"unknown servers: {', '.join(sorted(unknown))} (known: loregraph, {', '.join(PEERS)})")
     peers = [p for p in PEERS if p in servers_wanted]
+    ours = "loregraph" in servers_wanted
+    if not ours and (args.two_nodes or args.scale > 1):
+        raise SystemExit("--two-nodes and --scale measure loregraph: add it to --servers")
     LOREGRAPH = pathlib.Path(args.loregraph_bin).resolve()
     if args.subscribers and not FANOUT_CLIENT.exists():
         raise SystemExit(f"{FANOUT_CLIENT} is missing: cargo build --release --example ws_fanout")
@@ -567,11 +712,19 @@ def main():
     pg = Postgres(BENCH_DIR)
     pg.start()
     servers = []
+
+    def stop(*stopping):
+        for server in stopping:
+            server.stop()
+            servers.remove(server)
+
     try:
-        results = {"machine": machine_facts(pg), "seconds": args.seconds, "warmup_seconds": args.warmup,
+        # format 2: every run has its round, nodes and section (report.py reads format 1 too).
+        results = {"format": 2, "machine": machine_facts(pg), "seconds": args.seconds, "warmup_seconds": args.warmup,
                    "command": "bench/run " + " ".join(sys.argv[1:]), "characters": args.characters,
-                   "servers": servers_wanted, "runs": [], "limits": {}, "peers": {}, "fanout": [],
-                   "subscribers": args.subscribers, "events": args.events}
+                   "rounds": args.rounds, "connections": connections, "servers": servers_wanted, "runs": [],
+                   "limits": {}, "peers": {}, "fanout": [], "subscribers": args.subscribers, "events": args.events,
+                   "two_nodes": args.two_nodes, "scale": args.scale}
         if peers:
             results["machine"]["packages"] = package_versions()
         rng = random.Random(7)
@@ -579,7 +732,9 @@ def main():
 
         if not args.skip_limits:
             log("pgbench select-only (the database's own ceiling)")
-            results["limits"]["pgbench_select_only_tps"] = pgbench_select_only(pg, args.seconds)
+            pgbench_init(pg)
+            results["limits"]["pgbench_runs"] = [pgbench_select_only(pg, args.seconds)]
+            results["limits"]["pgbench_select_only_tps"] = results["limits"]["pgbench_runs"][0]
 
             log("plain axum handler (the HTTP stack's ceiling)")
             baseline_port = free_port()
@@ -589,8 +744,7 @@ def main():
             plain = dict(body="{}", prefix="", ids=1, pad=0, expect="ok", path="/")
             results["limits"]["plain_axum"] = measure(baseline, f"http://127.0.0.1:{baseline_port}/", plain, 16,
                                                       args.seconds)
-            baseline.stop()
-            servers.remove(baseline)
+            stop(baseline)
 
         log(f"seeding one tenant: {size[0]} characters, {size[1]} locations, {size[2]} factions")
         pg.psql("postgres", "CREATE DATABASE loregraph")
@@ -602,33 +756,70 @@ def main():
         results["seed_seconds"] = round(time.time() - started, 1)
         pg.psql("loregraph", "VACUUM ANALYZE")
         pg.psql("loregraph", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-        if "loregraph" in servers_wanted:
-            run_scenarios(results, "loregraph", server, url, loregraph_scenarios(size[0]), connections, args,
-                          pg, "loregraph", auth=f"Bearer {key}")
-            results["loaded_rss_mib"] = round(server.rss_mib(), 1)
-            if args.subscribers:
-                results["fanout"].append(fanout(server, "loregraph", url, args.subscribers, args.events, key))
-        server.stop()
-        servers.remove(server)
 
-        # The peers, one after the other, on the same database after loregraph (whose update runs
-        # changed it as theirs will): each starts from a vacuumed, analyzed table.
+        # Every server runs at once on the one database (the others idle while one is measured),
+        # so the rounds can take turns.
+        contenders = []
+        if ours:
+            cursors = record_cursors(server.port, key, size[0])
+            results["cursors"] = len(cursors)
+            cursors_file = write_cursors(BENCH_DIR / "cursors-loregraph.txt", [(key, cursors)])
+            contenders.append(contender("loregraph", "loregraph", [(server, url)],
+                                        loregraph_scenarios(size[0], cursors_file), f"Bearer {key}"))
+        else:
+            stop(server)
         if peers:
             install_peer_schema(pg, "loregraph")
         for name in peers:
-            pg.psql("loregraph", "VACUUM ANALYZE")
-            server, url = start_peer(pg, "loregraph", name)
-            servers.append(server)
-            facts = {"idle_rss_mib": round(server.rss_mib(), 1)}
-            run_scenarios(results, name, server, url, SCENARIOS[name](size[0]), connections, args, pg, "loregraph")
-            facts["loaded_rss_mib"] = round(server.rss_mib(), 1)
-            if args.subscribers and name in FANOUT:
-                results["fanout"].append(fanout(server, name, url, args.subscribers, args.events))
-            results["peers"][name] = facts
-            server.stop()
-            servers.remove(server)
+            peer, peer_url = start_peer(pg, "loregraph", name)
+            servers.append(peer)
+            results["peers"][name] = {"idle_rss_mib": round(peer.rss_mib(), 1)}
+            contenders.append(contender(name, name, [(peer, peer_url)], SCENARIOS[name](size[0])))
 
-        if "loregraph" in servers_wanted:
+        def pgbench_beside(name, count):
+            """The database's ceiling once per round of (a) at 16 connections, pgbench's own count."""
+            if name == "a_by_id" and count == 16 and not args.skip_limits:
+                log("pgbench select-only, beside (a)")
+                results["limits"]["pgbench_runs"].append(pgbench_select_only(pg, args.seconds))
+
+        rotate(results, contenders, SCENARIO_ORDER, connections, args, pg, "loregraph", between=pgbench_beside)
+        if not args.skip_limits:
+            results["limits"]["pgbench_select_only_tps"] = statistics.median(results["limits"]["pgbench_runs"])
+        for c in contenders:
+            loaded = round(c["nodes"][0][0].rss_mib(), 1)
+            if c["server"] == "loregraph":
+                results["loaded_rss_mib"] = loaded
+            else:
+                results["peers"][c["server"]]["loaded_rss_mib"] = loaded
+
+        # A second loregraph on the same database: (a) and (d) on one node (the other idle beside
+        # it) and on both (half the connections each), taking turns.
+        node2 = None
+        if args.two_nodes:
+            log("a second loregraph node on the same database")
+            node2, url2 = start_loregraph(pg, "loregraph", "loregraph-node2")
+            servers.append(node2)
+            results["node2_idle_rss_mib"] = round(node2.rss_mib(), 1)
+            scenarios = loregraph_scenarios(size[0])
+            pair = [contender("loregraph", "loregraph, one node of two", [(server, url)], scenarios, f"Bearer {key}"),
+                    contender("loregraph", "loregraph, two nodes", [(server, url), (node2, url2)], scenarios,
+                              f"Bearer {key}")]
+            rotate(results, pair, ("a_by_id", "d_update"), [c for c in connections if c >= 2], args, pg,
+                   "loregraph", section="two_nodes")
+
+        if args.subscribers:
+            if ours:
+                results["fanout"].append(fanout(server, "loregraph", url, args.subscribers, args.events, key))
+                if node2:
+                    results["fanout"].append(fanout(server, "loregraph", url, args.subscribers, args.events, key,
+                                                    ws_node=(node2, url2)))
+            for c in contenders:
+                if c["server"] != "loregraph" and c["server"] in FANOUT:
+                    peer, peer_url = c["nodes"][0]
+                    results["fanout"].append(fanout(peer, c["server"], peer_url, args.subscribers, args.events))
+        stop(*servers)
+
+        if ours:
             log("seeding twenty tenants of the same total size")
             pg.psql("postgres", "CREATE DATABASE loregraph20")
             server, url = start_loregraph(pg, "loregraph20", "loregraph20")
@@ -637,11 +828,35 @@ def main():
             keys = [seed_tenant(server.port, f"Studio {n}", small, edges=small[0] // 5, rng=rng) for n in range(20)]
             pg.psql("loregraph20", "VACUUM ANALYZE")
             pg.psql("loregraph20", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            # Each tenant's own cursors, each line with its tenant's key.
+            cursors_file = write_cursors(BENCH_DIR / "cursors-loregraph20.txt",
+                                         [(k, record_cursors(server.port, k, small[0])) for k in keys])
             auth = ",".join(f"Bearer {k}" for k in keys)
-            run_scenarios(results, "loregraph", server, url, loregraph_scenarios(small[0]), [16], args,
-                          pg, "loregraph20", auth=auth, tenants=20, names=("a_by_id", "b_page_50"))
-            server.stop()
-            servers.remove(server)
+            rotate(results, [contender("loregraph", "loregraph", [(server, url)],
+                                       loregraph_scenarios(small[0], cursors_file), auth)],
+                   ("a_by_id", "b_page_50", "b_cursor_50"), [16], args, pg, "loregraph20", tenants=20)
+            stop(server)
+
+        if ours and args.scale > 1:
+            big = tuple(n * args.scale for n in size)
+            log(f"seeding one tenant at {args.scale}× scale: {big[0]} characters, {big[1]} locations, "
+                f"{big[2]} factions")
+            pg.psql("postgres", "CREATE DATABASE loregraph_scale")
+            server, url = start_loregraph(pg, "loregraph_scale", "loregraph-scale")
+            servers.append(server)
+            started = time.time()
+            key = seed_tenant(server.port, "Scale Studio", big, edges=big[0] // 5, rng=rng)
+            results["scale_seed_seconds"] = round(time.time() - started, 1)
+            results["scale_characters"] = big[0]
+            pg.psql("loregraph_scale", "VACUUM ANALYZE")
+            pg.psql("loregraph_scale", "CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            cursors = record_cursors(server.port, key, big[0])
+            cursors_file = write_cursors(BENCH_DIR / "cursors-loregraph-scale.txt", [(key, cursors)])
+            rotate(results, [contender("loregraph", "loregraph", [(server, url)],
+                                       loregraph_scenarios(big[0], cursors_file), f"Bearer {key}",
+                                       characters=big[0])],
+                   ("a_by_id", "b_cursor_50", "c_search"), [16], args, pg, "loregraph_scale", section="scale")
+            stop(server)
     finally:
         for server in servers:
             server.stop()

@@ -1,3 +1,8 @@
+DROP INDEX rooms_by_zone;
+DROP INDEX notes_by_entity;
+CREATE INDEX notes_by_entity ON notes (entity_row_id, updated_at DESC);
+DROP INDEX notes_by_tenant;
+CREATE INDEX notes_by_tenant ON notes (tenant_id, updated_at DESC);
 DROP INDEX tenants_by_created;
 DROP INDEX brainbits_ledger_purchases;
 DROP INDEX billing_invoices_by_tenant;

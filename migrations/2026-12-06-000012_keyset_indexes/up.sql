@@ -44,3 +44,11 @@ CREATE INDEX brainbits_ledger_purchases ON brainbits_ledger (tenant_id, created_
     WHERE kind = 'purchase';
 
 CREATE INDEX tenants_by_created ON tenants (created_at DESC, id DESC);
+
+DROP INDEX notes_by_tenant;
+CREATE INDEX notes_by_tenant ON notes (tenant_id, updated_at DESC, id DESC);
+DROP INDEX notes_by_entity;
+CREATE INDEX notes_by_entity ON notes (entity_row_id, updated_at DESC, id DESC);
+
+-- Rooms by zone, then key; rooms without a zone last (mud::worlds::store orders by these).
+CREATE INDEX rooms_by_zone ON rooms (world_id, (zone_key IS NULL), coalesce(zone_key, ''), room_key);

@@ -1,4 +1,6 @@
 -- Back to keys by id alone (the rows stay; only keys and foreign keys change).
+DROP INDEX asset_jobs_by_asset;
+DROP INDEX billing_invoices_by_stripe_id;
 CREATE TEMPORARY TABLE kept_foreign_keys ON COMMIT DROP AS
 SELECT con.conrelid::regclass AS holder, con.conname AS name, pg_get_constraintdef(con.oid) AS definition
 FROM pg_constraint con

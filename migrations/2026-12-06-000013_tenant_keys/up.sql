@@ -8,6 +8,12 @@
 -- cursors) are routing and reference tables; README "Running on Citus" lists them, and
 -- tests/it/tenant_keys.rs reads the catalog and fails on a tenant table that breaks the rule.
 
+-- A session (a routing table: found by its token before the tenant is known) may not point
+-- into a tenant table on Citus. Removing a character already unbinds the sessions playing it
+-- in the same transaction (mud::characters::service::remove); a tenant's removal takes its
+-- sessions with it.
+ALTER TABLE sessions DROP CONSTRAINT sessions_character_fkey;
+
 -- 1. Foreign keys that point at a key about to change: remembered, dropped, and made again
 --    once the keys are in place. Those that already carry tenant_id come back as they were;
 --    those that do not are made anew below.
@@ -143,8 +149,8 @@ ALTER TABLE worlds ADD CONSTRAINT worlds_universe_row_id_fkey
 -- name it now.
 DROP INDEX entity_references_by_source;
 
--- A session (a routing table: found by its token before the tenant is known) may not point
--- into a tenant table on Citus. Removing a character already unbinds the sessions playing it
--- in the same transaction (mud::characters::service::remove); a tenant's removal takes its
--- sessions with it.
-ALTER TABLE sessions DROP CONSTRAINT sessions_character_fkey;
+-- Lookups the wider keys no longer serve: a Stripe invoice by Stripe's (global) id, for the
+-- webhook's guard against an event naming another tenant's invoice; an asset's jobs, for the
+-- cascade when the asset goes.
+CREATE INDEX billing_invoices_by_stripe_id ON billing_invoices (id);
+CREATE INDEX asset_jobs_by_asset ON asset_jobs (tenant_id, asset_id);

@@ -20,9 +20,9 @@ type HmacSha256 = Hmac<Sha256>;
 
 /// Bytes of the MAC a cursor carries: 128 bits, beyond guessing.
 const MAC_BYTES: usize = 16;
-/// A longer cursor is refused before it is decoded (the longest key, a name and an id, is far
-/// shorter).
-const MAX_CURSOR_CHARS: usize = 1024;
+/// A longer cursor is refused before it is decoded. The longest key is a name (200 characters,
+/// up to 800 bytes of UTF-8, more when JSON escapes it) and an id: well under this.
+const MAX_CURSOR_CHARS: usize = 4096;
 
 /// Seals and opens cursors. One per process, keyed from the signing secret, so every node of
 /// a cluster reads the others' cursors.

@@ -12,6 +12,7 @@ pub mod loading;
 pub mod migrations;
 pub mod pagination;
 mod pool;
+mod postmaster;
 pub mod schema;
 pub mod search;
 pub mod supervisor;

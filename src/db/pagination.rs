@@ -33,8 +33,8 @@ impl PageRequest {
             return Err(AppError::bad_field(
                 "offset",
                 format!(
-                    "offset must be between 0 and {MAX_OFFSET}; page deeper by cursor (the \
-                     list's Connection field)"
+                    "offset must be between 0 and {MAX_OFFSET}; a list that grows deeper has a \
+                     Connection field beside it, which pages by cursor"
                 ),
             ));
         }

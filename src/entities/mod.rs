@@ -10,6 +10,7 @@ pub mod links;
 pub mod loaders;
 pub mod model;
 pub mod references;
+pub mod renames;
 pub mod retention;
 pub mod revalidation;
 pub mod service;

@@ -56,7 +56,7 @@ pub(super) fn content_of(row: &EntityRow) -> EntityContent {
     }
 }
 
-fn publish(
+pub(super) fn publish(
     platform: &Platform,
     viewer: &Viewer,
     action: EntityAction,
@@ -124,7 +124,7 @@ pub async fn create(
     Ok(row)
 }
 
-fn already_exists(existing: &EntityRow) -> AppError {
+pub(super) fn already_exists(existing: &EntityRow) -> AppError {
     if existing.is_deleted() {
         AppError::conflict(format!(
             "Entity already exists: {}/{} is in the recycle bin; restore or purge it first",
@@ -170,10 +170,14 @@ pub async fn update(
     // version read (two statements, no transaction). A writer that got in between makes the
     // write miss; then read and try again, and in the end take the row's lock.
     for _ in 0..OPTIMISTIC_ATTEMPTS {
-        let current = store::find_live(conn, viewer.tenant_id, entity_type, entity_id)
+        let (current, stamp) =
+            store::find_live_stamped(conn, viewer.tenant_id, entity_type, entity_id)
+                .await?
+                .ok_or_else(|| store::not_found(entity_type, entity_id, Bin::Live))?;
+        if let Some(outcome) = change
+            .apply(templates, conn, viewer, current, Some(stamp))
             .await?
-            .ok_or_else(|| store::not_found(entity_type, entity_id, Bin::Live))?;
-        if let Some(outcome) = change.apply(templates, conn, viewer, current).await? {
+        {
             return Ok(announced(platform, viewer, outcome));
         }
         if change.expected_version.is_some() {
@@ -189,7 +193,7 @@ pub async fn update(
             let current =
                 store::lock(conn, viewer.tenant_id, entity_type, entity_id, Bin::Live).await?;
             change
-                .apply(templates, conn, viewer, current)
+                .apply(templates, conn, viewer, current, None)
                 .await?
                 .ok_or_else(|| AppError::internal(anyhow::anyhow!("a locked row moved")))
         })
@@ -218,6 +222,7 @@ impl Change {
         conn: &mut AsyncPgConnection,
         viewer: &Viewer,
         current: EntityRow,
+        stamp: Option<i64>,
     ) -> AppResult<Option<(EntityRow, bool)>> {
         let entity_type = current.kind();
         if let Some(expected) = self.expected_version
@@ -248,9 +253,11 @@ impl Change {
         }
         let checked = check(templates, entity_type, &content, Some(&current));
         let write = write(viewer, entity_type, &content, &checked);
-        Ok(store::save(conn, &current, write, RevisionAction::Updated)
-            .await?
-            .map(|row| (row, true)))
+        Ok(
+            store::save(conn, &current, stamp, write, RevisionAction::Updated)
+                .await?
+                .map(|row| (row, true)),
+        )
     }
 }
 
@@ -270,7 +277,7 @@ fn same_content(content: &EntityContent, row: &EntityRow) -> bool {
         && content.entity_id == row.entity_id
 }
 
-fn write<'a>(
+pub(super) fn write<'a>(
     viewer: &Viewer,
     entity_type: EntityType,
     content: &'a EntityContent,
@@ -373,130 +380,6 @@ pub async fn empty_recycle_bin(
         }
     }
     Ok(purged.len())
-}
-
-/// Gives an entity a new id and rewrites every reference to it, all in one transaction.
-/// A field that may name several types is left alone where another of those types has an
-/// entity with the old id (the reference may mean that one).
-pub async fn rename(
-    platform: &Platform,
-    templates: &TemplateCatalog,
-    conn: &mut AsyncPgConnection,
-    viewer: &Viewer,
-    entity_type: EntityType,
-    entity_id: &str,
-    new_entity_id: &str,
-) -> AppResult<EntityRow> {
-    let new_entity_id = validation::validate_entity_id("newEntityId", new_entity_id)?;
-    let (renamed, referrers) = conn
-        .transaction::<_, AppError, _>(async |conn| {
-            let current =
-                store::lock(conn, viewer.tenant_id, entity_type, entity_id, Bin::Live).await?;
-            if new_entity_id == current.entity_id {
-                return Ok((current, Vec::new()));
-            }
-            if let Some(existing) =
-                store::find_any(conn, viewer.tenant_id, entity_type, &new_entity_id).await?
-            {
-                return Err(already_exists(&existing));
-            }
-            let holders =
-                store::taken_ids(conn, viewer.tenant_id, None, &[entity_id.to_owned()]).await?;
-            let renaming = Renaming {
-                entity_type,
-                old_id: entity_id,
-                new_id: &new_entity_id,
-                ambiguous: holders
-                    .iter()
-                    .filter_map(|(t, _)| EntityType::from_slug(t))
-                    .filter(|t| *t != entity_type)
-                    .collect(),
-            };
-            let referrers =
-                links::lock_referrers(conn, viewer.tenant_id, entity_type.slug(), entity_id)
-                    .await?;
-            let mut content = content_of(&current);
-            content.entity_id = new_entity_id.clone();
-            renaming.apply(templates, &mut content, current.kind());
-            let checked = check(templates, entity_type, &content, Some(&current));
-            let renamed = saved_locked(
-                store::save(
-                    conn,
-                    &current,
-                    write(viewer, entity_type, &content, &checked),
-                    RevisionAction::Renamed,
-                )
-                .await?,
-            )?;
-            let mut updated = Vec::new();
-            for referrer in referrers.iter().filter(|r| r.id != current.id) {
-                let mut content = content_of(referrer);
-                if !renaming.apply(templates, &mut content, referrer.kind()) {
-                    continue;
-                }
-                let checked = check(templates, referrer.kind(), &content, Some(referrer));
-                let row = saved_locked(
-                    store::save(
-                        conn,
-                        referrer,
-                        write(viewer, referrer.kind(), &content, &checked),
-                        RevisionAction::Updated,
-                    )
-                    .await?,
-                )?;
-                updated.push(row);
-            }
-            Ok((renamed, updated))
-        })
-        .await?;
-    if renamed.entity_id != entity_id {
-        publish(
-            platform,
-            viewer,
-            EntityAction::Renamed,
-            &renamed,
-            Some(entity_id.to_owned()),
-        );
-    }
-    for row in &referrers {
-        publish(platform, viewer, EntityAction::Updated, row, None);
-    }
-    Ok(renamed)
-}
-
-/// The row a save under the row's lock wrote (it cannot have moved since it was locked).
-fn saved_locked(saved: Option<EntityRow>) -> AppResult<EntityRow> {
-    saved.ok_or_else(|| AppError::internal(anyhow::anyhow!("a locked entity moved")))
-}
-
-/// One rename, as the references to rewrite see it.
-struct Renaming<'a> {
-    entity_type: EntityType,
-    old_id: &'a str,
-    new_id: &'a str,
-    /// Other types that also have an entity with the old id.
-    ambiguous: Vec<EntityType>,
-}
-
-impl Renaming<'_> {
-    /// Rewrites the references in `content` (of an entity of `holder_type`); returns whether
-    /// any changed.
-    fn apply(
-        &self,
-        templates: &TemplateCatalog,
-        content: &mut EntityContent,
-        holder_type: EntityType,
-    ) -> bool {
-        let specs = &templates.type_template(holder_type).references;
-        super::references::rewrite(
-            &mut content.fields,
-            specs,
-            self.entity_type,
-            &self.ambiguous,
-            self.old_id,
-            self.new_id,
-        )
-    }
 }
 
 /// Draws a relationship by hand between two live entities; both ends are announced as updated.

@@ -15,7 +15,6 @@ struct Calls {
     calls: i64,
 }
 
-/// Statements this database has run so far.
 /// A connection to the test database with pg_stat_statements ready to count.
 async fn statement_counter(server: &TestServer) -> AsyncPgConnection {
     let mut db = server.db().await;

@@ -15,7 +15,7 @@ use crate::db::search::TsQuery;
 use crate::entities::model::EntityRow;
 use crate::entities::store::{self, Bin, EntityKey, EntitySortField, ListFilter, SortOrder};
 use crate::entities::types::{EntityStatus, EntityType};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 connection_type! {
     /// Entities, a page at a time by cursor.
@@ -250,12 +250,14 @@ impl EntityConnectionQuery {
         types.dedup();
         let slugs: Vec<&str> = types.iter().map(|t| t.slug()).collect();
         let cursors = ctx.cursors(format!("search/{}/{}", parsed.as_str(), slugs.join(",")))?;
-        let window = cursors.window::<store::SearchKey>(ConnectionArgs {
-            first,
-            after,
-            last,
-            before,
-        })?;
+        let window = cursors
+            .window::<store::SealedSearchKey>(ConnectionArgs {
+                first,
+                after,
+                last,
+                before,
+            })?
+            .try_map(|(bits, at, id)| Ok::<_, AppError>((f32::from_bits(bits), at, id)))?;
         let mut conn = ctx.conn().await?;
         let rows = store::search_entities(
             &mut conn,
@@ -272,7 +274,7 @@ impl EntityConnectionQuery {
             rows,
             &window,
             &cursors,
-            |(row, rank)| (*rank, row.updated_at, row.id),
+            |(row, rank)| (rank.to_bits(), row.updated_at, row.id),
             |(row, rank)| SearchHit {
                 snippet: snippet(&row.markdown_body, &query),
                 entity: Entity::from(row),

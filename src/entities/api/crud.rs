@@ -13,6 +13,7 @@ use crate::db::pagination::{PageRequest, page_type};
 use crate::db::search::TsQuery;
 use crate::entities::id_check::{self, EntityIdCheck};
 use crate::entities::loaders::EntityLoaders;
+use crate::entities::renames;
 use crate::entities::revalidation;
 use crate::entities::store::{self, Bin, EntitySortField, ListFilter, SortOrder};
 use crate::entities::templates::TemplateCatalog;
@@ -341,7 +342,7 @@ impl EntityMutation {
     ) -> AppResult<Entity> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
-        let row = writes::rename(
+        let row = renames::rename(
             ctx.platform(),
             ctx.part::<Arc<TemplateCatalog>>()?,
             &mut conn,

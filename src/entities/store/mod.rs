@@ -93,11 +93,14 @@ macro_rules! list_order {
     ($query:expr, $filter:expr, $sort:expr) => {{
         let query = $query;
         match ($filter.bin, $sort, $filter.search) {
-            (Bin::Recycled, None, _) => query.order((entities::deleted_at.desc(), entities::id)),
+            // Ties go as in the connections (`entities_by_key`): the id descending too.
+            (Bin::Recycled, None, _) => {
+                query.order((entities::deleted_at.desc(), entities::id.desc()))
+            }
             (Bin::Live, None, Some(search)) => query.order((
                 search.rank().desc(),
                 entities::updated_at.desc(),
-                entities::id,
+                entities::id.desc(),
             )),
             (_, sort, _) => {
                 let (field, order) = sort.unwrap_or_default();
@@ -171,9 +174,10 @@ pub enum EntityKey {
     /// The lower-cased name and the entity id (unique within the list's one type).
     #[serde(rename = "n")]
     Name(String, String),
-    /// The search rank, the time of the last change and the row id.
+    /// The search rank (its bits: exact through JSON), the time of the last change and the row
+    /// id.
     #[serde(rename = "r")]
-    Rank(f32, DateTime<Utc>, Uuid),
+    Rank(u32, DateTime<Utc>, Uuid),
 }
 
 impl EntityKey {
@@ -188,7 +192,7 @@ impl EntityKey {
             (Bin::Recycled, None, _) => {
                 Self::Time(row.deleted_at.unwrap_or(row.updated_at), row.id)
             }
-            (Bin::Live, None, Some(_)) => Self::Rank(*rank, row.updated_at, row.id),
+            (Bin::Live, None, Some(_)) => Self::Rank(rank.to_bits(), row.updated_at, row.id),
             (_, sort, _) => match sort.unwrap_or_default().0 {
                 EntitySortField::Name => Self::Name(lower_name.clone(), row.entity_id.clone()),
                 EntitySortField::CreatedAt => Self::Time(row.created_at, row.id),
@@ -199,7 +203,7 @@ impl EntityKey {
 }
 
 fn stale_key() -> AppError {
-    AppError::bad_field("after", "the cursor does not belong to this list's order")
+    AppError::bad_input("the cursor does not belong to this list's order")
 }
 
 /// A page of a tenant's entities by cursor, in the order `filter` and `sort` give (as
@@ -231,7 +235,7 @@ pub async fn entities_by_key(
         }
         (Bin::Live, None, Some(search)) => {
             let window = Window::Keyset(keyset.clone().try_map(|key| match key {
-                EntityKey::Rank(rank, at, id) => Ok((rank, at, id)),
+                EntityKey::Rank(rank, at, id) => Ok((f32::from_bits(rank), at, id)),
                 _ => Err(stale_key()),
             })?);
             windowed!(
@@ -283,6 +287,9 @@ fn lower_name() -> lower<entities::name> {
 
 /// Where a search hit sits in the ranking: its rank, the time of its last change, its row id.
 pub type SearchKey = (f32, DateTime<Utc>, Uuid);
+
+/// A [`SearchKey`] as a cursor carries it: the rank's bits, so it comes back exactly.
+pub type SealedSearchKey = (u32, DateTime<Utc>, Uuid);
 
 /// The best matches for a search across types, with their rank: an offset page or a page by
 /// cursor (best first; equal ranks most recently changed first).

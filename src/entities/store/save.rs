@@ -7,7 +7,7 @@ use chrono::Utc;
 use diesel::OptionalExtension;
 use diesel::pg::Pg;
 use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
-use diesel::sql_types::{Array, Int4, Jsonb, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
@@ -66,7 +66,9 @@ const INSERT: &str = concat!(
 
 /// `$1` tenant, `$2` row id (`$3`, the type, is not changed), `$4`–`$9` the content, `$10` the
 /// actor, `$11`–`$16` as `revision_and_found!`, `$17` the time, `$18` the version the change
-/// was made on (nothing is written when the row is at another one by now). Reference rows the fields no longer hold are
+/// was made on and `$19` (when given) the row's stamp when it was read: nothing is written when
+/// the row is at another version, or was written since (re-validation rewrites reference rows
+/// without a new version, and this statement's snapshot could not see the rows it added). Reference rows the fields no longer hold are
 /// deleted, new or changed ones upserted; the two touch different keys, so no row is written
 /// twice in the statement, and an edit that leaves the references alone writes none.
 const UPDATE: &str = concat!(
@@ -75,6 +77,7 @@ const UPDATE: &str = concat!(
              markdown_body = $8, schema_errors = $9, version = version + 1, updated_by = $10,
              updated_at = $17
          WHERE tenant_id = $1 AND id = $2 AND version = $18 AND entity_type = $3
+           AND ($19::bigint IS NULL OR xmin::text::bigint = $19)
          RETURNING ",
     entity_columns!(),
     "),",
@@ -158,15 +161,18 @@ pub async fn insert(conn: &mut AsyncPgConnection, write: Write<'_>) -> AppResult
 
 /// Saves new content over `current`, bumping its version, with a revision and its references
 /// brought in line with the fields, in one statement; None (nothing written) when the row is
-/// no longer at `current`'s version. A new id the type already has is CONFLICT.
+/// no longer at `current`'s version, or (given `stamp`, from [`find_live_stamped`]) when it
+/// was written at all since it was read. A new id the type already has is CONFLICT.
 pub async fn save(
     conn: &mut AsyncPgConnection,
     current: &EntityRow,
+    stamp: Option<i64>,
     write: Write<'_>,
     action: RevisionAction,
 ) -> AppResult<Option<EntityRow>> {
     bind_write(UPDATE, current.id, &write, action)
         .bind::<Int4, _>(current.version)
+        .bind::<Nullable<BigInt>, _>(stamp)
         .get_result(conn)
         .await
         .optional()
@@ -185,4 +191,30 @@ fn duplicate_or(
         )),
         other => other,
     }
+}
+
+/// A live entity with its stamp: the transaction that last wrote its row (`xmin`), which
+/// changes with every write, so a save conditional on it notices any writer in between.
+pub async fn find_live_stamped(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    entity_type: EntityType,
+    entity_id: &str,
+) -> AppResult<Option<(EntityRow, i64)>> {
+    use diesel::{ExpressionMethods, QueryDsl, SelectableHelper};
+
+    use crate::db::schema::entities;
+    let found: Option<(EntityRow, i64)> = entities::table
+        .filter(entities::tenant_id.eq(tenant_id))
+        .filter(entities::entity_type.eq(entity_type.slug()))
+        .filter(entities::entity_id.eq(entity_id))
+        .filter(entities::deleted_at.is_null())
+        .select((
+            EntityRow::as_select(),
+            diesel::dsl::sql::<BigInt>("entities.xmin::text::bigint"),
+        ))
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(found)
 }

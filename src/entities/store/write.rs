@@ -97,13 +97,17 @@ pub async fn store_check(
     stored_references: &[ReferenceRow],
     checked: &Checked,
 ) -> AppResult<()> {
-    if row.schema_errors != checked.schema_errors {
+    let references_changed = !same_references(stored_references, &checked.references);
+    // The row is written whenever its references change too, even with the same errors: its
+    // stamp moves, so an edit that read it before does not save over the new reference rows
+    // (see `save`).
+    if row.schema_errors != checked.schema_errors || references_changed {
         diesel::update(entities::table.find((row.tenant_id, row.id)))
             .set(entities::schema_errors.eq(&checked.schema_errors))
             .execute(conn)
             .await?;
     }
-    if !same_references(stored_references, &checked.references) {
+    if references_changed {
         replace_references(conn, row, &checked.references).await?;
     }
     Ok(())

@@ -108,7 +108,6 @@ pub async fn save(
         ))
         .do_update()
         .set((
-            ollama_conversations::tenant_id.eq(excluded(ollama_conversations::tenant_id)),
             ollama_conversations::user_id.eq(excluded(ollama_conversations::user_id)),
             ollama_conversations::server_url.eq(excluded(ollama_conversations::server_url)),
             ollama_conversations::model.eq(excluded(ollama_conversations::model)),
@@ -140,8 +139,8 @@ pub async fn prune_conversations(
     limit: i64,
 ) -> AppResult<usize> {
     Ok(diesel::sql_query(
-        "DELETE FROM ollama_conversations WHERE owner_key IN ( \
-           SELECT c.owner_key FROM ollama_conversations c \
+        "DELETE FROM ollama_conversations WHERE (tenant_id, owner_key) IN ( \
+           SELECT c.tenant_id, c.owner_key FROM ollama_conversations c \
            WHERE c.updated_at < now() - make_interval(secs => $1) \
               OR (NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = c.owner_key \
                     AND s.revoked_at IS NULL AND (s.expires_at IS NULL OR s.expires_at > now())) \
