@@ -5,6 +5,7 @@
 pub mod connection;
 pub mod cursor;
 pub mod embedded;
+pub mod fragment;
 mod ids;
 pub mod keyset;
 mod lazy_json;

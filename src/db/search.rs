@@ -4,7 +4,9 @@
 
 use diesel::BoxableExpression;
 use diesel::pg::Pg;
-use diesel::sql_types::{Bool, Float, Text};
+use diesel::sql_types::{Bool, Float};
+
+use super::fragment::Fragment;
 
 use crate::db::schema::entities;
 use crate::error::{AppError, AppResult};
@@ -53,19 +55,19 @@ impl TsQuery {
         &self,
         table: &'static str,
     ) -> Box<dyn BoxableExpression<QS, Pg, SqlType = Bool>> {
-        Box::new(
-            diesel::dsl::sql::<Bool>(&format!("{table}.search @@ to_tsquery('simple', "))
-                .bind::<Text, _>(self.0.clone())
-                .sql(")"),
-        )
+        Box::new(Fragment::<Bool>::around(
+            format!("{table}.search @@ to_tsquery('simple', "),
+            self.0.clone(),
+            ")",
+        ))
     }
 
     pub fn rank(&self) -> Box<dyn BoxableExpression<entities::table, Pg, SqlType = Float>> {
-        Box::new(
-            diesel::dsl::sql::<Float>("ts_rank(entities.search, to_tsquery('simple', ")
-                .bind::<Text, _>(self.0.clone())
-                .sql("))"),
-        )
+        Box::new(Fragment::<Float>::around(
+            "ts_rank(entities.search, to_tsquery('simple', ",
+            self.0.clone(),
+            "))",
+        ))
     }
 }
 

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::EntityRow;
 use super::types::{EntityStatus, EntityType};
+use crate::db::fragment::Fragment;
 use crate::db::keyset::{Keyset, Window, windowed};
 use crate::db::lower;
 use crate::db::pagination::{PageDsl, PageRequest, load_page};
@@ -219,7 +220,7 @@ pub async fn entities_by_key(
     let rank: Box<dyn BoxableExpression<entities::table, Pg, SqlType = Float>> = match filter.search
     {
         Some(search) => search.rank(),
-        None => Box::new(diesel::dsl::sql::<Float>("0")),
+        None => Box::new(Fragment::<Float>::text("0")),
     };
     let query = filtered(tenant_id, filter).select((EntityRow::as_select(), rank, lower_name()));
     let time = |keyset: &Keyset<EntityKey>| {

@@ -3,16 +3,18 @@
 //! its own (one statement is atomic), where row, references and revision used to take five
 //! statements inside BEGIN … COMMIT.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::OptionalExtension;
 use diesel::pg::Pg;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::query_builder::AstPass;
+use diesel::result::QueryResult;
 use diesel::sql_types::{Array, BigInt, Int4, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use super::revisions::RevisionAction;
 use super::write::Write;
+use crate::db::fragment::{Fragment, NumberedBinds, NumberedStatement};
 use crate::entities::model::EntityRow;
 use crate::entities::types::EntityType;
 use crate::error::{AppError, AppResult};
@@ -76,7 +78,7 @@ const UPDATE: &str = concat!(
          UPDATE entities SET entity_id = $4, name = $5, status = $6, fields = $7,
              markdown_body = $8, schema_errors = $9, version = version + 1, updated_by = $10,
              updated_at = $17
-         WHERE tenant_id = $1 AND id = $2 AND version = $18 AND entity_type = $3
+         WHERE tenant_id = $1 AND id = $2 AND version = $18::int4 AND entity_type = $3
            AND ($19::bigint IS NULL OR xmin::text::bigint = $19)
          RETURNING ",
     entity_columns!(),
@@ -106,54 +108,107 @@ const UPDATE: &str = concat!(
     " FROM written"
 );
 
-type Statement = BoxedSqlQuery<'static, Pg, SqlQuery>;
+/// The values of one write, by the numbers the statements above give them.
+struct WriteBinds {
+    tenant_id: Uuid,
+    row_id: Uuid,
+    entity_type: &'static str,
+    entity_id: String,
+    name: String,
+    status: &'static str,
+    fields: serde_json::Value,
+    markdown_body: String,
+    schema_errors: Vec<String>,
+    actor_id: Uuid,
+    revision_id: Uuid,
+    action: &'static str,
+    kinds: Vec<String>,
+    types: Vec<String>,
+    targets: Vec<String>,
+    positions: Vec<i32>,
+    at: DateTime<Utc>,
+    /// `$18` and `$19`, an update's only.
+    version: Option<i32>,
+    stamp: Option<i64>,
+}
 
-/// Binds `$1`–`$16` (as the statements above number them) for `write` of row `row_id`.
-fn bind_write(
-    sql: &'static str,
+impl NumberedBinds for WriteBinds {
+    fn bind<'b>(&'b self, number: usize, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        match number {
+            1 => out.push_bind_param::<SqlUuid, _>(&self.tenant_id),
+            2 => out.push_bind_param::<SqlUuid, _>(&self.row_id),
+            3 => out.push_bind_param::<Text, _>(self.entity_type),
+            4 => out.push_bind_param::<Text, _>(&self.entity_id),
+            5 => out.push_bind_param::<Text, _>(&self.name),
+            6 => out.push_bind_param::<Text, _>(self.status),
+            7 => out.push_bind_param::<Jsonb, _>(&self.fields),
+            8 => out.push_bind_param::<Text, _>(&self.markdown_body),
+            9 => out.push_bind_param::<Array<Text>, _>(&self.schema_errors),
+            10 => out.push_bind_param::<SqlUuid, _>(&self.actor_id),
+            11 => out.push_bind_param::<SqlUuid, _>(&self.revision_id),
+            12 => out.push_bind_param::<Text, _>(self.action),
+            13 => out.push_bind_param::<Array<Text>, _>(&self.kinds),
+            14 => out.push_bind_param::<Array<Text>, _>(&self.types),
+            15 => out.push_bind_param::<Array<Text>, _>(&self.targets),
+            16 => out.push_bind_param::<Array<Int4>, _>(&self.positions),
+            17 => out.push_bind_param::<Timestamptz, _>(&self.at),
+            18 => out.push_bind_param::<Nullable<Int4>, _>(&self.version),
+            19 => out.push_bind_param::<Nullable<BigInt>, _>(&self.stamp),
+            _ => Err(diesel::result::Error::QueryBuilderError(
+                format!("the entity write has no parameter ${number}").into(),
+            )),
+        }
+    }
+}
+
+/// `write` of row `row_id` as the statement `text` (an update's version and stamp are filled
+/// in by the caller).
+fn statement(
+    text: &'static str,
     row_id: Uuid,
     write: &Write<'_>,
     action: RevisionAction,
-) -> Statement {
+) -> NumberedStatement<WriteBinds> {
     let references = &write.checked.references;
-    let kinds: Vec<String> = references.iter().map(|r| r.kind.clone()).collect();
-    let types: Vec<String> = references
-        .iter()
-        .map(|r| {
-            let slugs: Vec<&str> = r.target_types.iter().map(|t| t.slug()).collect();
-            slugs.join(",")
-        })
-        .collect();
-    let targets: Vec<String> = references.iter().map(|r| r.entity_id.clone()).collect();
-    let positions: Vec<i32> = (0..references.len())
-        .map(|position| i32::try_from(position).unwrap_or(i32::MAX))
-        .collect();
     let content = write.content;
-    diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<SqlUuid, _>(write.tenant_id)
-        .bind::<SqlUuid, _>(row_id)
-        .bind::<Text, _>(write.entity_type.slug())
-        .bind::<Text, _>(content.entity_id.clone())
-        .bind::<Text, _>(content.name.clone())
-        .bind::<Text, _>(content.status.slug())
-        .bind::<Jsonb, _>(content.fields.clone())
-        .bind::<Text, _>(content.markdown_body.clone())
-        .bind::<Array<Text>, _>(write.checked.schema_errors.clone())
-        .bind::<SqlUuid, _>(write.actor_id)
-        .bind::<SqlUuid, _>(Uuid::now_v7())
-        .bind::<Text, _>(action.as_str())
-        .bind::<Array<Text>, _>(kinds)
-        .bind::<Array<Text>, _>(types)
-        .bind::<Array<Text>, _>(targets)
-        .bind::<Array<Int4>, _>(positions)
-        .bind::<Timestamptz, _>(Utc::now())
+    NumberedStatement {
+        text,
+        binds: WriteBinds {
+            tenant_id: write.tenant_id,
+            row_id,
+            entity_type: write.entity_type.slug(),
+            entity_id: content.entity_id.clone(),
+            name: content.name.clone(),
+            status: content.status.slug(),
+            fields: content.fields.clone(),
+            markdown_body: content.markdown_body.clone(),
+            schema_errors: write.checked.schema_errors.clone(),
+            actor_id: write.actor_id,
+            revision_id: Uuid::now_v7(),
+            action: action.as_str(),
+            kinds: references.iter().map(|r| r.kind.clone()).collect(),
+            types: references
+                .iter()
+                .map(|r| {
+                    let slugs: Vec<&str> = r.target_types.iter().map(|t| t.slug()).collect();
+                    slugs.join(",")
+                })
+                .collect(),
+            targets: references.iter().map(|r| r.entity_id.clone()).collect(),
+            positions: (0..references.len())
+                .map(|position| i32::try_from(position).unwrap_or(i32::MAX))
+                .collect(),
+            at: Utc::now(),
+            version: None,
+            stamp: None,
+        },
+    }
 }
 
 /// Inserts a new entity with its references and first revision, in one statement. An id the
 /// type already has is CONFLICT.
 pub async fn insert(conn: &mut AsyncPgConnection, write: Write<'_>) -> AppResult<EntityRow> {
-    bind_write(INSERT, Uuid::now_v7(), &write, RevisionAction::Created)
+    statement(INSERT, Uuid::now_v7(), &write, RevisionAction::Created)
         .get_result(conn)
         .await
         .map_err(|error| duplicate_or(error, write.entity_type, &write.content.entity_id))
@@ -170,9 +225,10 @@ pub async fn save(
     write: Write<'_>,
     action: RevisionAction,
 ) -> AppResult<Option<EntityRow>> {
-    bind_write(UPDATE, current.id, &write, action)
-        .bind::<Int4, _>(current.version)
-        .bind::<Nullable<BigInt>, _>(stamp)
+    let mut update = statement(UPDATE, current.id, &write, action);
+    update.binds.version = Some(current.version);
+    update.binds.stamp = stamp;
+    update
         .get_result(conn)
         .await
         .optional()
@@ -211,7 +267,7 @@ pub async fn find_live_stamped(
         .filter(entities::deleted_at.is_null())
         .select((
             EntityRow::as_select(),
-            diesel::dsl::sql::<BigInt>("entities.xmin::text::bigint"),
+            Fragment::<BigInt>::text("entities.xmin::text::bigint"),
         ))
         .first(conn)
         .await

@@ -1,6 +1,6 @@
 //! Queries of the MUD's worlds and rooms, always within one tenant.
 
-use diesel::expression::SqlLiteral;
+use crate::db::fragment::Fragment;
 use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
@@ -215,8 +215,8 @@ diesel::define_sql_function! {
 
 /// The zone a room without one sorts by in the key: `''` written into the statement (not
 /// bound), so an index on `coalesce(zone_key, '')` matches it.
-fn no_zone() -> SqlLiteral<Text> {
-    diesel::dsl::sql("''")
+fn no_zone() -> Fragment<Text> {
+    Fragment::text("''")
 }
 
 fn filtered_rooms<'a>(world: &WorldRow, zone: Option<&'a str>) -> rooms::BoxedQuery<'a, Pg> {
