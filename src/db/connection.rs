@@ -2,7 +2,7 @@
 //! `pageInfo`), declared per list by [`connection_type!`], and [`page_of`], which turns the rows
 //! a windowed query fetched into that page.
 
-use async_graphql::SimpleObject;
+use async_graphql::{Lookahead, SimpleObject};
 
 use super::cursor::CursorScope;
 use super::keyset::Keyset;
@@ -21,6 +21,19 @@ pub struct PageInfo {
     /// The cursor of the page's last item (pass it as `after` for the next page); null when
     /// the page is empty.
     pub end_cursor: Option<String>,
+}
+
+/// Whether a list's items select `field`, wherever the answer holds them: under `items` (an
+/// offset page), `edges { node }` or `nodes` (a connection). Resolvers ask it to prefetch a
+/// link once for the whole page.
+pub fn items_select(look_ahead: &Lookahead<'_>, items: &str, field: &str) -> bool {
+    [
+        look_ahead.field(items),
+        look_ahead.field("edges").field("node"),
+        look_ahead.field("nodes"),
+    ]
+    .iter()
+    .any(|selection| selection.field(field).exists())
 }
 
 /// A page's items in list order, each with its cursor, and where the page sits.

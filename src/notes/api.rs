@@ -10,7 +10,7 @@ use super::store::{self, NoteFilter};
 use crate::accounts::api::User;
 use crate::auth::Role;
 use crate::context::ContextExt;
-use crate::db::connection::{connection_type, page_of};
+use crate::db::connection::{connection_type, items_select, page_of};
 use crate::db::cursor::ConnectionArgs;
 use crate::db::keyset::Window;
 use crate::db::pagination::{PageRequest, page_type};
@@ -253,18 +253,13 @@ async fn load_notes(
     };
     let (total, rows) = store::list(&mut conn, viewer.tenant_id, &filter, window).await?;
     drop(conn);
+    // Each link once for the page, however many places of the answer ask for it.
     let look_ahead = ctx.look_ahead();
-    for selection in [
-        look_ahead.field("notes"),
-        look_ahead.field("edges").field("node"),
-        look_ahead.field("nodes"),
-    ] {
-        if selection.field("author").exists() {
-            User::prefetch(ctx, rows.iter().filter_map(|n| n.author_id)).await?;
-        }
-        if selection.field("entity").exists() {
-            Entity::prefetch(ctx, rows.iter().filter_map(|n| n.entity_row_id)).await?;
-        }
+    if items_select(&look_ahead, "notes", "author") {
+        User::prefetch(ctx, rows.iter().filter_map(|n| n.author_id)).await?;
+    }
+    if items_select(&look_ahead, "notes", "entity") {
+        Entity::prefetch(ctx, rows.iter().filter_map(|n| n.entity_row_id)).await?;
     }
     Ok((total, rows))
 }

@@ -395,3 +395,39 @@ async fn search_hits_by_cursor_are_the_ranking_page_by_page() {
         "the pages by cursor are the ranking, in order"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cursor_is_bound_to_the_filters_of_its_list() {
+    let server = TestServer::start().await;
+    let owner = server.register("owner@example.com", "Studio").await;
+    for n in 0..3 {
+        server
+            .ok_as(
+                &owner,
+                "mutation($input: CreateNoteInput!) { createNote(input: $input) { id } }",
+                json!({ "input": { "title": format!("Note {n}"), "content": "Harbor lore" } }),
+            )
+            .await;
+    }
+    let notes = "query($mine: Boolean!, $after: String) {
+        notesConnection(mine: $mine, first: 1, after: $after) {
+            nodes { title } pageInfo { endCursor } } }";
+    let page = server.ok_as(&owner, notes, json!({ "mine": true })).await;
+    let cursor = page["notesConnection"]["pageInfo"]["endCursor"].clone();
+    // The same filters go on from it; other filters of the same list refuse it.
+    let next = server
+        .ok_as(&owner, notes, json!({ "mine": true, "after": cursor }))
+        .await;
+    assert_eq!(
+        next["notesConnection"]["nodes"].as_array().unwrap().len(),
+        1
+    );
+    server
+        .fails_as(
+            &owner,
+            notes,
+            json!({ "mine": false, "after": cursor }),
+            "BAD_USER_INPUT",
+        )
+        .await;
+}

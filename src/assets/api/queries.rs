@@ -8,7 +8,7 @@ use crate::assets::loaders::AssetLoaders;
 use crate::assets::model::AssetRow;
 use crate::assets::store::{self, AssetFilter, AssetKey};
 use crate::context::ContextExt;
-use crate::db::connection::{connection_type, page_of};
+use crate::db::connection::{connection_type, items_select, page_of};
 use crate::db::cursor::ConnectionArgs;
 use crate::db::keyset::Window;
 use crate::db::pagination::{PageRequest, page_type};
@@ -175,15 +175,7 @@ async fn load_assets(
     let mut conn = ctx.conn().await?;
     let (total, rows) = store::list(&mut conn, viewer.tenant_id, filter, window).await?;
     drop(conn);
-    let look_ahead = ctx.look_ahead();
-    let uploaders = [
-        look_ahead.field("assets"),
-        look_ahead.field("edges").field("node"),
-        look_ahead.field("nodes"),
-    ]
-    .iter()
-    .any(|selection| selection.field("uploadedBy").exists());
-    if uploaders {
+    if items_select(&ctx.look_ahead(), "assets", "uploadedBy") {
         User::prefetch(ctx, rows.iter().filter_map(|a| a.uploaded_by)).await?;
     }
     Ok((total, rows))

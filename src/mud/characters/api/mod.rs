@@ -15,7 +15,7 @@ use super::store::{self, CharacterFilter, CharacterKey};
 use crate::accounts::api::User;
 use crate::accounts::service as accounts;
 use crate::context::ContextExt;
-use crate::db::connection::{connection_type, page_of};
+use crate::db::connection::{connection_type, items_select, page_of};
 use crate::db::cursor::ConnectionArgs;
 use crate::db::keyset::Window;
 use crate::db::loading::load;
@@ -147,15 +147,7 @@ async fn load_characters(
     let mut conn = ctx.conn().await?;
     let (total, rows) = store::list_characters(&mut conn, tenant_id, filter, window).await?;
     drop(conn);
-    let look_ahead = ctx.look_ahead();
-    let owners_asked = [
-        look_ahead.field("characters"),
-        look_ahead.field("edges").field("node"),
-        look_ahead.field("nodes"),
-    ]
-    .iter()
-    .any(|selection| selection.field("owner").exists());
-    if owners_asked {
+    if items_select(&ctx.look_ahead(), "characters", "owner") {
         User::prefetch(ctx, rows.iter().filter_map(|(row, _)| row.user_id)).await?;
     }
     Ok((total, rows))
