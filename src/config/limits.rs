@@ -43,7 +43,7 @@ pub struct LimitsArgs {
     /// Deepest query accepted.
     #[arg(long, env = "LOREGRAPH_MAX_QUERY_DEPTH", default_value_t = Limits::default().max_query_depth)]
     pub max_query_depth: usize,
-    /// Highest query complexity accepted (one point per field, lists multiplied by their limit).
+    /// Highest query complexity accepted (one point per field selected).
     #[arg(long, env = "LOREGRAPH_MAX_QUERY_COMPLEXITY", default_value_t = Limits::default().max_query_complexity)]
     pub max_query_complexity: usize,
     /// Most fields (and fragment spreads) a document may select once its fragments are

@@ -287,13 +287,13 @@ async fn prepare(
         .resolve(&mut request)
         .await
         .map_err(refuse)?;
-    let document = state
+    let parsed = state
         .documents
         .parse(&request.query)
         .await
         .map_err(refuse)?;
-    csrf::check(&document, Some(auth)).map_err(refuse)?;
-    let found = operation(&document, request.operation_name.as_deref());
+    csrf::check(&parsed.document, Some(auth)).map_err(refuse)?;
+    let found = operation(&parsed.document, request.operation_name.as_deref());
     let kind = found.map(|(_, op)| op.ty);
     let name = found.and_then(|(name, _)| name).map(str::to_owned);
     if kind == Some(OperationType::Subscription) {
@@ -303,7 +303,7 @@ async fn prepare(
         ));
         return Err(refuse(error.into()));
     }
-    request.set_parsed_query(document);
+    parsed.attach_to(&mut request);
     let keep = match persisted {
         AfterParse::Register(hash) => Some(hash),
         AfterParse::Nothing => None,

@@ -98,3 +98,74 @@ async fn oversized_batches_and_bodies_are_refused() {
     let body: Value = garbage.json().await.unwrap();
     assert_eq!(error_code(&body), "BAD_USER_INPUT");
 }
+
+/// A document is validated in full once per operation and remembered with its parsed form;
+/// each later request that sends it still has its variables checked, before anything runs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_remembered_document_still_checks_every_requests_variables() {
+    let server = TestServer::start().await;
+    let account = server.register("memo@example.com", "Memo").await;
+    let document = "query One($type: EntityType!, $id: String!) { entity(type: $type, entityId: $id) { name } } \
+                    query Two { me { email } }";
+    let ask = |operation: &'static str, variables: Value| {
+        let body = json!({ "query": document, "operationName": operation, "variables": variables });
+        let server = &server;
+        let token = account.token.clone();
+        async move {
+            let response = server
+                .http
+                .post(server.url("/graphql"))
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            response.json::<Value>().await.unwrap()
+        }
+    };
+    let is_refused_whole = |answer: &Value| {
+        answer.get("data").is_none_or(Value::is_null) && answer["errors"].as_array().is_some()
+    };
+
+    let first = ask("One", json!({ "type": "CHARACTER", "id": "nobody" })).await;
+    assert!(first.get("errors").is_none(), "{first}");
+    assert!(first["data"]["entity"].is_null(), "{first}");
+
+    // Validated and remembered now; a value its type refuses is still a validation error (no
+    // data at all), not a field that fails halfway through running.
+    let bad_enum = ask("One", json!({ "type": "NOT_A_TYPE", "id": "nobody" })).await;
+    assert!(is_refused_whole(&bad_enum), "{bad_enum}");
+    assert!(
+        bad_enum["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Invalid value"),
+        "{bad_enum}"
+    );
+    let bad_string = ask("One", json!({ "type": "CHARACTER", "id": ["a", "list"] })).await;
+    assert!(is_refused_whole(&bad_string), "{bad_string}");
+
+    // The other operation of the same document, and a name it does not define.
+    let two = ask("Two", json!({})).await;
+    assert_eq!(two["data"]["me"]["email"], "memo@example.com", "{two}");
+    for _ in 0..2 {
+        let unknown = ask("Three", json!({})).await;
+        assert!(
+            unknown["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("Unknown operation"),
+            "{unknown}"
+        );
+    }
+    let again = ask("One", json!({ "type": "LOCATION", "id": "nowhere" })).await;
+    assert!(again.get("errors").is_none(), "{again}");
+
+    // A document that fails validation is refused every time it is sent.
+    for _ in 0..2 {
+        let invalid = server
+            .gql_as(&account, "{ me { noSuchField } }", json!({}))
+            .await;
+        assert!(is_refused_whole(&invalid), "{invalid}");
+    }
+}

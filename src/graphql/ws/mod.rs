@@ -431,17 +431,17 @@ impl Connection {
             Ok(persisted) => persisted,
             Err(error) => return self.refuse(id, error),
         };
-        let document = match self.state.documents.parse(&request.query).await {
-            Ok(document) => document,
+        let parsed = match self.state.documents.parse(&request.query).await {
+            Ok(parsed) => parsed,
             Err(error) => return self.refuse(id, error),
         };
         if let AfterParse::Register(hash) = persisted {
             self.state.persisted.register(hash, &request.query).await;
         }
-        if let Err(error) = csrf::check(&document, Some(&session.auth)) {
+        if let Err(error) = csrf::check(&parsed.document, Some(&session.auth)) {
             return self.refuse(id, error);
         }
-        let found = operation(&document, request.operation_name.as_deref());
+        let found = operation(&parsed.document, request.operation_name.as_deref());
         let kind = found.map(|(_, operation)| operation.ty);
         let name = found.and_then(|(name, _)| name).map(str::to_owned);
         // None: not a subscription. Some(shareable) otherwise.
@@ -449,7 +449,7 @@ impl Connection {
             .map(|(_, operation)| operation)
             .filter(|operation| operation.ty == OperationType::Subscription)
             .map(shareable);
-        request.set_parsed_query(document);
+        parsed.attach_to(&mut request);
         let schema = self.state.schema.clone();
         let data = session.data.clone();
         let results: BoxStream<'static, Outgoing> = if let Some(shareable) = subscription {

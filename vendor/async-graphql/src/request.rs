@@ -1,6 +1,7 @@
 use std::{
     any::Any,
     fmt::{self, Debug, Formatter},
+    sync::Arc,
 };
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -9,6 +10,7 @@ use crate::{
     Data, Extensions, ParseRequestError, ServerError, UploadValue, Value, Variables,
     parser::{parse_query, types::ExecutableDocument},
     schema::IntrospectionMode,
+    validation::ValidationMemo,
 };
 
 /// GraphQL request.
@@ -49,6 +51,10 @@ pub struct Request {
     #[serde(skip)]
     pub(crate) parsed_query: Option<ExecutableDocument>,
 
+    /// Patched in (see PATCHES.md): what validating this request's document found before.
+    #[serde(skip)]
+    pub(crate) validation_memo: Option<Arc<ValidationMemo>>,
+
     /// Sets the introspection mode for this request (defaults to
     /// [IntrospectionMode::Enabled]).
     #[serde(skip)]
@@ -66,6 +72,7 @@ impl Request {
             data: Data::default(),
             extensions: Default::default(),
             parsed_query: None,
+            validation_memo: None,
             introspection_mode: IntrospectionMode::Enabled,
         }
     }
@@ -131,6 +138,14 @@ impl Request {
     /// the query again.
     pub fn set_parsed_query(&mut self, doc: ExecutableDocument) {
         self.parsed_query = Some(doc);
+    }
+
+    /// Patched in (see PATCHES.md): the memo of the parsed query's validation, kept by the
+    /// caller beside the parsed document (one memo per document text, shared by every request
+    /// that sends it). With it, the rules that depend on the document alone run once per
+    /// operation; each request still checks its variables' values.
+    pub fn set_validation_memo(&mut self, memo: Arc<ValidationMemo>) {
+        self.validation_memo = Some(memo);
     }
 
     /// Set a variable to an upload value.

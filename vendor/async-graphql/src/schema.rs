@@ -23,7 +23,7 @@ use crate::{
     resolver_utils::{resolve_container, resolve_container_serial},
     subscription::collect_subscription_streams,
     types::QueryRoot,
-    validation::{ValidationMode, check_rules},
+    validation::{ValidationMode, check_rules_memoized},
 };
 
 /// Introspection mode
@@ -884,15 +884,17 @@ pub(crate) async fn prepare_request(
 
     // check rules
     let validation_result = {
+        let memo = request.validation_memo.take();
         let validation_fut = async {
-            check_rules(
+            check_rules_memoized(
                 registry,
                 &document,
-                Some(&request.variables),
+                &request.variables,
                 request.operation_name.as_deref(),
                 validation_mode,
                 complexity,
                 depth,
+                memo.as_deref(),
             )
         };
         futures_util::pin_mut!(validation_fut);

@@ -12,7 +12,9 @@ pub use visitor::VisitorContext;
 use visitor::{VisitorNil, visit};
 
 use crate::{
-    CacheControl, ServerError, Variables, parser::types::ExecutableDocument, registry::Registry,
+    CacheControl, ServerError, Variables,
+    parser::types::{DocumentOperations, ExecutableDocument},
+    registry::Registry,
 };
 
 /// Validation results.
@@ -125,4 +127,124 @@ pub(crate) fn check_rules(
         complexity,
         depth,
     })
+}
+
+/// Patched in (see PATCHES.md): what validating one document found, by operation name, kept
+/// beside the parsed document so that a request sending the same document again runs only the
+/// rule whose verdict depends on the variables' values (`ArgumentsOfCorrectType`, the
+/// arguments with the variables put in). Everything else validation computes depends on the
+/// document and the registry alone: the other rules, the cache control, and depth and
+/// complexity as long as no field's complexity is a function of its arguments' values — a
+/// schema whose complexity reads its arguments must not use a memo.
+///
+/// A memo belongs to one document text and one registry. It keeps only successful verdicts,
+/// and only for operations the document defines, so it holds at most one entry per operation.
+#[derive(Debug, Default)]
+pub struct ValidationMemo {
+    verdicts: std::sync::RwLock<Vec<(Option<String>, ValidationResult)>>,
+}
+
+impl ValidationMemo {
+    fn recall(&self, operation_name: Option<&str>) -> Option<ValidationResult> {
+        let verdicts = self
+            .verdicts
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner());
+        verdicts
+            .iter()
+            .find(|(name, _)| name.as_deref() == operation_name)
+            .map(|(_, verdict)| *verdict)
+    }
+
+    fn remember(&self, operation_name: Option<&str>, verdict: ValidationResult) {
+        let mut verdicts = self
+            .verdicts
+            .write()
+            .unwrap_or_else(|poison| poison.into_inner());
+        if !verdicts
+            .iter()
+            .any(|(name, _)| name.as_deref() == operation_name)
+        {
+            verdicts.push((operation_name.map(str::to_owned), verdict));
+        }
+    }
+}
+
+/// Patched in: validates a document, through `memo` when there is one.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn check_rules_memoized(
+    registry: &Registry,
+    doc: &ExecutableDocument,
+    variables: &Variables,
+    operation_name: Option<&str>,
+    mode: ValidationMode,
+    limit_complexity: Option<usize>,
+    limit_depth: Option<usize>,
+    memo: Option<&ValidationMemo>,
+) -> Result<ValidationResult, Vec<ServerError>> {
+    let Some(memo) = memo else {
+        return check_rules(
+            registry,
+            doc,
+            Some(variables),
+            operation_name,
+            mode,
+            limit_complexity,
+            limit_depth,
+        );
+    };
+    if let Some(verdict) = memo.recall(operation_name) {
+        if matches!(mode, ValidationMode::Strict) && defines_variables(doc) {
+            check_argument_values(registry, doc, variables, operation_name)?;
+        }
+        return Ok(verdict);
+    }
+    let verdict = check_rules(
+        registry,
+        doc,
+        Some(variables),
+        operation_name,
+        mode,
+        limit_complexity,
+        limit_depth,
+    )?;
+    if defines_operation(doc, operation_name) {
+        memo.remember(operation_name, verdict);
+    }
+    Ok(verdict)
+}
+
+/// The one rule whose verdict depends on the variables' values: every argument, with the
+/// variables put in, is a valid value of its type.
+fn check_argument_values(
+    registry: &Registry,
+    doc: &ExecutableDocument,
+    variables: &Variables,
+    operation_name: Option<&str>,
+) -> Result<(), Vec<ServerError>> {
+    let mut ctx = VisitorContext::new(registry, doc, Some(variables), operation_name);
+    let mut visitor = VisitorNil.with(rules::ArgumentsOfCorrectType::default());
+    visit(&mut visitor, &mut ctx, doc);
+    if ctx.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ctx.errors.into_iter().map(Into::into).collect())
+    }
+}
+
+fn defines_variables(doc: &ExecutableDocument) -> bool {
+    doc.operations
+        .iter()
+        .any(|(_, operation)| !operation.node.variable_definitions.is_empty())
+}
+
+/// Whether `operation_name` selects an operation of the document (as `prepare_request` picks
+/// it), so a memo never keeps a verdict under a name the client made up.
+fn defines_operation(doc: &ExecutableDocument, operation_name: Option<&str>) -> bool {
+    match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(_), None) => true,
+        (DocumentOperations::Single(_), Some(_)) => false,
+        (DocumentOperations::Multiple(operations), None) => operations.len() == 1,
+        (DocumentOperations::Multiple(operations), Some(name)) => operations.contains_key(name),
+    }
 }
