@@ -1,11 +1,10 @@
--- Back to a tenant key on revisions and reference rows, and one notification statement per
--- event.
+-- Back to a tenant key on revisions and reference rows, and the append as a function.
 ALTER TABLE entity_revisions ADD CONSTRAINT entity_revisions_tenant_id_fkey
     FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE;
 ALTER TABLE entity_references ADD CONSTRAINT entity_references_tenant_id_fkey
     FOREIGN KEY (tenant_id) REFERENCES tenants (id) ON DELETE CASCADE;
 
-CREATE OR REPLACE FUNCTION append_events(
+CREATE FUNCTION append_events(
     node uuid, ids uuid[], tenants uuid[], kinds text[], bodies jsonb[], channel text,
     max_notified integer
 ) RETURNS void LANGUAGE plpgsql AS $$

@@ -26,6 +26,32 @@ const PRUNED_THROUGH: &str = "event-log-pruned-through";
 /// and read from the log.
 const MAX_NOTIFIED_EVENT: i32 = 7_700;
 
+/// The append, one statement (a function would count as three in PostgreSQL's statement
+/// statistics, and run its notifications one statement each). The lock comes first: the rows
+/// are read through the one-row `locked`, so none is numbered (the identity's `nextval`, in the
+/// insert's own output) before the lock is held; it is held until the statement commits. The
+/// notifications go out in sequence order, row by row of the sorted `logged`: the event itself
+/// when it fits a notification, else its sequence alone.
+const APPEND: &str = "
+WITH locked AS MATERIALIZED (
+    SELECT pg_advisory_xact_lock(hashtextextended('loregraph-event-log', 0))
+), inserted AS (
+    INSERT INTO event_log (event_id, tenant_id, kind, node_id, event)
+    SELECT given.id, given.tenant, given.kind, $1::text::uuid, given.body
+      FROM locked,
+           unnest($2::text[]::uuid[], $3::text[]::uuid[], $4::text[], $5::text[]::jsonb[])
+               WITH ORDINALITY AS given (id, tenant, kind, body, position)
+     ORDER BY given.position
+    ON CONFLICT (event_id) DO NOTHING
+    RETURNING seq, event
+)
+SELECT count(pg_notify($6, CASE
+           WHEN octet_length(logged.event::text) <= $7
+           THEN json_build_object('node', $1::text::uuid, 'seq', logged.seq, 'message', logged.event)
+           ELSE json_build_object('node', $1::text::uuid, 'seq', logged.seq)
+       END::text))
+  FROM (SELECT seq, event FROM inserted ORDER BY seq) AS logged";
+
 /// An event as the log files it.
 pub struct Entry {
     pub event_id: Uuid,
@@ -37,8 +63,8 @@ pub struct Entry {
 
 /// Appends `entries` (in the order given; one already logged is skipped) and notifies
 /// `channel` of each, with `node` as the sender, in one autocommit statement under the log's
-/// lock (`append_events`, in the migration): every node hears of an event when, and only when,
-/// its row is committed, and in sequence order.
+/// lock ([`APPEND`]): every node hears of an event when, and only when, its row is committed,
+/// and in sequence order.
 pub async fn append(
     client: &Client,
     channel: &str,
@@ -51,8 +77,7 @@ pub async fn append(
     let bodies: Vec<&str> = entries.iter().map(|e| e.body.as_str()).collect();
     client
         .execute(
-            "SELECT append_events($1::text::uuid, $2::text[]::uuid[], $3::text[]::uuid[],
-                                  $4::text[], $5::text[]::jsonb[], $6, $7)",
+            APPEND,
             &[
                 &node.to_string(),
                 &ids,

@@ -15,8 +15,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use async_graphql::{Request, ServerError, ValidationMemo};
 use async_graphql::parser::{parse_query, types::ExecutableDocument};
+use async_graphql::{Request, ServerError, ValidationMemo};
 use moka::future::Cache;
 use tokio::sync::Semaphore;
 

@@ -265,7 +265,7 @@ async fn statements_by_text(
     diesel::sql_query(
         "SELECT query, calls FROM pg_stat_statements
          WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-           AND query NOT LIKE '%append_events%' AND query NOT LIKE '%pg_stat_statements%'",
+           AND query NOT LIKE '%INSERT INTO event_log%' AND query NOT LIKE '%pg_stat_statements%'",
     )
     .load::<Statement>(conn)
     .await
