@@ -22,6 +22,7 @@ pub mod graphql;
 pub mod health;
 pub mod http;
 pub mod invites;
+pub mod llm;
 pub mod logging;
 pub mod metrics;
 pub mod mud;
