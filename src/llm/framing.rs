@@ -126,9 +126,13 @@ impl SseDecoder {
         Ok(None)
     }
 
+    /// An event with no data, or only empty data, is not dispatched (WHATWG).
     fn dispatch(&mut self) -> Option<Event> {
         let name = self.name.take();
-        self.data.take().map(|data| Event { name, data })
+        self.data
+            .take()
+            .filter(|data| !data.is_empty())
+            .map(|data| Event { name, data })
     }
 }
 

@@ -8,8 +8,9 @@
 //! - [`providers`]: each provider's requests and stream format;
 //! - [`framing`]: bounded line and server-sent-event decoding;
 //! - [`retry`]: when and how long to wait before trying again;
-//! - [`client`]: the HTTP client that puts them together.
+//! - [`client`]: the HTTP client that puts them together, one attempt at a time (`attempt`).
 
+mod attempt;
 pub mod client;
 pub mod framing;
 pub mod model;

@@ -20,13 +20,41 @@ pub enum Provider {
 
 /// Where a call goes: a provider's base URL, the key it wants (none for a local server) and
 /// the model to ask.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Endpoint {
     pub provider: Provider,
-    /// Without a trailing slash.
+    /// A trailing slash is ignored.
     pub base_url: String,
     pub api_key: Option<String>,
     pub model: String,
+}
+
+impl Endpoint {
+    /// `path` under the base URL.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url.trim_end_matches('/'))
+    }
+
+    /// The base URL's scheme, host and port: what errors and logs may show of it (a base URL
+    /// can carry credentials in its user info or query).
+    pub fn origin(&self) -> String {
+        reqwest::Url::parse(&self.base_url)
+            .ok()
+            .map(|url| url.origin().ascii_serialization())
+            .unwrap_or_else(|| "an unreadable base URL".into())
+    }
+}
+
+/// The key stays out of logs and error reports.
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("provider", &self.provider)
+            .field("origin", &self.origin())
+            .field("has_api_key", &self.api_key.is_some())
+            .field("model", &self.model)
+            .finish()
+    }
 }
 
 /// Who said a message of a conversation.
@@ -117,9 +145,10 @@ pub enum LlmError {
     /// The provider refused the call (4xx other than 429, or 5xx after the last retry).
     #[error("the provider answered {status}: {message}")]
     Refused { status: u16, message: String },
-    /// Still rate-limited after the last retry.
-    #[error("the provider is rate-limiting these calls (429) after {attempts} attempts")]
-    RateLimited { attempts: u32 },
+    /// Still rate-limited after the last retry (a spent quota, which waiting does not help, is
+    /// [`LlmError::Refused`] instead).
+    #[error("the provider is rate-limiting these calls (429) after {attempts} attempts: {message}")]
+    RateLimited { attempts: u32, message: String },
     /// The answer broke off after part of it had arrived (not retried: the caller has seen
     /// that part).
     #[error("the answer broke off after {received} characters: {reason}")]
@@ -127,10 +156,14 @@ pub enum LlmError {
     /// The provider's answer was not in its documented format, or too large.
     #[error("the provider's answer could not be read: {0}")]
     Malformed(String),
-    /// The provider ended its stream with an error of its own (overloaded, a content
-    /// filter...).
-    #[error("the provider stopped with an error: {0}")]
-    Upstream(String),
+    /// The provider ended its stream with an error of its own: `transient` when it says it is
+    /// overloaded or failed inside (worth another attempt while nothing has been delivered), not
+    /// for a content filter or a bad request.
+    #[error("the provider stopped with an error: {message}")]
+    Upstream { message: String, transient: bool },
+    /// The endpoint cannot be called as configured (a base URL that is not one).
+    #[error("the connection is misconfigured: {0}")]
+    Misconfigured(String),
     /// The caller stopped the call.
     #[error("the call was cancelled")]
     Cancelled,
@@ -143,7 +176,8 @@ impl LlmError {
             LlmError::Unreachable { .. } | LlmError::Timeout(_) | LlmError::RateLimited { .. } => {
                 true
             }
-            LlmError::Refused { status, .. } => *status >= 500,
+            LlmError::Refused { status, .. } => *status >= 500 || *status == 408 || *status == 409,
+            LlmError::Upstream { transient, .. } => *transient,
             _ => false,
         }
     }

@@ -3,31 +3,21 @@
 //! required. Streamed, the answer is a sequence of named events: `message_start` (the prompt's
 //! token count), `content_block_delta` (`text_delta` pieces), `message_delta` (the stop reason
 //! and the answer's token count), `message_stop`; `ping` keeps the connection alive and `error`
-//! ends it. The API has no JSON mode: a JSON answer is asked for in the system prompt and
-//! started with `{` as the assistant's first words (the documented "prefill"), which the
-//! answer's text then begins with.
+//! ends it. A JSON answer is asked for in the system prompt: structured outputs are not on every
+//! model, and the older trick of starting the answer with `{` (a "prefill") is refused by the
+//! newest ones.
 
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{PartialUsage, Piece, StreamReader, frame, messages_json, read_events};
+use super::{
+    JSON_INSTRUCTION, PartialUsage, Piece, StreamReader, frame, messages_json, read_events,
+};
 use crate::llm::framing::SseDecoder;
 use crate::llm::model::{ChatRequest, DEFAULT_MAX_TOKENS, Endpoint, LlmError, Role};
 
 /// The API version every call names (the Messages API's current one).
 pub const API_VERSION: &str = "2023-06-01";
-
-const JSON_INSTRUCTION: &str = "Answer with one JSON object and nothing else.";
-
-/// Whether a call starts the answer with `{` for the model: a JSON answer, unless the caller's
-/// conversation already ends with the assistant's own first words.
-fn prefills_json(request: &ChatRequest) -> bool {
-    request.json
-        && request
-            .messages
-            .last()
-            .is_none_or(|message| message.role != Role::Assistant)
-}
 
 pub fn chat(
     http: &reqwest::Client,
@@ -43,10 +33,7 @@ pub fn chat(
     if request.json {
         system.push(JSON_INSTRUCTION);
     }
-    let mut messages = messages_json(request.messages.iter().filter(|m| m.role != Role::System));
-    if prefills_json(request) {
-        messages.push(json!({ "role": "assistant", "content": "{" }));
-    }
+    let messages = messages_json(request.messages.iter().filter(|m| m.role != Role::System));
     let mut body = json!({
         "model": endpoint.model,
         "messages": messages,
@@ -59,19 +46,13 @@ pub fn chat(
     if let Some(temperature) = request.temperature {
         body["temperature"] = json!(temperature);
     }
-    authorized(
-        http.post(format!("{}/v1/messages", endpoint.base_url)),
-        endpoint,
-    )
-    .header(reqwest::header::ACCEPT, "text/event-stream")
-    .json(&body)
+    authorized(http.post(endpoint.url("/v1/messages")), endpoint)
+        .header(reqwest::header::ACCEPT, "text/event-stream")
+        .json(&body)
 }
 
 pub fn models(http: &reqwest::Client, endpoint: &Endpoint) -> reqwest::RequestBuilder {
-    authorized(
-        http.get(format!("{}/v1/models", endpoint.base_url)),
-        endpoint,
-    )
+    authorized(http.get(endpoint.url("/v1/models?limit=1000")), endpoint)
 }
 
 fn authorized(request: reqwest::RequestBuilder, endpoint: &Endpoint) -> reqwest::RequestBuilder {
@@ -146,35 +127,19 @@ struct MessageDelta {
     stop_reason: Option<String>,
 }
 
+#[derive(Default)]
 pub struct Reader {
     events: SseDecoder,
-    /// The `{` the call put in the model's mouth, given back as the answer's first text.
-    prefilled: Option<&'static str>,
 }
 
-impl Reader {
-    pub fn new(request: &ChatRequest) -> Self {
-        Self {
-            events: SseDecoder::default(),
-            prefilled: prefills_json(request).then_some("{"),
-        }
-    }
-}
-
-/// One event of the stream; `prefilled` is given back as the answer's first text.
-fn event(prefilled: &mut Option<&'static str>, data: &str) -> Result<Vec<Piece>, LlmError> {
+/// One event of the stream.
+fn event(data: &str) -> Result<Vec<Piece>, LlmError> {
     let event: Streamed = frame(data)?;
     Ok(match event {
-        Streamed::MessageStart { message } => {
-            let mut pieces = Vec::new();
-            if let Some(prefix) = prefilled.take() {
-                pieces.push(Piece::Text(prefix.into()));
-            }
-            if let Some(tokens) = message.usage {
-                pieces.push(Piece::Usage(tokens.usage()));
-            }
-            pieces
-        }
+        Streamed::MessageStart { message } => message
+            .usage
+            .map(|tokens| vec![Piece::Usage(tokens.usage())])
+            .unwrap_or_default(),
         Streamed::ContentBlockDelta {
             delta: BlockDelta::TextDelta { text },
         } if !text.is_empty() => vec![Piece::Text(text)],
@@ -198,8 +163,7 @@ fn event(prefilled: &mut Option<&'static str>, data: &str) -> Result<Vec<Piece>,
 
 impl StreamReader for Reader {
     fn feed(&mut self, chunk: &[u8]) -> Result<Vec<Piece>, LlmError> {
-        let prefilled = &mut self.prefilled;
-        read_events(&mut self.events, chunk, |data| event(prefilled, data))
+        read_events(&mut self.events, chunk, event)
     }
 
     fn finish(&mut self) -> Result<Vec<Piece>, LlmError> {

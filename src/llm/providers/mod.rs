@@ -70,7 +70,7 @@ pub fn chat_call(
     };
     let reader: Box<dyn StreamReader> = match endpoint.provider {
         Provider::OpenAiCompatible => Box::new(openai::Reader::default()),
-        Provider::Anthropic => Box::new(anthropic::Reader::new(request)),
+        Provider::Anthropic => Box::new(anthropic::Reader::default()),
         Provider::Ollama => Box::new(ollama::Reader::default()),
     };
     (call, reader)
@@ -168,10 +168,37 @@ fn read_events(
     Ok(pieces)
 }
 
-/// An error a provider sent inside its stream, once the answer had begun.
+/// The instruction a JSON call adds to the system prompt: Anthropic has no JSON switch for
+/// every model, and OpenAI refuses `json_object` unless a message says "JSON".
+pub const JSON_INSTRUCTION: &str = "Answer with one JSON object and nothing else.";
+
+/// Whether a conversation already asks for JSON in so many words.
+fn mentions_json(request: &ChatRequest) -> bool {
+    request
+        .messages
+        .iter()
+        .any(|m| m.content.to_ascii_lowercase().contains("json"))
+}
+
+/// An error a provider sent inside its stream (`{"type", "message"}` or `{"code",
+/// "message"}`): transient when its type or code says overloaded, rate-limited or failed on
+/// the provider's side.
 fn reported(error: Value) -> LlmError {
     let bytes = serde_json::to_vec(&json!({ "error": error })).unwrap_or_default();
-    LlmError::Upstream(error_message(&bytes))
+    let kind = error
+        .get("type")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let code = error.get("code").and_then(|code| {
+        code.as_u64()
+            .or_else(|| code.as_str().and_then(|c| c.parse().ok()))
+    });
+    let transient = matches!(kind, "overloaded_error" | "api_error" | "rate_limit_error")
+        || code.is_some_and(|code| code == 429 || code >= 500);
+    LlmError::Upstream {
+        message: error_message(&bytes),
+        transient,
+    }
 }
 
 /// Parses one JSON frame of a stream.

@@ -34,18 +34,11 @@ pub fn chat(
     if request.json {
         body["format"] = json!("json");
     }
-    authorized(
-        http.post(format!("{}/api/chat", endpoint.base_url)),
-        endpoint,
-    )
-    .json(&body)
+    authorized(http.post(endpoint.url("/api/chat")), endpoint).json(&body)
 }
 
 pub fn models(http: &reqwest::Client, endpoint: &Endpoint) -> reqwest::RequestBuilder {
-    authorized(
-        http.get(format!("{}/api/tags", endpoint.base_url)),
-        endpoint,
-    )
+    authorized(http.get(endpoint.url("/api/tags")), endpoint)
 }
 
 /// Ollama itself wants no key; a proxy in front of it may.

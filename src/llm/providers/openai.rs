@@ -6,7 +6,9 @@
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{PartialUsage, Piece, StreamReader, frame, messages_json, read_events};
+use super::{
+    JSON_INSTRUCTION, PartialUsage, Piece, StreamReader, frame, messages_json, read_events,
+};
 use crate::llm::framing::SseDecoder;
 use crate::llm::model::{ChatRequest, Endpoint, LlmError};
 
@@ -15,9 +17,13 @@ pub fn chat(
     endpoint: &Endpoint,
     request: &ChatRequest,
 ) -> reqwest::RequestBuilder {
+    let mut messages = messages_json(&request.messages);
+    if request.json && !super::mentions_json(request) {
+        messages.insert(0, json!({ "role": "system", "content": JSON_INSTRUCTION }));
+    }
     let mut body = json!({
         "model": endpoint.model,
-        "messages": messages_json(&request.messages),
+        "messages": messages,
         "stream": true,
         "stream_options": { "include_usage": true },
     });
@@ -30,16 +36,13 @@ pub fn chat(
     if request.json {
         body["response_format"] = json!({ "type": "json_object" });
     }
-    authorized(
-        http.post(format!("{}/chat/completions", endpoint.base_url)),
-        endpoint,
-    )
-    .header(reqwest::header::ACCEPT, "text/event-stream")
-    .json(&body)
+    authorized(http.post(endpoint.url("/chat/completions")), endpoint)
+        .header(reqwest::header::ACCEPT, "text/event-stream")
+        .json(&body)
 }
 
 pub fn models(http: &reqwest::Client, endpoint: &Endpoint) -> reqwest::RequestBuilder {
-    authorized(http.get(format!("{}/models", endpoint.base_url)), endpoint)
+    authorized(http.get(endpoint.url("/models")), endpoint)
 }
 
 fn authorized(request: reqwest::RequestBuilder, endpoint: &Endpoint) -> reqwest::RequestBuilder {
@@ -103,7 +106,8 @@ impl Reader {
             {
                 pieces.push(Piece::Text(text));
             }
-            if let Some(reason) = choice.finish_reason {
+            // Some servers send an empty reason on every chunk until the last.
+            if let Some(reason) = choice.finish_reason.filter(|reason| !reason.is_empty()) {
                 pieces.push(Piece::Finish(reason));
             }
         }
