@@ -161,6 +161,17 @@ async fn a_remembered_document_still_checks_every_requests_variables() {
     let again = ask("One", json!({ "type": "LOCATION", "id": "nowhere" })).await;
     assert!(again.get("errors").is_none(), "{again}");
 
+    // A directive's variable is checked as well, once its document is remembered.
+    let include = "query Include($show: Boolean!) { me { email @include(if: $show) } }";
+    let shown = server
+        .gql_as(&account, include, json!({ "show": true }))
+        .await;
+    assert_eq!(shown["data"]["me"]["email"], "memo@example.com", "{shown}");
+    let wrong = server
+        .gql_as(&account, include, json!({ "show": "yes" }))
+        .await;
+    assert!(is_refused_whole(&wrong), "{wrong}");
+
     // A document that fails validation is refused every time it is sent.
     for _ in 0..2 {
         let invalid = server

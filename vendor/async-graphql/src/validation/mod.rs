@@ -134,11 +134,14 @@ pub(crate) fn check_rules(
 /// rule whose verdict depends on the variables' values (`ArgumentsOfCorrectType`, the
 /// arguments with the variables put in). Everything else validation computes depends on the
 /// document and the registry alone: the other rules, the cache control, and depth and
-/// complexity as long as no field's complexity is a function of its arguments' values — a
-/// schema whose complexity reads its arguments must not use a memo.
+/// complexity as long as no field's complexity is a function of its arguments' values (a
+/// registry with such a field keeps no verdicts).
 ///
-/// A memo belongs to one document text and one registry. It keeps only successful verdicts,
-/// and only for operations the document defines, so it holds at most one entry per operation.
+/// A memo belongs to one document text and one registry. It keeps only successful verdicts of
+/// Strict validation, only for operation names the document defines (a document with a single
+/// operation may hold it under its name and under no name), and none at all when a field of the
+/// registry computes its complexity from its arguments; a verdict recalled is checked against
+/// the caller's complexity and depth limits again.
 #[derive(Debug, Default)]
 pub struct ValidationMemo {
     verdicts: std::sync::RwLock<Vec<(Option<String>, ValidationResult)>>,
@@ -182,7 +185,9 @@ pub(crate) fn check_rules_memoized(
     limit_depth: Option<usize>,
     memo: Option<&ValidationMemo>,
 ) -> Result<ValidationResult, Vec<ServerError>> {
-    let Some(memo) = memo else {
+    // The memo keeps Strict verdicts only, and only for a registry whose complexity depends
+    // on the document alone.
+    let Some(memo) = memo.filter(|_| matches!(mode, ValidationMode::Strict)) else {
         return check_rules(
             registry,
             doc,
@@ -194,7 +199,14 @@ pub(crate) fn check_rules_memoized(
         );
     };
     if let Some(verdict) = memo.recall(operation_name) {
-        if matches!(mode, ValidationMode::Strict) && defines_variables(doc) {
+        // The limits are the caller's: a verdict kept under looser ones is not taken as is.
+        if limit_complexity.is_some_and(|limit| verdict.complexity > limit) {
+            return Err(vec![ServerError::new("Query is too complex.", None)]);
+        }
+        if limit_depth.is_some_and(|limit| verdict.depth > limit) {
+            return Err(vec![ServerError::new("Query is nested too deep.", None)]);
+        }
+        if defines_variables(doc) {
             check_argument_values(registry, doc, variables, operation_name)?;
         }
         return Ok(verdict);
@@ -208,10 +220,22 @@ pub(crate) fn check_rules_memoized(
         limit_complexity,
         limit_depth,
     )?;
-    if defines_operation(doc, operation_name) {
+    if defines_operation(doc, operation_name) && !computes_complexity(registry) {
         memo.remember(operation_name, verdict);
     }
     Ok(verdict)
+}
+
+/// Whether any field's complexity is computed from its arguments (`complexity = "…"`): then a
+/// document's complexity depends on the variables, and its verdict cannot be kept.
+fn computes_complexity(registry: &Registry) -> bool {
+    registry.types.values().any(|ty| match ty {
+        crate::registry::MetaType::Object { fields, .. }
+        | crate::registry::MetaType::Interface { fields, .. } => fields
+            .values()
+            .any(|field| field.compute_complexity.is_some()),
+        _ => false,
+    })
 }
 
 /// The one rule whose verdict depends on the variables' values: every argument, with the
