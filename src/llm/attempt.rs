@@ -8,6 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::LlmClient;
 use super::model::{ChatRequest, Completion, Endpoint, LlmError, Provider};
+use super::network::PrivateAddress;
 use super::providers::{self, PartialUsage, Piece};
 use super::retry::parse_retry_after;
 
@@ -323,6 +324,10 @@ pub(super) fn unreachable(endpoint: &Endpoint, error: &reqwest::Error) -> LlmErr
     // the URL's credentials.
     let mut source = std::error::Error::source(error);
     while let Some(cause) = source {
+        // A name that resolved only to private addresses: not a failure another try mends.
+        if let Some(private) = cause.downcast_ref::<PrivateAddress>() {
+            return LlmError::Misconfigured(private.to_string());
+        }
         reason.push_str(": ");
         reason.push_str(&cause.to_string());
         source = cause.source();

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::attempt::{Failed, read_bounded};
 use super::model::{ChatRequest, Completion, Endpoint, LlmError, ModelInfo};
+use super::network::{PublicResolver, Reach, check_endpoint};
 use super::providers;
 use super::retry::RetryPolicy;
 
@@ -45,20 +46,27 @@ pub struct LlmClient {
     pub(super) http: reqwest::Client,
     policy: RetryPolicy,
     pub(super) timeouts: Timeouts,
+    reach: Reach,
 }
 
 impl LlmClient {
-    pub fn new(policy: RetryPolicy, timeouts: Timeouts) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
+    /// A client whose calls reach the addresses `reach` allows ([`super::network`]).
+    pub fn new(policy: RetryPolicy, timeouts: Timeouts, reach: Reach) -> anyhow::Result<Self> {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(timeouts.connect)
             // A provider's base URL is where calls go; a redirect elsewhere is not followed.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("loregraph/", env!("CARGO_PKG_VERSION")))
-            .build()?;
+            // A proxy from the environment would resolve names where the check cannot see.
+            .no_proxy()
+            .user_agent(concat!("loregraph/", env!("CARGO_PKG_VERSION")));
+        if reach == Reach::PublicOnly {
+            builder = builder.dns_resolver(std::sync::Arc::new(PublicResolver));
+        }
         Ok(Self {
-            http,
+            http: builder.build()?,
             policy,
             timeouts,
+            reach,
         })
     }
 
@@ -73,6 +81,7 @@ impl LlmClient {
         cancel: &CancellationToken,
         mut on_text: impl FnMut(&str) + Send,
     ) -> Result<Completion, LlmError> {
+        check_endpoint(endpoint, self.reach)?;
         let started = Instant::now();
         // Counted outside each attempt, so a call cut off by the total timeout still knows
         // whether the caller saw part of an answer.
@@ -148,6 +157,7 @@ impl LlmClient {
         endpoint: &Endpoint,
         cancel: &CancellationToken,
     ) -> Result<Vec<ModelInfo>, LlmError> {
+        check_endpoint(endpoint, self.reach)?;
         let (call, read) = providers::models_call(&self.http, endpoint);
         let deadline = tokio::time::Instant::now() + self.timeouts.first_piece;
         let fetch = async {

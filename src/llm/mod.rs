@@ -8,12 +8,14 @@
 //! - [`providers`]: each provider's requests and stream format;
 //! - [`framing`]: bounded line and server-sent-event decoding;
 //! - [`retry`]: when and how long to wait before trying again;
+//! - [`network`]: which addresses calls may reach (public ones, unless the operator allows more);
 //! - [`client`]: the HTTP client that puts them together, one attempt at a time (`attempt`).
 
 mod attempt;
 pub mod client;
 pub mod framing;
 pub mod model;
+pub mod network;
 pub mod providers;
 pub mod retry;
 
@@ -21,4 +23,5 @@ pub use client::{LlmClient, Timeouts};
 pub use model::{
     ChatRequest, Completion, Endpoint, LlmError, Message, ModelInfo, Provider, Role, Usage,
 };
+pub use network::Reach;
 pub use retry::RetryPolicy;

@@ -4,16 +4,17 @@
 //! documents (path, credentials, body).
 
 use loregraph::llm::{
-    ChatRequest, Completion, Endpoint, LlmClient, Message, Provider, RetryPolicy, Role, Timeouts,
-    Usage,
+    ChatRequest, Completion, Endpoint, LlmClient, Message, Provider, Reach, RetryPolicy, Role,
+    Timeouts, Usage,
 };
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use crate::llm_mock::{MockProvider, Reply};
 
+/// A client that may call the scripted providers on this machine.
 pub fn client(policy: RetryPolicy, timeouts: Timeouts) -> LlmClient {
-    LlmClient::new(policy, timeouts).expect("the LLM client")
+    LlmClient::new(policy, timeouts, Reach::Anywhere).expect("the LLM client")
 }
 
 pub fn endpoint_for(provider: Provider, mock: &MockProvider, key: Option<&str>) -> Endpoint {
@@ -269,5 +270,56 @@ async fn a_stream_that_is_not_the_format_is_refused_not_guessed_at() {
         mock.received().len(),
         1,
         "a malformed answer is not retried"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_limited_to_public_addresses_never_calls_a_private_one() {
+    let client = LlmClient::new(
+        RetryPolicy::default(),
+        Timeouts::default(),
+        Reach::PublicOnly,
+    )
+    .expect("the LLM client");
+    let mock =
+        MockProvider::start(vec![Reply::stream("text/event-stream", OPENAI_STREAM, 64)]).await;
+    let port = mock.url.rsplit(':').next().expect("a port");
+    // The address written out, a name that resolves to it, and the IPv6 loopback.
+    for base in [
+        format!("http://127.0.0.1:{port}/v1"),
+        format!("http://localhost:{port}/v1"),
+        format!("http://[::1]:{port}/v1"),
+    ] {
+        let endpoint = Endpoint {
+            base_url: base.clone(),
+            ..endpoint_for(Provider::OpenAiCompatible, &mock, None)
+        };
+        let (result, pieces) = chat(&client, &endpoint, &conversation(false)).await;
+        assert!(
+            matches!(&result, Err(loregraph::llm::LlmError::Misconfigured(reason)) if reason.contains("private")),
+            "{base}: {result:?}"
+        );
+        assert!(pieces.is_empty());
+        let listed = client
+            .list_models(&endpoint, &CancellationToken::new())
+            .await;
+        assert!(
+            matches!(listed, Err(loregraph::llm::LlmError::Misconfigured(_))),
+            "{base}: {listed:?}"
+        );
+    }
+    assert!(
+        mock.received().is_empty(),
+        "no request reached the private address"
+    );
+
+    let ftp = Endpoint {
+        base_url: "ftp://models.example.com".into(),
+        ..endpoint_for(Provider::Ollama, &mock, None)
+    };
+    let (result, _) = chat(&client, &ftp, &conversation(false)).await;
+    assert!(
+        matches!(&result, Err(loregraph::llm::LlmError::Misconfigured(_))),
+        "{result:?}"
     );
 }
