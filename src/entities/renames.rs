@@ -58,34 +58,30 @@ pub async fn rename(
             let mut content = content_of(&current);
             content.entity_id = new_entity_id.clone();
             renaming.apply(templates, &mut content, current.kind());
-            let checked = check(templates, entity_type, &content, Some(&current));
-            let renamed = saved_locked(
-                store::save(
-                    conn,
-                    &current,
-                    None,
-                    write(viewer, entity_type, &content, &checked),
-                    RevisionAction::Renamed,
-                )
-                .await?,
-            )?;
+            let renamed = save_locked(
+                conn,
+                templates,
+                viewer,
+                &current,
+                &content,
+                RevisionAction::Renamed,
+            )
+            .await?;
             let mut updated = Vec::new();
             for referrer in referrers.iter().filter(|r| r.id != current.id) {
                 let mut content = content_of(referrer);
                 if !renaming.apply(templates, &mut content, referrer.kind()) {
                     continue;
                 }
-                let checked = check(templates, referrer.kind(), &content, Some(referrer));
-                let row = saved_locked(
-                    store::save(
-                        conn,
-                        referrer,
-                        None,
-                        write(viewer, referrer.kind(), &content, &checked),
-                        RevisionAction::Updated,
-                    )
-                    .await?,
-                )?;
+                let row = save_locked(
+                    conn,
+                    templates,
+                    viewer,
+                    referrer,
+                    &content,
+                    RevisionAction::Updated,
+                )
+                .await?;
                 updated.push(row);
             }
             Ok((renamed, updated))
@@ -106,9 +102,26 @@ pub async fn rename(
     Ok(renamed)
 }
 
-/// The row a save under the row's lock wrote (it cannot have moved since it was locked).
-fn saved_locked(saved: Option<EntityRow>) -> AppResult<EntityRow> {
-    saved.ok_or_else(|| AppError::internal(anyhow::anyhow!("a locked entity moved")))
+/// Checks `content` and saves it over `row`, which this transaction holds locked (so the save
+/// cannot miss: the row cannot have moved since).
+async fn save_locked(
+    conn: &mut AsyncPgConnection,
+    templates: &TemplateCatalog,
+    viewer: &Viewer,
+    row: &EntityRow,
+    content: &EntityContent,
+    action: RevisionAction,
+) -> AppResult<EntityRow> {
+    let checked = check(templates, row.kind(), content, Some(row));
+    store::save(
+        conn,
+        row,
+        None,
+        write(viewer, row.kind(), content, &checked),
+        action,
+    )
+    .await?
+    .ok_or_else(|| AppError::internal(anyhow::anyhow!("a locked entity moved")))
 }
 
 /// One rename, as the references to rewrite see it.

@@ -180,13 +180,8 @@ pub async fn update(
         {
             return Ok(announced(platform, viewer, outcome));
         }
-        if change.expected_version.is_some() {
-            // The client's version was right when read and is not now.
-            return Err(AppError::conflict(format!(
-                "{}/{entity_id} changed while it was being saved; reload and retry",
-                entity_type.slug()
-            )));
-        }
+        // Missed: another writer, or a re-validation that rewrote the row at the same version.
+        // The next read says which: `apply` refuses a version other than the client's.
     }
     let outcome = conn
         .transaction::<_, AppError, _>(async |conn| {

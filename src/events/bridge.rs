@@ -19,7 +19,7 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
-use tokio_postgres::{AsyncMessage, Client, NoTls};
+use tokio_postgres::{AsyncMessage, Client, NoTls, Statement};
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -72,7 +72,7 @@ pub async fn run(
             connected = connect(&database_url, bus.node_id()) => connected,
         };
         match connected {
-            Ok((client, mut notifications)) => {
+            Ok((client, prepared_append, mut notifications)) => {
                 retry = first_retry;
                 tracing::info!("relaying events to and from other nodes");
                 let outcome = match catch_up(&bus, &client, &mut delivered).await {
@@ -80,6 +80,7 @@ pub async fn run(
                         let mut relay = Relay {
                             bus: &bus,
                             client: &client,
+                            prepared_append: &prepared_append,
                             delivered: last,
                         };
                         let outcome = relay
@@ -163,12 +164,12 @@ async fn catch_up(
     Ok(last)
 }
 
-/// Opens the connection and starts listening. Notifications arrive on the returned channel,
-/// which closes when the connection does.
+/// Opens the connection, starts listening and prepares the log's append. Notifications arrive
+/// on the returned channel, which closes when the connection does.
 async fn connect(
     database_url: &str,
     node: Uuid,
-) -> Result<(Client, mpsc::UnboundedReceiver<String>), tokio_postgres::Error> {
+) -> Result<(Client, Statement, mpsc::UnboundedReceiver<String>), tokio_postgres::Error> {
     let (client, mut connection) = tokio_postgres::connect(database_url, NoTls).await?;
     let (sender, receiver) = mpsc::unbounded_channel();
     tokio::spawn(async move {
@@ -194,13 +195,15 @@ async fn connect(
              SET statement_timeout = '30s'; LISTEN {CHANNEL}"
         ))
         .await?;
-    Ok((client, receiver))
+    let prepared_append = log::prepare_append(&client).await?;
+    Ok((client, prepared_append, receiver))
 }
 
 /// One connection's relaying.
 struct Relay<'a> {
     bus: &'a EventBus,
     client: &'a Client,
+    prepared_append: &'a Statement,
     /// The last sequence number delivered here.
     delivered: i64,
 }
@@ -284,7 +287,7 @@ impl Relay<'_> {
             return Ok(());
         }
         let node = self.bus.node_id();
-        match log::append(self.client, CHANNEL, node, entries).await {
+        match log::append(self.client, self.prepared_append, CHANNEL, node, entries).await {
             Ok(()) => return Ok(()),
             Err(error) if !is_data_error(&error) => {
                 return Err(format!("{} events not logged yet: {error}", entries.len()));
@@ -292,7 +295,15 @@ impl Relay<'_> {
             Err(_) => {}
         }
         for entry in entries {
-            match log::append(self.client, CHANNEL, node, std::slice::from_ref(entry)).await {
+            match log::append(
+                self.client,
+                self.prepared_append,
+                CHANNEL,
+                node,
+                std::slice::from_ref(entry),
+            )
+            .await
+            {
                 Ok(()) => {}
                 Err(error) if is_data_error(&error) => {
                     tracing::warn!(%error, kind = entry.kind, "the event log refused an event: it is lost");

@@ -11,7 +11,7 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use tokio_postgres::Client;
+use tokio_postgres::{Client, Statement};
 use uuid::Uuid;
 
 use super::{BusMessage, Event};
@@ -63,10 +63,11 @@ pub struct Entry {
 
 /// Appends `entries` (in the order given; one already logged is skipped) and notifies
 /// `channel` of each, with `node` as the sender, in one autocommit statement under the log's
-/// lock ([`APPEND`]): every node hears of an event when, and only when, its row is committed,
+/// lock ([`APPEND`], `prepared` by [`prepare_append`]): every node hears of an event when, and only when, its row is committed,
 /// and in sequence order.
 pub async fn append(
     client: &Client,
+    prepared: &Statement,
     channel: &str,
     node: Uuid,
     entries: &[Entry],
@@ -77,7 +78,7 @@ pub async fn append(
     let bodies: Vec<&str> = entries.iter().map(|e| e.body.as_str()).collect();
     client
         .execute(
-            APPEND,
+            prepared,
             &[
                 &node.to_string(),
                 &ids,
@@ -90,6 +91,11 @@ pub async fn append(
         )
         .await?;
     Ok(())
+}
+
+/// The append, prepared once per relay connection (parsed and planned once, not per batch).
+pub async fn prepare_append(client: &Client) -> Result<Statement, tokio_postgres::Error> {
+    client.prepare(APPEND).await
 }
 
 /// The newest sequence number logged, or removed by the sweeper (0 for a log never written).

@@ -317,7 +317,7 @@ impl ChatSubscription {
                     .get_or_try_init(async || {
                         let mut conn = pool.get().await.map_err(AppError::from)?;
                         Ok::<_, AppError>(
-                            chat_store::load_posted(&mut conn, tenant_id, message_id)
+                            chat_store::find_listed(&mut conn, tenant_id, message_id)
                                 .await?
                                 .map(Arc::new),
                         )

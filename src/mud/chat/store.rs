@@ -116,11 +116,38 @@ pub async fn present_listeners(
 /// username.
 pub type ListedMessage = (ChatMessageRow, String, String, Option<String>);
 
-/// The tenant's messages, optionally of one world and room: the filter on a boxed query over
+/// The tenant's messages with their world's and room's keys and the sender's username (a
+/// [`ListedMessage`] each).
+#[diesel::dsl::auto_type]
+fn listed_messages(tenant_id: Uuid) -> _ {
+    let row: diesel::helper_types::AsSelect<ChatMessageRow, diesel::pg::Pg> =
+        ChatMessageRow::as_select();
+    chat_messages::table
+        .inner_join(
+            worlds::table.on(worlds::tenant_id
+                .eq(chat_messages::tenant_id)
+                .and(worlds::id.eq(chat_messages::world_id))),
+        )
+        .inner_join(
+            rooms::table.on(rooms::tenant_id
+                .eq(chat_messages::tenant_id)
+                .and(rooms::id.eq(chat_messages::room_id))),
+        )
+        .left_join(users::table.on(users::id.nullable().eq(chat_messages::user_id)))
+        .filter(chat_messages::tenant_id.eq(tenant_id))
+        .select((
+            row,
+            worlds::world_key,
+            rooms::room_key,
+            users::username.nullable(),
+        ))
+}
+
+/// Messages of one world and room, when given: the filter on a boxed query over the tenant's
 /// `chat_messages`, alone (to count them) or joined (to list them).
 macro_rules! in_scope {
-    ($query:expr, $tenant_id:expr, $world_id:expr, $room_id:expr) => {{
-        let mut query = $query.filter(chat_messages::tenant_id.eq($tenant_id));
+    ($query:expr, $world_id:expr, $room_id:expr) => {{
+        let mut query = $query;
         if let Some(world_id) = $world_id {
             query = query.filter(chat_messages::world_id.eq(world_id));
         }
@@ -144,78 +171,30 @@ pub async fn list_messages(
     room_id: Option<Uuid>,
     window: &Window<ChatMessageKey>,
 ) -> AppResult<(Option<i64>, Vec<ListedMessage>)> {
-    let listed = chat_messages::table
-        .inner_join(
-            worlds::table.on(worlds::tenant_id
-                .eq(chat_messages::tenant_id)
-                .and(worlds::id.eq(chat_messages::world_id))),
-        )
-        .inner_join(
-            rooms::table.on(rooms::tenant_id
-                .eq(chat_messages::tenant_id)
-                .and(rooms::id.eq(chat_messages::room_id))),
-        )
-        .left_join(users::table.on(users::id.nullable().eq(chat_messages::user_id)))
-        .select((
-            ChatMessageRow::as_select(),
-            worlds::world_key,
-            rooms::room_key,
-            users::username.nullable(),
-        ))
-        .into_boxed();
     let rows = windowed!(
-        in_scope!(listed, tenant_id, world_id, room_id),
+        in_scope!(listed_messages(tenant_id).into_boxed(), world_id, room_id),
         window.clone(),
         desc(chat_messages::created_at, chat_messages::id)
     );
-    let total = in_scope!(
-        chat_messages::table.into_boxed(),
-        tenant_id,
-        world_id,
-        room_id
-    )
-    .count();
+    let counted = chat_messages::table
+        .filter(chat_messages::tenant_id.eq(tenant_id))
+        .into_boxed();
+    let total = in_scope!(counted, world_id, room_id).count();
     load_window(conn, window, rows, total).await
 }
 
-/// One message as the admin view lists it, or None.
+/// One message as the admin view lists it, or None; also how live subscribers are shown a sent
+/// message (loaded once per node for all of them).
 pub async fn find_listed(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     id: Uuid,
 ) -> AppResult<Option<ListedMessage>> {
-    Ok(chat_messages::table
-        .inner_join(
-            worlds::table.on(worlds::tenant_id
-                .eq(chat_messages::tenant_id)
-                .and(worlds::id.eq(chat_messages::world_id))),
-        )
-        .inner_join(
-            rooms::table.on(rooms::tenant_id
-                .eq(chat_messages::tenant_id)
-                .and(rooms::id.eq(chat_messages::room_id))),
-        )
-        .left_join(users::table.on(users::id.nullable().eq(chat_messages::user_id)))
-        .filter(chat_messages::tenant_id.eq(tenant_id))
+    Ok(listed_messages(tenant_id)
         .filter(chat_messages::id.eq(id))
-        .select((
-            ChatMessageRow::as_select(),
-            worlds::world_key,
-            rooms::room_key,
-            users::username.nullable(),
-        ))
         .first(conn)
         .await
         .optional()?)
-}
-
-/// A sent message as live subscribers show it, loaded once per node for all of them.
-pub async fn load_posted(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    message_id: Uuid,
-) -> AppResult<Option<ListedMessage>> {
-    find_listed(conn, tenant_id, message_id).await
 }
 
 /// Who hears a message said in `room` now: the room itself and, for a yell, the rooms its
