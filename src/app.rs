@@ -23,7 +23,7 @@ use crate::graphql::WS_PATH;
 use crate::graphql::handler::{OperationNames, graphql, graphql_get};
 use crate::graphql::playground;
 use crate::graphql::ws::graphql_ws;
-use crate::http::{assets, billing_portal, health, web_auth};
+use crate::http::{assets, billing_portal, health, story_files, web_auth};
 use crate::realtime::Realtime;
 use crate::state::AppState;
 
@@ -53,6 +53,16 @@ pub fn router(state: AppState) -> Router {
             post(assets::upload_for_entity),
         )
         .layer(upload_limit);
+    // Story files (covers, `.chr` archives, data packages) come as raw bodies.
+    let story_files = Router::new()
+        .route("/upload/{resource_id}/{file_id}", post(story_files::upload))
+        .route(
+            "/download/{resource_id}/{file_id}",
+            get(story_files::download),
+        )
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::story::service::MAX_FILE_BYTES,
+        ));
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql))
         .route("/graphql/assets/{name}", get(playground::asset))
@@ -78,6 +88,7 @@ pub fn router(state: AppState) -> Router {
             state.config.limits.max_body_bytes,
         ))
         .merge(uploads)
+        .merge(story_files)
         // Its own fallback, so an unknown path passes through the layer below too (and is
         // logged and counted as `unmatched`) after `/metrics` is merged in.
         .fallback(not_found)

@@ -11,6 +11,15 @@ use axum::response::{IntoResponse, Response};
 
 pub type AppResult<T> = Result<T, AppError>;
 
+/// What refers to something that cannot go while it does (see [`AppError::InUse`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Referrer {
+    /// What it is (`API_GROUP`, `CHARACTER`...).
+    pub kind: String,
+    pub id: String,
+    pub name: String,
+}
+
 #[derive(Debug, Clone)]
 pub enum AppError {
     Unauthenticated(String),
@@ -24,6 +33,12 @@ pub enum AppError {
         field: Option<&'static str>,
     },
     Conflict(String),
+    /// Something still refers to what was to be deleted (CONFLICT, `extensions.referrers`
+    /// naming them).
+    InUse {
+        message: String,
+        referrers: Vec<Referrer>,
+    },
     /// The tenant's tier lacks a feature (FORBIDDEN, reason "feature_gate").
     FeatureGate {
         feature: &'static str,
@@ -110,7 +125,7 @@ impl AppError {
             Self::Forbidden { .. } | Self::FeatureGate { .. } => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
             Self::BadInput { .. } | Self::Unprocessable { .. } => "BAD_USER_INPUT",
-            Self::Conflict(_) => "CONFLICT",
+            Self::Conflict(_) | Self::InUse { .. } => "CONFLICT",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
             Self::UnsupportedMediaType(_) => "UNSUPPORTED_MEDIA_TYPE",
@@ -128,7 +143,7 @@ impl AppError {
             Self::BadInput { .. }
             | Self::PersistedQueryNotFound
             | Self::PersistedQueryNotSupported => StatusCode::BAD_REQUEST,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::InUse { .. } => StatusCode::CONFLICT,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -148,6 +163,7 @@ impl AppError {
             | Self::UnsupportedMediaType(m)
             | Self::Upstream(m) => m.clone(),
             Self::Forbidden { message, .. }
+            | Self::InUse { message, .. }
             | Self::BadInput { message, .. }
             | Self::Unprocessable { message, .. }
             | Self::RateLimited { message, .. } => message.clone(),
@@ -197,6 +213,11 @@ impl From<AppError> for async_graphql::Error {
                     retry_after_secs, ..
                 } => ext.set("retryAfter", *retry_after_secs),
                 AppError::Unavailable | AppError::Upstream(_) => ext.set("retryable", true),
+                AppError::InUse { referrers, .. } => ext.set(
+                    "referrers",
+                    async_graphql::Value::from_json(serde_json::json!(referrers))
+                        .unwrap_or_default(),
+                ),
                 _ => {}
             }
             // What went wrong on our side can be found in the log by the request's id.
@@ -266,6 +287,12 @@ impl From<diesel::result::Error> for AppError {
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
                 Self::conflict("a record with the same key already exists")
             }
+            // A write that raced a delete of what it refers to, or a delete that raced a new
+            // reference to what it deletes (the services check first; the key is the last word).
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => Self::conflict(
+                "it refers to something that was just deleted, or something now refers to it; \
+                 reload and try again",
+            ),
             // Two writes that locked the same rows in opposite orders: one of them loses and
             // may simply be tried again.
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => {

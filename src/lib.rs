@@ -31,6 +31,8 @@ pub mod realtime;
 pub mod retention;
 pub mod rolls;
 pub mod runtime;
+pub mod sealing;
 pub mod state;
+pub mod story;
 pub mod telemetry;
 pub mod tenants;

@@ -18,6 +18,7 @@ use crate::graphql::{
     AppSchema, DocumentCache, PersistedQueries, SlowResolverSpans, schema_builder,
 };
 use crate::health::probe::DatabaseProbe;
+use crate::llm::service::LlmRuntime;
 use crate::mud::ollama::Ollama;
 use crate::realtime::connections::LiveConnections;
 use crate::realtime::presence::PresenceTracker;
@@ -89,6 +90,7 @@ impl AppState {
         };
         let stripe = StripeClient::new(&config.billing)?.map(Arc::new);
         let ollama = Arc::new(Ollama::new(config.ollama.clone())?);
+        let llm = Arc::new(LlmRuntime::new(&config.llm)?);
         let templates = match &config.templates_dir {
             Some(dir) => {
                 let catalog = TemplateCatalog::load(dir)
@@ -103,6 +105,7 @@ impl AppState {
             .data(platform.clone())
             .data(assets.clone())
             .data(ollama.clone())
+            .data(llm)
             .data(templates.clone());
         if let Some(stripe) = &stripe {
             schema = schema.data(stripe.clone());

@@ -24,6 +24,8 @@ use crate::entities::service::{self as entities, Bin};
 use crate::error::{AppError, AppResult};
 
 // What the retention sweeper (another domain) and the /metrics edge ask of assets.
+/// What an image is, by its magic bytes (for domains that take only some kinds).
+pub use super::inspect::ImageKind;
 pub use super::jobs::open_jobs;
 pub use super::store::prune_finished_jobs;
 pub use super::sweep::sweep_unused_bytes;
@@ -34,6 +36,29 @@ pub struct AssetRuntime {
     pub blobs: BlobStore,
     /// Wakes the processing worker when a job is queued.
     pub wake: Arc<Notify>,
+}
+
+/// A live image of the tenant as another domain shows it (a character's cover): its type and
+/// bytes; None when the asset is gone, recycled or its bytes are missing.
+pub async fn live_image(
+    conn: &mut AsyncPgConnection,
+    assets: &AssetRuntime,
+    tenant_id: Uuid,
+    asset_id: Uuid,
+) -> AppResult<Option<(String, Bytes)>> {
+    let Some(asset) = store::find(conn, tenant_id, asset_id).await? else {
+        return Ok(None);
+    };
+    if asset.is_deleted() {
+        return Ok(None);
+    }
+    match assets.blobs.read_original(tenant_id, &asset.sha256).await {
+        Ok(bytes) => Ok(Some((asset.mime_type, bytes))),
+        Err(error) => {
+            tracing::warn!(%asset_id, error = %error, "an image's bytes could not be read");
+            Ok(None)
+        }
+    }
 }
 
 /// An uploaded file, read whole (within the size limit) before it gets here.

@@ -5,6 +5,7 @@
 use async_graphql::Enum;
 use diesel_async::AsyncPgConnection;
 
+pub use super::ledger::Take;
 use super::ledger::{self, Debit};
 use crate::auth::Viewer;
 use crate::context::Platform;
@@ -47,6 +48,8 @@ pub struct Charge<'a> {
     /// Who did it (1 to 64 printable characters).
     pub provider: &'a str,
     pub key_source: KeySource,
+    /// All of `amount` or nothing, or as much of it as is left (for work already done).
+    pub take: Take,
 }
 
 /// What paying did.
@@ -81,15 +84,7 @@ pub async fn consume(
     }
     let operation = validate_label("operation", charge.operation)?;
     let provider = validate_label("provider", charge.provider)?;
-    let exemption = match charge.key_source {
-        _ if !platform.config.billing.configured() => {
-            Some("billing is not configured on this server: not metered")
-        }
-        KeySource::Byok => Some("your own key: not metered"),
-        KeySource::Studio if is_on_device(&provider) => Some("on-device: not metered"),
-        KeySource::Studio => None,
-    };
-    if let Some(message) = exemption {
+    if let Some(message) = exemption(platform, charge.key_source, &provider) {
         let (_, balance, _) = ledger::settle(conn, viewer.tenant_id).await?;
         return Ok(Consumption {
             charged: 0,
@@ -106,7 +101,7 @@ pub async fn consume(
         operation: &operation,
         provider: &provider,
     };
-    let entry = ledger::debit(conn, &debit).await?;
+    let entry = ledger::debit(conn, &debit, charge.take).await?;
     platform.events.publish(
         viewer.tenant_id,
         Some(viewer.user_id),
@@ -126,6 +121,39 @@ pub async fn consume(
         balance: entry.balance_after,
         entry_id: Some(entry.id),
     })
+}
+
+/// Why a call on `key_source` and `provider` is not metered; None when it is.
+fn exemption(platform: &Platform, key_source: KeySource, provider: &str) -> Option<&'static str> {
+    match key_source {
+        _ if !platform.config.billing.configured() => {
+            Some("billing is not configured on this server: not metered")
+        }
+        KeySource::Byok => Some("your own key: not metered"),
+        KeySource::Studio if is_on_device(provider) => Some("on-device: not metered"),
+        KeySource::Studio => None,
+    }
+}
+
+/// Whether calls on `key_source` and `provider` are debited.
+pub fn is_metered(platform: &Platform, key_source: KeySource, provider: &str) -> bool {
+    exemption(platform, key_source, provider).is_none()
+}
+
+/// Refuses (FORBIDDEN, as [`consume`] would) unless the viewer may consume at least one
+/// BrainBit now, when calls on `key_source` and `provider` are metered: checked before work
+/// whose cost is known only once it is done.
+pub async fn ensure_can_consume(
+    platform: &Platform,
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    key_source: KeySource,
+    provider: &str,
+) -> AppResult<()> {
+    if !is_metered(platform, key_source, provider) {
+        return Ok(());
+    }
+    ledger::ensure_room(conn, viewer.tenant_id, viewer.user_id).await
 }
 
 fn validate_label(field: &'static str, value: &str) -> AppResult<String> {

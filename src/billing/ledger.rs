@@ -342,50 +342,96 @@ pub async fn set_user_quota(
     Ok(())
 }
 
+/// One bound on what a member may consume now: what is left under it, and the refusal when
+/// that is too little.
+struct Bound {
+    left: i64,
+    reason: &'static str,
+    message: String,
+}
+
+/// The bounds on what a member may consume now, in the order refusals name them: their
+/// quota, the team's quota, the balance.
+async fn bounds(
+    conn: &mut AsyncPgConnection,
+    account: &BillingAccountRow,
+    user_id: Uuid,
+    period: &Period,
+) -> AppResult<Vec<Bound>> {
+    let tenant_id = account.tenant_id;
+    let mut bounds = Vec::with_capacity(3);
+    if let Some(limit) = user_quota(conn, tenant_id, user_id).await? {
+        let used = consumed_since(conn, tenant_id, Some(user_id), period.start).await?;
+        bounds.push(Bound {
+            left: limit - used,
+            reason: "quota_exceeded",
+            message: format!("your quota allows {limit} BrainBits this period and {used} are used"),
+        });
+    }
+    if let Some(limit) = account.team_quota {
+        let used = consumed_since(conn, tenant_id, None, period.start).await?;
+        bounds.push(Bound {
+            left: limit - used,
+            reason: "quota_exceeded",
+            message: format!(
+                "the team's quota allows {limit} BrainBits this period and {used} are used"
+            ),
+        });
+    }
+    let available = balance(conn, tenant_id).await?;
+    bounds.push(Bound {
+        left: available,
+        reason: "insufficient_brainbits",
+        message: format!("{available} BrainBits are left"),
+    });
+    Ok(bounds)
+}
+
+/// The first bound that leaves less than `needed`, as its refusal.
+fn refusal(bounds: &[Bound], needed: i64) -> Option<AppError> {
+    bounds
+        .iter()
+        .find(|bound| bound.left < needed)
+        .map(|bound| refused(bound.reason, bound.message.clone()))
+}
+
+/// How much of a debit to take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Take {
+    /// All of it, or nothing (refused).
+    All,
+    /// As much of it as the quotas and the balance allow (work already done is paid for as far
+    /// as it can be); refused only when nothing at all is left.
+    UpTo,
+}
+
 /// Takes BrainBits under the account lock: the period's allowance is credited first, then the
 /// member's quota, the team's quota and the balance are checked, each refusal naming its
 /// reason (FORBIDDEN with `reason` quota_exceeded or insufficient_brainbits).
-pub async fn debit(conn: &mut AsyncPgConnection, debit: &Debit<'_>) -> AppResult<LedgerRow> {
+pub async fn debit(
+    conn: &mut AsyncPgConnection,
+    debit: &Debit<'_>,
+    take: Take,
+) -> AppResult<LedgerRow> {
     conn.transaction::<_, AppError, _>(async |conn| {
         let account = lock_account(conn, debit.tenant_id).await?;
         let period = period_of(&account, Utc::now());
         ensure_allowance(conn, &account, &period).await?;
-        if let Some(limit) = user_quota(conn, debit.tenant_id, debit.user_id).await? {
-            let used =
-                consumed_since(conn, debit.tenant_id, Some(debit.user_id), period.start).await?;
-            if used + debit.amount > limit {
-                return Err(refused(
-                    "quota_exceeded",
-                    format!("your quota allows {limit} BrainBits this period and {used} are used"),
-                ));
-            }
+        let bounds = bounds(conn, &account, debit.user_id, &period).await?;
+        let needed = match take {
+            Take::All => debit.amount,
+            Take::UpTo => 1,
+        };
+        if let Some(refusal) = refusal(&bounds, needed) {
+            return Err(refusal);
         }
-        if let Some(limit) = account.team_quota {
-            let used = consumed_since(conn, debit.tenant_id, None, period.start).await?;
-            if used + debit.amount > limit {
-                return Err(refused(
-                    "quota_exceeded",
-                    format!(
-                        "the team's quota allows {limit} BrainBits this period and {used} are used"
-                    ),
-                ));
-            }
-        }
-        let available = balance(conn, debit.tenant_id).await?;
-        if available < debit.amount {
-            return Err(refused(
-                "insufficient_brainbits",
-                format!(
-                    "{} BrainBits are needed and {available} are left",
-                    debit.amount
-                ),
-            ));
-        }
+        let left = bounds.iter().map(|bound| bound.left).min().unwrap_or(0);
+        let amount = debit.amount.min(left);
         append(
             conn,
             Entry {
                 tenant_id: debit.tenant_id,
-                amount: -debit.amount,
+                amount: -amount,
                 kind: "consumption",
                 reason: debit.operation,
                 user_id: Some(debit.user_id),
@@ -397,6 +443,23 @@ pub async fn debit(conn: &mut AsyncPgConnection, debit: &Debit<'_>) -> AppResult
             },
         )
         .await
+    })
+    .await
+}
+
+/// Refuses (as [`debit`] would) unless the member may consume at least one BrainBit now:
+/// checked before work whose cost is known only once it is done.
+pub async fn ensure_room(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<()> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let account = lock_account(conn, tenant_id).await?;
+        let period = period_of(&account, Utc::now());
+        ensure_allowance(conn, &account, &period).await?;
+        let bounds = bounds(conn, &account, user_id, &period).await?;
+        refusal(&bounds, 1).map_or(Ok(()), Err)
     })
     .await
 }

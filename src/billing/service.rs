@@ -9,4 +9,6 @@ pub use super::tiers::{Feature, require_feature};
 
 /// Paying for an AI operation in BrainBits (exemptions, the debit against the quotas, its
 /// event): the way another domain charges for the AI work it does.
-pub use super::consumption::{Charge, Consumption, KeySource, consume};
+pub use super::consumption::{
+    Charge, Consumption, KeySource, Take, consume, ensure_can_consume, is_metered,
+};

@@ -9,6 +9,7 @@ pub mod billing;
 pub mod database;
 pub mod http;
 pub mod limits;
+pub mod llm;
 pub mod ollama;
 pub mod realtime;
 pub mod retention;
@@ -23,6 +24,7 @@ pub use auth::{LoginThrottle, legacy_secret};
 pub use billing::{BillingSettings, Tier, TokenBlock};
 pub use http::{CorsOrigins, HttpSettings};
 pub use limits::Limits;
+pub use llm::{LlmSettings, StudioProvider};
 pub use ollama::OllamaSettings;
 pub use realtime::RealtimeSettings;
 pub use retention::RetentionSettings;
@@ -58,6 +60,8 @@ pub struct AppConfig {
     /// The Ollama servers admins may address (`ollamaCommand`).
     pub ollama: OllamaSettings,
     pub billing: BillingSettings,
+    /// Language-model calls: sealing API keys, reach, the studio's provider.
+    pub llm: LlmSettings,
 }
 
 impl AppConfig {
@@ -79,6 +83,7 @@ impl AppConfig {
             retention: RetentionSettings::default(),
             ollama: OllamaSettings::default(),
             billing: BillingSettings::default(),
+            llm: LlmSettings::default(),
         }
     }
 }
@@ -104,6 +109,8 @@ pub struct ConfigArgs {
     pub ollama: ollama::OllamaArgs,
     #[command(flatten)]
     pub billing: billing::BillingArgs,
+    #[command(flatten)]
+    pub llm: llm::LlmArgs,
     /// A StudioBrain-style template package (schemas/, templates/, templates/Layouts/) whose
     /// entity schemas, layouts and markdown templates replace the built-in ones.
     #[arg(long, env = "LOREGRAPH_TEMPLATES_DIR", help_heading = "Entities")]
@@ -130,6 +137,7 @@ impl ConfigArgs {
         config.retention = self.retention.settings();
         config.ollama = self.ollama.settings();
         config.billing = self.billing.settings()?;
+        config.llm = self.llm.settings(data_dir)?;
         config.templates_dir = self.templates_dir;
         Ok((config, self.database.pool_options()))
     }

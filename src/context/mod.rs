@@ -25,6 +25,7 @@ use crate::db::cursor::{CursorCodec, CursorScope};
 use crate::db::{Conn, DbPool};
 use crate::error::{AppError, AppResult};
 use crate::events::EventBus;
+use crate::sealing::Sealer;
 
 /// The platform's services, cloned cheaply (each part is shared).
 #[derive(Clone)]
@@ -40,6 +41,8 @@ pub struct Platform {
     pub cursors: CursorCodec,
     /// Cancelled when the server begins shutting down; long-lived work watches it.
     pub shutdown: CancellationToken,
+    /// Seals secrets kept in the database (API keys); None without a secrets key.
+    pub sealer: Option<Sealer>,
 }
 
 impl Platform {
@@ -47,6 +50,7 @@ impl Platform {
         Self {
             auth: Arc::new(AuthService::new(&config, pool.clone())),
             cursors: CursorCodec::new(&config.jwt_secret),
+            sealer: config.llm.secrets_key.as_ref().map(Sealer::new),
             pool,
             database_url: database_url.into(),
             config: Arc::new(config),

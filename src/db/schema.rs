@@ -507,6 +507,71 @@ diesel::table! {
 }
 
 diesel::table! {
+    story_connection_checks (tenant_id, document_id) {
+        tenant_id -> Uuid,
+        document_id -> Uuid,
+        ok -> Bool,
+        message -> Nullable<Text>,
+        checked_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    story_documents (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        display_name -> Text,
+        body -> Jsonb,
+        version -> Int4,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    story_links (tenant_id, from_id, slot, position) {
+        tenant_id -> Uuid,
+        from_id -> Uuid,
+        slot -> Text,
+        position -> Int4,
+        to_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    story_package_slots (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        direction -> Text,
+        created_by -> Nullable<Uuid>,
+        archive -> Nullable<Bytea>,
+        committed_at -> Nullable<Timestamptz>,
+        expires_at -> Timestamptz,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    story_secrets (tenant_id, document_id) {
+        tenant_id -> Uuid,
+        document_id -> Uuid,
+        sealed -> Bytea,
+        masked -> Text,
+    }
+}
+
+diesel::table! {
+    story_settings (tenant_id) {
+        tenant_id -> Uuid,
+        default_api_group_id -> Nullable<Uuid>,
+        default_preset_id -> Nullable<Uuid>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     stripe_events (id) {
         id -> Text,
         event_type -> Text,
@@ -614,6 +679,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     server_nodes,
     server_secrets,
     sessions,
+    story_connection_checks,
+    story_documents,
+    story_links,
+    story_package_slots,
+    story_secrets,
+    story_settings,
     stripe_events,
     tenants,
     users,

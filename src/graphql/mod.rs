@@ -46,6 +46,7 @@ use crate::notes::api::{NoteMutation, NoteQuery};
 use crate::realtime::presence::api::{PresenceMutation, PresenceQuery, PresenceSubscription};
 use crate::retention::api::RetentionMutation;
 use crate::rolls::api::{RollMutation, RollQuery};
+use crate::story::api::{StoryMutation, StoryQuery};
 use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 
 /// Where subscriptions are served (graphql-transport-ws and the legacy graphql-ws protocol).
@@ -103,6 +104,7 @@ pub struct QueryRoot(
     IntrospectionQuery,
     BillingQuery,
     CheckoutQuery,
+    StoryQuery,
 );
 
 /// Everything there is to change.
@@ -132,6 +134,7 @@ pub struct MutationRoot(
     BillingMutation,
     CheckoutMutation,
     RetentionMutation,
+    StoryMutation,
 );
 
 /// Live events of the viewer's tenant (over /graphql/ws).

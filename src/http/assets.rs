@@ -18,10 +18,9 @@ use crate::assets::model::AssetRow;
 use crate::assets::service::{self, Attachment, Upload};
 use crate::assets::storage::ByteStream;
 use crate::assets::store;
-use crate::auth::{Credentials, Role, Viewer};
+use crate::auth::{Role, Viewer};
 use crate::entities::types::EntityType;
 use crate::error::{AppError, AppResult};
-use crate::graphql::handler::client_info;
 use crate::state::AppState;
 
 /// Seed 000's Asset, with what loregraph adds.
@@ -70,22 +69,7 @@ impl AssetJson {
 
 /// The signed-in WORLDBUILDER making a change (cookie sessions need the CSRF header).
 async fn uploader(state: &AppState, headers: &HeaderMap, peer: SocketAddr) -> AppResult<Viewer> {
-    let auth = state
-        .auth
-        .authenticate(
-            Credentials::from_headers(headers),
-            client_info(headers, Some(peer)),
-        )
-        .await?;
-    if !auth.may_mutate() {
-        return Err(AppError::Forbidden {
-            message: "cookie-authenticated uploads need the X-CSRF-Token header (from the sign-in response)".into(),
-            reason: Some("csrf"),
-        });
-    }
-    let viewer = auth.viewer()?.clone();
-    viewer.require_role(Role::Worldbuilder)?;
-    Ok(viewer)
+    super::caller(state, headers, peer, Role::Worldbuilder, true).await
 }
 
 fn entity_type(text: &str) -> AppResult<EntityType> {

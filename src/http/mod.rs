@@ -5,5 +5,42 @@ pub mod assets;
 pub mod billing_portal;
 pub mod health;
 pub mod metrics;
+pub mod story_files;
 pub mod stripe_webhook;
 pub mod web_auth;
+
+use std::net::SocketAddr;
+
+use axum::http::HeaderMap;
+
+use crate::auth::{Credentials, Role, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::graphql::handler::client_info;
+use crate::state::AppState;
+
+/// The signed-in caller of a shim, holding at least `role`. A caller signed in by cookie
+/// changes things (`mutates`) only with the X-CSRF-Token header.
+pub(crate) async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    role: Role,
+    mutates: bool,
+) -> AppResult<Viewer> {
+    let auth = state
+        .auth
+        .authenticate(
+            Credentials::from_headers(headers),
+            client_info(headers, Some(peer)),
+        )
+        .await?;
+    if mutates && !auth.may_mutate() {
+        return Err(AppError::Forbidden {
+            message: "cookie-authenticated uploads need the X-CSRF-Token header (from the sign-in response)".into(),
+            reason: Some("csrf"),
+        });
+    }
+    let viewer = auth.viewer()?.clone();
+    viewer.require_role(role)?;
+    Ok(viewer)
+}

@@ -18,6 +18,7 @@ pub mod model;
 pub mod network;
 pub mod providers;
 pub mod retry;
+pub mod service;
 
 pub use client::{LlmClient, Timeouts};
 pub use model::{

@@ -140,6 +140,9 @@ pub fn test_config() -> AppConfig {
     let mut config = AppConfig::with_secret(TEST_SECRET.to_vec());
     // Sweeps run when a test asks (`runRetentionSweep`), not at a moment of their own.
     config.retention.interval = Duration::from_secs(7 * 24 * 3600);
+    // API keys are sealed with this (a server reads its key from the environment or its data
+    // directory).
+    config.llm.secrets_key = Some(*b"loregraph-tests-secrets-key-32b!");
     config
 }
 

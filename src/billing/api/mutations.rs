@@ -38,6 +38,7 @@ impl BillingMutation {
             operation: &operation,
             provider: &provider,
             key_source,
+            take: consumption::Take::All,
         };
         let mut conn = ctx.conn().await?;
         let paid = consumption::consume(ctx.platform(), &mut conn, viewer, charge).await?;

@@ -1,0 +1,61 @@
+//! GraphQL of the story engine: each kind's reads, writes and delete, merged into the roots.
+
+pub mod library;
+
+use async_graphql::MergedObject;
+
+use super::characters::{CharacterCardDeletion, CharacterCardQuery, CharacterCardWrites};
+use super::connections::api::{ApiConnectionCalls, ApiConnectionWrites};
+use super::connections::{ApiConnectionDeletion, ApiConnectionQuery};
+use super::dashboard::StoryDashboardQuery;
+use super::groups::{ApiGroupDeletion, ApiGroupQuery, ApiGroupWrites};
+use super::lorebooks::{LorebookDeletion, LorebookQuery, LorebookWrites};
+use super::packages::api::PackageMutation;
+use super::presets::api::{PresetDeletion, PresetPreviewQuery, PresetQuery, PresetWrites};
+use super::profiles::{PlayerProfileDeletion, PlayerProfileQuery, PlayerProfileWrites};
+use super::resources::{StoryResourceDeletion, StoryResourceQuery, StoryResourceWrites};
+use super::schemas::{StateSchemaDeletion, StateSchemaQuery, StateSchemaWrites};
+use super::settings::{StoryConfigMutation, StoryConfigQuery};
+
+pub use super::characters::CharacterCard;
+pub use super::connections::ApiConnection;
+
+/// The story engine's queries.
+#[derive(MergedObject, Default)]
+pub struct StoryQuery(
+    ApiConnectionQuery,
+    ApiConnectionCalls,
+    ApiGroupQuery,
+    PresetQuery,
+    PresetPreviewQuery,
+    StateSchemaQuery,
+    LorebookQuery,
+    PlayerProfileQuery,
+    CharacterCardQuery,
+    StoryResourceQuery,
+    StoryConfigQuery,
+    StoryDashboardQuery,
+);
+
+/// The story engine's mutations.
+#[derive(MergedObject, Default)]
+pub struct StoryMutation(
+    ApiConnectionWrites,
+    ApiConnectionDeletion,
+    ApiGroupWrites,
+    ApiGroupDeletion,
+    PresetWrites,
+    PresetDeletion,
+    StateSchemaWrites,
+    StateSchemaDeletion,
+    LorebookWrites,
+    LorebookDeletion,
+    PlayerProfileWrites,
+    PlayerProfileDeletion,
+    CharacterCardWrites,
+    CharacterCardDeletion,
+    StoryResourceWrites,
+    StoryResourceDeletion,
+    StoryConfigMutation,
+    PackageMutation,
+);
