@@ -61,6 +61,17 @@ pub async fn live_image(
     }
 }
 
+/// Checks `bytes` as [`upload`] would (size, type, readable header, dimensions) without
+/// storing anything: for a domain that must know every image of a batch will be taken before
+/// it stores the first.
+pub fn check_image(platform: &Platform, bytes: &[u8]) -> AppResult<()> {
+    let settings = &platform.config.assets;
+    if bytes.len() > settings.max_bytes {
+        return Err(too_large(settings.max_bytes));
+    }
+    inspect(bytes, settings).map(drop)
+}
+
 /// An uploaded file, read whole (within the size limit) before it gets here.
 pub struct Upload {
     pub filename: String,

@@ -14,7 +14,7 @@
 use std::net::SocketAddr;
 
 use axum::Json;
-use axum::body::Bytes;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -57,9 +57,18 @@ pub async fn upload(
     Path((resource_id, file_id)): Path<(String, String)>,
     Query(options): Query<UploadOptions>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> AppResult<Response> {
+    // Who is asking is known before the body is read (up to 64 MiB).
     let viewer = super::caller(&state, &headers, peer, Role::Worldbuilder, true).await?;
+    let body = axum::body::to_bytes(body, story::MAX_FILE_BYTES)
+        .await
+        .map_err(|_| {
+            AppError::PayloadTooLarge(format!(
+                "a file may take at most {} MiB",
+                story::MAX_FILE_BYTES / (1024 * 1024)
+            ))
+        })?;
     let size = body.len();
     let stored = match (resource_id.as_str(), file_id.as_str()) {
         (slot, "archive") if slot.starts_with("package_import:") => {

@@ -6,17 +6,21 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::client::{LlmClient, Timeouts};
-/// What a call is made of, for the domains that make one.
-pub use super::model::{ChatRequest, Endpoint, Message, Provider, Role};
-use super::model::{Completion, LlmError, ModelInfo};
-use super::network::Reach;
-use super::retry::RetryPolicy;
+use super::model::{Completion, ModelInfo};
 use crate::auth::Viewer;
 use crate::billing::service::{Charge, KeySource, Take, consume, ensure_can_consume};
 use crate::config::LlmSettings;
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
+
+/// The client itself, for a domain that calls servers its operator configured (the Ollama
+/// proxy), with its own retries and timeouts.
+pub use super::client::{LlmClient, Timeouts};
+pub use super::model::LlmError;
+/// What a call is made of, for the domains that make one.
+pub use super::model::{ChatRequest, Endpoint, Message, Provider, Role};
+pub use super::network::Reach;
+pub use super::retry::RetryPolicy;
 
 /// The server's model clients: one for tenants' connections (reaching what the operator
 /// allows), one for the studio's own provider (wherever the operator put it).
@@ -60,13 +64,20 @@ pub struct Target {
 }
 
 impl Target {
-    /// The provider's name in the ledger (and for the on-device exemption).
+    /// The provider's name in the ledger.
     pub fn provider_label(&self) -> &'static str {
-        match self.endpoint.provider {
-            Provider::OpenAiCompatible => "openai_compatible",
-            Provider::Anthropic => "anthropic",
-            Provider::Ollama => "ollama",
-        }
+        ledger_label(self.key_source, self.endpoint.provider)
+    }
+}
+
+/// A provider's name in the ledger. The studio's own Ollama is named apart: it runs on the
+/// studio's machines, not the user's, so it is not the on-device exemption.
+pub fn ledger_label(key_source: KeySource, provider: Provider) -> &'static str {
+    match (key_source, provider) {
+        (_, Provider::OpenAiCompatible) => "openai_compatible",
+        (_, Provider::Anthropic) => "anthropic",
+        (KeySource::Byok, Provider::Ollama) => "ollama",
+        (KeySource::Studio, Provider::Ollama) => "studio_ollama",
     }
 }
 
@@ -155,13 +166,32 @@ pub async fn chat(
             take: Take::UpTo,
         },
     )
-    .await?;
-    Ok(Metered {
-        completion,
-        charged: paid.charged,
-        metered: !paid.exempt,
-        balance: paid.balance,
-    })
+    .await;
+    match paid {
+        Ok(paid) => Ok(Metered {
+            completion,
+            charged: paid.charged,
+            metered: !paid.exempt,
+            balance: paid.balance,
+        }),
+        // Calls running side by side spent the last BrainBits while this one ran: the answer
+        // the caller waited for is theirs all the same (the balance stays at zero; the next
+        // call is refused before it starts).
+        Err(AppError::Forbidden { .. }) => {
+            tracing::warn!(
+                operation,
+                tokens,
+                "a model call's answer outran its BrainBits"
+            );
+            Ok(Metered {
+                completion,
+                charged: 0,
+                metered: true,
+                balance: 0,
+            })
+        }
+        Err(other) => Err(other),
+    }
 }
 
 /// The models a target offers (not metered: listing costs the provider nothing).
@@ -196,5 +226,14 @@ mod tests {
         assert_eq!(cost(1_000, 1_000), 1);
         assert_eq!(cost(1_001, 1_000), 2);
         assert_eq!(cost(u64::MAX, 1), 1_000_000);
+    }
+
+    #[test]
+    fn the_studios_own_ollama_is_not_on_device() {
+        assert_eq!(ledger_label(KeySource::Byok, Provider::Ollama), "ollama");
+        assert_eq!(
+            ledger_label(KeySource::Studio, Provider::Ollama),
+            "studio_ollama"
+        );
     }
 }

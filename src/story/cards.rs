@@ -5,7 +5,7 @@
 //! to the manifest's) and the cover, which is required.
 
 use axum::body::Bytes;
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -243,6 +243,9 @@ pub async fn import(
     };
     let display_name = content.display_name.clone();
     let mut body = content.into_body();
+    // Everything that can refuse the card is asked before its cover is stored.
+    library::Body::check(&mut body)?;
+    assets::check_image(platform, cover)?;
     let mut conn = platform.pool.get().await?;
     if super::store::find(&mut conn, viewer.tenant_id, id)
         .await?
@@ -261,7 +264,10 @@ pub async fn import(
     let asset_id = store_cover(platform, runtime, viewer, Bytes::from(cover.clone())).await?;
     body.cover_asset_id = Some(async_graphql::ID(asset_id.to_string()));
     let mut conn = platform.pool.get().await?;
-    library::insert_as(&mut conn, viewer, id, display_name.as_deref(), body).await
+    conn.transaction::<_, AppError, _>(async |conn| {
+        library::insert_as(conn, viewer, id, display_name.as_deref(), body).await
+    })
+    .await
 }
 
 async fn schema_exists(conn: &mut AsyncPgConnection, viewer: &Viewer, id: &str) -> AppResult<bool> {

@@ -91,8 +91,12 @@ impl Body for StoryResourceBody {
 
     /// Blank names become the concept (its first line, cut to fit).
     fn default_name(&self) -> Option<String> {
-        let first_line = self.story_concept.lines().next().unwrap_or_default().trim();
-        Some(first_line.chars().take(MAX_NAME_CHARS).collect())
+        let first_line = self.story_concept.lines().next().unwrap_or_default();
+        let name: String = first_line
+            .chars()
+            .map(|c| if c.is_control() { ' ' } else { c })
+            .collect();
+        Some(name.trim().chars().take(MAX_NAME_CHARS).collect())
     }
 }
 

@@ -276,9 +276,10 @@ async fn each_session_keeps_its_own_conversation_until_it_clears_it() {
     );
     let requests = fake.requests();
     let second = &requests[1]["body"];
+    // Asked through the LLM layer: streamed (one JSON object per line).
     assert_eq!(
         (&second["model"], &second["stream"]),
-        (&json!("llama3.2"), &json!(false))
+        (&json!("llama3.2"), &json!(true))
     );
 
     // Cleared, the next turn starts afresh.

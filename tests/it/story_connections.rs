@@ -124,6 +124,44 @@ async fn a_key_is_sealed_at_rest_shown_only_masked_and_changed_or_removed() {
         0
     );
 
+    // A key goes only where it was given for: moving the connection to another host forgets
+    // it (else an editor could send it to a server of theirs); a new key may come along.
+    let keyed = server
+        .ok_as(
+            &owner,
+            UPDATE,
+            json!({ "id": id, "input": { "apiKey": "sk-live-kept-0000" } }),
+        )
+        .await["updateApiConnection"]
+        .clone();
+    assert_eq!(keyed["hasApiKey"], true);
+    let same_host = server
+        .ok_as(
+            &owner,
+            UPDATE,
+            json!({ "id": id, "input": { "model": "other", "baseUrl": "https://llm.example/v2" } }),
+        )
+        .await["updateApiConnection"]
+        .clone();
+    assert_eq!(
+        same_host["hasApiKey"], true,
+        "the same origin keeps its key"
+    );
+    let moved = server
+        .ok_as(
+            &owner,
+            UPDATE,
+            json!({ "id": id, "input": { "baseUrl": "https://attacker.example/v1" } }),
+        )
+        .await["updateApiConnection"]
+        .clone();
+    assert_eq!(moved["hasApiKey"], false);
+    let rekeyed = server
+        .ok_as(&owner, UPDATE, json!({ "id": id, "input": { "baseUrl": "https://llm.example/v1", "apiKey": "sk-live-new-1111" } }))
+        .await["updateApiConnection"]
+        .clone();
+    assert_eq!(rekeyed["apiKeyMasked"], "sk-l...1111");
+
     // Credentials in the URL, a URL that is not one, no model: refused, naming the field.
     for (input, field) in [
         (

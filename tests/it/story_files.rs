@@ -192,6 +192,25 @@ async fn a_card_and_its_cover_travel_as_a_chr_archive_byte_for_byte() {
     traversal.insert("../escape.json".into(), b"{}".to_vec());
     let mut bomb = files.clone();
     bomb.insert("padding.bin".into(), vec![0; 48 * 1024 * 1024]);
+    let mut too_long = files.clone();
+    too_long.insert(
+        "content.json".into(),
+        serde_json::to_vec(&json!({ "id": id, "name": "x".repeat(101) })).unwrap(),
+    );
+    let assets_before = assets_of(&server, &other.tenant_id).await;
+    let (status, _) = send(
+        &server,
+        &other,
+        "/upload/character_import/archive?copy=true",
+        rezip(&too_long),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(
+        assets_of(&server, &other.tenant_id).await,
+        assets_before,
+        "no cover left behind"
+    );
     let mut lying = files.clone();
     lying.insert(
         "content.json".into(),
@@ -335,7 +354,10 @@ async fn a_data_package_moves_a_story_resource_whole_or_not_at_all() {
         .await["prepareExport"]
         .clone();
     let (_, _, dangling) = fetch(&server, &studio, shallow["downloadPath"].as_str().unwrap()).await;
+    let mut broken_cover = files.clone();
+    broken_cover.insert(format!("characters/{jon}/cover.png"), cover[..40].to_vec());
     for (archive, code) in [
+        (rezip(&broken_cover), "UNSUPPORTED_MEDIA_TYPE"),
         (rezip(&miscounted), "BAD_USER_INPUT"),
         (rezip(&traversal), "BAD_USER_INPUT"),
         (rezip(&bomb), "BAD_USER_INPUT"),

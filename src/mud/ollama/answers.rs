@@ -7,8 +7,6 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use super::client::ChatMessage;
-
 /// How much of a template or system prompt is shown.
 const MAX_TEMPLATE_CHARS: usize = 2_000;
 
@@ -64,11 +62,6 @@ pub(super) struct ModelDetails {
     family: Option<String>,
     parameter_size: Option<String>,
     quantization_level: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub(super) struct ChatResponse {
-    pub message: Option<ChatMessage>,
 }
 
 // ---- the text the answers become ----

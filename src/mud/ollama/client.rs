@@ -8,9 +8,15 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use super::answers::{ChatResponse, ModelList, ShowResponse, format_list, format_ps, format_show};
+use tokio_util::sync::CancellationToken;
+
+use super::answers::{ModelList, ShowResponse, format_list, format_ps, format_show};
 use super::{OllamaSettings, normalize_server_url};
 use crate::error::{AppError, AppResult};
+use crate::llm::service::{
+    ChatRequest, Endpoint, LlmClient, LlmError, Message, Provider, Reach, RetryPolicy, Role,
+    Timeouts,
+};
 
 /// The largest answer read from Ollama; `show` of a big model is well below this.
 const MAX_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
@@ -37,11 +43,13 @@ impl ChatMessage {
     }
 }
 
-/// The configured Ollama servers and the HTTP client that talks to them.
+/// The configured Ollama servers and the HTTP clients that talk to them: the LLM layer's for
+/// conversations (streamed, bounded), a plain one for the admin commands.
 pub struct Ollama {
     /// `servers` in their normal spelling ([`normalize_server_url`]).
     settings: OllamaSettings,
     client: reqwest::Client,
+    models: LlmClient,
 }
 
 impl Ollama {
@@ -64,12 +72,26 @@ impl Ollama {
             .no_proxy()
             .user_agent(concat!("loregraph/", env!("CARGO_PKG_VERSION")))
             .build()?;
+        // An admin's console: each prompt is sent once (a crashed runner is reported, not
+        // asked again), within the configured time; the servers are the operator's own.
+        let once = RetryPolicy {
+            max_attempts: 1,
+            ..RetryPolicy::default()
+        };
+        let timeouts = Timeouts {
+            connect: settings.timeout.min(std::time::Duration::from_secs(10)),
+            first_piece: settings.timeout,
+            idle: settings.timeout,
+            total: settings.timeout,
+        };
+        let models = LlmClient::new(once, timeouts, Reach::Anywhere)?;
         Ok(Self {
             settings: OllamaSettings {
                 servers,
                 timeout: settings.timeout,
             },
             client,
+            models,
         })
     }
 
@@ -127,11 +149,58 @@ impl Ollama {
         model: &str,
         messages: &[ChatMessage],
     ) -> Result<ChatMessage, Failure> {
-        let body = json!({ "model": model, "messages": messages, "stream": false });
-        let answer: ChatResponse = self.call(server, "/api/chat", Some(body)).await?;
-        answer
-            .message
-            .ok_or_else(|| unexpected(server, "/api/chat", "the answer has no message"))
+        let endpoint = Endpoint {
+            provider: Provider::Ollama,
+            base_url: server.to_owned(),
+            api_key: None,
+            model: model.to_owned(),
+        };
+        let request = ChatRequest {
+            messages: messages
+                .iter()
+                .map(|message| {
+                    let role = match message.role.as_str() {
+                        "system" => Role::System,
+                        "assistant" => Role::Assistant,
+                        _ => Role::User,
+                    };
+                    Message::new(role, message.content.clone())
+                })
+                .collect(),
+            ..ChatRequest::default()
+        };
+        let completion = self
+            .models
+            .chat(&endpoint, &request, &CancellationToken::new(), |_| {})
+            .await
+            .map_err(|error| self.chat_failure(server, error))?;
+        Ok(ChatMessage {
+            role: "assistant".into(),
+            content: completion.text,
+        })
+    }
+
+    /// A failed conversation turn, in the sentences the other commands use.
+    fn chat_failure(&self, server: &str, error: LlmError) -> Failure {
+        tracing::warn!(server, error = %error, "an Ollama conversation failed");
+        Failure(match error {
+            LlmError::Unreachable { .. } => {
+                format!("could not connect to the Ollama server at {server}; is it running?")
+            }
+            LlmError::Timeout(_) => format!(
+                "the Ollama server at {server} did not answer within {} seconds",
+                self.settings.timeout.as_secs_f64()
+            ),
+            LlmError::Refused { status, message } => {
+                let said: String = message.chars().take(MAX_ERROR_CHARS).collect();
+                format!("the Ollama server at {server} answered {status}: {said}")
+            }
+            LlmError::Upstream { message, .. } => {
+                let said: String = message.chars().take(MAX_ERROR_CHARS).collect();
+                format!("the Ollama server at {server} stopped with an error: {said}")
+            }
+            _ => format!("the Ollama server at {server} sent an answer that could not be read"),
+        })
     }
 
     /// GET `path` (no body) or POST the body there, and parse the JSON answer.

@@ -20,7 +20,7 @@ use crate::billing::service::{KeySource, is_metered};
 use crate::context::ContextExt;
 use crate::db::validate_text;
 use crate::error::{AppError, AppResult};
-use crate::llm::service::Provider;
+use crate::llm::service::{Provider, ledger_label};
 
 /// The wire protocol an API connection speaks.
 #[derive(Enum, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,11 +149,8 @@ impl ApiConnection {
         } else {
             KeySource::Byok
         };
-        is_metered(
-            ctx.platform(),
-            key_source,
-            service::provider_label(self.body.provider),
-        )
+        let label = ledger_label(key_source, self.body.provider.wire());
+        is_metered(ctx.platform(), key_source, label)
     }
 }
 

@@ -24,15 +24,6 @@ pub enum KeyChange {
     Set(String),
 }
 
-/// The provider's name in the ledger.
-pub fn provider_label(provider: LlmProvider) -> &'static str {
-    match provider {
-        LlmProvider::OpenaiCompatible => "openai_compatible",
-        LlmProvider::Anthropic => "anthropic",
-        LlmProvider::Ollama => "ollama",
-    }
-}
-
 /// The masked form reads show: the first four and last four characters, all `*` for keys of
 /// eight characters or fewer.
 pub fn masked(key: &str) -> String {
@@ -57,6 +48,12 @@ fn checked_key(key: &str) -> AppResult<String> {
         ));
     }
     Ok(key.to_owned())
+}
+
+/// A base URL's scheme, host and port.
+fn origin(base_url: Option<&str>) -> Option<String> {
+    let url = reqwest::Url::parse(base_url?).ok()?;
+    Some(url.origin().ascii_serialization())
 }
 
 /// Where a sealed key is bound: its tenant and connection.
@@ -193,6 +190,15 @@ pub async fn update(
         }
         let saved =
             library::save(conn, viewer, &current, update.display_name.as_deref(), body).await?;
+        // A key goes only where it was given for: pointing the connection at another host or
+        // protocol forgets it, unless a new one comes with the change (else anyone who may
+        // edit the connection could send the key to a server of theirs).
+        let moved = saved.body.provider != current.body.provider
+            || origin(saved.body.base_url.as_deref()) != origin(current.body.base_url.as_deref());
+        let key = match key {
+            KeyChange::Keep if moved => KeyChange::Remove,
+            other => other,
+        };
         write_key(platform, conn, viewer.tenant_id, id, key).await?;
         Ok(saved)
     })

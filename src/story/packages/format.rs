@@ -329,6 +329,11 @@ impl Package {
                 package.documents.push(document);
             }
         }
+        if package.documents.len() > MAX_DOCUMENTS {
+            return Err(unfit(format!(
+                "a package holds at most {MAX_DOCUMENTS} documents"
+            )));
+        }
         if package.documents.is_empty() {
             return Err(unfit("the package is empty".into()));
         }

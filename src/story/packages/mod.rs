@@ -89,6 +89,12 @@ pub async fn prepare_export(
             ));
         }
     }
+    if chosen.len() > MAX_DOCUMENTS {
+        return Err(AppError::bad_field(
+            "ids",
+            format!("a package holds at most {MAX_DOCUMENTS} documents"),
+        ));
+    }
     let rows = super::store::by_ids(&mut conn, viewer.tenant_id, &chosen).await?;
     if let Some(missing) = chosen
         .iter()
@@ -112,6 +118,15 @@ pub async fn prepare_export(
     }
     let counts = package.counts();
     let archive = package.write(Utc::now())?;
+    // What is exported must be importable: no larger than an upload may be.
+    if archive.len() > super::service::MAX_FILE_BYTES {
+        return Err(AppError::PayloadTooLarge(format!(
+            "the package would take {} MiB, more than the {} MiB an import takes: export fewer \
+             documents at a time",
+            archive.len().div_ceil(1024 * 1024),
+            super::service::MAX_FILE_BYTES / (1024 * 1024)
+        )));
+    }
     let expires_at = expiry();
     let id = store::open(
         &mut conn,
@@ -208,6 +223,10 @@ pub async fn commit_import(
         .archive
         .ok_or_else(|| AppError::conflict("upload the package before committing it"))?;
     let package = Package::read(archive).await?;
+    // Every cover must pass the asset checks before the first is stored.
+    for (_, cover) in package.covers() {
+        crate::assets::service::check_image(platform, cover)?;
+    }
     let ids = package.ids();
     let taken = super::store::by_ids(&mut conn, viewer.tenant_id, &ids).await?;
     if let Some(row) = taken.first() {

@@ -6,7 +6,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::db::schema::story_package_slots as slots;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
+
+/// Most slots a tenant may hold open at once (each may hold a 64 MiB archive).
+const MAX_OPEN_SLOTS: i64 = 20;
 
 /// A slot as it stands.
 #[derive(Queryable, Selectable, Debug)]
@@ -35,6 +38,18 @@ pub async fn open(
     )
     .execute(conn)
     .await?;
+    let open: i64 = slots::table
+        .filter(slots::tenant_id.eq(tenant_id))
+        .filter(slots::committed_at.is_null())
+        .count()
+        .get_result(conn)
+        .await?;
+    if open >= MAX_OPEN_SLOTS {
+        return Err(AppError::conflict(format!(
+            "the tenant has {open} package slots open: commit them or let them expire (30 \
+             minutes) first"
+        )));
+    }
     let id = Uuid::now_v7();
     diesel::insert_into(slots::table)
         .values((
