@@ -531,6 +531,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    story_graph_versions (tenant_id, story_id, version) {
+        tenant_id -> Uuid,
+        story_id -> Uuid,
+        version -> Int4,
+        graph -> Jsonb,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     story_links (tenant_id, from_id, slot, position) {
         tenant_id -> Uuid,
         from_id -> Uuid,
@@ -681,6 +692,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     story_connection_checks,
     story_documents,
+    story_graph_versions,
     story_links,
     story_package_slots,
     story_secrets,

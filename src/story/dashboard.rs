@@ -38,6 +38,8 @@ pub struct StoryCounts {
     pub characters: i64,
     /// Story resources.
     pub story_resources: i64,
+    /// Stories.
+    pub stories: i64,
 }
 
 /// How a connection's last call went.
@@ -97,7 +99,9 @@ impl StoryDashboardQuery {
                 Some(Kind::Lorebook) => &mut counts.lorebooks,
                 Some(Kind::PlayerProfile) => &mut counts.player_profiles,
                 Some(Kind::Character) => &mut counts.characters,
-                Some(Kind::StoryResource) | None => &mut counts.story_resources,
+                Some(Kind::StoryResource) => &mut counts.story_resources,
+                Some(Kind::Story) => &mut counts.stories,
+                None => continue,
             };
             *slot = count;
         }

@@ -10,6 +10,7 @@
 //! - one module per kind with its body's rules and its GraphQL ([`connections`], [`groups`],
 //!   [`presets`], [`schemas`], [`lorebooks`], [`profiles`], [`characters`], [`resources`]);
 //! - [`cards`]: character covers and `.chr` archives ([`archive`]: bounded ZIP reading);
+//! - [`stories`]: stories and their versioned graphs;
 //! - [`packages`]: data packages out of and into a tenant, whole or not at all;
 //! - [`settings`]: the tenant's default API group and preset; [`dashboard`]: it all at a
 //!   glance;
@@ -34,3 +35,4 @@ pub mod schemas;
 pub mod service;
 pub mod settings;
 pub mod store;
+pub mod stories;

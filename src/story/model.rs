@@ -26,6 +26,8 @@ pub enum Kind {
     Character,
     /// What a story is generated from: its concept, cast, lorebooks and seed schemas.
     StoryResource,
+    /// A story: its resource, its state schemas and its graph of scenes.
+    Story,
 }
 
 impl Kind {
@@ -40,6 +42,7 @@ impl Kind {
             Kind::PlayerProfile => "player_profile",
             Kind::Character => "character",
             Kind::StoryResource => "story_resource",
+            Kind::Story => "story",
         }
     }
 
@@ -58,11 +61,12 @@ impl Kind {
             Kind::PlayerProfile => "player profile",
             Kind::Character => "character card",
             Kind::StoryResource => "story resource",
+            Kind::Story => "story",
         }
     }
 }
 
-pub const KINDS: [Kind; 8] = [
+pub const KINDS: [Kind; 9] = [
     Kind::ApiConnection,
     Kind::ApiGroup,
     Kind::Preset,
@@ -71,6 +75,7 @@ pub const KINDS: [Kind; 8] = [
     Kind::PlayerProfile,
     Kind::Character,
     Kind::StoryResource,
+    Kind::Story,
 ];
 
 #[derive(Queryable, Selectable, Clone, Debug)]

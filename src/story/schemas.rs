@@ -38,7 +38,8 @@ pub enum ValueType {
 }
 
 impl ValueType {
-    fn fits(self, value: &Value) -> bool {
+    /// Whether `value` is of this type.
+    pub fn fits(self, value: &Value) -> bool {
         match self {
             ValueType::Bool => value.is_boolean(),
             ValueType::Int => value.is_i64() || value.is_u64(),

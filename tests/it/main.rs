@@ -48,6 +48,7 @@ mod story_connections;
 mod story_files;
 mod story_library;
 mod story_presets;
+mod story_stories;
 mod telemetry;
 mod templates;
 mod tenant_keys;

@@ -16,6 +16,8 @@ use super::profiles::{PlayerProfileDeletion, PlayerProfileQuery, PlayerProfileWr
 use super::resources::{StoryResourceDeletion, StoryResourceQuery, StoryResourceWrites};
 use super::schemas::{StateSchemaDeletion, StateSchemaQuery, StateSchemaWrites};
 use super::settings::{StoryConfigMutation, StoryConfigQuery};
+use super::stories::api::{StoryGraphQuery, StoryWrites};
+use super::stories::{StoriesQuery, StoryDeletion};
 
 pub use super::characters::CharacterCard;
 pub use super::connections::ApiConnection;
@@ -35,6 +37,8 @@ pub struct StoryQuery(
     StoryResourceQuery,
     StoryConfigQuery,
     StoryDashboardQuery,
+    StoriesQuery,
+    StoryGraphQuery,
 );
 
 /// The story engine's mutations.
@@ -58,4 +62,6 @@ pub struct StoryMutation(
     StoryResourceDeletion,
     StoryConfigMutation,
     PackageMutation,
+    StoryWrites,
+    StoryDeletion,
 );

@@ -83,6 +83,15 @@ pub struct Document {
 impl Document {
     pub fn of_row(row: DocumentRow) -> AppResult<Self> {
         let kind = Kind::parse(&row.kind).unwrap_or(Kind::ApiConnection);
+        if kind == Kind::Story {
+            return Err(AppError::bad_field(
+                "ids",
+                format!(
+                    "{} \"{}\" is a story: stories are not packaged yet (export its resource)",
+                    row.id, row.display_name
+                ),
+            ));
+        }
         if matches!(kind, Kind::ApiConnection | Kind::ApiGroup) {
             return Err(AppError::bad_field(
                 "ids",
@@ -163,8 +172,8 @@ impl Document {
                     .await
                     .map(drop)
             }
-            Kind::ApiConnection | Kind::ApiGroup => Err(AppError::bad_input(
-                "API connections and groups are not imported",
+            Kind::ApiConnection | Kind::ApiGroup | Kind::Story => Err(AppError::bad_input(
+                "API connections, API groups and stories are not imported",
             )),
         }
     }

@@ -1,0 +1,7 @@
+DROP TABLE story_graph_versions;
+DELETE FROM story_documents WHERE kind = 'story';
+ALTER TABLE story_documents DROP CONSTRAINT story_documents_kind_check;
+ALTER TABLE story_documents ADD CONSTRAINT story_documents_kind_check CHECK (kind IN (
+    'api_connection', 'api_group', 'preset', 'schema', 'lorebook', 'player_profile',
+    'character', 'story_resource'
+));

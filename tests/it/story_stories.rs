@@ -1,0 +1,281 @@
+//! Stories as a studio makes them: a resource made playable with its schemas and a graph of
+//! scenes that must hold together (reachable, within the cast, keys of the bound schemas), a
+//! graph edit that makes a new version while the old one stays readable, the references that
+//! keep a story's resource and schemas in place, and the walls between tenants and roles.
+
+use serde_json::{Value, json};
+
+use crate::harness::*;
+
+const CREATE_SCHEMA: &str = "mutation($name: String!, $input: StateSchemaInput!) {
+    createStateSchema(displayName: $name, input: $input) { id } }";
+const CREATE_STORY: &str = "mutation($name: String!, $input: CreateStoryInput!) {
+    createStory(displayName: $name, input: $input) { id version graphVersion
+        graph { startNode nodes { id transitions { to condition { scope key op value } } } } } }";
+const UPDATE_GRAPH: &str = "mutation($id: ID!, $graph: StoryGraphInput!, $version: Int) {
+    updateStory(id: $id, graph: $graph, expectedVersion: $version) { version graphVersion } }";
+const GRAPH_VERSION: &str = "query($id: ID!, $version: Int!) {
+    storyGraphVersion(storyId: $id, version: $version) { startNode nodes { id } } }";
+const STORY: &str = "query($id: ID!) { story(id: $id) { id displayName graphVersion } }";
+
+async fn id_of(
+    server: &TestServer,
+    account: &Account,
+    query: &str,
+    variables: Value,
+    root: &str,
+) -> String {
+    server.ok_as(account, query, variables).await[root]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+struct World {
+    resource: String,
+    world: String,
+    arya: String,
+}
+
+async fn world(server: &TestServer, account: &Account) -> World {
+    let world = id_of(server, account, CREATE_SCHEMA, json!({ "name": "World", "input": { "fields": [
+        { "key": "weather", "valueType": "STRING", "default": "rain", "enumValues": ["rain", "sun"] },
+        { "key": "day", "valueType": "INT", "default": 1 } ] } }), "createStateSchema").await;
+    let trust = id_of(
+        server,
+        account,
+        CREATE_SCHEMA,
+        json!({ "name": "Trust", "input": { "fields": [
+        { "key": "trust", "valueType": "INT", "default": 0 } ] } }),
+        "createStateSchema",
+    )
+    .await;
+    let arya = id_of(
+        server,
+        account,
+        "mutation($input: CharacterCardInput!) { createCharacterCard(input: $input) { id } }",
+        json!({ "input": { "name": "Arya", "schemaId": trust } }),
+        "createCharacterCard",
+    )
+    .await;
+    let resource = id_of(
+        server,
+        account,
+        "mutation($input: StoryResourceInput!) { createStoryResource(input: $input) { id } }",
+        json!({ "input": { "storyConcept": "Winterfell at night.", "characterIds": [arya] } }),
+        "createStoryResource",
+    )
+    .await;
+    World {
+        resource,
+        world,
+        arya,
+    }
+}
+
+fn graph(arya: &str) -> Value {
+    json!({ "startNode": "gate", "nodes": [
+        { "id": "gate", "title": "The gate", "scene": "Snow.", "transitions": [
+            { "to": "hall", "condition": { "key": "day", "op": "GTE", "value": 2 } },
+            { "to": "crypt", "condition": { "scope": "CHARACTER", "character": arya, "key": "trust", "op": "GT", "value": 3 } } ] },
+        { "id": "hall", "title": "The hall", "characters": [arya], "transitions": [{ "to": "gate" }],
+          "onEnterUpdates": [{ "type": "SET_STATE", "key": "weather", "value": "sun" }] },
+        { "id": "crypt", "title": "The crypt", "transitions": [{ "to": "gate" }] } ] })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_story_graph_holds_together_and_each_edit_is_a_new_version() {
+    let server = TestServer::start().await;
+    let studio = server.register("stories@example.com", "Story Studio").await;
+    let w = world(&server, &studio).await;
+    let input = json!({ "resourceId": w.resource, "worldSchemaId": w.world,
+        "introduction": "Night falls.", "graph": graph(&w.arya) });
+    let story = server
+        .ok_as(
+            &studio,
+            CREATE_STORY,
+            json!({ "name": "Winterfell", "input": input }),
+        )
+        .await["createStory"]
+        .clone();
+    assert_eq!(story["graphVersion"], 1);
+    assert_eq!(
+        story["graph"]["nodes"][0]["transitions"][1]["condition"]["scope"],
+        "CHARACTER"
+    );
+    let id = story["id"].as_str().unwrap().to_owned();
+
+    // Graphs that do not hold together are refused, naming why.
+    let mut lost = graph(&w.arya);
+    lost["nodes"][2]["id"] = json!("cellar");
+    lost["nodes"][0]["transitions"]
+        .as_array_mut()
+        .unwrap()
+        .pop();
+    let mut stranger = graph(&w.arya);
+    stranger["nodes"][1]["characters"] = json!([w.world]);
+    let mut off_schema = graph(&w.arya);
+    off_schema["nodes"][0]["transitions"][0]["condition"]["key"] = json!("moon");
+    let mut off_enum = graph(&w.arya);
+    off_enum["nodes"][1]["onEnterUpdates"][0]["value"] = json!("snow");
+    for (bad, says) in [
+        (lost, "no path from the start node"),
+        (stranger, "not in the story's cast"),
+        (off_schema, "not a key of the world's schema"),
+        (off_enum, "does not fit `weather`"),
+    ] {
+        let refused = server
+            .gql_as(&studio, UPDATE_GRAPH, json!({ "id": id, "graph": bad }))
+            .await;
+        assert_eq!(error_code(&refused), "BAD_USER_INPUT", "{refused}");
+        assert!(
+            refused["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains(says),
+            "{refused}"
+        );
+    }
+    let unbound = json!({ "resourceId": w.resource, "graph": graph(&w.arya) });
+    server
+        .fails_as(
+            &studio,
+            CREATE_STORY,
+            json!({ "name": "No world", "input": unbound }),
+            "BAD_USER_INPUT",
+        )
+        .await;
+
+    // An edit is a new version; the first stays readable.
+    let mut shorter = graph(&w.arya);
+    shorter["nodes"][0]["transitions"]
+        .as_array_mut()
+        .unwrap()
+        .remove(1);
+    shorter["nodes"].as_array_mut().unwrap().pop();
+    let edited = server
+        .ok_as(
+            &studio,
+            UPDATE_GRAPH,
+            json!({ "id": id, "graph": shorter, "version": 1 }),
+        )
+        .await["updateStory"]
+        .clone();
+    assert_eq!(edited, json!({ "version": 2, "graphVersion": 2 }));
+    let first = server
+        .ok_as(&studio, GRAPH_VERSION, json!({ "id": id, "version": 1 }))
+        .await;
+    assert_eq!(
+        first["storyGraphVersion"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
+    let second = server
+        .ok_as(&studio, GRAPH_VERSION, json!({ "id": id, "version": 2 }))
+        .await;
+    assert_eq!(
+        second["storyGraphVersion"]["nodes"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let none = server
+        .ok_as(&studio, GRAPH_VERSION, json!({ "id": id, "version": 3 }))
+        .await;
+    assert_eq!(none["storyGraphVersion"], Value::Null);
+    server
+        .fails_as(
+            &studio,
+            UPDATE_GRAPH,
+            json!({ "id": id, "graph": graph(&w.arya), "version": 1 }),
+            "CONFLICT",
+        )
+        .await;
+
+    // The story holds its resource and its world schema.
+    let refused = server
+        .gql_as(
+            &studio,
+            "mutation($id: ID!) { deleteStoryResource(id: $id) }",
+            json!({ "id": w.resource }),
+        )
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["referrers"][0]["kind"], "STORY",
+        "{refused}"
+    );
+    let refused = server
+        .gql_as(
+            &studio,
+            "mutation($id: ID!) { deleteStateSchema(id: $id) }",
+            json!({ "id": w.world }),
+        )
+        .await;
+    assert_eq!(error_code(&refused), "CONFLICT");
+
+    // Another tenant sees and changes nothing, and cannot build on this tenant's resource.
+    let outsider = server
+        .register("story-outsider@example.com", "Outsider Studio")
+        .await;
+    assert_eq!(
+        server.ok_as(&outsider, STORY, json!({ "id": id })).await["story"],
+        Value::Null
+    );
+    let hidden = server
+        .ok_as(&outsider, GRAPH_VERSION, json!({ "id": id, "version": 1 }))
+        .await;
+    assert_eq!(hidden["storyGraphVersion"], Value::Null);
+    server
+        .fails_as(
+            &outsider,
+            UPDATE_GRAPH,
+            json!({ "id": id, "graph": graph(&w.arya) }),
+            "NOT_FOUND",
+        )
+        .await;
+    let borrowed = json!({ "resourceId": w.resource, "graph": { "startNode": "a", "nodes": [{ "id": "a", "title": "A" }] } });
+    server
+        .fails_as(
+            &outsider,
+            CREATE_STORY,
+            json!({ "name": "Mine", "input": borrowed }),
+            "BAD_USER_INPUT",
+        )
+        .await;
+
+    // A PLAYER reads the story but does not write it.
+    let player = server
+        .invite_member(&studio, "story-player@example.com", "PLAYER")
+        .await;
+    assert_eq!(
+        server.ok_as(&player, STORY, json!({ "id": id })).await["story"]["graphVersion"],
+        2
+    );
+    server
+        .fails_as(
+            &player,
+            UPDATE_GRAPH,
+            json!({ "id": id, "graph": graph(&w.arya) }),
+            "FORBIDDEN",
+        )
+        .await;
+
+    // Deleted, the story lets its resource go.
+    server
+        .ok_as(
+            &studio,
+            "mutation($id: ID!) { deleteStory(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    server
+        .ok_as(
+            &studio,
+            "mutation($id: ID!) { deleteStoryResource(id: $id) }",
+            json!({ "id": w.resource }),
+        )
+        .await;
+}
