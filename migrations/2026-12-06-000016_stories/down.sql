@@ -1,5 +1,5 @@
 DROP TABLE story_graph_versions;
-DELETE FROM story_documents WHERE kind = 'story';
+DELETE FROM story_documents WHERE kind IN ('session', 'story');
 ALTER TABLE story_documents DROP CONSTRAINT story_documents_kind_check;
 ALTER TABLE story_documents ADD CONSTRAINT story_documents_kind_check CHECK (kind IN (
     'api_connection', 'api_group', 'preset', 'schema', 'lorebook', 'player_profile',

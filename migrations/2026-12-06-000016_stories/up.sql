@@ -4,7 +4,7 @@
 ALTER TABLE story_documents DROP CONSTRAINT story_documents_kind_check;
 ALTER TABLE story_documents ADD CONSTRAINT story_documents_kind_check CHECK (kind IN (
     'api_connection', 'api_group', 'preset', 'schema', 'lorebook', 'player_profile',
-    'character', 'story_resource', 'story'
+    'character', 'story_resource', 'story', 'session'
 ));
 
 CREATE TABLE story_graph_versions (

@@ -40,6 +40,8 @@ pub struct StoryCounts {
     pub story_resources: i64,
     /// Stories.
     pub stories: i64,
+    /// Story sessions.
+    pub sessions: i64,
 }
 
 /// How a connection's last call went.
@@ -101,6 +103,7 @@ impl StoryDashboardQuery {
                 Some(Kind::Character) => &mut counts.characters,
                 Some(Kind::StoryResource) => &mut counts.story_resources,
                 Some(Kind::Story) => &mut counts.stories,
+                Some(Kind::Session) => &mut counts.sessions,
                 None => continue,
             };
             *slot = count;

@@ -31,6 +31,9 @@ pub trait Body: Serialize + DeserializeOwned + Clone + Send + Sync + Sized + 'st
     const MAX_BYTES: usize = 256 * 1024;
     /// The least role that reads documents of this kind.
     const READ_ROLE: Role = Role::Player;
+    /// The least role that writes them (a kind whose documents belong to their maker, as
+    /// sessions do, checks who else may in its own service).
+    const WRITE_ROLE: Role = Role::Worldbuilder;
 
     /// Checks the body and puts it in its stored form (trimmed text, defaults filled in);
     /// BAD_USER_INPUT naming the field otherwise.
@@ -173,7 +176,7 @@ pub async fn insert_as<B: Body>(
     display_name: Option<&str>,
     mut body: B,
 ) -> AppResult<Stored<B>> {
-    viewer.require_role(Role::Worldbuilder)?;
+    viewer.require_role(B::WRITE_ROLE)?;
     let json = checked_body(&mut body)?;
     let display_name = checked_name(display_name, &body)?;
     let row = store::insert(
@@ -223,7 +226,7 @@ pub async fn lock<B: Body>(
     id: Uuid,
     expected_version: Option<i32>,
 ) -> AppResult<Stored<B>> {
-    viewer.require_role(Role::Worldbuilder)?;
+    viewer.require_role(B::WRITE_ROLE)?;
     let row = store::lock(conn, viewer.tenant_id, id)
         .await?
         .ok_or_else(not_found::<B>)?;

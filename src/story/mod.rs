@@ -10,7 +10,7 @@
 //! - one module per kind with its body's rules and its GraphQL ([`connections`], [`groups`],
 //!   [`presets`], [`schemas`], [`lorebooks`], [`profiles`], [`characters`], [`resources`]);
 //! - [`cards`]: character covers and `.chr` archives ([`archive`]: bounded ZIP reading);
-//! - [`stories`]: stories and their versioned graphs;
+//! - [`stories`]: stories and their versioned graphs; [`sessions`]: playing them;
 //! - [`packages`]: data packages out of and into a tenant, whole or not at all;
 //! - [`settings`]: the tenant's default API group and preset; [`dashboard`]: it all at a
 //!   glance;
@@ -33,6 +33,7 @@ pub mod profiles;
 pub mod resources;
 pub mod schemas;
 pub mod service;
+pub mod sessions;
 pub mod settings;
 pub mod store;
 pub mod stories;

@@ -28,6 +28,8 @@ pub enum Kind {
     StoryResource,
     /// A story: its resource, its state schemas and its graph of scenes.
     Story,
+    /// A player's run through a story.
+    Session,
 }
 
 impl Kind {
@@ -43,6 +45,7 @@ impl Kind {
             Kind::Character => "character",
             Kind::StoryResource => "story_resource",
             Kind::Story => "story",
+            Kind::Session => "session",
         }
     }
 
@@ -62,11 +65,12 @@ impl Kind {
             Kind::Character => "character card",
             Kind::StoryResource => "story resource",
             Kind::Story => "story",
+            Kind::Session => "story session",
         }
     }
 }
 
-pub const KINDS: [Kind; 9] = [
+pub const KINDS: [Kind; 10] = [
     Kind::ApiConnection,
     Kind::ApiGroup,
     Kind::Preset,
@@ -76,6 +80,7 @@ pub const KINDS: [Kind; 9] = [
     Kind::Character,
     Kind::StoryResource,
     Kind::Story,
+    Kind::Session,
 ];
 
 #[derive(Queryable, Selectable, Clone, Debug)]

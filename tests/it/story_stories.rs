@@ -279,3 +279,169 @@ async fn a_story_graph_holds_together_and_each_edit_is_a_new_version() {
         )
         .await;
 }
+
+const START: &str = "mutation($story: ID!) { startStorySession(storyId: $story) {
+    id graphVersion ownerId state { currentNode activeCharacters world turnIndex } } }";
+const VARIABLES: &str = "mutation($id: ID!, $ops: [StateOperationInput!]!) {
+    updateSessionVariables(sessionId: $id, operations: $ops) { version state { world } } }";
+const SESSION: &str =
+    "query($id: ID!) { storySession(id: $id) { graphVersion state { currentNode world } } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_starts_at_the_start_keeps_its_graph_and_changes_only_by_checked_variables() {
+    let server = TestServer::start().await;
+    let studio = server
+        .register("sessions@example.com", "Session Studio")
+        .await;
+    let w = world(&server, &studio).await;
+    let input =
+        json!({ "resourceId": w.resource, "worldSchemaId": w.world, "graph": graph(&w.arya) });
+    let story = id_of(
+        &server,
+        &studio,
+        CREATE_STORY,
+        json!({ "name": "Winterfell", "input": input }),
+        "createStory",
+    )
+    .await;
+
+    let player = server
+        .invite_member(&studio, "session-player@example.com", "PLAYER")
+        .await;
+    let session = server
+        .ok_as(&player, START, json!({ "story": story }))
+        .await["startStorySession"]
+        .clone();
+    assert_eq!(session["graphVersion"], 1);
+    assert_eq!(session["ownerId"], player.user_id.as_str());
+    assert_eq!(session["state"]["currentNode"], "gate");
+    assert_eq!(
+        session["state"]["world"],
+        json!({ "weather": "rain", "day": 1 }),
+        "the schema's defaults"
+    );
+    assert_eq!(session["state"]["turnIndex"], 0);
+    let id = session["id"].as_str().unwrap().to_owned();
+
+    // The story's graph moves on; the session stays on the version it started with.
+    let mut shorter = graph(&w.arya);
+    shorter["nodes"][0]["transitions"]
+        .as_array_mut()
+        .unwrap()
+        .remove(1);
+    shorter["nodes"].as_array_mut().unwrap().pop();
+    server
+        .ok_as(
+            &studio,
+            UPDATE_GRAPH,
+            json!({ "id": story, "graph": shorter }),
+        )
+        .await;
+    assert_eq!(
+        server.ok_as(&player, SESSION, json!({ "id": id })).await["storySession"]["graphVersion"],
+        1
+    );
+
+    // Variables change by the six state operations, checked, all or none.
+    let changed = server
+        .ok_as(
+            &player,
+            VARIABLES,
+            json!({ "id": id, "ops": [
+            { "type": "SET_STATE", "key": "day", "value": 3 },
+            { "type": "SET_CHARACTER_STATE", "character": w.arya, "key": "trust", "value": 5 } ] }),
+        )
+        .await["updateSessionVariables"]
+        .clone();
+    assert_eq!(changed["state"]["world"]["day"], 3);
+    for ops in [
+        json!([{ "type": "SET_STATE", "key": "day", "value": 4 }, { "type": "SET_STATE", "key": "weather", "value": "snow" }]),
+        json!([{ "type": "SET_CURRENT_NODE", "nodeId": "hall" }]),
+        json!([{ "type": "SET_PLAYER_STATE", "key": "hp", "value": 1 }]),
+    ] {
+        server
+            .fails_as(
+                &player,
+                VARIABLES,
+                json!({ "id": id, "ops": ops }),
+                "BAD_USER_INPUT",
+            )
+            .await;
+    }
+    let kept = server.ok_as(&player, SESSION, json!({ "id": id })).await["storySession"].clone();
+    assert_eq!(
+        kept["state"]["world"]["day"], 3,
+        "a refused batch changes nothing"
+    );
+
+    // The session holds its story; others may read it, only its owner or a WORLDBUILDER change it.
+    let refused = server
+        .gql_as(
+            &studio,
+            "mutation($id: ID!) { deleteStory(id: $id) }",
+            json!({ "id": story }),
+        )
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["referrers"][0]["kind"], "SESSION",
+        "{refused}"
+    );
+    let other_player = server
+        .invite_member(&studio, "other-player@example.com", "PLAYER")
+        .await;
+    assert_eq!(
+        server
+            .ok_as(&other_player, SESSION, json!({ "id": id }))
+            .await["storySession"]["state"]["currentNode"],
+        "gate"
+    );
+    server
+        .fails_as(
+            &other_player,
+            VARIABLES,
+            json!({ "id": id, "ops": [{ "type": "SET_STATE", "key": "day", "value": 9 }] }),
+            "FORBIDDEN",
+        )
+        .await;
+    server
+        .fails_as(
+            &other_player,
+            "mutation($id: ID!) { deleteStorySession(id: $id) }",
+            json!({ "id": id }),
+            "FORBIDDEN",
+        )
+        .await;
+    let outsider = server
+        .register("session-outsider@example.com", "Elsewhere")
+        .await;
+    assert_eq!(
+        server.ok_as(&outsider, SESSION, json!({ "id": id })).await["storySession"],
+        Value::Null
+    );
+    server
+        .fails_as(
+            &outsider,
+            VARIABLES,
+            json!({ "id": id, "ops": [] }),
+            "NOT_FOUND",
+        )
+        .await;
+    server
+        .fails_as(&outsider, START, json!({ "story": story }), "NOT_FOUND")
+        .await;
+
+    server
+        .ok_as(
+            &player,
+            "mutation($id: ID!) { deleteStorySession(id: $id) }",
+            json!({ "id": id }),
+        )
+        .await;
+    server
+        .ok_as(
+            &studio,
+            "mutation($id: ID!) { deleteStory(id: $id) }",
+            json!({ "id": story }),
+        )
+        .await;
+}

@@ -15,6 +15,8 @@ use super::presets::api::{PresetDeletion, PresetPreviewQuery, PresetQuery, Prese
 use super::profiles::{PlayerProfileDeletion, PlayerProfileQuery, PlayerProfileWrites};
 use super::resources::{StoryResourceDeletion, StoryResourceQuery, StoryResourceWrites};
 use super::schemas::{StateSchemaDeletion, StateSchemaQuery, StateSchemaWrites};
+use super::sessions::StorySessionQuery;
+use super::sessions::api::StorySessionWrites;
 use super::settings::{StoryConfigMutation, StoryConfigQuery};
 use super::stories::api::{StoryGraphQuery, StoryWrites};
 use super::stories::{StoriesQuery, StoryDeletion};
@@ -39,6 +41,7 @@ pub struct StoryQuery(
     StoryDashboardQuery,
     StoriesQuery,
     StoryGraphQuery,
+    StorySessionQuery,
 );
 
 /// The story engine's mutations.
@@ -64,4 +67,5 @@ pub struct StoryMutation(
     PackageMutation,
     StoryWrites,
     StoryDeletion,
+    StorySessionWrites,
 );

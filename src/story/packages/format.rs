@@ -83,12 +83,14 @@ pub struct Document {
 impl Document {
     pub fn of_row(row: DocumentRow) -> AppResult<Self> {
         let kind = Kind::parse(&row.kind).unwrap_or(Kind::ApiConnection);
-        if kind == Kind::Story {
+        if matches!(kind, Kind::Story | Kind::Session) {
             return Err(AppError::bad_field(
                 "ids",
                 format!(
-                    "{} \"{}\" is a story: stories are not packaged yet (export its resource)",
-                    row.id, row.display_name
+                    "{} \"{}\" is a {}: stories and sessions are not packaged yet (export the resource)",
+                    row.id,
+                    row.display_name,
+                    kind.label()
                 ),
             ));
         }
@@ -172,9 +174,11 @@ impl Document {
                     .await
                     .map(drop)
             }
-            Kind::ApiConnection | Kind::ApiGroup | Kind::Story => Err(AppError::bad_input(
-                "API connections, API groups and stories are not imported",
-            )),
+            Kind::ApiConnection | Kind::ApiGroup | Kind::Story | Kind::Session => {
+                Err(AppError::bad_input(
+                    "API connections, API groups, stories and sessions are not imported",
+                ))
+            }
         }
     }
 

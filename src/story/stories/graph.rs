@@ -357,7 +357,9 @@ fn check_condition(condition: &Condition, bindings: &Bindings<'_>, node: &str) -
     Ok(())
 }
 
-fn check_operation(
+/// Checks one state operation against the bindings and the graph's nodes (`node` names where
+/// it comes from, for the message).
+pub fn check_operation(
     operation: &StateOperation,
     bindings: &Bindings<'_>,
     nodes: &HashSet<String>,

@@ -18,15 +18,15 @@ use crate::story::resources::StoryResourceBody;
 use crate::story::schemas::StateSchemaBody;
 
 /// What a graph is checked against, loaded.
-struct Bound {
-    cast: Vec<ID>,
-    world: Option<StateSchemaBody>,
-    player: Option<StateSchemaBody>,
-    characters: HashMap<String, StateSchemaBody>,
+pub struct Bound {
+    pub cast: Vec<ID>,
+    pub world: Option<StateSchemaBody>,
+    pub player: Option<StateSchemaBody>,
+    pub characters: HashMap<String, StateSchemaBody>,
 }
 
 impl Bound {
-    fn bindings(&self) -> Bindings<'_> {
+    pub fn bindings(&self) -> Bindings<'_> {
         Bindings {
             cast: &self.cast,
             world: self.world.as_ref(),
@@ -54,7 +54,7 @@ async fn schema(
 }
 
 /// The cast and schemas `body` binds.
-async fn bound(
+pub async fn bound(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     body: &StoryBody,

@@ -1,0 +1,73 @@
+//! GraphQL of sessions beyond their reads: starting one, changing its variables, deleting it.
+
+use async_graphql::{Context, ID, Object};
+
+use super::StorySession;
+use super::service::{self, SessionStart};
+use crate::auth::Role;
+use crate::context::ContextExt;
+use crate::db::parse_id;
+use crate::error::AppResult;
+use crate::story::loaders::StoryLoaders;
+use crate::story::stories::graph::StateOperation;
+
+#[derive(Default)]
+pub struct StorySessionWrites;
+
+#[Object]
+impl StorySessionWrites {
+    /// Starts a session of a story (PLAYER and above): at the start node with its cast and its
+    /// on-enter updates, turn 0, on the story's current graph version; the tenant's default
+    /// API group and preset unless others are named.
+    async fn start_story_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The story.")] story_id: ID,
+        #[graphql(desc = "The player's profile.")] player_profile_id: Option<ID>,
+        #[graphql(desc = "The API group its turns call.")] api_group_id: Option<ID>,
+        #[graphql(desc = "The preset its turns use.")] preset_id: Option<ID>,
+    ) -> AppResult<StorySession> {
+        let viewer = ctx.viewer_with(Role::Player)?;
+        let start = SessionStart {
+            story_id: parse_id("storyId", &story_id)?,
+            player_profile_id,
+            api_group_id,
+            preset_id,
+        };
+        let mut conn = ctx.conn().await?;
+        Ok(service::start(&mut conn, viewer, start).await?.into())
+    }
+
+    /// Changes a session's variables (its owner, or a WORLDBUILDER): only the six Set/Remove
+    /// state operations, each checked against the story's schemas and cast; all or none.
+    async fn update_session_variables(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session.")] session_id: ID,
+        #[graphql(desc = "Change it only if it is still at this version (CONFLICT otherwise).")]
+        expected_version: Option<i32>,
+        #[graphql(desc = "The operations, in order.")] operations: Vec<StateOperation>,
+    ) -> AppResult<StorySession> {
+        let viewer = ctx.viewer_with(Role::Player)?;
+        let id = parse_id("sessionId", &session_id)?;
+        let mut conn = ctx.conn().await?;
+        let stored =
+            service::update_variables(&mut conn, viewer, id, expected_version, &operations).await?;
+        ctx.loaders::<StoryLoaders>().forget();
+        Ok(stored.into())
+    }
+
+    /// Deletes a session (its owner, or a WORLDBUILDER).
+    async fn delete_story_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session.")] id: ID,
+    ) -> AppResult<bool> {
+        let viewer = ctx.viewer_with(Role::Player)?;
+        let id = parse_id("id", &id)?;
+        let mut conn = ctx.conn().await?;
+        service::delete(&mut conn, viewer, id).await?;
+        ctx.loaders::<StoryLoaders>().forget();
+        Ok(true)
+    }
+}

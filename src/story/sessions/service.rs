@@ -1,0 +1,125 @@
+//! Starting sessions and changing their variables: a session starts at its story's start node
+//! with the schemas' defaults (on the story's current graph version, the tenant's default API
+//! group and preset unless others are named); its variables change only by the six state
+//! operations, each checked against the story's schemas and cast, all or none, one version on.
+
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use uuid::Uuid;
+
+use super::SessionBody;
+use super::state::{self, is_variable_operation};
+use crate::auth::{Role, Viewer};
+use crate::error::{AppError, AppResult};
+use crate::story::library::{self, Stored};
+use crate::story::store;
+use crate::story::stories::StoryBody;
+use crate::story::stories::graph::{StateOperation, StoryGraph};
+use crate::story::stories::service::{bound, graph_version};
+
+/// What a session is started with.
+pub struct SessionStart {
+    pub story_id: Uuid,
+    pub player_profile_id: Option<async_graphql::ID>,
+    pub api_group_id: Option<async_graphql::ID>,
+    pub preset_id: Option<async_graphql::ID>,
+}
+
+fn id(uuid: Uuid) -> async_graphql::ID {
+    async_graphql::ID(uuid.to_string())
+}
+
+/// Starts a session of a story the viewer reads (PLAYER and above).
+pub async fn start(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    start: SessionStart,
+) -> AppResult<Stored<SessionBody>> {
+    viewer.require_role(Role::Player)?;
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let story = library::get::<StoryBody>(conn, viewer, start.story_id)
+            .await?
+            .ok_or_else(|| AppError::not_found("story not found"))?;
+        let bound = bound(conn, viewer, &story.body).await?;
+        let state = state::initial(&story.body.graph, &bound.bindings())?;
+        let (default_group, default_preset) = store::settings(conn, viewer.tenant_id).await?;
+        let body = SessionBody {
+            story_id: id(story.id),
+            graph_version: story.body.graph_version,
+            owner_id: id(viewer.user_id),
+            player_profile_id: start.player_profile_id,
+            player_description: None,
+            api_group_id: start.api_group_id.or(default_group.map(id)),
+            preset_id: start.preset_id.or(default_preset.map(id)),
+            world_schema_id: story.body.world_schema_id.clone(),
+            player_schema_id: story.body.player_schema_id.clone(),
+            state,
+        };
+        library::insert(conn, viewer, Some(&story.display_name), body).await
+    })
+    .await
+}
+
+/// The session locked for a change by its owner or a WORLDBUILDER, with the graph it plays.
+async fn writable(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: Option<i32>,
+) -> AppResult<(Stored<SessionBody>, StoryGraph, StoryBody)> {
+    let session = library::lock::<SessionBody>(conn, viewer, id, expected_version).await?;
+    if session.body.owner_id.0 != viewer.user_id.to_string() && viewer.role < Role::Worldbuilder {
+        return Err(AppError::forbidden(
+            "only who started the session, or a WORLDBUILDER, may change it",
+        ));
+    }
+    let story_id = crate::db::parse_id("storyId", &session.body.story_id)?;
+    let story = library::get::<StoryBody>(conn, viewer, story_id)
+        .await?
+        .ok_or_else(|| AppError::not_found("the session's story is gone"))?;
+    let graph = graph_version(conn, viewer, story_id, session.body.graph_version)
+        .await?
+        .ok_or_else(|| AppError::not_found("the session's graph version is gone"))?;
+    Ok((session, graph, story.body))
+}
+
+/// Changes a session's variables by `operations` (the six state operations only), all or
+/// none.
+pub async fn update_variables(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: Option<i32>,
+    operations: &[StateOperation],
+) -> AppResult<Stored<SessionBody>> {
+    if let Some(other) = operations.iter().find(|op| !is_variable_operation(op)) {
+        return Err(AppError::bad_field(
+            "operations",
+            format!(
+                "{:?} is not a variable update: only the six Set/Remove state operations are",
+                other.op
+            ),
+        ));
+    }
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let (session, graph, story) = writable(conn, viewer, id, expected_version).await?;
+        let mut bound_story = story;
+        bound_story.world_schema_id = session.body.world_schema_id.clone();
+        bound_story.player_schema_id = session.body.player_schema_id.clone();
+        let bound = bound(conn, viewer, &bound_story).await?;
+        let mut body = session.body.clone();
+        for operation in operations {
+            state::apply(&mut body.state, operation, &graph, &bound.bindings())?;
+        }
+        library::save(conn, viewer, &session, None, body).await
+    })
+    .await
+}
+
+/// Deletes a session (its owner, or a WORLDBUILDER).
+pub async fn delete(conn: &mut AsyncPgConnection, viewer: &Viewer, id: Uuid) -> AppResult<()> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        writable(conn, viewer, id, None).await?;
+        store::delete(conn, viewer.tenant_id, id).await
+    })
+    .await
+}
