@@ -96,7 +96,8 @@ impl Message {
 #[derive(Clone, Debug, Default)]
 pub struct ChatRequest {
     pub messages: Vec<Message>,
-    pub temperature: Option<f32>,
+    /// Sent as written (an f32 would reach the provider as 0.800000011920929).
+    pub temperature: Option<f64>,
     /// The most tokens the answer may take (Anthropic requires one: [`DEFAULT_MAX_TOKENS`]).
     pub max_tokens: Option<u32>,
     /// The answer must be one JSON object.

@@ -10,6 +10,7 @@
 //! - one module per kind with its body's rules and its GraphQL ([`connections`], [`groups`],
 //!   [`presets`], [`schemas`], [`lorebooks`], [`profiles`], [`characters`], [`resources`]);
 //! - [`cards`]: character covers and `.chr` archives ([`archive`]: bounded ZIP reading);
+//! - [`planning`]: the planner's outline of a resource;
 //! - [`stories`]: stories and their versioned graphs; [`sessions`]: playing them;
 //! - [`packages`]: data packages out of and into a tenant, whole or not at all;
 //! - [`settings`]: the tenant's default API group and preset; [`dashboard`]: it all at a
@@ -28,6 +29,7 @@ pub mod loaders;
 pub mod lorebooks;
 pub mod model;
 pub mod packages;
+pub mod planning;
 pub mod presets;
 pub mod profiles;
 pub mod resources;

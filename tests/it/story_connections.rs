@@ -400,3 +400,112 @@ async fn connections_reach_no_private_address_unless_allowed_and_stay_in_their_t
     let still = server.ok_as(&owner, GET, json!({ "id": id })).await["apiConnection"].clone();
     assert_eq!(still["model"], "story-model");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_planner_outlines_a_resource_through_the_groups_connection_and_the_presets_prompt() {
+    let server = server_reaching_localhost().await;
+    let studio = server
+        .register("planner@example.com", "Planner Studio")
+        .await;
+    let mock =
+        MockProvider::start(vec![Reply::stream("text/event-stream", OPENAI_STREAM, 16)]).await;
+    let connection = create_connection(
+        &server,
+        &studio,
+        openai_input(&mock.url, Some("sk-plan-0000")),
+    )
+    .await;
+    let mut roles = json!({});
+    for role in [
+        "planner",
+        "architect",
+        "director",
+        "actor",
+        "narrator",
+        "keeper",
+        "replyer",
+    ] {
+        roles[format!("{role}Id")] = connection["id"].clone();
+    }
+    let plan = "mutation($resource: ID!, $group: ID) {
+        generateStoryPlan(resourceId: $resource, apiGroupId: $group) {
+            outline promptTokens completionTokens charged } }";
+    let group = server
+        .ok_as(&studio, "mutation($input: ApiGroupInput!) { createApiGroup(displayName: \"G\", input: $input) { id } }", json!({ "input": roles }))
+        .await["createApiGroup"]["id"]
+        .clone();
+    let arya = server
+        .ok_as(&studio, "mutation { createCharacterCard(input: { name: \"Arya\", personality: \"Wry.\" }) { id } }", json!({}))
+        .await["createCharacterCard"]["id"]
+        .clone();
+    let book = server
+        .ok_as(&studio, "mutation { createLorebook(displayName: \"North\", entries: [{ title: \"The Wall\", content: \"Ice   and\\n night.\" }]) { id } }", json!({}))
+        .await["createLorebook"]["id"]
+        .clone();
+    let resource = server
+        .ok_as(&studio, "mutation($input: StoryResourceInput!) { createStoryResource(input: $input) { id } }",
+            json!({ "input": { "storyConcept": "A girl crosses the North.", "characterIds": [arya], "lorebookIds": [book] } }))
+        .await["createStoryResource"]["id"]
+        .clone();
+
+    // No group named and no default: the caller is told what to give.
+    let refused = server
+        .gql_as(&studio, plan, json!({ "resource": resource }))
+        .await;
+    assert_eq!(error_code(&refused), "BAD_USER_INPUT");
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "apiGroupId");
+    assert!(mock.received().is_empty());
+
+    let outlined = server
+        .ok_as(
+            &studio,
+            plan,
+            json!({ "resource": resource, "group": group }),
+        )
+        .await["generateStoryPlan"]
+        .clone();
+    assert_eq!(outlined["outline"], "The door creaks — open.");
+    assert_eq!(outlined["promptTokens"], 21);
+    assert_eq!(outlined["charged"], 0);
+    let sent = &mock.received()[0].body;
+    let messages = sent["messages"].as_array().unwrap();
+    assert_eq!(messages.len(), 2, "one system and one user message");
+    assert!(
+        messages[0]["content"]
+            .as_str()
+            .unwrap()
+            .starts_with("Role:\nYou are the planner")
+    );
+    let user = messages[1]["content"].as_str().unwrap();
+    assert!(user.contains("A girl crosses the North."), "{user}");
+    assert!(user.contains("- Arya: Wry."), "{user}");
+    assert!(
+        user.contains("The Wall: Ice and night."),
+        "lore, whitespace folded: {user}"
+    );
+    assert_eq!(sent["temperature"], 0.8, "the planner's preset temperature");
+
+    // Another tenant's resource is not found; a PLAYER plans nothing.
+    let outsider = server
+        .register("planner-outsider@example.com", "Elsewhere")
+        .await;
+    server
+        .fails_as(
+            &outsider,
+            plan,
+            json!({ "resource": resource, "group": group }),
+            "NOT_FOUND",
+        )
+        .await;
+    let player = server
+        .invite_member(&studio, "planner-player@example.com", "PLAYER")
+        .await;
+    server
+        .fails_as(
+            &player,
+            plan,
+            json!({ "resource": resource, "group": group }),
+            "FORBIDDEN",
+        )
+        .await;
+}

@@ -11,6 +11,7 @@ use super::dashboard::StoryDashboardQuery;
 use super::groups::{ApiGroupDeletion, ApiGroupQuery, ApiGroupWrites};
 use super::lorebooks::{LorebookDeletion, LorebookQuery, LorebookWrites};
 use super::packages::api::PackageMutation;
+use super::planning::StoryPlanMutation;
 use super::presets::api::{PresetDeletion, PresetPreviewQuery, PresetQuery, PresetWrites};
 use super::profiles::{PlayerProfileDeletion, PlayerProfileQuery, PlayerProfileWrites};
 use super::resources::{StoryResourceDeletion, StoryResourceQuery, StoryResourceWrites};
@@ -68,4 +69,5 @@ pub struct StoryMutation(
     StoryWrites,
     StoryDeletion,
     StorySessionWrites,
+    StoryPlanMutation,
 );
