@@ -1,16 +1,18 @@
 //! The story dashboard: how many documents of each kind the tenant has, its defaults, how each
 //! API connection's last call went (recorded as calls happen: drawing the dashboard calls no
-//! provider), and the story resources changed last.
+//! provider), and the story resources, stories and sessions changed last.
 
 use async_graphql::{Context, Enum, Object, SimpleObject};
 use chrono::{DateTime, Utc};
 
 use super::connections::{ApiConnection, ApiConnectionBody};
-use super::library::Stored;
+use super::library::{Body, Stored};
 use super::model::Kind;
 use super::resources::{StoryResource, StoryResourceBody};
+use super::sessions::{SessionBody, StorySession};
 use super::settings::{StoryConfig, config_of};
 use super::store;
+use super::stories::{Story, StoryBody};
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::error::AppResult;
@@ -80,6 +82,10 @@ pub struct StoryDashboard {
     pub health: Vec<ConnectionHealth>,
     /// The story resources changed last.
     pub recent_resources: Vec<StoryResource>,
+    /// The stories changed last.
+    pub recent_stories: Vec<Story>,
+    /// The sessions played (or changed) last.
+    pub recent_sessions: Vec<StorySession>,
 }
 
 #[derive(Default)]
@@ -142,16 +148,25 @@ impl StoryDashboardQuery {
                 });
             }
         }
-        let mut recent_resources = Vec::new();
-        for row in store::recent(&mut conn, viewer.tenant_id, Kind::StoryResource, RECENT).await? {
-            recent_resources
-                .extend(Stored::<StoryResourceBody>::decode(row)?.map(StoryResource::from));
-        }
         Ok(StoryDashboard {
             counts,
             config,
             health,
-            recent_resources,
+            recent_resources: recent::<StoryResourceBody, _>(&mut conn, viewer.tenant_id).await?,
+            recent_stories: recent::<StoryBody, _>(&mut conn, viewer.tenant_id).await?,
+            recent_sessions: recent::<SessionBody, _>(&mut conn, viewer.tenant_id).await?,
         })
     }
+}
+
+/// The kind's documents changed last, as their GraphQL type.
+async fn recent<B: Body, N: From<Stored<B>>>(
+    conn: &mut diesel_async::AsyncPgConnection,
+    tenant_id: uuid::Uuid,
+) -> AppResult<Vec<N>> {
+    let mut found = Vec::new();
+    for row in store::recent(conn, tenant_id, B::KIND, RECENT).await? {
+        found.extend(Stored::<B>::decode(row)?.map(N::from));
+    }
+    Ok(found)
 }

@@ -15,10 +15,10 @@ const CREATE_CHARACTER: &str = "mutation($input: CharacterCardInput!) {
     createCharacterCard(input: $input) { id coverAssetId } }";
 const EXPORT: &str = "mutation($ids: [ID!]!, $deps: Boolean!) {
     prepareExport(ids: $ids, includeDependencies: $deps) { exportId downloadPath
-        contents { presets schemas lorebooks playerProfiles characters storyResources } } }";
+        contents { presets schemas lorebooks playerProfiles characters storyResources stories } } }";
 const PREPARE_IMPORT: &str = "mutation { prepareImport { importId uploadPath } }";
 const COMMIT: &str = "mutation($id: ID!) { commitImport(importId: $id) {
-    contents { schemas lorebooks characters storyResources } ids } }";
+    contents { schemas lorebooks characters storyResources stories } ids } }";
 const RESOURCE: &str = "query($id: ID!) { storyResource(id: $id) {
     displayName characters { name coverAssetId } lorebooks { entries { title } } playerSchemaSeed { displayName } } }";
 
@@ -298,14 +298,20 @@ async fn a_data_package_moves_a_story_resource_whole_or_not_at_all() {
                 "lorebookIds": [book], "playerSchemaIdSeed": schema } }))
         .await["createStoryResource"]["id"].clone();
 
+    let story = server
+        .ok_as(&studio, "mutation($input: CreateStoryInput!) { createStory(displayName: \"Two\", input: $input) { id } }",
+            json!({ "input": { "resourceId": resource, "playerSchemaId": schema, "graph": {
+                "startNode": "wall", "nodes": [{ "id": "wall", "title": "The Wall", "characters": [jon] }] } } }))
+        .await["createStory"]["id"]
+        .clone();
     let export = server
-        .ok_as(&studio, EXPORT, json!({ "ids": [resource], "deps": true }))
+        .ok_as(&studio, EXPORT, json!({ "ids": [story], "deps": true }))
         .await["prepareExport"]
         .clone();
     assert_eq!(
         export["contents"],
         json!({ "presets": 0, "schemas": 1, "lorebooks": 1,
-        "playerProfiles": 0, "characters": 2, "storyResources": 1 })
+        "playerProfiles": 0, "characters": 2, "storyResources": 1, "stories": 1 })
     );
     let (status, _, package) =
         fetch(&server, &studio, export["downloadPath"].as_str().unwrap()).await;
@@ -373,7 +379,7 @@ async fn a_data_package_moves_a_story_resource_whole_or_not_at_all() {
     let done = import(elsewhere.clone(), package.clone()).await;
     assert_eq!(
         done["data"]["commitImport"]["contents"],
-        json!({ "schemas": 1, "lorebooks": 1, "characters": 2, "storyResources": 1 }),
+        json!({ "schemas": 1, "lorebooks": 1, "characters": 2, "storyResources": 1, "stories": 1 }),
         "{done}"
     );
     let seen = server
@@ -383,6 +389,18 @@ async fn a_data_package_moves_a_story_resource_whole_or_not_at_all() {
     assert_eq!(seen["characters"][0]["name"], "Arya");
     assert_eq!(seen["lorebooks"][0]["entries"][0]["title"], "The Wall");
     assert_eq!(seen["playerSchemaSeed"]["displayName"], "Player");
+    let arrived = server
+        .ok_as(
+            &elsewhere,
+            "query($id: ID!) { story(id: $id) { graphVersion graph { startNode } } }",
+            json!({ "id": story }),
+        )
+        .await["story"]
+        .clone();
+    assert_eq!(
+        arrived,
+        json!({ "graphVersion": 1, "graph": { "startNode": "wall" } })
+    );
     let (status, _, bytes) = fetch(&server, &elsewhere, &format!("/download/{jon}/cover")).await;
     assert_eq!((status, bytes), (200, cover));
 

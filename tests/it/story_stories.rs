@@ -322,6 +322,13 @@ async fn a_session_starts_at_the_start_keeps_its_graph_and_changes_only_by_check
     );
     assert_eq!(session["state"]["turnIndex"], 0);
     let id = session["id"].as_str().unwrap().to_owned();
+    let dashboard = server
+        .ok_as(&studio, "{ storyDashboard { counts { stories sessions } recentStories { id } recentSessions { id } } }", json!({}))
+        .await["storyDashboard"]
+        .clone();
+    assert_eq!(dashboard["counts"], json!({ "stories": 1, "sessions": 1 }));
+    assert_eq!(dashboard["recentStories"][0]["id"], story.as_str());
+    assert_eq!(dashboard["recentSessions"][0]["id"], id.as_str());
 
     // The story's graph moves on; the session stays on the version it started with.
     let mut shorter = graph(&w.arya);

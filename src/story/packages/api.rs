@@ -26,6 +26,8 @@ pub struct PackageContents {
     pub characters: usize,
     /// Story resources.
     pub story_resources: usize,
+    /// Stories (with their current graph).
+    pub stories: usize,
 }
 
 impl From<Counts> for PackageContents {
@@ -37,6 +39,7 @@ impl From<Counts> for PackageContents {
             player_profiles: counts.player_profiles,
             characters: counts.characters,
             story_resources: counts.story_resources,
+            stories: counts.stories,
         }
     }
 }
@@ -80,7 +83,8 @@ pub struct PackageMutation;
 #[Object]
 impl PackageMutation {
     /// Packs documents of the story library (presets, state schemas, lorebooks, player
-    /// profiles, character cards, story resources; never API connections or groups) into a ZIP
+    /// profiles, character cards, story resources, stories; never API connections, groups or
+    /// sessions) into a ZIP
     /// to download (WORLDBUILDER and above).
     async fn prepare_export(
         &self,
@@ -88,8 +92,8 @@ impl PackageMutation {
         #[graphql(desc = "The documents to export.")] ids: Vec<ID>,
         #[graphql(
             default = true,
-            desc = "Also export what they refer to (a resource's cast, lorebooks and seed \
-                    schemas; a card's schema)."
+            desc = "Also export what they refer to (a story's resource and schemas; a \
+                    resource's cast, lorebooks and seed schemas; a card's schema)."
         )]
         include_dependencies: bool,
     ) -> AppResult<PackageExport> {

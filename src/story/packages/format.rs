@@ -26,6 +26,8 @@ use crate::story::presets::PresetBody;
 use crate::story::profiles::PlayerProfileBody;
 use crate::story::resources::StoryResourceBody;
 use crate::story::schemas::StateSchemaBody;
+use crate::story::stories::StoryBody;
+use crate::story::stories::service as stories;
 
 const FORMAT: &str = "sillystage_data_package";
 const BOUNDS: Bounds = Bounds {
@@ -35,13 +37,14 @@ const BOUNDS: Bounds = Bounds {
 };
 
 /// The kinds a package carries: kind, folder, manifest key.
-const KINDS: [(Kind, &str); 6] = [
+const KINDS: [(Kind, &str); 7] = [
     (Kind::Preset, "presets"),
     (Kind::Schema, "schemas"),
     (Kind::Lorebook, "lorebooks"),
     (Kind::PlayerProfile, "player_profiles"),
     (Kind::Character, "characters"),
     (Kind::StoryResource, "story_resources"),
+    (Kind::Story, "stories"),
 ];
 
 #[derive(Serialize, Deserialize, Default, Clone)]
@@ -83,11 +86,11 @@ pub struct Document {
 impl Document {
     pub fn of_row(row: DocumentRow) -> AppResult<Self> {
         let kind = Kind::parse(&row.kind).unwrap_or(Kind::ApiConnection);
-        if matches!(kind, Kind::Story | Kind::Session) {
+        if kind == Kind::Session {
             return Err(AppError::bad_field(
                 "ids",
                 format!(
-                    "{} \"{}\" is a {}: stories and sessions are not packaged yet (export the resource)",
+                    "{} \"{}\" is a {}: sessions stay where they are played",
                     row.id,
                     row.display_name,
                     kind.label()
@@ -174,11 +177,15 @@ impl Document {
                     .await
                     .map(drop)
             }
-            Kind::ApiConnection | Kind::ApiGroup | Kind::Story | Kind::Session => {
-                Err(AppError::bad_input(
-                    "API connections, API groups, stories and sessions are not imported",
-                ))
+            Kind::Story => {
+                let body: StoryBody = self.body_as()?;
+                stories::create(conn, viewer, Some(self.id), name, body)
+                    .await
+                    .map(drop)
             }
+            Kind::ApiConnection | Kind::ApiGroup | Kind::Session => Err(AppError::bad_input(
+                "API connections, API groups and sessions are not imported",
+            )),
         }
     }
 
@@ -247,6 +254,7 @@ impl Package {
             player_profiles: count(Kind::PlayerProfile),
             characters: count(Kind::Character),
             story_resources: count(Kind::StoryResource),
+            stories: count(Kind::Story),
         }
     }
 
@@ -286,7 +294,6 @@ impl Package {
             list.count = list.ids.len();
             contents.insert(folder.to_owned(), list);
         }
-        contents.insert("stories".into(), IdList::default());
         let manifest = Manifest {
             format: FORMAT.into(),
             version: 1,
@@ -304,13 +311,6 @@ impl Package {
         let manifest: Manifest = archive::json(&files, "manifest.json")?;
         if manifest.format != FORMAT || manifest.version != 1 {
             return Err(unfit(format!("not a {FORMAT} version 1 archive")));
-        }
-        if manifest
-            .contents
-            .get("stories")
-            .is_some_and(|s| s.count > 0 || !s.ids.is_empty())
-        {
-            return Err(unfit("this server does not import stories yet".into()));
         }
         let mut package = Package::default();
         let mut seen = HashSet::new();

@@ -1,10 +1,11 @@
 //! Data packages (seed 003): the library's documents — presets, state schemas, lorebooks,
-//! player profiles, character cards with their covers, story resources — moved between
+//! player profiles, character cards with their covers, story resources, stories — moved between
 //! tenants and servers as one ZIP in the reference layout: `manifest.json` (format
 //! `sillystage_data_package`, version 1, what it contains by kind with ids and counts, where
 //! each card's content and cover are) and one JSON file per document (`presets/{id}.json`...,
-//! `characters/{id}/content.json` and its cover). API connections and groups are never
-//! exported (they hold keys).
+//! `characters/{id}/content.json` and its cover). API connections and groups (they hold keys)
+//! and sessions are never exported; a story travels with its current graph (its version 1
+//! where it lands).
 //!
 //! Export builds the archive into a slot at once; import takes an upload into a slot and
 //! commits it: the whole package is validated (its manifest and counts, ids that are UUIDs and
@@ -52,6 +53,7 @@ pub struct Counts {
     pub player_profiles: usize,
     pub characters: usize,
     pub story_resources: usize,
+    pub stories: usize,
 }
 
 fn expiry() -> DateTime<Utc> {
@@ -290,6 +292,7 @@ async fn insert_all(
         Kind::Preset,
         Kind::Character,
         Kind::StoryResource,
+        Kind::Story,
     ] {
         for document in package.of_kind(kind) {
             document.insert(conn, viewer, covers).await?;

@@ -72,7 +72,7 @@ impl StoryWrites {
         };
         let mut conn = ctx.conn().await?;
         Ok(
-            service::create(&mut conn, viewer, Some(&display_name), body)
+            service::create(&mut conn, viewer, None, Some(&display_name), body)
                 .await?
                 .into(),
         )

@@ -93,10 +93,12 @@ pub async fn bound(
     })
 }
 
-/// A new story (WORLDBUILDER and above): its graph checked, kept as version 1.
+/// A new story (WORLDBUILDER and above), with the id it brought (an imported one) or a new
+/// one: its graph checked, kept as version 1.
 pub async fn create(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
+    id: Option<Uuid>,
     display_name: Option<&str>,
     mut body: StoryBody,
 ) -> AppResult<Stored<StoryBody>> {
@@ -105,7 +107,8 @@ pub async fn create(
         let bound = bound(conn, viewer, &body).await?;
         graph::check(&mut body.graph, &bound.bindings())?;
         body.graph_version = 1;
-        let stored = library::insert(conn, viewer, display_name, body).await?;
+        let id = id.unwrap_or_else(Uuid::now_v7);
+        let stored = library::insert_as(conn, viewer, id, display_name, body).await?;
         keep_version(conn, viewer, &stored).await?;
         Ok(stored)
     })
