@@ -7,7 +7,6 @@ use std::sync::Arc;
 
 use async_graphql::{Context, ID, Object, SimpleObject};
 use serde_json::{Map, Value};
-use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use super::characters::CharacterBody;
@@ -23,7 +22,7 @@ use crate::auth::{Role, Viewer};
 use crate::context::{ContextExt, Platform};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
-use crate::llm::service::{self as llm, ChatRequest, LlmRuntime, Message, Role as Speaker};
+use crate::llm::service::{ChatRequest, LlmRuntime, Message, Role as Speaker};
 
 /// How much of one lore entry a prompt carries.
 const LORE_CHARS: usize = 800;
@@ -165,7 +164,6 @@ pub async fn plan(
     let mut preset = preset(&mut conn, viewer, preset_id).await?;
     let context = context(&mut conn, viewer, &resource.body).await?;
     let connection_id = parse_id("apiGroupId", group.connection_id(AgentRole::Planner))?;
-    let target = connections::target(platform, &mut conn, viewer, connection_id).await?;
     drop(conn);
     let planner = preset.agent_mut(AgentRole::Planner);
     let compiled = compile(planner, PreviewMode::Runtime, &context);
@@ -178,21 +176,15 @@ pub async fn plan(
         max_tokens: u32::try_from(planner.max_tokens).ok(),
         json: false,
     };
-    let cancel = CancellationToken::new();
-    let _stop = cancel.clone().drop_guard();
-    let reply = llm::chat(
-        runtime,
+    let (reply, _) = connections::call(
         platform,
+        runtime,
         viewer,
-        &target,
+        connection_id,
         &request,
         "story_plan",
-        &cancel,
-        |_| {},
     )
-    .await;
-    connections::record(platform, viewer, connection_id, &reply).await;
-    let reply = reply?;
+    .await?;
     let usage = reply.completion.usage;
     Ok(StoryPlan {
         outline: reply.completion.text.trim().to_owned(),

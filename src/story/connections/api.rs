@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, InputObject, Object, SimpleObject};
-use tokio_util::sync::CancellationToken;
 
 use super::service::{self, ConnectionUpdate, KeyChange};
 use super::{ApiConnection, ApiConnectionBody, LlmProvider};
@@ -206,31 +205,20 @@ impl ApiConnectionWrites {
             max_tokens: Some(64),
             json: false,
         };
-        let platform = ctx.platform();
-        let mut conn = ctx.conn().await?;
-        let target = service::target(platform, &mut conn, viewer, id).await?;
-        drop(conn);
         let runtime = ctx.part::<Arc<LlmRuntime>>()?;
-        // The call ends with the request: a client that goes away stops it.
-        let cancel = CancellationToken::new();
-        let _stop = cancel.clone().drop_guard();
-        let reply = llm::chat(
+        let (reply, model) = service::call(
+            ctx.platform(),
             runtime,
-            platform,
             viewer,
-            &target,
+            id,
             &request,
             "api_connection_test",
-            &cancel,
-            |_| {},
         )
-        .await;
-        service::record(platform, viewer, id, &reply).await;
-        let reply = reply?;
+        .await?;
         let usage = reply.completion.usage;
         Ok(ModelReply {
             text: reply.completion.text,
-            model: target.endpoint.model,
+            model,
             prompt_tokens: usage.map(|u| u.prompt_tokens),
             completion_tokens: usage.map(|u| u.completion_tokens),
             finish_reason: reply.completion.finish_reason,

@@ -10,7 +10,11 @@ use crate::auth::Viewer;
 use crate::billing::service::KeySource;
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
-use crate::llm::service::{Endpoint, Target, provider_named};
+use tokio_util::sync::CancellationToken;
+
+use crate::llm::service::{
+    self as llm, ChatRequest, Endpoint, LlmRuntime, Metered, Target, provider_named,
+};
 use crate::story::library::{self, Stored};
 use crate::story::store;
 
@@ -283,4 +287,35 @@ pub async fn record<T>(platform: &Platform, viewer: &Viewer, id: Uuid, outcome: 
     if recorded.is_err() {
         tracing::warn!(connection = %id, "could not record how a connection's call went");
     }
+}
+
+/// Calls the model behind a connection as the viewer: where it goes, the metered call (ended
+/// if the caller goes away), and the connection's health recorded. Gives the model asked.
+pub async fn call(
+    platform: &Platform,
+    runtime: &LlmRuntime,
+    viewer: &Viewer,
+    id: Uuid,
+    request: &ChatRequest,
+    operation: &str,
+) -> AppResult<(Metered, String)> {
+    let target = {
+        let mut conn = platform.pool.get().await?;
+        target(platform, &mut conn, viewer, id).await?
+    };
+    let cancel = CancellationToken::new();
+    let _stop = cancel.clone().drop_guard();
+    let reply = llm::chat(
+        runtime,
+        platform,
+        viewer,
+        &target,
+        request,
+        operation,
+        &cancel,
+        |_| {},
+    )
+    .await;
+    record(platform, viewer, id, &reply).await;
+    Ok((reply?, target.endpoint.model))
 }

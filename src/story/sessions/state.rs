@@ -13,9 +13,10 @@ use serde_json::{Map, Value};
 use crate::error::AppResult;
 use crate::story::schemas::StateSchemaBody;
 use crate::story::stories::graph::{
-    Bindings, Condition, ConditionOp, ConditionScope, StateOperation, StateOperationType,
-    StoryGraph, StoryNode, Transition, check_operation,
+    Condition, ConditionOp, ConditionScope, StateOperation, StateOperationType, StoryGraph,
+    StoryNode, Transition,
 };
+use crate::story::stories::rules::{Bindings, check_operation};
 
 /// Where a session stands.
 #[derive(SimpleObject, Serialize, Deserialize, Clone, Debug, Default, PartialEq)]

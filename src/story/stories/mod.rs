@@ -1,11 +1,12 @@
 //! Stories: a story resource made playable — its introduction, the state schemas its world
 //! and player follow, and its graph of scenes ([`graph`]). Every graph a story has had is kept
 //! by version ([`store`]): editing the graph makes a new version, and sessions stay on the one
-//! they started with. [`service`] checks a graph against the story's cast and schemas on every
+//! they started with. [`rules`] are what a graph must keep; [`service`] checks a graph against the story's cast and schemas on every
 //! write; [`api`] is the GraphQL.
 
 pub mod api;
 pub mod graph;
+pub mod rules;
 pub mod service;
 pub mod store;
 

@@ -8,7 +8,8 @@ use async_graphql::ID;
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
-use super::graph::{self, Bindings, StoryGraph};
+use super::graph::StoryGraph;
+use super::rules::{self, Bindings};
 use super::{StoryBody, store};
 use crate::auth::{Role, Viewer};
 use crate::error::{AppError, AppResult};
@@ -105,7 +106,7 @@ pub async fn create(
     viewer.require_role(Role::Worldbuilder)?;
     conn.transaction::<_, AppError, _>(async |conn| {
         let bound = bound(conn, viewer, &body).await?;
-        graph::check(&mut body.graph, &bound.bindings())?;
+        rules::check(&mut body.graph, &bound.bindings())?;
         body.graph_version = 1;
         let id = id.unwrap_or_else(Uuid::now_v7);
         let stored = library::insert_as(conn, viewer, id, display_name, body).await?;
@@ -153,7 +154,7 @@ pub async fn update(
         }
         if regraph {
             let bound = bound(conn, viewer, &body).await?;
-            graph::check(&mut body.graph, &bound.bindings())?;
+            rules::check(&mut body.graph, &bound.bindings())?;
             body.graph_version += 1;
         }
         let saved =
