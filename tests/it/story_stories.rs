@@ -381,6 +381,61 @@ async fn a_session_starts_at_the_start_keeps_its_graph_and_changes_only_by_check
         "a refused batch changes nothing"
     );
 
+    // Its player, their description and its preset are the owner's to set; each is checked.
+    let profile = id_of(
+        &server,
+        &studio,
+        "mutation { createPlayerProfile(input: { name: \"Bran\" }) { id } }",
+        json!({}),
+        "createPlayerProfile",
+    )
+    .await;
+    let preset = id_of(
+        &server,
+        &studio,
+        "mutation { createPreset(displayName: \"Grim\") { id } }",
+        json!({}),
+        "createPreset",
+    )
+    .await;
+    let set = server
+        .ok_as(&player, "mutation($id: ID!, $profile: ID) { setSessionPlayerProfile(sessionId: $id, playerProfileId: $profile) { playerProfileId } }",
+            json!({ "id": id, "profile": profile }))
+        .await;
+    assert_eq!(
+        set["setSessionPlayerProfile"]["playerProfileId"],
+        profile.as_str()
+    );
+    let described = server
+        .ok_as(&player, "mutation($id: ID!) { updatePlayerDescription(sessionId: $id, description: \"  A broken boy.  \") { playerDescription } }", json!({ "id": id }))
+        .await;
+    assert_eq!(
+        described["updatePlayerDescription"]["playerDescription"],
+        "A broken boy."
+    );
+    let configured = server
+        .ok_as(&player, "mutation($id: ID!, $preset: ID) { updateSessionConfig(sessionId: $id, presetId: $preset) { presetId } }", json!({ "id": id, "preset": preset }))
+        .await;
+    assert_eq!(
+        configured["updateSessionConfig"]["presetId"],
+        preset.as_str()
+    );
+    server
+        .fails_as(&player, "mutation($id: ID!, $profile: ID) { setSessionPlayerProfile(sessionId: $id, playerProfileId: $profile) { id } }",
+            json!({ "id": id, "profile": preset }), "BAD_USER_INPUT")
+        .await;
+    let refused = server
+        .gql_as(
+            &studio,
+            "mutation($id: ID!) { deletePlayerProfile(id: $id) }",
+            json!({ "id": profile }),
+        )
+        .await;
+    assert_eq!(
+        refused["errors"][0]["extensions"]["referrers"][0]["kind"], "SESSION",
+        "{refused}"
+    );
+
     // The session holds its story; others may read it, only its owner or a WORLDBUILDER change it.
     let refused = server
         .gql_as(

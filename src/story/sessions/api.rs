@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object};
 
 use super::StorySession;
-use super::service::{self, SessionStart};
+use super::service::{self, SessionSettings, SessionStart};
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::parse_id;
@@ -57,6 +57,52 @@ impl StorySessionWrites {
         Ok(stored.into())
     }
 
+    /// Sets the session's player profile (its owner, or a WORLDBUILDER); null clears it.
+    async fn set_session_player_profile(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session.")] session_id: ID,
+        #[graphql(desc = "The player profile; null for none.")] player_profile_id: Option<ID>,
+    ) -> AppResult<StorySession> {
+        let change = SessionSettings {
+            player_profile_id: Some(player_profile_id),
+            ..SessionSettings::default()
+        };
+        settings(ctx, &session_id, change).await
+    }
+
+    /// Sets how the player is described to the models in this session (its owner, or a
+    /// WORLDBUILDER; up to 4,000 characters); blank clears it.
+    async fn update_player_description(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session.")] session_id: ID,
+        #[graphql(desc = "The description.")] description: String,
+    ) -> AppResult<StorySession> {
+        let change = SessionSettings {
+            player_description: Some(Some(description)),
+            ..SessionSettings::default()
+        };
+        settings(ctx, &session_id, change).await
+    }
+
+    /// Changes the API group or preset the session's turns use (its owner, or a
+    /// WORLDBUILDER); what is absent stays.
+    async fn update_session_config(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session.")] session_id: ID,
+        #[graphql(desc = "Another API group.")] api_group_id: Option<ID>,
+        #[graphql(desc = "Another preset.")] preset_id: Option<ID>,
+    ) -> AppResult<StorySession> {
+        let change = SessionSettings {
+            api_group_id,
+            preset_id,
+            ..SessionSettings::default()
+        };
+        settings(ctx, &session_id, change).await
+    }
+
     /// Deletes a session (its owner, or a WORLDBUILDER).
     async fn delete_story_session(
         &self,
@@ -70,4 +116,17 @@ impl StorySessionWrites {
         ctx.loaders::<StoryLoaders>().forget();
         Ok(true)
     }
+}
+
+async fn settings(
+    ctx: &Context<'_>,
+    session_id: &ID,
+    change: SessionSettings,
+) -> AppResult<StorySession> {
+    let viewer = ctx.viewer_with(Role::Player)?;
+    let id = parse_id("sessionId", session_id)?;
+    let mut conn = ctx.conn().await?;
+    let stored = service::update_settings(&mut conn, viewer, id, None, change).await?;
+    ctx.loaders::<StoryLoaders>().forget();
+    Ok(stored.into())
 }

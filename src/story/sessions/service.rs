@@ -115,6 +115,44 @@ pub async fn update_variables(
     .await
 }
 
+/// What may change of a session's settings: each `Some` replaces (a `Some(None)` clears).
+#[derive(Default)]
+pub struct SessionSettings {
+    pub player_profile_id: Option<Option<async_graphql::ID>>,
+    pub player_description: Option<Option<String>>,
+    pub api_group_id: Option<async_graphql::ID>,
+    pub preset_id: Option<async_graphql::ID>,
+}
+
+/// Changes a session's player profile, player description, API group or preset (its owner, or a
+/// WORLDBUILDER); each reference must name a document of its kind in the tenant.
+pub async fn update_settings(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: Option<i32>,
+    change: SessionSettings,
+) -> AppResult<Stored<SessionBody>> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let (session, _, _) = writable(conn, viewer, id, expected_version).await?;
+        let mut body = session.body.clone();
+        if let Some(profile) = change.player_profile_id {
+            body.player_profile_id = profile;
+        }
+        if let Some(description) = change.player_description {
+            body.player_description = description;
+        }
+        if let Some(group) = change.api_group_id {
+            body.api_group_id = Some(group);
+        }
+        if let Some(preset) = change.preset_id {
+            body.preset_id = Some(preset);
+        }
+        library::save(conn, viewer, &session, None, body).await
+    })
+    .await
+}
+
 /// Deletes a session (its owner, or a WORLDBUILDER).
 pub async fn delete(conn: &mut AsyncPgConnection, viewer: &Viewer, id: Uuid) -> AppResult<()> {
     conn.transaction::<_, AppError, _>(async |conn| {
