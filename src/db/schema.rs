@@ -574,6 +574,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    story_session_messages (tenant_id, session_id, sequence) {
+        tenant_id -> Uuid,
+        session_id -> Uuid,
+        sequence -> Int4,
+        turn_index -> Int4,
+        kind -> Text,
+        speaker_id -> Nullable<Text>,
+        speaker_name -> Nullable<Text>,
+        text -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     story_settings (tenant_id) {
         tenant_id -> Uuid,
         default_api_group_id -> Nullable<Uuid>,
@@ -696,6 +711,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     story_links,
     story_package_slots,
     story_secrets,
+    story_session_messages,
     story_settings,
     stripe_events,
     tenants,

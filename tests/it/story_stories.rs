@@ -492,6 +492,64 @@ async fn a_session_starts_at_the_start_keeps_its_graph_and_changes_only_by_check
         .fails_as(&outsider, START, json!({ "story": story }), "NOT_FOUND")
         .await;
 
+    // The transcript: appended in order, read by cursor, corrected and trimmed by its owner.
+    let add = "mutation($id: ID!, $input: CreateSessionMessageInput!) {
+        createSessionMessage(sessionId: $id, input: $input) { sequence turnIndex kind speakerName text } }";
+    let lines = [
+        json!({ "kind": "PLAYER_INPUT", "text": "I knock." }),
+        json!({ "kind": "NARRATION", "text": "The gate creaks." }),
+        json!({ "kind": "DIALOGUE", "speakerId": w.arya, "speakerName": "Arya", "text": "Who's there?" }),
+    ];
+    for (index, line) in lines.iter().enumerate() {
+        let added = server
+            .ok_as(&player, add, json!({ "id": id, "input": line }))
+            .await["createSessionMessage"]
+            .clone();
+        assert_eq!(added["sequence"], index + 1);
+        assert_eq!(added["turnIndex"], 0);
+    }
+    let list = "query($id: ID!, $after: String) { sessionMessages(sessionId: $id, first: 2, after: $after) {
+        nodes { sequence kind text } pageInfo { hasNextPage endCursor } } }";
+    let first = server.ok_as(&player, list, json!({ "id": id })).await["sessionMessages"].clone();
+    assert_eq!(first["nodes"][0]["kind"], "PLAYER_INPUT");
+    assert_eq!(first["pageInfo"]["hasNextPage"], true);
+    let rest = server
+        .ok_as(
+            &other_player,
+            list,
+            json!({ "id": id, "after": first["pageInfo"]["endCursor"] }),
+        )
+        .await["sessionMessages"]
+        .clone();
+    assert_eq!(
+        rest["nodes"],
+        json!([{ "sequence": 3, "kind": "DIALOGUE", "text": "Who's there?" }])
+    );
+    let fix = "mutation($id: ID!) { updateSessionMessage(sessionId: $id, sequence: 2, input: { text: \"The gate groans.\" }) { text } }";
+    assert_eq!(
+        server.ok_as(&player, fix, json!({ "id": id })).await["updateSessionMessage"]["text"],
+        "The gate groans."
+    );
+    server
+        .fails_as(&other_player, fix, json!({ "id": id }), "FORBIDDEN")
+        .await;
+    let drop_line = "mutation($id: ID!) { deleteSessionMessage(sessionId: $id, sequence: 1) }";
+    server.ok_as(&player, drop_line, json!({ "id": id })).await;
+    server
+        .fails_as(&player, drop_line, json!({ "id": id }), "NOT_FOUND")
+        .await;
+    server
+        .fails_as(
+            &player,
+            add,
+            json!({ "id": id, "input": { "kind": "NARRATION", "text": "  " } }),
+            "BAD_USER_INPUT",
+        )
+        .await;
+    server
+        .fails_as(&outsider, list, json!({ "id": id }), "NOT_FOUND")
+        .await;
+
     server
         .ok_as(
             &player,
@@ -506,4 +564,10 @@ async fn a_session_starts_at_the_start_keeps_its_graph_and_changes_only_by_check
             json!({ "id": story }),
         )
         .await;
+    let mut db = server.db().await;
+    assert_eq!(
+        count_rows(&mut db, "SELECT count(*) AS n FROM story_session_messages").await,
+        0,
+        "the transcript went with its session"
+    );
 }

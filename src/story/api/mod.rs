@@ -18,6 +18,7 @@ use super::resources::{StoryResourceDeletion, StoryResourceQuery, StoryResourceW
 use super::schemas::{StateSchemaDeletion, StateSchemaQuery, StateSchemaWrites};
 use super::sessions::StorySessionQuery;
 use super::sessions::api::StorySessionWrites;
+use super::sessions::messages::{SessionMessageMutation, SessionMessageQuery};
 use super::settings::{StoryConfigMutation, StoryConfigQuery};
 use super::stories::api::{StoryGraphQuery, StoryWrites};
 use super::stories::{StoriesQuery, StoryDeletion};
@@ -43,6 +44,7 @@ pub struct StoryQuery(
     StoriesQuery,
     StoryGraphQuery,
     StorySessionQuery,
+    SessionMessageQuery,
 );
 
 /// The story engine's mutations.
@@ -70,4 +72,5 @@ pub struct StoryMutation(
     StoryDeletion,
     StorySessionWrites,
     StoryPlanMutation,
+    SessionMessageMutation,
 );

@@ -2,9 +2,11 @@
 //! (edits of the story do not strand it), with the API group and preset its turns use, the
 //! player's profile and description, and its state ([`state`]). A session belongs to the
 //! member who started it: they (and WORLDBUILDERs) change and delete it; every member reads
-//! it. [`service`] starts sessions and changes their variables; [`api`] is the GraphQL.
+//! it. [`service`] starts sessions and changes their variables; [`messages`] is the
+//! transcript; [`api`] is the GraphQL.
 
 pub mod api;
+pub mod messages;
 pub mod service;
 pub mod state;
 

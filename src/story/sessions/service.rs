@@ -59,6 +59,23 @@ pub async fn start(
     .await
 }
 
+/// The session locked for a change by its owner or a WORLDBUILDER (inside the caller's
+/// transaction: what is written next takes turns with the session's other writes).
+pub async fn owned(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: Option<i32>,
+) -> AppResult<Stored<SessionBody>> {
+    let session = library::lock::<SessionBody>(conn, viewer, id, expected_version).await?;
+    if session.body.owner_id.0 != viewer.user_id.to_string() && viewer.role < Role::Worldbuilder {
+        return Err(AppError::forbidden(
+            "only who started the session, or a WORLDBUILDER, may change it",
+        ));
+    }
+    Ok(session)
+}
+
 /// The session locked for a change by its owner or a WORLDBUILDER, with the graph it plays.
 async fn writable(
     conn: &mut AsyncPgConnection,
@@ -66,12 +83,7 @@ async fn writable(
     id: Uuid,
     expected_version: Option<i32>,
 ) -> AppResult<(Stored<SessionBody>, StoryGraph, StoryBody)> {
-    let session = library::lock::<SessionBody>(conn, viewer, id, expected_version).await?;
-    if session.body.owner_id.0 != viewer.user_id.to_string() && viewer.role < Role::Worldbuilder {
-        return Err(AppError::forbidden(
-            "only who started the session, or a WORLDBUILDER, may change it",
-        ));
-    }
+    let session = owned(conn, viewer, id, expected_version).await?;
     let story_id = crate::db::parse_id("storyId", &session.body.story_id)?;
     let story = library::get::<StoryBody>(conn, viewer, story_id)
         .await?

@@ -1,0 +1,1 @@
+DROP TABLE story_session_messages;
