@@ -337,7 +337,18 @@ pub async fn get<B: Body>(
     id: Uuid,
 ) -> AppResult<Option<Stored<B>>> {
     viewer.require_role(B::READ_ROLE)?;
-    match store::find(conn, viewer.tenant_id, id).await? {
+    fetch(conn, viewer.tenant_id, id).await
+}
+
+/// One document of the tenant whatever the viewer may read: for the engine acting on a
+/// session's behalf (a player's turn calls the tenant's API group and connections, which only
+/// WORLDBUILDERs read). Never hand what it finds to the viewer as such.
+pub async fn fetch<B: Body>(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> AppResult<Option<Stored<B>>> {
+    match store::find(conn, tenant_id, id).await? {
         Some(row) => Stored::decode(row),
         None => Ok(None),
     }

@@ -42,8 +42,9 @@ pub struct StoryPlan {
     pub balance: i64,
 }
 
-/// The API group to call: the one named, else the tenant's default.
-async fn group(
+/// The API group to call: the one named, else the tenant's default (read for the engine: the
+/// caller's right to call it is their right to the planning or the session).
+pub(super) async fn group(
     conn: &mut diesel_async::AsyncPgConnection,
     viewer: &Viewer,
     named: Option<Uuid>,
@@ -60,14 +61,14 @@ async fn group(
                 )
             })?,
     };
-    Ok(library::get::<ApiGroupBody>(conn, viewer, id)
+    Ok(library::fetch::<ApiGroupBody>(conn, viewer.tenant_id, id)
         .await?
         .ok_or_else(|| AppError::bad_field("apiGroupId", "no such API group in this tenant"))?
         .body)
 }
 
 /// The preset to use: the one named, else the tenant's default, else the built-in prompts.
-async fn preset(
+pub(super) async fn preset(
     conn: &mut diesel_async::AsyncPgConnection,
     viewer: &Viewer,
     named: Option<Uuid>,

@@ -509,3 +509,115 @@ async fn the_planner_outlines_a_resource_through_the_groups_connection_and_the_p
         )
         .await;
 }
+
+/// An OpenAI-compatible stream whose answer is `text`, in one piece, with its usage.
+fn openai_answer(text: &str) -> String {
+    let chunk = json!({ "id": "c2", "object": "chat.completion.chunk",
+        "choices": [{ "index": 0, "delta": { "content": text }, "finish_reason": null }] });
+    let end = json!({ "id": "c2", "object": "chat.completion.chunk",
+        "choices": [{ "index": 0, "delta": {}, "finish_reason": "stop" }] });
+    let usage = json!({ "id": "c2", "object": "chat.completion.chunk", "choices": [],
+        "usage": { "prompt_tokens": 40, "completion_tokens": 12, "total_tokens": 52 } });
+    format!("data: {chunk}\n\ndata: {end}\n\ndata: {usage}\n\ndata: [DONE]\n\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_replyer_suggests_two_to_five_distinct_replies_from_the_scene_and_transcript() {
+    let server = server_reaching_localhost().await;
+    let studio = server.register("replies@example.com", "Reply Studio").await;
+    let answer = r#"{"suggestions": ["Knock again.", "knock again.", "Leave.", "Shout."]}"#;
+    let mock = MockProvider::start(vec![Reply::stream(
+        "text/event-stream",
+        &openai_answer(answer),
+        32,
+    )])
+    .await;
+    let connection = create_connection(&server, &studio, openai_input(&mock.url, None)).await;
+    let mut roles = json!({});
+    for role in [
+        "planner",
+        "architect",
+        "director",
+        "actor",
+        "narrator",
+        "keeper",
+        "replyer",
+    ] {
+        roles[format!("{role}Id")] = connection["id"].clone();
+    }
+    let group = server
+        .ok_as(&studio, "mutation($input: ApiGroupInput!) { createApiGroup(displayName: \"G\", input: $input) { id } }", json!({ "input": roles }))
+        .await["createApiGroup"]["id"]
+        .clone();
+    server
+        .ok_as(&studio, "mutation($group: ID) { updateStoryConfig(defaultApiGroupId: $group) { defaultApiGroupId } }", json!({ "group": group }))
+        .await;
+    let arya = server
+        .ok_as(
+            &studio,
+            "mutation { createCharacterCard(input: { name: \"Arya\" }) { id } }",
+            json!({}),
+        )
+        .await["createCharacterCard"]["id"]
+        .clone();
+    let resource = server
+        .ok_as(
+            &studio,
+            "mutation($input: StoryResourceInput!) { createStoryResource(input: $input) { id } }",
+            json!({ "input": { "storyConcept": "A gate at night.", "characterIds": [arya] } }),
+        )
+        .await["createStoryResource"]["id"]
+        .clone();
+    let story = server
+        .ok_as(&studio, "mutation($input: CreateStoryInput!) { createStory(displayName: \"Gate\", input: $input) { id } }",
+            json!({ "input": { "resourceId": resource, "graph": { "startNode": "gate",
+                "nodes": [{ "id": "gate", "title": "The gate", "scene": "Snow falls on a shut gate." }] } } }))
+        .await["createStory"]["id"]
+        .clone();
+    let player = server
+        .invite_member(&studio, "replies-player@example.com", "PLAYER")
+        .await;
+    let session = server
+        .ok_as(
+            &player,
+            "mutation($story: ID!) { startStorySession(storyId: $story) { id } }",
+            json!({ "story": story }),
+        )
+        .await["startStorySession"]["id"]
+        .clone();
+    server
+        .ok_as(&player, "mutation($id: ID!) { createSessionMessage(sessionId: $id, input: { kind: PLAYER_INPUT, speakerName: \"Bran\", text: \"I knock.\" }) { sequence } }", json!({ "id": session }))
+        .await;
+
+    let suggest = "mutation($id: ID!, $limit: Int) { suggestReplies(sessionId: $id, limit: $limit) { suggestions charged } }";
+    server
+        .fails_as(
+            &player,
+            suggest,
+            json!({ "id": session, "limit": 6 }),
+            "BAD_USER_INPUT",
+        )
+        .await;
+    let other = server
+        .invite_member(&studio, "replies-other@example.com", "PLAYER")
+        .await;
+    server
+        .fails_as(&other, suggest, json!({ "id": session }), "FORBIDDEN")
+        .await;
+    assert!(mock.received().is_empty(), "refusals call nothing");
+
+    let got = server
+        .ok_as(&player, suggest, json!({ "id": session }))
+        .await["suggestReplies"]
+        .clone();
+    assert_eq!(
+        got["suggestions"],
+        json!(["Knock again.", "Leave.", "Shout."])
+    );
+    let sent = &mock.received()[0].body;
+    assert_eq!(sent["response_format"]["type"], "json_object");
+    let user = sent["messages"][1]["content"].as_str().unwrap();
+    assert!(user.contains("Snow falls on a shut gate."), "{user}");
+    assert!(user.contains("Bran: I knock."), "{user}");
+    assert!(user.contains("Suggest exactly 3 replies."), "{user}");
+}

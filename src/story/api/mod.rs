@@ -19,6 +19,7 @@ use super::schemas::{StateSchemaDeletion, StateSchemaQuery, StateSchemaWrites};
 use super::sessions::StorySessionQuery;
 use super::sessions::api::StorySessionWrites;
 use super::sessions::messages::{SessionMessageMutation, SessionMessageQuery};
+use super::sessions::replies::ReplySuggestionMutation;
 use super::settings::{StoryConfigMutation, StoryConfigQuery};
 use super::stories::api::{StoryGraphQuery, StoryWrites};
 use super::stories::{StoriesQuery, StoryDeletion};
@@ -73,4 +74,5 @@ pub struct StoryMutation(
     StorySessionWrites,
     StoryPlanMutation,
     SessionMessageMutation,
+    ReplySuggestionMutation,
 );

@@ -217,7 +217,20 @@ pub async fn target(
     viewer: &Viewer,
     id: Uuid,
 ) -> AppResult<Target> {
-    let connection = library::get::<ApiConnectionBody>(conn, viewer, id)
+    viewer.require_role(<ApiConnectionBody as library::Body>::READ_ROLE)?;
+    resolve(platform, conn, viewer, id).await
+}
+
+/// Where the connection's calls go, for the engine calling it on the viewer's behalf (a
+/// session's turn, a player's suggestions): the caller's right to make the call was checked
+/// where it began.
+pub async fn resolve(
+    platform: &Platform,
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+) -> AppResult<Target> {
+    let connection = library::fetch::<ApiConnectionBody>(conn, viewer.tenant_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("API connection not found"))?;
     let body = connection.body;
@@ -289,8 +302,10 @@ pub async fn record<T>(platform: &Platform, viewer: &Viewer, id: Uuid, outcome: 
     }
 }
 
-/// Calls the model behind a connection as the viewer: where it goes, the metered call (ended
-/// if the caller goes away), and the connection's health recorded. Gives the model asked.
+/// Calls the model behind a connection as the viewer, who was allowed the call where it began
+/// (a test call is WORLDBUILDER's, a suggestion the session owner's): where it goes, the
+/// metered call (ended if the caller goes away), and the connection's health recorded. Gives
+/// the model asked.
 pub async fn call(
     platform: &Platform,
     runtime: &LlmRuntime,
@@ -301,7 +316,7 @@ pub async fn call(
 ) -> AppResult<(Metered, String)> {
     let target = {
         let mut conn = platform.pool.get().await?;
-        target(platform, &mut conn, viewer, id).await?
+        resolve(platform, &mut conn, viewer, id).await?
     };
     let cancel = CancellationToken::new();
     let _stop = cancel.clone().drop_guard();

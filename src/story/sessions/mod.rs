@@ -3,10 +3,11 @@
 //! player's profile and description, and its state ([`state`]). A session belongs to the
 //! member who started it: they (and WORLDBUILDERs) change and delete it; every member reads
 //! it. [`service`] starts sessions and changes their variables; [`messages`] is the
-//! transcript; [`api`] is the GraphQL.
+//! transcript; [`replies`] the replyer's suggestions; [`api`] is the GraphQL.
 
 pub mod api;
 pub mod messages;
+pub mod replies;
 pub mod service;
 pub mod state;
 

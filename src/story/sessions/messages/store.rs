@@ -127,3 +127,20 @@ pub async fn list(
     .await?;
     Ok(rows)
 }
+
+/// The session's last `count` lines, oldest first.
+pub async fn last_lines(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    session_id: Uuid,
+    count: i64,
+) -> AppResult<Vec<MessageRow>> {
+    let mut rows: Vec<MessageRow> = of_session(tenant_id, session_id)
+        .order((messages::turn_index.desc(), messages::sequence.desc()))
+        .limit(count)
+        .select(MessageRow::as_select())
+        .load(conn)
+        .await?;
+    rows.reverse();
+    Ok(rows)
+}
