@@ -50,12 +50,16 @@ pub struct CardContent {
 
 impl CardContent {
     pub fn of(card: &Stored<CharacterBody>) -> Self {
-        let mut body = card.body.clone();
-        body.cover_asset_id = None;
+        Self::new(card.id, &card.display_name, card.body.clone())
+    }
+
+    /// A card's content from its id, name and body (its cover asset left out).
+    pub fn new(id: Uuid, display_name: &str, mut card: CharacterBody) -> Self {
+        card.cover_asset_id = None;
         Self {
-            id: card.id.to_string(),
-            display_name: Some(card.display_name.clone()),
-            card: body,
+            id: id.to_string(),
+            display_name: Some(display_name.to_owned()),
+            card,
         }
     }
 
@@ -124,6 +128,24 @@ pub async fn set_cover(
     .await
 }
 
+/// A card's live cover: its type and bytes; None when it has none (or it is gone).
+async fn cover_of(
+    conn: &mut AsyncPgConnection,
+    runtime: &AssetRuntime,
+    viewer: &Viewer,
+    card: &Stored<CharacterBody>,
+) -> AppResult<Option<(String, Bytes)>> {
+    let asset_id = card
+        .body
+        .cover_asset_id
+        .as_ref()
+        .and_then(|id| Uuid::parse_str(id).ok());
+    match asset_id {
+        Some(asset_id) => assets::live_image(conn, runtime, viewer.tenant_id, asset_id).await,
+        None => Ok(None),
+    }
+}
+
 /// The card's cover: its type and bytes.
 pub async fn cover(
     platform: &Platform,
@@ -133,15 +155,9 @@ pub async fn cover(
 ) -> AppResult<(String, Bytes)> {
     let mut conn = platform.pool.get().await?;
     let card = card(&mut conn, viewer, id).await?;
-    let asset_id = card
-        .body
-        .cover_asset_id
-        .as_ref()
-        .and_then(|id| Uuid::parse_str(id).ok())
-        .ok_or_else(|| AppError::not_found("the character card has no cover"))?;
-    assets::live_image(&mut conn, runtime, viewer.tenant_id, asset_id)
+    cover_of(&mut conn, runtime, viewer, &card)
         .await?
-        .ok_or_else(|| AppError::not_found("the character card's cover is gone"))
+        .ok_or_else(|| AppError::not_found("the character card has no cover"))
 }
 
 /// The card as a `.chr` archive (WORLDBUILDER and above); CONFLICT without a cover (the
@@ -153,17 +169,14 @@ pub async fn export(
     id: Uuid,
 ) -> AppResult<(String, Vec<u8>)> {
     viewer.require_role(Role::Worldbuilder)?;
-    let (mime_type, cover) = match cover(platform, runtime, viewer, id).await {
-        Ok(found) => found,
-        Err(AppError::NotFound(message)) if message.contains("cover") => {
-            return Err(AppError::conflict(
-                "a .chr archive carries the card's cover: give the card one first",
-            ));
-        }
-        Err(other) => return Err(other),
-    };
     let mut conn = platform.pool.get().await?;
     let card = card(&mut conn, viewer, id).await?;
+    let (mime_type, cover) = cover_of(&mut conn, runtime, viewer, &card)
+        .await?
+        .ok_or_else(|| {
+            AppError::conflict("a .chr archive carries the card's cover: give the card one first")
+        })?;
+    drop(conn);
     let files = chr_files(&card, &mime_type, cover.to_vec())?;
     let file_name = format!("{}.chr", card.id);
     Ok((file_name, archive::write(&files)?))

@@ -354,6 +354,28 @@ pub async fn fetch<B: Body>(
     }
 }
 
+/// Those of `ids` that are `B`s of the tenant, in the order of `ids` (one statement; repeats
+/// and other kinds left out). For the engine, as [`fetch`].
+pub async fn fetch_many<B: Body>(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<Vec<Stored<B>>> {
+    let mut rows: std::collections::HashMap<Uuid, DocumentRow> =
+        store::by_ids(conn, tenant_id, ids)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row))
+            .collect();
+    let mut found = Vec::with_capacity(rows.len());
+    for id in ids {
+        if let Some(row) = rows.remove(id) {
+            found.extend(Stored::decode(row)?);
+        }
+    }
+    Ok(found)
+}
+
 /// A window of the kind's documents by name, those whose name contains `search`.
 pub async fn list<B: Body>(
     conn: &mut AsyncPgConnection,

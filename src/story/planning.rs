@@ -12,17 +12,16 @@ use uuid::Uuid;
 use super::characters::CharacterBody;
 use super::connections::service as connections;
 use super::groups::{AgentRole, ApiGroupBody};
-use super::library;
+use super::library::{self, uuids};
 use super::lorebooks::LorebookBody;
 use super::presets::PresetBody;
-use super::presets::compile::{PreviewMode, compile};
 use super::resources::StoryResourceBody;
 use super::store;
 use crate::auth::{Role, Viewer};
 use crate::context::{ContextExt, Platform};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
-use crate::llm::service::{ChatRequest, LlmRuntime, Message, Role as Speaker};
+use crate::llm::service::LlmRuntime;
 
 /// How much of one lore entry a prompt carries.
 const LORE_CHARS: usize = 800;
@@ -96,44 +95,42 @@ async fn context(
     viewer: &Viewer,
     resource: &StoryResourceBody,
 ) -> AppResult<Map<String, Value>> {
-    let mut cast = Vec::new();
-    for id in &resource.character_ids {
-        let Ok(id) = Uuid::parse_str(id) else {
-            continue;
-        };
-        if let Some(card) = library::get::<CharacterBody>(conn, viewer, id).await? {
-            let about = [card.body.personality.as_deref(), card.body.style.as_deref()]
-                .into_iter()
-                .flatten()
+    let cast: Vec<String> = library::fetch_many::<CharacterBody>(
+        conn,
+        viewer.tenant_id,
+        &uuids(&resource.character_ids),
+    )
+    .await?
+    .into_iter()
+    .map(|card| {
+        let about = [card.body.personality.as_deref(), card.body.style.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        format!("- {}: {about}", card.body.name)
+            .trim_end()
+            .to_owned()
+    })
+    .collect();
+    let mut lore = Vec::new();
+    let books =
+        library::fetch_many::<LorebookBody>(conn, viewer.tenant_id, &uuids(&resource.lorebook_ids))
+            .await?;
+    for book in books {
+        for entry in book.body.entries.iter().filter(|e| e.enabled) {
+            let content: String = entry
+                .content
+                .split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ");
-            cast.push(
-                format!("- {}: {about}", card.body.name)
-                    .trim_end()
-                    .to_owned(),
-            );
-        }
-    }
-    let mut lore = Vec::new();
-    for id in &resource.lorebook_ids {
-        let Ok(id) = Uuid::parse_str(id) else {
-            continue;
-        };
-        if let Some(book) = library::get::<LorebookBody>(conn, viewer, id).await? {
-            for entry in book.body.entries.iter().filter(|e| e.enabled) {
-                let content: String = entry
-                    .content
-                    .split_whitespace()
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let cut: String = content.chars().take(LORE_CHARS).collect();
-                let more = if content.chars().count() > LORE_CHARS {
-                    "..."
-                } else {
-                    ""
-                };
-                lore.push(format!("{}: {cut}{more}", entry.title));
-            }
+            let cut: String = content.chars().take(LORE_CHARS).collect();
+            let more = if content.chars().count() > LORE_CHARS {
+                "..."
+            } else {
+                ""
+            };
+            lore.push(format!("{}: {cut}{more}", entry.title));
         }
     }
     let mut context = Map::new();
@@ -166,17 +163,9 @@ pub async fn plan(
     let context = context(&mut conn, viewer, &resource.body).await?;
     let connection_id = parse_id("apiGroupId", group.connection_id(AgentRole::Planner))?;
     drop(conn);
-    let planner = preset.agent_mut(AgentRole::Planner);
-    let compiled = compile(planner, PreviewMode::Runtime, &context);
-    let request = ChatRequest {
-        messages: vec![
-            Message::new(Speaker::System, compiled.system),
-            Message::new(Speaker::User, compiled.user),
-        ],
-        temperature: Some(planner.temperature),
-        max_tokens: u32::try_from(planner.max_tokens).ok(),
-        json: false,
-    };
+    let request = preset
+        .agent_mut(AgentRole::Planner)
+        .request(&context, false);
     let (reply, _) = connections::call(
         platform,
         runtime,

@@ -604,6 +604,17 @@ async fn the_replyer_suggests_two_to_five_distinct_replies_from_the_scene_and_tr
     server
         .fails_as(&other, suggest, json!({ "id": session }), "FORBIDDEN")
         .await;
+    let outsider = server
+        .register("replies-outsider@example.com", "Elsewhere")
+        .await;
+    server
+        .fails_as(&outsider, suggest, json!({ "id": session }), "NOT_FOUND")
+        .await;
+    let theirs = server.ok_as(&outsider, DASHBOARD, json!({})).await["storyDashboard"].clone();
+    assert_eq!(
+        theirs["counts"]["apiConnections"], 0,
+        "a dashboard counts its own tenant only"
+    );
     assert!(mock.received().is_empty(), "refusals call nothing");
 
     let got = server

@@ -408,6 +408,25 @@ async fn a_data_package_moves_a_story_resource_whole_or_not_at_all() {
     let again = import(elsewhere.clone(), package.clone()).await;
     assert_eq!(error_code(&again), "CONFLICT");
 
+    // An import slot is its tenant's: nobody else uploads into it or commits it.
+    let slot = server.ok_as(&elsewhere, PREPARE_IMPORT, json!({})).await["prepareImport"].clone();
+    let (status, _) = send(
+        &server,
+        &studio,
+        slot["uploadPath"].as_str().unwrap(),
+        package.clone(),
+    )
+    .await;
+    assert_eq!(status, 404);
+    server
+        .fails_as(
+            &studio,
+            COMMIT,
+            json!({ "id": slot["importId"] }),
+            "NOT_FOUND",
+        )
+        .await;
+
     // Exports are the exporter's; PLAYERs make none; keys never leave.
     let (status, _, _) = fetch(
         &server,

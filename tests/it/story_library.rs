@@ -473,6 +473,25 @@ async fn another_tenant_and_a_player_are_kept_out() {
     let id = character["id"].as_str().unwrap();
 
     let outsider = server.register("other@example.com", "Other Studio").await;
+    let book = server
+        .ok_as(&owner, CREATE_LOREBOOK, json!({ "name": "Ours", "entries": [{ "entryId": "a", "title": "A", "content": "." }] }))
+        .await["createLorebook"]["id"]
+        .clone();
+    for (query, variables) in [
+        (
+            ADD_ENTRY,
+            json!({ "book": book, "input": { "title": "Theirs", "content": "." } }),
+        ),
+        (
+            UPDATE_ENTRY,
+            json!({ "book": book, "entry": "a", "input": { "title": "Theirs" } }),
+        ),
+        (DELETE_ENTRY, json!({ "book": book, "entry": "a" })),
+    ] {
+        server
+            .fails_as(&outsider, query, variables, "NOT_FOUND")
+            .await;
+    }
     let seen = server
         .ok_as(&outsider, GET_CHARACTER, json!({ "id": id }))
         .await;

@@ -549,6 +549,22 @@ async fn a_session_starts_at_the_start_keeps_its_graph_and_changes_only_by_check
     server
         .fails_as(&outsider, list, json!({ "id": id }), "NOT_FOUND")
         .await;
+    server
+        .fails_as(
+            &outsider,
+            add,
+            json!({ "id": id, "input": { "kind": "NARRATION", "text": "Mine." } }),
+            "NOT_FOUND",
+        )
+        .await;
+    server
+        .fails_as(
+            &outsider,
+            "mutation($id: ID!) { deleteSessionMessage(sessionId: $id, sequence: 2) }",
+            json!({ "id": id }),
+            "NOT_FOUND",
+        )
+        .await;
 
     server
         .ok_as(

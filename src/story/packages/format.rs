@@ -19,7 +19,7 @@ use crate::error::{AppError, AppResult};
 use crate::story::archive::{self, Bounds, Files};
 use crate::story::cards::{CardContent, pretty};
 use crate::story::characters::CharacterBody;
-use crate::story::library::{self, Body, Stored};
+use crate::story::library::{self, Body};
 use crate::story::lorebooks::LorebookBody;
 use crate::story::model::{DocumentRow, Kind};
 use crate::story::presets::PresetBody;
@@ -214,16 +214,8 @@ impl Package {
     pub fn add(&mut self, mut document: Document, cover: Option<(String, axum::body::Bytes)>) {
         if document.kind == Kind::Character {
             if let Ok(body) = serde_json::from_value::<CharacterBody>(document.body.clone()) {
-                let stored = Stored {
-                    id: document.id,
-                    display_name: document.display_name.clone(),
-                    version: 1,
-                    created_by: None,
-                    created_at: Utc::now(),
-                    updated_at: Utc::now(),
-                    body,
-                };
-                document.body = serde_json::to_value(CardContent::of(&stored)).unwrap_or_default();
+                let content = CardContent::new(document.id, &document.display_name, body);
+                document.body = serde_json::to_value(content).unwrap_or_default();
             }
             if let Some((mime_type, bytes)) = cover {
                 self.covers.insert(document.id, (mime_type, bytes.to_vec()));

@@ -6,6 +6,7 @@
 use serde_json::{Map, Value};
 
 use super::{AgentPreset, EntryKind, MessageRole};
+use crate::llm::service::{ChatRequest, Message, Role as Speaker};
 
 /// How context references are shown.
 #[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,6 +32,23 @@ fn shown(value: &Value) -> String {
         Value::String(text) => text.trim().to_owned(),
         Value::Null => String::new(),
         other => serde_json::to_string_pretty(other).unwrap_or_default(),
+    }
+}
+
+impl AgentPreset {
+    /// The call this agent makes with `context`: its compiled system and user messages, its
+    /// temperature and answer length (`json`: the answer must be one JSON object).
+    pub fn request(&self, context: &Map<String, Value>, json: bool) -> ChatRequest {
+        let compiled = compile(self, PreviewMode::Runtime, context);
+        ChatRequest {
+            messages: vec![
+                Message::new(Speaker::System, compiled.system),
+                Message::new(Speaker::User, compiled.user),
+            ],
+            temperature: Some(self.temperature),
+            max_tokens: u32::try_from(self.max_tokens).ok(),
+            json,
+        }
     }
 }
 

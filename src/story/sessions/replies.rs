@@ -16,12 +16,11 @@ use crate::auth::{Role, Viewer};
 use crate::context::{ContextExt, Platform};
 use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
-use crate::llm::service::{ChatRequest, LlmRuntime, Message, Role as Speaker};
+use crate::llm::service::LlmRuntime;
 use crate::story::connections::service as connections;
 use crate::story::groups::AgentRole;
 use crate::story::library;
 use crate::story::planning::{group, preset};
-use crate::story::presets::compile::{PreviewMode, compile};
 use crate::story::profiles::PlayerProfileBody;
 use crate::story::stories::service::graph_version;
 
@@ -148,16 +147,7 @@ pub async fn suggest(
     let context = context(&mut conn, viewer, id, &session.body, history, limit).await?;
     let connection_id = parse_id("apiGroupId", group.connection_id(AgentRole::Replyer))?;
     drop(conn);
-    let compiled = compile(replyer, PreviewMode::Runtime, &context);
-    let request = ChatRequest {
-        messages: vec![
-            Message::new(Speaker::System, compiled.system),
-            Message::new(Speaker::User, compiled.user),
-        ],
-        temperature: Some(replyer.temperature),
-        max_tokens: u32::try_from(replyer.max_tokens).ok(),
-        json: true,
-    };
+    let request = replyer.request(&context, true);
     let (reply, _) = connections::call(
         platform,
         runtime,

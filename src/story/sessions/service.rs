@@ -16,6 +16,9 @@ use crate::story::stories::StoryBody;
 use crate::story::stories::graph::{StateOperation, StoryGraph};
 use crate::story::stories::service::{bound, graph_version};
 
+/// Most variable operations one update takes.
+const MAX_OPERATIONS: usize = 100;
+
 /// What a session is started with.
 pub struct SessionStart {
     pub story_id: Uuid,
@@ -103,6 +106,12 @@ pub async fn update_variables(
     expected_version: Option<i32>,
     operations: &[StateOperation],
 ) -> AppResult<Stored<SessionBody>> {
+    if operations.len() > MAX_OPERATIONS {
+        return Err(AppError::bad_field(
+            "operations",
+            format!("at most {MAX_OPERATIONS} operations at once"),
+        ));
+    }
     if let Some(other) = operations.iter().find(|op| !is_variable_operation(op)) {
         return Err(AppError::bad_field(
             "operations",
