@@ -106,6 +106,9 @@ impl AppState {
             .data(assets.clone())
             .data(ollama.clone())
             .data(llm)
+            .data(Arc::new(
+                crate::story::sessions::turns::TurnRegistry::default(),
+            ))
             .data(templates.clone());
         if let Some(stripe) = &stripe {
             schema = schema.data(stripe.clone());

@@ -589,6 +589,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    story_session_turns (tenant_id, session_id) {
+        tenant_id -> Uuid,
+        session_id -> Uuid,
+        turn_id -> Uuid,
+        user_id -> Uuid,
+        started_at -> Timestamptz,
+        beat_at -> Timestamptz,
+        cancel_requested -> Bool,
+    }
+}
+
+diesel::table! {
     story_settings (tenant_id) {
         tenant_id -> Uuid,
         default_api_group_id -> Nullable<Uuid>,
@@ -712,6 +724,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     story_package_slots,
     story_secrets,
     story_session_messages,
+    story_session_turns,
     story_settings,
     stripe_events,
     tenants,

@@ -56,6 +56,9 @@ pub async fn graphql(
         Ok(batch) => batch,
         Err(error) => return error_response(error, media),
     };
+    if super::sse::wanted(&headers) {
+        return super::sse::respond(&state, &auth, batch).await;
+    }
     let names = match &batch {
         BatchRequest::Single(request) => request.operation_name.clone().unwrap_or_default(),
         BatchRequest::Batch(requests) => requests
@@ -115,7 +118,7 @@ pub async fn graphql_get(
         Err(error) => return error_response(error, media),
     };
     let name = request.operation_name.clone().unwrap_or_default();
-    let (named, kind, answer) = match prepare(&state, &auth, request).await {
+    let (named, kind, answer) = match prepare(&state, &auth, request, false).await {
         Ok((_, Some(OperationType::Mutation), _, _)) => {
             let error = AppError::bad_input("mutations are sent with POST, not GET");
             let mut response = error_response(error, media);
@@ -223,7 +226,7 @@ async fn execute(
     auth: &RequestAuth,
     request: async_graphql::Request,
 ) -> async_graphql::Response {
-    let (name, kind, answer) = match prepare(state, auth, request).await {
+    let (name, kind, answer) = match prepare(state, auth, request, false).await {
         Ok((request, kind, name, persisted)) => {
             let query = persisted.is_some().then(|| request.query.clone());
             let answer = run(state, auth, request, kind, name.as_deref()).await;
@@ -239,7 +242,7 @@ async fn execute(
 /// A request ready to run: with its parsed document, the kind of operation it runs, that
 /// operation's name (for the metrics and traces), and the hash to keep its text under once it
 /// ran (a persisted query sent with its text).
-type Prepared = (
+pub(super) type Prepared = (
     async_graphql::Request,
     Option<OperationType>,
     Option<String>,
@@ -274,12 +277,13 @@ async fn keep_persisted(
 }
 
 /// Finds a persisted query's text, parses the operation's document through the document cache
-/// and checks what must hold before it runs (CSRF, no subscription over HTTP); the request
-/// prepared, or the answer refusing it.
-async fn prepare(
+/// and checks what must hold before it runs (CSRF; a subscription only where `streamed`, over
+/// an event stream); the request prepared, or the answer refusing it.
+pub(super) async fn prepare(
     state: &AppState,
     auth: &RequestAuth,
     mut request: async_graphql::Request,
+    streamed: bool,
 ) -> Result<Prepared, async_graphql::Response> {
     let refuse = |error| async_graphql::Response::from_errors(vec![error]);
     let persisted = state
@@ -296,10 +300,11 @@ async fn prepare(
     let found = operation(&parsed.document, request.operation_name.as_deref());
     let kind = found.map(|(_, op)| op.ty);
     let name = found.and_then(|(name, _)| name).map(str::to_owned);
-    if kind == Some(OperationType::Subscription) {
+    if kind == Some(OperationType::Subscription) && !streamed {
         let error = AppError::bad_input(format!(
             "subscriptions are served over WebSocket at {WS_PATH} (graphql-transport-ws, or the \
-             legacy graphql-ws protocol), not over HTTP"
+             legacy graphql-ws protocol), or over HTTP as an event stream (POST with `Accept: \
+             text/event-stream`)"
         ));
         return Err(refuse(error.into()));
     }

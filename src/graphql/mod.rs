@@ -8,6 +8,7 @@ pub mod media;
 pub mod persisted;
 pub mod playground;
 mod single_root;
+mod sse;
 mod traced_resolvers;
 pub mod ws;
 
@@ -46,7 +47,7 @@ use crate::notes::api::{NoteMutation, NoteQuery};
 use crate::realtime::presence::api::{PresenceMutation, PresenceQuery, PresenceSubscription};
 use crate::retention::api::RetentionMutation;
 use crate::rolls::api::{RollMutation, RollQuery};
-use crate::story::api::{StoryMutation, StoryQuery};
+use crate::story::api::{StoryMutation, StoryQuery, StorySubscription};
 use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 
 /// Where subscriptions are served (graphql-transport-ws and the legacy graphql-ws protocol).
@@ -146,6 +147,7 @@ pub struct SubscriptionRoot(
     PresenceSubscription,
     ChatSubscription,
     BillingSubscriptionRoot,
+    StorySubscription,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

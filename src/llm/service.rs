@@ -116,16 +116,14 @@ fn cost(tokens: u64, tokens_per_brainbit: u32) -> i32 {
 fn tokens_used(request: &ChatRequest, completion: &Completion) -> u64 {
     match completion.usage {
         Some(usage) => u64::from(usage.prompt_tokens) + u64::from(usage.completion_tokens),
-        None => {
-            let chars: usize = request
-                .messages
-                .iter()
-                .map(|m| m.content.len())
-                .sum::<usize>()
-                + completion.text.len();
-            (chars as u64).div_ceil(4)
-        }
+        None => estimated_tokens(request, completion.text.len()),
     }
+}
+
+/// Tokens of a call estimated from its text: about four bytes a token.
+fn estimated_tokens(request: &ChatRequest, answer_bytes: usize) -> u64 {
+    let prompt: usize = request.messages.iter().map(|m| m.content.len()).sum();
+    ((prompt + answer_bytes) as u64).div_ceil(4)
 }
 
 /// Calls the model as the viewer and pays for it (`operation` names it in the ledger).
@@ -147,11 +145,40 @@ pub async fn chat(
         let mut conn = platform.pool.get().await?;
         ensure_can_consume(platform, &mut conn, viewer, target.key_source, provider).await?;
     }
-    let completion = runtime
+    // What reached the caller before a call was cut off is paid for all the same (the
+    // provider produced it): a client may not read an answer and cancel before its end.
+    let mut delivered = 0usize;
+    let mut on_text = on_text;
+    let answered = runtime
         .client(target.key_source)
-        .chat(&target.endpoint, request, cancel, on_text)
-        .await
-        .map_err(failure)?;
+        .chat(&target.endpoint, request, cancel, |piece| {
+            delivered += piece.len();
+            on_text(piece);
+        })
+        .await;
+    let completion = match answered {
+        Ok(completion) => completion,
+        Err(error) => {
+            if delivered > 0 {
+                let tokens = estimated_tokens(request, delivered);
+                let mut conn = platform.pool.get().await?;
+                let charge = Charge {
+                    amount: cost(tokens, platform.config.llm.tokens_per_brainbit),
+                    operation,
+                    provider,
+                    key_source: target.key_source,
+                    take: Take::UpTo,
+                };
+                if consume(platform, &mut conn, viewer, charge).await.is_err() {
+                    tracing::warn!(
+                        operation,
+                        "the part of a cut-off answer could not be charged"
+                    );
+                }
+            }
+            return Err(failure(error));
+        }
+    };
     let tokens = tokens_used(request, &completion);
     let mut conn = platform.pool.get().await?;
     let paid = consume(

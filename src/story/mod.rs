@@ -26,6 +26,7 @@ pub mod dashboard;
 pub mod groups;
 pub mod library;
 pub mod loaders;
+pub mod lore;
 pub mod lorebooks;
 pub mod model;
 pub mod packages;

@@ -23,9 +23,6 @@ use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 use crate::llm::service::LlmRuntime;
 
-/// How much of one lore entry a prompt carries.
-const LORE_CHARS: usize = 800;
-
 /// A planned outline and what the call cost.
 #[derive(SimpleObject)]
 pub struct StoryPlan {
@@ -113,33 +110,20 @@ async fn context(
             .to_owned()
     })
     .collect();
-    let mut lore = Vec::new();
     let books =
         library::fetch_many::<LorebookBody>(conn, viewer.tenant_id, &uuids(&resource.lorebook_ids))
-            .await?;
-    for book in books {
-        for entry in book.body.entries.iter().filter(|e| e.enabled) {
-            let content: String = entry
-                .content
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ");
-            let cut: String = content.chars().take(LORE_CHARS).collect();
-            let more = if content.chars().count() > LORE_CHARS {
-                "..."
-            } else {
-                ""
-            };
-            lore.push(format!("{}: {cut}{more}", entry.title));
-        }
-    }
+            .await?
+            .into_iter()
+            .map(|book| book.body)
+            .collect::<Vec<_>>();
+    let lore = super::lore::all(&books);
     let mut context = Map::new();
     context.insert(
         "story_concept".into(),
         Value::String(resource.story_concept.clone()),
     );
     context.insert("characters".into(), Value::String(cast.join("\n")));
-    context.insert("lore".into(), Value::String(lore.join("\n\n")));
+    context.insert("lore".into(), Value::String(lore));
     Ok(context)
 }
 

@@ -49,6 +49,7 @@ mod story_files;
 mod story_library;
 mod story_presets;
 mod story_stories;
+mod story_turns;
 mod telemetry;
 mod templates;
 mod tenant_keys;

@@ -45,7 +45,7 @@ pub fn openai_input(mock_url: &str, key: Option<&str>) -> Value {
 }
 
 /// A server whose connections may reach this machine (the scripted providers).
-async fn server_reaching_localhost() -> TestServer {
+pub async fn server_reaching_localhost() -> TestServer {
     TestServer::start_with(|c| c.llm.allow_private_networks = true).await
 }
 
@@ -511,7 +511,7 @@ async fn the_planner_outlines_a_resource_through_the_groups_connection_and_the_p
 }
 
 /// An OpenAI-compatible stream whose answer is `text`, in one piece, with its usage.
-fn openai_answer(text: &str) -> String {
+pub fn openai_answer(text: &str) -> String {
     let chunk = json!({ "id": "c2", "object": "chat.completion.chunk",
         "choices": [{ "index": 0, "delta": { "content": text }, "finish_reason": null }] });
     let end = json!({ "id": "c2", "object": "chat.completion.chunk",

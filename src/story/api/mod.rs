@@ -2,7 +2,7 @@
 
 pub mod library;
 
-use async_graphql::MergedObject;
+use async_graphql::{MergedObject, MergedSubscription};
 
 use super::characters::{CharacterCardDeletion, CharacterCardQuery, CharacterCardWrites};
 use super::connections::api::{ApiConnectionCalls, ApiConnectionWrites};
@@ -18,8 +18,11 @@ use super::resources::{StoryResourceDeletion, StoryResourceQuery, StoryResourceW
 use super::schemas::{StateSchemaDeletion, StateSchemaQuery, StateSchemaWrites};
 use super::sessions::StorySessionQuery;
 use super::sessions::api::StorySessionWrites;
+use super::sessions::characters::{SessionCharacterMutation, SessionCharacterQuery};
 use super::sessions::messages::{SessionMessageMutation, SessionMessageQuery};
 use super::sessions::replies::ReplySuggestionMutation;
+use super::sessions::snapshot::SessionSnapshotQuery;
+use super::sessions::turns::api::{TurnMutation, TurnSubscription};
 use super::settings::{StoryConfigMutation, StoryConfigQuery};
 use super::stories::api::{StoryGraphQuery, StoryWrites};
 use super::stories::{StoriesQuery, StoryDeletion};
@@ -46,6 +49,8 @@ pub struct StoryQuery(
     StoryGraphQuery,
     StorySessionQuery,
     SessionMessageQuery,
+    SessionCharacterQuery,
+    SessionSnapshotQuery,
 );
 
 /// The story engine's mutations.
@@ -75,4 +80,10 @@ pub struct StoryMutation(
     StoryPlanMutation,
     SessionMessageMutation,
     ReplySuggestionMutation,
+    SessionCharacterMutation,
+    TurnMutation,
 );
+
+/// The story engine's subscriptions.
+#[derive(MergedSubscription, Default)]
+pub struct StorySubscription(TurnSubscription);

@@ -314,23 +314,45 @@ pub async fn call(
     request: &ChatRequest,
     operation: &str,
 ) -> AppResult<(Metered, String)> {
-    let target = {
-        let mut conn = platform.pool.get().await?;
-        resolve(platform, &mut conn, viewer, id).await?
-    };
     let cancel = CancellationToken::new();
     let _stop = cancel.clone().drop_guard();
-    let reply = llm::chat(
-        runtime,
+    stream(
         platform,
+        runtime,
         viewer,
-        &target,
+        id,
         request,
         operation,
         &cancel,
         |_| {},
     )
+    .await
+}
+
+/// [`call`], with each piece of the answer handed to `on_text` as it arrives, and stopped
+/// upstream when `cancel` is.
+#[allow(clippy::too_many_arguments)]
+pub async fn stream(
+    platform: &Platform,
+    runtime: &LlmRuntime,
+    viewer: &Viewer,
+    id: Uuid,
+    request: &ChatRequest,
+    operation: &str,
+    cancel: &CancellationToken,
+    on_text: impl FnMut(&str) + Send,
+) -> AppResult<(Metered, String)> {
+    let target = {
+        let mut conn = platform.pool.get().await?;
+        resolve(platform, &mut conn, viewer, id).await?
+    };
+    let reply = llm::chat(
+        runtime, platform, viewer, &target, request, operation, cancel, on_text,
+    )
     .await;
-    record(platform, viewer, id, &reply).await;
+    // A call the caller stopped says nothing of the connection's health.
+    if !cancel.is_cancelled() {
+        record(platform, viewer, id, &reply).await;
+    }
     Ok((reply?, target.endpoint.model))
 }

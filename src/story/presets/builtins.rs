@@ -40,7 +40,13 @@ fn core_texts(agent: AgentRole) -> (&'static str, &'static str, &'static str) {
              the player.",
             "Plan this turn's response: who enters or leaves, and the beats of narration and \
              dialogue that follow the player's input.",
-            "Answer with one JSON object holding `role_actions` and `beats`, and nothing else.",
+            "Answer with one JSON object and nothing else: {\"role_actions\": [{\"type\": \
+             \"create_and_enter\", \"name\": ..., \"personality\": ..., \"description\": ...} or \
+             {\"type\": \"enter_scene\" or \"leave_scene\", \"character_id\": ...}], \"beats\": \
+             [{\"type\": \"narrator\", \"purpose\": \"describe_transition\", \"describe_scene\" or \
+             \"describe_result\"} or {\"type\": \"actor\", \"speaker_id\": ..., \"purpose\": \
+             \"advance_goal\", \"react_to_player\" or \"comment_on_scene\"}]}. At most 8 beats; \
+             actors are characters in the scene.",
         ),
         AgentRole::Actor => (
             "You are {{char}}, a character of an interactive story. Stay in character.",
@@ -58,7 +64,13 @@ fn core_texts(agent: AgentRole) -> (&'static str, &'static str, &'static str) {
             "You are the keeper of an interactive story's state.",
             "Read what just happened and update the world's, the player's and the characters' \
              state to match it, using only the keys the schemas define.",
-            "Answer with one JSON object holding `operations`, and nothing else.",
+            "Answer with one JSON object and nothing else: {\"operations\": [...]}, each \
+             operation one of {\"type\": \"SetState\" or \"SetPlayerState\", \"key\": ..., \
+             \"value\": ...}, {\"type\": \"RemoveState\" or \"RemovePlayerState\", \"key\": ...}, \
+             {\"type\": \"SetCharacterState\", \"character\": ..., \"key\": ..., \"value\": ...}, \
+             {\"type\": \"RemoveCharacterState\", \"character\": ..., \"key\": ...}, \
+             {\"type\": \"AddActiveCharacter\" or \"RemoveActiveCharacter\", \"character\": ...}. \
+             An empty list when nothing changed.",
         ),
         AgentRole::Replyer => (
             "You suggest what the player of an interactive story might say or do next.",

@@ -2,14 +2,19 @@
 //! (edits of the story do not strand it), with the API group and preset its turns use, the
 //! player's profile and description, and its state ([`state`]). A session belongs to the
 //! member who started it: they (and WORLDBUILDERs) change and delete it; every member reads
-//! it. [`service`] starts sessions and changes their variables; [`messages`] is the
-//! transcript; [`replies`] the replyer's suggestions; [`api`] is the GraphQL.
+//! it. [`service`] starts sessions and changes their variables; [`characters`] are the
+//! characters a session brought in; [`messages`] is the transcript; [`turns`] play it;
+//! [`snapshot`] is where it stands; [`replies`] the replyer's suggestions; [`api`] is the
+//! GraphQL.
 
 pub mod api;
+pub mod characters;
 pub mod messages;
 pub mod replies;
 pub mod service;
+pub mod snapshot;
 pub mod state;
+pub mod turns;
 
 use async_graphql::{ComplexObject, ID, SimpleObject};
 use serde::{Deserialize, Serialize};
@@ -20,6 +25,7 @@ use super::model::{Kind, Link};
 use super::schemas::checked_text;
 use crate::auth::Role;
 use crate::error::AppResult;
+use characters::SessionCharacter;
 use state::SessionState;
 
 /// A session's content.
@@ -51,6 +57,10 @@ pub struct SessionBody {
     pub player_schema_id: Option<ID>,
     /// Where it stands.
     pub state: SessionState,
+    /// Characters the director brought in for this session only (the story's cast is not
+    /// changed).
+    #[serde(default)]
+    pub session_characters: Vec<SessionCharacter>,
 }
 
 fn optional(slot: &'static str, kind: Kind, id: &Option<ID>) -> Vec<Link> {
@@ -76,7 +86,8 @@ impl Body for SessionBody {
                 *value = checked_id(field, value)?;
             }
         }
-        checked_text("playerDescription", &mut self.player_description, 4_000)
+        checked_text("playerDescription", &mut self.player_description, 4_000)?;
+        characters::check_all(&mut self.session_characters)
     }
 
     fn links(&self) -> Vec<Link> {

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::SessionBody;
 use super::messages::store::last_lines;
+use super::service::ensure_owner;
 use crate::auth::{Role, Viewer};
 use crate::context::{ContextExt, Platform};
 use crate::db::parse_id;
@@ -125,11 +126,7 @@ pub async fn suggest(
     let session = library::get::<SessionBody>(&mut conn, viewer, id)
         .await?
         .ok_or_else(|| AppError::not_found("story session not found"))?;
-    if session.body.owner_id.0 != viewer.user_id.to_string() && viewer.role < Role::Worldbuilder {
-        return Err(AppError::forbidden(
-            "only who started the session, or a WORLDBUILDER, may ask for its suggestions",
-        ));
-    }
+    ensure_owner(viewer, &session.body)?;
     let group = group(
         &mut conn,
         viewer,

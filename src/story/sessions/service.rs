@@ -6,15 +6,15 @@
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
-use super::SessionBody;
 use super::state::{self, is_variable_operation};
+use super::{SessionBody, turns};
 use crate::auth::{Role, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::story::library::{self, Stored};
 use crate::story::store;
 use crate::story::stories::StoryBody;
 use crate::story::stories::graph::{StateOperation, StoryGraph};
-use crate::story::stories::service::{bound, graph_version};
+use crate::story::stories::service::{Bound, bound, graph_version};
 
 /// Most variable operations one update takes.
 const MAX_OPERATIONS: usize = 100;
@@ -56,6 +56,7 @@ pub async fn start(
             world_schema_id: story.body.world_schema_id.clone(),
             player_schema_id: story.body.player_schema_id.clone(),
             state,
+            session_characters: Vec::new(),
         };
         library::insert(conn, viewer, Some(&story.display_name), body).await
     })
@@ -71,30 +72,74 @@ pub async fn owned(
     expected_version: Option<i32>,
 ) -> AppResult<Stored<SessionBody>> {
     let session = library::lock::<SessionBody>(conn, viewer, id, expected_version).await?;
-    if session.body.owner_id.0 != viewer.user_id.to_string() && viewer.role < Role::Worldbuilder {
-        return Err(AppError::forbidden(
-            "only who started the session, or a WORLDBUILDER, may change it",
+    ensure_owner(viewer, &session.body)?;
+    // A running turn saves the session as it found it plus the turn: a change made meanwhile
+    // would be lost, or would cost the turn. One waits for the other.
+    if turns::store::running(conn, viewer.tenant_id, id)
+        .await?
+        .is_some()
+    {
+        return Err(AppError::conflict(
+            "a turn is running in this session: wait for it to end, or cancel it",
         ));
     }
     Ok(session)
 }
 
+/// Refuses (FORBIDDEN) a viewer who is neither the session's owner nor a WORLDBUILDER.
+pub fn ensure_owner(viewer: &Viewer, session: &SessionBody) -> AppResult<()> {
+    if session.owner_id.0 != viewer.user_id.to_string() && viewer.role < Role::Worldbuilder {
+        return Err(AppError::forbidden(
+            "only who started the session, or a WORLDBUILDER, may change or play it",
+        ));
+    }
+    Ok(())
+}
+
+/// What a session's state is checked against: its story's cast and the characters it brought
+/// in, and the schemas it started with.
+pub async fn session_bound(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    session: &SessionBody,
+    story: &StoryBody,
+) -> AppResult<Bound> {
+    let mut bound_story = story.clone();
+    bound_story.world_schema_id = session.world_schema_id.clone();
+    bound_story.player_schema_id = session.player_schema_id.clone();
+    let mut bound = bound(conn, viewer, &bound_story).await?;
+    bound
+        .cast
+        .extend(session.session_characters.iter().map(|c| c.id.clone()));
+    Ok(bound)
+}
+
 /// The session locked for a change by its owner or a WORLDBUILDER, with the graph it plays.
-async fn writable(
+pub async fn writable(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     id: Uuid,
     expected_version: Option<i32>,
 ) -> AppResult<(Stored<SessionBody>, StoryGraph, StoryBody)> {
     let session = owned(conn, viewer, id, expected_version).await?;
-    let story_id = crate::db::parse_id("storyId", &session.body.story_id)?;
+    let (story, graph) = played(conn, viewer, &session.body).await?;
+    Ok((session, graph, story))
+}
+
+/// The story a session plays and the graph version it plays.
+pub async fn played(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    session: &SessionBody,
+) -> AppResult<(StoryBody, StoryGraph)> {
+    let story_id = crate::db::parse_id("storyId", &session.story_id)?;
     let story = library::get::<StoryBody>(conn, viewer, story_id)
         .await?
         .ok_or_else(|| AppError::not_found("the session's story is gone"))?;
-    let graph = graph_version(conn, viewer, story_id, session.body.graph_version)
+    let graph = graph_version(conn, viewer, story_id, session.graph_version)
         .await?
         .ok_or_else(|| AppError::not_found("the session's graph version is gone"))?;
-    Ok((session, graph, story.body))
+    Ok((story.body, graph))
 }
 
 /// Changes a session's variables by `operations` (the six state operations only), all or
@@ -123,10 +168,7 @@ pub async fn update_variables(
     }
     conn.transaction::<_, AppError, _>(async |conn| {
         let (session, graph, story) = writable(conn, viewer, id, expected_version).await?;
-        let mut bound_story = story;
-        bound_story.world_schema_id = session.body.world_schema_id.clone();
-        bound_story.player_schema_id = session.body.player_schema_id.clone();
-        let bound = bound(conn, viewer, &bound_story).await?;
+        let bound = session_bound(conn, viewer, &session.body, &story).await?;
         let mut body = session.body.clone();
         for operation in operations {
             state::apply(&mut body.state, operation, &graph, &bound.bindings())?;

@@ -120,6 +120,20 @@ pub struct StateOperation {
     pub value: Option<Json<Value>>,
 }
 
+impl StateOperation {
+    /// An operation on one character alone (bringing them in, taking them out).
+    pub fn on_character(op: StateOperationType, character: ID) -> Self {
+        Self {
+            op,
+            node_id: None,
+            characters: None,
+            character: Some(character),
+            key: None,
+            value: None,
+        }
+    }
+}
+
 /// A scene of the story.
 #[derive(SimpleObject, InputObject, Serialize, Deserialize, Clone, Debug)]
 #[graphql(input_name = "StoryNodeInput")]

@@ -24,6 +24,10 @@ pub struct Bound {
     pub world: Option<StateSchemaBody>,
     pub player: Option<StateSchemaBody>,
     pub characters: HashMap<String, StateSchemaBody>,
+    /// The cast's cards, in the resource's order (as play needs them).
+    pub cards: Vec<Stored<CharacterBody>>,
+    /// The resource's lorebooks, in its order.
+    pub lorebook_ids: Vec<Uuid>,
 }
 
 impl Bound {
@@ -89,6 +93,8 @@ pub async fn bound(
         .collect();
     Ok(Bound {
         cast: resource.body.character_ids.clone(),
+        cards,
+        lorebook_ids: uuids(&resource.body.lorebook_ids),
         world: schema(conn, viewer, "worldSchemaId", body.world_schema_id.as_ref()).await?,
         player: schema(
             conn,

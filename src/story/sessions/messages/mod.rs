@@ -34,6 +34,9 @@ pub enum MessageKind {
     Dialogue,
     /// A character's action.
     Action,
+    /// A character's private thought: their actor's memory, not the shared history (a
+    /// player's view may hide it).
+    Thought,
 }
 
 impl MessageKind {
@@ -43,6 +46,7 @@ impl MessageKind {
             MessageKind::Narration => "narration",
             MessageKind::Dialogue => "dialogue",
             MessageKind::Action => "action",
+            MessageKind::Thought => store::THOUGHT,
         }
     }
 
@@ -51,6 +55,7 @@ impl MessageKind {
             "player_input" => MessageKind::PlayerInput,
             "dialogue" => MessageKind::Dialogue,
             "action" => MessageKind::Action,
+            store::THOUGHT => MessageKind::Thought,
             _ => MessageKind::Narration,
         }
     }

@@ -22,6 +22,9 @@ pub struct MessageRow {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The kind of line an actor's private thought is.
+pub const THOUGHT: &str = "thought";
+
 /// A message to append.
 pub struct NewMessage<'a> {
     pub turn_index: i32,
@@ -31,6 +34,21 @@ pub struct NewMessage<'a> {
     pub text: &'a str,
 }
 
+/// The sequence the session's next line takes.
+async fn next_sequence(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    session_id: Uuid,
+) -> AppResult<i32> {
+    let last: Option<i32> = messages::table
+        .filter(messages::tenant_id.eq(tenant_id))
+        .filter(messages::session_id.eq(session_id))
+        .select(diesel::dsl::max(messages::sequence))
+        .first(conn)
+        .await?;
+    Ok(last.unwrap_or(0) + 1)
+}
+
 /// Appends a message after the session's last (the caller holds the session's lock).
 pub async fn append(
     conn: &mut AsyncPgConnection,
@@ -38,17 +56,12 @@ pub async fn append(
     session_id: Uuid,
     new: NewMessage<'_>,
 ) -> AppResult<MessageRow> {
-    let last: Option<i32> = messages::table
-        .filter(messages::tenant_id.eq(tenant_id))
-        .filter(messages::session_id.eq(session_id))
-        .select(diesel::dsl::max(messages::sequence))
-        .first(conn)
-        .await?;
+    let first = next_sequence(conn, tenant_id, session_id).await?;
     Ok(diesel::insert_into(messages::table)
         .values((
             messages::tenant_id.eq(tenant_id),
             messages::session_id.eq(session_id),
-            messages::sequence.eq(last.unwrap_or(0) + 1),
+            messages::sequence.eq(first),
             messages::turn_index.eq(new.turn_index),
             messages::kind.eq(new.kind),
             messages::speaker_id.eq(new.speaker_id),
@@ -128,7 +141,8 @@ pub async fn list(
     Ok(rows)
 }
 
-/// The session's last `count` lines, oldest first.
+/// The session's last `count` lines of shared history (actors' thoughts left out), oldest
+/// first.
 pub async fn last_lines(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
@@ -136,6 +150,7 @@ pub async fn last_lines(
     count: i64,
 ) -> AppResult<Vec<MessageRow>> {
     let mut rows: Vec<MessageRow> = of_session(tenant_id, session_id)
+        .filter(messages::kind.ne(THOUGHT))
         .order((messages::turn_index.desc(), messages::sequence.desc()))
         .limit(count)
         .select(MessageRow::as_select())
@@ -143,4 +158,59 @@ pub async fn last_lines(
         .await?;
     rows.reverse();
     Ok(rows)
+}
+
+/// The last `count` thoughts of one speaker (their memory), oldest first.
+pub async fn thoughts(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    session_id: Uuid,
+    speaker_id: &str,
+    count: i64,
+) -> AppResult<Vec<String>> {
+    let mut texts: Vec<String> = of_session(tenant_id, session_id)
+        .filter(messages::kind.eq(THOUGHT))
+        .filter(messages::speaker_id.eq(speaker_id))
+        .order(messages::sequence.desc())
+        .limit(count)
+        .select(messages::text)
+        .load(conn)
+        .await?;
+    texts.reverse();
+    Ok(texts)
+}
+
+/// Appends `lines` after the session's last, in order, in one statement (the caller holds the
+/// session's lock).
+pub async fn append_all(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    session_id: Uuid,
+    lines: &[NewMessage<'_>],
+) -> AppResult<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    let first = next_sequence(conn, tenant_id, session_id).await?;
+    let rows: Vec<_> = lines
+        .iter()
+        .zip(first..)
+        .map(|(line, sequence)| {
+            (
+                messages::tenant_id.eq(tenant_id),
+                messages::session_id.eq(session_id),
+                messages::sequence.eq(sequence),
+                messages::turn_index.eq(line.turn_index),
+                messages::kind.eq(line.kind),
+                messages::speaker_id.eq(line.speaker_id),
+                messages::speaker_name.eq(line.speaker_name),
+                messages::text.eq(line.text),
+            )
+        })
+        .collect();
+    diesel::insert_into(messages::table)
+        .values(rows)
+        .execute(conn)
+        .await?;
+    Ok(())
 }
