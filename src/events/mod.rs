@@ -94,6 +94,8 @@ pub enum EventPayload {
     Chat(ChatPosted),
     /// BrainBits were consumed (the event carries the debit: it is small and final).
     BrainbitsDeducted(BrainbitsDebit),
+    /// A story draft moved on (a section drafted, finalized, or a step failed).
+    StoryDraftProgress(DraftProgress),
 }
 
 impl EventPayload {
@@ -107,6 +109,7 @@ impl EventPayload {
             Self::Presence(_) => kinds::PRESENCE,
             Self::Chat(_) => kinds::CHAT,
             Self::BrainbitsDeducted(_) => kinds::BRAINBITS_DEDUCTED,
+            Self::StoryDraftProgress(_) => kinds::STORY_DRAFT_PROGRESS,
         }
     }
 }
@@ -119,6 +122,19 @@ pub mod kinds {
     pub const PRESENCE: &str = "presence";
     pub const CHAT: &str = "chat";
     pub const BRAINBITS_DEDUCTED: &str = "brainbits_deducted";
+    pub const STORY_DRAFT_PROGRESS: &str = "story_draft_progress";
+}
+
+/// How far a story draft has come (small and final: subscribers need nothing else).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct DraftProgress {
+    pub draft_id: Uuid,
+    /// `started`, `section`, `finalized` or `failed`.
+    pub step: String,
+    pub sections_done: i32,
+    pub sections: i32,
+    /// What failed, for `failed`.
+    pub message: Option<String>,
 }
 
 /// A debit of the BrainBits ledger.

@@ -44,6 +44,8 @@ pub struct StoryCounts {
     pub stories: i64,
     /// Story sessions.
     pub sessions: i64,
+    /// Story drafts.
+    pub story_drafts: i64,
 }
 
 /// How a connection's last call went.
@@ -110,6 +112,7 @@ impl StoryDashboardQuery {
                 Some(Kind::StoryResource) => &mut counts.story_resources,
                 Some(Kind::Story) => &mut counts.stories,
                 Some(Kind::Session) => &mut counts.sessions,
+                Some(Kind::StoryDraft) => &mut counts.story_drafts,
                 None => continue,
             };
             *slot = count;

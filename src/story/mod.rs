@@ -23,6 +23,7 @@ pub mod cards;
 pub mod characters;
 pub mod connections;
 pub mod dashboard;
+pub mod drafts;
 pub mod groups;
 pub mod library;
 pub mod loaders;

@@ -30,6 +30,8 @@ pub enum Kind {
     Story,
     /// A player's run through a story.
     Session,
+    /// A story being drafted by the architect, section by section.
+    StoryDraft,
 }
 
 impl Kind {
@@ -46,6 +48,7 @@ impl Kind {
             Kind::StoryResource => "story_resource",
             Kind::Story => "story",
             Kind::Session => "session",
+            Kind::StoryDraft => "story_draft",
         }
     }
 
@@ -66,11 +69,12 @@ impl Kind {
             Kind::StoryResource => "story resource",
             Kind::Story => "story",
             Kind::Session => "story session",
+            Kind::StoryDraft => "story draft",
         }
     }
 }
 
-pub const KINDS: [Kind; 10] = [
+pub const KINDS: [Kind; 11] = [
     Kind::ApiConnection,
     Kind::ApiGroup,
     Kind::Preset,
@@ -81,6 +85,7 @@ pub const KINDS: [Kind; 10] = [
     Kind::StoryResource,
     Kind::Story,
     Kind::Session,
+    Kind::StoryDraft,
 ];
 
 #[derive(Queryable, Selectable, Clone, Debug)]

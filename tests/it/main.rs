@@ -45,6 +45,7 @@ mod schema;
 mod search;
 mod statements;
 mod story_connections;
+mod story_drafts;
 mod story_files;
 mod story_library;
 mod story_presets;

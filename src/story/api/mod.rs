@@ -8,6 +8,8 @@ use super::characters::{CharacterCardDeletion, CharacterCardQuery, CharacterCard
 use super::connections::api::{ApiConnectionCalls, ApiConnectionWrites};
 use super::connections::{ApiConnectionDeletion, ApiConnectionQuery};
 use super::dashboard::StoryDashboardQuery;
+use super::drafts::StoryDraftQuery;
+use super::drafts::api::{StoryDraftMutation, StoryDraftSubscription};
 use super::groups::{ApiGroupDeletion, ApiGroupQuery, ApiGroupWrites};
 use super::lorebooks::{LorebookDeletion, LorebookQuery, LorebookWrites};
 use super::packages::api::PackageMutation;
@@ -51,6 +53,7 @@ pub struct StoryQuery(
     SessionMessageQuery,
     SessionCharacterQuery,
     SessionSnapshotQuery,
+    StoryDraftQuery,
 );
 
 /// The story engine's mutations.
@@ -82,8 +85,9 @@ pub struct StoryMutation(
     ReplySuggestionMutation,
     SessionCharacterMutation,
     TurnMutation,
+    StoryDraftMutation,
 );
 
 /// The story engine's subscriptions.
 #[derive(MergedSubscription, Default)]
-pub struct StorySubscription(TurnSubscription);
+pub struct StorySubscription(TurnSubscription, StoryDraftSubscription);

@@ -86,11 +86,11 @@ pub struct Document {
 impl Document {
     pub fn of_row(row: DocumentRow) -> AppResult<Self> {
         let kind = Kind::parse(&row.kind).unwrap_or(Kind::ApiConnection);
-        if kind == Kind::Session {
+        if matches!(kind, Kind::Session | Kind::StoryDraft) {
             return Err(AppError::bad_field(
                 "ids",
                 format!(
-                    "{} \"{}\" is a {}: sessions stay where they are played",
+                    "{} \"{}\" is a {}: sessions and drafts stay where they are made",
                     row.id,
                     row.display_name,
                     kind.label()
@@ -183,9 +183,11 @@ impl Document {
                     .await
                     .map(drop)
             }
-            Kind::ApiConnection | Kind::ApiGroup | Kind::Session => Err(AppError::bad_input(
-                "API connections, API groups and sessions are not imported",
-            )),
+            Kind::ApiConnection | Kind::ApiGroup | Kind::Session | Kind::StoryDraft => {
+                Err(AppError::bad_input(
+                    "API connections, API groups, sessions and drafts are not imported",
+                ))
+            }
         }
     }
 

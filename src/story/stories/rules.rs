@@ -35,6 +35,21 @@ fn bad(message: String) -> AppError {
 
 /// Checks `graph` against `bindings` and puts its text in stored form.
 pub fn check(graph: &mut StoryGraph, bindings: &Bindings<'_>) -> AppResult<()> {
+    check_shape(graph, bindings)?;
+    unreachable_nodes(graph).map_or(Ok(()), |lost| {
+        Err(bad(format!(
+            "no path from the start node reaches {}",
+            lost.iter()
+                .map(|id| format!("`{id}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
+    })
+}
+
+/// Every rule of [`check`] but reachability: what a graph still being drafted keeps (its
+/// later sections may not be linked in yet).
+pub fn check_shape(graph: &mut StoryGraph, bindings: &Bindings<'_>) -> AppResult<()> {
     if graph.nodes.is_empty() {
         return Err(bad("a story graph needs at least one node".into()));
     }
@@ -85,15 +100,7 @@ pub fn check(graph: &mut StoryGraph, bindings: &Bindings<'_>) -> AppResult<()> {
             check_operation(operation, bindings, &ids, &node.id)?;
         }
     }
-    unreachable_nodes(graph).map_or(Ok(()), |lost| {
-        Err(bad(format!(
-            "no path from the start node reaches {}",
-            lost.iter()
-                .map(|id| format!("`{id}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        )))
-    })
+    Ok(())
 }
 
 fn check_text(text: &mut String, field: &str, max: usize, required: bool) -> AppResult<()> {
