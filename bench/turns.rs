@@ -73,8 +73,12 @@ fn narration(tokens: usize) -> String {
 
 async fn answer(State(provider): State<Provider>, body: Bytes) -> Response {
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let system = request["messages"][0]["content"].as_str().unwrap_or_default();
-    let user = request["messages"][1]["content"].as_str().unwrap_or_default();
+    let system = request["messages"][0]["content"]
+        .as_str()
+        .unwrap_or_default();
+    let user = request["messages"][1]["content"]
+        .as_str()
+        .unwrap_or_default();
     let immediate = |text: &str| format!("{}{END}", chunk(text));
     let body = if system.contains("keeper of an interactive story") {
         Body::from(immediate(r#"{"operations": []}"#))
@@ -91,35 +95,59 @@ async fn answer(State(provider): State<Provider>, body: Bytes) -> Response {
             .unwrap_or_default()
             .trim_end_matches('.')
             .to_owned();
-        let pieces: Vec<String> = (0..provider.tokens).map(|i| chunk(&format!("word{i} "))).collect();
-        let stream = futures_util::stream::unfold((0usize, pieces, provider, key), |(i, pieces, provider, key)| async move {
-            if i > pieces.len() {
-                return None;
-            }
-            if i == pieces.len() {
-                return Some((Ok::<_, std::io::Error>(Bytes::from(END)), (i + 1, pieces, provider, key)));
-            }
-            if i > 0 {
-                tokio::time::sleep(Duration::from_millis(provider.token_ms)).await;
-            } else if let Ok(mut first) = provider.first.lock() {
-                first.insert(key.clone(), Instant::now());
-            }
-            let piece = Bytes::from(pieces[i].clone());
-            Some((Ok(piece), (i + 1, pieces, provider, key)))
-        });
+        let pieces: Vec<String> = (0..provider.tokens)
+            .map(|i| chunk(&format!("word{i} ")))
+            .collect();
+        let stream = futures_util::stream::unfold(
+            (0usize, pieces, provider, key),
+            |(i, pieces, provider, key)| async move {
+                if i > pieces.len() {
+                    return None;
+                }
+                if i == pieces.len() {
+                    return Some((
+                        Ok::<_, std::io::Error>(Bytes::from(END)),
+                        (i + 1, pieces, provider, key),
+                    ));
+                }
+                if i > 0 {
+                    tokio::time::sleep(Duration::from_millis(provider.token_ms)).await;
+                } else if let Ok(mut first) = provider.first.lock() {
+                    first.insert(key.clone(), Instant::now());
+                }
+                let piece = Bytes::from(pieces[i].clone());
+                Some((Ok(piece), (i + 1, pieces, provider, key)))
+            },
+        );
         Body::from_stream(stream)
     };
     let mut response = Response::new(body);
-    response.headers_mut().insert("content-type", "text/event-stream".parse().expect("header"));
+    response
+        .headers_mut()
+        .insert("content-type", "text/event-stream".parse().expect("header"));
     response
 }
 
-async fn gql(http: &reqwest::Client, url: &str, token: Option<&str>, query: &str, variables: Value) -> Value {
-    let mut request = http.post(url).json(&json!({ "query": query, "variables": variables }));
+async fn gql(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+    query: &str,
+    variables: Value,
+) -> Value {
+    let mut request = http
+        .post(url)
+        .json(&json!({ "query": query, "variables": variables }));
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
-    let body: Value = request.send().await.expect("send").json().await.expect("json");
+    let body: Value = request
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
     assert!(body["errors"].is_null(), "{query}: {body}");
     body["data"].clone()
 }
@@ -134,12 +162,26 @@ fn cpu(pid: Option<u32>) -> Option<Duration> {
 
 /// Plays `turns` turns of one session; each turn's added latency, and whether every turn's
 /// deltas came whole and in order.
-async fn play(args: Arc<Args>, token: String, session: String, first: FirstPieces, index: usize) -> (Vec<Duration>, bool) {
+async fn play(
+    args: Arc<Args>,
+    token: String,
+    session: String,
+    first: FirstPieces,
+    index: usize,
+) -> (Vec<Duration>, bool) {
     let mut request = args.ws.as_str().into_client_request().expect("ws request");
-    request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("header"));
-    let (mut socket, _) = tokio_tungstenite::connect_async(request).await.expect("ws connect");
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        "graphql-transport-ws".parse().expect("header"),
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("ws connect");
     let init = json!({ "type": "connection_init", "payload": { "authorization": format!("Bearer {token}") } });
-    socket.send(Message::Text(init.to_string().into())).await.expect("init");
+    socket
+        .send(Message::Text(init.to_string().into()))
+        .await
+        .expect("init");
     socket.next().await.expect("ack").expect("ack");
     let expected = narration(args.tokens);
     let mut latencies = Vec::new();
@@ -154,12 +196,17 @@ async fn play(args: Arc<Args>, token: String, session: String, first: FirstPiece
                 ... on BeatCompleted { sequence } ... on TurnCompleted { sequence }
                 ... on TurnFailed { sequence message } } }",
             "variables": { "id": session, "input": format!("I wait. {key}") } } });
-        socket.send(Message::Text(subscribe.to_string().into())).await.expect("subscribe");
+        socket
+            .send(Message::Text(subscribe.to_string().into()))
+            .await
+            .expect("subscribe");
         let mut received: Option<Instant> = None;
         let mut text = String::new();
         let mut next_sequence = 1;
         loop {
-            let Some(Ok(Message::Text(message))) = socket.next().await else { panic!("the socket closed") };
+            let Some(Ok(Message::Text(message))) = socket.next().await else {
+                panic!("the socket closed")
+            };
             let message: Value = serde_json::from_str(&message).expect("json");
             if message["type"] == "complete" {
                 break;
@@ -196,10 +243,23 @@ fn percentile(sorted: &[Duration], p: f64) -> f64 {
 async fn main() {
     let args = Arc::new(Args::parse());
     let first: FirstPieces = Arc::default();
-    let provider = Provider { first: first.clone(), tokens: args.tokens, token_ms: args.token_ms };
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let provider = Provider {
+        first: first.clone(),
+        tokens: args.tokens,
+        token_ms: args.token_ms,
+    };
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let provider_url = format!("http://{}", listener.local_addr().expect("addr"));
-    let app = Router::new().fallback(axum::routing::post(answer)).with_state(provider);
+    // A provider answering without delay: its pieces leave at once (no Nagle), so what is
+    // measured is the server's part.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        let _ = stream.set_nodelay(true);
+    });
+    let app = Router::new()
+        .fallback(axum::routing::post(answer))
+        .with_state(provider);
     tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
 
     let http = reqwest::Client::new();
@@ -207,18 +267,36 @@ async fn main() {
     let email = format!("turns-{}@bench.example", std::process::id());
     let account = gql(&http, url, None, "mutation($input: RegisterInput!) { register(input: $input) { accessToken } }",
         json!({ "input": { "email": email, "password": "correct horse battery staple", "displayName": "Bench", "tenantName": "Turn Bench" } })).await;
-    let token = account["register"]["accessToken"].as_str().expect("token").to_owned();
+    let token = account["register"]["accessToken"]
+        .as_str()
+        .expect("token")
+        .to_owned();
     let t = Some(token.as_str());
-    let connection = gql(&http, url, t, "mutation($input: ApiConnectionInput!) { createApiConnection(input: $input) { id } }",
+    let connection = gql(&http, url, t, "mutation($input: CreateApiConnectionInput!) { createApiConnection(input: $input) { id } }",
         json!({ "input": { "displayName": "Bench", "provider": "OPENAI_COMPATIBLE", "baseUrl": format!("{provider_url}/v1"), "model": "bench" } })).await;
     let connection = connection["createApiConnection"]["id"].clone();
     let mut roles = json!({});
-    for role in ["planner", "architect", "director", "actor", "narrator", "keeper", "replyer"] {
+    for role in [
+        "planner",
+        "architect",
+        "director",
+        "actor",
+        "narrator",
+        "keeper",
+        "replyer",
+    ] {
         roles[format!("{role}Id")] = connection.clone();
     }
     let group = gql(&http, url, t, "mutation($input: ApiGroupInput!) { createApiGroup(displayName: \"G\", input: $input) { id } }", json!({ "input": roles })).await;
     gql(&http, url, t, "mutation($group: ID) { updateStoryConfig(defaultApiGroupId: $group) { defaultApiGroupId } }", json!({ "group": group["createApiGroup"]["id"] })).await;
-    let card = gql(&http, url, t, "mutation { createCharacterCard(input: { name: \"Arya\" }) { id } }", json!({})).await;
+    let card = gql(
+        &http,
+        url,
+        t,
+        "mutation { createCharacterCard(input: { name: \"Arya\" }) { id } }",
+        json!({}),
+    )
+    .await;
     let resource = gql(&http, url, t, "mutation($input: StoryResourceInput!) { createStoryResource(input: $input) { id } }",
         json!({ "input": { "storyConcept": "A gate.", "characterIds": [card["createCharacterCard"]["id"]] } })).await;
     let story = gql(&http, url, t, "mutation($input: CreateStoryInput!) { createStory(displayName: \"Gate\", input: $input) { id } }",
@@ -226,18 +304,42 @@ async fn main() {
     let story_id = story["createStory"]["id"].clone();
 
     let mut report = serde_json::Map::new();
-    for level in args.sessions.split(',').filter_map(|n| n.trim().parse::<usize>().ok()) {
+    for level in args
+        .sessions
+        .split(',')
+        .filter_map(|n| n.trim().parse::<usize>().ok())
+    {
         let mut sessions = Vec::new();
         for _ in 0..level {
-            let session = gql(&http, url, t, "mutation($story: ID!) { startStorySession(storyId: $story) { id } }", json!({ "story": story_id })).await;
-            sessions.push(session["startStorySession"]["id"].as_str().expect("id").to_owned());
+            let session = gql(
+                &http,
+                url,
+                t,
+                "mutation($story: ID!) { startStorySession(storyId: $story) { id } }",
+                json!({ "story": story_id }),
+            )
+            .await;
+            sessions.push(
+                session["startStorySession"]["id"]
+                    .as_str()
+                    .expect("id")
+                    .to_owned(),
+            );
         }
         let cpu_before = cpu(args.server_pid);
         let started = Instant::now();
         let players: Vec<_> = sessions
             .into_iter()
             .enumerate()
-            .map(|(index, session)| tokio::spawn(play(args.clone(), token.clone(), session, first.clone(), index + level * 1000)))
+            .map(|(index, session)| {
+                tokio::spawn(play(
+                    args.clone(),
+                    token.clone(),
+                    session,
+                    first.clone(),
+                    index + level * 1000,
+                ))
+            })
             .collect();
         let mut latencies = Vec::new();
         let mut whole = true;
@@ -252,15 +354,18 @@ async fn main() {
             .zip(cpu(args.server_pid))
             .map(|(before, after)| (after - before).as_secs_f64() * 1000.0 / turns as f64);
         latencies.sort();
-        report.insert(level.to_string(), json!({
-            "sessions": level,
-            "turns": turns,
-            "first_delta_added_p50_us": percentile(&latencies, 0.50),
-            "first_delta_added_p99_us": percentile(&latencies, 0.99),
-            "server_cpu_ms_per_turn": cpu_per_turn,
-            "turns_per_s": turns as f64 / elapsed.as_secs_f64(),
-            "deltas_whole_and_in_order": whole,
-        }));
+        report.insert(
+            level.to_string(),
+            json!({
+                "sessions": level,
+                "turns": turns,
+                "first_delta_added_p50_us": percentile(&latencies, 0.50),
+                "first_delta_added_p99_us": percentile(&latencies, 0.99),
+                "server_cpu_ms_per_turn": cpu_per_turn,
+                "turns_per_s": turns as f64 / elapsed.as_secs_f64(),
+                "deltas_whole_and_in_order": whole,
+            }),
+        );
     }
     println!("{}", Value::Object(report));
 }

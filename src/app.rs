@@ -325,6 +325,14 @@ pub async fn serve_with_metrics(
         tracing::info!("shutting down: finishing in-flight requests");
         token.cancel();
     };
+    // Streams (subscriptions, a turn's text, event streams) are many small writes: without
+    // TCP_NODELAY, Nagle's algorithm holds each behind the last one's acknowledgement, which a
+    // client may delay 40 ms.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY on a connection");
+        }
+    });
     axum::serve(
         listener,
         axum::ServiceExt::<Request>::into_make_service_with_connect_info::<SocketAddr>(app),

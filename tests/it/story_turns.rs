@@ -88,6 +88,7 @@ struct Table {
     studio: Account,
     player: Account,
     session: Value,
+    story: Value,
     keeper: MockProvider,
     director: MockProvider,
     narrator: MockProvider,
@@ -186,6 +187,7 @@ async fn table(narrator_script: Vec<Reply>) -> Table {
         studio,
         player,
         session,
+        story,
         keeper,
         director,
         narrator,
@@ -412,6 +414,48 @@ async fn a_turn_streams_in_order_moves_the_story_and_is_saved_whole() {
         t.director.received()[0].body["response_format"]["type"],
         "json_object"
     );
+
+    // The studio edits the story meanwhile; the session plays on the version it started with,
+    // turn after turn, and keeps the values its turns set.
+    let edited = json!({ "startNode": "gate", "nodes": [
+        { "id": "gate", "title": "The gate", "transitions": [{ "to": "hall" }] },
+        { "id": "hall", "title": "The great hall" } ] });
+    t.server
+        .ok_as(&t.studio, "mutation($id: ID!, $graph: StoryGraphInput!) { updateStory(id: $id, graph: $graph) { graphVersion } }", json!({ "id": t.story, "graph": edited }))
+        .await;
+    let renamed = t
+        .server
+        .ok_as(&t.player, "mutation($id: ID!) { updateStorySession(id: $id, displayName: \"Night watch\") { displayName graphVersion } }", json!({ "id": t.session }))
+        .await["updateStorySession"]
+        .clone();
+    assert_eq!(
+        renamed,
+        json!({ "displayName": "Night watch", "graphVersion": 1 })
+    );
+    let mut socket = start_turn(&t, &t.player, "I sit by the fire.").await;
+    let second = self::events(&mut socket).await;
+    let done = second.last().unwrap();
+    assert_eq!(done["__typename"], "TurnCompleted", "{done}");
+    assert_eq!(done["turnIndex"], 2);
+    let told = t.narrator.received()[1].body["messages"][1]["content"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        told.contains("The hall\nA warm hall."),
+        "the session's own version: {told}"
+    );
+    assert!(!told.contains("The great hall"), "{told}");
+    let variables = t
+        .server
+        .ok_as(
+            &t.player,
+            "query($id: ID!) { sessionVariables(sessionId: $id) { world } }",
+            json!({ "id": t.session }),
+        )
+        .await["sessionVariables"]
+        .clone();
+    assert_eq!(variables["world"], json!({ "day": 2 }));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -103,6 +103,24 @@ impl StorySessionWrites {
         settings(ctx, &session_id, change).await
     }
 
+    /// Renames a session (its owner, or a WORLDBUILDER; 1 to 200 characters).
+    async fn update_story_session(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session.")] id: ID,
+        #[graphql(desc = "Change it only if it is still at this version (CONFLICT otherwise).")]
+        expected_version: Option<i32>,
+        #[graphql(desc = "Its new name.")] display_name: String,
+    ) -> AppResult<StorySession> {
+        let viewer = ctx.viewer_with(Role::Player)?;
+        let id = parse_id("id", &id)?;
+        let mut conn = ctx.conn().await?;
+        let stored =
+            service::rename(&mut conn, viewer, id, expected_version, &display_name).await?;
+        ctx.loaders::<StoryLoaders>().forget();
+        Ok(stored.into())
+    }
+
     /// Deletes a session (its owner, or a WORLDBUILDER).
     async fn delete_story_session(
         &self,

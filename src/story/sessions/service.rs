@@ -216,6 +216,22 @@ pub async fn update_settings(
     .await
 }
 
+/// Renames a session (its owner, or a WORLDBUILDER).
+pub async fn rename(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    id: Uuid,
+    expected_version: Option<i32>,
+    display_name: &str,
+) -> AppResult<Stored<SessionBody>> {
+    conn.transaction::<_, AppError, _>(async |conn| {
+        let session = owned(conn, viewer, id, expected_version).await?;
+        let body = session.body.clone();
+        library::save(conn, viewer, &session, Some(display_name), body).await
+    })
+    .await
+}
+
 /// Deletes a session (its owner, or a WORLDBUILDER).
 pub async fn delete(conn: &mut AsyncPgConnection, viewer: &Viewer, id: Uuid) -> AppResult<()> {
     conn.transaction::<_, AppError, _>(async |conn| {

@@ -135,6 +135,19 @@ pub async fn snapshot(
     Ok(build(&session, graph.as_ref(), &names, running))
 }
 
+/// A session's variables (seed 003 `session.get_variables`).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct SessionVariables {
+    /// The world's values (a JSON object).
+    pub world: async_graphql::Json<serde_json::Map<String, serde_json::Value>>,
+    /// The player's values (a JSON object).
+    pub player: async_graphql::Json<serde_json::Map<String, serde_json::Value>>,
+    /// Each character's values, by character id (a JSON object of objects).
+    pub characters: async_graphql::Json<
+        std::collections::BTreeMap<String, serde_json::Map<String, serde_json::Value>>,
+    >,
+}
+
 #[derive(Default)]
 pub struct SessionSnapshotQuery;
 
@@ -151,5 +164,27 @@ impl SessionSnapshotQuery {
         let id = parse_id("sessionId", &session_id)?;
         let mut conn = ctx.conn().await?;
         snapshot(&mut conn, viewer, id).await
+    }
+
+    /// A session's variables: the world's, the player's and each character's values (every
+    /// member reads them; `updateSessionVariables` changes them).
+    async fn session_variables(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The session.")] session_id: ID,
+    ) -> AppResult<SessionVariables> {
+        let viewer = ctx.viewer_with(Role::Player)?;
+        let id = parse_id("sessionId", &session_id)?;
+        let mut conn = ctx.conn().await?;
+        let state = library::get::<SessionBody>(&mut conn, viewer, id)
+            .await?
+            .ok_or_else(|| AppError::not_found("story session not found"))?
+            .body
+            .state;
+        Ok(SessionVariables {
+            world: state.world,
+            player: state.player,
+            characters: state.characters,
+        })
     }
 }
