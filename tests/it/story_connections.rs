@@ -44,6 +44,37 @@ pub fn openai_input(mock_url: &str, key: Option<&str>) -> Value {
     })
 }
 
+/// The agent roles an API group binds, as its input names them (`{role}Id`).
+pub const AGENT_ROLES: [&str; 7] = [
+    "planner",
+    "architect",
+    "director",
+    "actor",
+    "narrator",
+    "keeper",
+    "replyer",
+];
+
+/// An API group binding each agent role to `connection_of(role)`, made the tenant's default.
+pub async fn default_group(
+    server: &TestServer,
+    account: &Account,
+    connection_of: impl Fn(&str) -> Value,
+) -> Value {
+    let mut roles = json!({});
+    for role in AGENT_ROLES {
+        roles[format!("{role}Id")] = connection_of(role);
+    }
+    let group = server
+        .ok_as(account, "mutation($input: ApiGroupInput!) { createApiGroup(displayName: \"G\", input: $input) { id } }", json!({ "input": roles }))
+        .await["createApiGroup"]["id"]
+        .clone();
+    server
+        .ok_as(account, "mutation($group: ID) { updateStoryConfig(defaultApiGroupId: $group) { defaultApiGroupId } }", json!({ "group": group }))
+        .await;
+    group
+}
+
 /// A server whose connections may reach this machine (the scripted providers).
 pub async fn server_reaching_localhost() -> TestServer {
     TestServer::start_with(|c| c.llm.allow_private_networks = true).await
@@ -416,15 +447,7 @@ async fn the_planner_outlines_a_resource_through_the_groups_connection_and_the_p
     )
     .await;
     let mut roles = json!({});
-    for role in [
-        "planner",
-        "architect",
-        "director",
-        "actor",
-        "narrator",
-        "keeper",
-        "replyer",
-    ] {
+    for role in AGENT_ROLES {
         roles[format!("{role}Id")] = connection["id"].clone();
     }
     let plan = "mutation($resource: ID!, $group: ID) {
@@ -533,25 +556,7 @@ async fn the_replyer_suggests_two_to_five_distinct_replies_from_the_scene_and_tr
     )])
     .await;
     let connection = create_connection(&server, &studio, openai_input(&mock.url, None)).await;
-    let mut roles = json!({});
-    for role in [
-        "planner",
-        "architect",
-        "director",
-        "actor",
-        "narrator",
-        "keeper",
-        "replyer",
-    ] {
-        roles[format!("{role}Id")] = connection["id"].clone();
-    }
-    let group = server
-        .ok_as(&studio, "mutation($input: ApiGroupInput!) { createApiGroup(displayName: \"G\", input: $input) { id } }", json!({ "input": roles }))
-        .await["createApiGroup"]["id"]
-        .clone();
-    server
-        .ok_as(&studio, "mutation($group: ID) { updateStoryConfig(defaultApiGroupId: $group) { defaultApiGroupId } }", json!({ "group": group }))
-        .await;
+    default_group(&server, &studio, |_| connection["id"].clone()).await;
     let arya = server
         .ok_as(
             &studio,

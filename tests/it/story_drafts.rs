@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::harness::*;
 use crate::llm_mock::{MockProvider, Reply};
 use crate::story_connections::{
-    create_connection, openai_answer, openai_input, server_reaching_localhost,
+    create_connection, default_group, openai_answer, openai_input, server_reaching_localhost,
 };
 
 const DRAFT_FIELDS: &str = "id version status sectionsDone sections worldSchemaId
@@ -40,25 +40,7 @@ async fn studio(email: &str, script: Vec<Reply>, plan: &str) -> Studio {
     let owner = server.register(email, "Draft Studio").await;
     let architect = MockProvider::start(script).await;
     let connection = create_connection(&server, &owner, openai_input(&architect.url, None)).await;
-    let mut roles = json!({});
-    for role in [
-        "planner",
-        "architect",
-        "director",
-        "actor",
-        "narrator",
-        "keeper",
-        "replyer",
-    ] {
-        roles[format!("{role}Id")] = connection["id"].clone();
-    }
-    let group = server
-        .ok_as(&owner, "mutation($input: ApiGroupInput!) { createApiGroup(displayName: \"G\", input: $input) { id } }", json!({ "input": roles }))
-        .await["createApiGroup"]["id"]
-        .clone();
-    server
-        .ok_as(&owner, "mutation($group: ID) { updateStoryConfig(defaultApiGroupId: $group) { defaultApiGroupId } }", json!({ "group": group }))
-        .await;
+    default_group(&server, &owner, |_| connection["id"].clone()).await;
     let arya = server
         .ok_as(
             &owner,

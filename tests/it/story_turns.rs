@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use crate::harness::*;
 use crate::llm_mock::{MockProvider, Reply};
 use crate::story_connections::{
-    create_connection, openai_answer, openai_input, server_reaching_localhost,
+    create_connection, default_group, openai_answer, openai_input, server_reaching_localhost,
 };
 
 const RUN_TURN: &str = "subscription($id: ID!, $input: String!) {
@@ -130,23 +130,24 @@ async fn table(narrator_script: Vec<Reply>) -> Table {
         "<thought>He is cold.</thought>\n<action>Arya waves.</action><dialogue>Come in.</dialogue>",
     )])
     .await;
-    let mut roles = json!({});
+    let mut connections = std::collections::HashMap::new();
     for (role, mock) in [
-        ("planner", &keeper),
-        ("architect", &keeper),
         ("director", &director),
         ("actor", &actor),
         ("narrator", &narrator),
         ("keeper", &keeper),
-        ("replyer", &keeper),
     ] {
         let connection = create_connection(&server, &studio, openai_input(&mock.url, None)).await;
-        roles[format!("{role}Id")] = connection["id"].clone();
+        connections.insert(role, connection["id"].clone());
     }
-    let group = id(&server, &studio, "mutation($input: ApiGroupInput!) { createApiGroup(displayName: \"G\", input: $input) { id } }", json!({ "input": roles }), "createApiGroup").await;
-    server
-        .ok_as(&studio, "mutation($group: ID) { updateStoryConfig(defaultApiGroupId: $group) { defaultApiGroupId } }", json!({ "group": group }))
-        .await;
+    // The agents a turn does not call share the keeper's.
+    default_group(&server, &studio, |role| {
+        connections
+            .get(role)
+            .unwrap_or(&connections["keeper"])
+            .clone()
+    })
+    .await;
     let world = id(&server, &studio, "mutation($input: StateSchemaInput!) { createStateSchema(displayName: \"World\", input: $input) { id } }",
         json!({ "input": { "fields": [{ "key": "day", "valueType": "INT", "default": 1 }] } }), "createStateSchema").await;
     let arya = id(

@@ -31,6 +31,19 @@ fn uuid(field: &'static str, id: Option<ID>) -> AppResult<Option<Uuid>> {
     id.map(|id| parse_id(field, &id)).transpose()
 }
 
+/// A draft's resource, API group and preset, read from the arguments.
+fn sources(
+    resource_id: &ID,
+    api_group_id: Option<ID>,
+    preset_id: Option<ID>,
+) -> AppResult<(Uuid, Option<Uuid>, Option<Uuid>)> {
+    Ok((
+        parse_id("resourceId", resource_id)?,
+        uuid("apiGroupId", api_group_id)?,
+        uuid("presetId", preset_id)?,
+    ))
+}
+
 #[derive(Default)]
 pub struct StoryDraftMutation;
 
@@ -50,9 +63,7 @@ impl StoryDraftMutation {
             ID,
         >,
     ) -> AppResult<StoryDraft> {
-        let resource = parse_id("resourceId", &resource_id)?;
-        let group = uuid("apiGroupId", api_group_id)?;
-        let preset = uuid("presetId", preset_id)?;
+        let (resource, group, preset) = sources(&resource_id, api_group_id, preset_id)?;
         Ok(drafting(ctx)?.start(resource, group, preset).await?.into())
     }
 
@@ -124,9 +135,7 @@ impl StoryDraftMutation {
             ID,
         >,
     ) -> AppResult<Story> {
-        let resource = parse_id("resourceId", &resource_id)?;
-        let group = uuid("apiGroupId", api_group_id)?;
-        let preset = uuid("presetId", preset_id)?;
+        let (resource, group, preset) = sources(&resource_id, api_group_id, preset_id)?;
         let story = drafting(ctx)?.generate(resource, group, preset).await?;
         ctx.loaders::<StoryLoaders>().forget();
         Ok(story.into())
