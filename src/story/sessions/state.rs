@@ -66,22 +66,39 @@ fn node<'a>(graph: &'a StoryGraph, id: &str) -> Option<&'a StoryNode> {
     graph.nodes.iter().find(|node| node.id == id)
 }
 
-/// Enters `node_id`: its cast becomes the scene's, its on-enter updates are made.
+/// Enters `node_id`: its cast becomes the scene's, its on-enter updates are made (a new
+/// session's start: an update that does not fit refuses the start).
 pub fn enter(
     state: &mut SessionState,
     graph: &StoryGraph,
     node_id: &str,
     bindings: &Bindings<'_>,
 ) -> AppResult<()> {
+    enter_skipping(state, graph, node_id, bindings)
+        .into_iter()
+        .next()
+        .map_or(Ok(()), Err)
+}
+
+/// Enters `node_id` as a turn does: an on-enter update that no longer fits (its schema was
+/// edited after the story was saved) is skipped rather than fatal, so the session stays
+/// playable; the refusals of those skipped.
+pub fn enter_skipping(
+    state: &mut SessionState,
+    graph: &StoryGraph,
+    node_id: &str,
+    bindings: &Bindings<'_>,
+) -> Vec<crate::error::AppError> {
     let Some(entered) = node(graph, node_id) else {
-        return Ok(());
+        return Vec::new();
     };
     state.current_node = entered.id.clone();
     state.active_characters = entered.characters.clone();
-    for operation in &entered.on_enter_updates {
-        apply(state, operation, graph, bindings)?;
-    }
-    Ok(())
+    entered
+        .on_enter_updates
+        .iter()
+        .filter_map(|operation| apply(state, operation, graph, bindings).err())
+        .collect()
 }
 
 /// Makes one operation after checking it (BAD_USER_INPUT, nothing changed, when it does not
@@ -280,6 +297,37 @@ mod tests {
         assert!(
             !holds(&state, &condition("ne", json!(1), "missing")),
             "a missing value never matches"
+        );
+    }
+
+    #[test]
+    fn a_turn_skips_an_on_enter_update_that_no_longer_fits() {
+        let world: StateSchemaBody = parse(json!({ "fields": [
+            { "key": "day", "value_type": "int", "default": 1 } ] }));
+        let characters = HashMap::new();
+        let bindings = Bindings {
+            cast: &[],
+            world: Some(&world),
+            player: None,
+            characters: &characters,
+        };
+        let graph: StoryGraph = parse(json!({ "start_node": "a", "nodes": [
+            { "id": "a", "title": "A", "transitions": [{ "to": "b" }] },
+            { "id": "b", "title": "B", "on_enter_updates": [
+                { "type": "SetState", "key": "gone", "value": 1 },
+                { "type": "SetState", "key": "day", "value": 5 } ] } ] }));
+        let mut state = initial(&graph, &bindings).unwrap();
+        assert!(
+            enter(&mut state.clone(), &graph, "b", &bindings).is_err(),
+            "a session does not start on it"
+        );
+        let skipped = enter_skipping(&mut state, &graph, "b", &bindings);
+        assert_eq!(skipped.len(), 1);
+        assert_eq!(state.current_node, "b");
+        assert_eq!(
+            state.world.0["day"],
+            json!(5),
+            "the updates that fit are made"
         );
     }
 }

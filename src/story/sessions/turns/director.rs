@@ -30,8 +30,18 @@ impl Turn<'_> {
         let hop = state::next_transition(&body.state, &loaded.graph)
             .filter(|transition| transition.to != from)
             .map(|transition| transition.to.clone());
+        let mut skipped = Vec::new();
         if let Some(to) = &hop {
-            state::enter(&mut body.state, &loaded.graph, to, &loaded.bound.bindings())?;
+            let bindings = loaded.bound.bindings();
+            skipped = state::enter_skipping(&mut body.state, &loaded.graph, to, &bindings)
+                .into_iter()
+                .map(|error| {
+                    format!(
+                        "an on-enter update of `{to}` was skipped: {}",
+                        error.message()
+                    )
+                })
+                .collect();
         }
         let here = node(loaded, body);
         let director = loaded.preset.agent(AgentRole::Director);
@@ -76,7 +86,8 @@ impl Turn<'_> {
             )
             .await?;
         let plan = director_plan(&answer)?;
-        let mut ignored = plan.ignored;
+        let mut ignored = skipped;
+        ignored.extend(plan.ignored);
         let mut moves = Vec::new();
         let mut events = Vec::new();
         for action in plan.actions {
