@@ -178,6 +178,28 @@ async fn a_story_is_drafted_section_by_section_repaired_once_and_finalized_once(
         json!({ "currentNode": "gate", "world": { "day": 1 } })
     );
 
+    // Another tenant reaches none of the draft's steps.
+    let outsider = server
+        .register("drafts-outsider@example.com", "Elsewhere")
+        .await;
+    let graph = json!({ "startNode": "gate", "nodes": [{ "id": "gate", "title": "Gate" }] });
+    for (query, variables) in [
+        (next.as_str(), json!({ "id": id })),
+        (finalize, json!({ "id": id })),
+        (
+            "mutation($id: ID!) { deleteStoryDraft(id: $id) }",
+            json!({ "id": id }),
+        ),
+        (
+            "mutation($id: ID!, $graph: StoryGraphInput!) { updateDraftGraph(id: $id, graph: $graph) { id } }",
+            json!({ "id": id, "graph": graph }),
+        ),
+    ] {
+        server
+            .fails_as(&outsider, query, variables, "NOT_FOUND")
+            .await;
+    }
+
     // Deleting the finalized draft keeps the schema its story uses.
     let before = schema_count(&s).await;
     server

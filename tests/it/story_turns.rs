@@ -609,6 +609,49 @@ async fn only_the_sessions_player_plays_it_and_other_tenants_do_not_see_it() {
         .server
         .register("turns-outsider@example.com", "Elsewhere")
         .await;
+    // Every new operation on a session: another tenant finds nothing, another player may read
+    // but not change.
+    for (query, code_outside, code_other) in [
+        (
+            "mutation($id: ID!) { updateStorySession(id: $id, displayName: \"Mine\") { id } }",
+            "NOT_FOUND",
+            "FORBIDDEN",
+        ),
+        (
+            "mutation($id: ID!) { enterScene(sessionId: $id, characterId: \"x\") }",
+            "NOT_FOUND",
+            "FORBIDDEN",
+        ),
+        (
+            "mutation($id: ID!) { updateSessionCharacter(sessionId: $id, id: \"x\", input: { name: \"Y\" }) { id } }",
+            "NOT_FOUND",
+            "FORBIDDEN",
+        ),
+        (
+            "mutation($id: ID!) { deleteSessionCharacter(sessionId: $id, id: \"x\") }",
+            "NOT_FOUND",
+            "FORBIDDEN",
+        ),
+        (
+            "query($id: ID!) { sessionVariables(sessionId: $id) { world } }",
+            "NOT_FOUND",
+            "",
+        ),
+        (
+            "query($id: ID!) { sessionCharacters(sessionId: $id) { id } }",
+            "NOT_FOUND",
+            "",
+        ),
+    ] {
+        t.server
+            .fails_as(&outsider, query, json!({ "id": t.session }), code_outside)
+            .await;
+        if !code_other.is_empty() {
+            t.server
+                .fails_as(&other, query, json!({ "id": t.session }), code_other)
+                .await;
+        }
+    }
     let mut socket = start_turn(&t, &outsider, "Hello.").await;
     assert_eq!(refusal_code(&mut socket).await, "NOT_FOUND");
     t.server

@@ -209,12 +209,14 @@ impl<'a> Drafting<'a> {
         preset_id: Option<Uuid>,
     ) -> AppResult<Stored<StoryDraftBody>> {
         self.viewer.require_role(Role::Worldbuilder)?;
-        let plan = {
+        // The outline and the seed schemas, in one read of the resource.
+        let (plan, seeds) = {
             let mut conn = self.platform.pool.get().await?;
-            library::get::<StoryResourceBody>(&mut conn, self.viewer, resource_id)
+            let resource = library::get::<StoryResourceBody>(&mut conn, self.viewer, resource_id)
                 .await?
                 .ok_or_else(|| AppError::not_found("story resource not found"))?
-                .body
+                .body;
+            let plan = resource
                 .planned_story
                 .filter(|plan| !plan.trim().is_empty())
                 .ok_or_else(|| {
@@ -223,7 +225,14 @@ impl<'a> Drafting<'a> {
                         "the resource has no planned story: ask generateStoryPlan and keep its \
                          outline as the resource's plannedStory",
                     )
-                })?
+                })?;
+            (
+                plan,
+                (
+                    resource.world_schema_id_seed,
+                    resource.player_schema_id_seed,
+                ),
+            )
         };
         let parts = sections(&plan);
         if parts.is_empty() {
@@ -232,16 +241,6 @@ impl<'a> Drafting<'a> {
                 "the planned story is empty",
             ));
         }
-        let seeds = {
-            let mut conn = self.platform.pool.get().await?;
-            let resource = library::get::<StoryResourceBody>(&mut conn, self.viewer, resource_id)
-                .await?
-                .ok_or_else(|| AppError::not_found("story resource not found"))?;
-            (
-                resource.body.world_schema_id_seed,
-                resource.body.player_schema_id_seed,
-            )
-        };
         let bench = self
             .bench(resource_id, group_id, preset_id, seeds.clone(), &plan)
             .await?;
