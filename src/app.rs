@@ -23,7 +23,7 @@ use crate::graphql::WS_PATH;
 use crate::graphql::handler::{OperationNames, graphql, graphql_get};
 use crate::graphql::playground;
 use crate::graphql::ws::graphql_ws;
-use crate::http::{assets, billing_portal, health, story_files, web_auth};
+use crate::http::{assets, billing_portal, health, markdown_import, story_files, web_auth};
 use crate::realtime::Realtime;
 use crate::state::AppState;
 
@@ -63,6 +63,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             crate::story::service::MAX_FILE_BYTES,
         ));
+    let markdown_import = Router::new()
+        .route("/api/import/markdown", post(markdown_import::import))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            markdown_import::MAX_ARCHIVE_BYTES,
+        ));
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql))
         .route("/graphql/assets/{name}", get(playground::asset))
@@ -89,6 +94,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .merge(uploads)
         .merge(story_files)
+        .merge(markdown_import)
         // Its own fallback, so an unknown path passes through the layer below too (and is
         // logged and counted as `unmatched`) after `/metrics` is merged in.
         .fallback(not_found)

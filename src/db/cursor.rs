@@ -121,6 +121,11 @@ impl CursorScope {
         self.codec.seal(self.tenant_id, &self.list, key)
     }
 
+    /// The key in a cursor this list gave out (BAD_USER_INPUT on `field` otherwise).
+    pub fn open<K: DeserializeOwned>(&self, field: &'static str, cursor: &str) -> AppResult<K> {
+        self.codec.open(self.tenant_id, &self.list, field, cursor)
+    }
+
     /// The window the arguments ask for: `first` rows after `after` (from the start without
     /// it), or `last` rows before `before` (from the end). `first` goes with `after` and
     /// `last` with `before`; mixing directions is BAD_USER_INPUT, as is a count outside 1 to

@@ -677,6 +677,47 @@ diesel::joinable!(sessions -> users (user_id));
 // Tables keyed by (tenant_id, id) are joined with an explicit `.on(...)` that matches the
 // tenant too: a join through the id alone would not be one Citus can keep on one node.
 
+diesel::table! {
+    entity_tombstones (tenant_id, id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        row_id -> Uuid,
+        entity_type -> Text,
+        entity_id -> Text,
+        purged_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sync_push_receipts (tenant_id, user_id, change_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        change_id -> Text,
+        result -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sync_conflicts (tenant_id, id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        entity_type -> Text,
+        entity_id -> Text,
+        base_version -> Nullable<Int4>,
+        base_content -> Nullable<Text>,
+        theirs_version -> Nullable<Int4>,
+        theirs_content -> Nullable<Text>,
+        ours_content -> Nullable<Text>,
+        pushed_by -> Nullable<Uuid>,
+        client_id -> Text,
+        created_at -> Timestamptz,
+        resolved_at -> Nullable<Timestamptz>,
+        resolved_by -> Nullable<Uuid>,
+        resolution -> Nullable<Text>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     asset_blobs,
@@ -730,4 +771,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     tenants,
     users,
     worlds,
+    entity_tombstones,
+    sync_conflicts,
+    sync_push_receipts,
 );

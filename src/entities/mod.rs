@@ -11,6 +11,7 @@ pub mod loaders;
 pub mod model;
 pub mod references;
 pub mod renames;
+pub mod replace;
 pub mod retention;
 pub mod revalidation;
 pub mod service;

@@ -47,7 +47,7 @@ impl EntityRow {
 }
 
 /// The content of an entity a write sets (everything but bookkeeping).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct EntityContent {
     pub entity_id: String,
     pub name: String,

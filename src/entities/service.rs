@@ -24,3 +24,28 @@ pub async fn live_row_id(
         .map(|row| row.id)
         .ok_or_else(|| not_found(entity_type, entity_id, Bin::Live))
 }
+
+/// An entity's row and content, its type and status, as other domains read and write them.
+pub use super::model::{EntityContent, EntityRow};
+pub use super::types::EntityStatus;
+
+/// The templates in force: the one runtime part every reader of entity files needs.
+pub use super::templates::{TemplateCatalog, TypeTemplate};
+
+/// Writing entities whole as files give them (imports), in the caller's transaction.
+pub use super::replace::{
+    Replaced, Written, announce, checked_content, recycle, replace, schema_errors,
+};
+
+/// An entity's revision at a version (a sync conflict's base).
+pub use super::store::revision;
+
+/// An entity's content as a row holds it.
+pub use super::writes::content_of;
+
+/// Finding many entities by type and id at once (locked inside a transaction when asked).
+pub use super::store::find_by_keys;
+
+/// The rules of an entity id and a name, for readers of files that carry them; an id as a name.
+pub use super::templates::generate::title_case;
+pub use super::validation::{entity_id_problem, suggest_entity_id, validate_name};

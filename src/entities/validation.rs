@@ -102,6 +102,31 @@ pub fn validate_name(name: &str) -> AppResult<String> {
 /// `fields` must be a JSON object without the reserved keys. A null value means "no value" and
 /// is dropped, so stored fields never hold top-level nulls.
 pub fn validate_fields(fields: Value) -> AppResult<Map<String, Value>> {
+    Ok(fields_object(fields, |key| {
+        format!(
+            "`{key}` is not a field: set it with the entity's own `{}` argument",
+            reserved_argument(key)
+        )
+    })?
+    .into_iter()
+    .filter(|(_, v)| !v.is_null())
+    .collect())
+}
+
+/// A file's fields: like [`validate_fields`], but a key written with no value stays (a file
+/// keeps every key it has, `nickname:` included).
+pub fn validate_file_fields(fields: Value) -> AppResult<Map<String, Value>> {
+    fields_object(fields, |key| {
+        format!("`{key}` is one of the entity's own keys, not a field")
+    })
+}
+
+/// `fields` as an object within bounds and without the reserved keys (`reserved` says why
+/// one is refused).
+fn fields_object(
+    fields: Value,
+    reserved: impl Fn(&str) -> String,
+) -> AppResult<Map<String, Value>> {
     check_fields_content(&fields)?;
     let Value::Object(map) = fields else {
         return Err(AppError::bad_field(
@@ -110,15 +135,9 @@ pub fn validate_fields(fields: Value) -> AppResult<Map<String, Value>> {
         ));
     };
     if let Some(key) = RESERVED_FIELDS.iter().find(|k| map.contains_key(**k)) {
-        return Err(AppError::bad_field(
-            "fields",
-            format!(
-                "`{key}` is not a field: set it with the entity's own `{}` argument",
-                reserved_argument(key)
-            ),
-        ));
+        return Err(AppError::bad_field("fields", reserved(key)));
     }
-    Ok(map.into_iter().filter(|(_, v)| !v.is_null()).collect())
+    Ok(map)
 }
 
 fn reserved_argument(key: &str) -> &str {

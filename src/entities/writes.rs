@@ -46,7 +46,7 @@ pub(super) fn check(
     validation::check(entity_type, template, content, created_at, now)
 }
 
-pub(super) fn content_of(row: &EntityRow) -> EntityContent {
+pub fn content_of(row: &EntityRow) -> EntityContent {
     EntityContent {
         entity_id: row.entity_id.clone(),
         name: row.name.clone(),
@@ -76,7 +76,7 @@ pub(super) fn publish(
     );
 }
 
-fn announce(platform: &Platform, viewer: &Viewer, change: EntityChange) {
+pub(super) fn announce(platform: &Platform, viewer: &Viewer, change: EntityChange) {
     platform.events.publish(
         viewer.tenant_id,
         Some(viewer.user_id),

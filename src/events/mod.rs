@@ -96,6 +96,9 @@ pub enum EventPayload {
     BrainbitsDeducted(BrainbitsDebit),
     /// A story draft moved on (a section drafted, finalized, or a step failed).
     StoryDraftProgress(DraftProgress),
+    /// Markdown files were synchronised with the tenant's entities (an import, a watched
+    /// folder, a client's push).
+    SyncCompleted(SyncSummary),
 }
 
 impl EventPayload {
@@ -110,6 +113,7 @@ impl EventPayload {
             Self::Chat(_) => kinds::CHAT,
             Self::BrainbitsDeducted(_) => kinds::BRAINBITS_DEDUCTED,
             Self::StoryDraftProgress(_) => kinds::STORY_DRAFT_PROGRESS,
+            Self::SyncCompleted(_) => kinds::SYNC_COMPLETED,
         }
     }
 }
@@ -123,6 +127,19 @@ pub mod kinds {
     pub const CHAT: &str = "chat";
     pub const BRAINBITS_DEDUCTED: &str = "brainbits_deducted";
     pub const STORY_DRAFT_PROGRESS: &str = "story_draft_progress";
+    pub const SYNC_COMPLETED: &str = "sync_completed";
+}
+
+/// What a synchronisation of markdown files did (small and final).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SyncSummary {
+    /// `import`, `watcher` or `push`.
+    pub source: String,
+    pub created: i32,
+    pub updated: i32,
+    pub deleted: i32,
+    pub conflicts: i32,
+    pub unchanged: i32,
 }
 
 /// How far a story draft has come (small and final: subscribers need nothing else).

@@ -48,6 +48,8 @@ use crate::realtime::presence::api::{PresenceMutation, PresenceQuery, PresenceSu
 use crate::retention::api::RetentionMutation;
 use crate::rolls::api::{RollMutation, RollQuery};
 use crate::story::api::{StoryMutation, StoryQuery, StorySubscription};
+use crate::sync::api::{SyncMutation, SyncQuery, SyncSubscription};
+use crate::sync::cloud::api::{CloudSyncMutation, CloudSyncQuery};
 use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 
 /// Where subscriptions are served (graphql-transport-ws and the legacy graphql-ws protocol).
@@ -106,6 +108,8 @@ pub struct QueryRoot(
     BillingQuery,
     CheckoutQuery,
     StoryQuery,
+    SyncQuery,
+    CloudSyncQuery,
 );
 
 /// Everything there is to change.
@@ -136,6 +140,8 @@ pub struct MutationRoot(
     CheckoutMutation,
     RetentionMutation,
     StoryMutation,
+    SyncMutation,
+    CloudSyncMutation,
 );
 
 /// Live events of the viewer's tenant (over /graphql/ws).
@@ -148,6 +154,7 @@ pub struct SubscriptionRoot(
     ChatSubscription,
     BillingSubscriptionRoot,
     StorySubscription,
+    SyncSubscription,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

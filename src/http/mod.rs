@@ -4,6 +4,7 @@
 pub mod assets;
 pub mod billing_portal;
 pub mod health;
+pub mod markdown_import;
 pub mod metrics;
 pub mod story_files;
 pub mod stripe_webhook;

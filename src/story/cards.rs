@@ -9,9 +9,9 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::archive::{self, Bounds, Files};
 use super::characters::CharacterBody;
 use super::library::{self, Stored};
+use crate::archive::{self, Bounds, Files};
 use crate::assets::service::{self as assets, AssetRuntime, ImageKind, Upload};
 use crate::auth::{Role, Viewer};
 use crate::context::Platform;

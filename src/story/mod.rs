@@ -9,7 +9,7 @@
 //! - [`library`]: the rules every kind shares (roles, names, sizes, references, versions);
 //! - one module per kind with its body's rules and its GraphQL ([`connections`], [`groups`],
 //!   [`presets`], [`schemas`], [`lorebooks`], [`profiles`], [`characters`], [`resources`]);
-//! - [`cards`]: character covers and `.chr` archives ([`archive`]: bounded ZIP reading);
+//! - [`cards`]: character covers and `.chr` archives (`crate::archive`: bounded ZIP reading);
 //! - [`planning`]: the planner's outline of a resource;
 //! - [`stories`]: stories and their versioned graphs; [`sessions`]: playing them;
 //! - [`packages`]: data packages out of and into a tenant, whole or not at all;
@@ -18,7 +18,6 @@
 //! - [`api`]: the GraphQL roots.
 
 pub mod api;
-pub mod archive;
 pub mod cards;
 pub mod characters;
 pub mod connections;

@@ -12,7 +12,7 @@ use crate::harness::*;
 
 /// The real template package, read where it lives (its files are not copied into the repo):
 /// `LOREGRAPH_TEST_TEMPLATES_DIR`, or `../shared/studiobrain-templates` beside the checkout.
-fn package_dir() -> PathBuf {
+pub fn package_dir() -> PathBuf {
     let dir = std::env::var_os("LOREGRAPH_TEST_TEMPLATES_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {

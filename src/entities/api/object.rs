@@ -64,6 +64,11 @@ impl Entity {
             .collect())
     }
 
+    /// Forgets the entities this request has loaded (after a write elsewhere changed them).
+    pub fn forget_loaded(ctx: &Context<'_>) {
+        ctx.loaders::<EntityLoaders>().forget();
+    }
+
     /// Loads these entities in one statement for the fields of a list that will ask for them
     /// (nothing to do when the request's loaders keep nothing).
     pub async fn prefetch(

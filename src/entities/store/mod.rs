@@ -434,3 +434,35 @@ pub async fn taken_ids(
         .load(conn)
         .await?)
 }
+
+/// The entities (live or recycled) of the tenant with these types and ids; locked for a write
+/// when `lock` (inside a transaction). One query per type asked for.
+pub async fn find_by_keys(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    keys: &[(EntityType, String)],
+    lock: bool,
+) -> AppResult<Vec<EntityRow>> {
+    let mut rows = Vec::with_capacity(keys.len());
+    for entity_type in EntityType::ALL {
+        let ids: Vec<&str> = keys
+            .iter()
+            .filter(|(t, _)| *t == entity_type)
+            .map(|(_, id)| id.as_str())
+            .collect();
+        if ids.is_empty() {
+            continue;
+        }
+        let query = entities::table
+            .filter(entities::tenant_id.eq(tenant_id))
+            .filter(entities::entity_type.eq(entity_type.slug()))
+            .filter(entities::entity_id.eq_any(ids))
+            .select(EntityRow::as_select());
+        if lock {
+            rows.extend(query.for_update().load(conn).await?);
+        } else {
+            rows.extend(query.load(conn).await?);
+        }
+    }
+    Ok(rows)
+}

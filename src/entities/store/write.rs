@@ -52,23 +52,38 @@ pub async fn set_recycled(
     Ok(row)
 }
 
-/// Removes entities for good: their revisions, references and relationships go with them.
+/// Removes entities for good: their revisions, references and relationships go with them; a
+/// tombstone of each stays for sync clients that had it (the change feed says it is gone).
 pub async fn purge(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     ids: &[Uuid],
 ) -> AppResult<usize> {
-    Ok(diesel::delete(
-        entities::table
-            .filter(entities::tenant_id.eq(tenant_id))
-            .filter(entities::id.eq_any(ids)),
+    Ok(diesel::sql_query(
+        "WITH gone AS (
+            DELETE FROM entities WHERE tenant_id = $1 AND id = ANY($2)
+            RETURNING tenant_id, id, entity_type, entity_id)
+         INSERT INTO entity_tombstones (id, tenant_id, row_id, entity_type, entity_id)
+         SELECT gen_random_uuid(), tenant_id, id, entity_type, entity_id FROM gone",
     )
+    .bind::<diesel::sql_types::Uuid, _>(tenant_id)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ids)
     .execute(conn)
     .await?)
 }
 
-/// Purges every recycled entity (of one type, if given) in one statement; returns the row id,
-/// type and id of each.
+#[derive(QueryableByName)]
+struct Purged {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    entity_type: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    entity_id: String,
+}
+
+/// Purges every recycled entity (of one type, if given) in one statement, leaving their
+/// tombstones; returns the row id, type and id of each.
 pub async fn purge_recycled(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
@@ -78,15 +93,24 @@ pub async fn purge_recycled(
         Some(entity_type) => vec![entity_type.slug()],
         None => EntityType::ALL.iter().map(|t| t.slug()).collect(),
     };
-    Ok(diesel::delete(
-        entities::table
-            .filter(entities::tenant_id.eq(tenant_id))
-            .filter(entities::deleted_at.is_not_null())
-            .filter(entities::entity_type.eq_any(types)),
+    let purged: Vec<Purged> = diesel::sql_query(
+        "WITH gone AS (
+            DELETE FROM entities
+             WHERE tenant_id = $1 AND deleted_at IS NOT NULL AND entity_type = ANY($2)
+            RETURNING tenant_id, id, entity_type, entity_id),
+         kept AS (
+            INSERT INTO entity_tombstones (id, tenant_id, row_id, entity_type, entity_id)
+            SELECT gen_random_uuid(), tenant_id, id, entity_type, entity_id FROM gone)
+         SELECT id, entity_type, entity_id FROM gone",
     )
-    .returning((entities::id, entities::entity_type, entities::entity_id))
-    .get_results(conn)
-    .await?)
+    .bind::<diesel::sql_types::Uuid, _>(tenant_id)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(types)
+    .load(conn)
+    .await?;
+    Ok(purged
+        .into_iter()
+        .map(|p| (p.id, p.entity_type, p.entity_id))
+        .collect())
 }
 
 /// Stores what a re-validation found, writing only what differs from what is stored (so a

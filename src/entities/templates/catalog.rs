@@ -34,6 +34,9 @@ pub struct TypeTemplate {
     pub references: Vec<ReferenceSpec>,
     pub layout: Value,
     pub layout_source: TemplateSource,
+    /// The frontmatter keys of the type's markdown template, in its order: the order an
+    /// entity's file is written in.
+    pub key_order: Vec<String>,
 }
 
 /// Errors listed per entity are capped: past this many, one more line says how many were cut.
@@ -132,6 +135,7 @@ impl TemplateCatalog {
             let entity_type = template.entity_type;
             let json_schema = generate::json_schema(template);
             let validator = compile(&json_schema, None)?;
+            let markdown = generate::markdown(template);
             types.insert(
                 entity_type,
                 TypeTemplate {
@@ -145,6 +149,7 @@ impl TemplateCatalog {
                     references: generate::references(template),
                     layout: generate::layout(template),
                     layout_source: TemplateSource::Builtin,
+                    key_order: frontmatter_keys(&markdown),
                 },
             );
             templates.push(MarkdownTemplate {
@@ -152,7 +157,7 @@ impl TemplateCatalog {
                 entity_type: Some(entity_type),
                 category: Some(template.category.to_owned()),
                 version: Some(generate::BUILTIN_VERSION.to_owned()),
-                content: generate::markdown(template),
+                content: markdown,
                 frontmatter: Value::Null,
                 source: TemplateSource::Builtin,
             });
@@ -200,6 +205,10 @@ impl TemplateCatalog {
             {
                 let template = catalog.type_template_mut(entity_type);
                 template.version = version.clone();
+                let keys = frontmatter_keys(&markdown.content);
+                if !keys.is_empty() {
+                    template.key_order = keys;
+                }
                 if let Some(category) = &markdown.category {
                     template.category = category.clone();
                 }
@@ -230,6 +239,13 @@ impl TemplateCatalog {
         let wanted = name.trim_end_matches(".md");
         self.templates.iter().find(|t| t.name == wanted)
     }
+}
+
+/// A markdown template's frontmatter keys in order (none when it does not parse).
+fn frontmatter_keys(content: &str) -> Vec<String> {
+    crate::markdown::file::read(content)
+        .map(|file| file.frontmatter.into_iter().map(|(key, _)| key).collect())
+        .unwrap_or_default()
 }
 
 pub fn builtin_template_name(entity_type: EntityType) -> String {

@@ -280,7 +280,8 @@ fn layout_field(field: &FieldSpec) -> Value {
     entry
 }
 
-fn title_case(name: &str) -> String {
+/// `rex_marshall` → `Rex Marshall`: an id or key as a reader would write it.
+pub fn title_case(name: &str) -> String {
     name.split(['_', '-'])
         .filter(|w| !w.is_empty())
         .map(|word| {

@@ -143,12 +143,12 @@ fn read_template(root: &Path, path: &Path) -> anyhow::Result<MarkdownTemplate> {
         .with_extension("")
         .to_string_lossy()
         .replace('\\', "/");
-    let frontmatter = match split_frontmatter(&content) {
-        Some(yaml) => serde_saphyr::from_str::<Value>(yaml).unwrap_or_else(|error| {
+    let frontmatter = match crate::markdown::file::read(&content) {
+        Ok(file) => crate::markdown::yaml::Node::Map(file.frontmatter).to_json(),
+        Err(error) => {
             tracing::warn!(template = %name, %error, "template frontmatter does not parse");
             Value::Null
-        }),
-        None => Value::Null,
+        }
     };
     let text = |key: &str| {
         frontmatter
@@ -167,15 +167,6 @@ fn read_template(root: &Path, path: &Path) -> anyhow::Result<MarkdownTemplate> {
         frontmatter,
         source: TemplateSource::Package,
     })
-}
-
-/// The YAML between a leading `---` line and the next `---` line.
-pub fn split_frontmatter(content: &str) -> Option<&str> {
-    let rest = content
-        .strip_prefix("---\n")
-        .or_else(|| content.strip_prefix("---\r\n"))?;
-    let end = rest.find("\n---").map(|i| i + 1)?;
-    Some(&rest[..end])
 }
 
 /// Entity selectors in a template's `field_config`: `max_selections: 1` holds one id; more

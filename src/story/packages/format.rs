@@ -13,10 +13,10 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{Counts, MAX_DOCUMENTS};
+use crate::archive::{self, Bounds, Files};
 use crate::assets::service::ImageKind;
 use crate::auth::Viewer;
 use crate::error::{AppError, AppResult};
-use crate::story::archive::{self, Bounds, Files};
 use crate::story::cards::{CardContent, pretty};
 use crate::story::characters::CharacterBody;
 use crate::story::library::{self, Body};
