@@ -321,6 +321,10 @@ pub async fn serve_with_metrics(
         state.platform.clone(),
         state.assets.clone(),
     ));
+    // The bound project folders this node can reach, and the write-back of API changes.
+    if let Err(error) = state.folders.start().await {
+        tracing::warn!(error = %error.message(), "project folders could not be started");
+    }
     let realtime = Realtime::start(&state.platform, &state.live, &state.presence);
     // Shutdown comes from outside (a signal) or from within (`stopServer` cancels the token).
     let signal = async move {

@@ -22,6 +22,7 @@ use crate::llm::service::LlmRuntime;
 use crate::mud::ollama::Ollama;
 use crate::realtime::connections::LiveConnections;
 use crate::realtime::presence::PresenceTracker;
+use crate::sync::folder::watcher::Folders;
 
 /// The application state: the edges (handlers, sockets, background tasks) hand each domain
 /// the parts it needs, never the whole. It reads as its [`Shared`] parts, and they as the
@@ -65,6 +66,8 @@ pub struct Shared {
     pub templates: Arc<TemplateCatalog>,
     /// Whether the database answers (`/health`).
     pub database_probe: Arc<DatabaseProbe>,
+    /// The project folders this node keeps in sync.
+    pub folders: Arc<Folders>,
 }
 
 impl std::ops::Deref for Shared {
@@ -101,6 +104,11 @@ impl AppState {
             None => TemplateCatalog::builtin(),
         };
         let platform = Platform::new(config, pool, database_url);
+        let folders = Folders::new(
+            platform.config.projects_root.clone(),
+            platform.clone(),
+            templates.clone(),
+        );
         let mut schema = schema_builder(&platform.config.limits)
             .data(platform.clone())
             .data(assets.clone())
@@ -109,7 +117,8 @@ impl AppState {
             .data(Arc::new(
                 crate::story::sessions::turns::TurnRegistry::default(),
             ))
-            .data(templates.clone());
+            .data(templates.clone())
+            .data(folders.clone());
         if let Some(stripe) = &stripe {
             schema = schema.data(stripe.clone());
         }
@@ -134,6 +143,7 @@ impl AppState {
             ollama,
             templates,
             database_probe: Arc::new(DatabaseProbe::new(database_url)),
+            folders,
             platform,
         })))
     }

@@ -54,6 +54,8 @@ pub struct AppConfig {
     /// A StudioBrain-style template package whose entity schemas, layouts and markdown
     /// templates replace the built-in ones.
     pub templates_dir: Option<PathBuf>,
+    /// Where tenants' project folders may be bound (none: binding is off).
+    pub projects_root: Option<PathBuf>,
     pub assets: AssetSettings,
     pub realtime: RealtimeSettings,
     pub retention: RetentionSettings,
@@ -78,6 +80,7 @@ impl AppConfig {
             http: HttpSettings::default(),
             login_throttle: LoginThrottle::default(),
             templates_dir: None,
+            projects_root: None,
             assets: AssetSettings::default(),
             realtime: RealtimeSettings::default(),
             retention: RetentionSettings::default(),
@@ -115,6 +118,10 @@ pub struct ConfigArgs {
     /// entity schemas, layouts and markdown templates replace the built-in ones.
     #[arg(long, env = "LOREGRAPH_TEMPLATES_DIR", help_heading = "Entities")]
     pub templates_dir: Option<PathBuf>,
+    /// The folder under which an ADMIN may bind the studio's project folder
+    /// (`bindProjectFolder`): its markdown files and the entities are kept in sync both ways.
+    #[arg(long, env = "LOREGRAPH_PROJECTS_ROOT", help_heading = "Entities")]
+    pub projects_root: Option<PathBuf>,
 }
 
 impl ConfigArgs {
@@ -139,6 +146,7 @@ impl ConfigArgs {
         config.billing = self.billing.settings()?;
         config.llm = self.llm.settings(data_dir)?;
         config.templates_dir = self.templates_dir;
+        config.projects_root = self.projects_root;
         Ok((config, self.database.pool_options()))
     }
 }

@@ -718,6 +718,23 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    project_folders (tenant_id) {
+        tenant_id -> Uuid,
+        path -> Text,
+        bound_by -> Uuid,
+        bound_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    project_files (tenant_id, row_id) {
+        tenant_id -> Uuid,
+        row_id -> Uuid,
+        path -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     asset_blobs,
@@ -774,4 +791,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     entity_tombstones,
     sync_conflicts,
     sync_push_receipts,
+    project_files,
+    project_folders,
 );

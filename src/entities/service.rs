@@ -9,7 +9,7 @@ pub use super::types::EntityType;
 
 /// Finding and locking an entity that another domain attaches something to (an asset, a note,
 /// a roll, a world's universe), and the error that says it is not there.
-pub use super::store::{Bin, find_live, lock, not_found};
+pub use super::store::{Bin, entities_by_row_ids, find_any, find_live, lock, not_found};
 
 /// The row id of the live entity of `entity_type` called `entity_id` in the tenant; NOT_FOUND
 /// otherwise (an entity another domain attaches something to, named by type and id).

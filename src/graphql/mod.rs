@@ -50,6 +50,7 @@ use crate::rolls::api::{RollMutation, RollQuery};
 use crate::story::api::{StoryMutation, StoryQuery, StorySubscription};
 use crate::sync::api::{SyncMutation, SyncQuery, SyncSubscription};
 use crate::sync::cloud::api::{CloudSyncMutation, CloudSyncQuery};
+use crate::sync::folder::api::{FolderMutation, FolderQuery};
 use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 
 /// Where subscriptions are served (graphql-transport-ws and the legacy graphql-ws protocol).
@@ -110,6 +111,7 @@ pub struct QueryRoot(
     StoryQuery,
     SyncQuery,
     CloudSyncQuery,
+    FolderQuery,
 );
 
 /// Everything there is to change.
@@ -142,6 +144,7 @@ pub struct MutationRoot(
     StoryMutation,
     SyncMutation,
     CloudSyncMutation,
+    FolderMutation,
 );
 
 /// Live events of the viewer's tenant (over /graphql/ws).

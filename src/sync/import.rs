@@ -144,7 +144,7 @@ struct Importer<'a> {
 }
 
 /// Imports files: PREVIEW compares, APPLY also writes (every file or none), then announces
-/// the changes and a `syncCompleted` once committed.
+/// the changes once committed (the caller raises `syncCompleted`: [`announce_summary`]).
 pub async fn import(
     platform: &Platform,
     templates: &TemplateCatalog,
@@ -197,23 +197,30 @@ pub async fn import(
             for change in written {
                 entities::announce(platform, viewer, change);
             }
-            platform.events.publish(
-                viewer.tenant_id,
-                Some(viewer.user_id),
-                EventPayload::SyncCompleted(SyncSummary {
-                    source: "import".into(),
-                    created: report.created,
-                    updated: report.updated,
-                    deleted: 0,
-                    conflicts: 0,
-                    unchanged: report.unchanged,
-                }),
-            );
             Ok(report)
         }
         Ok(()) | Err(Halt::Files) => Ok(report),
         Err(Halt::Error(error)) => Err(error),
     }
+}
+
+/// Raises `syncCompleted` for an applied import (`source`: IMPORT, WATCHER...).
+pub fn announce_summary(platform: &Platform, viewer: &Viewer, source: &str, report: &ImportReport) {
+    if !report.applied {
+        return;
+    }
+    platform.events.publish(
+        viewer.tenant_id,
+        Some(viewer.user_id),
+        EventPayload::SyncCompleted(SyncSummary {
+            source: source.into(),
+            created: report.created,
+            updated: report.updated,
+            deleted: 0,
+            conflicts: 0,
+            unchanged: report.unchanged,
+        }),
+    );
 }
 
 impl Importer<'_> {

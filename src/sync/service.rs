@@ -42,7 +42,7 @@ pub async fn import_files(
             text: Ok(text),
         })
         .collect();
-    import::import(
+    let report = import::import(
         platform,
         templates,
         conn,
@@ -50,7 +50,9 @@ pub async fn import_files(
         mode,
         Batches::listed(files),
     )
-    .await
+    .await?;
+    import::announce_summary(platform, viewer, "import", &report);
+    Ok(report)
 }
 
 /// Imports the markdown files of a project folder uploaded as a ZIP archive (WORLDBUILDER).
@@ -64,7 +66,9 @@ pub async fn import_archive(
 ) -> AppResult<ImportReport> {
     viewer.require_role(Role::Worldbuilder)?;
     let batches = super::archive::read(archive);
-    import::import(platform, templates, conn, viewer, mode, batches).await
+    let report = import::import(platform, templates, conn, viewer, mode, batches).await?;
+    import::announce_summary(platform, viewer, "import", &report);
+    Ok(report)
 }
 
 /// An entity as its markdown file.

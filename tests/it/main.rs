@@ -39,6 +39,7 @@ mod notes;
 mod ollama;
 mod persisted_queries;
 mod play;
+mod project_folder;
 mod readme;
 mod realtime;
 mod retention;

@@ -457,6 +457,9 @@ pub async fn find_by_keys(
             .filter(entities::tenant_id.eq(tenant_id))
             .filter(entities::entity_type.eq(entity_type.slug()))
             .filter(entities::entity_id.eq_any(ids))
+            // Locks are taken in one order (type, then id), so two writers of overlapping
+            // batches queue behind each other instead of deadlocking.
+            .order(entities::entity_id)
             .select(EntityRow::as_select());
         if lock {
             rows.extend(query.for_update().load(conn).await?);

@@ -1,0 +1,2 @@
+DROP TABLE project_files;
+DROP TABLE project_folders;

@@ -1,0 +1,179 @@
+//! The project folder on disk: where it is (only under the configured root), which of its
+//! files are entity files, reading them within bounds, and writing them atomically.
+
+use std::path::{Component, Path, PathBuf};
+
+use crate::error::{AppError, AppResult};
+use crate::markdown::file::MAX_FILE_BYTES;
+
+/// Most files a folder is scanned for.
+pub const MAX_FOLDER_FILES: usize = 20_000;
+/// Deepest folder nesting scanned.
+const MAX_DEPTH: usize = 16;
+
+/// The folder `requested` names under `root`, checked: relative, inside the root once links
+/// are followed, and an existing directory. Answers the absolute folder and its path relative
+/// to the root (the form it is stored in).
+pub fn resolve(root: &Path, requested: &str) -> AppResult<(PathBuf, String)> {
+    let outside = || {
+        AppError::bad_field(
+            "path",
+            "the folder must be inside the projects root (a relative path without `..`)",
+        )
+    };
+    let relative = Path::new(requested.trim());
+    if requested.trim().is_empty()
+        || requested.contains('\0')
+        || relative.is_absolute()
+        || relative
+            .components()
+            .any(|c| !matches!(c, Component::Normal(_) | Component::CurDir))
+    {
+        return Err(outside());
+    }
+    let root = root
+        .canonicalize()
+        .map_err(|error| AppError::internal(anyhow::anyhow!("the projects root: {error}")))?;
+    let folder = root.join(relative).canonicalize().map_err(|_| {
+        AppError::bad_field(
+            "path",
+            format!("there is no folder `{requested}` in the projects root"),
+        )
+    })?;
+    if !folder.starts_with(&root) || folder == root {
+        return Err(outside());
+    }
+    if !folder.is_dir() {
+        return Err(AppError::bad_field(
+            "path",
+            format!("`{requested}` is not a folder"),
+        ));
+    }
+    let stored = folder
+        .strip_prefix(&root)
+        .map_err(|_| outside())?
+        .to_string_lossy()
+        .replace('\\', "/");
+    Ok((folder, stored))
+}
+
+/// Whether a path relative to the folder is an entity file: markdown, not a README, not in a
+/// hidden folder, not an editor's temporary file.
+pub fn is_entity_file(relative: &str) -> bool {
+    let name = relative.rsplit('/').next().unwrap_or(relative);
+    let markdown = name
+        .len()
+        .checked_sub(3)
+        .and_then(|cut| name.get(cut..))
+        .is_some_and(|ext| ext.eq_ignore_ascii_case(".md"));
+    markdown
+        && !name.eq_ignore_ascii_case("readme.md")
+        && !relative
+            .split('/')
+            .any(|part| part.starts_with('.') || part.starts_with('~'))
+}
+
+/// `path` relative to `folder`, with `/` separators, when it is inside it.
+pub fn relative_to(folder: &Path, path: &Path) -> Option<String> {
+    let relative = path.strip_prefix(folder).ok()?;
+    if relative
+        .components()
+        .any(|c| !matches!(c, Component::Normal(_)))
+    {
+        return None;
+    }
+    Some(relative.to_string_lossy().replace('\\', "/"))
+}
+
+/// Every entity file in the folder (relative paths, sorted); symbolic links are not followed.
+pub fn scan(folder: &Path) -> AppResult<Vec<String>> {
+    let mut found = Vec::new();
+    let mut pending = vec![(folder.to_path_buf(), 0usize)];
+    while let Some((dir, depth)) = pending.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|error| {
+            AppError::unfit(None, format!("the project folder cannot be read: {error}"))
+        })?;
+        for entry in entries.flatten() {
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let path = entry.path();
+            let Some(relative) = relative_to(folder, &path) else {
+                continue;
+            };
+            if kind.is_dir()
+                && depth < MAX_DEPTH
+                && !relative
+                    .rsplit('/')
+                    .next()
+                    .is_some_and(|n| n.starts_with('.'))
+            {
+                pending.push((path, depth + 1));
+            } else if kind.is_file() && is_entity_file(&relative) {
+                if found.len() == MAX_FOLDER_FILES {
+                    return Err(AppError::unfit(
+                        None,
+                        format!("the project folder holds more than {MAX_FOLDER_FILES} files"),
+                    ));
+                }
+                found.push(relative);
+            }
+        }
+    }
+    found.sort();
+    Ok(found)
+}
+
+/// A file's text, or None when it is not there (deleted, or renamed away); too large or not
+/// UTF-8 is an error with the reason.
+pub fn read(folder: &Path, relative: &str) -> Result<Option<String>, String> {
+    let path = folder.join(relative);
+    let metadata = match std::fs::symlink_metadata(&path) {
+        Ok(metadata) => metadata,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(format!("cannot be read: {error}")),
+    };
+    if !metadata.is_file() {
+        return Err("is not a plain file (links are not followed)".into());
+    }
+    if metadata.len() > MAX_FILE_BYTES as u64 {
+        return Err(format!(
+            "has {} bytes; files may have at most {} KiB",
+            metadata.len(),
+            MAX_FILE_BYTES / 1024
+        ));
+    }
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(format!("cannot be read: {error}")),
+    };
+    String::from_utf8(bytes)
+        .map(Some)
+        .map_err(|_| "is not UTF-8 text".to_owned())
+}
+
+/// Writes a file whole or not at all: a temporary file beside it, then a rename over it.
+pub fn write(folder: &Path, relative: &str, content: &str) -> std::io::Result<()> {
+    let path = folder.join(relative);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let temporary = path.with_file_name(format!(".{name}.loregraph-{}", uuid::Uuid::new_v4()));
+    std::fs::write(&temporary, content)?;
+    std::fs::rename(&temporary, &path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&temporary);
+    })
+}
+
+/// Removes a file (gone already is fine).
+pub fn remove(folder: &Path, relative: &str) -> std::io::Result<()> {
+    match std::fs::remove_file(folder.join(relative)) {
+        Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
+        _ => Ok(()),
+    }
+}
