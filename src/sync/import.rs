@@ -334,7 +334,7 @@ impl Importer<'_> {
 /// An export writes `created_date` and `last_updated` from the entity's timestamps when its
 /// fields have none; the same dates coming back are those timestamps, not new fields (which
 /// would freeze `last_updated` at the day of the export).
-fn drop_exported_dates(row: &EntityRow, content: &mut EntityContent) {
+pub(crate) fn drop_exported_dates(row: &EntityRow, content: &mut EntityContent) {
     let stored = row.fields.as_object();
     let Some(fields) = content.fields.as_object_mut() else {
         return;

@@ -47,7 +47,7 @@ async fn a_bound_folder_and_the_entities_follow_each_other() {
     // A file that is there before the folder is bound.
     std::fs::write(
         project.join("Characters/CH_ann.md"),
-        "---\nname: Ann\nage: 31\n---\n# Ann\n",
+        "---\nname: Ann\nage: 31\nfriends:\n  - character_id: rex\n---\n# Ann\n",
     )
     .expect("write");
     let root_path = root.path().to_path_buf();
@@ -117,6 +117,13 @@ async fn a_bound_folder_and_the_entities_follow_each_other() {
     })
     .await;
     assert!(read(&renamed).contains("id: rex_marshall"));
+    // The rename rewrote Ann's reference, and her file with it.
+    let ann = project.join("Characters/CH_ann.md");
+    eventually(
+        "a reference rewritten by a rename reaches its file",
+        || async { read(&ann).contains("character_id: rex_marshall") },
+    )
+    .await;
 
     // Deleting the file sends the entity to the recycle bin.
     std::fs::remove_file(&renamed).expect("remove");
@@ -165,6 +172,38 @@ async fn a_bound_folder_and_the_entities_follow_each_other() {
     })
     .await;
 
+    // A burst: thirty files created, ten of them deleted at once; what is left is what counts.
+    let mut socket = subscribe_as(
+        &server,
+        &owner,
+        "subscription { syncCompleted { source created deleted } }",
+        json!({}),
+    )
+    .await;
+    for i in 0..30 {
+        std::fs::write(
+            project.join(format!("Characters/CH_extra_{i:02}.md")),
+            format!("---\nname: Extra {i}\n---\n"),
+        )
+        .expect("write");
+    }
+    for i in 0..10 {
+        std::fs::remove_file(project.join(format!("Characters/CH_extra_{i:02}.md")))
+            .expect("remove");
+    }
+    eventually("a burst settles to what is on disk", || async {
+        let mut db = server.db().await;
+        count_rows(
+            &mut db,
+            "SELECT count(*) AS n FROM entities WHERE entity_id LIKE 'extra_%' AND deleted_at IS NULL",
+        )
+        .await
+            == 20
+    })
+    .await;
+    let event = next_data(&mut socket, "syncCompleted").await;
+    assert_eq!(event["source"], "WATCHER", "{event}");
+
     // One entity by hand, both ways.
     let saved = server
         .ok_as(
@@ -174,6 +213,20 @@ async fn a_bound_folder_and_the_entities_follow_each_other() {
         )
         .await;
     assert_eq!(saved["saveToMarkdown"], "Characters/CH_ann.md");
+    std::fs::write(
+        project.join("Characters/CH_ann.md"),
+        "---\nname: Ann\nage: 32\n---\n# Ann\n",
+    )
+    .expect("write");
+    let loaded = server
+        .ok_as(
+            &writer,
+            "mutation { loadFromMarkdown(type: CHARACTER, entityId: \"ann\") { failed } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(loaded["loadFromMarkdown"]["failed"], 0, "{loaded}");
+    assert_eq!(entity(&server, &owner, "ann").await["fields"]["age"], 32);
     let checked = server
         .ok_as(
             &writer,
@@ -188,6 +241,15 @@ async fn a_bound_folder_and_the_entities_follow_each_other() {
     assert_eq!(theirs["syncStatus"]["bound"], false);
     server
         .fails_as(&stranger, BIND, json!({ "path": "world" }), "CONFLICT")
+        .await;
+    // Nor a folder inside it (its watcher would read this studio's files).
+    server
+        .fails_as(
+            &stranger,
+            BIND,
+            json!({ "path": "world/Characters" }),
+            "CONFLICT",
+        )
         .await;
     let player = server
         .invite_member(&owner, "folder-player@example.com", "PLAYER")

@@ -124,10 +124,31 @@ pub fn scan(folder: &Path) -> AppResult<Vec<String>> {
     Ok(found)
 }
 
+/// The file `relative` names in `folder`, when its folder really is inside `folder` once
+/// links are followed (a linked folder inside could lead anywhere): None when its folder is not
+/// there.
+fn inside(folder: &Path, relative: &str) -> Result<Option<PathBuf>, String> {
+    let path = folder.join(relative);
+    let Some(parent) = path.parent() else {
+        return Err("is not a file of the folder".into());
+    };
+    let real_folder = folder
+        .canonicalize()
+        .map_err(|error| format!("cannot be reached: {error}"))?;
+    match parent.canonicalize() {
+        Ok(real) if real.starts_with(&real_folder) => Ok(Some(path)),
+        Ok(_) => Err("is in a folder that leads outside the project folder".into()),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(error) => Err(format!("cannot be reached: {error}")),
+    }
+}
+
 /// A file's text, or None when it is not there (deleted, or renamed away); too large or not
 /// UTF-8 is an error with the reason.
 pub fn read(folder: &Path, relative: &str) -> Result<Option<String>, String> {
-    let path = folder.join(relative);
+    let Some(path) = inside(folder, relative)? else {
+        return Ok(None);
+    };
     let metadata = match std::fs::symlink_metadata(&path) {
         Ok(metadata) => metadata,
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -155,10 +176,12 @@ pub fn read(folder: &Path, relative: &str) -> Result<Option<String>, String> {
 
 /// Writes a file whole or not at all: a temporary file beside it, then a rename over it.
 pub fn write(folder: &Path, relative: &str, content: &str) -> std::io::Result<()> {
-    let path = folder.join(relative);
-    if let Some(parent) = path.parent() {
+    if let Some(parent) = folder.join(relative).parent() {
         std::fs::create_dir_all(parent)?;
     }
+    let path = inside(folder, relative)
+        .map_err(std::io::Error::other)?
+        .ok_or_else(|| std::io::Error::other("the file's folder is not there"))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -172,7 +195,10 @@ pub fn write(folder: &Path, relative: &str, content: &str) -> std::io::Result<()
 
 /// Removes a file (gone already is fine).
 pub fn remove(folder: &Path, relative: &str) -> std::io::Result<()> {
-    match std::fs::remove_file(folder.join(relative)) {
+    let Some(path) = inside(folder, relative).map_err(std::io::Error::other)? else {
+        return Ok(());
+    };
+    match std::fs::remove_file(path) {
         Err(error) if error.kind() != std::io::ErrorKind::NotFound => Err(error),
         _ => Ok(()),
     }

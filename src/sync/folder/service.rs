@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 
 use super::disk;
 use super::store::{self, FolderRow};
@@ -42,20 +42,39 @@ pub async fn bind(
         tokio::task::spawn_blocking(move || disk::resolve(&root, &requested_owned))
             .await
             .map_err(|e| AppError::internal(anyhow::anyhow!("resolving a folder: {e}")))??;
-    if let Some(holder) = store::holder(conn, &stored).await?
-        && holder != viewer.tenant_id
-    {
-        return Err(AppError::conflict(format!(
-            "`{requested}` is another studio's project folder"
-        )));
-    }
-    let row = store::bind(conn, viewer.tenant_id, &stored, viewer.user_id).await?;
+    // One bind at a time, so two studios never both take overlapping folders.
+    let row = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            store::lock_binding(conn).await?;
+            let overlapping = store::all_folders(conn).await?.into_iter().find(|other| {
+                other.tenant_id != viewer.tenant_id && overlaps(&other.path, &stored)
+            });
+            if overlapping.is_some() {
+                return Err(AppError::conflict(format!(
+                    "`{requested}` is, holds or lies in another studio's project folder"
+                )));
+            }
+            if store::folder(conn, viewer.tenant_id)
+                .await?
+                .is_some_and(|bound| bound.path != stored)
+            {
+                // Files recorded in the old folder mean nothing in the new one.
+                store::forget_files(conn, viewer.tenant_id).await?;
+            }
+            store::bind(conn, viewer.tenant_id, &stored, viewer.user_id).await
+        })
+        .await?;
     folders.watch(
         viewer.tenant_id,
         folder,
         folder_viewer(viewer.tenant_id, viewer.user_id),
     );
     Ok(row)
+}
+
+/// Whether two folders (relative to the root) are one, or one holds the other.
+fn overlaps(a: &str, b: &str) -> bool {
+    a == b || a.starts_with(&format!("{b}/")) || b.starts_with(&format!("{a}/"))
 }
 
 /// Stops keeping the tenant's folder in sync (ADMIN); the files and entities stay.
@@ -206,6 +225,9 @@ pub async fn load_entity(
     entity_id: &str,
 ) -> AppResult<FolderSyncResult> {
     viewer.require_role(Role::Worldbuilder)?;
+    if let Some(problem) = entities::entity_id_problem(entity_id) {
+        return Err(AppError::bad_field("entityId", problem));
+    }
     let (folder, actor) = bound(folders, conn, viewer).await?;
     let recorded = match entities::find_any(conn, viewer.tenant_id, entity_type, entity_id).await? {
         Some(row) => store::file_of(conn, viewer.tenant_id, row.id).await?,

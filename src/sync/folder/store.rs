@@ -36,14 +36,22 @@ pub async fn all_folders(conn: &mut AsyncPgConnection) -> AppResult<Vec<FolderRo
         .await?)
 }
 
-/// The tenant bound to `path`, if another one is.
-pub async fn holder(conn: &mut AsyncPgConnection, path: &str) -> AppResult<Option<Uuid>> {
-    Ok(project_folders::table
-        .filter(project_folders::path.eq(path))
-        .select(project_folders::tenant_id)
-        .first(conn)
-        .await
-        .optional()?)
+/// Takes the lock that makes binds one at a time (inside a transaction, until it ends).
+pub async fn lock_binding(conn: &mut AsyncPgConnection) -> AppResult<()> {
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('loregraph-project-folders', 0))",
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Forgets which file held which entity (a folder bound anew).
+pub async fn forget_files(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> AppResult<()> {
+    diesel::delete(project_files::table.filter(project_files::tenant_id.eq(tenant_id)))
+        .execute(conn)
+        .await?;
+    Ok(())
 }
 
 pub async fn bind(

@@ -2,17 +2,22 @@
 //! file never holds up the rest): a file that is there is imported, a file that is gone
 //! takes the entity it held to the recycle bin.
 
+use std::collections::HashSet;
 use std::path::Path;
+use std::sync::Mutex;
+
+use uuid::Uuid;
 
 use async_graphql::SimpleObject;
 use chrono::{DateTime, Utc};
 use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use serde::Serialize;
 
+use super::watcher::Folders;
 use super::{disk, store};
 use crate::auth::Viewer;
 use crate::context::Platform;
-use crate::entities::service::{self as entities, Bin, EntityType, TemplateCatalog};
+use crate::entities::service::{self as entities, Bin, EntityType};
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, SyncSummary};
 use crate::sync::import::{self, Batches, SourceFile};
@@ -73,16 +78,18 @@ impl FolderSyncResult {
 }
 
 /// Synchronises these files (relative to `folder`) into the tenant's entities, and raises
-/// `syncCompleted` (source WATCHER) when anything changed.
+/// `syncCompleted` (source WATCHER) when anything changed. Files that are there are read
+/// first, then the ones that are gone (a file moved within the folder is its entity moving,
+/// not a deletion). An error with one file is reported with it; the rest go on.
 pub async fn sync_paths(
-    platform: &Platform,
-    templates: &TemplateCatalog,
+    folders: &Folders,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     folder: &Path,
     paths: &[String],
 ) -> AppResult<FolderSyncResult> {
     let mut result = FolderSyncResult::new();
+    let mut gone = Vec::new();
     for path in paths {
         let read = {
             let folder = folder.to_path_buf();
@@ -94,18 +101,37 @@ pub async fn sync_paths(
         match read {
             Err(reason) => result.fail(path, format!("`{path}` {reason}")),
             Ok(Some(text)) => {
-                import_one(platform, templates, conn, viewer, path, text, &mut result).await?
-            }
-            Ok(None) => {
-                if recycle_gone(platform, conn, viewer, path).await? {
-                    result.deleted += 1;
+                if let Err(error) = import_one(folders, conn, viewer, path, text, &mut result).await
+                {
+                    result.fail(path, error.message());
                 }
+            }
+            Ok(None) => gone.push(path),
+        }
+    }
+    let known = store::files(conn, viewer.tenant_id).await?.len();
+    if known > 0 && gone.len() >= known && result.created + result.updated + result.unchanged == 0 {
+        // Every file the folder held is gone at once: an unmounted or emptied folder, not a
+        // studio deleting its world. Nothing is deleted; a refresh after the fact decides.
+        result.fail(
+            "",
+            format!(
+                "all {known} files are gone at once: no entity was deleted (run refreshAll once \
+                 the folder is as it should be)"
+            ),
+        );
+    } else {
+        for path in gone {
+            match recycle_gone(folders.platform(), conn, viewer, path).await {
+                Ok(true) => result.deleted += 1,
+                Ok(false) => {}
+                Err(error) => result.fail(path, error.message()),
             }
         }
     }
     result.at = Utc::now();
     if result.created + result.updated + result.deleted > 0 {
-        platform.events.publish(
+        folders.platform().events.publish(
             viewer.tenant_id,
             Some(viewer.user_id),
             EventPayload::SyncCompleted(SyncSummary {
@@ -122,21 +148,32 @@ pub async fn sync_paths(
 }
 
 async fn import_one(
-    platform: &Platform,
-    templates: &TemplateCatalog,
+    folders: &Folders,
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
     path: &str,
     text: String,
     result: &mut FolderSyncResult,
 ) -> AppResult<()> {
+    // While the file is imported, the write-back leaves its entity alone: the file is where
+    // the change comes from (and is recorded as its file just after).
+    let key = crate::sync::entity_file::read(path, &text)
+        .ok()
+        .map(|file| {
+            (
+                viewer.tenant_id,
+                file.entity_type.slug().to_owned(),
+                file.content.entity_id,
+            )
+        });
+    let _importing = key.map(|key| Importing::start(&folders.importing, key));
     let files = vec![SourceFile {
         path: path.to_owned(),
         text: Ok(text),
     }];
     let report = import::import(
-        platform,
-        templates,
+        folders.platform(),
+        folders.templates(),
         conn,
         viewer,
         ImportMode::Apply,
@@ -168,6 +205,30 @@ async fn import_one(
         store::record(conn, viewer.tenant_id, row.id, path).await?;
     }
     Ok(())
+}
+
+/// An entity marked as being imported from its file, until dropped.
+struct Importing<'a> {
+    set: &'a Mutex<HashSet<(Uuid, String, String)>>,
+    key: (Uuid, String, String),
+}
+
+impl<'a> Importing<'a> {
+    fn start(set: &'a Mutex<HashSet<(Uuid, String, String)>>, key: (Uuid, String, String)) -> Self {
+        set.lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(key.clone());
+        Self { set, key }
+    }
+}
+
+impl Drop for Importing<'_> {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&self.key);
+    }
 }
 
 /// The entity a deleted file held goes to the recycle bin; whether there was one.

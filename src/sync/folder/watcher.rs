@@ -66,6 +66,9 @@ pub struct Folders {
     platform: Platform,
     templates: Arc<TemplateCatalog>,
     watches: Mutex<HashMap<Uuid, Watch>>,
+    /// Entities a folder sync is importing right now (tenant, type, id): their files are where
+    /// the change comes from, so the write-back leaves them alone.
+    pub(super) importing: Mutex<HashSet<(Uuid, String, String)>>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -97,6 +100,7 @@ impl Folders {
             platform,
             templates,
             watches: Mutex::new(HashMap::new()),
+            importing: Mutex::new(HashSet::new()),
         })
     }
 
@@ -113,6 +117,8 @@ impl Folders {
         let Some(root) = &self.root else {
             return Ok(());
         };
+        // The write-back first: a database that fails below must not leave it unstarted.
+        tokio::spawn(self.clone().write_back());
         let mut conn = self.platform.pool.get().await?;
         for folder in store::all_folders(&mut conn).await? {
             self.watch(
@@ -121,7 +127,6 @@ impl Folders {
                 folder_viewer(folder.tenant_id, folder.bound_by),
             );
         }
-        tokio::spawn(self.clone().write_back());
         Ok(())
     }
 
@@ -183,15 +188,7 @@ impl Folders {
         paths: &[String],
     ) -> AppResult<FolderSyncResult> {
         let mut conn = self.platform.pool.get().await?;
-        sync_paths(
-            &self.platform,
-            &self.templates,
-            &mut conn,
-            viewer,
-            folder,
-            paths,
-        )
-        .await
+        sync_paths(self, &mut conn, viewer, folder, paths).await
     }
 
     /// Every file of the folder, and every file it held that is gone.
@@ -240,19 +237,26 @@ impl Folders {
             let (sender, mut receiver) = mpsc::channel::<PathBuf>(QUEUED_EVENTS);
             let overflow = Arc::new(AtomicBool::new(false));
             let flag = overflow.clone();
-            let watcher = notify::recommended_watcher(
-                move |event: notify::Result<notify::Event>| match event {
-                    Ok(event) => {
-                        for path in event.paths {
-                            if sender.try_send(path).is_err() {
-                                flag.store(true, Ordering::Relaxed);
-                            }
+            // Changes only (reads, the watcher's own included, are not events), and links are
+            // not followed out of the folder.
+            let config = notify::Config::default()
+                .with_event_kinds(notify::EventKindMask::CORE)
+                .with_follow_symlinks(false);
+            let handler = move |event: notify::Result<notify::Event>| match event {
+                Ok(event) => {
+                    if event.need_rescan() {
+                        flag.store(true, Ordering::Relaxed);
+                    }
+                    for path in event.paths {
+                        if sender.try_send(path).is_err() {
+                            flag.store(true, Ordering::Relaxed);
                         }
                     }
-                    Err(_) => flag.store(true, Ordering::Relaxed),
-                },
-            );
-            let mut watcher = match watcher {
+                }
+                Err(_) => flag.store(true, Ordering::Relaxed),
+            };
+            let watcher = notify::RecommendedWatcher::new(handler, config);
+            let watcher = match watcher {
                 Ok(watcher) => watcher,
                 Err(error) => {
                     set(
@@ -265,7 +269,24 @@ impl Folders {
                     }
                 }
             };
-            if let Err(error) = watcher.watch(&folder, RecursiveMode::Recursive) {
+            // Watching walks the whole tree: off the async workers.
+            let watched = {
+                let folder = folder.clone();
+                let mut watcher = watcher;
+                tokio::task::spawn_blocking(move || {
+                    let outcome = watcher.watch(&folder, RecursiveMode::Recursive);
+                    (watcher, outcome)
+                })
+                .await
+            };
+            let Ok((watcher, outcome)) = watched else {
+                set(
+                    WatchState::FolderMissing,
+                    Some("cannot watch the folder".into()),
+                );
+                continue;
+            };
+            if let Err(error) = outcome {
                 set(
                     WatchState::FolderMissing,
                     Some(format!("cannot watch: {error}")),
@@ -302,9 +323,9 @@ impl Folders {
                     break;
                 }
                 let rescan = overflow.swap(false, Ordering::Relaxed)
-                    || changed
-                        .iter()
-                        .any(|path| path.is_dir() || path.extension().is_none());
+                    || changed.iter().any(|path| {
+                        path.is_dir() || (!path.exists() && path.extension().is_none())
+                    });
                 if rescan {
                     self.sync_all(&viewer, &folder, &status).await;
                 } else {
@@ -364,6 +385,14 @@ impl Folders {
                     let Some(folder) = self.folder_of(event.tenant_id) else {
                         continue;
                     };
+                    let key = (
+                        event.tenant_id,
+                        change.entity_type.clone(),
+                        change.entity_id.clone(),
+                    );
+                    if lock(&self.importing).contains(&key) {
+                        continue;
+                    }
                     if let Err(error) = self.write_change(event.tenant_id, &folder, change).await {
                         tracing::warn!(error = %error.message(), "writing an entity back to its file failed");
                     }
@@ -396,6 +425,7 @@ impl Folders {
         store::record(&mut conn, tenant_id, row.id, &path).await?;
         let content = entities::content_of(row);
         let (folder, path_on_disk) = (folder.to_path_buf(), path.clone());
+        let row_for_dates = row.clone();
         let file = entity_file::render(
             self.templates.type_template(entity_type),
             entity_type,
@@ -406,11 +436,13 @@ impl Folders {
         tokio::task::spawn_blocking(move || {
             // Unchanged in substance: leave the writer's file (its comments, its order) alone.
             if let Ok(Some(text)) = disk::read(&folder, &path_on_disk)
-                && let Ok(on_disk) = entity_file::read(&path_on_disk, &text)
+                && let Ok(mut on_disk) = entity_file::read(&path_on_disk, &text)
                 && on_disk.entity_type == entity_type
-                && on_disk.content == content
             {
-                return Ok(());
+                crate::sync::import::drop_exported_dates(&row_for_dates, &mut on_disk.content);
+                if on_disk.content == content {
+                    return Ok(());
+                }
             }
             disk::write(&folder, &path_on_disk, &file)
         })
