@@ -2,5 +2,6 @@
 //! receipts and conflicts (`pushChanges`, `syncConflicts`, `resolveConflict`).
 
 pub mod api;
+pub mod feed;
 pub mod service;
 pub mod store;

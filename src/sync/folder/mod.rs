@@ -9,3 +9,4 @@ pub mod service;
 pub mod store;
 pub mod sync;
 pub mod watcher;
+pub mod write_back;
