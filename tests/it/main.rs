@@ -32,6 +32,7 @@ mod limits;
 mod llm;
 mod llm_failures;
 mod llm_mock;
+mod markdown_archive;
 mod markdown_files;
 mod metrics;
 mod mud;
