@@ -5,6 +5,7 @@
 
 use tokio::sync::mpsc;
 
+use super::entity_file::is_entity_path;
 use super::import::{BATCH_FILES, Batches, ReadFile, SourceFile, read_file};
 use super::report::FileProblem;
 use crate::archive::{self, Bounds, Entry};
@@ -20,22 +21,6 @@ const BOUNDS: Bounds = Bounds {
 /// Bytes of file text a batch holds at most before it is handed on.
 const BATCH_BYTES: usize = 8 * 1024 * 1024;
 
-/// Whether an archive's path is a file to import: markdown, not a README, not in a hidden
-/// folder or a macOS resource fork. (A `..` is not hidden: such a path is read, to be refused
-/// and reported as leaving the archive.)
-fn wanted(path: &str) -> bool {
-    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    let markdown = name.len() > 3
-        && name
-            .get(name.len() - 3..)
-            .is_some_and(|ext| ext.eq_ignore_ascii_case(".md"));
-    markdown
-        && !name.eq_ignore_ascii_case("readme.md")
-        && !path
-            .split('/')
-            .any(|part| (part.starts_with('.') && part != "..") || part == "__MACOSX")
-}
-
 /// Starts reading an archive on a blocking thread: its files come as the import's batches.
 pub fn read(bytes: bytes::Bytes) -> Batches {
     let (sender, receiver) = mpsc::channel::<Vec<ReadFile>>(2);
@@ -44,7 +29,7 @@ pub fn read(bytes: bytes::Bytes) -> Batches {
         let mut batch = Vec::new();
         let mut batch_bytes = 0;
         let mut open = true;
-        archive::visit(&bytes, BOUNDS, wanted, |entry| {
+        archive::visit(&bytes, BOUNDS, is_entity_path, |entry| {
             let (path, text) = match entry {
                 Entry::Skipped { name } => {
                     skipped.push(name);

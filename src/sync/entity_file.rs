@@ -43,15 +43,30 @@ pub fn project_path(entity_type: EntityType, entity_id: &str) -> String {
     )
 }
 
+/// The part of a file name before a `.md` extension (any case), if it has one.
+fn without_md(name: &str) -> Option<&str> {
+    let cut = name.len().checked_sub(3)?;
+    name.get(cut..)
+        .filter(|ext| ext.eq_ignore_ascii_case(".md"))
+        .map(|_| &name[..cut])
+}
+
 /// The last segment of a path without its `.md`.
 fn stem(path: &str) -> &str {
     let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
-    match name.len().checked_sub(3) {
-        Some(cut) if name.is_char_boundary(cut) && name[cut..].eq_ignore_ascii_case(".md") => {
-            &name[..cut]
-        }
-        _ => name,
-    }
+    without_md(name).unwrap_or(name)
+}
+
+/// Whether a path (in a project folder or an archive) names an entity file: markdown, not a
+/// README, not in a hidden folder, a macOS resource fork or an editor's `~` file. A `..` is
+/// not hidden: such a path is read, to be refused as leaving its folder.
+pub fn is_entity_path(path: &str) -> bool {
+    let name = path.rsplit(['/', '\\']).next().unwrap_or(path);
+    without_md(name).is_some_and(|stem| !stem.is_empty())
+        && !name.eq_ignore_ascii_case("readme.md")
+        && !path.split('/').any(|part| {
+            (part.starts_with('.') && part != "..") || part.starts_with('~') || part == "__MACOSX"
+        })
 }
 
 /// The type a file name's prefix names (`CH_rex` → character), and the rest of the name.
@@ -352,4 +367,35 @@ pub fn render(
         entries.push((key.clone(), Node::from_json(value)));
     }
     file::write(&ordered(template, entries), &content.markdown_body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_paths_are_markdown_outside_hidden_folders() {
+        for yes in [
+            "Characters/CH_rex.md",
+            "CH_rex.MD",
+            "../../etc/CH_passwd.md",
+        ] {
+            assert!(is_entity_path(yes), "{yes}");
+        }
+        for no in [
+            "README.md",
+            "a/readme.md",
+            ".md",
+            ".obsidian/CH_x.md",
+            "Characters/.CH_rex.md.swp",
+            "__MACOSX/CH_x.md",
+            "~tmp/CH_x.md",
+            "images/a.png",
+            "CH_rex.md~",
+            "é",
+        ] {
+            assert!(!is_entity_path(no), "{no}");
+        }
+        assert_eq!(stem("Characters/CH_rex.md"), "CH_rex");
+    }
 }

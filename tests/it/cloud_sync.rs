@@ -145,6 +145,16 @@ async fn two_clients_edit_one_entity_and_the_second_becomes_a_conflict() {
     );
     assert_eq!(conflict["clientId"], "laptop");
 
+    // MERGED needs the merged file (refused without it, nothing resolved).
+    server
+        .fails_as(
+            &writer,
+            RESOLVE,
+            json!({ "id": conflict_id, "pick": "MERGED" }),
+            "BAD_USER_INPUT",
+        )
+        .await;
+
     // Resolving applies the laptop's version once; a second resolution is refused.
     let resolved = server
         .ok_as(

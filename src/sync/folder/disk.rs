@@ -5,6 +5,7 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::error::{AppError, AppResult};
 use crate::markdown::file::MAX_FILE_BYTES;
+use crate::sync::entity_file::is_entity_path;
 
 /// Most files a folder is scanned for.
 pub const MAX_FOLDER_FILES: usize = 20_000;
@@ -57,22 +58,6 @@ pub fn resolve(root: &Path, requested: &str) -> AppResult<(PathBuf, String)> {
     Ok((folder, stored))
 }
 
-/// Whether a path relative to the folder is an entity file: markdown, not a README, not in a
-/// hidden folder, not an editor's temporary file.
-pub fn is_entity_file(relative: &str) -> bool {
-    let name = relative.rsplit('/').next().unwrap_or(relative);
-    let markdown = name
-        .len()
-        .checked_sub(3)
-        .and_then(|cut| name.get(cut..))
-        .is_some_and(|ext| ext.eq_ignore_ascii_case(".md"));
-    markdown
-        && !name.eq_ignore_ascii_case("readme.md")
-        && !relative
-            .split('/')
-            .any(|part| part.starts_with('.') || part.starts_with('~'))
-}
-
 /// `path` relative to `folder`, with `/` separators, when it is inside it.
 pub fn relative_to(folder: &Path, path: &Path) -> Option<String> {
     let relative = path.strip_prefix(folder).ok()?;
@@ -109,7 +94,7 @@ pub fn scan(folder: &Path) -> AppResult<Vec<String>> {
                     .is_some_and(|n| n.starts_with('.'))
             {
                 pending.push((path, depth + 1));
-            } else if kind.is_file() && is_entity_file(&relative) {
+            } else if kind.is_file() && is_entity_path(&relative) {
                 if found.len() == MAX_FOLDER_FILES {
                     return Err(AppError::unfit(
                         None,

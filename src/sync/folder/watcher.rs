@@ -20,6 +20,7 @@ use crate::auth::{Role, Viewer};
 use crate::context::Platform;
 use crate::entities::service::TemplateCatalog;
 use crate::error::AppResult;
+use crate::sync::entity_file::is_entity_path;
 
 /// How long a folder is quiet before a burst of changes is synchronised.
 const QUIET: Duration = Duration::from_millis(250);
@@ -67,6 +68,14 @@ pub struct Folders {
     /// Entities a folder sync is importing right now (tenant, type, id): their files are where
     /// the change comes from, so the write-back leaves them alone.
     pub(super) importing: Mutex<HashSet<(Uuid, String, String)>>,
+}
+
+/// Waits before the folder is looked at again; false when the watch stopped meanwhile.
+async fn wait_to_retry(stop: &CancellationToken) -> bool {
+    tokio::select! {
+        () = stop.cancelled() => false,
+        () = tokio::time::sleep(RETRY) => true,
+    }
 }
 
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -227,10 +236,10 @@ impl Folders {
                     WatchState::FolderMissing,
                     Some(format!("{} is not there", folder.display())),
                 );
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(RETRY) => continue,
+                if !wait_to_retry(&stop).await {
+                    return;
                 }
+                continue;
             }
             let (sender, mut receiver) = mpsc::channel::<PathBuf>(QUEUED_EVENTS);
             let overflow = Arc::new(AtomicBool::new(false));
@@ -261,10 +270,10 @@ impl Folders {
                         WatchState::FolderMissing,
                         Some(format!("cannot watch: {error}")),
                     );
-                    tokio::select! {
-                        () = stop.cancelled() => return,
-                        () = tokio::time::sleep(RETRY) => continue,
+                    if !wait_to_retry(&stop).await {
+                        return;
                     }
+                    continue;
                 }
             };
             // Watching walks the whole tree: off the async workers.
@@ -289,10 +298,10 @@ impl Folders {
                     WatchState::FolderMissing,
                     Some(format!("cannot watch: {error}")),
                 );
-                tokio::select! {
-                    () = stop.cancelled() => return,
-                    () = tokio::time::sleep(RETRY) => continue,
+                if !wait_to_retry(&stop).await {
+                    return;
                 }
+                continue;
             }
             // Whatever changed while nobody watched.
             self.sync_all(&viewer, &folder, &status).await;
@@ -330,7 +339,7 @@ impl Folders {
                     let paths: Vec<String> = changed
                         .iter()
                         .filter_map(|path| disk::relative_to(&folder, path))
-                        .filter(|relative| disk::is_entity_file(relative))
+                        .filter(|relative| is_entity_path(relative))
                         .collect();
                     self.sync_some(&viewer, &folder, &paths, &status).await;
                 }
