@@ -23,7 +23,9 @@ use crate::graphql::WS_PATH;
 use crate::graphql::handler::{OperationNames, graphql, graphql_get};
 use crate::graphql::playground;
 use crate::graphql::ws::graphql_ws;
-use crate::http::{assets, billing_portal, health, markdown_import, story_files, web_auth};
+use crate::http::{
+    assets, billing_portal, health, markdown_import, oauth, password_reset, story_files, web_auth,
+};
 use crate::realtime::Realtime;
 use crate::state::AppState;
 
@@ -82,6 +84,12 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/web/session", get(web_auth::session))
         .route("/api/auth/web/select-tenant", post(web_auth::select_tenant))
         .route("/api/auth/web/logout", post(web_auth::logout))
+        .route("/api/auth/web/google-sso", post(web_auth::google_sso))
+        .route("/api/auth/forgot-password", post(password_reset::forgot))
+        .route("/api/auth/reset-password", post(password_reset::reset))
+        .route("/api/auth/oauth/providers", get(oauth::providers))
+        .route("/api/auth/oauth/{provider}", get(oauth::start))
+        .route("/api/auth/oauth/{provider}/callback", get(oauth::callback))
         .route("/api/billing/portal", get(billing_portal::portal))
         .route(
             "/api/billing/webhook",

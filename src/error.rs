@@ -179,7 +179,8 @@ impl AppError {
     }
 
     /// Logs what the client is not told. Called once, where the error leaves the server.
-    fn log(&self) {
+    /// Logs what the operator should hear about (internal causes, an unreachable database).
+    pub fn log(&self) {
         match self {
             Self::Internal(cause) => tracing::error!(error = ?cause, "internal error"),
             Self::Unavailable => tracing::warn!("request failed: database unavailable"),

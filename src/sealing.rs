@@ -14,6 +14,9 @@ const NONCE_BYTES: usize = 12;
 #[derive(Clone)]
 pub struct Sealer {
     cipher: Aes256Gcm,
+    /// Keys being rotated out (`LOREGRAPH_SECRETS_KEY_PREVIOUS`): they still open what they
+    /// sealed; nothing new is sealed with them.
+    previous: Vec<Aes256Gcm>,
 }
 
 impl std::fmt::Debug for Sealer {
@@ -24,8 +27,14 @@ impl std::fmt::Debug for Sealer {
 
 impl Sealer {
     pub fn new(key: &[u8; 32]) -> Self {
+        Self::rotating(key, &[])
+    }
+
+    /// A sealer that seals with `key` and still opens what `previous` keys sealed.
+    pub fn rotating(key: &[u8; 32], previous: &[[u8; 32]]) -> Self {
         Self {
             cipher: Aes256Gcm::new(key.into()),
+            previous: previous.iter().map(|k| Aes256Gcm::new(k.into())).collect(),
         }
     }
 
@@ -52,25 +61,58 @@ impl Sealer {
     /// The secret sealed for `bound_to`; None when it was sealed under another key or for
     /// another place (or was altered).
     pub fn open(&self, sealed: &[u8], bound_to: &[u8]) -> Option<Vec<u8>> {
-        if sealed.len() < NONCE_BYTES {
-            return None;
-        }
-        let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
-        self.cipher
-            .decrypt(
-                Nonce::from_slice(nonce),
-                Payload {
-                    msg: ciphertext,
-                    aad: bound_to,
-                },
-            )
-            .ok()
+        self.open_noting_key(sealed, bound_to)
+            .map(|(secret, _)| secret)
     }
+
+    /// The secret, and whether it was sealed with the current key (when not, seal it again).
+    pub fn open_noting_key(&self, sealed: &[u8], bound_to: &[u8]) -> Option<(Vec<u8>, bool)> {
+        if let Some(secret) = open_with(&self.cipher, sealed, bound_to) {
+            return Some((secret, true));
+        }
+        self.previous
+            .iter()
+            .find_map(|cipher| open_with(cipher, sealed, bound_to))
+            .map(|secret| (secret, false))
+    }
+}
+
+fn open_with(cipher: &Aes256Gcm, sealed: &[u8], bound_to: &[u8]) -> Option<Vec<u8>> {
+    if sealed.len() < NONCE_BYTES {
+        return None;
+    }
+    let (nonce, ciphertext) = sealed.split_at(NONCE_BYTES);
+    cipher
+        .decrypt(
+            Nonce::from_slice(nonce),
+            Payload {
+                msg: ciphertext,
+                aad: bound_to,
+            },
+        )
+        .ok()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_rotated_key_still_opens_what_it_sealed_and_says_so() {
+        let old = Sealer::new(&[1; 32]);
+        let sealed = old.seal(b"refresh-token", b"drive/row").unwrap();
+        let rotated = Sealer::rotating(&[2; 32], &[[1; 32]]);
+        assert_eq!(
+            rotated.open_noting_key(&sealed, b"drive/row"),
+            Some((b"refresh-token".to_vec(), false))
+        );
+        let resealed = rotated.seal(b"refresh-token", b"drive/row").unwrap();
+        assert_eq!(
+            rotated.open_noting_key(&resealed, b"drive/row"),
+            Some((b"refresh-token".to_vec(), true))
+        );
+        assert!(old.open(&resealed, b"drive/row").is_none());
+    }
 
     #[test]
     fn a_sealed_secret_opens_only_with_its_key_and_place() {

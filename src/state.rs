@@ -103,7 +103,7 @@ impl AppState {
             }
             None => TemplateCatalog::builtin(),
         };
-        let platform = Platform::new(config, pool, database_url);
+        let platform = Platform::new(config, pool, database_url)?;
         let folders = Folders::new(
             platform.config.projects_root.clone(),
             platform.clone(),

@@ -1,10 +1,12 @@
 //! Accounts: users, their memberships in tenants, sessions and sign-in.
 
 pub mod api;
+pub mod identities;
 pub mod loaders;
 pub mod members;
 pub mod model;
 pub mod passwords;
+pub mod resets;
 pub mod service;
 pub mod sessions;
 pub mod store;

@@ -40,6 +40,15 @@ pub async fn list_members(
 /// ([`MemberKey`]).
 pub use super::store::list_members as list_members_windowed;
 
+/// Forgets what signing in leaves behind: provider round trips never finished, reset links
+/// expired a day ago, request-rate windows that ended (up to `batch` of each); how many.
+pub async fn prune_sign_in_leftovers(conn: &mut AsyncPgConnection, batch: i64) -> AppResult<usize> {
+    Ok(super::identities::store::prune_flows(conn, batch).await?
+        + super::identities::store::prune_id_token_uses(conn, batch).await?
+        + super::resets::store::prune(conn, batch).await?
+        + crate::auth::rate_window::forget_ended(conn, batch).await?)
+}
+
 /// Creates an account and its first membership, inside the caller's transaction: every way an
 /// account comes to exist (`register`, `createUser`, `registerWithInvite`) goes through here.
 pub async fn create_account(

@@ -99,7 +99,7 @@ async fn check_password(
 
 /// The tenant a sign-in lands in: the requested one, else the last one used, else the oldest
 /// membership. Superusers may enter any tenant.
-async fn choose_tenant(
+pub(super) async fn choose_tenant(
     conn: &mut AsyncPgConnection,
     user: &UserRow,
     requested: Option<Uuid>,

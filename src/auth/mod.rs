@@ -5,6 +5,7 @@ pub mod cookies;
 pub mod credentials;
 pub mod password;
 mod principal;
+pub mod rate_window;
 pub mod revocation;
 pub mod roles;
 pub mod signing_secret;

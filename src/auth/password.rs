@@ -46,13 +46,15 @@ pub async fn hash(password: &str) -> AppResult<String> {
         .map_err(AppError::internal)?
 }
 
-/// Checks `password` against `stored`, or against a dummy hash when there is no account.
+/// Checks `password` against `stored`, or against a dummy hash when there is no account or
+/// the account has no password (signed up with Google or Microsoft: `""`), so that answering
+/// takes as long either way.
 pub async fn verify(password: &str, stored: Option<&str>) -> AppResult<bool> {
     if password.len() > MAX_PASSWORD_LEN * 4 {
         return Ok(false);
     }
     let password = password.to_owned();
-    let stored = stored.map(str::to_owned);
+    let stored = stored.filter(|hash| !hash.is_empty()).map(str::to_owned);
     tokio::task::spawn_blocking(move || {
         let against = stored.as_deref().unwrap_or(DUMMY_HASH.as_str());
         let matches = Argon2::default()

@@ -1,6 +1,8 @@
 //! What a revocation takes away. Every node forgets the cached viewers it covers and re-checks
 //! the live sockets they authenticated, so a revocation reaches open WebSockets on every node.
 
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -30,4 +32,22 @@ impl Revocation {
             Self::All => true,
         }
     }
+}
+
+/// Revokes every live API key of a user, in every tenant, inside the caller's transaction (a
+/// password reset takes the account back); how many. The caller revokes the user's
+/// credentials on every node (`Revocation::User`) once it commits.
+pub async fn revoke_api_keys_of_user(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+) -> crate::error::AppResult<usize> {
+    use crate::db::schema::api_keys;
+    Ok(diesel::update(
+        api_keys::table
+            .filter(api_keys::user_id.eq(user_id))
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set(api_keys::revoked_at.eq(diesel::dsl::now))
+    .execute(conn)
+    .await?)
 }

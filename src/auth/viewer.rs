@@ -56,6 +56,9 @@ impl Viewer {
 pub struct ClientInfo {
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
+    /// The request's `Host` (when it is a plausible host name), for URLs back to this server
+    /// when no public URL is configured.
+    pub host: Option<String>,
 }
 
 /// The outcome of authenticating a request, put into every GraphQL request's data.

@@ -33,6 +33,9 @@ impl std::fmt::Debug for StudioProvider {
 pub struct LlmSettings {
     /// AES-256 key that seals API keys at rest. None: connections cannot keep a key.
     pub secrets_key: Option<[u8; 32]>,
+    /// Keys being rotated out: they still open what they sealed (Drive tokens are sealed again
+    /// under the current key when next refreshed).
+    pub secrets_key_previous: Vec<[u8; 32]>,
     /// Whether tenants' connections may reach private networks and this machine (the studio's
     /// provider is the operator's choice and may be anywhere).
     pub allow_private_networks: bool,
@@ -47,6 +50,7 @@ impl Default for LlmSettings {
     fn default() -> Self {
         Self {
             secrets_key: None,
+            secrets_key_previous: Vec::new(),
             allow_private_networks: false,
             studio: None,
             tokens_per_brainbit: 1_000,
@@ -76,6 +80,10 @@ pub struct LlmArgs {
     /// node of a deployment the same key.
     #[arg(long, env = "LOREGRAPH_SECRETS_KEY", hide_env_values = true)]
     pub secrets_key: Option<String>,
+    /// Comma-separated keys being rotated out (32 bytes, base64 each): what they sealed still
+    /// opens; everything new is sealed with LOREGRAPH_SECRETS_KEY.
+    #[arg(long, env = "LOREGRAPH_SECRETS_KEY_PREVIOUS", hide_env_values = true)]
+    pub secrets_key_previous: Option<String>,
     /// Let API connections reach private networks and this machine (a self-hosted model on
     /// the LAN); by default they reach public addresses only.
     #[arg(long, env = "LOREGRAPH_LLM_ALLOW_PRIVATE_NETWORKS", action = ArgAction::Set, default_value_t = false)]
@@ -119,8 +127,18 @@ impl LlmArgs {
                 "LOREGRAPH_LLM_STUDIO_PROVIDER and LOREGRAPH_LLM_STUDIO_BASE_URL go together"
             ),
         };
+        let secrets_key_previous = self
+            .secrets_key_previous
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|k| !k.is_empty())
+            .map(|k| decode_key(k).context("LOREGRAPH_SECRETS_KEY_PREVIOUS"))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(LlmSettings {
             secrets_key: Some(secrets_key),
+            secrets_key_previous,
             allow_private_networks: self.llm_allow_private_networks,
             studio,
             tokens_per_brainbit: self.llm_tokens_per_brainbit.max(1),

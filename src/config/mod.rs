@@ -7,7 +7,9 @@ pub mod assets;
 pub mod auth;
 pub mod billing;
 pub mod database;
+pub mod drive;
 pub mod http;
+pub mod identity;
 pub mod limits;
 pub mod llm;
 pub mod ollama;
@@ -22,7 +24,9 @@ use clap::Args;
 pub use assets::AssetSettings;
 pub use auth::{LoginThrottle, legacy_secret};
 pub use billing::{BillingSettings, Tier, TokenBlock};
+pub use drive::DriveSettings;
 pub use http::{CorsOrigins, HttpSettings};
+pub use identity::{IdentitySettings, ProviderId, ProviderSettings};
 pub use limits::Limits;
 pub use llm::{LlmSettings, StudioProvider};
 pub use ollama::OllamaSettings;
@@ -64,6 +68,10 @@ pub struct AppConfig {
     pub billing: BillingSettings,
     /// Language-model calls: sealing API keys, reach, the studio's provider.
     pub llm: LlmSettings,
+    /// Signing in with Google and Microsoft, and password-reset mails.
+    pub identity: IdentitySettings,
+    /// Google Drive: its API, a connection's scopes, the sync worker's pace.
+    pub drive: DriveSettings,
 }
 
 impl AppConfig {
@@ -87,6 +95,8 @@ impl AppConfig {
             ollama: OllamaSettings::default(),
             billing: BillingSettings::default(),
             llm: LlmSettings::default(),
+            identity: IdentitySettings::default(),
+            drive: DriveSettings::default(),
         }
     }
 }
@@ -114,6 +124,10 @@ pub struct ConfigArgs {
     pub billing: billing::BillingArgs,
     #[command(flatten)]
     pub llm: llm::LlmArgs,
+    #[command(flatten)]
+    pub identity: identity::IdentityArgs,
+    #[command(flatten)]
+    pub drive: drive::DriveArgs,
     /// A StudioBrain-style template package (schemas/, templates/, templates/Layouts/) whose
     /// entity schemas, layouts and markdown templates replace the built-in ones.
     #[arg(long, env = "LOREGRAPH_TEMPLATES_DIR", help_heading = "Entities")]
@@ -135,12 +149,16 @@ impl ConfigArgs {
         config.limits = self.limits.settings();
         config.http = self.http.settings()?;
         config.assets = self.assets.settings(data_dir);
+        config.identity = self
+            .identity
+            .settings(config.assets.public_base_url.clone())?;
         // An upload of the largest image accepted must fit in a request.
         config.limits.max_upload_bytes = config
             .limits
             .max_upload_bytes
             .max(config.assets.max_bytes.saturating_add(UPLOAD_FORM_OVERHEAD));
         config.realtime = self.realtime.settings();
+        config.drive = self.drive.settings();
         config.retention = self.retention.settings();
         config.ollama = self.ollama.settings();
         config.billing = self.billing.settings()?;

@@ -25,6 +25,8 @@ use crate::db::cursor::{CursorCodec, CursorScope};
 use crate::db::{Conn, DbPool};
 use crate::error::{AppError, AppResult};
 use crate::events::EventBus;
+use crate::mail::Mailer;
+use crate::oidc::Providers;
 use crate::sealing::Sealer;
 
 /// The platform's services, cloned cheaply (each part is shared).
@@ -43,21 +45,32 @@ pub struct Platform {
     pub shutdown: CancellationToken,
     /// Seals secrets kept in the database (API keys); None without a secrets key.
     pub sealer: Option<Sealer>,
+    /// The OpenID providers users may sign in with.
+    pub providers: Arc<Providers>,
+    /// Outgoing mail (password resets).
+    pub mailer: Arc<Mailer>,
 }
 
 impl Platform {
-    pub fn new(config: AppConfig, pool: DbPool, database_url: &str) -> Self {
-        Self {
+    /// Fails when a configured part cannot work (a mail relay URL that is not one).
+    pub fn new(config: AppConfig, pool: DbPool, database_url: &str) -> anyhow::Result<Self> {
+        Ok(Self {
+            providers: Arc::new(Providers::new(&config.identity)?),
+            mailer: Arc::new(Mailer::new(&config.identity)?),
             auth: Arc::new(AuthService::new(&config, pool.clone())),
             cursors: CursorCodec::new(&config.jwt_secret),
-            sealer: config.llm.secrets_key.as_ref().map(Sealer::new),
+            sealer: config
+                .llm
+                .secrets_key
+                .as_ref()
+                .map(|key| Sealer::rotating(key, &config.llm.secrets_key_previous)),
             pool,
             database_url: database_url.into(),
             config: Arc::new(config),
             events: EventBus::default(),
             started_at: Instant::now(),
             shutdown: CancellationToken::new(),
-        }
+        })
     }
 
     /// Revokes credentials at once on this node (its cache) and, through the bus, on every

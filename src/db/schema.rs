@@ -663,6 +663,60 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    user_identities (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        provider -> Text,
+        subject -> Text,
+        email -> Nullable<Text>,
+        email_verified -> Bool,
+        created_at -> Timestamptz,
+        last_used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    oauth_flows (state_hash) {
+        state_hash -> Bytea,
+        provider -> Text,
+        purpose -> Text,
+        pkce_verifier -> Text,
+        nonce -> Text,
+        browser_hash -> Nullable<Bytea>,
+        user_id -> Nullable<Uuid>,
+        tenant_id -> Nullable<Uuid>,
+        redirect_uri -> Text,
+        return_to -> Text,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    id_token_uses (token_hash) {
+        token_hash -> Bytea,
+        expires_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    password_resets (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    rate_windows (key) {
+        key -> Text,
+        window_ends -> Timestamptz,
+        hits -> Int4,
+    }
+}
+
 diesel::joinable!(characters -> users (user_id));
 diesel::joinable!(api_keys -> tenants (tenant_id));
 diesel::joinable!(api_keys -> users (user_id));
@@ -674,6 +728,8 @@ diesel::joinable!(presence -> server_nodes (node_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 diesel::joinable!(sessions -> tenants (tenant_id));
 diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(user_identities -> users (user_id));
+diesel::joinable!(password_resets -> users (user_id));
 // Tables keyed by (tenant_id, id) are joined with an explicit `.on(...)` that matches the
 // tenant too: a join through the id alone would not be one Citus can keep on one node.
 
@@ -793,4 +849,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     sync_push_receipts,
     project_files,
     project_folders,
+    user_identities,
+    oauth_flows,
+    id_token_uses,
+    password_resets,
+    rate_windows,
 );

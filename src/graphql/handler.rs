@@ -38,6 +38,17 @@ pub fn client_info(headers: &HeaderMap, peer: Option<SocketAddr>) -> ClientInfo 
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(200).collect()),
+        host: headers
+            .get(header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .filter(|host| {
+                !host.is_empty()
+                    && host.len() <= 255
+                    && host
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c))
+            })
+            .map(str::to_owned),
     }
 }
 

@@ -15,6 +15,7 @@ pub mod ws;
 use async_graphql::{MergedObject, MergedSubscription, Schema, SchemaBuilder};
 
 use crate::accounts::api::admin::{UserAdminMutation, UserAdminQuery};
+use crate::accounts::api::identities::{IdentityMutation, IdentityQuery};
 use crate::accounts::api::manage::ManageUserMutation;
 use crate::accounts::api::{AccountMutation, AccountQuery, TenantSessionMutation};
 use crate::api_keys::api::{ApiKeyMutation, ApiKeyQuery};
@@ -82,6 +83,7 @@ pub(crate) fn operation<'d>(
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     AccountQuery,
+    IdentityQuery,
     TenantQuery,
     UserAdminQuery,
     InviteQuery,
@@ -118,6 +120,7 @@ pub struct QueryRoot(
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
     AccountMutation,
+    IdentityMutation,
     TenantMutation,
     TenantSessionMutation,
     UserAdminMutation,

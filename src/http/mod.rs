@@ -1,4 +1,5 @@
-//! REST shims for what cannot speak GraphQL: health probes, the cookie-based web login, uploads
+//! REST shims for what cannot speak GraphQL: health probes, the cookie-based web login, sign-in
+//! with Google and Microsoft, password resets, uploads
 //! and file serving, the billing portal, Stripe's webhook, and Prometheus' `/metrics`.
 
 pub mod assets;
@@ -6,6 +7,8 @@ pub mod billing_portal;
 pub mod health;
 pub mod markdown_import;
 pub mod metrics;
+pub mod oauth;
+pub mod password_reset;
 pub mod story_files;
 pub mod stripe_webhook;
 pub mod web_auth;

@@ -18,7 +18,7 @@ use uuid::Uuid;
 use crate::accounts::model::ClientType;
 use crate::accounts::sessions::{self, SessionTokens};
 use crate::accounts::store as accounts;
-use crate::auth::cookies::{clear_session_cookie, session_cookie};
+use crate::auth::cookies::{clear_session_cookie, read_session_cookie, session_cookie};
 use crate::auth::{Credentials, Viewer};
 use crate::error::{AppError, AppResult};
 use crate::graphql::handler::client_info;
@@ -26,7 +26,7 @@ use crate::state::AppState;
 
 /// A JSON body that parses but does not fit (a field missing, or of the wrong type) is 422, as
 /// seed 001 answers validation failures; one that is not JSON at all stays 400.
-fn json_rejection(rejection: JsonRejection) -> AppError {
+pub(crate) fn json_rejection(rejection: JsonRejection) -> AppError {
     match rejection {
         JsonRejection::JsonDataError(error) => AppError::unfit(None, error.body_text()),
         other => AppError::bad_input(other.body_text()),
@@ -94,6 +94,36 @@ pub async fn login(
     signed_in(&state, tokens)
 }
 
+#[derive(Deserialize)]
+pub struct GoogleSsoRequest {
+    /// The ID token; Google's button calls it `credential`.
+    #[serde(alias = "credential")]
+    id_token: String,
+    tenant_id: Option<Uuid>,
+}
+
+/// Seed 001's `POST /api/auth/web/google-sso`: signs in with a Google ID token and sets the
+/// session cookie, as the password login does.
+pub async fn google_sso(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Result<Json<GoogleSsoRequest>, JsonRejection>,
+) -> AppResult<Response> {
+    let Json(request) = body.map_err(json_rejection)?;
+    let client = client_info(&headers, Some(peer));
+    let tokens = crate::accounts::identities::service::sign_in_with_id_token(
+        &state,
+        crate::config::ProviderId::Google,
+        &request.id_token,
+        request.tenant_id,
+        &client,
+        ClientType::Browser,
+    )
+    .await?;
+    signed_in(&state, tokens)
+}
+
 /// The viewer of the session cookie; any other credentials are refused here. A `changing`
 /// request also needs the CSRF header, as cookie-authenticated GraphQL mutations do.
 async fn cookie_viewer(state: &AppState, headers: &HeaderMap, changing: bool) -> AppResult<Viewer> {
@@ -123,6 +153,9 @@ pub struct SessionResponse {
     tenant_name: String,
     role: &'static str,
     session_id: Option<Uuid>,
+    /// The session's CSRF token, for a browser that signed in through a redirect (OAuth) and
+    /// never saw the login response.
+    csrf_token: Option<String>,
 }
 
 pub async fn session(
@@ -145,6 +178,9 @@ pub async fn session(
         tenant_name: tenant.name,
         role: viewer.role.as_str(),
         session_id: viewer.session_id,
+        csrf_token: read_session_cookie(&headers)
+            .and_then(|token| state.auth.keys.verify(&token).ok())
+            .and_then(|claims| claims.csrf),
     }))
 }
 

@@ -33,6 +33,9 @@ pub struct RetentionReport {
     pub revisions: i64,
     /// Sign-in throttle windows that ended.
     pub sign_in_windows: i64,
+    /// Sign-in leftovers: provider round trips never finished, password-reset links expired a
+    /// day ago, request-rate windows that ended.
+    pub sign_in_leftovers: i64,
     /// Events past the event log's retention.
     pub logged_events: i64,
 }
@@ -141,6 +144,10 @@ async fn sweep_all(
     report.sign_in_windows = step(
         "sign-in windows",
         platform.auth.throttle.forget_ended(conn, batch).await,
+    );
+    report.sign_in_leftovers = step(
+        "sign-in leftovers",
+        crate::accounts::service::prune_sign_in_leftovers(conn, batch).await,
     );
     report.logged_events = step(
         "logged events",

@@ -12,7 +12,7 @@ use crate::harness::*;
 
 /// Tables Citus keeps whole on every node (reference tables) or on the coordinator: looked
 /// up by a token, a hash or a provider's id before the tenant is known, or shared by all.
-const ROUTING_AND_REFERENCE: [&str; 17] = [
+const ROUTING_AND_REFERENCE: [&str; 22] = [
     "__diesel_schema_migrations",
     "tenants",
     "users",
@@ -30,6 +30,11 @@ const ROUTING_AND_REFERENCE: [&str; 17] = [
     "persisted_queries",
     "login_throttle",
     "maintenance_cursors",
+    "user_identities",
+    "oauth_flows",
+    "id_token_uses",
+    "password_resets",
+    "rate_windows",
 ];
 
 #[derive(QueryableByName)]

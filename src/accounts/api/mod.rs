@@ -3,6 +3,7 @@
 //! (`manage`).
 
 pub mod admin;
+pub mod identities;
 pub mod manage;
 
 use async_graphql::{Context, ID, InputObject, Object};
