@@ -24,7 +24,8 @@ use crate::graphql::handler::{OperationNames, graphql, graphql_get};
 use crate::graphql::playground;
 use crate::graphql::ws::graphql_ws;
 use crate::http::{
-    assets, billing_portal, health, markdown_import, oauth, password_reset, story_files, web_auth,
+    assets, billing_portal, drive, health, markdown_import, oauth, password_reset, story_files,
+    web_auth,
 };
 use crate::realtime::Realtime;
 use crate::state::AppState;
@@ -88,6 +89,13 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/forgot-password", post(password_reset::forgot))
         .route("/api/auth/reset-password", post(password_reset::reset))
         .route("/api/auth/oauth/providers", get(oauth::providers))
+        .route("/api/auth/oauth/google/drive", get(drive::start))
+        .route(
+            "/api/auth/oauth/google/drive/callback",
+            get(drive::callback),
+        )
+        .route("/api/drive/files/{file_id}/download", get(drive::download))
+        .route("/api/drive/webhook", post(drive::webhook))
         .route("/api/auth/oauth/{provider}", get(oauth::start))
         .route("/api/auth/oauth/{provider}/callback", get(oauth::callback))
         .route("/api/billing/portal", get(billing_portal::portal))
@@ -333,6 +341,8 @@ pub async fn serve_with_metrics(
     if let Err(error) = state.folders.start().await {
         tracing::warn!(error = %error.message(), "project folders could not be started");
     }
+    // Drive folders' rounds and write-back (when Google is configured).
+    state.drive_sync.start();
     let realtime = Realtime::start(&state.platform, &state.live, &state.presence);
     // Shutdown comes from outside (a signal) or from within (`stopServer` cancels the token).
     let signal = async move {

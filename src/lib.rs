@@ -16,6 +16,7 @@ pub mod billing;
 pub mod config;
 pub mod context;
 pub mod db;
+pub mod drive;
 pub mod entities;
 pub mod error;
 pub mod events;

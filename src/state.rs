@@ -12,6 +12,7 @@ use crate::billing::stripe::StripeClient;
 use crate::config::AppConfig;
 use crate::context::Platform;
 use crate::db::DbPool;
+use crate::drive::sync::DriveSync;
 use crate::entities::templates::TemplateCatalog;
 use crate::graphql::ws::SharedSubscriptions;
 use crate::graphql::{
@@ -68,6 +69,8 @@ pub struct Shared {
     pub database_probe: Arc<DatabaseProbe>,
     /// The project folders this node keeps in sync.
     pub folders: Arc<Folders>,
+    /// The Drive sync worker (its queue is fed by Drive's notifications).
+    pub drive_sync: Arc<DriveSync>,
 }
 
 impl std::ops::Deref for Shared {
@@ -109,6 +112,7 @@ impl AppState {
             platform.clone(),
             templates.clone(),
         );
+        let drive_sync = DriveSync::new(platform.clone(), templates.clone());
         let mut schema = schema_builder(&platform.config.limits)
             .data(platform.clone())
             .data(assets.clone())
@@ -118,7 +122,8 @@ impl AppState {
                 crate::story::sessions::turns::TurnRegistry::default(),
             ))
             .data(templates.clone())
-            .data(folders.clone());
+            .data(folders.clone())
+            .data(drive_sync.clone());
         if let Some(stripe) = &stripe {
             schema = schema.data(stripe.clone());
         }
@@ -144,6 +149,7 @@ impl AppState {
             templates,
             database_probe: Arc::new(DatabaseProbe::new(database_url)),
             folders,
+            drive_sync,
             platform,
         })))
     }

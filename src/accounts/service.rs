@@ -40,6 +40,31 @@ pub async fn list_members(
 /// ([`MemberKey`]).
 pub use super::store::list_members as list_members_windowed;
 
+/// Sends a member's browser to Google to consent to Drive (the drive domain keeps what comes
+/// back to `/api/auth/oauth/google/drive/callback`); the consent URL.
+pub async fn begin_drive_consent(
+    platform: &Platform,
+    viewer: &Viewer,
+    return_to: Option<&str>,
+    client: &ClientInfo,
+) -> AppResult<String> {
+    use super::identities::flow::{Purpose, begin};
+    let purpose = Purpose::Drive {
+        user_id: viewer.user_id,
+        tenant_id: viewer.tenant_id,
+    };
+    let begun = begin(
+        platform,
+        crate::config::ProviderId::Google,
+        purpose,
+        None,
+        return_to,
+        client,
+    )
+    .await?;
+    Ok(begun.url)
+}
+
 /// Forgets what signing in leaves behind: provider round trips never finished, reset links
 /// expired a day ago, request-rate windows that ended (up to `batch` of each); how many.
 pub async fn prune_sign_in_leftovers(conn: &mut AsyncPgConnection, batch: i64) -> AppResult<usize> {

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use loaders::{LoaderSet, Loaders};
 
-use crate::auth::viewer::RequestAuth;
+use crate::auth::viewer::{ClientInfo, RequestAuth};
 use crate::auth::{AuthService, Revocation, Role, Viewer};
 use crate::config::AppConfig;
 use crate::db::cursor::{CursorCodec, CursorScope};
@@ -71,6 +71,26 @@ impl Platform {
             started_at: Instant::now(),
             shutdown: CancellationToken::new(),
         })
+    }
+
+    /// This server's address as browsers (and Google's notifications) reach it:
+    /// `LOREGRAPH_PUBLIC_URL`, else the request's Host. Never for links in mails, which anyone
+    /// may have sent to someone else's address (see `accounts::resets`).
+    pub fn public_base(&self, client: &ClientInfo) -> AppResult<String> {
+        if let Some(url) = &self.config.identity.public_url {
+            return Ok(url.clone());
+        }
+        let host = client.host.as_deref().ok_or_else(|| {
+            AppError::bad_input(
+                "set LOREGRAPH_PUBLIC_URL: this request does not say which host it is for",
+            )
+        })?;
+        let scheme = if self.config.cookie_secure {
+            "https"
+        } else {
+            "http"
+        };
+        Ok(format!("{scheme}://{host}"))
     }
 
     /// Revokes credentials at once on this node (its cache) and, through the bus, on every

@@ -664,6 +664,53 @@ diesel::table! {
 }
 
 diesel::table! {
+    drive_connections (tenant_id, user_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        google_email -> Nullable<Text>,
+        scopes -> Text,
+        sealed_tokens -> Bytea,
+        access_expires_at -> Timestamptz,
+        folder_id -> Nullable<Text>,
+        folder_name -> Nullable<Text>,
+        page_token -> Nullable<Text>,
+        last_synced_at -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        round_until -> Nullable<Timestamptz>,
+        connected_at -> Timestamptz,
+        refreshed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    drive_channels (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Text,
+        user_id -> Uuid,
+        token -> Text,
+        address -> Text,
+        resource_id -> Nullable<Text>,
+        expires_at -> Timestamptz,
+        stopped_at -> Nullable<Timestamptz>,
+        last_message -> Int8,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    drive_files (tenant_id, user_id, file_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        file_id -> Text,
+        entity_row -> Nullable<Uuid>,
+        version -> Int8,
+        md5 -> Nullable<Text>,
+        entity_updated_at -> Nullable<Timestamptz>,
+        synced_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     user_identities (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -850,6 +897,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     project_files,
     project_folders,
     user_identities,
+    drive_connections,
+    drive_channels,
+    drive_files,
     oauth_flows,
     id_token_uses,
     password_resets,

@@ -26,6 +26,8 @@ use crate::billing::api::{
     BillingMutation, BillingQuery, BillingSubscriptionRoot, CheckoutMutation, CheckoutQuery,
 };
 use crate::config::Limits;
+use crate::drive::api::sync::{DriveSyncMutation, DriveSyncQuery};
+use crate::drive::api::{DriveMutation, DriveQuery};
 use crate::entities::api::connections::EntityConnectionQuery;
 use crate::entities::api::crud::{EntityMutation, EntityQuery};
 use crate::entities::api::graph::{GraphMutation, GraphQuery};
@@ -114,6 +116,8 @@ pub struct QueryRoot(
     SyncQuery,
     CloudSyncQuery,
     FolderQuery,
+    DriveQuery,
+    DriveSyncQuery,
 );
 
 /// Everything there is to change.
@@ -148,6 +152,8 @@ pub struct MutationRoot(
     SyncMutation,
     CloudSyncMutation,
     FolderMutation,
+    DriveMutation,
+    DriveSyncMutation,
 );
 
 /// Live events of the viewer's tenant (over /graphql/ws).

@@ -4,6 +4,7 @@
 
 pub mod assets;
 pub mod billing_portal;
+pub mod drive;
 pub mod health;
 pub mod markdown_import;
 pub mod metrics;

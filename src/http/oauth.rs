@@ -88,7 +88,7 @@ fn read_cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|c| c.value().to_owned())
 }
 
-fn redirect(location: &str, cookies: &[HeaderValue]) -> AppResult<Response> {
+pub(crate) fn redirect(location: &str, cookies: &[HeaderValue]) -> AppResult<Response> {
     let mut response = StatusCode::FOUND.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -134,11 +134,30 @@ pub async fn start(
     redirect(&begun.url, &[cookie])
 }
 
+/// What a provider sends back to a callback.
 #[derive(Deserialize)]
 pub struct CallbackQuery {
-    code: Option<String>,
-    state: Option<String>,
-    error: Option<String>,
+    pub(crate) code: Option<String>,
+    pub(crate) state: Option<String>,
+    pub(crate) error: Option<String>,
+}
+
+/// The account of the browser's web session, if it has one (links and Drive consents must
+/// come back to it).
+pub(crate) async fn session_user(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: &crate::auth::viewer::ClientInfo,
+) -> Option<Uuid> {
+    match Credentials::from_headers(headers) {
+        credentials @ Credentials::Cookie { .. } => state
+            .auth
+            .authenticate(credentials, client.clone())
+            .await
+            .ok()
+            .and_then(|auth| auth.viewer.map(|viewer| viewer.user_id)),
+        _ => None,
+    }
 }
 
 /// Where the provider sends the browser back.
@@ -155,16 +174,7 @@ pub async fn callback(
     let browser_secret = cookie_name
         .as_deref()
         .and_then(|name| read_cookie(&headers, name));
-    // The account of the browser's web session, if it has one (links must come back to it).
-    let signed_in_user = match Credentials::from_headers(&headers) {
-        credentials @ Credentials::Cookie { .. } => state
-            .auth
-            .authenticate(credentials, client.clone())
-            .await
-            .ok()
-            .and_then(|auth| auth.viewer.map(|viewer| viewer.user_id)),
-        _ => None,
-    };
+    let signed_in_user = session_user(&state, &headers, &client).await;
     let outcome = flow::complete(
         &state,
         Callback {
@@ -211,13 +221,7 @@ pub async fn callback(
         Err(error) => {
             error.log();
             tracing::info!(provider = provider.as_str(), error = %error.message(), "an OAuth sign-in failed");
-            let reason = match &error {
-                AppError::Forbidden {
-                    reason: Some(reason),
-                    ..
-                } => (*reason).to_owned(),
-                other => other.code().to_ascii_lowercase(),
-            };
+            let reason = reason_of(&error);
             redirect(
                 &with_query(&return_to, "oauth_error", &reason),
                 &[forget_flow],
@@ -226,8 +230,19 @@ pub async fn callback(
     }
 }
 
+/// What `?oauth_error=` says of an error: a FORBIDDEN error's reason, else its code.
+pub(crate) fn reason_of(error: &AppError) -> String {
+    match error {
+        AppError::Forbidden {
+            reason: Some(reason),
+            ..
+        } => (*reason).to_owned(),
+        other => other.code().to_ascii_lowercase(),
+    }
+}
+
 /// `target` (a path or an absolute URL) with `name=value` added to its query.
-fn with_query(target: &str, name: &str, value: &str) -> String {
+pub(crate) fn with_query(target: &str, name: &str, value: &str) -> String {
     let relative = target.starts_with('/');
     let base = reqwest::Url::parse("http://relative.invalid/").expect("a constant URL");
     let parsed = if relative {

@@ -143,6 +143,66 @@ impl Provider {
     }
 }
 
+impl Provider {
+    /// A new access token for a refresh token (RFC 6749, 6); the provider may send a new
+    /// refresh token too.
+    pub async fn refresh(
+        &self,
+        http: &OidcHttp,
+        refresh_token: &str,
+    ) -> Result<ProviderTokens, OidcError> {
+        let discovered = self.discovery.get(http).await?;
+        let client =
+            oauth2::basic::BasicClient::new(ClientId::new(self.settings.client_id.clone()))
+                .set_client_secret(ClientSecret::new(self.settings.client_secret.clone()))
+                .set_token_uri(
+                    TokenUrl::new(discovered.metadata.token_endpoint.clone())
+                        .map_err(|_| malformed("token endpoint"))?,
+                );
+        let answer = client
+            .exchange_refresh_token(&oauth2::RefreshToken::new(refresh_token.to_owned()))
+            .request_async(http)
+            .await
+            .map_err(|error| token_error(&self.settings.issuer, error))?;
+        Ok(ProviderTokens {
+            access_token: answer.access_token().secret().clone(),
+            refresh_token: answer.refresh_token().map(|t| t.secret().clone()),
+            expires_in: answer.expires_in(),
+            id_token: None,
+            scopes: answer
+                .scopes()
+                .map(|scopes| scopes.iter().map(|s| s.to_string()).collect()),
+        })
+    }
+
+    /// Revokes a token at the provider's revocation endpoint (RFC 7009); nothing to do when
+    /// the provider has none.
+    pub async fn revoke(&self, http: &OidcHttp, token: &str) -> Result<(), OidcError> {
+        let discovered = self.discovery.get(http).await?;
+        let Some(endpoint) = discovered.metadata.revocation_endpoint.as_deref() else {
+            return Ok(());
+        };
+        let response = http
+            .client()
+            .post(endpoint)
+            .basic_auth(&self.settings.client_id, Some(&self.settings.client_secret))
+            .form(&[("token", token), ("token_type_hint", "refresh_token")])
+            .send()
+            .await
+            .map_err(|_| {
+                OidcError::Unreachable(format!("{} could not be reached", host_of(endpoint)))
+            })?;
+        // 200, or 400 for a token already revoked or expired: either way it no longer works.
+        match response.status().as_u16() {
+            200 | 400 => Ok(()),
+            status => Err(OidcError::Unreachable(format!(
+                "{} answered {status} to the revocation",
+                host_of(endpoint)
+            ))),
+        }
+    }
+}
+
 /// A refused code is the caller's problem (UNAUTHENTICATED); anything else is the provider's.
 pub fn token_error(
     issuer: &str,

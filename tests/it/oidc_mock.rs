@@ -97,6 +97,7 @@ struct Grant {
     redirect_uri: String,
     challenge: String,
     nonce: Option<String>,
+    scope: String,
 }
 
 #[derive(Default)]
@@ -107,6 +108,10 @@ pub struct Seen {
     pub token_requests: Vec<HashMap<String, String>>,
     /// How often the JWKS was fetched.
     pub jwks_fetches: usize,
+    /// Tokens posted to the revocation endpoint.
+    pub revoked: Vec<String>,
+    /// Every access token issued, in order.
+    pub access_tokens: Vec<String>,
 }
 
 struct Inner {
@@ -116,6 +121,8 @@ struct Inner {
     /// When set, ID tokens from the token endpoint carry this nonce instead of the flow's.
     nonce_override: Mutex<Option<String>>,
     grants: Mutex<HashMap<String, Grant>>,
+    /// Live refresh tokens and the scope they carry.
+    refresh_tokens: Mutex<HashMap<String, String>>,
     seen: Mutex<Seen>,
 }
 
@@ -134,6 +141,7 @@ impl Provider {
             person: Mutex::new(None),
             nonce_override: Mutex::new(None),
             grants: Mutex::new(HashMap::new()),
+            refresh_tokens: Mutex::new(HashMap::new()),
             seen: Mutex::new(Seen::default()),
         }));
         let app = Router::new()
@@ -141,6 +149,7 @@ impl Provider {
             .route("/jwks", get(jwks))
             .route("/authorize", get(authorize))
             .route("/token", post(token))
+            .route("/revoke", post(revoke))
             .with_state(provider.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -205,6 +214,7 @@ async fn discovery(State(provider): State<Provider>) -> Response {
         "authorization_endpoint": format!("{issuer}/authorize"),
         "token_endpoint": format!("{issuer}/token"),
         "jwks_uri": format!("{issuer}/jwks"),
+        "revocation_endpoint": format!("{issuer}/revoke"),
         "response_types_supported": ["code"],
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": ["RS256"],
@@ -259,6 +269,7 @@ async fn authorize(
             redirect_uri: redirect_uri.clone(),
             challenge: query.get("code_challenge").cloned().unwrap_or_default(),
             nonce: query.get("nonce").cloned(),
+            scope: query.get("scope").cloned().unwrap_or_default(),
         },
     );
     let mut location = reqwest::Url::parse(&redirect_uri).expect("redirect uri");
@@ -271,6 +282,18 @@ async fn authorize(
         [(header::LOCATION, location.to_string())],
     )
         .into_response()
+}
+
+/// RFC 7009: the token stops working; 200 whether or not it was known.
+async fn revoke(
+    State(provider): State<Provider>,
+    Form(form): Form<HashMap<String, String>>,
+) -> Response {
+    if let Some(token) = form.get("token") {
+        provider.0.refresh_tokens.lock().unwrap().remove(token);
+        provider.0.seen.lock().unwrap().revoked.push(token.clone());
+    }
+    StatusCode::OK.into_response()
 }
 
 fn token_error(error: &str) -> Response {
@@ -307,8 +330,35 @@ async fn token(
     if !authenticated {
         return token_error("invalid_client");
     }
-    if form.get("grant_type").map(String::as_str) != Some("authorization_code") {
-        return token_error("unsupported_grant_type");
+    match form.get("grant_type").map(String::as_str) {
+        Some("authorization_code") => {}
+        Some("refresh_token") => {
+            let scope = form.get("refresh_token").and_then(|token| {
+                provider
+                    .0
+                    .refresh_tokens
+                    .lock()
+                    .unwrap()
+                    .get(token)
+                    .cloned()
+            });
+            let Some(scope) = scope else {
+                return token_error("invalid_grant");
+            };
+            let access = format!("access-{}", uuid::Uuid::new_v4().simple());
+            provider
+                .0
+                .seen
+                .lock()
+                .unwrap()
+                .access_tokens
+                .push(access.clone());
+            return axum::Json(json!({
+                "access_token": access, "token_type": "Bearer", "expires_in": 3600, "scope": scope,
+            }))
+            .into_response();
+        }
+        _ => return token_error("unsupported_grant_type"),
     }
     let Some(grant) = form
         .get("code")
@@ -330,11 +380,27 @@ async fn token(
         .or(grant.nonce);
     let claims = provider.claims_for(&grant.person, nonce.as_deref());
     let id_token = provider.current_key().sign(&claims);
+    let access = format!("access-{}", uuid::Uuid::new_v4().simple());
+    let refresh = format!("refresh-{}", uuid::Uuid::new_v4().simple());
+    provider
+        .0
+        .seen
+        .lock()
+        .unwrap()
+        .access_tokens
+        .push(access.clone());
+    provider
+        .0
+        .refresh_tokens
+        .lock()
+        .unwrap()
+        .insert(refresh.clone(), grant.scope.clone());
     axum::Json(json!({
-        "access_token": format!("access-{}", uuid::Uuid::new_v4().simple()),
+        "access_token": access,
+        "refresh_token": refresh,
         "token_type": "Bearer",
         "expires_in": 3600,
-        "scope": "openid email profile",
+        "scope": grant.scope,
         "id_token": id_token,
     }))
     .into_response()

@@ -79,24 +79,6 @@ pub fn safe_return_to(requested: Option<&str>, origins: &CorsOrigins) -> AppResu
     }
 }
 
-/// This server's address as browsers reach it: `LOREGRAPH_PUBLIC_URL`, else the request's Host.
-pub fn public_base(platform: &Platform, client: &ClientInfo) -> AppResult<String> {
-    if let Some(url) = &platform.config.identity.public_url {
-        return Ok(url.clone());
-    }
-    let host = client.host.as_deref().ok_or_else(|| {
-        AppError::bad_input(
-            "set LOREGRAPH_PUBLIC_URL: this request does not say which host it is for",
-        )
-    })?;
-    let scheme = if platform.config.cookie_secure {
-        "https"
-    } else {
-        "http"
-    };
-    Ok(format!("{scheme}://{host}"))
-}
-
 /// The callback URL registered with the provider (Drive's has its own, as in seed 001).
 pub fn callback_url(
     platform: &Platform,
@@ -104,7 +86,7 @@ pub fn callback_url(
     drive: bool,
     client: &ClientInfo,
 ) -> AppResult<String> {
-    let base = public_base(platform, client)?;
+    let base = platform.public_base(client)?;
     Ok(if drive {
         format!("{base}/api/auth/oauth/{}/drive/callback", provider.as_str())
     } else {
