@@ -707,6 +707,7 @@ diesel::table! {
         md5 -> Nullable<Text>,
         entity_updated_at -> Nullable<Timestamptz>,
         synced_at -> Timestamptz,
+        entity_version -> Nullable<Int4>,
     }
 }
 

@@ -258,7 +258,11 @@ pub async fn export_entity(
                 &file.id,
                 version,
                 file.md5_checksum.as_deref(),
-                Some((row.id, row.updated_at)),
+                Some(super::sync_store::Held {
+                    row: row.id,
+                    updated_at: row.updated_at,
+                    version: row.version,
+                }),
             )
             .await?;
         }

@@ -12,5 +12,6 @@ pub mod service;
 pub mod store;
 pub mod sync;
 pub mod sync_store;
+pub mod take;
 pub mod watch;
 pub mod write_back;

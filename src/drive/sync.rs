@@ -20,14 +20,12 @@ use uuid::Uuid;
 
 use super::client::{Drive, DriveError};
 use super::connection::{access_token, not_connected};
-use super::model::DriveFile;
 use super::store;
 use super::sync_store;
 use crate::auth::{Role, Viewer};
 use crate::context::Platform;
-use crate::entities::service::{self as entities, TemplateCatalog};
+use crate::entities::service::TemplateCatalog;
 use crate::error::{AppError, AppResult};
-use crate::sync::service::{ImportMode, import_files};
 
 /// Pages of changes (or of a first listing) read per round, at most.
 const MAX_PAGES: usize = 50;
@@ -48,6 +46,9 @@ pub struct Round {
     pub failed: i32,
     /// Changes that are not markdown files of the folder.
     pub skipped: i32,
+    /// New versions of files whose entity changed here meanwhile: kept as sync conflicts
+    /// (`syncConflicts`, `resolveConflict`), the entity unchanged.
+    pub conflicts: i32,
     /// False when another round for the member was already running (this one did nothing).
     pub ran: bool,
 }
@@ -305,7 +306,7 @@ impl DriveSync {
 
     /// Runs `call` with the member's Drive and a live access token (fetched for each call: a
     /// long round outlives one).
-    async fn with_drive<T>(
+    pub(super) async fn with_drive<T>(
         &self,
         tenant_id: Uuid,
         user_id: Uuid,
@@ -320,108 +321,6 @@ impl DriveSync {
             max_file_bytes: platform.config.drive.max_file_bytes,
         };
         call(&drive).await
-    }
-
-    /// Imports one file's new version (once). A file that cannot be read or imported is
-    /// counted as failed and its version recorded (a newer one is tried); only Google's trouble
-    /// ends the round (for the next one to resume).
-    async fn take(&self, viewer: &Viewer, file: DriveFile, round: &mut Round) -> AppResult<()> {
-        if file.trashed
-            || file.is_folder()
-            || file.mime_type.starts_with("application/vnd.google-apps.")
-            || !file.name.ends_with(".md")
-        {
-            round.skipped += 1;
-            return Ok(());
-        }
-        let version: i64 = file
-            .version
-            .as_deref()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        let (tenant_id, user_id) = (viewer.tenant_id, viewer.user_id);
-        let mut conn = self.platform.pool.get().await?;
-        if let Some(known) = sync_store::file(&mut conn, tenant_id, user_id, &file.id).await?
-            && known.version >= version
-        {
-            round.unchanged += 1;
-            return Ok(());
-        }
-        drop(conn);
-        let downloaded = self
-            .with_drive(tenant_id, user_id, async |drive| {
-                Ok(drive.download(&file.id).await.map(|(bytes, _)| bytes))
-            })
-            .await?;
-        let text = match downloaded {
-            Ok(bytes) => String::from_utf8(bytes).ok(),
-            Err(DriveError::Retryable(_)) | Err(DriveError::Unauthorized) => {
-                return Err(AppError::Upstream(
-                    "Google Drive is busy or unavailable; the next round resumes here".into(),
-                ));
-            }
-            Err(other) => {
-                tracing::info!(file = %file.name, error = ?other, "a Drive file could not be downloaded");
-                None
-            }
-        };
-        let mut conn = self.platform.pool.get().await?;
-        let mut entity = None;
-        match text {
-            None => round.failed += 1,
-            Some(text) => {
-                let report = import_files(
-                    &self.platform,
-                    &self.templates,
-                    &mut conn,
-                    viewer,
-                    ImportMode::Apply,
-                    vec![(file.name.clone(), text)],
-                )
-                .await;
-                match report {
-                    Ok(report) if report.applied => {
-                        if report.unchanged > 0 {
-                            round.unchanged += 1;
-                        } else {
-                            round.imported += 1;
-                        }
-                        if let Some(found) = <[_]>::first(&report.files)
-                            && let (Some(entity_type), Some(entity_id)) =
-                                (found.entity_type, &found.entity_id)
-                            && let Some(row) =
-                                entities::find_live(&mut conn, tenant_id, entity_type, entity_id)
-                                    .await?
-                        {
-                            entity = Some((row.id, row.updated_at));
-                        }
-                    }
-                    Ok(report) => {
-                        round.failed += 1;
-                        let why = <[_]>::first(&report.files)
-                            .and_then(|f| <[_]>::first(&f.errors))
-                            .map(|e| e.message.clone())
-                            .unwrap_or_default();
-                        tracing::info!(file = %file.name, why, "a Drive file could not be imported");
-                    }
-                    Err(error) => {
-                        round.failed += 1;
-                        tracing::info!(file = %file.name, error = %error.message(), "a Drive file could not be imported");
-                    }
-                }
-            }
-        }
-        // Seen, imported or not: the same version is not tried again (a new one will be).
-        sync_store::record_file(
-            &mut conn,
-            tenant_id,
-            user_id,
-            &file.id,
-            version,
-            file.md5_checksum.as_deref(),
-            entity,
-        )
-        .await
     }
 }
 

@@ -151,6 +151,8 @@ pub struct FileRow {
     pub md5: Option<String>,
     pub entity_updated_at: Option<DateTime<Utc>>,
     pub synced_at: DateTime<Utc>,
+    /// The entity's version when the file last matched it.
+    pub entity_version: Option<i32>,
 }
 
 pub async fn file(
@@ -167,7 +169,15 @@ pub async fn file(
         .optional()?)
 }
 
-/// Records a file at `version`, holding `entity_row` as of `entity_updated_at`.
+/// The state of an entity a Drive file holds.
+#[derive(Clone, Copy, Debug)]
+pub struct Held {
+    pub row: Uuid,
+    pub updated_at: DateTime<Utc>,
+    pub version: i32,
+}
+
+/// Records a file at `version`, holding the entity's state `held` (when known).
 pub async fn record_file(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
@@ -175,9 +185,11 @@ pub async fn record_file(
     file_id: &str,
     version: i64,
     md5: Option<&str>,
-    entity: Option<(Uuid, DateTime<Utc>)>,
+    held: Option<Held>,
 ) -> AppResult<()> {
-    let (entity_row, entity_updated_at) = entity.unzip();
+    let entity_row = held.map(|h| h.row);
+    let entity_updated_at = held.map(|h| h.updated_at);
+    let entity_version = held.map(|h| h.version);
     diesel::insert_into(drive_files::table)
         .values((
             drive_files::tenant_id.eq(tenant_id),
@@ -187,6 +199,7 @@ pub async fn record_file(
             drive_files::md5.eq(md5),
             drive_files::entity_row.eq(entity_row),
             drive_files::entity_updated_at.eq(entity_updated_at),
+            drive_files::entity_version.eq(entity_version),
         ))
         .on_conflict((
             drive_files::tenant_id,
@@ -210,6 +223,11 @@ pub async fn record_file(
                 diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
             >(
                 "COALESCE(excluded.entity_updated_at, drive_files.entity_updated_at)",
+            )),
+            drive_files::entity_version.eq(diesel::dsl::sql::<
+                diesel::sql_types::Nullable<diesel::sql_types::Int4>,
+            >(
+                "COALESCE(excluded.entity_version, drive_files.entity_version)",
             )),
             drive_files::synced_at.eq(diesel::dsl::now),
         ))

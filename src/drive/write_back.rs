@@ -181,7 +181,11 @@ impl DriveSync {
             &file.file_id,
             version,
             written.md5_checksum.as_deref(),
-            Some((row.id, row.updated_at)),
+            Some(sync_store::Held {
+                row: row.id,
+                updated_at: row.updated_at,
+                version: row.version,
+            }),
         )
         .await
     }

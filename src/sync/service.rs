@@ -11,6 +11,7 @@ use crate::context::Platform;
 use crate::entities::service::{self as entities, Bin, EntityType, TemplateCatalog};
 use crate::error::{AppError, AppResult};
 
+pub use super::cloud::service::{PushStatus, PushedChange, push};
 pub use super::operations::{
     FixedMarkdown, FormattedMarkdown, FrontmatterCheck, fix, format, validate,
 };

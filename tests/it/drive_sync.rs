@@ -12,7 +12,8 @@ use crate::harness::{Account, TestServer};
 use crate::oidc_mock::Provider;
 
 const REX: &str = "---\nname: Rex Marshall\n---\nA smuggler.\n";
-const FORCE: &str = "mutation { forceDriveSync { ran imported unchanged failed skipped } }";
+const FORCE: &str =
+    "mutation { forceDriveSync { ran imported unchanged failed skipped conflicts } }";
 const BODY: &str = "{ entity(type: CHARACTER, entityId: \"rex\") { markdownBody } }";
 
 /// A connected member with the folder `Lore` (holding `CH_rex.md`) chosen; the file's id.
@@ -89,7 +90,7 @@ async fn a_drive_change_is_imported_once_however_its_notifications_arrive() {
     let round = server.ok_as(&owner, FORCE, json!({})).await;
     assert_eq!(
         round["forceDriveSync"],
-        json!({ "ran": true, "imported": 1, "unchanged": 0, "failed": 0, "skipped": 1 })
+        json!({ "ran": true, "imported": 1, "unchanged": 0, "failed": 0, "skipped": 1, "conflicts": 0 })
     );
     assert_eq!(body_of(&server, &owner).await, "A smuggler.");
     let status = server
@@ -250,4 +251,61 @@ async fn entity_changes_go_back_to_drive_and_the_feed_survives_a_restart() {
     assert_eq!(body_of(&restarted, &owner).await, "After the restart.");
     // Read from the saved place in the feed: the folder was not listed again.
     assert_eq!(drive.list_calls(), listed_before);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entity_changed_here_and_in_drive_makes_a_sync_conflict() {
+    let google = Provider::start().await;
+    let drive = Drive::start().await;
+    let server = server_with_drive(&google, &drive).await;
+    let owner = server.register("owner@example.com", "Studio").await;
+    let rex = with_folder(&server, &google, &drive, &owner).await;
+    server.ok_as(&owner, FORCE, json!({})).await;
+
+    // The file changes in Drive, and the entity here, before the next round.
+    drive.edit(&rex, b"---\nname: Rex Marshall\n---\nDrive says.\n");
+    server
+        .ok_as(
+            &owner,
+            "mutation { updateEntity(type: CHARACTER, entityId: \"rex\", input: { markdownBody: \"Here says.\" }) { entityId } }",
+            json!({}),
+        )
+        .await;
+    let round = server.ok_as(&owner, FORCE, json!({})).await;
+    assert_eq!(round["forceDriveSync"]["conflicts"], 1, "{round}");
+    assert_eq!(round["forceDriveSync"]["imported"], 0, "{round}");
+    assert_eq!(
+        body_of(&server, &owner).await,
+        "Here says.",
+        "nothing overwritten"
+    );
+
+    // The conflict is kept as a desktop client's is, and resolved the same way.
+    let conflicts = server
+        .ok_as(
+            &owner,
+            "{ syncConflicts { total conflicts { id entityId oursContent clientId } } }",
+            json!({}),
+        )
+        .await;
+    let conflict = &conflicts["syncConflicts"]["conflicts"][0];
+    assert_eq!(conflicts["syncConflicts"]["total"], 1);
+    assert_eq!(conflict["entityId"], "rex");
+    assert_eq!(conflict["clientId"], "google-drive");
+    assert!(
+        conflict["oursContent"]
+            .as_str()
+            .is_some_and(|c| c.contains("Drive says."))
+    );
+    server
+        .ok_as(
+            &owner,
+            "mutation($id: ID!) { resolveConflict(id: $id, pick: OURS) { resolution } }",
+            json!({ "id": conflict["id"] }),
+        )
+        .await;
+    assert_eq!(body_of(&server, &owner).await, "Drive says.");
+    // The round that found it does not find it again.
+    let round = server.ok_as(&owner, FORCE, json!({})).await;
+    assert_eq!(round["forceDriveSync"]["conflicts"], 0, "{round}");
 }

@@ -67,6 +67,9 @@ pub struct DriveSyncRound {
     pub failed: i32,
     /// Changes that are not markdown files of the folder.
     pub skipped: i32,
+    /// New versions of files whose entity changed here meanwhile: kept as sync conflicts
+    /// (`syncConflicts`, resolved with `resolveConflict`), the entity unchanged.
+    pub conflicts: i32,
 }
 
 #[derive(Default)]
@@ -137,6 +140,7 @@ impl DriveSyncMutation {
             unchanged: round.unchanged,
             failed: round.failed,
             skipped: round.skipped,
+            conflicts: round.conflicts,
         })
     }
 }
