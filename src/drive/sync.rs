@@ -57,8 +57,8 @@ pub struct Round {
 pub struct DriveSync {
     platform: Platform,
     templates: Arc<TemplateCatalog>,
-    pending: Mutex<HashSet<(Uuid, Uuid)>>,
-    wake: tokio::sync::Notify,
+    pending: Arc<Mutex<HashSet<(Uuid, Uuid)>>>,
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl DriveSync {
@@ -66,8 +66,8 @@ impl DriveSync {
         Arc::new(Self {
             platform,
             templates,
-            pending: Mutex::new(HashSet::new()),
-            wake: tokio::sync::Notify::new(),
+            pending: Arc::new(Mutex::new(HashSet::new())),
+            wake: Arc::new(tokio::sync::Notify::new()),
         })
     }
 
@@ -83,6 +83,14 @@ impl DriveSync {
         }
         tokio::spawn(self.clone().rounds());
         tokio::spawn(self.clone().write_back());
+    }
+
+    fn pending_handle(&self) -> Arc<Mutex<HashSet<(Uuid, Uuid)>>> {
+        self.pending.clone()
+    }
+
+    fn wake_handle(&self) -> Arc<tokio::sync::Notify> {
+        self.wake.clone()
     }
 
     pub(super) fn platform(&self) -> &Platform {
@@ -147,8 +155,15 @@ impl DriveSync {
         match self.sync_now(tenant_id, user_id, false).await {
             // A notified member whose round is running elsewhere gets one after it.
             Ok(round) if !round.ran && queued => {
-                tokio::time::sleep(Duration::from_secs(2)).await;
-                self.enqueue(tenant_id, user_id);
+                let (pending, wake) = (self.pending_handle(), self.wake_handle());
+                tokio::spawn(async move {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                    pending
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert((tenant_id, user_id));
+                    wake.notify_one();
+                });
             }
             Ok(_) => {}
             Err(error) => {

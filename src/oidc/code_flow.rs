@@ -209,11 +209,22 @@ pub fn token_error(
     error: RequestTokenError<OidcError, BasicErrorResponse>,
 ) -> OidcError {
     match error {
-        RequestTokenError::ServerResponse(refusal) => OidcError::Invalid(format!(
-            "{} refused the sign-in ({})",
-            host_of(issuer),
-            refusal.error().as_ref()
-        )),
+        // RFC 6749 5.2: `invalid_grant` is the code or refresh token (expired, used, revoked);
+        // anything else is this server's client or request.
+        RequestTokenError::ServerResponse(refusal) => {
+            let code = refusal.error().as_ref().to_owned();
+            let message = format!("{} refused the sign-in ({code})", host_of(issuer));
+            if code == "invalid_grant" {
+                OidcError::Invalid(message)
+            } else {
+                tracing::warn!(
+                    issuer,
+                    code,
+                    "the provider's token endpoint refused this server's request"
+                );
+                OidcError::Refused(message)
+            }
+        }
         RequestTokenError::Request(error) => error,
         RequestTokenError::Parse(_, _) => OidcError::Malformed(format!(
             "{} sent an unreadable token response",

@@ -34,15 +34,19 @@ pub enum OidcError {
     /// A token (or code) the provider did not vouch for, or no longer does.
     #[error("{0}")]
     Invalid(String),
+    /// The token endpoint refused with an OAuth error other than `invalid_grant` (the client
+    /// is misconfigured, the scope is refused...): not the user's doing.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl From<OidcError> for AppError {
     fn from(error: OidcError) -> Self {
         match error {
             OidcError::Invalid(message) => AppError::unauthenticated(message),
-            OidcError::Unreachable(message) | OidcError::Malformed(message) => {
-                AppError::Upstream(message)
-            }
+            OidcError::Unreachable(message)
+            | OidcError::Malformed(message)
+            | OidcError::Refused(message) => AppError::Upstream(message),
         }
     }
 }

@@ -212,6 +212,27 @@ async fn a_drive_connection_is_sealed_refreshed_and_revoked() {
         "drive_reconnect"
     );
 
+    // The owner revokes the grant at Google: the next refresh is refused, the connection says
+    // so and asks for a reconnect.
+    google.revoke_grants();
+    diesel::sql_query("UPDATE drive_connections SET access_expires_at = now()")
+        .execute(&mut db)
+        .await
+        .expect("expire the token");
+    let body = server
+        .gql_as(&owner, "mutation { testDrive { ok } }", json!({}))
+        .await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["reason"], "drive_reconnect",
+        "{body}"
+    );
+    let status = server.ok_as(&owner, STATUS, json!({})).await;
+    assert!(
+        status["driveStatus"]["lastError"]
+            .as_str()
+            .is_some_and(|e| e.contains("connect Drive again"))
+    );
+
     // Disconnecting revokes the grant at Google and forgets the connection.
     let body = browser
         .graphql(&server, "mutation { disconnectDrive }", json!({}))

@@ -166,6 +166,12 @@ impl Provider {
         *self.0.person.lock().unwrap() = Some(person);
     }
 
+    /// The person revokes every grant at the provider (their security settings): refresh
+    /// tokens stop working.
+    pub fn revoke_grants(&self) {
+        self.0.refresh_tokens.lock().unwrap().clear();
+    }
+
     /// ID tokens answer with `nonce` from now on, whatever the flow sent (a replayed token).
     pub fn answer_with_nonce(&self, nonce: &str) {
         *self.0.nonce_override.lock().unwrap() = Some(nonce.to_owned());

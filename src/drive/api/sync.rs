@@ -106,6 +106,9 @@ impl DriveSyncQuery {
     }
 }
 
+/// `forceDriveSync` calls one member may make in a minute.
+const FORCED_ROUNDS_PER_MINUTE: u32 = 10;
+
 #[derive(Default)]
 pub struct DriveSyncMutation;
 
@@ -130,6 +133,17 @@ impl DriveSyncMutation {
     async fn force_drive_sync(&self, ctx: &Context<'_>) -> AppResult<DriveSyncRound> {
         let viewer = ctx.viewer()?;
         viewer.require_role(Role::Worldbuilder)?;
+        // A round can be long: a member may ask for one a few times a minute.
+        let mut conn = ctx.platform().pool.get().await?;
+        crate::auth::rate_window::ensure_within(
+            &mut conn,
+            &format!("drive-sync:{}:{}", viewer.tenant_id, viewer.user_id),
+            FORCED_ROUNDS_PER_MINUTE,
+            std::time::Duration::from_secs(60),
+            "too many forced Drive syncs; the worker runs on its own too",
+        )
+        .await?;
+        drop(conn);
         let round = ctx
             .part::<Arc<DriveSync>>()?
             .sync_now(viewer.tenant_id, viewer.user_id, true)
