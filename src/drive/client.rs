@@ -70,6 +70,18 @@ pub struct Drive<'a> {
     pub max_file_bytes: usize,
 }
 
+impl<'a> Drive<'a> {
+    /// The Drive API configured for this server, called with `token`.
+    pub fn of(platform: &'a crate::context::Platform, token: &'a str) -> Self {
+        Self {
+            http: platform.providers.http().client(),
+            base: &platform.config.drive.api_base,
+            token,
+            max_file_bytes: platform.config.drive.max_file_bytes,
+        }
+    }
+}
+
 impl Drive<'_> {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)

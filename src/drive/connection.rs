@@ -133,6 +133,19 @@ pub async fn connect(
     .await
 }
 
+/// Runs `call` with the member's Drive and a live access token (refreshed first when due).
+pub async fn with_drive<T, E: Into<AppError>>(
+    platform: &Platform,
+    tenant_id: Uuid,
+    user_id: Uuid,
+    call: impl AsyncFnOnce(&super::client::Drive<'_>) -> Result<T, E>,
+) -> AppResult<T> {
+    let token = access_token(platform, tenant_id, user_id).await?;
+    call(&super::client::Drive::of(platform, &token))
+        .await
+        .map_err(Into::into)
+}
+
 /// A live access token for the member's Drive, refreshed first when it is about to expire.
 pub async fn access_token(
     platform: &Platform,

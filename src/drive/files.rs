@@ -23,14 +23,7 @@ async fn with_drive<T>(
     call: impl AsyncFnOnce(&Drive<'_>) -> Result<T, super::client::DriveError>,
 ) -> AppResult<T> {
     viewer.require_role(Role::Worldbuilder)?;
-    let token = connection::access_token(platform, viewer.tenant_id, viewer.user_id).await?;
-    let drive = Drive {
-        http: platform.providers.http().client(),
-        base: &platform.config.drive.api_base,
-        token: &token,
-        max_file_bytes: platform.config.drive.max_file_bytes,
-    };
-    Ok(call(&drive).await?)
+    connection::with_drive(platform, viewer.tenant_id, viewer.user_id, call).await
 }
 
 async fn connection_row(platform: &Platform, viewer: &Viewer) -> AppResult<ConnectionRow> {

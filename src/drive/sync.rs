@@ -19,7 +19,7 @@ use std::time::Duration;
 use uuid::Uuid;
 
 use super::client::{Drive, DriveError};
-use super::connection::{access_token, not_connected};
+use super::connection::not_connected;
 use super::store;
 use super::sync_store;
 use crate::auth::{Role, Viewer};
@@ -327,15 +327,7 @@ impl DriveSync {
         user_id: Uuid,
         call: impl AsyncFnOnce(&Drive<'_>) -> AppResult<T>,
     ) -> AppResult<T> {
-        let platform = &self.platform;
-        let token = access_token(platform, tenant_id, user_id).await?;
-        let drive = Drive {
-            http: platform.providers.http().client(),
-            base: &platform.config.drive.api_base,
-            token: &token,
-            max_file_bytes: platform.config.drive.max_file_bytes,
-        };
-        call(&drive).await
+        super::connection::with_drive(&self.platform, tenant_id, user_id, call).await
     }
 }
 

@@ -6,8 +6,7 @@
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use uuid::Uuid;
 
-use super::client::Drive;
-use super::connection::{access_token, not_connected};
+use super::connection::{not_connected, with_drive};
 use super::store;
 use super::sync_store::{self, ChannelRow};
 use crate::auth::tokens::{constant_time_eq, random_token};
@@ -15,22 +14,6 @@ use crate::auth::viewer::ClientInfo;
 use crate::auth::{Role, Viewer};
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
-
-async fn drive_call<T>(
-    platform: &Platform,
-    tenant_id: Uuid,
-    user_id: Uuid,
-    call: impl AsyncFnOnce(&Drive<'_>) -> Result<T, super::client::DriveError>,
-) -> AppResult<T> {
-    let token = access_token(platform, tenant_id, user_id).await?;
-    let drive = Drive {
-        http: platform.providers.http().client(),
-        base: &platform.config.drive.api_base,
-        token: &token,
-        max_file_bytes: platform.config.drive.max_file_bytes,
-    };
-    Ok(call(&drive).await?)
-}
 
 /// Opens a channel for the viewer's Drive (the chosen folder's changes reach the sync worker
 /// within seconds instead of at its next round); a live one is replaced.
@@ -65,7 +48,7 @@ async fn open(
     let expires_at = Utc::now()
         + ChronoDuration::from_std(platform.config.drive.channel_ttl)
             .map_err(AppError::internal)?;
-    let channel = drive_call(platform, tenant_id, user_id, async |drive| {
+    let channel = with_drive(platform, tenant_id, user_id, async |drive| {
         let page_token = match connection.page_token.clone() {
             Some(token) => token,
             None => drive.start_page_token().await?,
@@ -120,7 +103,7 @@ async fn open(
 /// closed here already, so its notifications are refused from now on).
 async fn stop_at_google(platform: &Platform, channel: &ChannelRow) {
     if let Some(resource_id) = &channel.resource_id {
-        let stopped = drive_call(
+        let stopped = with_drive(
             platform,
             channel.tenant_id,
             channel.user_id,

@@ -136,12 +136,7 @@ impl DriveSync {
         .await?;
         drop(conn);
         let token = access_token(platform, tenant_id, file.user_id).await?;
-        let drive = Drive {
-            http: platform.providers.http().client(),
-            base: &platform.config.drive.api_base,
-            token: &token,
-            max_file_bytes: platform.config.drive.max_file_bytes,
-        };
+        let drive = Drive::of(platform, &token);
         let current = match drive.get(&file.file_id).await {
             Ok(current) => current,
             Err(DriveError::NotFound) => {

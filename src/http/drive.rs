@@ -86,19 +86,12 @@ pub async fn callback(
         Err(error) => Err(error),
     };
     match kept {
-        Ok(()) => super::oauth::redirect(
-            &super::oauth::with_query(&return_to, "drive", "connected"),
-            &[],
-        ),
+        Ok(()) => super::oauth::redirect(&flow::with_query(&return_to, "drive", "connected"), &[]),
         Err(error) => {
             error.log();
             tracing::info!(error = %error.message(), "a Drive consent failed");
             super::oauth::redirect(
-                &super::oauth::with_query(
-                    &return_to,
-                    "oauth_error",
-                    &super::oauth::reason_of(&error),
-                ),
+                &flow::with_query(&return_to, "oauth_error", &super::oauth::reason_of(&error)),
                 &[],
             )
         }

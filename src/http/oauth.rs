@@ -211,7 +211,7 @@ pub async fn callback(
             redirect(&return_to, &[session, forget_flow])
         }
         Ok(Completed::Linked(_)) => redirect(
-            &with_query(&return_to, "linked", provider.as_str()),
+            &flow::with_query(&return_to, "linked", provider.as_str()),
             &[forget_flow],
         ),
         // `complete` refuses a Drive consent at this callback; Drive's has its own.
@@ -223,7 +223,7 @@ pub async fn callback(
             tracing::info!(provider = provider.as_str(), error = %error.message(), "an OAuth sign-in failed");
             let reason = reason_of(&error);
             redirect(
-                &with_query(&return_to, "oauth_error", &reason),
+                &flow::with_query(&return_to, "oauth_error", &reason),
                 &[forget_flow],
             )
         }
@@ -238,56 +238,5 @@ pub(crate) fn reason_of(error: &AppError) -> String {
             ..
         } => (*reason).to_owned(),
         other => other.code().to_ascii_lowercase(),
-    }
-}
-
-/// `target` (a path or an absolute URL) with `name=value` added to its query.
-pub(crate) fn with_query(target: &str, name: &str, value: &str) -> String {
-    let relative = target.starts_with('/');
-    let base = reqwest::Url::parse("http://relative.invalid/").expect("a constant URL");
-    let parsed = if relative {
-        base.join(target)
-    } else {
-        reqwest::Url::parse(target)
-    };
-    let Ok(mut url) = parsed else {
-        return target.to_owned();
-    };
-    url.query_pairs_mut().append_pair(name, value);
-    if relative {
-        // Never `//host`, which a browser reads as another host.
-        if url.path().starts_with("//") {
-            return "/".into();
-        }
-        let mut out = url.path().to_owned();
-        if let Some(query) = url.query() {
-            out.push('?');
-            out.push_str(query);
-        }
-        if let Some(fragment) = url.fragment() {
-            out.push('#');
-            out.push_str(fragment);
-        }
-        out
-    } else {
-        url.to_string()
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::with_query;
-
-    #[test]
-    fn a_reason_is_added_to_the_landing_query() {
-        assert_eq!(with_query("/", "linked", "google"), "/?linked=google");
-        assert_eq!(
-            with_query("/settings?tab=a#top", "oauth_error", "link_required"),
-            "/settings?tab=a&oauth_error=link_required#top"
-        );
-        assert_eq!(
-            with_query("https://app.example.com/x", "linked", "microsoft"),
-            "https://app.example.com/x?linked=microsoft"
-        );
     }
 }

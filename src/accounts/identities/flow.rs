@@ -53,29 +53,57 @@ pub fn safe_return_to(requested: Option<&str>, origins: &CorsOrigins) -> AppResu
         return Err(refuse());
     }
     if requested.starts_with('/') {
-        // Resolved as a browser would (dot segments, backslashes, escapes): what remains must
-        // still be a path on this server, and never `//host`, which browsers read as a host.
-        let base = reqwest::Url::parse("http://relative.invalid/").map_err(AppError::internal)?;
-        let resolved = base.join(requested).map_err(|_| refuse())?;
-        if resolved.origin() != base.origin() || resolved.path().starts_with("//") {
-            return Err(refuse());
-        }
-        let mut path = resolved.path().to_owned();
-        if let Some(query) = resolved.query() {
-            path.push('?');
-            path.push_str(query);
-        }
-        if let Some(fragment) = resolved.fragment() {
-            path.push('#');
-            path.push_str(fragment);
-        }
-        return Ok(path);
+        return resolve_here(requested)
+            .map(|url| path_of(&url))
+            .ok_or_else(refuse);
     }
     let url = reqwest::Url::parse(requested).map_err(|_| refuse())?;
     let origin = url.origin().ascii_serialization();
     match origins {
         CorsOrigins::List(allowed) if allowed.iter().any(|a| a == &origin) => Ok(url.to_string()),
         _ => Err(refuse()),
+    }
+}
+
+/// A path resolved as a browser would resolve it on this server (dot segments, backslashes,
+/// escapes); None when what remains is not a path here (`//host` is read as another host).
+fn resolve_here(path: &str) -> Option<reqwest::Url> {
+    let base = reqwest::Url::parse("http://relative.invalid/").ok()?;
+    let url = base.join(path).ok()?;
+    (url.origin() == base.origin() && !url.path().starts_with("//")).then_some(url)
+}
+
+/// A URL on this server as the path (with query and fragment) a `Location` names.
+fn path_of(url: &reqwest::Url) -> String {
+    let mut path = url.path().to_owned();
+    if let Some(query) = url.query() {
+        path.push('?');
+        path.push_str(query);
+    }
+    if let Some(fragment) = url.fragment() {
+        path.push('#');
+        path.push_str(fragment);
+    }
+    path
+}
+
+/// Where a browser lands after a trip (a `returnTo` that passed [`safe_return_to`]) with
+/// `name=value` added to its query.
+pub fn with_query(target: &str, name: &str, value: &str) -> String {
+    let relative = target.starts_with('/');
+    let parsed = if relative {
+        resolve_here(target)
+    } else {
+        reqwest::Url::parse(target).ok()
+    };
+    let Some(mut url) = parsed else {
+        return "/".into();
+    };
+    url.query_pairs_mut().append_pair(name, value);
+    if relative {
+        path_of(&url)
+    } else {
+        url.to_string()
     }
 }
 
@@ -377,5 +405,23 @@ async fn finish(
             .await?;
             Ok(Completed::SignedIn(Box::new(tokens)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::with_query;
+
+    #[test]
+    fn a_reason_is_added_to_the_landing_query() {
+        assert_eq!(with_query("/", "linked", "google"), "/?linked=google");
+        assert_eq!(
+            with_query("/settings?tab=a#top", "oauth_error", "link_required"),
+            "/settings?tab=a&oauth_error=link_required#top"
+        );
+        assert_eq!(
+            with_query("https://app.example.com/x", "linked", "microsoft"),
+            "https://app.example.com/x?linked=microsoft"
+        );
     }
 }
