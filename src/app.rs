@@ -24,8 +24,8 @@ use crate::graphql::handler::{OperationNames, graphql, graphql_get};
 use crate::graphql::playground;
 use crate::graphql::ws::graphql_ws;
 use crate::http::{
-    assets, billing_portal, drive, health, markdown_import, oauth, password_reset, story_files,
-    web_auth,
+    assets, billing_portal, drive, health, markdown_import, oauth, password_reset, shares,
+    story_files, web_auth,
 };
 use crate::realtime::Realtime;
 use crate::state::AppState;
@@ -99,6 +99,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/oauth/{provider}", get(oauth::start))
         .route("/api/auth/oauth/{provider}/callback", get(oauth::callback))
         .route("/api/billing/portal", get(billing_portal::portal))
+        .route("/api/share/{code}", get(shares::open))
+        .route("/api/share/{code}/entities/{type}", get(shares::entities))
         .route(
             "/api/billing/webhook",
             post(crate::http::stripe_webhook::webhook),

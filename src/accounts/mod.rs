@@ -5,6 +5,7 @@ pub mod identities;
 pub mod loaders;
 pub mod members;
 pub mod model;
+pub mod own_tenants;
 pub mod passwords;
 pub mod resets;
 pub mod service;

@@ -104,7 +104,8 @@ impl MembershipRow {
 pub struct SessionRow {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub tenant_id: Uuid,
+    /// None for a session in no tenant.
+    pub tenant_id: Option<Uuid>,
     pub client_type: String,
     pub created_at: DateTime<Utc>,
     pub last_activity: DateTime<Utc>,
@@ -119,7 +120,7 @@ pub struct SessionRow {
 pub struct NewSession<'a> {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub tenant_id: Uuid,
+    pub tenant_id: Option<Uuid>,
     pub client_type: &'a str,
     pub expires_at: Option<DateTime<Utc>>,
     pub user_agent: Option<&'a str>,

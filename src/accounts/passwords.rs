@@ -6,14 +6,15 @@ use diesel_async::{AsyncConnection, AsyncPgConnection};
 use uuid::Uuid;
 
 use super::store::{self, UserChanges};
-use crate::auth::{Revocation, Viewer, password};
+use crate::auth::viewer::Account;
+use crate::auth::{Revocation, password};
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
 
-/// Changes the viewer's own password; every other session of the account is signed out.
+/// Changes the account's own password; every other session of the account is signed out.
 pub async fn change_own(
     platform: &Platform,
-    viewer: &Viewer,
+    viewer: Account,
     current_password: &str,
     new_password: &str,
 ) -> AppResult<()> {

@@ -18,7 +18,7 @@ use crate::events::{EventBus, EventPayload, MemberAction};
 use crate::tenants::service as tenants;
 
 pub use super::model::{AccountOrigin, ClientType, NewAccount, SessionRow, UserRow};
-pub use super::sessions::{SessionTokens, open_session};
+pub use super::sessions::{Place, SessionTokens, open_session};
 pub use super::store::{
     MemberKey, find_session, find_user, find_user_by_username, insert_membership,
     is_member_by_email, membership,
@@ -125,12 +125,15 @@ pub async fn register(
             Ok((user, tenant))
         })
         .await?;
+    let place = Place {
+        tenant,
+        role: Role::Admin,
+    };
     open_session(
         platform,
         &mut conn,
         user,
-        tenant,
-        Role::Admin,
+        Some(place),
         client,
         ClientType::Api,
     )

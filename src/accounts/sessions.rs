@@ -15,12 +15,19 @@ use crate::context::Platform;
 use crate::error::{AppError, AppResult};
 use crate::tenants::service::{self as tenants, TenantRow};
 
+/// The tenant a session acts in and the member's role there.
+#[derive(Clone)]
+pub struct Place {
+    pub tenant: TenantRow,
+    pub role: Role,
+}
+
 /// Tokens handed to a client that signed in.
 pub struct SessionTokens {
     pub session_id: Uuid,
     pub user: UserRow,
-    pub tenant: TenantRow,
-    pub role: Role,
+    /// None for a session in no tenant (an account that belongs to none).
+    pub place: Option<Place>,
     pub access_token: String,
     pub refresh_token: String,
     /// Seconds until the access token expires.
@@ -56,8 +63,8 @@ pub async fn sign_in(
 ) -> AppResult<SessionTokens> {
     let mut conn = platform.pool.get().await?;
     let user = check_password(platform, &mut conn, email, password, client).await?;
-    let (tenant, role) = choose_tenant(&mut conn, &user, tenant_id).await?;
-    open_session(platform, &mut conn, user, tenant, role, client, client_type).await
+    let place = choose_tenant(&mut conn, &user, tenant_id).await?;
+    open_session(platform, &mut conn, user, place, client, client_type).await
 }
 
 /// Checks an email (or username) and password, throttling attempts per account and per address.
@@ -98,12 +105,13 @@ async fn check_password(
 }
 
 /// The tenant a sign-in lands in: the requested one, else the last one used, else the oldest
-/// membership. Superusers may enter any tenant.
+/// membership; none for an account that belongs to no tenant (it signs in to a session that
+/// can accept an invite or create a tenant). Superusers may enter any tenant.
 pub(super) async fn choose_tenant(
     conn: &mut AsyncPgConnection,
     user: &UserRow,
     requested: Option<Uuid>,
-) -> AppResult<(TenantRow, Role)> {
+) -> AppResult<Option<Place>> {
     let memberships = store::memberships_of(conn, user.id).await?;
     let role_in = |tenant_id: Uuid| {
         if user.is_superuser {
@@ -121,18 +129,23 @@ pub(super) async fn choose_tenant(
                 .ok_or_else(|| AppError::forbidden("you are not a member of that tenant"))?;
             id
         }
-        None => user
-            .last_tenant_id
-            .filter(|id| role_in(*id).is_some())
-            .or_else(|| memberships.first().map(|m| m.tenant_id))
-            .ok_or_else(|| AppError::forbidden("this account is not a member of any tenant"))?,
+        None => {
+            let chosen = user
+                .last_tenant_id
+                .filter(|id| role_in(*id).is_some())
+                .or_else(|| memberships.first().map(|m| m.tenant_id));
+            match chosen {
+                Some(id) => id,
+                None => return Ok(None),
+            }
+        }
     };
     let tenant = tenants::find_tenant(conn, tenant_id)
         .await?
         .ok_or_else(|| AppError::not_found("tenant not found"))?;
     let role = role_in(tenant_id)
         .ok_or_else(|| AppError::forbidden("you are not a member of that tenant"))?;
-    Ok((tenant, role))
+    Ok(Some(Place { tenant, role }))
 }
 
 /// A fresh refresh token: the secret for the client, its hash for the database, its expiry.
@@ -157,13 +170,12 @@ fn from_now(duration: std::time::Duration) -> AppResult<DateTime<Utc>> {
     Ok(Utc::now() + ChronoDuration::from_std(duration).map_err(AppError::internal)?)
 }
 
-/// Opens a session and issues its first tokens, in one transaction.
+/// Opens a session (in a tenant, or in none) and issues its first tokens, in one transaction.
 pub async fn open_session(
     platform: &Platform,
     conn: &mut AsyncPgConnection,
     user: UserRow,
-    tenant: TenantRow,
-    role: Role,
+    place: Option<Place>,
     client: &ClientInfo,
     client_type: ClientType,
 ) -> AppResult<SessionTokens> {
@@ -177,13 +189,14 @@ pub async fn open_session(
     let expires_at = from_now(lifetime)?;
     let refresh = NewRefreshToken::issue(platform)?;
     let ip = client.ip.map(|ip| ip.to_string());
+    let tenant_id = place.as_ref().map(|place| place.tenant.id);
     conn.transaction::<_, AppError, _>(async |conn| {
         store::insert_session(
             conn,
             NewSession {
                 id: session_id,
                 user_id: user.id,
-                tenant_id: tenant.id,
+                tenant_id,
                 client_type: client_type.as_str(),
                 expires_at: Some(expires_at),
                 user_agent: client.user_agent.as_deref(),
@@ -192,7 +205,7 @@ pub async fn open_session(
         )
         .await?;
         store::insert_refresh_token(conn, session_id, &refresh.hash, refresh.expires_at).await?;
-        store::record_login(conn, user.id, tenant.id).await
+        store::record_login(conn, user.id, tenant_id).await
     })
     .await?;
 
@@ -200,8 +213,7 @@ pub async fn open_session(
         platform,
         session_id,
         user,
-        tenant,
-        role,
+        place,
         refresh.secret,
         client_type == ClientType::Browser,
     )
@@ -212,15 +224,16 @@ fn tokens_for(
     platform: &Platform,
     session_id: Uuid,
     user: UserRow,
-    tenant: TenantRow,
-    role: Role,
+    place: Option<Place>,
     refresh_token: String,
     browser: bool,
 ) -> AppResult<SessionTokens> {
+    let tenant_id = place.as_ref().map(|place| place.tenant.id);
+    let role = place.as_ref().map(|place| place.role);
     let (access_token, expires_in) = sign(
         platform,
         &user,
-        tenant.id,
+        tenant_id,
         role,
         session_id,
         TokenKind::Access,
@@ -231,7 +244,7 @@ fn tokens_for(
         let (token, _) = sign(
             platform,
             &user,
-            tenant.id,
+            tenant_id,
             role,
             session_id,
             TokenKind::Web,
@@ -244,8 +257,7 @@ fn tokens_for(
     Ok(SessionTokens {
         session_id,
         user,
-        tenant,
-        role,
+        place,
         access_token,
         refresh_token,
         expires_in,
@@ -257,8 +269,8 @@ fn tokens_for(
 fn sign(
     platform: &Platform,
     user: &UserRow,
-    tenant_id: Uuid,
-    role: Role,
+    tenant_id: Option<Uuid>,
+    role: Option<Role>,
     session_id: Uuid,
     kind: TokenKind,
     csrf: Option<String>,
@@ -330,18 +342,18 @@ pub async fn refresh(
         .await?
         .filter(|u| u.is_active)
         .ok_or_else(invalid)?;
-    let (tenant, role) = choose_tenant(conn, &user, Some(session.tenant_id))
-        .await
-        .map_err(|_| invalid())?;
-    tokens_for(
-        platform,
-        session.id,
-        user,
-        tenant,
-        role,
-        refresh.secret,
-        false,
-    )
+    // A session in no tenant stays in none (selectTenant moves it); one in a tenant needs the
+    // membership still.
+    let place = match session.tenant_id {
+        Some(tenant_id) => Some(
+            choose_tenant(conn, &user, Some(tenant_id))
+                .await
+                .map_err(|_| invalid())?
+                .ok_or_else(invalid)?,
+        ),
+        None => None,
+    };
+    tokens_for(platform, session.id, user, place, refresh.secret, false)
 }
 
 /// Moves a session to another tenant and issues fresh tokens for it; the session's older refresh
@@ -354,13 +366,15 @@ pub async fn switch_tenant(
     tenant_id: Uuid,
     browser: bool,
 ) -> AppResult<SessionTokens> {
-    let (tenant, role) = choose_tenant(conn, &user, Some(tenant_id)).await?;
+    let place = choose_tenant(conn, &user, Some(tenant_id))
+        .await?
+        .ok_or_else(|| AppError::forbidden("you are not a member of that tenant"))?;
     let refresh = NewRefreshToken::issue(platform)?;
     conn.transaction::<_, AppError, _>(async |conn| {
-        store::set_session_tenant(conn, session_id, tenant.id).await?;
+        store::set_session_tenant(conn, session_id, place.tenant.id).await?;
         store::retire_refresh_tokens(conn, session_id).await?;
         store::insert_refresh_token(conn, session_id, &refresh.hash, refresh.expires_at).await?;
-        store::record_login(conn, user.id, tenant.id).await
+        store::record_login(conn, user.id, Some(place.tenant.id)).await
     })
     .await?;
     platform.revoke(Revocation::Session(session_id)).await;
@@ -368,8 +382,7 @@ pub async fn switch_tenant(
         platform,
         session_id,
         user,
-        tenant,
-        role,
+        Some(place),
         refresh.secret,
         browser,
     )

@@ -113,18 +113,30 @@ pub async fn find_user_by_username(
         .optional()?)
 }
 
+/// Records a sign-in, and the tenant it landed in (a session in no tenant keeps the last one).
 pub async fn record_login(
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
-    tenant_id: Uuid,
+    tenant_id: Option<Uuid>,
 ) -> AppResult<()> {
-    diesel::update(users::table.find(user_id))
-        .set((
-            users::last_login_at.eq(diesel::dsl::now),
-            users::last_tenant_id.eq(tenant_id),
-        ))
-        .execute(conn)
-        .await?;
+    let user = users::table.find(user_id);
+    match tenant_id {
+        Some(tenant_id) => {
+            diesel::update(user)
+                .set((
+                    users::last_login_at.eq(diesel::dsl::now),
+                    users::last_tenant_id.eq(tenant_id),
+                ))
+                .execute(conn)
+                .await?
+        }
+        None => {
+            diesel::update(user)
+                .set(users::last_login_at.eq(diesel::dsl::now))
+                .execute(conn)
+                .await?
+        }
+    };
     Ok(())
 }
 

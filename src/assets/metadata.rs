@@ -9,6 +9,7 @@ use super::store::{self, AssetChanges};
 use crate::auth::{Role, Viewer};
 use crate::entities::service::{self as entities, EntityType};
 use crate::error::{AppError, AppResult};
+use crate::teams::service::{self as teams, Permission};
 
 const MAX_TAGS: usize = 50;
 const MAX_TAG_CHARS: usize = 50;
@@ -33,6 +34,7 @@ pub async fn update(
     update: AssetUpdate<'_>,
 ) -> AppResult<AssetRow> {
     viewer.require_role(Role::Worldbuilder)?;
+    teams::ensure_allowed(conn, viewer, Permission::ManageAssets, None).await?;
     let changes = AssetChanges {
         tags: update.tags.map(clean_tags).transpose()?,
         status: update.status.map(str::to_owned),
@@ -54,6 +56,7 @@ pub async fn unlink(
     entity_id: &str,
 ) -> AppResult<bool> {
     viewer.require_role(Role::Worldbuilder)?;
+    teams::ensure_allowed(conn, viewer, Permission::ManageAssets, None).await?;
     let asset = live(conn, viewer, id).await?;
     let entity_row_id =
         entities::live_row_id(conn, viewer.tenant_id, entity_type, entity_id).await?;

@@ -22,6 +22,7 @@ use crate::db::DbPool;
 use crate::entities::service::EntityType;
 use crate::entities::service::{self as entities, Bin};
 use crate::error::{AppError, AppResult};
+use crate::teams::service::{self as teams, Permission};
 
 // What the retention sweeper (another domain) and the /metrics edge ask of assets.
 /// What an image is, by its magic bytes (for domains that take only some kinds).
@@ -114,6 +115,10 @@ pub async fn upload(
     }
     // Reading the header is quick; a bad file is refused before anything is stored.
     let info = inspect(&upload.bytes, settings)?;
+    {
+        let mut conn = platform.pool.get().await?;
+        teams::ensure_allowed(&mut conn, viewer, Permission::ManageAssets, None).await?;
+    }
     let sha256 = hex::encode(Sha256::digest(&upload.bytes));
     let filename = clean_filename(&upload.filename, &info);
     let size = i64::try_from(upload.bytes.len()).map_err(AppError::internal)?;
@@ -205,6 +210,7 @@ pub async fn link(
     primary: bool,
 ) -> AppResult<AssetRow> {
     let mut conn = pool.get().await?;
+    teams::ensure_allowed(&mut conn, viewer, Permission::ManageAssets, None).await?;
     conn.transaction::<_, AppError, _>(async |conn| {
         let entity =
             entities::lock(conn, viewer.tenant_id, entity_type, entity_id, Bin::Live).await?;
@@ -223,6 +229,7 @@ pub async fn set_recycled(
     recycle: bool,
 ) -> AppResult<AssetRow> {
     let mut conn = pool.get().await?;
+    teams::ensure_allowed(&mut conn, viewer, Permission::ManageAssets, None).await?;
     conn.transaction::<_, AppError, _>(async |conn| {
         let from = if recycle { Bin::Live } else { Bin::Recycled };
         let row = lock(conn, viewer.tenant_id, id, from).await?;

@@ -8,6 +8,7 @@ use diesel::sql_types::{Bool, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::viewer::{Principal, Tenantless};
 use super::{Role, Viewer};
 use crate::error::AppResult;
 
@@ -15,8 +16,8 @@ use crate::error::AppResult;
 struct PrincipalRow {
     #[diesel(sql_type = SqlUuid)]
     user_id: Uuid,
-    #[diesel(sql_type = SqlUuid)]
-    tenant_id: Uuid,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    tenant_id: Option<Uuid>,
     #[diesel(sql_type = Bool)]
     is_superuser: bool,
     #[diesel(sql_type = Nullable<Text>)]
@@ -36,7 +37,7 @@ impl PrincipalRow {
         };
         Some(Viewer {
             user_id: self.user_id,
-            tenant_id: self.tenant_id,
+            tenant_id: self.tenant_id?,
             role,
             session_id,
             api_key_id,
@@ -45,12 +46,13 @@ impl PrincipalRow {
     }
 }
 
-/// The viewer behind a live session, touching its last activity in the same statement.
-/// `None` when the session is revoked or expired, the account inactive, or the membership gone.
-pub async fn session_viewer(
+/// Who a live session authenticates, touching its last activity in the same statement.
+/// `None` when the session is revoked or expired, the account inactive, or the membership in
+/// the session's tenant gone; a session in no tenant is `Tenantless`.
+pub async fn session_principal(
     conn: &mut AsyncPgConnection,
     session_id: Uuid,
-) -> AppResult<Option<Viewer>> {
+) -> AppResult<Option<Principal>> {
     let row: Option<PrincipalRow> = diesel::sql_query(
         "UPDATE sessions s SET last_activity = now() \
          FROM users u \
@@ -63,7 +65,14 @@ pub async fn session_viewer(
     .get_result(conn)
     .await
     .optional()?;
-    Ok(row.and_then(|r| r.into_viewer(Some(session_id), None)))
+    Ok(row.and_then(|r| match r.tenant_id {
+        None => Some(Principal::Tenantless(Tenantless {
+            user_id: r.user_id,
+            session_id,
+            expires_at: r.expires_at,
+        })),
+        Some(_) => r.into_viewer(Some(session_id), None).map(Principal::Member),
+    }))
 }
 
 /// The viewer behind a live API key, recording its last use in the same statement.

@@ -15,7 +15,7 @@ use super::cookies::{CSRF_HEADER, read_session_cookie};
 use super::credentials;
 use super::throttle::LoginThrottler;
 use super::tokens::{Claims, TokenKeys, TokenKind, constant_time_eq, secret_hash};
-use super::viewer::{ClientInfo, RequestAuth};
+use super::viewer::{ClientInfo, Principal, RequestAuth};
 use super::{Revocation, Viewer};
 use crate::config::AppConfig;
 use crate::db::DbPool;
@@ -91,19 +91,21 @@ pub struct AuthService {
     pub keys: TokenKeys,
     pub throttle: LoginThrottler,
     pool: DbPool,
-    sessions: Cache<Uuid, Option<Viewer>>,
+    sessions: Cache<Uuid, Option<Principal>>,
     api_keys: Cache<Vec<u8>, Option<Viewer>>,
 }
 
-/// The viewer behind `key`, from the cache or else looked up (concurrent misses share one lookup).
-async fn cached_viewer<K>(
-    cache: &Cache<K, Option<Viewer>>,
+/// Who `key` authenticates, from the cache or else looked up (concurrent misses share one
+/// lookup).
+async fn cached_viewer<K, V>(
+    cache: &Cache<K, Option<V>>,
     pool: &DbPool,
     key: K,
-    lookup: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection, &K) -> AppResult<Option<Viewer>>,
-) -> AppResult<Option<Viewer>>
+    lookup: impl AsyncFnOnce(&mut diesel_async::AsyncPgConnection, &K) -> AppResult<Option<V>>,
+) -> AppResult<Option<V>>
 where
     K: std::hash::Hash + Eq + Clone + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
 {
     let lookup_key = key.clone();
     cache
@@ -115,9 +117,10 @@ where
         .map_err(|e| AppError::from_shared(&e))
 }
 
-fn viewer_cache<K>() -> Cache<K, Option<Viewer>>
+fn viewer_cache<K, V>() -> Cache<K, Option<V>>
 where
     K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
 {
     Cache::builder()
         .max_capacity(100_000)
@@ -163,7 +166,7 @@ impl AuthService {
                     return Err(AppError::unauthenticated("the access token is invalid"));
                 }
                 auth.expires_at = token_expiry(&claims);
-                auth.viewer = Some(self.session_viewer(claims.sid).await?);
+                auth.set_principal(self.session_principal(claims.sid).await?);
             }
             Credentials::Cookie { token, csrf } => {
                 let claims = self.keys.verify(&token).map_err(|_| {
@@ -173,7 +176,7 @@ impl AuthService {
                     return Err(AppError::unauthenticated("the session cookie is invalid"));
                 }
                 auth.expires_at = token_expiry(&claims);
-                auth.viewer = Some(self.session_viewer(claims.sid).await?);
+                auth.set_principal(self.session_principal(claims.sid).await?);
                 auth.via_cookie = true;
                 auth.csrf_verified = match (csrf.as_deref(), claims.csrf.as_deref()) {
                     (Some(sent), Some(expected)) => constant_time_eq(sent, expected),
@@ -184,7 +187,11 @@ impl AuthService {
                 auth.viewer = Some(self.api_key_viewer(&key).await?);
             }
         }
-        let credentials_expiry = auth.viewer.as_ref().and_then(|v| v.expires_at);
+        let credentials_expiry = match (&auth.viewer, &auth.tenantless) {
+            (Some(viewer), _) => viewer.expires_at,
+            (None, Some(account)) => account.expires_at,
+            (None, None) => None,
+        };
         auth.expires_at = match (auth.expires_at, credentials_expiry) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -192,15 +199,15 @@ impl AuthService {
         Ok(auth)
     }
 
-    async fn session_viewer(&self, session_id: Uuid) -> AppResult<Viewer> {
-        let viewer = cached_viewer(
+    async fn session_principal(&self, session_id: Uuid) -> AppResult<Principal> {
+        let principal = cached_viewer(
             &self.sessions,
             &self.pool,
             session_id,
-            async |conn, id: &Uuid| credentials::session_viewer(conn, *id).await,
+            async |conn, id: &Uuid| credentials::session_principal(conn, *id).await,
         )
         .await?;
-        viewer.ok_or_else(|| AppError::unauthenticated("the session has ended; sign in again"))
+        principal.ok_or_else(|| AppError::unauthenticated("the session has ended; sign in again"))
     }
 
     async fn api_key_viewer(&self, key: &str) -> AppResult<Viewer> {
@@ -227,11 +234,14 @@ impl AuthService {
             Revocation::All => self.forget_everything(),
             Revocation::Session(session_id) => self.sessions.invalidate(&session_id).await,
             Revocation::User(_) | Revocation::ApiKey(_) => {
-                let covered = move |viewer: &Option<Viewer>| {
+                let _ = self.sessions.invalidate_entries_if(move |_, principal| {
+                    principal
+                        .as_ref()
+                        .is_some_and(|p| revocation.covers_principal(p))
+                });
+                let _ = self.api_keys.invalidate_entries_if(move |_, viewer| {
                     viewer.as_ref().is_some_and(|v| revocation.covers(v))
-                };
-                let _ = self.sessions.invalidate_entries_if(move |_, v| covered(v));
-                let _ = self.api_keys.invalidate_entries_if(move |_, v| covered(v));
+                });
             }
         }
     }

@@ -45,6 +45,20 @@ pub async fn hit(
     ))
 }
 
+/// Takes back one hit of `key` (an attempt counted before it was known to be fine: a right
+/// password), so a limit on failures counts failures alone. Counting first and forgiving after
+/// is what keeps concurrent attempts from all passing a check made before any was counted.
+pub async fn forgive(conn: &mut AsyncPgConnection, key: &str) -> AppResult<()> {
+    diesel::sql_query(
+        "UPDATE rate_windows SET hits = GREATEST(hits - 1, 0) \
+         WHERE key = $1 AND window_ends > now()",
+    )
+    .bind::<Text, _>(key)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Counts a request on `key`; RATE_LIMITED (saying `message`) once more than `limit` fell in
 /// the window.
 pub async fn ensure_within(

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::Viewer;
+use super::viewer::Principal;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
@@ -30,6 +31,17 @@ impl Revocation {
             Self::User(id) => viewer.user_id == id,
             Self::ApiKey(id) => viewer.api_key_id == Some(id),
             Self::All => true,
+        }
+    }
+
+    /// Whether credentials that authenticated as `principal` may be affected.
+    pub fn covers_principal(&self, principal: &Principal) -> bool {
+        match (principal, *self) {
+            (Principal::Member(viewer), _) => self.covers(viewer),
+            (Principal::Tenantless(account), Self::Session(id)) => account.session_id == id,
+            (Principal::Tenantless(account), Self::User(id)) => account.user_id == id,
+            (Principal::Tenantless(_), Self::ApiKey(_)) => false,
+            (Principal::Tenantless(_), Self::All) => true,
         }
     }
 }

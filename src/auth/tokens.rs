@@ -23,10 +23,10 @@ pub enum TokenKind {
 pub struct Claims {
     /// The user id.
     pub sub: Uuid,
-    /// The active tenant when the token was issued.
-    pub tid: Uuid,
+    /// The active tenant when the token was issued; none for a session in no tenant.
+    pub tid: Option<Uuid>,
     /// The role when the token was issued (informative: the live role is read per request).
-    pub role: Role,
+    pub role: Option<Role>,
     /// The session the token belongs to; revoking it revokes the token.
     pub sid: Uuid,
     pub jti: Uuid,
@@ -86,6 +86,21 @@ pub fn random_token(bytes: usize) -> String {
 /// what lets a lookup by hash use an index.
 pub fn secret_hash(secret: &str) -> Vec<u8> {
     Sha256::digest(secret.as_bytes()).to_vec()
+}
+
+/// An HMAC-SHA256 tag of `data` under a key derived from the server's `secret` for `purpose`:
+/// what makes a capability (a share link's code) the server can recompute and nobody can forge.
+pub fn keyed_tag(secret: &[u8], purpose: &str, data: &[u8]) -> [u8; 32] {
+    use hmac::{Hmac, Mac};
+    type HmacSha256 = Hmac<Sha256>;
+    let derive = |key: &[u8], message: &[u8]| -> [u8; 32] {
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(key).expect("HMAC takes a key of any length");
+        mac.update(message);
+        mac.finalize().into_bytes().into()
+    };
+    let key = derive(secret, purpose.as_bytes());
+    derive(&key, data)
 }
 
 /// Compares two strings in time that does not depend on where they differ.

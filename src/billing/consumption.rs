@@ -11,6 +11,7 @@ use crate::auth::Viewer;
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
 use crate::events::{BrainbitsDebit, EventPayload};
+use crate::teams::service::{self as teams, Permission};
 
 /// Most BrainBits one call may consume.
 const MAX_DEBIT: i32 = 1_000_000;
@@ -84,6 +85,11 @@ pub async fn consume(
     }
     let operation = validate_label("operation", charge.operation)?;
     let provider = validate_label("provider", charge.provider)?;
+    // Work already done (`UpTo`) was allowed when it began (`ensure_can_consume`) and is paid
+    // for whatever changed since; a consumption asked for outright is checked now.
+    if charge.take == Take::All {
+        teams::ensure_allowed(conn, viewer, Permission::UseAi, None).await?;
+    }
     if let Some(message) = exemption(platform, charge.key_source, &provider) {
         let (_, balance, _) = ledger::settle(conn, viewer.tenant_id).await?;
         return Ok(Consumption {
@@ -150,6 +156,7 @@ pub async fn ensure_can_consume(
     key_source: KeySource,
     provider: &str,
 ) -> AppResult<()> {
+    teams::ensure_allowed(conn, viewer, Permission::UseAi, None).await?;
     if !is_metered(platform, key_source, provider) {
         return Ok(());
     }

@@ -9,6 +9,7 @@ use diesel::sql_types::{BigInt, Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
+use super::group_quotas::{self, GroupQuota};
 use super::model::{BillingAccountRow, LedgerRow};
 use super::store::{RUNNING, lock_account, tier_of_row};
 use super::tiers::Tier;
@@ -351,15 +352,16 @@ struct Bound {
 }
 
 /// The bounds on what a member may consume now, in the order refusals name them: their
-/// quota, the team's quota, the balance.
+/// quota, their teams' and groups' quotas, the whole tenant's ("team") quota, the balance.
 async fn bounds(
     conn: &mut AsyncPgConnection,
     account: &BillingAccountRow,
     user_id: Uuid,
     period: &Period,
+    groups: &[GroupQuota],
 ) -> AppResult<Vec<Bound>> {
     let tenant_id = account.tenant_id;
-    let mut bounds = Vec::with_capacity(3);
+    let mut bounds = Vec::with_capacity(3 + groups.len());
     if let Some(limit) = user_quota(conn, tenant_id, user_id).await? {
         let used = consumed_since(conn, tenant_id, Some(user_id), period.start).await?;
         bounds.push(Bound {
@@ -367,6 +369,19 @@ async fn bounds(
             reason: "quota_exceeded",
             message: format!("your quota allows {limit} BrainBits this period and {used} are used"),
         });
+    }
+    for group in groups {
+        if let Some(limit) = group.quota {
+            bounds.push(Bound {
+                left: limit - group.used,
+                reason: "quota_exceeded",
+                message: format!(
+                    "{}'s quota allows {limit} BrainBits this period and {} are used",
+                    group.label(),
+                    group.used
+                ),
+            });
+        }
     }
     if let Some(limit) = account.team_quota {
         let used = consumed_since(conn, tenant_id, None, period.start).await?;
@@ -417,7 +432,8 @@ pub async fn debit(
         let account = lock_account(conn, debit.tenant_id).await?;
         let period = period_of(&account, Utc::now());
         ensure_allowance(conn, &account, &period).await?;
-        let bounds = bounds(conn, &account, debit.user_id, &period).await?;
+        let groups = group_quotas::of_member(conn, debit.tenant_id, debit.user_id, &period).await?;
+        let bounds = bounds(conn, &account, debit.user_id, &period, &groups).await?;
         let needed = match take {
             Take::All => debit.amount,
             Take::UpTo => 1,
@@ -427,6 +443,7 @@ pub async fn debit(
         }
         let left = bounds.iter().map(|bound| bound.left).min().unwrap_or(0);
         let amount = debit.amount.min(left);
+        group_quotas::count(conn, debit.tenant_id, &groups, &period, amount).await?;
         append(
             conn,
             Entry {
@@ -458,7 +475,8 @@ pub async fn ensure_room(
         let account = lock_account(conn, tenant_id).await?;
         let period = period_of(&account, Utc::now());
         ensure_allowance(conn, &account, &period).await?;
-        let bounds = bounds(conn, &account, user_id, &period).await?;
+        let groups = group_quotas::of_member(conn, tenant_id, user_id, &period).await?;
+        let bounds = bounds(conn, &account, user_id, &period, &groups).await?;
         refusal(&bounds, 1).map_or(Ok(()), Err)
     })
     .await

@@ -15,6 +15,7 @@
 pub mod api;
 pub mod checkout;
 pub mod consumption;
+pub mod group_quotas;
 pub mod ledger;
 pub mod model;
 pub mod quotas;

@@ -18,7 +18,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use loaders::{LoaderSet, Loaders};
 
-use crate::auth::viewer::{ClientInfo, RequestAuth};
+use crate::auth::viewer::{Account, ClientInfo, RequestAuth};
 use crate::auth::{AuthService, Revocation, Role, Viewer};
 use crate::config::AppConfig;
 use crate::db::cursor::{CursorCodec, CursorScope};
@@ -116,6 +116,12 @@ pub trait ContextExt {
     /// The signed-in viewer, or UNAUTHENTICATED.
     fn viewer(&self) -> AppResult<&Viewer> {
         self.auth().viewer()
+    }
+
+    /// The signed-in account, in a tenant or in none (a session of an account that belongs to
+    /// no tenant); UNAUTHENTICATED without credentials.
+    fn account(&self) -> AppResult<Account> {
+        self.auth().account()
     }
 
     /// The viewer if they hold at least `role`; UNAUTHENTICATED or FORBIDDEN otherwise.

@@ -494,7 +494,7 @@ diesel::table! {
     sessions (id) {
         id -> Uuid,
         user_id -> Uuid,
-        tenant_id -> Uuid,
+        tenant_id -> Nullable<Uuid>,
         client_type -> Text,
         created_at -> Timestamptz,
         last_activity -> Timestamptz,
@@ -839,6 +839,110 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    member_groups (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        kind -> Text,
+        name -> Text,
+        description -> Text,
+        preset -> Nullable<Text>,
+        permissions -> Jsonb,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    member_group_members (tenant_id, group_id, user_id) {
+        tenant_id -> Uuid,
+        group_id -> Uuid,
+        user_id -> Uuid,
+        added_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    permission_templates (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        description -> Text,
+        permissions -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    member_permissions (tenant_id, user_id) {
+        tenant_id -> Uuid,
+        user_id -> Uuid,
+        permissions -> Jsonb,
+        template_id -> Nullable<Uuid>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    brainbits_group_quotas (tenant_id, group_id) {
+        tenant_id -> Uuid,
+        group_id -> Uuid,
+        period_limit -> Int8,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    brainbits_group_usage (tenant_id, group_id, period_key) {
+        tenant_id -> Uuid,
+        group_id -> Uuid,
+        period_key -> Text,
+        used -> Int8,
+        reset_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    shares (id) {
+        id -> Uuid,
+        tenant_id -> Uuid,
+        kind -> Text,
+        entity_type -> Nullable<Text>,
+        entity_row_ids -> Array<Uuid>,
+        title -> Text,
+        password_hash -> Nullable<Text>,
+        team_id -> Nullable<Uuid>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        expires_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_by -> Nullable<Uuid>,
+        last_accessed_at -> Nullable<Timestamptz>,
+        access_count -> Int8,
+    }
+}
+
+diesel::table! {
+    user_settings (user_id) {
+        user_id -> Uuid,
+        settings -> Jsonb,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    user_provider_keys (user_id, provider) {
+        user_id -> Uuid,
+        provider -> Text,
+        sealed_key -> Bytea,
+        last_four -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     asset_blobs,
@@ -905,4 +1009,13 @@ diesel::allow_tables_to_appear_in_same_query!(
     id_token_uses,
     password_resets,
     rate_windows,
+    member_groups,
+    member_group_members,
+    permission_templates,
+    member_permissions,
+    brainbits_group_quotas,
+    brainbits_group_usage,
+    shares,
+    user_settings,
+    user_provider_keys,
 );

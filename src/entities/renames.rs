@@ -9,11 +9,12 @@ use super::store::{self, Bin, RevisionAction};
 use super::templates::TemplateCatalog;
 use super::types::EntityType;
 use super::validation;
-use super::writes::{already_exists, check, content_of, publish, write};
+use super::writes::{already_exists, check, content_of, ensure_may, publish, write};
 use crate::auth::Viewer;
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
 use crate::events::EntityAction;
+use crate::teams::service::Permission;
 
 /// Gives an entity a new id and rewrites every reference to it, all in one transaction.
 /// A field that may name several types is left alone where another of those types has an
@@ -28,6 +29,7 @@ pub async fn rename(
     new_entity_id: &str,
 ) -> AppResult<EntityRow> {
     let new_entity_id = validation::validate_entity_id("newEntityId", new_entity_id)?;
+    ensure_may(conn, viewer, Permission::EditEntities, entity_type).await?;
     let (renamed, referrers) = conn
         .transaction::<_, AppError, _>(async |conn| {
             let current =

@@ -16,6 +16,7 @@ use crate::auth::Viewer;
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
 use crate::events::{EntityAction, EntityChange};
+use crate::teams::service::{self as teams, Permission};
 
 /// What writing an entity whole did.
 #[derive(Debug)]
@@ -90,6 +91,7 @@ pub async fn replace(
     current: Option<EntityRow>,
 ) -> AppResult<Replaced> {
     let content = checked_content(content)?;
+    writes::ensure_may(conn, viewer, Permission::EditEntities, entity_type).await?;
     match current {
         None => {
             let checked = check(templates, entity_type, &content, None);
@@ -119,6 +121,13 @@ pub async fn recycle(
     viewer: &Viewer,
     current: &EntityRow,
 ) -> AppResult<Written> {
+    teams::ensure_allowed(
+        conn,
+        viewer,
+        Permission::DeleteEntities,
+        Some(&current.entity_type),
+    )
+    .await?;
     let row = store::set_recycled(conn, current, viewer.user_id, true).await?;
     Ok(Written(EntityChange {
         action: EntityAction::Deleted,

@@ -43,6 +43,26 @@ pub use super::store::revision;
 /// An entity's content as a row holds it.
 pub use super::writes::content_of;
 
+/// A page of the tenant's live entities of one type, by name, and how many there are (what a
+/// share of a whole type shows).
+pub async fn live_of_type(
+    conn: &mut diesel_async::AsyncPgConnection,
+    tenant_id: uuid::Uuid,
+    entity_type: EntityType,
+    page: crate::db::pagination::PageRequest,
+) -> crate::error::AppResult<(i64, Vec<EntityRow>)> {
+    use super::store::{EntitySortField, ListFilter, SortOrder, list_entities};
+    let filter = ListFilter {
+        entity_type: Some(entity_type),
+        status: None,
+        search: None,
+        bin: Bin::Live,
+    };
+    let sort = Some((EntitySortField::Name, SortOrder::Asc));
+    let (total, rows) = list_entities(conn, tenant_id, &filter, sort, page, true).await?;
+    Ok((total.unwrap_or_default(), rows))
+}
+
 /// Finding many entities by type and id at once (locked inside a transaction when asked).
 pub use super::store::find_by_keys;
 

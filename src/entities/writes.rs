@@ -16,6 +16,18 @@ use crate::auth::Viewer;
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
 use crate::events::{EntityAction, EntityChange, EventPayload};
+use crate::teams::service::{self as teams, Permission};
+
+/// FORBIDDEN (reason `permission_denied`) unless the viewer's groups let them do `permission`
+/// on entities of `entity_type` (their role is checked by the caller).
+pub(super) async fn ensure_may(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    permission: Permission,
+    entity_type: EntityType,
+) -> AppResult<()> {
+    teams::ensure_allowed(conn, viewer, permission, Some(entity_type.slug())).await
+}
 
 pub struct NewEntity {
     pub entity_id: String,
@@ -104,6 +116,7 @@ pub async fn create(
         markdown_body: input.markdown_body.unwrap_or_default(),
     };
     validation::validate_markdown(&content.markdown_body)?;
+    ensure_may(conn, viewer, Permission::EditEntities, entity_type).await?;
     let checked = check(templates, entity_type, &content, None);
     // One statement: the row, its references and its revision (no transaction needed).
     let row = match store::insert(conn, write(viewer, entity_type, &content, &checked)).await {
@@ -166,6 +179,7 @@ pub async fn update(
         markdown_body: patch.markdown_body,
         expected_version: patch.expected_version,
     };
+    ensure_may(conn, viewer, Permission::EditEntities, entity_type).await?;
     // Optimistically: read the row, then write it on the condition that it is still at the
     // version read (two statements, no transaction). A writer that got in between makes the
     // write miss; then read and try again, and in the end take the row's lock.
@@ -297,6 +311,12 @@ pub async fn set_recycled(
     recycled: bool,
 ) -> AppResult<EntityRow> {
     let from = if recycled { Bin::Live } else { Bin::Recycled };
+    let permission = if recycled {
+        Permission::DeleteEntities
+    } else {
+        Permission::EditEntities
+    };
+    ensure_may(conn, viewer, permission, entity_type).await?;
     let row = conn
         .transaction::<_, AppError, _>(async |conn| {
             let current = store::lock(conn, viewer.tenant_id, entity_type, entity_id, from).await?;
@@ -394,6 +414,7 @@ pub async fn create_relationship(
             .await?
             .ok_or_else(|| store::not_found(entity_type, entity_id, Bin::Live))
     };
+    ensure_may(conn, viewer, Permission::EditEntities, from.0).await?;
     let source = find(conn, from).await?;
     let target = find(conn, to).await?;
     if source.id == target.id {
@@ -424,11 +445,22 @@ pub async fn delete_relationship(
     viewer: &Viewer,
     id: Uuid,
 ) -> AppResult<()> {
-    let row = links::delete_relationship(conn, viewer.tenant_id, id)
-        .await?
-        .ok_or_else(|| AppError::not_found("relationship not found"))?;
-    let ends =
-        store::entities_by_row_ids(conn, viewer.tenant_id, &[row.source_id, row.target_id]).await?;
+    let grants = teams::grants_of(conn, viewer).await?;
+    let ends = conn
+        .transaction::<_, AppError, _>(async |conn| {
+            let row = links::delete_relationship(conn, viewer.tenant_id, id)
+                .await?
+                .ok_or_else(|| AppError::not_found("relationship not found"))?;
+            let ends =
+                store::entities_by_row_ids(conn, viewer.tenant_id, &[row.source_id, row.target_id])
+                    .await?;
+            // Drawn from its source: whoever may edit the source may take it away.
+            if let Some(source) = ends.iter().find(|end| end.id == row.source_id) {
+                grants.ensure(Permission::EditEntities, Some(&source.entity_type))?;
+            }
+            Ok(ends)
+        })
+        .await?;
     for end in ends.iter().filter(|e| !e.is_deleted()) {
         publish(platform, viewer, EntityAction::Updated, end, None);
     }

@@ -149,7 +149,7 @@ pub async fn graphql_get(
     };
     crate::metrics::graphql_operation(counted_as(&auth, named.as_deref()), kind, &answer);
     let mut response = media.respond(BatchResponse::Single(answer));
-    if auth.viewer.is_some() {
+    if auth.user_id().is_some() {
         // A signed-in viewer's answer is theirs: no shared cache may keep it for the next
         // caller of the same URL (only anonymous queries are a CDN's to cache).
         let headers = response.headers_mut();
@@ -263,7 +263,7 @@ pub(super) type Prepared = (
 /// The name an operation is counted under in the metrics: its own for a signed-in viewer; one
 /// label for all others, so nobody can use up the names the metrics keep without an account.
 fn counted_as<'n>(auth: &RequestAuth, name: Option<&'n str>) -> Option<&'n str> {
-    if auth.viewer.is_some() {
+    if auth.user_id().is_some() {
         name
     } else {
         Some("unauthenticated")

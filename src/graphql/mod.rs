@@ -24,6 +24,7 @@ use crate::assets::api::queries::AssetQuery;
 use crate::assets::api::queue::{AssetQueueMutation, AssetQueueQuery, AssetSubscription};
 use crate::billing::api::{
     BillingMutation, BillingQuery, BillingSubscriptionRoot, CheckoutMutation, CheckoutQuery,
+    QuotaGroupMutation, QuotaGroupQuery,
 };
 use crate::config::Limits;
 use crate::drive::api::sync::{DriveSyncMutation, DriveSyncQuery};
@@ -50,10 +51,14 @@ use crate::notes::api::{NoteMutation, NoteQuery};
 use crate::realtime::presence::api::{PresenceMutation, PresenceQuery, PresenceSubscription};
 use crate::retention::api::RetentionMutation;
 use crate::rolls::api::{RollMutation, RollQuery};
+use crate::settings::api::{SettingsMutation, SettingsQuery};
+use crate::shares::api::{ShareMutation, ShareQuery};
 use crate::story::api::{StoryMutation, StoryQuery, StorySubscription};
 use crate::sync::api::{SyncMutation, SyncQuery, SyncSubscription};
 use crate::sync::cloud::api::{CloudSyncMutation, CloudSyncQuery};
 use crate::sync::folder::api::{FolderMutation, FolderQuery};
+use crate::teams::api::groups::{TeamMutation, TeamQuery};
+use crate::teams::api::templates::{PermissionMutation, PermissionQuery};
 use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
 
 /// Where subscriptions are served (graphql-transport-ws and the legacy graphql-ws protocol).
@@ -88,6 +93,10 @@ pub struct QueryRoot(
     IdentityQuery,
     TenantQuery,
     UserAdminQuery,
+    TeamQuery,
+    PermissionQuery,
+    ShareQuery,
+    SettingsQuery,
     InviteQuery,
     ApiKeyQuery,
     HealthQuery,
@@ -111,6 +120,7 @@ pub struct QueryRoot(
     OllamaQuery,
     IntrospectionQuery,
     BillingQuery,
+    QuotaGroupQuery,
     CheckoutQuery,
     StoryQuery,
     SyncQuery,
@@ -129,6 +139,10 @@ pub struct MutationRoot(
     TenantSessionMutation,
     UserAdminMutation,
     ManageUserMutation,
+    TeamMutation,
+    PermissionMutation,
+    ShareMutation,
+    SettingsMutation,
     InviteMutation,
     ApiKeyMutation,
     EntityMutation,
@@ -146,6 +160,7 @@ pub struct MutationRoot(
     AxisMutation,
     OllamaMutation,
     BillingMutation,
+    QuotaGroupMutation,
     CheckoutMutation,
     RetentionMutation,
     StoryMutation,

@@ -10,6 +10,7 @@ pub mod markdown_import;
 pub mod metrics;
 pub mod oauth;
 pub mod password_reset;
+pub mod shares;
 pub mod story_files;
 pub mod stripe_webhook;
 pub mod web_auth;

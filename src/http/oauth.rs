@@ -155,7 +155,7 @@ pub(crate) async fn session_user(
             .authenticate(credentials, client.clone())
             .await
             .ok()
-            .and_then(|auth| auth.viewer.map(|viewer| viewer.user_id)),
+            .and_then(|auth| auth.user_id()),
         _ => None,
     }
 }

@@ -18,8 +18,9 @@ use uuid::Uuid;
 use crate::accounts::model::ClientType;
 use crate::accounts::sessions::{self, SessionTokens};
 use crate::accounts::store as accounts;
+use crate::auth::Credentials;
 use crate::auth::cookies::{clear_session_cookie, read_session_cookie, session_cookie};
-use crate::auth::{Credentials, Viewer};
+use crate::auth::viewer::RequestAuth;
 use crate::error::{AppError, AppResult};
 use crate::graphql::handler::client_info;
 use crate::state::AppState;
@@ -45,9 +46,10 @@ pub struct LoginRequest {
 pub struct LoginResponse {
     access_token: String,
     token_type: &'static str,
-    tenant_id: Uuid,
+    /// None when the account belongs to no tenant.
+    tenant_id: Option<Uuid>,
     user_id: Uuid,
-    role: &'static str,
+    role: Option<&'static str>,
     expires_in: i64,
     /// Echo this in the `X-CSRF-Token` header on cookie-authenticated mutations.
     csrf_token: String,
@@ -60,9 +62,9 @@ fn signed_in(state: &AppState, tokens: SessionTokens) -> AppResult<Response> {
     let body = LoginResponse {
         access_token: tokens.access_token,
         token_type: "bearer",
-        tenant_id: tokens.tenant.id,
+        tenant_id: tokens.place.as_ref().map(|place| place.tenant.id),
         user_id: tokens.user.id,
-        role: tokens.role.as_str(),
+        role: tokens.place.as_ref().map(|place| place.role.as_str()),
         expires_in: tokens.expires_in,
         csrf_token: web.csrf,
     };
@@ -124,9 +126,14 @@ pub async fn google_sso(
     signed_in(&state, tokens)
 }
 
-/// The viewer of the session cookie; any other credentials are refused here. A `changing`
-/// request also needs the CSRF header, as cookie-authenticated GraphQL mutations do.
-async fn cookie_viewer(state: &AppState, headers: &HeaderMap, changing: bool) -> AppResult<Viewer> {
+/// Who the session cookie signs in (in a tenant or in none); any other credentials are refused
+/// here. A `changing` request also needs the CSRF header, as cookie-authenticated GraphQL
+/// mutations do.
+async fn cookie_auth(
+    state: &AppState,
+    headers: &HeaderMap,
+    changing: bool,
+) -> AppResult<RequestAuth> {
     let credentials = Credentials::from_headers(headers);
     if !matches!(credentials, Credentials::Cookie { .. }) {
         return Err(AppError::unauthenticated("no session cookie"));
@@ -141,7 +148,7 @@ async fn cookie_viewer(state: &AppState, headers: &HeaderMap, changing: bool) ->
             reason: Some("csrf"),
         });
     }
-    auth.viewer().cloned()
+    Ok(auth)
 }
 
 #[derive(Serialize)]
@@ -149,9 +156,10 @@ pub struct SessionResponse {
     user_id: Uuid,
     email: String,
     display_name: String,
-    tenant_id: Uuid,
-    tenant_name: String,
-    role: &'static str,
+    /// The session's tenant; none for an account that belongs to no tenant.
+    tenant_id: Option<Uuid>,
+    tenant_name: Option<String>,
+    role: Option<&'static str>,
     session_id: Option<Uuid>,
     /// The session's CSRF token, for a browser that signed in through a redirect (OAuth) and
     /// never saw the login response.
@@ -162,22 +170,28 @@ pub async fn session(
     State(state): State<AppState>,
     headers: HeaderMap,
 ) -> AppResult<Json<SessionResponse>> {
-    let viewer = cookie_viewer(&state, &headers, false).await?;
+    let auth = cookie_auth(&state, &headers, false).await?;
+    let account = auth.account()?;
     let mut conn = state.pool.get().await?;
-    let user = accounts::find_user(&mut conn, viewer.user_id)
+    let user = accounts::find_user(&mut conn, account.user_id)
         .await?
         .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
-    let tenant = crate::tenants::store::find_tenant(&mut conn, viewer.tenant_id)
-        .await?
-        .ok_or_else(|| AppError::not_found("tenant not found"))?;
+    let tenant = match account.tenant_id {
+        Some(tenant_id) => Some(
+            crate::tenants::service::find_tenant(&mut conn, tenant_id)
+                .await?
+                .ok_or_else(|| AppError::not_found("tenant not found"))?,
+        ),
+        None => None,
+    };
     Ok(Json(SessionResponse {
         user_id: user.id,
         email: user.email,
         display_name: user.display_name,
-        tenant_id: tenant.id,
-        tenant_name: tenant.name,
-        role: viewer.role.as_str(),
-        session_id: viewer.session_id,
+        tenant_id: tenant.as_ref().map(|tenant| tenant.id),
+        tenant_name: tenant.map(|tenant| tenant.name),
+        role: auth.viewer.as_ref().map(|viewer| viewer.role.as_str()),
+        session_id: account.session_id,
         csrf_token: read_session_cookie(&headers)
             .and_then(|token| state.auth.keys.verify(&token).ok())
             .and_then(|claims| claims.csrf),
@@ -195,12 +209,12 @@ pub async fn select_tenant(
     body: Result<Json<SelectTenantRequest>, JsonRejection>,
 ) -> AppResult<Response> {
     let Json(request) = body.map_err(json_rejection)?;
-    let viewer = cookie_viewer(&state, &headers, true).await?;
-    let session_id = viewer
+    let account = cookie_auth(&state, &headers, true).await?.account()?;
+    let session_id = account
         .session_id
         .ok_or_else(|| AppError::unauthenticated("no session cookie"))?;
     let mut conn = state.pool.get().await?;
-    let user = accounts::find_user(&mut conn, viewer.user_id)
+    let user = accounts::find_user(&mut conn, account.user_id)
         .await?
         .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
     let tokens =
@@ -210,9 +224,16 @@ pub async fn select_tenant(
 }
 
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
-    let viewer = cookie_viewer(&state, &headers, true).await?;
+    let account = cookie_auth(&state, &headers, true).await?.account()?;
     let mut conn = state.pool.get().await?;
-    sessions::end_sessions(&state, &mut conn, viewer.user_id, viewer.session_id, false).await?;
+    sessions::end_sessions(
+        &state,
+        &mut conn,
+        account.user_id,
+        account.session_id,
+        false,
+    )
+    .await?;
     Ok((
         [(
             header::SET_COOKIE,

@@ -240,15 +240,15 @@ impl InviteMutation {
         Ok(AuthPayload(tokens))
     }
 
-    /// Joins the inviting tenant with an existing account (the invite must be for your email).
-    /// Switch to it with `selectTenant`.
+    /// Joins the inviting tenant with an existing account (the invite must be for your email),
+    /// also from a session in no tenant. Switch to it with `selectTenant`.
     async fn accept_invite(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The invite's token.")] token: String,
     ) -> AppResult<User> {
-        let viewer = ctx.viewer()?;
-        let user = service::accept(ctx.platform(), viewer, &token).await?;
+        let account = ctx.account()?;
+        let user = service::accept(ctx.platform(), account, &token).await?;
         Ok(User::new(user))
     }
 }

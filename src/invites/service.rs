@@ -12,7 +12,7 @@ use crate::accounts::service::{
     announce_member, ensure_can_grant, validate_display_name, validate_email,
 };
 use crate::auth::tokens::{random_token, secret_hash};
-use crate::auth::viewer::ClientInfo;
+use crate::auth::viewer::{Account, ClientInfo};
 use crate::auth::{Role, Viewer, password};
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
@@ -138,8 +138,7 @@ pub async fn register_with_invite(
         platform,
         &mut conn,
         user,
-        tenant,
-        role,
+        Some(accounts::Place { tenant, role }),
         client,
         ClientType::Api,
     )
@@ -147,8 +146,9 @@ pub async fn register_with_invite(
     Ok(tokens)
 }
 
-/// Joins the inviting tenant with the viewer's account (the invite must be for its email).
-pub async fn accept(platform: &Platform, viewer: &Viewer, token: &str) -> AppResult<UserRow> {
+/// Joins the inviting tenant with the signed-in account (the invite must be for its email),
+/// also from a session in no tenant.
+pub async fn accept(platform: &Platform, viewer: Account, token: &str) -> AppResult<UserRow> {
     let mut conn = platform.pool.get().await?;
     let invite = open_invite(&mut conn, token).await?;
     let user = accounts::find_user(&mut conn, viewer.user_id)

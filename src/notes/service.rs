@@ -10,6 +10,7 @@ use crate::auth::{Role, Viewer};
 use crate::db::{MAX_MARKDOWN_CHARS, validate_text};
 use crate::entities::service::{self as entities, EntityType};
 use crate::error::{AppError, AppResult};
+use crate::teams::service::{self as teams, Permission};
 
 /// An entity a note is attached to, by type and id.
 #[derive(Clone, Copy, Debug)]
@@ -72,6 +73,7 @@ pub async fn create(
     viewer.require_role(Role::Worldbuilder)?;
     let title = validate_title(title)?;
     let content = validate_content(content)?;
+    teams::ensure_allowed(conn, viewer, Permission::WriteNotes, None).await?;
     let entity_row_id = match attachment {
         Some(attachment) => Some(attached_row_id(conn, viewer, attachment).await?),
         None => None,
@@ -117,6 +119,7 @@ pub async fn delete(conn: &mut AsyncPgConnection, viewer: &Viewer, id: Uuid) -> 
 /// A note the viewer may change: their own (WORLDBUILDER and above), or any as ADMIN.
 async fn writable(conn: &mut AsyncPgConnection, viewer: &Viewer, id: Uuid) -> AppResult<NoteRow> {
     viewer.require_role(Role::Worldbuilder)?;
+    teams::ensure_allowed(conn, viewer, Permission::WriteNotes, None).await?;
     let note = store::find(conn, viewer.tenant_id, id)
         .await?
         .ok_or_else(|| AppError::not_found("note not found"))?;

@@ -12,7 +12,7 @@ use crate::harness::*;
 
 /// Tables Citus keeps whole on every node (reference tables) or on the coordinator: looked
 /// up by a token, a hash or a provider's id before the tenant is known, or shared by all.
-const ROUTING_AND_REFERENCE: [&str; 22] = [
+const ROUTING_AND_REFERENCE: [&str; 25] = [
     "__diesel_schema_migrations",
     "tenants",
     "users",
@@ -35,6 +35,9 @@ const ROUTING_AND_REFERENCE: [&str; 22] = [
     "id_token_uses",
     "password_resets",
     "rate_windows",
+    "shares",
+    "user_settings",
+    "user_provider_keys",
 ];
 
 #[derive(QueryableByName)]

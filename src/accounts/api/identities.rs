@@ -102,7 +102,7 @@ impl IdentityQuery {
 
     /// The identities that sign in to your account.
     async fn linked_identities(&self, ctx: &Context<'_>) -> AppResult<Vec<LinkedIdentity>> {
-        let viewer = ctx.viewer()?;
+        let viewer = ctx.account()?;
         let mut conn = ctx.platform().pool.get().await?;
         Ok(identities::linked(&mut conn, viewer.user_id)
             .await?
@@ -159,7 +159,7 @@ impl IdentityMutation {
         )]
         return_to: Option<String>,
     ) -> AppResult<String> {
-        let viewer = ctx.viewer()?;
+        let viewer = ctx.account()?;
         if viewer.session_id.is_none() {
             return Err(AppError::forbidden(
                 "link identities from a signed-in session, not with an API key",
@@ -186,7 +186,7 @@ impl IdentityMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The linked identity's id.")] id: ID,
     ) -> AppResult<bool> {
-        let viewer = ctx.viewer()?;
+        let viewer = ctx.account()?;
         if viewer.session_id.is_none() {
             return Err(AppError::forbidden(
                 "unlink identities from a signed-in session, not with an API key",

@@ -84,11 +84,13 @@ impl User {
     /// Seen by the user themself and by ADMIN and above; null for other members (who see the
     /// display name and username).
     async fn email(&self, ctx: &Context<'_>) -> Option<&str> {
-        let visible =
-            self.signing_in
-                || ctx.auth().viewer.as_ref().is_some_and(|viewer| {
-                    viewer.user_id == self.row.id || viewer.role >= Role::Admin
-                });
+        let auth = ctx.auth();
+        let visible = self.signing_in
+            || auth.user_id() == Some(self.row.id)
+            || auth
+                .viewer
+                .as_ref()
+                .is_some_and(|viewer| viewer.role >= Role::Admin);
         visible.then_some(self.row.email.as_str())
     }
 
@@ -140,8 +142,9 @@ impl User {
 
     /// Every tenant the user belongs to. Visible to the user themself and to superusers.
     async fn memberships(&self, ctx: &Context<'_>) -> AppResult<Vec<Membership>> {
-        let viewer = ctx.viewer()?;
-        if viewer.user_id != self.row.id && !viewer.is_superuser() {
+        let account = ctx.auth().account()?;
+        let superuser = ctx.auth().viewer.as_ref().is_some_and(|v| v.is_superuser());
+        if account.user_id != self.row.id && !superuser {
             return Err(AppError::forbidden(
                 "only the user themself can see their memberships",
             ));
@@ -217,18 +220,25 @@ impl AuthPayload {
     async fn user(&self) -> User {
         User {
             signing_in: true,
-            ..User::with_role(self.0.user.clone(), self.0.role)
+            ..User::known(
+                self.0.user.clone(),
+                self.0.place.as_ref().map(|place| place.role),
+            )
         }
     }
 
-    /// The tenant the tokens are for.
-    async fn tenant(&self) -> Tenant {
-        Tenant(self.0.tenant.clone())
+    /// The tenant the tokens are for; null when the account belongs to no tenant (the session
+    /// may then accept an invite, create a tenant or select one it joined, nothing else).
+    async fn tenant(&self) -> Option<Tenant> {
+        self.0
+            .place
+            .as_ref()
+            .map(|place| Tenant(place.tenant.clone()))
     }
 
-    /// The user's role in that tenant.
-    async fn role(&self) -> Role {
-        self.0.role
+    /// The user's role in that tenant; null with the tenant.
+    async fn role(&self) -> Option<Role> {
+        self.0.place.as_ref().map(|place| place.role)
     }
 }
 
@@ -252,13 +262,14 @@ pub struct AccountQuery;
 
 #[Object]
 impl AccountQuery {
-    /// The signed-in user.
+    /// The signed-in user (also in a session in no tenant, where `role` is null).
     async fn me(&self, ctx: &Context<'_>) -> AppResult<User> {
-        let viewer = ctx.viewer()?;
-        let row = load(&ctx.loaders::<AccountLoaders>().users, viewer.user_id)
+        let account = ctx.account()?;
+        let row = load(&ctx.loaders::<AccountLoaders>().users, account.user_id)
             .await?
             .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
-        Ok(User::with_role(row, viewer.role))
+        let role = ctx.auth().viewer.as_ref().map(|viewer| viewer.role);
+        Ok(User::known(row, role))
     }
 }
 
@@ -337,7 +348,7 @@ impl AccountMutation {
         )]
         everywhere: bool,
     ) -> AppResult<bool> {
-        let viewer = ctx.viewer()?;
+        let viewer = ctx.account()?;
         let mut conn = ctx.conn().await?;
         sessions::end_sessions(
             ctx.platform(),
@@ -363,8 +374,8 @@ impl AccountMutation {
         #[graphql(desc = "Your password now.")] current_password: String,
         #[graphql(desc = "The new password: at least 8 characters.")] new_password: String,
     ) -> AppResult<bool> {
-        let viewer = ctx.viewer()?;
-        passwords::change_own(ctx.platform(), viewer, &current_password, &new_password).await?;
+        let account = ctx.account()?;
+        passwords::change_own(ctx.platform(), account, &current_password, &new_password).await?;
         Ok(true)
     }
 }
@@ -375,13 +386,26 @@ pub struct TenantSessionMutation;
 
 #[Object]
 impl TenantSessionMutation {
-    /// Moves the current session to another tenant you belong to and returns tokens for it.
+    /// Founds a new tenant with you as its ADMIN and moves the current session into it (also
+    /// from a session in no tenant); returns tokens for it. At most 10 a day per account.
+    async fn create_tenant(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new tenant's name: 1 to 100 characters.")] name: String,
+    ) -> AppResult<AuthPayload> {
+        let account = ctx.account()?;
+        let tokens = super::own_tenants::create(ctx.platform(), account, &name).await?;
+        Ok(AuthPayload(tokens))
+    }
+
+    /// Moves the current session (also one in no tenant) to another tenant you belong to and
+    /// returns tokens for it.
     async fn select_tenant(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The id of a tenant you belong to.")] tenant_id: ID,
     ) -> AppResult<AuthPayload> {
-        let viewer = ctx.viewer()?;
+        let viewer = ctx.account()?;
         let session_id = viewer
             .session_id
             .ok_or_else(|| AppError::forbidden("API keys are bound to one tenant"))?;

@@ -8,7 +8,7 @@ use uuid::Uuid;
 use super::store::{self, IdentityRow, MAX_IDENTITIES_PER_ACCOUNT};
 use crate::accounts::model::{AccountOrigin, ClientType, NewAccount};
 use crate::accounts::service::{create_account, validate_display_name, validate_email};
-use crate::accounts::sessions::{SessionTokens, choose_tenant, open_session};
+use crate::accounts::sessions::{Place, SessionTokens, choose_tenant, open_session};
 use crate::accounts::store as accounts;
 use crate::auth::Role;
 use crate::auth::viewer::ClientInfo;
@@ -76,8 +76,8 @@ async fn sign_in_once(
             claims.email_verified,
         )
         .await?;
-        let (tenant, role) = choose_tenant(&mut conn, &user, tenant_id).await?;
-        return open_session(platform, &mut conn, user, tenant, role, client, client_type).await;
+        let place = choose_tenant(&mut conn, &user, tenant_id).await?;
+        return open_session(platform, &mut conn, user, place, client, client_type).await;
     }
     let email = verified_email(provider, claims)?;
     if accounts::find_user_by_email(&mut conn, &email)
@@ -130,16 +130,11 @@ async fn sign_in_once(
         })
         .await?;
     tracing::info!(user_id = %user.id, provider = provider.as_str(), "an account was created by signing in with a provider");
-    open_session(
-        platform,
-        &mut conn,
-        user,
+    let place = Place {
         tenant,
-        Role::Admin,
-        client,
-        client_type,
-    )
-    .await
+        role: Role::Admin,
+    };
+    open_session(platform, &mut conn, user, Some(place), client, client_type).await
 }
 
 /// Signs in with an ID token the client got from the provider itself (Google's sign-in button

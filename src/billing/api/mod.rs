@@ -3,12 +3,14 @@
 //! Stripe (`checkout`).
 
 mod checkout;
+mod group_quotas;
 mod mutations;
 mod queries;
 mod subscription;
 mod types;
 
 pub use checkout::{CheckoutMutation, CheckoutQuery};
+pub use group_quotas::{QuotaGroupMutation, QuotaGroupQuery};
 pub use mutations::BillingMutation;
 pub use queries::BillingQuery;
 pub use subscription::BillingSubscriptionRoot;

@@ -10,5 +10,6 @@ pub mod search;
 pub mod subscription;
 pub mod templates;
 
+pub use super::types::{EntityStatus, EntityType};
 pub use graph::EntityRefInput;
 pub use object::Entity;

@@ -369,6 +369,12 @@ impl Connection {
             .await
             .map_err(|error| (CLOSE_FORBIDDEN, format!("Forbidden: {}", error.message())))?;
         let Some(viewer) = auth.viewer.clone() else {
+            if auth.tenantless.is_some() {
+                return Err((
+                    CLOSE_FORBIDDEN,
+                    "Forbidden: you belong to no tenant yet; subscriptions need one".into(),
+                ));
+            }
             return Err((
                 CLOSE_UNAUTHORIZED,
                 "Unauthorized: send {\"authorization\": \"Bearer <token>\"} in connection_init"

@@ -27,7 +27,7 @@ pub async fn kick_session(
     check_reason(reason)?;
     let session = accounts::find_session(conn, session_id)
         .await?
-        .filter(|s| s.tenant_id == viewer.tenant_id)
+        .filter(|s| s.tenant_id == Some(viewer.tenant_id))
         .ok_or_else(|| AppError::not_found("session not found"))?;
     ensure_may_kick(conn, viewer, session.user_id).await?;
     let ended = end_sessions(platform, conn, viewer.tenant_id, &[session.id]).await?;

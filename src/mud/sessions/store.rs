@@ -65,6 +65,7 @@ macro_rules! live_sessions {
 macro_rules! played_character {
     () => {
         characters::table.on(characters::tenant_id
+            .nullable()
             .eq(sessions::tenant_id)
             .and(characters::id.nullable().eq(sessions::character_id)))
     };

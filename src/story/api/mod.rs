@@ -30,7 +30,7 @@ use super::stories::api::{StoryGraphQuery, StoryWrites};
 use super::stories::{StoriesQuery, StoryDeletion};
 
 pub use super::characters::CharacterCard;
-pub use super::connections::ApiConnection;
+pub use super::connections::{ApiConnection, LlmProvider};
 
 /// The story engine's queries.
 #[derive(MergedObject, Default)]

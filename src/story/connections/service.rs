@@ -10,6 +10,7 @@ use crate::auth::Viewer;
 use crate::billing::service::KeySource;
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
+use crate::settings::service as settings;
 use tokio_util::sync::CancellationToken;
 
 use crate::llm::service::{
@@ -260,7 +261,10 @@ pub async fn resolve(
                 })?;
             Some(String::from_utf8(key).map_err(AppError::internal)?)
         }
-        None => None,
+        // No key of its own: the caller's own key for the provider pays, if they keep one.
+        None => {
+            settings::provider_key(platform, conn, viewer.user_id, body.provider.wire()).await?
+        }
     };
     Ok(Target {
         endpoint: Endpoint {

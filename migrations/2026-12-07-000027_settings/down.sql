@@ -1,0 +1,2 @@
+DROP TABLE user_provider_keys;
+DROP TABLE user_settings;
