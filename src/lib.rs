@@ -12,6 +12,7 @@ pub mod app;
 pub mod archive;
 pub mod assets;
 pub mod auth;
+pub mod beta;
 pub mod billing;
 pub mod config;
 pub mod context;

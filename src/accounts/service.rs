@@ -97,12 +97,45 @@ pub struct Registration<'a> {
     pub username: Option<&'a str>,
 }
 
-/// Creates an account and a new tenant with it as ADMIN, in one transaction, and signs it in.
-/// Everything is checked before the password is hashed.
+/// The refusal of a new account while registration is by beta code only.
+pub fn registration_closed() -> AppError {
+    AppError::Forbidden {
+        message: "registration is by beta code only: registerWithBetaCode, or joinWaitlist for \
+                  a code"
+            .into(),
+        reason: Some("registration_closed"),
+    }
+}
+
+/// Creates an account and a new tenant with it as ADMIN, in one transaction, and signs it in
+/// (refused while registration is by beta code only).
 pub async fn register(
     platform: &Platform,
     client: &ClientInfo,
     registration: Registration<'_>,
+) -> AppResult<SessionTokens> {
+    if platform.config.identity.registration_closed {
+        return Err(registration_closed());
+    }
+    register_with(platform, client, registration, |_, _, _| {
+        Box::pin(async { Ok(()) })
+    })
+    .await
+}
+
+/// [`register`], doing `also` (with the new tenant's and user's ids) in the same transaction:
+/// what else a way of registering needs to happen with it or not at all (a beta code's use).
+/// Everything is checked before the password is hashed.
+pub async fn register_with(
+    platform: &Platform,
+    client: &ClientInfo,
+    registration: Registration<'_>,
+    also: impl for<'c> FnOnce(
+        &'c mut AsyncPgConnection,
+        Uuid,
+        Uuid,
+    ) -> futures_util::future::BoxFuture<'c, AppResult<()>>
+    + Send,
 ) -> AppResult<SessionTokens> {
     let email = validate_email("email", registration.email)?;
     password::validate_new_password("password", registration.password)?;
@@ -122,6 +155,7 @@ pub async fn register(
                 origin: AccountOrigin::Visitor,
             };
             let user = create_account(conn, &account, tenant.id, Role::Admin).await?;
+            also(conn, tenant.id, user.id).await?;
             Ok((user, tenant))
         })
         .await?;

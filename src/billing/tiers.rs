@@ -5,6 +5,7 @@ use async_graphql::{Enum, SimpleObject};
 use uuid::Uuid;
 
 use super::store;
+use crate::beta::service as beta;
 use crate::context::Platform;
 use crate::error::{AppError, AppResult};
 
@@ -109,6 +110,13 @@ pub async fn require_feature(
     let mut conn = platform.pool.get().await?;
     let tier = store::tier_of(&mut conn, tenant_id).await?;
     if tier.has(feature) {
+        return Ok(());
+    }
+    // A tenant in the beta has its beta tier's features too, while the beta lasts.
+    if beta::active_tier(&mut conn, tenant_id)
+        .await?
+        .is_some_and(|beta| beta.has(feature))
+    {
         return Ok(());
     }
     Err(AppError::FeatureGate {

@@ -75,6 +75,9 @@ pub struct IdentitySettings {
     pub reset_page_url: Option<String>,
     /// How long a reset link works.
     pub reset_ttl: Duration,
+    /// Registration is by beta code only (`LOREGRAPH_REGISTRATION=beta`): `register` and
+    /// first sign-ins with a provider are refused; invites and `registerWithBetaCode` work.
+    pub registration_closed: bool,
     /// Reset mails per account, and reset requests per client address, per hour.
     pub resets_per_account_per_hour: u32,
     pub resets_per_address_per_hour: u32,
@@ -84,6 +87,7 @@ impl Default for IdentitySettings {
     fn default() -> Self {
         Self {
             providers: Vec::new(),
+            registration_closed: false,
             flow_ttl: Duration::from_secs(10 * 60),
             public_url: None,
             smtp_url: None,
@@ -156,6 +160,9 @@ pub struct IdentityArgs {
     /// How long a reset link works, seconds.
     #[arg(long, env = "LOREGRAPH_PASSWORD_RESET_TTL", default_value_t = 3600)]
     pub password_reset_ttl: u64,
+    /// Who may register: `open` (anyone) or `beta` (with a beta code only; invites still work).
+    #[arg(long, env = "LOREGRAPH_REGISTRATION", default_value = "open")]
+    pub registration: String,
 }
 
 fn given(value: Option<String>) -> Option<String> {
@@ -196,8 +203,14 @@ impl IdentityArgs {
                 ),
             }
         }
+        let registration_closed = match self.registration.trim().to_ascii_lowercase().as_str() {
+            "open" => false,
+            "beta" => true,
+            other => anyhow::bail!("LOREGRAPH_REGISTRATION is `open` or `beta`, not `{other}`"),
+        };
         Ok(IdentitySettings {
             providers,
+            registration_closed,
             public_url: public_url.map(|url| url.trim_end_matches('/').to_owned()),
             smtp_url: given(self.smtp_url),
             mail_from: self.mail_from,

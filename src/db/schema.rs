@@ -943,6 +943,61 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    beta_codes (id) {
+        id -> Uuid,
+        code_hash -> Bytea,
+        code_hint -> Text,
+        label -> Text,
+        tier -> Text,
+        beta_days -> Int4,
+        max_uses -> Int4,
+        uses -> Int4,
+        expires_at -> Nullable<Timestamptz>,
+        revoked_at -> Nullable<Timestamptz>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    beta_enrollments (tenant_id) {
+        tenant_id -> Uuid,
+        code_id -> Nullable<Uuid>,
+        redeemed_by -> Nullable<Uuid>,
+        tier -> Text,
+        started_at -> Timestamptz,
+        ends_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    beta_feedback (id) {
+        id -> Uuid,
+        user_id -> Nullable<Uuid>,
+        tenant_id -> Nullable<Uuid>,
+        kind -> Text,
+        message -> Text,
+        page -> Text,
+        status -> Text,
+        admin_note -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    beta_waitlist (id) {
+        id -> Uuid,
+        email -> Text,
+        name -> Text,
+        note -> Text,
+        created_at -> Timestamptz,
+        promoted_at -> Nullable<Timestamptz>,
+        code_id -> Nullable<Uuid>,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     asset_blobs,
@@ -1018,4 +1073,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     shares,
     user_settings,
     user_provider_keys,
+    beta_codes,
+    beta_enrollments,
+    beta_feedback,
+    beta_waitlist,
 );

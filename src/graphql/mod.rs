@@ -22,6 +22,8 @@ use crate::api_keys::api::{ApiKeyMutation, ApiKeyQuery};
 use crate::assets::api::mutations::AssetMutation;
 use crate::assets::api::queries::AssetQuery;
 use crate::assets::api::queue::{AssetQueueMutation, AssetQueueQuery, AssetSubscription};
+use crate::beta::api::codes::{BetaCodeMutation, BetaCodeQuery};
+use crate::beta::api::community::{BetaCommunityMutation, BetaCommunityQuery};
 use crate::billing::api::{
     BillingMutation, BillingQuery, BillingSubscriptionRoot, CheckoutMutation, CheckoutQuery,
     QuotaGroupMutation, QuotaGroupQuery,
@@ -97,6 +99,8 @@ pub struct QueryRoot(
     PermissionQuery,
     ShareQuery,
     SettingsQuery,
+    BetaCodeQuery,
+    BetaCommunityQuery,
     InviteQuery,
     ApiKeyQuery,
     HealthQuery,
@@ -143,6 +147,8 @@ pub struct MutationRoot(
     PermissionMutation,
     ShareMutation,
     SettingsMutation,
+    BetaCodeMutation,
+    BetaCommunityMutation,
     InviteMutation,
     ApiKeyMutation,
     EntityMutation,

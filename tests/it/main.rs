@@ -9,6 +9,7 @@ mod accounts;
 mod admin;
 mod architecture;
 mod assets;
+mod beta;
 mod billing;
 mod billing_checkout;
 mod billing_webhooks;

@@ -12,7 +12,7 @@ use crate::harness::*;
 
 /// Tables Citus keeps whole on every node (reference tables) or on the coordinator: looked
 /// up by a token, a hash or a provider's id before the tenant is known, or shared by all.
-const ROUTING_AND_REFERENCE: [&str; 25] = [
+const ROUTING_AND_REFERENCE: [&str; 29] = [
     "__diesel_schema_migrations",
     "tenants",
     "users",
@@ -38,6 +38,10 @@ const ROUTING_AND_REFERENCE: [&str; 25] = [
     "shares",
     "user_settings",
     "user_provider_keys",
+    "beta_codes",
+    "beta_enrollments",
+    "beta_feedback",
+    "beta_waitlist",
 ];
 
 #[derive(QueryableByName)]
