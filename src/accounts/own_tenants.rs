@@ -28,6 +28,14 @@ pub async fn create(platform: &Platform, account: Account, name: &str) -> AppRes
     })?;
     let name = tenants::validate_name("name", name)?;
     let mut conn = platform.pool.get().await?;
+    let user = store::find_user(&mut conn, account.user_id)
+        .await?
+        .filter(|user| user.is_active)
+        .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
+    // While registration is by beta code only, a new studio is one too (the operators excepted).
+    if platform.config.identity.registration_closed && !user.is_superuser {
+        return Err(super::service::registration_closed());
+    }
     rate_window::ensure_within(
         &mut conn,
         &format!("tenant-create:{}", account.user_id),
@@ -36,10 +44,6 @@ pub async fn create(platform: &Platform, account: Account, name: &str) -> AppRes
         "too many tenants created today",
     )
     .await?;
-    let user = store::find_user(&mut conn, account.user_id)
-        .await?
-        .filter(|user| user.is_active)
-        .ok_or_else(|| AppError::unauthenticated("the account no longer exists"))?;
     let tenant = conn
         .transaction::<_, AppError, _>(async |conn| {
             let tenant = tenants::insert_tenant(conn, &name).await?;

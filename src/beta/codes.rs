@@ -129,15 +129,20 @@ pub async fn check(
     client: &ClientInfo,
 ) -> AppResult<Option<CodeRow>> {
     let mut conn = platform.pool.get().await?;
+    count_check(&mut conn, client).await?;
+    open_code(&mut conn, code).await
+}
+
+/// Counts a try at a code from the client's address (RATE_LIMITED past 30 a minute).
+async fn count_check(conn: &mut AsyncPgConnection, client: &ClientInfo) -> AppResult<()> {
     rate_window::ensure_within(
-        &mut conn,
+        conn,
         &rate_window::address_key("beta-code", client.ip),
         CHECKS_PER_MINUTE,
         Duration::from_secs(60),
-        "too many beta codes checked; wait a minute",
+        "too many beta codes tried; wait a minute",
     )
-    .await?;
-    open_code(&mut conn, code).await
+    .await
 }
 
 /// Uses `code` to enroll `tenant_id`, inside the caller's transaction: the code's use and the
@@ -159,6 +164,14 @@ pub async fn enroll(
 pub async fn redeem(platform: &Platform, viewer: &Viewer, code: &str) -> AppResult<EnrollmentRow> {
     viewer.require_role(Role::Admin)?;
     let mut conn = platform.pool.get().await?;
+    rate_window::ensure_within(
+        &mut conn,
+        &format!("beta-redeem:{}", viewer.user_id),
+        CHECKS_PER_MINUTE,
+        Duration::from_secs(60),
+        "too many beta codes tried; wait a minute",
+    )
+    .await?;
     let (tenant_id, user_id) = (viewer.tenant_id, viewer.user_id);
     conn.transaction::<_, AppError, _>(async |conn| enroll(conn, code, tenant_id, user_id).await)
         .await
@@ -173,10 +186,11 @@ pub async fn register(
     registration: Registration<'_>,
     code: &str,
 ) -> AppResult<SessionTokens> {
-    // A code that is plainly no good is refused before a password is hashed.
+    // Each try at a code counts as a check, whichever way it comes (the account's fields are
+    // checked before the code, so a bad field does not say whether the code was good).
     {
         let mut conn = platform.pool.get().await?;
-        open_code(&mut conn, code).await?.ok_or_else(invalid)?;
+        count_check(&mut conn, client).await?;
     }
     let code = code.to_owned();
     accounts::register_with(

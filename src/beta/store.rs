@@ -109,27 +109,40 @@ pub async fn enrollment(
         .optional()?)
 }
 
-/// Enrolls a tenant; None when it already is (the caller's transaction then rolls back).
+/// Enrolls a tenant (again, once an earlier beta ended); None while it is in one (the caller's
+/// transaction then rolls back).
 pub async fn enroll(
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     code: &CodeRow,
     redeemed_by: Uuid,
 ) -> AppResult<Option<EnrollmentRow>> {
-    Ok(diesel::insert_into(beta_enrollments::table)
-        .values((
-            beta_enrollments::tenant_id.eq(tenant_id),
-            beta_enrollments::code_id.eq(code.id),
-            beta_enrollments::redeemed_by.eq(redeemed_by),
-            beta_enrollments::tier.eq(&code.tier),
-            beta_enrollments::ends_at
-                .eq(Utc::now() + chrono::Duration::days(i64::from(code.beta_days))),
-        ))
-        .on_conflict_do_nothing()
-        .returning(EnrollmentRow::as_returning())
-        .get_result(conn)
-        .await
-        .optional()?)
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        tenant_id: Uuid,
+    }
+    let enrolled: Option<Id> = diesel::sql_query(
+        "INSERT INTO beta_enrollments AS e (tenant_id, code_id, redeemed_by, tier, ends_at) \
+         VALUES ($1, $2, $3, $4, now() + make_interval(days => $5)) \
+         ON CONFLICT (tenant_id) DO UPDATE SET code_id = EXCLUDED.code_id, \
+           redeemed_by = EXCLUDED.redeemed_by, tier = EXCLUDED.tier, started_at = now(), \
+           ends_at = EXCLUDED.ends_at \
+         WHERE e.ends_at <= now() \
+         RETURNING tenant_id",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant_id)
+    .bind::<diesel::sql_types::Uuid, _>(code.id)
+    .bind::<diesel::sql_types::Uuid, _>(redeemed_by)
+    .bind::<diesel::sql_types::Text, _>(&code.tier)
+    .bind::<diesel::sql_types::Integer, _>(code.beta_days)
+    .get_result(conn)
+    .await
+    .optional()?;
+    match enrolled {
+        Some(id) => enrollment(conn, id.tenant_id).await,
+        None => Ok(None),
+    }
 }
 
 /// Moves an enrollment's end `days` later (from now, when it already ended).

@@ -96,6 +96,24 @@ pub struct TierInfo {
     pub price_id: Option<String>,
 }
 
+/// What a tenant on `tier` may use: its tier's features and, while a beta lasts, its beta
+/// tier's too.
+pub async fn features_of(
+    conn: &mut diesel_async::AsyncPgConnection,
+    tenant_id: Uuid,
+    tier: Tier,
+) -> AppResult<Vec<Feature>> {
+    let mut features = tier.features().to_vec();
+    if let Some(beta) = beta::active_tier(conn, tenant_id).await? {
+        for feature in beta.features() {
+            if !features.contains(feature) {
+                features.push(*feature);
+            }
+        }
+    }
+    Ok(features)
+}
+
 /// Fails with FORBIDDEN (`extensions.reason = "feature_gate"`, naming the feature and the
 /// cheapest tier that has it) unless the tenant's tier has `feature`. A server without billing
 /// configured gates nothing.
@@ -109,13 +127,9 @@ pub async fn require_feature(
     }
     let mut conn = platform.pool.get().await?;
     let tier = store::tier_of(&mut conn, tenant_id).await?;
-    if tier.has(feature) {
-        return Ok(());
-    }
-    // A tenant in the beta has its beta tier's features too, while the beta lasts.
-    if beta::active_tier(&mut conn, tenant_id)
+    if features_of(&mut conn, tenant_id, tier)
         .await?
-        .is_some_and(|beta| beta.has(feature))
+        .contains(&feature)
     {
         return Ok(());
     }

@@ -940,6 +940,7 @@ diesel::table! {
         last_four -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        origin -> Text,
     }
 }
 

@@ -63,6 +63,37 @@ pub async fn live_of_type(
     Ok((total.unwrap_or_default(), rows))
 }
 
+/// How many live and recycled entities of each type the tenant holds (types it has none of
+/// are left out): (type slug, live, recycled).
+pub async fn counts_by_type(
+    conn: &mut diesel_async::AsyncPgConnection,
+    tenant_id: uuid::Uuid,
+) -> crate::error::AppResult<Vec<(String, i64, i64)>> {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = Text)]
+        entity_type: String,
+        #[diesel(sql_type = BigInt)]
+        live: i64,
+        #[diesel(sql_type = BigInt)]
+        recycled: i64,
+    }
+    let counts: Vec<Count> = diesel::sql_query(
+        "SELECT entity_type, count(*) FILTER (WHERE deleted_at IS NULL) AS live, \
+           count(*) FILTER (WHERE deleted_at IS NOT NULL) AS recycled \
+         FROM entities WHERE tenant_id = $1 GROUP BY entity_type",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(tenant_id)
+    .load(conn)
+    .await?;
+    Ok(counts
+        .into_iter()
+        .map(|c| (c.entity_type, c.live, c.recycled))
+        .collect())
+}
+
 /// Finding many entities by type and id at once (locked inside a transaction when asked).
 pub use super::store::find_by_keys;
 

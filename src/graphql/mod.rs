@@ -18,6 +18,7 @@ use crate::accounts::api::admin::{UserAdminMutation, UserAdminQuery};
 use crate::accounts::api::identities::{IdentityMutation, IdentityQuery};
 use crate::accounts::api::manage::ManageUserMutation;
 use crate::accounts::api::{AccountMutation, AccountQuery, TenantSessionMutation};
+use crate::admin::api::{AdminMutation, AdminQuery};
 use crate::api_keys::api::{ApiKeyMutation, ApiKeyQuery};
 use crate::assets::api::mutations::AssetMutation;
 use crate::assets::api::queries::AssetQuery;
@@ -101,6 +102,7 @@ pub struct QueryRoot(
     SettingsQuery,
     BetaCodeQuery,
     BetaCommunityQuery,
+    AdminQuery,
     InviteQuery,
     ApiKeyQuery,
     HealthQuery,
@@ -149,6 +151,7 @@ pub struct MutationRoot(
     SettingsMutation,
     BetaCodeMutation,
     BetaCommunityMutation,
+    AdminMutation,
     InviteMutation,
     ApiKeyMutation,
     EntityMutation,

@@ -140,6 +140,11 @@ impl ProviderKey {
         &self.0.last_four
     }
 
+    /// The origin it may be sent to; a connection elsewhere calls without it.
+    async fn origin(&self) -> &str {
+        keys::approved_origin(&self.0)
+    }
+
     /// When it was first set.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -209,6 +214,11 @@ impl SettingsMutation {
         #[graphql(desc = "The provider the key is for.")] provider: LlmProvider,
         #[graphql(desc = "The key: 8 to 512 characters without spaces. Never shown again.")]
         key: String,
+        #[graphql(
+            desc = "Where the key may be sent: an https URL (or http to this machine); the \
+                    provider's own address when absent (required for OLLAMA)."
+        )]
+        base_url: Option<String>,
     ) -> AppResult<ProviderKey> {
         let account = ctx.account()?;
         let mut conn = ctx.conn().await?;
@@ -218,6 +228,7 @@ impl SettingsMutation {
             account.user_id,
             provider.wire(),
             &key,
+            base_url.as_deref(),
         )
         .await?;
         Ok(ProviderKey(row))

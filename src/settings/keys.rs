@@ -34,8 +34,51 @@ pub fn provider_of(slug: &str) -> Option<Provider> {
     }
 }
 
-fn bound_to(user_id: Uuid, provider: &str) -> Vec<u8> {
-    format!("provider-key:{user_id}:{provider}").into_bytes()
+fn bound_to(user_id: Uuid, provider: &str, origin: &str) -> Vec<u8> {
+    format!("provider-key:{user_id}:{provider}:{origin}").into_bytes()
+}
+
+/// The provider's own address, where a key is sent unless its owner named another.
+fn official_origin(provider: Provider) -> Option<&'static str> {
+    match provider {
+        Provider::OpenAiCompatible => Some("https://api.openai.com"),
+        Provider::Anthropic => Some("https://api.anthropic.com"),
+        Provider::Ollama => None,
+    }
+}
+
+/// Where a kept key may be sent.
+pub fn approved_origin(row: &ProviderKeyRow) -> &str {
+    match row.origin.as_str() {
+        "" => provider_of(&row.provider)
+            .and_then(official_origin)
+            .unwrap_or_default(),
+        origin => origin,
+    }
+}
+
+/// The origin of an http(s) URL: https, or http to the machine itself (a local model server).
+pub fn origin_of(field: &'static str, url: &str) -> AppResult<String> {
+    let url =
+        reqwest::Url::parse(url.trim()).map_err(|_| AppError::bad_field(field, "not a URL"))?;
+    let loopback = url.host_str().is_some_and(|host| {
+        host.eq_ignore_ascii_case("localhost")
+            || host
+                .trim_matches(['[', ']'])
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    });
+    match url.scheme() {
+        "https" => {}
+        "http" if loopback => {}
+        _ => {
+            return Err(AppError::bad_field(
+                field,
+                "a key is only sent over https (or http to this machine)",
+            ));
+        }
+    }
+    Ok(url.origin().ascii_serialization())
 }
 
 fn sealer(platform: &Platform) -> AppResult<&Sealer> {
@@ -46,14 +89,26 @@ fn sealer(platform: &Platform) -> AppResult<&Sealer> {
     })
 }
 
-/// Keeps `key` as the account's key for `provider`, replacing any before it.
+/// Keeps `key` as the account's key for `provider`, replacing any before it, to be sent only
+/// to `base_url`'s origin (the provider's own address when absent).
 pub async fn set(
     platform: &Platform,
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
     provider: Provider,
     key: &str,
+    base_url: Option<&str>,
 ) -> AppResult<ProviderKeyRow> {
+    let origin = match (base_url, official_origin(provider)) {
+        (Some(url), _) => origin_of("baseUrl", url)?,
+        (None, Some(official)) => official.to_owned(),
+        (None, None) => {
+            return Err(AppError::bad_field(
+                "baseUrl",
+                "say where this provider's key may be sent",
+            ));
+        }
+    };
     let key = key.trim();
     let chars = key.chars().count();
     if !(MIN_KEY_CHARS..=MAX_KEY_CHARS).contains(&chars)
@@ -65,9 +120,9 @@ pub async fn set(
         ));
     }
     let provider = slug(provider);
-    let sealed = sealer(platform)?.seal(key.as_bytes(), &bound_to(user_id, provider))?;
+    let sealed = sealer(platform)?.seal(key.as_bytes(), &bound_to(user_id, provider, &origin))?;
     let last_four: String = key.chars().skip(chars.saturating_sub(4)).collect();
-    store::put_key(conn, user_id, provider, &sealed, &last_four).await
+    store::put_key(conn, user_id, provider, &sealed, &last_four, &origin).await
 }
 
 pub async fn list(conn: &mut AsyncPgConnection, user_id: Uuid) -> AppResult<Vec<ProviderKeyRow>> {
@@ -83,18 +138,24 @@ pub async fn delete(
     store::delete_key(conn, user_id, slug(provider)).await
 }
 
-/// The account's own key for `provider`, opened for a call it makes; None when it has none.
+/// The account's own key for `provider`, opened for a call it makes to `base_url`; None when
+/// it has none, or when the key's owner did not approve that address (a connection someone
+/// else pointed elsewhere never gets it).
 pub async fn open(
     platform: &Platform,
     conn: &mut AsyncPgConnection,
     user_id: Uuid,
     provider: Provider,
+    base_url: &str,
 ) -> AppResult<Option<String>> {
     let Some(row) = store::key(conn, user_id, slug(provider)).await? else {
         return Ok(None);
     };
+    if origin_of("baseUrl", base_url).ok().as_deref() != Some(approved_origin(&row)) {
+        return Ok(None);
+    }
     let sealer = sealer(platform)?;
-    let bound = bound_to(user_id, &row.provider);
+    let bound = bound_to(user_id, &row.provider, &row.origin);
     let (plain, current) = sealer
         .open_noting_key(&row.sealed_key, &bound)
         .ok_or_else(|| {

@@ -57,6 +57,8 @@ pub struct ProviderKeyRow {
     pub last_four: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The origin the key may be sent to.
+    pub origin: String,
 }
 
 pub async fn keys(conn: &mut AsyncPgConnection, user_id: Uuid) -> AppResult<Vec<ProviderKeyRow>> {
@@ -87,6 +89,7 @@ pub async fn put_key(
     provider: &str,
     sealed: &[u8],
     last_four: &str,
+    origin: &str,
 ) -> AppResult<ProviderKeyRow> {
     Ok(diesel::insert_into(user_provider_keys::table)
         .values((
@@ -94,12 +97,14 @@ pub async fn put_key(
             user_provider_keys::provider.eq(provider),
             user_provider_keys::sealed_key.eq(sealed),
             user_provider_keys::last_four.eq(last_four),
+            user_provider_keys::origin.eq(origin),
         ))
         .on_conflict((user_provider_keys::user_id, user_provider_keys::provider))
         .do_update()
         .set((
             user_provider_keys::sealed_key.eq(sealed),
             user_provider_keys::last_four.eq(last_four),
+            user_provider_keys::origin.eq(origin),
             user_provider_keys::updated_at.eq(diesel::dsl::now),
         ))
         .returning(ProviderKeyRow::as_returning())

@@ -152,6 +152,41 @@ async fn a_beta_code_registers_a_studio_into_the_beta_and_opens_its_tiers_featur
         stats,
         json!({ "codes": 2, "openCodes": 0, "redemptions": 2, "activeEnrollments": 2 })
     );
+    let features = server
+        .ok_as(&tester, "{ features { tier features } }", json!({}))
+        .await["features"]
+        .clone();
+    assert_eq!(features["tier"], "FREE");
+    assert!(
+        features["features"]
+            .as_array()
+            .is_some_and(|all| all.iter().any(|f| f == "TEAM_QUOTAS")),
+        "{features}"
+    );
+
+    // A beta that ended may be followed by another; one still on may not.
+    let next = server
+        .ok_as(&root, CREATE_CODE, json!({ "input": { "maxUses": 2 } }))
+        .await["createBetaCode"]["code"]
+        .clone();
+    server
+        .fails_as(&admin, REDEEM, json!({ "code": next }), "CONFLICT")
+        .await;
+    let mut db = server.db().await;
+    diesel_async::RunQueryDsl::execute(
+        diesel::sql_query(format!(
+            "UPDATE beta_enrollments SET ends_at = now() - interval '1 day' WHERE tenant_id = '{}'",
+            admin.tenant_id
+        )),
+        &mut db,
+    )
+    .await
+    .expect("end the beta");
+    server
+        .fails_as(&admin, TEAM_QUOTA, json!({}), "FORBIDDEN")
+        .await;
+    server.ok_as(&admin, REDEEM, json!({ "code": next })).await;
+    server.ok_as(&admin, TEAM_QUOTA, json!({})).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -271,11 +306,20 @@ async fn a_server_open_only_to_beta_codes_refuses_plain_registration() {
         .ok_as(&root, CREATE_CODE, json!({ "input": {} }))
         .await["createBetaCode"]["code"]
         .clone();
-    server
+    let registered = server
         .ok(
             None,
             REGISTER,
             json!({ "input": registration("plain@closed.test"), "code": code }),
         )
         .await;
+    let newcomer = Account::from_payload(&registered["registerWithBetaCode"]);
+    // No second studio without a code either; the operators may.
+    const FOUND: &str = "mutation { createTenant(name: \"Side project\") { role } }";
+    let body = server.gql_as(&newcomer, FOUND, json!({})).await;
+    assert_eq!(
+        body["errors"][0]["extensions"]["reason"], "registration_closed",
+        "{body}"
+    );
+    server.ok_as(&root, FOUND, json!({})).await;
 }

@@ -118,6 +118,12 @@ async fn two_clients_edit_one_entity_and_the_second_becomes_a_conflict() {
     let again = push(&server, &owner, "desktop", mine).await;
     assert_eq!(again[0]["replayed"], true);
     assert_eq!(again[0]["version"], 2);
+    // The same content as is here, even from a stale base, agrees: no second conflict.
+    let same = json!([{ "changeId": "l-2", "type": "CHARACTER", "entityId": "rex",
+                        "baseVersion": 1, "content": rex(41, "Desktop.") }]);
+    let agreed = push(&server, &writer, "laptop", same).await;
+    assert_eq!(agreed[0]["status"], "APPLIED", "{agreed}");
+    assert_eq!(agreed[0]["version"], 2);
 
     let data = server.ok_as(&owner, CONFLICTS, json!({})).await;
     let conflicts = &data["syncConflicts"];

@@ -7,6 +7,7 @@ mod harness;
 
 mod accounts;
 mod admin;
+mod admin_tools;
 mod architecture;
 mod assets;
 mod beta;

@@ -15,8 +15,8 @@ const SETTINGS: &str = "{ userSettings { theme locale timezone defaultAiProvider
     reduceMotion updatedAt } }";
 const UPDATE: &str = "mutation($input: UserSettingsInput!) { updateUserSettings(input: $input) {
     theme locale timezone defaultAiProvider editorFontSize reduceMotion } }";
-const SET_KEY: &str = "mutation($provider: LlmProvider!, $key: String!) {
-    setProviderKey(provider: $provider, key: $key) { provider lastFour } }";
+const SET_KEY: &str = "mutation($provider: LlmProvider!, $key: String!, $url: String) {
+    setProviderKey(provider: $provider, key: $key, baseUrl: $url) { provider lastFour origin } }";
 const KEYS: &str = "{ providerKeys { provider lastFour } }";
 const TEST_CALL: &str =
     "mutation($id: ID!) { testApiConnection(id: $id) { text metered charged } }";
@@ -90,6 +90,7 @@ async fn a_provider_key_is_sealed_shown_by_its_last_four_and_pays_for_its_owners
     let mock = MockProvider::start(vec![
         Reply::stream("text/event-stream", OPENAI_STREAM, 11),
         Reply::stream("text/event-stream", OPENAI_STREAM, 11),
+        Reply::stream("text/event-stream", OPENAI_STREAM, 11),
     ])
     .await;
     // A connection without a key of its own.
@@ -104,6 +105,16 @@ async fn a_provider_key_is_sealed_shown_by_its_last_four_and_pays_for_its_owners
             "BAD_USER_INPUT",
         )
         .await;
+    // A key goes only where its owner said: plain http elsewhere is refused.
+    server
+        .fails_as(
+            &writer,
+            SET_KEY,
+            json!({ "provider": "OPENAI_COMPATIBLE", "key": "sk-long-enough-key",
+                "url": "http://evil.example/v1" }),
+            "BAD_USER_INPUT",
+        )
+        .await;
     let secret = "sk-writers-own-key-7xq9";
     let set = server
         .ok_as(
@@ -114,11 +125,26 @@ async fn a_provider_key_is_sealed_shown_by_its_last_four_and_pays_for_its_owners
         .await;
     assert_eq!(
         set["setProviderKey"],
-        json!({ "provider": "OPENAI_COMPATIBLE", "lastFour": "7xq9" })
+        json!({ "provider": "OPENAI_COMPATIBLE", "lastFour": "7xq9",
+            "origin": "https://api.openai.com" })
+    );
+    // Kept for OpenAI's own address, it is not sent to the connection's other server.
+    server.ok_as(&writer, TEST_CALL, json!({ "id": id })).await;
+    assert!(mock.received()[0].headers.get("authorization").is_none());
+    let set = server
+        .ok_as(
+            &writer,
+            SET_KEY,
+            json!({ "provider": "OPENAI_COMPATIBLE", "key": secret, "url": mock.url }),
+        )
+        .await;
+    assert_eq!(
+        set["setProviderKey"]["origin"],
+        mock.url.trim_end_matches('/')
     );
     assert_eq!(
-        server.ok_as(&writer, KEYS, json!({})).await["providerKeys"],
-        json!([{ "provider": "OPENAI_COMPATIBLE", "lastFour": "7xq9" }])
+        server.ok_as(&writer, KEYS, json!({})).await["providerKeys"][0]["lastFour"],
+        "7xq9"
     );
     assert_eq!(
         server.ok_as(&owner, KEYS, json!({})).await["providerKeys"],
@@ -156,12 +182,12 @@ async fn a_provider_key_is_sealed_shown_by_its_last_four_and_pays_for_its_owners
     assert_eq!(reply["charged"], 0);
     server.ok_as(&owner, TEST_CALL, json!({ "id": id })).await;
     let received = mock.received();
-    assert_eq!(received.len(), 2);
+    assert_eq!(received.len(), 3);
     assert_eq!(
-        received[0].headers["authorization"],
+        received[1].headers["authorization"],
         format!("Bearer {secret}")
     );
-    assert!(received[1].headers.get("authorization").is_none());
+    assert!(received[2].headers.get("authorization").is_none());
 
     // Forgotten, it is used no more.
     let deleted = server

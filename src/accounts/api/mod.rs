@@ -257,6 +257,19 @@ pub struct RegisterInput {
     pub username: Option<String>,
 }
 
+impl RegisterInput {
+    /// The registration the input asks for (`register`, `registerWithBetaCode`).
+    pub fn registration(&self) -> Registration<'_> {
+        Registration {
+            email: &self.email,
+            password: &self.password,
+            display_name: &self.display_name,
+            tenant_name: &self.tenant_name,
+            username: self.username.as_deref(),
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct AccountQuery;
 
@@ -284,14 +297,8 @@ impl AccountMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new account and the name of its tenant.")] input: RegisterInput,
     ) -> AppResult<AuthPayload> {
-        let registration = Registration {
-            email: &input.email,
-            password: &input.password,
-            display_name: &input.display_name,
-            tenant_name: &input.tenant_name,
-            username: input.username.as_deref(),
-        };
-        let tokens = service::register(ctx.platform(), &ctx.auth().client, registration).await?;
+        let tokens =
+            service::register(ctx.platform(), &ctx.auth().client, input.registration()).await?;
         Ok(AuthPayload(tokens))
     }
 

@@ -79,9 +79,6 @@ async fn sign_in_once(
         let place = choose_tenant(&mut conn, &user, tenant_id).await?;
         return open_session(platform, &mut conn, user, place, client, client_type).await;
     }
-    if platform.config.identity.registration_closed {
-        return Err(crate::accounts::service::registration_closed());
-    }
     let email = verified_email(provider, claims)?;
     if accounts::find_user_by_email(&mut conn, &email)
         .await?
@@ -95,6 +92,9 @@ async fn sign_in_once(
             ),
             reason: Some("link_required"),
         });
+    }
+    if platform.config.identity.registration_closed {
+        return Err(crate::accounts::service::registration_closed());
     }
     let local_part = email.split('@').next().unwrap_or("player");
     let display_name = claims

@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 
 use super::{BetaCode, BetaEnrollment};
 use crate::accounts::api::{AuthPayload, RegisterInput};
-use crate::accounts::service::Registration;
 use crate::auth::Role;
 use crate::beta::codes::{self, CodeInput};
 use crate::beta::store;
@@ -181,15 +180,13 @@ impl BetaCodeMutation {
         #[graphql(desc = "The new account and the name of its tenant.")] input: RegisterInput,
         #[graphql(desc = "The beta code, as typed.")] code: String,
     ) -> AppResult<AuthPayload> {
-        let registration = Registration {
-            email: &input.email,
-            password: &input.password,
-            display_name: &input.display_name,
-            tenant_name: &input.tenant_name,
-            username: input.username.as_deref(),
-        };
-        let tokens =
-            codes::register(ctx.platform(), &ctx.auth().client, registration, &code).await?;
+        let tokens = codes::register(
+            ctx.platform(),
+            &ctx.auth().client,
+            input.registration(),
+            &code,
+        )
+        .await?;
         Ok(AuthPayload(tokens))
     }
 }

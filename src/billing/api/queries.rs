@@ -78,7 +78,7 @@ impl BillingQuery {
         let features = if all_enabled {
             Tier::Studio.features().to_vec()
         } else {
-            tier.features().to_vec()
+            crate::billing::tiers::features_of(&mut conn, viewer.tenant_id, tier).await?
         };
         Ok(EnabledFeatures {
             tier,

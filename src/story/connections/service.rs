@@ -263,7 +263,15 @@ pub async fn resolve(
         }
         // No key of its own: the caller's own key for the provider pays, if they keep one.
         None => {
-            settings::provider_key(platform, conn, viewer.user_id, body.provider.wire()).await?
+            let base_url = body.base_url.as_deref().unwrap_or_default();
+            settings::provider_key(
+                platform,
+                conn,
+                viewer.user_id,
+                body.provider.wire(),
+                base_url,
+            )
+            .await?
         }
     };
     Ok(Target {

@@ -227,7 +227,14 @@ async fn apply(
         (Some(_), None) => ours.is_none(),
         (None, Some(_)) => false,
     };
-    if !base_current {
+    // The same content as is here is no conflict, whatever its base: both sides agree (a
+    // client's stale push of what another already wrote; Drive echoing a write-back).
+    let agrees = match (&ours, live) {
+        (Some(ours), Some(row)) => entities::checked_content(ours.clone())
+            .is_ok_and(|ours| entities::content_of(row) == ours),
+        _ => false,
+    };
+    if !base_current && !agrees {
         let id = keep_conflict(templates, conn, viewer, client_id, change, live).await?;
         return Ok((
             PushResult {

@@ -1,0 +1,1 @@
+ALTER TABLE user_provider_keys DROP COLUMN origin;
