@@ -24,8 +24,8 @@ use crate::graphql::handler::{OperationNames, graphql, graphql_get};
 use crate::graphql::playground;
 use crate::graphql::ws::graphql_ws;
 use crate::http::{
-    assets, billing_portal, drive, health, markdown_import, oauth, password_reset, shares,
-    story_files, web_auth,
+    assets, billing_portal, drive, frontend_logs, health, markdown_import, oauth, password_reset,
+    shares, story_files, web_auth,
 };
 use crate::realtime::Realtime;
 use crate::state::AppState;
@@ -71,6 +71,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             markdown_import::MAX_ARCHIVE_BYTES,
         ));
+    let frontend_logs = Router::new()
+        .route("/api/logs/frontend", post(frontend_logs::intake))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            frontend_logs::MAX_BODY_BYTES,
+        ));
     Router::new()
         .route("/graphql", get(graphql_get).post(graphql))
         .route("/graphql/assets/{name}", get(playground::asset))
@@ -113,6 +118,7 @@ pub fn router(state: AppState) -> Router {
         .merge(uploads)
         .merge(story_files)
         .merge(markdown_import)
+        .merge(frontend_logs)
         // Its own fallback, so an unknown path passes through the layer below too (and is
         // logged and counted as `unmatched`) after `/metrics` is merged in.
         .fallback(not_found)

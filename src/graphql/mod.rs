@@ -39,7 +39,7 @@ use crate::entities::api::history::HistoryQuery;
 use crate::entities::api::search::SearchQuery;
 use crate::entities::api::subscription::EntitySubscription;
 use crate::entities::api::templates::TemplateQuery;
-use crate::health::api::HealthQuery;
+use crate::health::api::{HealthQuery, ServiceLogQuery};
 use crate::invites::api::{InviteMutation, InviteQuery};
 use crate::mud::axis::api::{AxisMutation, AxisQuery};
 use crate::mud::characters::api::{CharacterMutation, CharacterQuery};
@@ -106,6 +106,7 @@ pub struct QueryRoot(
     InviteQuery,
     ApiKeyQuery,
     HealthQuery,
+    ServiceLogQuery,
     TemplateQuery,
     EntityQuery,
     EntityConnectionQuery,

@@ -5,6 +5,7 @@
 pub mod assets;
 pub mod billing_portal;
 pub mod drive;
+pub mod frontend_logs;
 pub mod health;
 pub mod markdown_import;
 pub mod metrics;

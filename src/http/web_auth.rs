@@ -30,6 +30,10 @@ use crate::state::AppState;
 pub(crate) fn json_rejection(rejection: JsonRejection) -> AppError {
     match rejection {
         JsonRejection::JsonDataError(error) => AppError::unfit(None, error.body_text()),
+        // A body past the route's limit is 413, as every upload's is.
+        other if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            AppError::PayloadTooLarge("the body is larger than this endpoint takes".into())
+        }
         other => AppError::bad_input(other.body_text()),
     }
 }

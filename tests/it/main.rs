@@ -55,6 +55,7 @@ mod retention;
 mod rolls;
 mod schema;
 mod search;
+mod service_logs;
 mod settings;
 mod shares;
 mod smtp_mock;

@@ -2,6 +2,8 @@
 //! request runs with its request id ([`with_request_id`]), which its log lines carry (as their
 //! span's field) and its 5xx-class GraphQL errors show (`extensions.requestId`).
 
+pub mod ring;
+
 use std::sync::Arc;
 
 use tracing_subscriber::EnvFilter;
@@ -27,7 +29,13 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the log (and, with `telemetry`, the layer that sends spans as traces). `RUST_LOG`
+/// What the ring keeps beside the trace layer: what the log keeps.
+fn ring_filter() -> EnvFilter {
+    EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn,async_graphql=warn"))
+}
+
+/// Installs the log (and the ring of recent lines, `ring`, and, with `telemetry`, the layer that sends spans as traces). `RUST_LOG`
 /// filters the log only: traces get the server's spans at INFO and above whatever it says.
 pub fn init(format: LogFormat, telemetry: Option<&crate::telemetry::Telemetry>) {
     use tracing_subscriber::prelude::*;
@@ -48,10 +56,12 @@ pub fn init(format: LogFormat, telemetry: Option<&crate::telemetry::Telemetry>) 
         // silence); a log alone keeps its one global filter.
         Some(telemetry) => tracing_subscriber::registry()
             .with(log.with_filter(filter))
+            .with(ring::RingLayer.with_filter(ring_filter()))
             .with(telemetry.layer())
             .try_init(),
         None => tracing_subscriber::registry()
             .with(log)
+            .with(ring::RingLayer)
             .with(filter)
             .try_init(),
     };
