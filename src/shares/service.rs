@@ -180,9 +180,19 @@ async fn resolve(
             format!("share at most {MAX_ENTITIES} entities at once"),
         ));
     }
+    // One query for all of them, not one per entity.
+    let found = entities::find_by_keys(conn, viewer.tenant_id, wanted, false).await?;
     let mut ids = Vec::with_capacity(wanted.len());
     for (entity_type, entity_id) in wanted {
-        let id = entities::live_row_id(conn, viewer.tenant_id, *entity_type, entity_id).await?;
+        let id = found
+            .iter()
+            .find(|row| {
+                row.deleted_at.is_none()
+                    && row.kind() == *entity_type
+                    && row.entity_id == *entity_id
+            })
+            .map(|row| row.id)
+            .ok_or_else(|| entities::not_found(*entity_type, entity_id, entities::Bin::Live))?;
         if !ids.contains(&id) {
             ids.push(id);
         }
