@@ -7,6 +7,7 @@
 #![recursion_limit = "256"]
 
 pub mod accounts;
+pub mod activity;
 pub mod admin;
 pub mod api_keys;
 pub mod app;

@@ -1,4 +1,4 @@
-//! The `loregraph` command: `serve` (the default), `migrate`, `schema`, `admin`.
+//! The `loregraph` command: `serve` (the default), `migrate`, `schema`, `admin`, `backup`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +72,29 @@ enum Command {
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+    /// Backups of the database in the data dir's `backups` folder.
+    Backup {
+        #[command(subcommand)]
+        action: BackupAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum BackupAction {
+    /// Write a backup now (beside a running server, or starting the embedded cluster).
+    Create {
+        /// Keep this many backups; the oldest beyond go.
+        #[arg(long, env = "LOREGRAPH_BACKUPS_KEEP", default_value_t = 14)]
+        keep: usize,
+    },
+    /// List the backups, newest first.
+    List,
+    /// Restore a backup as the embedded database (the server must be stopped); the database
+    /// it replaces is dropped once the backup is in.
+    Restore {
+        /// The backup's name, as `list` shows it.
+        name: String,
     },
 }
 
@@ -205,6 +228,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{}", loregraph::graphql::sdl());
             Ok(())
         }
+        Some(Command::Backup { action }) => backup(global, action).await,
         Some(Command::Migrate { action }) => {
             migrate(global, action.unwrap_or(MigrateAction::Run)).await
         }
@@ -239,6 +263,46 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             result
         }
     }
+}
+
+async fn backup(global: GlobalArgs, action: BackupAction) -> anyhow::Result<()> {
+    use loregraph::runtime;
+    let (url, data_dir, bin_dir) = (
+        global.database_url.as_deref(),
+        &global.data_dir,
+        global.pg_bin_dir.clone(),
+    );
+    let say = |message: String, fields: serde_json::Value| {
+        report(global.log_format, message, fields);
+    };
+    match action {
+        BackupAction::Create { keep } => {
+            let (name, bytes) = runtime::create_backup(url, data_dir, bin_dir, keep).await?;
+            say(
+                format!("wrote {name} ({bytes} bytes)"),
+                serde_json::json!({ "backup": name, "bytes": bytes }),
+            );
+        }
+        BackupAction::List => {
+            for file in loregraph::db::backup::list(&runtime::backup_dir(data_dir)?)? {
+                say(
+                    format!("{}  {:>12} bytes", file.name, file.bytes),
+                    serde_json::json!({ "backup": file.name, "bytes": file.bytes }),
+                );
+            }
+        }
+        BackupAction::Restore { name } => {
+            let applied = runtime::restore_backup(url, data_dir, bin_dir, &name).await?;
+            say(
+                format!(
+                    "restored {name}; applied {} newer migrations",
+                    applied.len()
+                ),
+                serde_json::json!({ "restored": name, "applied": applied }),
+            );
+        }
+    }
+    Ok(())
 }
 
 async fn open_database(global: &GlobalArgs) -> anyhow::Result<Database> {
@@ -367,6 +431,7 @@ async fn serve_on(
         tracing::info!(?applied, "applied migrations");
     }
     let (mut config, pool_options) = args.config.into_config(&global.data_dir)?;
+    config.backups.pg_bin_dir = global.pg_bin_dir.clone();
     let pool = build_pool(database_url, &pool_options)?;
     if config.jwt_secret.is_empty() {
         let legacy = loregraph::config::legacy_secret(&global.data_dir)?;

@@ -82,3 +82,75 @@ impl Database {
 fn absolute(path: &Path) -> anyhow::Result<PathBuf> {
     Ok(std::path::absolute(path)?)
 }
+
+/// The backup folder of a data dir.
+pub fn backup_dir(data_dir: &Path) -> anyhow::Result<PathBuf> {
+    Ok(absolute(data_dir)?.join("backups"))
+}
+
+/// Writes a backup of the server's database into the data dir's backup folder (beside a
+/// running server, or starting the embedded cluster for it); its name and size. The oldest
+/// beyond the newest `keep` are removed.
+pub async fn create_backup(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    pg_bin_dir: Option<PathBuf>,
+    keep: usize,
+) -> anyhow::Result<(String, u64)> {
+    let tools = crate::db::backup::tools_dir(pg_bin_dir.as_deref())?;
+    let dir = backup_dir(data_dir)?;
+    let database = Database::open_beside_server(database_url, data_dir, pg_bin_dir).await?;
+    let name = crate::db::backup::name_at(chrono::Utc::now());
+    let dumped = crate::db::backup::dump(&tools, &database.url, &dir, &name).await;
+    database.close().await?;
+    let bytes = dumped?;
+    crate::db::backup::prune(&dir, keep)?;
+    Ok((name, bytes))
+}
+
+/// Restores the backup `name` of the data dir's backup folder as the embedded cluster's
+/// database, then brings it to this version's migrations. Only with the server stopped, and
+/// only for the embedded cluster (an external database is restored with its own tools).
+pub async fn restore_backup(
+    database_url: Option<&str>,
+    data_dir: &Path,
+    pg_bin_dir: Option<PathBuf>,
+    name: &str,
+) -> anyhow::Result<Vec<String>> {
+    if database_url.is_some_and(|url| !url.trim().is_empty()) {
+        anyhow::bail!(
+            "restore works on the embedded database only: restore an external one with \
+             pg_restore (the backups are in PostgreSQL's custom format)"
+        );
+    }
+    let dir = backup_dir(data_dir)?;
+    let Some(file) = crate::db::backup::path_of(&dir, name) else {
+        anyhow::bail!(
+            "no backup named {name:?} in {} (`loregraph backup list` shows them)",
+            dir.display()
+        );
+    };
+    let cluster_dir = absolute(data_dir)?.join("postgres");
+    if served_by_another_process(&cluster_dir) {
+        anyhow::bail!(
+            "the server is running on {}: stop it first",
+            data_dir.display()
+        );
+    }
+    let tools = crate::db::backup::tools_dir(pg_bin_dir.as_deref())?;
+    let database = Database::open(None, data_dir, pg_bin_dir).await?;
+    let restored = crate::db::backup::restore(
+        &tools,
+        &EmbeddedCluster::connection_string_in(&cluster_dir, "postgres"),
+        |db| EmbeddedCluster::connection_string_in(&cluster_dir, db),
+        EMBEDDED_DATABASE,
+        &file,
+    )
+    .await;
+    let migrated = match restored {
+        Ok(()) => crate::db::migrations::run_pending(&database.url).await,
+        Err(error) => Err(error),
+    };
+    database.close().await?;
+    migrated
+}

@@ -123,7 +123,11 @@ impl AppState {
             ))
             .data(templates.clone())
             .data(folders.clone())
-            .data(drive_sync.clone());
+            .data(drive_sync.clone())
+            .data(Arc::new(crate::admin::backups::Backups::new(
+                &platform.config.backups,
+                database_url,
+            )));
         if let Some(stripe) = &stripe {
             schema = schema.data(stripe.clone());
         }

@@ -1,8 +1,11 @@
 //! GraphQL of the admin tools.
 
+use std::sync::Arc;
+
 use async_graphql::{Context, Json, Object, SimpleObject};
 use serde_json::Value;
 
+use super::backups::{self, Backups};
 use super::{query, statistics};
 use crate::auth::Role;
 use crate::context::ContextExt;
@@ -65,6 +68,48 @@ pub struct ReadOnlyQueryResult {
     pub elapsed_ms: f64,
 }
 
+/// Where a backup stands.
+#[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BackupState {
+    /// `pg_dump` is writing it.
+    Running,
+    /// Written whole; restorable with `loregraph backup restore <name>`.
+    Complete,
+    /// It failed (see `error`); nothing of it was kept.
+    Failed,
+}
+
+/// A backup of the whole database (every tenant's), in PostgreSQL's custom format.
+#[derive(SimpleObject)]
+pub struct Backup {
+    /// Its file name in the backup folder, e.g. `loregraph-20261207T140509Z.dump`.
+    pub name: String,
+    /// Where it stands.
+    pub state: BackupState,
+    /// When it began.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    /// Its size in bytes, once complete.
+    pub bytes: Option<f64>,
+    /// Why it failed, when it did.
+    pub error: Option<String>,
+}
+
+impl From<backups::Backup> for Backup {
+    fn from(backup: backups::Backup) -> Self {
+        Self {
+            name: backup.name,
+            state: match backup.state {
+                backups::BackupState::Running => BackupState::Running,
+                backups::BackupState::Complete => BackupState::Complete,
+                backups::BackupState::Failed => BackupState::Failed,
+            },
+            started_at: backup.started_at,
+            bytes: backup.bytes.map(|bytes| bytes as f64),
+            error: backup.error,
+        }
+    }
+}
+
 #[derive(Default)]
 pub struct AdminQuery;
 
@@ -91,6 +136,14 @@ impl AdminQuery {
                 })
                 .collect(),
         })
+    }
+
+    /// The database's backups, newest first: the one under way, the last that failed, and the
+    /// complete ones kept in the backup folder (SUPERUSER).
+    async fn backups(&self, ctx: &Context<'_>) -> AppResult<Vec<Backup>> {
+        let viewer = ctx.viewer_with(Role::Superuser)?;
+        let backups = ctx.part::<Arc<Backups>>()?.list(viewer)?;
+        Ok(backups.into_iter().map(Backup::from).collect())
     }
 
     /// Your tenant's entities counted by type (every type, zeros included).
@@ -120,6 +173,25 @@ pub struct AdminMutation;
 
 #[Object]
 impl AdminMutation {
+    /// Begins a backup of the whole database with `pg_dump` into the backup folder
+    /// (SUPERUSER); it runs in the background: `backups` shows it running, then complete or
+    /// failed. One at a time. The oldest beyond the kept number are removed after it.
+    async fn create_backup(&self, ctx: &Context<'_>) -> AppResult<Backup> {
+        let viewer = ctx.viewer_with(Role::Superuser)?;
+        Ok(ctx.part::<Arc<Backups>>()?.start(viewer)?.into())
+    }
+
+    /// Removes a complete backup from the backup folder (SUPERUSER).
+    async fn delete_backup(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The backup's name, as `backups` lists it.")] name: String,
+    ) -> AppResult<bool> {
+        let viewer = ctx.viewer_with(Role::Superuser)?;
+        ctx.part::<Arc<Backups>>()?.delete(viewer, &name)?;
+        Ok(true)
+    }
+
     /// Runs one read-only SELECT (or WITH, VALUES, TABLE) on the database (SUPERUSER only):
     /// in a READ ONLY transaction, as a role that reads no secrets, for at most 5 seconds, at
     /// most 500 rows. A mutation so that no link or cross-site page can run it.

@@ -133,6 +133,48 @@ pub async fn open_jobs(conn: &mut AsyncPgConnection) -> AppResult<(i64, i64)> {
     Ok((open.pending, open.running))
 }
 
+/// The whole queue's state for an operator (every tenant's): counted through the index of
+/// open jobs. A paused tenant's jobs wait by design, so only due jobs of unpaused tenants count
+/// towards the longest wait.
+#[derive(QueryableByName, Clone, Debug)]
+pub struct QueueHealth {
+    /// Jobs waiting to run (retries and paused tenants' jobs included).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub queued: i64,
+    /// Of those, the ones due now for unpaused tenants.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub due: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub running: i64,
+    /// Running jobs whose worker's lease ran out (another worker takes them over).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub lease_expired: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+    pub oldest_wait_seconds: Option<f64>,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub paused_tenants: i64,
+}
+
+pub async fn queue_health(conn: &mut AsyncPgConnection) -> AppResult<QueueHealth> {
+    Ok(diesel::sql_query(
+        "SELECT count(*) FILTER (WHERE j.state = 'pending') AS queued,
+                count(*) FILTER (WHERE j.state = 'pending' AND j.run_after <= now()
+                                   AND p.tenant_id IS NULL) AS due,
+                count(*) FILTER (WHERE j.state = 'running') AS running,
+                count(*) FILTER (WHERE j.state = 'running' AND j.lease_until < now())
+                    AS lease_expired,
+                EXTRACT(EPOCH FROM now() - min(j.run_after) FILTER (
+                    WHERE j.state = 'pending' AND j.run_after <= now() AND p.tenant_id IS NULL
+                ))::float8 AS oldest_wait_seconds,
+                (SELECT count(*) FROM asset_queue_pauses) AS paused_tenants
+         FROM asset_jobs j
+         LEFT JOIN asset_queue_pauses p ON p.tenant_id = j.tenant_id
+         WHERE j.state IN ('pending', 'running')",
+    )
+    .get_result(conn)
+    .await?)
+}
+
 /// Takes the next due job of an unpaused tenant, or a running one whose lease ran out (its
 /// worker died) while it has attempts left. Each kind is found through its own partial index
 /// (finished jobs stay in the table and must not be scanned).

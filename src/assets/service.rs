@@ -27,8 +27,10 @@ use crate::teams::service::{self as teams, Permission};
 // What the retention sweeper (another domain) and the /metrics edge ask of assets.
 /// What an image is, by its magic bytes (for domains that take only some kinds).
 pub use super::inspect::ImageKind;
-pub use super::jobs::open_jobs;
+pub use super::jobs::{QueueHealth, open_jobs, queue_health};
 pub use super::store::prune_finished_jobs;
+/// Counts and bytes of a tenant's assets (the dashboard's storage used).
+pub use super::store::{AssetTotals, totals};
 pub use super::sweep::sweep_unused_bytes;
 
 /// What the assets domain keeps in the application platform.
@@ -251,7 +253,7 @@ pub async fn purge(
         .await?
         .filter(AssetRow::is_deleted)
         .ok_or_else(|| AppError::not_found(format!("Asset not in the recycle bin: {id}")))?;
-    purge_rows(assets, &mut conn, viewer.tenant_id, &[row]).await?;
+    purge_rows(assets, &mut conn, viewer.tenant_id, &[row], None).await?;
     Ok(())
 }
 
@@ -263,14 +265,32 @@ pub async fn empty_recycle_bin(
 ) -> AppResult<usize> {
     let mut conn = platform.pool.get().await?;
     let rows = store::recycled(&mut conn, viewer.tenant_id).await?;
-    purge_rows(assets, &mut conn, viewer.tenant_id, &rows).await
+    purge_rows(assets, &mut conn, viewer.tenant_id, &rows, None).await
 }
 
+/// Purges up to `limit` recycled assets that have been in the bin longer than their tenant's
+/// retention (or `expiry.older_than_days`), oldest first; how many went.
+pub async fn purge_expired(
+    assets: &AssetRuntime,
+    conn: &mut AsyncPgConnection,
+    expiry: entities::RecycleExpiry,
+    limit: i64,
+) -> AppResult<usize> {
+    let mut purged = 0;
+    for (tenant_id, cutoff, rows) in store::expired_recycled(conn, expiry, limit).await? {
+        purged += purge_rows(assets, conn, tenant_id, &rows, Some(cutoff)).await?;
+    }
+    Ok(purged)
+}
+
+/// Purges the rows still in the recycle bin (and recycled before `recycled_before`, when
+/// given: one restored and recycled again meanwhile starts its time over).
 async fn purge_rows(
     assets: &AssetRuntime,
     conn: &mut AsyncPgConnection,
     tenant_id: Uuid,
     rows: &[AssetRow],
+    recycled_before: Option<chrono::DateTime<chrono::Utc>>,
 ) -> AppResult<usize> {
     let mut purged = 0;
     // One transaction per asset: each holds its content's lock only as long as it needs.
@@ -282,7 +302,12 @@ async fn purge_rows(
                 let Some(current) = store::lock(conn, tenant_id, row.id).await? else {
                     return Ok(false);
                 };
-                if !current.is_deleted() {
+                let expired = match (current.deleted_at, recycled_before) {
+                    (Some(at), Some(cutoff)) => at < cutoff,
+                    (deleted_at, None) => deleted_at.is_some(),
+                    (None, Some(_)) => false,
+                };
+                if !expired {
                     return Ok(false);
                 }
                 store::delete_row(conn, row).await?;

@@ -5,6 +5,7 @@
 
 pub mod assets;
 pub mod auth;
+pub mod backups;
 pub mod billing;
 pub mod database;
 pub mod drive;
@@ -23,6 +24,7 @@ use clap::Args;
 
 pub use assets::AssetSettings;
 pub use auth::{LoginThrottle, legacy_secret};
+pub use backups::BackupSettings;
 pub use billing::{BillingSettings, Tier, TokenBlock};
 pub use drive::DriveSettings;
 pub use http::{CorsOrigins, HttpSettings};
@@ -72,6 +74,8 @@ pub struct AppConfig {
     pub identity: IdentitySettings,
     /// Google Drive: its API, a connection's scopes, the sync worker's pace.
     pub drive: DriveSettings,
+    /// Where database backups go and how many are kept.
+    pub backups: BackupSettings,
 }
 
 impl AppConfig {
@@ -97,6 +101,7 @@ impl AppConfig {
             llm: LlmSettings::default(),
             identity: IdentitySettings::default(),
             drive: DriveSettings::default(),
+            backups: BackupSettings::default(),
         }
     }
 }
@@ -128,6 +133,8 @@ pub struct ConfigArgs {
     pub identity: identity::IdentityArgs,
     #[command(flatten)]
     pub drive: drive::DriveArgs,
+    #[command(flatten)]
+    pub backups: backups::BackupArgs,
     /// A StudioBrain-style template package (schemas/, templates/, templates/Layouts/) whose
     /// entity schemas, layouts and markdown templates replace the built-in ones.
     #[arg(long, env = "LOREGRAPH_TEMPLATES_DIR", help_heading = "Entities")]
@@ -165,6 +172,7 @@ impl ConfigArgs {
         config.llm = self.llm.settings(data_dir)?;
         config.templates_dir = self.templates_dir;
         config.projects_root = self.projects_root;
+        config.backups = self.backups.settings(data_dir.join("backups"));
         Ok((config, self.database.pool_options()))
     }
 }

@@ -2,6 +2,7 @@
 //! and what every domain's store and loaders share: pagination, ids, text checks and SQL text
 //! functions, full-text queries, DataLoader helpers.
 
+pub mod backup;
 pub mod connection;
 pub mod cursor;
 pub mod embedded;

@@ -626,6 +626,7 @@ diesel::table! {
         slug -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        recycle_retention_days -> Nullable<Int4>,
     }
 }
 

@@ -1,8 +1,8 @@
 //! What other domains may ask of entities: the one way in from outside it (ARCHITECTURE.md).
 
-/// Removes revisions past their retention, keeping each entity's newest (the retention
-/// sweeper).
-pub use super::retention::prune_revisions;
+/// Removes revisions past their retention, keeping each entity's newest, and recycled entities
+/// past their tenant's recycle-bin retention (the retention sweeper, a cleanup by an ADMIN).
+pub use super::retention::{RecycleExpiry, prune_revisions, purge_expired};
 
 /// The sixteen entity types, which other domains name when they point at an entity.
 pub use super::types::EntityType;

@@ -18,6 +18,7 @@ use crate::accounts::api::admin::{UserAdminMutation, UserAdminQuery};
 use crate::accounts::api::identities::{IdentityMutation, IdentityQuery};
 use crate::accounts::api::manage::ManageUserMutation;
 use crate::accounts::api::{AccountMutation, AccountQuery, TenantSessionMutation};
+use crate::activity::api::ActivityQuery;
 use crate::admin::api::{AdminMutation, AdminQuery};
 use crate::api_keys::api::{ApiKeyMutation, ApiKeyQuery};
 use crate::assets::api::mutations::AssetMutation;
@@ -40,6 +41,7 @@ use crate::entities::api::search::SearchQuery;
 use crate::entities::api::subscription::EntitySubscription;
 use crate::entities::api::templates::TemplateQuery;
 use crate::health::api::{HealthQuery, ServiceLogQuery};
+use crate::health::services_api::ServicesQuery;
 use crate::invites::api::{InviteMutation, InviteQuery};
 use crate::mud::axis::api::{AxisMutation, AxisQuery};
 use crate::mud::characters::api::{CharacterMutation, CharacterQuery};
@@ -89,6 +91,18 @@ pub(crate) fn operation<'d>(
         .then(|| (found_name.map(|n| n.as_str()), &operation.node))
 }
 
+/// The studio's and the operators' view of the server: health, services, logs, the database,
+/// activity. Merged on its own first: the root's merge nests one level per part, and the
+/// compiler's query depth limit is reached well before GraphQL's.
+#[derive(MergedObject, Default)]
+pub struct OperatorQuery(
+    HealthQuery,
+    ServicesQuery,
+    ServiceLogQuery,
+    AdminQuery,
+    ActivityQuery,
+);
+
 /// Everything there is to read.
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -102,11 +116,9 @@ pub struct QueryRoot(
     SettingsQuery,
     BetaCodeQuery,
     BetaCommunityQuery,
-    AdminQuery,
+    OperatorQuery,
     InviteQuery,
     ApiKeyQuery,
-    HealthQuery,
-    ServiceLogQuery,
     TemplateQuery,
     EntityQuery,
     EntityConnectionQuery,

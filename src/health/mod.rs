@@ -2,6 +2,8 @@
 
 pub mod api;
 pub mod probe;
+pub mod services;
+pub mod services_api;
 
 use std::time::{Duration, Instant};
 

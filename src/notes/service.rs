@@ -12,6 +12,9 @@ use crate::entities::service::{self as entities, EntityType};
 use crate::error::{AppError, AppResult};
 use crate::teams::service::{self as teams, Permission};
 
+/// How many notes the tenant holds (the dashboard's count).
+pub use super::store::count;
+
 /// An entity a note is attached to, by type and id.
 #[derive(Clone, Copy, Debug)]
 pub struct Attachment<'a> {

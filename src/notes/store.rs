@@ -67,6 +67,15 @@ pub async fn update(
         .await?)
 }
 
+/// How many notes the tenant holds.
+pub async fn count(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> AppResult<i64> {
+    Ok(notes::table
+        .filter(notes::tenant_id.eq(tenant_id))
+        .count()
+        .get_result(conn)
+        .await?)
+}
+
 pub async fn delete(conn: &mut AsyncPgConnection, note: &NoteRow) -> AppResult<()> {
     diesel::delete(notes::table.find((note.tenant_id, note.id)))
         .execute(conn)

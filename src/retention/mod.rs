@@ -1,6 +1,7 @@
 //! The retention sweeper: removes what the server keeps only for a while (finished asset jobs,
 //! stored bytes no asset uses, idle Ollama conversations, old Stripe event ids, old entity
-//! revisions, ended sign-in windows, the event log), as long as `RetentionSettings` says, a
+//! revisions, ended sign-in windows, the event log) as long as `RetentionSettings` says, and
+//! recycled entities and assets as long as each tenant's recycle-bin retention says, a
 //! bounded batch of each kind per run. Every node runs it on a timer; one run at a time across the nodes of a
 //! database (a transaction-scoped advisory lock: a node that dies mid-run lets go of it).
 
@@ -13,6 +14,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::assets::service::AssetRuntime;
 use crate::context::Platform;
+use crate::entities::service::RecycleExpiry;
 use crate::error::{AppError, AppResult};
 
 /// What one run removed.
@@ -38,6 +40,10 @@ pub struct RetentionReport {
     pub sign_in_leftovers: i64,
     /// Events past the event log's retention.
     pub logged_events: i64,
+    /// Recycled entities past their tenant's recycle-bin retention (tombstones stay).
+    pub recycled_entities: i64,
+    /// Recycled assets past their tenant's recycle-bin retention.
+    pub recycled_assets: i64,
 }
 
 /// Sweeps every `interval` until the server shuts down. The first run comes after a random
@@ -152,6 +158,19 @@ async fn sweep_all(
     report.logged_events = step(
         "logged events",
         prune_event_log(conn, secs(settings.event_log), batch).await,
+    );
+    let every_tenant = RecycleExpiry {
+        tenant_id: None,
+        older_than_days: None,
+        actor_id: None,
+    };
+    report.recycled_entities = step(
+        "recycled entities",
+        crate::entities::service::purge_expired(platform, conn, every_tenant, batch).await,
+    );
+    report.recycled_assets = step(
+        "recycled assets",
+        crate::assets::service::purge_expired(assets, conn, every_tenant, batch).await,
     );
     Ok(report)
 }

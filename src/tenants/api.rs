@@ -1,7 +1,7 @@
 //! GraphQL: the current tenant, switching tenants, every tenant (SUPERUSER: an offset page or by
 //! cursor, from one loader), and the tenant's live member events.
 
-use async_graphql::{Context, ID, InputObject, Object, Subscription};
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Subscription};
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use uuid::Uuid;
@@ -61,6 +61,13 @@ impl Tenant {
         self.0.updated_at
     }
 
+    /// Days a recycled entity or asset stays in the recycle bin before it is purged for good
+    /// (1 to 3,650; 30 unless changed); null when recycled things stay until the bin is
+    /// emptied by hand.
+    async fn recycle_retention_days(&self) -> Option<i32> {
+        self.0.recycle_retention_days
+    }
+
     /// How many members the tenant has.
     async fn member_count(&self, ctx: &Context<'_>) -> AppResult<i64> {
         Ok(
@@ -84,6 +91,9 @@ page_type! {
 pub struct UpdateTenantInput {
     /// A new display name: 1 to 100 characters.
     pub name: Option<String>,
+    /// Days recycled entities and assets are kept before they are purged (1 to 3,650); null
+    /// keeps them until the bin is emptied by hand.
+    pub recycle_retention_days: MaybeUndefined<i32>,
 }
 
 #[derive(Default)]
@@ -182,7 +192,7 @@ pub struct TenantMutation;
 
 #[Object]
 impl TenantMutation {
-    /// Renames the current tenant (ADMIN).
+    /// Renames the current tenant or sets how long its recycle bin keeps things (ADMIN).
     async fn update_tenant(
         &self,
         ctx: &Context<'_>,
@@ -190,13 +200,14 @@ impl TenantMutation {
     ) -> AppResult<Tenant> {
         let viewer = ctx.viewer_with(Role::Admin)?;
         let mut conn = ctx.conn().await?;
-        match input.name {
-            Some(name) => Ok(Tenant(service::rename(&mut conn, viewer, &name).await?)),
-            None => store::find_tenant(&mut conn, viewer.tenant_id)
-                .await?
-                .map(Tenant)
-                .ok_or_else(|| AppError::not_found("tenant not found")),
-        }
+        let retention = match input.recycle_retention_days {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(days) => Some(Some(days)),
+        };
+        service::update(&mut conn, viewer, input.name.as_deref(), retention)
+            .await
+            .map(Tenant)
     }
 }
 

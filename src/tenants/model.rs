@@ -12,4 +12,6 @@ pub struct TenantRow {
     pub slug: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Days a recycled entity or asset is kept before the sweeper purges it; None: kept.
+    pub recycle_retention_days: Option<i32>,
 }

@@ -26,13 +26,26 @@ pub fn validate_name(field: &'static str, name: &str) -> AppResult<String> {
     Ok(name.to_owned())
 }
 
-/// Renames the viewer's tenant (ADMIN).
-pub async fn rename(
+/// Renames the viewer's tenant and/or sets its recycle-bin retention (ADMIN): `retention` is
+/// None to leave it, `Some(None)` to keep recycled things until the bin is emptied by hand.
+/// Both checked before either is written, in one statement.
+pub async fn update(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
-    name: &str,
+    name: Option<&str>,
+    retention: Option<Option<i32>>,
 ) -> AppResult<TenantRow> {
     viewer.require_role(Role::Admin)?;
-    let name = validate_name("name", name)?;
-    store::rename_tenant(conn, viewer.tenant_id, &name).await
+    let name = name.map(|name| validate_name("name", name)).transpose()?;
+    if let Some(Some(days)) = retention
+        && !(1..=3_650).contains(&days)
+    {
+        return Err(AppError::bad_field(
+            "recycleRetentionDays",
+            "the recycle-bin retention must be 1 to 3,650 days (or null to keep things)",
+        ));
+    }
+    store::update_tenant(conn, viewer.tenant_id, name.as_deref(), retention)
+        .await?
+        .ok_or_else(|| AppError::not_found("tenant not found"))
 }

@@ -94,19 +94,32 @@ pub async fn list_tenants(
     load_window(conn, window, rows, filtered().count()).await
 }
 
-pub async fn rename_tenant(
+/// Writes what changes (nothing but the stamp when neither is given); None when the tenant is
+/// gone.
+pub async fn update_tenant(
     conn: &mut AsyncPgConnection,
     id: Uuid,
-    name: &str,
-) -> AppResult<TenantRow> {
+    name: Option<&str>,
+    retention: Option<Option<i32>>,
+) -> AppResult<Option<TenantRow>> {
+    #[derive(AsChangeset)]
+    #[diesel(table_name = tenants)]
+    struct Changes<'a> {
+        name: Option<&'a str>,
+        // The outer Option: whether to write; the inner: the value, NULL included.
+        recycle_retention_days: Option<Option<i32>>,
+        updated_at: DateTime<Utc>,
+    }
     Ok(diesel::update(tenants::table.find(id))
-        .set((
-            tenants::name.eq(name),
-            tenants::updated_at.eq(diesel::dsl::now),
-        ))
+        .set(Changes {
+            name,
+            recycle_retention_days: retention,
+            updated_at: Utc::now(),
+        })
         .returning(TenantRow::as_returning())
         .get_result(conn)
-        .await?)
+        .await
+        .optional()?)
 }
 
 /// Member counts for many tenants (the member-count loader).

@@ -11,7 +11,7 @@ use crate::harness::send_json;
 const BINARY: &str = env!("CARGO_BIN_EXE_loregraph");
 
 /// A data directory the unprivileged PostgreSQL user can reach when tests run as root.
-fn data_dir() -> tempfile::TempDir {
+pub(crate) fn data_dir() -> tempfile::TempDir {
     let dir = tempfile::Builder::new()
         .prefix("loregraph-bin-")
         .tempdir()
@@ -22,7 +22,7 @@ fn data_dir() -> tempfile::TempDir {
 }
 
 /// Starts the binary and returns it with the address it printed.
-fn start(data: &Path) -> (Child, String) {
+pub(crate) fn start(data: &Path) -> (Child, String) {
     let mut child = Command::new(BINARY)
         .args(["serve", "--bind", "127.0.0.1:0", "--data-dir"])
         .arg(data)
@@ -64,7 +64,7 @@ fn get(address: &str, path: &str) -> Option<String> {
     Some(response)
 }
 
-fn postgres_running_on(data: &Path) -> bool {
+pub(crate) fn postgres_running_on(data: &Path) -> bool {
     let needle = data.join("postgres");
     std::fs::read_dir("/proc").unwrap().flatten().any(|entry| {
         std::fs::read(entry.path().join("cmdline"))
@@ -76,7 +76,7 @@ fn postgres_running_on(data: &Path) -> bool {
     })
 }
 
-fn terminate(mut child: Child) -> std::process::ExitStatus {
+pub(crate) fn terminate(mut child: Child) -> std::process::ExitStatus {
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(child.id() as i32),
         nix::sys::signal::Signal::SIGTERM,
@@ -96,7 +96,7 @@ fn terminate(mut child: Child) -> std::process::ExitStatus {
 }
 
 /// Registers an account on the server at `address`; its access token.
-async fn register_on(address: &str, email: &str) -> String {
+pub(crate) async fn register_on(address: &str, email: &str) -> String {
     let query = format!(
         "mutation {{ register(input: {{email: \"{email}\", password: \"a long enough password\",
            displayName: \"Someone\", tenantName: \"Somewhere\"}}) {{ accessToken }} }}"
@@ -112,7 +112,7 @@ async fn register_on(address: &str, email: &str) -> String {
 }
 
 /// The email `token` signs in as on the server at `address`, or the error's code.
-async fn me_on(address: &str, token: &str) -> String {
+pub(crate) async fn me_on(address: &str, token: &str) -> String {
     let request = reqwest::Client::new()
         .post(format!("http://{address}/graphql"))
         .bearer_auth(token)
@@ -360,7 +360,7 @@ async fn a_killed_embedded_database_is_restarted_and_service_returns() {
 
 /// Runs the binary to its end with these arguments and environment (no DATABASE_URL unless
 /// given); its exit success, stdout and stderr.
-fn run_to_end(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
+pub(crate) fn run_to_end(args: &[&str], env: &[(&str, &str)]) -> (bool, String, String) {
     let mut command = Command::new(BINARY);
     command
         .args(args)

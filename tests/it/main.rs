@@ -6,10 +6,12 @@
 mod harness;
 
 mod accounts;
+mod activity;
 mod admin;
 mod admin_tools;
 mod architecture;
 mod assets;
+mod backups;
 mod beta;
 mod billing;
 mod billing_checkout;
@@ -51,11 +53,13 @@ mod play;
 mod project_folder;
 mod readme;
 mod realtime;
+mod recycle_cleanup;
 mod retention;
 mod rolls;
 mod schema;
 mod search;
 mod service_logs;
+mod services_status;
 mod settings;
 mod shares;
 mod smtp_mock;

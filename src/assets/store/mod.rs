@@ -167,6 +167,64 @@ pub async fn recycled(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> AppResul
         .await?)
 }
 
+/// Recycled assets past their tenant's retention (or `expiry.older_than_days`), `limit` at most,
+/// grouped by tenant with the time before which they were recycled.
+pub async fn expired_recycled(
+    conn: &mut AsyncPgConnection,
+    expiry: crate::entities::service::RecycleExpiry,
+    limit: i64,
+) -> AppResult<Vec<(Uuid, DateTime<Utc>, Vec<AssetRow>)>> {
+    use diesel::sql_types::{Integer, Timestamptz};
+    #[derive(QueryableByName)]
+    struct Expired {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        tenant_id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+        #[diesel(sql_type = Timestamptz)]
+        cutoff: DateTime<Utc>,
+    }
+    let expired: Vec<Expired> = diesel::sql_query(
+        "SELECT a.tenant_id, a.id, a.cutoff FROM tenants t \
+         CROSS JOIN LATERAL ( \
+           SELECT x.tenant_id, x.id, \
+                  now() - make_interval(days => COALESCE($2, t.recycle_retention_days)) AS cutoff \
+             FROM assets x \
+            WHERE x.tenant_id = t.id AND x.deleted_at IS NOT NULL \
+              AND x.deleted_at < now() - make_interval(days => COALESCE($2, t.recycle_retention_days)) \
+            ORDER BY x.deleted_at LIMIT $3) a \
+         WHERE ($1::uuid IS NULL OR t.id = $1) \
+           AND COALESCE($2, t.recycle_retention_days) IS NOT NULL \
+         LIMIT $3",
+    )
+    .bind::<Nullable<diesel::sql_types::Uuid>, _>(expiry.tenant_id)
+    .bind::<Nullable<Integer>, _>(expiry.older_than_days)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?;
+    // Every row of one tenant shares its cutoff.
+    let mut tenants: std::collections::BTreeMap<Uuid, (DateTime<Utc>, Vec<Uuid>)> =
+        Default::default();
+    for asset in expired {
+        tenants
+            .entry(asset.tenant_id)
+            .or_insert_with(|| (asset.cutoff, Vec::new()))
+            .1
+            .push(asset.id);
+    }
+    let mut by_tenant = Vec::with_capacity(tenants.len());
+    for (tenant_id, (cutoff, ids)) in tenants {
+        let rows = assets::table
+            .filter(assets::tenant_id.eq(tenant_id))
+            .filter(assets::id.eq_any(&ids))
+            .select(AssetRow::as_select())
+            .load(conn)
+            .await?;
+        by_tenant.push((tenant_id, cutoff, rows));
+    }
+    Ok(by_tenant)
+}
+
 /// What a list of assets may be narrowed to.
 #[derive(Default)]
 pub struct AssetFilter {
