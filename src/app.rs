@@ -25,7 +25,7 @@ use crate::graphql::playground;
 use crate::graphql::ws::graphql_ws;
 use crate::http::{
     assets, billing_portal, drive, frontend_logs, health, markdown_import, oauth, password_reset,
-    shares, story_files, web_auth,
+    shares, story_files, tenant_archive, web_auth,
 };
 use crate::realtime::Realtime;
 use crate::state::AppState;
@@ -71,6 +71,11 @@ pub fn router(state: AppState) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(
             markdown_import::MAX_ARCHIVE_BYTES,
         ));
+    let tenant_archives = Router::new()
+        .route("/api/migration/import", post(tenant_archive::import))
+        .layer(axum::extract::DefaultBodyLimit::max(
+            crate::studio_archive::service::MAX_ARCHIVE_BYTES,
+        ));
     let frontend_logs = Router::new()
         .route("/api/logs/frontend", post(frontend_logs::intake))
         .layer(axum::extract::DefaultBodyLimit::max(
@@ -104,6 +109,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/oauth/{provider}", get(oauth::start))
         .route("/api/auth/oauth/{provider}/callback", get(oauth::callback))
         .route("/api/billing/portal", get(billing_portal::portal))
+        .route("/api/migration/export/{id}", get(tenant_archive::download))
         .route("/api/share/{code}", get(shares::open))
         .route("/api/share/{code}/entities/{type}", get(shares::entities))
         .route(
@@ -119,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         .merge(story_files)
         .merge(markdown_import)
         .merge(frontend_logs)
+        .merge(tenant_archives)
         // Its own fallback, so an unknown path passes through the layer below too (and is
         // logged and counted as `unmatched`) after `/metrics` is merged in.
         .fallback(not_found)

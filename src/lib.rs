@@ -44,6 +44,7 @@ pub mod settings;
 pub mod shares;
 pub mod state;
 pub mod story;
+pub mod studio_archive;
 pub mod sync;
 pub mod teams;
 pub mod telemetry;

@@ -76,25 +76,7 @@ enum Command {
     /// Backups of the database in the data dir's `backups` folder.
     Backup {
         #[command(subcommand)]
-        action: BackupAction,
-    },
-}
-
-#[derive(Subcommand)]
-enum BackupAction {
-    /// Write a backup now (beside a running server, or starting the embedded cluster).
-    Create {
-        /// Keep this many backups; the oldest beyond go.
-        #[arg(long, env = "LOREGRAPH_BACKUPS_KEEP", default_value_t = 14)]
-        keep: usize,
-    },
-    /// List the backups, newest first.
-    List,
-    /// Restore a backup as the embedded database (the server must be stopped); the database
-    /// it replaces is dropped once the backup is in.
-    Restore {
-        /// The backup's name, as `list` shows it.
-        name: String,
+        action: loregraph::runtime::BackupAction,
     },
 }
 
@@ -265,44 +247,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn backup(global: GlobalArgs, action: BackupAction) -> anyhow::Result<()> {
-    use loregraph::runtime;
-    let (url, data_dir, bin_dir) = (
+async fn backup(
+    global: GlobalArgs,
+    action: loregraph::runtime::BackupAction,
+) -> anyhow::Result<()> {
+    let format = global.log_format;
+    loregraph::runtime::backup_command(
+        action,
         global.database_url.as_deref(),
         &global.data_dir,
         global.pg_bin_dir.clone(),
-    );
-    let say = |message: String, fields: serde_json::Value| {
-        report(global.log_format, message, fields);
-    };
-    match action {
-        BackupAction::Create { keep } => {
-            let (name, bytes) = runtime::create_backup(url, data_dir, bin_dir, keep).await?;
-            say(
-                format!("wrote {name} ({bytes} bytes)"),
-                serde_json::json!({ "backup": name, "bytes": bytes }),
-            );
-        }
-        BackupAction::List => {
-            for file in loregraph::db::backup::list(&runtime::backup_dir(data_dir)?)? {
-                say(
-                    format!("{}  {:>12} bytes", file.name, file.bytes),
-                    serde_json::json!({ "backup": file.name, "bytes": file.bytes }),
-                );
-            }
-        }
-        BackupAction::Restore { name } => {
-            let applied = runtime::restore_backup(url, data_dir, bin_dir, &name).await?;
-            say(
-                format!(
-                    "restored {name}; applied {} newer migrations",
-                    applied.len()
-                ),
-                serde_json::json!({ "restored": name, "applied": applied }),
-            );
-        }
-    }
-    Ok(())
+        |message, fields| report(format, message, fields),
+    )
+    .await
 }
 
 async fn open_database(global: &GlobalArgs) -> anyhow::Result<Database> {

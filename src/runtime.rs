@@ -154,3 +154,60 @@ pub async fn restore_backup(
     database.close().await?;
     migrated
 }
+
+/// What `loregraph backup` does.
+#[derive(clap::Subcommand)]
+pub enum BackupAction {
+    /// Write a backup now (beside a running server, or starting the embedded cluster).
+    Create {
+        /// Keep this many backups; the oldest beyond go.
+        #[arg(long, env = "LOREGRAPH_BACKUPS_KEEP", default_value_t = 14)]
+        keep: usize,
+    },
+    /// List the backups, newest first.
+    List,
+    /// Restore a backup as the embedded database (the server must be stopped); the database
+    /// it replaces is dropped once the backup is in.
+    Restore {
+        /// The backup's name, as `list` shows it.
+        name: String,
+    },
+}
+
+/// Runs a `loregraph backup` command; what it did goes to `say` (a message and its fields).
+pub async fn backup_command(
+    action: BackupAction,
+    database_url: Option<&str>,
+    data_dir: &Path,
+    pg_bin_dir: Option<PathBuf>,
+    say: impl Fn(String, serde_json::Value),
+) -> anyhow::Result<()> {
+    match action {
+        BackupAction::Create { keep } => {
+            let (name, bytes) = create_backup(database_url, data_dir, pg_bin_dir, keep).await?;
+            say(
+                format!("wrote {name} ({bytes} bytes)"),
+                serde_json::json!({ "backup": name, "bytes": bytes }),
+            );
+        }
+        BackupAction::List => {
+            for file in crate::db::backup::list(&backup_dir(data_dir)?)? {
+                say(
+                    format!("{}  {:>12} bytes", file.name, file.bytes),
+                    serde_json::json!({ "backup": file.name, "bytes": file.bytes }),
+                );
+            }
+        }
+        BackupAction::Restore { name } => {
+            let applied = restore_backup(database_url, data_dir, pg_bin_dir, &name).await?;
+            say(
+                format!(
+                    "restored {name}; applied {} newer migrations",
+                    applied.len()
+                ),
+                serde_json::json!({ "restored": name, "applied": applied }),
+            );
+        }
+    }
+    Ok(())
+}

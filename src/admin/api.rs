@@ -142,7 +142,7 @@ impl AdminQuery {
     /// complete ones kept in the backup folder (SUPERUSER).
     async fn backups(&self, ctx: &Context<'_>) -> AppResult<Vec<Backup>> {
         let viewer = ctx.viewer_with(Role::Superuser)?;
-        let backups = ctx.part::<Arc<Backups>>()?.list(viewer)?;
+        let backups = ctx.part::<Arc<Backups>>()?.list(viewer).await?;
         Ok(backups.into_iter().map(Backup::from).collect())
     }
 
@@ -178,7 +178,7 @@ impl AdminMutation {
     /// failed. One at a time. The oldest beyond the kept number are removed after it.
     async fn create_backup(&self, ctx: &Context<'_>) -> AppResult<Backup> {
         let viewer = ctx.viewer_with(Role::Superuser)?;
-        Ok(ctx.part::<Arc<Backups>>()?.start(viewer)?.into())
+        Ok(ctx.part::<Arc<Backups>>()?.start(viewer).await?.into())
     }
 
     /// Removes a complete backup from the backup folder (SUPERUSER).
@@ -188,7 +188,7 @@ impl AdminMutation {
         #[graphql(desc = "The backup's name, as `backups` lists it.")] name: String,
     ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Superuser)?;
-        ctx.part::<Arc<Backups>>()?.delete(viewer, &name)?;
+        ctx.part::<Arc<Backups>>()?.delete(viewer, &name).await?;
         Ok(true)
     }
 

@@ -64,10 +64,13 @@ impl Backups {
 
     /// Begins a backup (SUPERUSER); CONFLICT while one is under way. It is listed as running
     /// until `pg_dump` finished, then as complete or failed.
-    pub fn start(&self, viewer: &Viewer) -> AppResult<Backup> {
+    pub async fn start(&self, viewer: &Viewer) -> AppResult<Backup> {
         viewer.require_role(Role::Superuser)?;
         let dir = self.dir()?.clone();
-        let tools = backup::tools_dir(self.settings.pg_bin_dir.as_deref())
+        // Finding the tools may run `pg_config`: off the async workers.
+        let explicit = self.settings.pg_bin_dir.clone();
+        let tools = blocking(move || backup::tools_dir(explicit.as_deref()))
+            .await?
             .map_err(|error| AppError::conflict(format!("backups are unavailable: {error}")))?;
         let started_at = Utc::now();
         let backup = Backup {
@@ -100,28 +103,30 @@ impl Backups {
             backup.name.clone(),
         );
         tokio::spawn(async move {
+            // Whatever happens to this task (a panic included), the next backup may begin.
+            let _clear = ClearRunning(progress.clone());
             let outcome = backup::dump(&tools, &url, &dir, &name).await;
+            if let Ok(bytes) = &outcome {
+                tracing::info!(backup = %name, bytes, "backup written");
+                let pruned = tokio::task::spawn_blocking(move || backup::prune(&dir, keep)).await;
+                match pruned {
+                    Ok(Ok(removed)) if !removed.is_empty() => {
+                        tracing::info!(?removed, "removed the oldest backups");
+                    }
+                    Ok(Ok(_)) => {}
+                    Ok(Err(error)) => tracing::warn!(error = %error, "old backups not removed"),
+                    Err(error) => tracing::warn!(error = %error, "old backups not removed"),
+                }
+            }
             let mut progress = lock(&progress);
             let Some(mut finished) = progress.running.take() else {
                 return;
             };
-            match outcome {
-                Ok(bytes) => {
-                    tracing::info!(backup = %name, bytes, "backup written");
-                    match backup::prune(&dir, keep) {
-                        Ok(removed) if !removed.is_empty() => {
-                            tracing::info!(?removed, "removed the oldest backups");
-                        }
-                        Ok(_) => {}
-                        Err(error) => tracing::warn!(error = %error, "old backups not removed"),
-                    }
-                }
-                Err(error) => {
-                    tracing::error!(backup = %name, error = %format!("{error:#}"), "backup failed");
-                    finished.state = BackupState::Failed;
-                    finished.error = Some(format!("{error:#}"));
-                    progress.last_failure = Some(finished);
-                }
+            if let Err(error) = outcome {
+                tracing::error!(backup = %name, error = %format!("{error:#}"), "backup failed");
+                finished.state = BackupState::Failed;
+                finished.error = Some(format!("{error:#}"));
+                progress.last_failure = Some(finished);
             }
         });
         Ok(backup)
@@ -129,12 +134,14 @@ impl Backups {
 
     /// The backups, newest first: the one under way, the last that failed (while it is the
     /// newest), and every complete one in the folder (SUPERUSER).
-    pub fn list(&self, viewer: &Viewer) -> AppResult<Vec<Backup>> {
+    pub async fn list(&self, viewer: &Viewer) -> AppResult<Vec<Backup>> {
         viewer.require_role(Role::Superuser)?;
-        let Some(dir) = &self.settings.dir else {
+        let Some(dir) = self.settings.dir.clone() else {
             return Ok(Vec::new());
         };
-        let files = backup::list(dir).map_err(AppError::internal)?;
+        let files = blocking(move || backup::list(&dir))
+            .await?
+            .map_err(AppError::internal)?;
         let progress = lock(&self.progress);
         let newest_file = files.first().map(|file| file.started_at);
         let mut all: Vec<Backup> = progress.running.iter().cloned().collect();
@@ -156,12 +163,31 @@ impl Backups {
     }
 
     /// Removes a complete backup (SUPERUSER); NOT_FOUND for any name that is not one.
-    pub fn delete(&self, viewer: &Viewer, name: &str) -> AppResult<()> {
+    pub async fn delete(&self, viewer: &Viewer, name: &str) -> AppResult<()> {
         viewer.require_role(Role::Superuser)?;
-        let path = backup::path_of(self.dir()?, name)
-            .ok_or_else(|| AppError::not_found(format!("no backup named {name:?}")))?;
-        std::fs::remove_file(path).map_err(AppError::internal)?;
-        Ok(())
+        let (dir, name) = (self.dir()?.clone(), name.to_owned());
+        blocking(move || {
+            let path = backup::path_of(&dir, &name)
+                .ok_or_else(|| AppError::not_found(format!("no backup named {name:?}")))?;
+            std::fs::remove_file(path).map_err(AppError::internal)
+        })
+        .await?
+    }
+}
+
+/// Runs file-system work on a blocking thread.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(AppError::internal)
+}
+
+/// Clears the backup under way when dropped, if the task did not.
+struct ClearRunning(Arc<Mutex<Progress>>);
+
+impl Drop for ClearRunning {
+    fn drop(&mut self) {
+        lock(&self.0).running = None;
     }
 }
 

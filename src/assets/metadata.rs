@@ -71,7 +71,7 @@ async fn live(conn: &mut AsyncPgConnection, viewer: &Viewer, id: Uuid) -> AppRes
         .ok_or_else(|| AppError::not_found(format!("Asset not found: {id}")))
 }
 
-fn clean_tags(tags: Vec<String>) -> AppResult<Vec<String>> {
+pub(super) fn clean_tags(tags: Vec<String>) -> AppResult<Vec<String>> {
     let mut cleaned: Vec<String> = Vec::new();
     for tag in tags {
         let tag = tag.trim().to_owned();

@@ -7,6 +7,7 @@ pub mod jobs;
 pub mod loaders;
 pub mod metadata;
 pub mod model;
+pub mod portable;
 pub mod service;
 pub mod storage;
 pub mod store;

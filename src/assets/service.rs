@@ -28,6 +28,11 @@ use crate::teams::service::{self as teams, Permission};
 /// What an image is, by its magic bytes (for domains that take only some kinds).
 pub use super::inspect::ImageKind;
 pub use super::jobs::{QueueHealth, open_jobs, queue_health};
+/// A whole tenant's export and import: live assets a page at a time with their links, and
+/// an asset from an archive's bytes in the import's transaction.
+pub use super::portable::{ImportedAsset, check_imported, import_asset, links_of, live_page};
+/// Bytes as the store hands them out (an export's archive streamed to its downloader).
+pub use super::storage::ByteStream;
 pub use super::store::prune_finished_jobs;
 /// Counts and bytes of a tenant's assets (the dashboard's storage used).
 pub use super::store::{AssetTotals, totals};

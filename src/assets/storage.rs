@@ -190,6 +190,40 @@ impl BlobStore {
             .collect())
     }
 
+    fn export(tenant_id: Uuid, id: Uuid) -> Path {
+        Path::from(format!("exports/{tenant_id}/{id}.zip"))
+    }
+
+    /// Keeps a whole-tenant export archive (the sweep of unused bytes passes over it: it
+    /// judges only originals and thumbnails).
+    pub async fn put_export(&self, tenant_id: Uuid, id: Uuid, zip: Vec<u8>) -> anyhow::Result<()> {
+        self.store
+            .put(&Self::export(tenant_id, id), PutPayload::from(zip))
+            .await?;
+        Ok(())
+    }
+
+    /// An export archive's size and bytes, or None when it is gone.
+    pub async fn stream_export(
+        &self,
+        tenant_id: Uuid,
+        id: Uuid,
+    ) -> anyhow::Result<Option<(u64, ByteStream)>> {
+        match self.store.get(&Self::export(tenant_id, id)).await {
+            Ok(result) => Ok(Some((result.meta.size, result.into_stream()))),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Removes an export archive; one already gone is not an error.
+    pub async fn remove_export(&self, tenant_id: Uuid, id: Uuid) -> anyhow::Result<()> {
+        match self.store.delete(&Self::export(tenant_id, id)).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(other) => Err(other.into()),
+        }
+    }
+
     /// Removes an original and its thumbnail; what is already gone is not an error.
     pub async fn remove(&self, tenant_id: Uuid, sha256: &str) -> anyhow::Result<()> {
         for path in [

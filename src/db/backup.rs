@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use tokio::process::Command;
 
-/// Every backup's name: `loregraph-` and the UTC time it began, `YYYYMMDDTHHMMSSZ`.
+/// Every backup's name: `loregraph-` and the UTC time it began, `YYYYMMDDTHHMMSSmmmZ`.
 const PREFIX: &str = "loregraph-";
 const SUFFIX: &str = ".dump";
 /// What a backup is written as until `pg_dump` finished.
@@ -30,17 +30,17 @@ pub struct BackupFile {
 
 /// The name of a backup begun at `at`.
 pub fn name_at(at: DateTime<Utc>) -> String {
-    format!("{PREFIX}{}{SUFFIX}", at.format("%Y%m%dT%H%M%SZ"))
+    format!("{PREFIX}{}{SUFFIX}", at.format("%Y%m%dT%H%M%S%3fZ"))
 }
 
 /// When the backup of this name began; None for any other name (nothing else in the folder is
 /// ever read, written or removed through a name a client gave).
 pub fn started_at(name: &str) -> Option<DateTime<Utc>> {
     let stamp = name.strip_prefix(PREFIX)?.strip_suffix(SUFFIX)?;
-    if stamp.len() != 16 || !stamp.bytes().all(|b| b.is_ascii_alphanumeric()) {
+    if stamp.len() != 19 || !stamp.bytes().all(|b| b.is_ascii_alphanumeric()) {
         return None;
     }
-    chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%SZ")
+    chrono::NaiveDateTime::parse_from_str(stamp, "%Y%m%dT%H%M%S%3fZ")
         .ok()
         .map(|at| at.and_utc())
 }
@@ -107,6 +107,13 @@ pub fn tools_dir(explicit: Option<&Path>) -> anyhow::Result<PathBuf> {
 /// once whole); its size in bytes. A failed dump leaves nothing behind.
 pub async fn dump(tools: &Path, database_url: &str, dir: &Path, name: &str) -> anyhow::Result<u64> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    // Left by a dump that was stopped (the server shut down under it): never whole.
+    for entry in std::fs::read_dir(dir)?.flatten() {
+        let file = entry.file_name();
+        if file.to_string_lossy().ends_with(PARTIAL) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
     let target = dir.join(name);
     let partial = dir.join(format!("{name}{PARTIAL}"));
     let mut command = Command::new(tools.join("pg_dump"));
@@ -151,12 +158,39 @@ pub async fn restore(
     let restoring = format!("{database}_restoring");
     let previous = format!("{database}_before_restore");
     let mut admin = AsyncPgConnection::establish(admin_url).await?;
-    // One statement at a time: PostgreSQL runs none of these inside a transaction block, and
-    // a query string of several is one.
-    // Left by an earlier restore that stopped half-way: they hold nothing we need.
+    // A restore that stopped between its two renames left the old database under the other
+    // name: it is put back, never dropped (it may be the only copy of the data).
+    let exists = async |admin: &mut AsyncPgConnection, name: &str| -> anyhow::Result<bool> {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Found {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let found: Found =
+            diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+                .bind::<diesel::sql_types::Text, _>(name)
+                .get_result(admin)
+                .await?;
+        Ok(found.n > 0)
+    };
+    if exists(&mut admin, &previous).await? {
+        if exists(&mut admin, database).await? {
+            bail!(
+                "both {database} and {previous} exist (an earlier restore stopped half-way): \
+                 keep the one you want under {database}, drop the other, then restore again"
+            );
+        }
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE \"{previous}\" RENAME TO \"{database}\""
+            ))
+            .await?;
+    }
+    // One statement at a time: CREATE and DROP DATABASE run in no transaction block, and a
+    // query string of several is one. A half-restored copy holds nothing we need.
     for statement in [
         format!("DROP DATABASE IF EXISTS \"{restoring}\""),
-        format!("DROP DATABASE IF EXISTS \"{previous}\""),
         format!("CREATE DATABASE \"{restoring}\""),
     ] {
         admin.batch_execute(&statement).await?;
@@ -186,17 +220,21 @@ pub async fn restore(
             .await;
         return Err(error);
     }
-    // The swap: the old database keeps another name until the restored one has its own.
-    for statement in [
-        format!("ALTER DATABASE \"{database}\" RENAME TO \"{previous}\""),
-        format!("ALTER DATABASE \"{restoring}\" RENAME TO \"{database}\""),
-        format!("DROP DATABASE \"{previous}\""),
-    ] {
-        admin
-            .batch_execute(&statement)
-            .await
-            .with_context(|| format!("{statement} (is the server still running?)"))?;
-    }
+    // The swap, both renames in one transaction (ALTER DATABASE ... RENAME may run in one):
+    // there is always a database of that name. The old one is dropped only after.
+    admin
+        .batch_execute(&format!(
+            "BEGIN; \
+             ALTER DATABASE \"{database}\" RENAME TO \"{previous}\"; \
+             ALTER DATABASE \"{restoring}\" RENAME TO \"{database}\"; \
+             COMMIT;"
+        ))
+        .await
+        .context("swapping the restored database in (is the server still running?)")?;
+    admin
+        .batch_execute(&format!("DROP DATABASE \"{previous}\""))
+        .await
+        .context("dropping the database the backup replaced")?;
     Ok(())
 }
 
@@ -230,15 +268,17 @@ mod tests {
     fn only_backup_names_are_backups() {
         let at = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 12, 7, 14, 5, 9)
             .single()
-            .expect("a valid time");
+            .expect("a valid time")
+            + chrono::Duration::milliseconds(42);
         let name = name_at(at);
-        assert_eq!(name, "loregraph-20261207T140509Z.dump");
+        assert_eq!(name, "loregraph-20261207T140509042Z.dump");
         assert_eq!(started_at(&name), Some(at));
         for other in [
-            "../loregraph-20261207T140509Z.dump",
-            "loregraph-20261207T140509Z.dump.partial",
-            "loregraph-2026120xT140509Z.dump",
-            "loregraph-20261207T140509Z/x.dump",
+            "../loregraph-20261207T140509042Z.dump",
+            "loregraph-20261207T140509042Z.dump.partial",
+            "loregraph-2026120xT140509042Z.dump",
+            "loregraph-20261207T140509Z.dump",
+            "loregraph-20261207T14050904/Z.dump",
             "postgres.log",
         ] {
             assert_eq!(started_at(other), None, "{other}");

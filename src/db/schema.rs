@@ -1080,3 +1080,20 @@ diesel::allow_tables_to_appear_in_same_query!(
     beta_feedback,
     beta_waitlist,
 );
+
+diesel::table! {
+    tenant_exports (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        requested_by -> Nullable<Uuid>,
+        state -> Text,
+        done -> Int4,
+        total -> Int4,
+        error -> Nullable<Text>,
+        bytes -> Nullable<Int8>,
+        sha256 -> Nullable<Text>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        expires_at -> Timestamptz,
+    }
+}

@@ -9,6 +9,7 @@ pub mod id_check;
 pub mod links;
 pub mod loaders;
 pub mod model;
+pub mod portable;
 pub mod references;
 pub mod renames;
 pub mod replace;

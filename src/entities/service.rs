@@ -94,6 +94,10 @@ pub async fn counts_by_type(
         .collect())
 }
 
+/// A whole tenant's export and import: live entities a page at a time, the relationships
+/// drawn between them, and drawing one in an import's transaction.
+pub use super::portable::{DrawnRelationship, drawn_relationships, live_page, relate};
+
 /// Finding many entities by type and id at once (locked inside a transaction when asked).
 pub use super::store::find_by_keys;
 

@@ -59,6 +59,7 @@ use crate::rolls::api::{RollMutation, RollQuery};
 use crate::settings::api::{SettingsMutation, SettingsQuery};
 use crate::shares::api::{ShareMutation, ShareQuery};
 use crate::story::api::{StoryMutation, StoryQuery, StorySubscription};
+use crate::studio_archive::api::{TenantArchiveMutation, TenantArchiveQuery};
 use crate::sync::api::{SyncMutation, SyncQuery, SyncSubscription};
 use crate::sync::cloud::api::{CloudSyncMutation, CloudSyncQuery};
 use crate::sync::folder::api::{FolderMutation, FolderQuery};
@@ -101,6 +102,7 @@ pub struct OperatorQuery(
     ServiceLogQuery,
     AdminQuery,
     ActivityQuery,
+    TenantArchiveQuery,
 );
 
 /// Everything there is to read.
@@ -149,6 +151,11 @@ pub struct QueryRoot(
     DriveSyncQuery,
 );
 
+/// The studio's and the operators' tools: the database, backups, retention, whole-tenant
+/// archives (merged on its own, as [`OperatorQuery`] is).
+#[derive(MergedObject, Default)]
+pub struct OperatorMutation(AdminMutation, RetentionMutation, TenantArchiveMutation);
+
 /// Everything there is to change.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
@@ -164,7 +171,7 @@ pub struct MutationRoot(
     SettingsMutation,
     BetaCodeMutation,
     BetaCommunityMutation,
-    AdminMutation,
+    OperatorMutation,
     InviteMutation,
     ApiKeyMutation,
     EntityMutation,
@@ -184,7 +191,6 @@ pub struct MutationRoot(
     BillingMutation,
     QuotaGroupMutation,
     CheckoutMutation,
-    RetentionMutation,
     StoryMutation,
     SyncMutation,
     CloudSyncMutation,

@@ -342,6 +342,16 @@ fn origin(url: &str) -> Option<String> {
     Some(format!("{}://{host}:{port}", parsed.scheme()))
 }
 
+/// The URL without its user, password, query and fragment.
+fn bare(url: &str) -> Option<String> {
+    let mut parsed = reqwest::Url::parse(url.trim()).ok()?;
+    parsed.set_username("").ok()?;
+    parsed.set_password(None).ok()?;
+    parsed.set_query(None);
+    parsed.set_fragment(None);
+    Some(parsed.to_string())
+}
+
 /// `host:port` of an origin.
 fn host_port(origin: &str) -> &str {
     origin.split_once("://").map_or(origin, |(_, rest)| rest)
@@ -357,6 +367,12 @@ impl Target {
             return ServiceStatus::new(self.name, ServiceState::NotConfigured, None, why);
         };
         let Some(origin) = origin(&url) else {
+            let why = "the configured base URL is not a valid http or https URL";
+            return ServiceStatus::down(self.name, why);
+        };
+        // Asked without what a URL may carry as credentials (a user and password, which
+        // reqwest would send as Basic authorization; a query, which may hold a key).
+        let Some(url) = bare(&url) else {
             let why = "the configured base URL is not a valid http or https URL";
             return ServiceStatus::down(self.name, why);
         };
@@ -468,5 +484,9 @@ mod tests {
         assert_eq!(origin("ftp://example.com/"), None);
         assert_eq!(origin("not a url"), None);
         assert_eq!(host_port("http://127.0.0.1:11434"), "127.0.0.1:11434");
+        assert_eq!(
+            bare("https://user:sk-secret@api.example.com/v1/?key=sk-secret#x").as_deref(),
+            Some("https://api.example.com/v1/")
+        );
     }
 }

@@ -14,6 +14,7 @@ pub mod password_reset;
 pub mod shares;
 pub mod story_files;
 pub mod stripe_webhook;
+pub mod tenant_archive;
 pub mod web_auth;
 
 use std::net::SocketAddr;

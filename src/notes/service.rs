@@ -4,7 +4,6 @@
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 
-use super::model::NoteRow;
 use super::store::{self, NoteChanges};
 use crate::auth::{Role, Viewer};
 use crate::db::{MAX_MARKDOWN_CHARS, validate_text};
@@ -12,8 +11,11 @@ use crate::entities::service::{self as entities, EntityType};
 use crate::error::{AppError, AppResult};
 use crate::teams::service::{self as teams, Permission};
 
-/// How many notes the tenant holds (the dashboard's count).
-pub use super::store::count;
+/// A note's row, as an export reads it.
+pub use super::model::NoteRow;
+/// How many notes the tenant holds (the dashboard's count), and its notes a page at a time (a
+/// whole-tenant export).
+pub use super::store::{count, page_after};
 
 /// An entity a note is attached to, by type and id.
 #[derive(Clone, Copy, Debug)]

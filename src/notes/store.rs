@@ -67,6 +67,27 @@ pub async fn update(
         .await?)
 }
 
+/// The tenant's notes after the note `after` (in id order), `limit` at most: an export's pages.
+pub async fn page_after(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    after: Option<Uuid>,
+    limit: i64,
+) -> AppResult<Vec<NoteRow>> {
+    let mut query = notes::table
+        .filter(notes::tenant_id.eq(tenant_id))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(notes::id.gt(after));
+    }
+    Ok(query
+        .order(notes::id)
+        .limit(limit)
+        .select(NoteRow::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// How many notes the tenant holds.
 pub async fn count(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> AppResult<i64> {
     Ok(notes::table

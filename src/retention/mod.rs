@@ -1,9 +1,10 @@
 //! The retention sweeper: removes what the server keeps only for a while (finished asset jobs,
 //! stored bytes no asset uses, idle Ollama conversations, old Stripe event ids, old entity
-//! revisions, ended sign-in windows, the event log) as long as `RetentionSettings` says, and
-//! recycled entities and assets as long as each tenant's recycle-bin retention says, a
-//! bounded batch of each kind per run. Every node runs it on a timer; one run at a time across the nodes of a
-//! database (a transaction-scoped advisory lock: a node that dies mid-run lets go of it).
+//! revisions, ended sign-in windows, the event log, expired tenant exports) as long as
+//! `RetentionSettings` says, and recycled entities and assets as long as each tenant's
+//! recycle-bin retention says, a bounded batch of each kind per run. Every node runs it on a
+//! timer; one run at a time across the nodes of a database (a transaction-scoped advisory
+//! lock: a node that dies mid-run lets go of it).
 
 pub mod api;
 
@@ -13,6 +14,7 @@ use async_graphql::SimpleObject;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
 use crate::assets::service::AssetRuntime;
+use crate::auth::{Role, Viewer};
 use crate::context::Platform;
 use crate::entities::service::RecycleExpiry;
 use crate::error::{AppError, AppResult};
@@ -44,6 +46,8 @@ pub struct RetentionReport {
     pub recycled_entities: i64,
     /// Recycled assets past their tenant's recycle-bin retention.
     pub recycled_assets: i64,
+    /// Whole-tenant exports past their 24 hours, with their archives.
+    pub tenant_exports: i64,
 }
 
 /// Sweeps every `interval` until the server shuts down. The first run comes after a random
@@ -172,7 +176,86 @@ async fn sweep_all(
         "recycled assets",
         crate::assets::service::purge_expired(assets, conn, every_tenant, batch).await,
     );
+    report.tenant_exports = step(
+        "tenant exports",
+        crate::studio_archive::service::prune_expired(assets, conn, batch).await,
+    );
     Ok(report)
+}
+
+/// Purged per statement by a cleanup an ADMIN asks for; it repeats until a round finds fewer.
+const CLEANUP_BATCH: i64 = 500;
+/// A cleanup stops after this many rounds of each kind (the rest waits for the sweeper or the
+/// next call): 5,000 purge events at most, well within the event outbox.
+const CLEANUP_ROUNDS: usize = 10;
+
+/// What a recycle-bin cleanup purged.
+#[derive(SimpleObject, Clone, Copy, Debug, Default)]
+pub struct RecycleCleanup {
+    /// Entities purged (a tombstone of each stays for sync clients).
+    pub entities: i64,
+    /// Assets purged (their bytes too, when nothing else uses them).
+    pub assets: i64,
+    /// Whether more were past the age than one call purges (call again).
+    pub more: bool,
+}
+
+/// Purges what has been in the viewer's tenant's recycle bin longer than its retention, or
+/// than `older_than_days` (ADMIN). A tenant that keeps recycled things must say an age.
+pub async fn clean_up_recycle_bin(
+    platform: &Platform,
+    assets: &AssetRuntime,
+    viewer: &Viewer,
+    older_than_days: Option<i32>,
+) -> AppResult<RecycleCleanup> {
+    viewer.require_role(Role::Admin)?;
+    if older_than_days.is_some_and(|days| !(1..=3_650).contains(&days)) {
+        return Err(AppError::bad_field(
+            "olderThanDays",
+            "olderThanDays must be 1 to 3,650",
+        ));
+    }
+    let mut conn = platform.pool.get().await?;
+    if older_than_days.is_none()
+        && crate::tenants::service::find_tenant(&mut conn, viewer.tenant_id)
+            .await?
+            .is_some_and(|tenant| tenant.recycle_retention_days.is_none())
+    {
+        return Err(AppError::bad_field(
+            "olderThanDays",
+            "the tenant keeps recycled things until the bin is emptied (its \
+             recycleRetentionDays is null): say olderThanDays",
+        ));
+    }
+    let expiry = RecycleExpiry {
+        tenant_id: Some(viewer.tenant_id),
+        older_than_days,
+        actor_id: Some(viewer.user_id),
+    };
+    let mut cleanup = RecycleCleanup::default();
+    let mut rounds = (0, 0);
+    while rounds.0 < CLEANUP_ROUNDS {
+        rounds.0 += 1;
+        let purged =
+            crate::entities::service::purge_expired(platform, &mut conn, expiry, CLEANUP_BATCH)
+                .await? as i64;
+        cleanup.entities += purged;
+        if purged < CLEANUP_BATCH {
+            break;
+        }
+        cleanup.more = rounds.0 == CLEANUP_ROUNDS;
+    }
+    while rounds.1 < CLEANUP_ROUNDS {
+        rounds.1 += 1;
+        let purged = crate::assets::service::purge_expired(assets, &mut conn, expiry, CLEANUP_BATCH)
+            .await? as i64;
+        cleanup.assets += purged;
+        if purged < CLEANUP_BATCH {
+            break;
+        }
+        cleanup.more |= rounds.1 == CLEANUP_ROUNDS;
+    }
+    Ok(cleanup)
 }
 
 /// How many a step removed; none when it failed (logged).

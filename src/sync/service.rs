@@ -17,6 +17,9 @@ pub use super::operations::{
 };
 pub use super::report::{FileProblem, ImportMode, ImportReport};
 
+/// Reading an entity's markdown file (a whole-tenant import reads its entities so).
+pub use super::entity_file::{EntityFile, read as read_entity_file};
+
 /// How many files one `importMarkdown` may list (an archive may hold more).
 pub const MAX_LISTED_FILES: usize = 2_000;
 
@@ -90,8 +93,17 @@ pub async fn export(
     let row = entities::find_live(conn, viewer.tenant_id, entity_type, entity_id)
         .await?
         .ok_or_else(|| entities::not_found(entity_type, entity_id, Bin::Live))?;
-    let content = entities::content_of(&row);
-    Ok(ExportedFile {
+    Ok(render_row(templates, entity_type, &row))
+}
+
+/// An entity's row as its markdown file, at its project-folder path.
+pub fn render_row(
+    templates: &TemplateCatalog,
+    entity_type: EntityType,
+    row: &entities::EntityRow,
+) -> ExportedFile {
+    let content = entities::content_of(row);
+    ExportedFile {
         file_name: entity_file::file_name(entity_type, &row.entity_id),
         path: project_path(entity_type, &row.entity_id),
         content: entity_file::render(
@@ -101,5 +113,5 @@ pub async fn export(
             row.created_at,
             row.updated_at,
         ),
-    })
+    }
 }

@@ -37,7 +37,7 @@ pub fn png(width: u32, height: u32) -> Vec<u8> {
 
 /// `POST path` with a multipart form whose `file` part carries `bytes` under `name` and the
 /// declared `content_type`, plus any text fields.
-async fn upload_to(
+pub(crate) async fn upload_to(
     server: &TestServer,
     account: &Account,
     path: &str,

@@ -74,6 +74,7 @@ mod story_turns;
 mod teams;
 mod telemetry;
 mod templates;
+mod tenant_archive;
 mod tenant_keys;
 mod web;
 mod ws;
