@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::inspect::inspect;
 use super::model::AssetRow;
-use super::service::{AssetRuntime, clean_filename, too_large};
+use super::service::{AssetRuntime, clean_filename, insert_row, too_large};
 use super::store::{self, AssetChanges};
 use super::{jobs, metadata};
 use crate::auth::Viewer;
@@ -109,23 +109,7 @@ pub async fn import_asset(
         .put_original(viewer.tenant_id, &sha256, asset.bytes.clone())
         .await?;
     let filename = clean_filename(&asset.filename, &info);
-    let access_key = crate::auth::tokens::random_token(32);
-    let row = store::insert(
-        conn,
-        &store::NewAsset {
-            id: Uuid::now_v7(),
-            tenant_id: viewer.tenant_id,
-            sha256: &sha256,
-            mime_type: info.kind.mime_type(),
-            size_bytes: size,
-            width: i32::try_from(info.width).ok(),
-            height: i32::try_from(info.height).ok(),
-            original_filename: &filename,
-            access_key: &access_key,
-            uploaded_by: Some(viewer.user_id),
-        },
-    )
-    .await?;
+    let row = insert_row(conn, viewer, &sha256, size, &info, &filename).await?;
     let changes = AssetChanges {
         original_filename: None,
         tags: Some(metadata::clean_tags(asset.tags.clone())?),

@@ -129,7 +129,6 @@ pub async fn upload(
     let sha256 = hex::encode(Sha256::digest(&upload.bytes));
     let filename = clean_filename(&upload.filename, &info);
     let size = i64::try_from(upload.bytes.len()).map_err(AppError::internal)?;
-    let access_key = crate::auth::tokens::random_token(32);
     let blobs = &assets.blobs;
     // The bytes go to the store first, holding no connection or lock during a possibly slow
     // write; storing them is idempotent (their name is their hash).
@@ -158,22 +157,7 @@ pub async fn upload(
             blobs
                 .put_original(viewer.tenant_id, &sha256, upload.bytes.clone())
                 .await?;
-            let asset = store::insert(
-                conn,
-                &store::NewAsset {
-                    id: Uuid::now_v7(),
-                    tenant_id: viewer.tenant_id,
-                    sha256: &sha256,
-                    mime_type: info.kind.mime_type(),
-                    size_bytes: size,
-                    width: i32::try_from(info.width).ok(),
-                    height: i32::try_from(info.height).ok(),
-                    original_filename: &filename,
-                    access_key: &access_key,
-                    uploaded_by: Some(viewer.user_id),
-                },
-            )
-            .await?;
+            let asset = insert_row(conn, viewer, &sha256, size, &info, &filename).await?;
             if let (Some(entity), Some(a)) = (entity, &attach) {
                 store::link(conn, viewer.tenant_id, asset.id, entity.id, a.primary).await?;
             }
@@ -183,6 +167,35 @@ pub async fn upload(
         .await?;
     assets.wake.notify_one();
     Ok(asset)
+}
+
+/// Records a new asset of the viewer's tenant for stored content (its blob row locked by the
+/// caller), with a fresh access key.
+pub(super) async fn insert_row(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    sha256: &str,
+    size: i64,
+    info: &ImageInfo,
+    filename: &str,
+) -> AppResult<AssetRow> {
+    let access_key = crate::auth::tokens::random_token(32);
+    store::insert(
+        conn,
+        &store::NewAsset {
+            id: Uuid::now_v7(),
+            tenant_id: viewer.tenant_id,
+            sha256,
+            mime_type: info.kind.mime_type(),
+            size_bytes: size,
+            width: i32::try_from(info.width).ok(),
+            height: i32::try_from(info.height).ok(),
+            original_filename: filename,
+            access_key: &access_key,
+            uploaded_by: Some(viewer.user_id),
+        },
+    )
+    .await
 }
 
 pub fn too_large(max_bytes: usize) -> AppError {

@@ -116,6 +116,9 @@ pub async fn dump(tools: &Path, database_url: &str, dir: &Path, name: &str) -> a
     }
     let target = dir.join(name);
     let partial = dir.join(format!("{name}{PARTIAL}"));
+    // A password goes in the child's environment, not its command line (which every local
+    // user may read for as long as the dump runs).
+    let (database_url, password) = without_password(database_url);
     let mut command = Command::new(tools.join("pg_dump"));
     command
         .arg("--format=custom")
@@ -123,6 +126,9 @@ pub async fn dump(tools: &Path, database_url: &str, dir: &Path, name: &str) -> a
         .arg("--file")
         .arg(&partial)
         .arg(format!("--dbname={database_url}"));
+    if let Some(password) = password {
+        command.env("PGPASSWORD", password);
+    }
     let ran = run(command, "pg_dump").await;
     if let Err(error) = ran {
         let _ = std::fs::remove_file(&partial);
@@ -131,6 +137,34 @@ pub async fn dump(tools: &Path, database_url: &str, dir: &Path, name: &str) -> a
     std::fs::rename(&partial, &target)
         .with_context(|| format!("renaming {}", partial.display()))?;
     Ok(std::fs::metadata(&target)?.len())
+}
+
+/// A connection string without its password, and the password: a URL's
+/// (`postgres://user:secret@host/db`) or a `key=value` string's `password=`.
+fn without_password(url: &str) -> (String, Option<String>) {
+    if let Ok(mut parsed) = reqwest::Url::parse(url)
+        && matches!(parsed.scheme(), "postgres" | "postgresql")
+    {
+        let password = parsed.password().map(|p| {
+            percent_encoding::percent_decode_str(p)
+                .decode_utf8_lossy()
+                .into_owned()
+        });
+        let _ = parsed.set_password(None);
+        return (parsed.to_string(), password);
+    }
+    let mut password = None;
+    let kept: Vec<&str> = url
+        .split_whitespace()
+        .filter(|part| match part.strip_prefix("password=") {
+            Some(value) => {
+                password = Some(value.trim_matches('\'').to_owned());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    (kept.join(" "), password)
 }
 
 /// Removes the oldest finished backups beyond the newest `keep`; their names.
@@ -263,6 +297,28 @@ async fn run(mut command: Command, tool: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn passwords_leave_the_connection_string() {
+        assert_eq!(
+            without_password("postgres://ada:s3cr%40t@db.example:5432/lore"),
+            (
+                "postgres://ada@db.example:5432/lore".to_owned(),
+                Some("s3cr@t".to_owned())
+            )
+        );
+        assert_eq!(
+            without_password("host=/tmp/pg user=loregraph password=hush dbname=lore"),
+            (
+                "host=/tmp/pg user=loregraph dbname=lore".to_owned(),
+                Some("hush".to_owned())
+            )
+        );
+        assert_eq!(
+            without_password("host=/tmp/pg user=loregraph dbname=lore").1,
+            None
+        );
+    }
 
     #[test]
     fn only_backup_names_are_backups() {

@@ -49,14 +49,7 @@ pub async fn import(
             ));
         }
     };
-    let archive = axum::body::to_bytes(body, MAX_ARCHIVE_BYTES)
-        .await
-        .map_err(|_| {
-            AppError::PayloadTooLarge(format!(
-                "an archive may take at most {} MiB",
-                MAX_ARCHIVE_BYTES / (1024 * 1024)
-            ))
-        })?;
+    let archive = super::read_body(body, MAX_ARCHIVE_BYTES, "an archive").await?;
     let mut conn = state.pool.get().await?;
     let report =
         sync::import_archive(&state, &state.templates, &mut conn, &viewer, mode, archive).await?;

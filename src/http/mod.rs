@@ -26,6 +26,21 @@ use crate::error::{AppError, AppResult};
 use crate::graphql::handler::client_info;
 use crate::state::AppState;
 
+/// A raw request body of at most `max_bytes` (413 past it, naming the limit in MiB and what
+/// the body is: "an archive", "a file").
+pub(crate) async fn read_body(
+    body: axum::body::Body,
+    max_bytes: usize,
+    what: &str,
+) -> AppResult<axum::body::Bytes> {
+    axum::body::to_bytes(body, max_bytes).await.map_err(|_| {
+        AppError::PayloadTooLarge(format!(
+            "{what} may take at most {} MiB",
+            max_bytes / (1024 * 1024)
+        ))
+    })
+}
+
 /// The signed-in caller of a shim, holding at least `role`. A caller signed in by cookie
 /// changes things (`mutates`) only with the X-CSRF-Token header.
 pub(crate) async fn caller(

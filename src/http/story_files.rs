@@ -61,14 +61,7 @@ pub async fn upload(
 ) -> AppResult<Response> {
     // Who is asking is known before the body is read (up to 64 MiB).
     let viewer = super::caller(&state, &headers, peer, Role::Worldbuilder, true).await?;
-    let body = axum::body::to_bytes(body, story::MAX_FILE_BYTES)
-        .await
-        .map_err(|_| {
-            AppError::PayloadTooLarge(format!(
-                "a file may take at most {} MiB",
-                story::MAX_FILE_BYTES / (1024 * 1024)
-            ))
-        })?;
+    let body = super::read_body(body, story::MAX_FILE_BYTES, "a file").await?;
     let size = body.len();
     let stored = match (resource_id.as_str(), file_id.as_str()) {
         (slot, "archive") if slot.starts_with("package_import:") => {

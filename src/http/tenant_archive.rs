@@ -74,14 +74,7 @@ pub async fn import(
 ) -> AppResult<Response> {
     // Who is asking is known before the body is read.
     let viewer = super::caller(&state, &headers, peer, Role::Admin, true).await?;
-    let archive = axum::body::to_bytes(body, MAX_ARCHIVE_BYTES)
-        .await
-        .map_err(|_| {
-            AppError::PayloadTooLarge(format!(
-                "an archive may take at most {} MiB",
-                MAX_ARCHIVE_BYTES / (1024 * 1024)
-            ))
-        })?;
+    let archive = super::read_body(body, MAX_ARCHIVE_BYTES, "an archive").await?;
     let mut conn = state.pool.get().await?;
     let outcome = archives::import(
         &state,

@@ -282,3 +282,65 @@ async fn a_tenant_exported_and_imported_into_another_is_reproduced_whole() {
     let (status, _) = import_rest(&server, &writer, archive).await;
     assert_eq!(status, 403);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_interrupted_export_reads_failed_and_expired_ones_are_swept() {
+    use diesel_async::RunQueryDsl;
+    let server = TestServer::start().await;
+    let root = server.superuser("root@exports.test").await;
+    let admin = server.register("admin@exports.test", "Exports").await;
+    let export = exported(&server, &admin).await;
+    assert_eq!(export["state"], "COMPLETE", "{export}");
+    let done = export["id"].as_str().expect("an id").to_owned();
+
+    // An export whose server stopped mid-way: running, not heard of for ten minutes. It does
+    // not hold up a new one, and reads FAILED with why.
+    let mut db = server.db().await;
+    diesel::sql_query(
+        "INSERT INTO tenant_exports (tenant_id, id, state, updated_at, expires_at)
+         SELECT tenant_id, gen_random_uuid(), 'running', now() - interval '10 minutes',
+                now() + interval '1 day'
+         FROM tenant_exports WHERE id = $1::uuid",
+    )
+    .bind::<diesel::sql_types::Text, _>(&done)
+    .execute(&mut db)
+    .await
+    .expect("an interrupted export");
+    let listed = server
+        .ok_as(&admin, "{ tenantExports { id state error } }", json!({}))
+        .await;
+    let interrupted = listed["tenantExports"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|e| e["id"] != done.as_str())
+        .cloned()
+        .expect("the interrupted export is listed");
+    assert_eq!(interrupted["state"], "FAILED", "{listed}");
+    assert!(
+        interrupted["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("stopped"))
+    );
+    assert_eq!(exported(&server, &admin).await["state"], "COMPLETE");
+
+    // Past its 24 hours an export goes, archive and all.
+    diesel::sql_query("UPDATE tenant_exports SET expires_at = now() - interval '1 minute'")
+        .execute(&mut db)
+        .await
+        .expect("expiring the exports");
+    let report = server
+        .ok_as(
+            &root,
+            "mutation { runRetentionSweep { tenantExports } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(report["runRetentionSweep"]["tenantExports"], 3, "{report}");
+    let query = format!("query($id: ID!) {}", EXPORT);
+    server
+        .fails_as(&admin, &query, json!({ "id": done }), "NOT_FOUND")
+        .await;
+    let path = format!("/api/migration/export/{done}");
+    assert_eq!(download(&server, &admin, &path).await.status(), 404);
+}
