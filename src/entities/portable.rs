@@ -73,8 +73,9 @@ pub async fn drawn_relationships(
     .await?)
 }
 
-/// Draws a relationship between two rows of the viewer's tenant in the caller's transaction
-/// (announced by the caller after it commits, with the entities it wrote).
+/// Draws a relationship between two rows of the viewer's tenant in the caller's transaction,
+/// checked as `createRelationship` checks one (announced by the caller after it commits,
+/// with the entities it wrote).
 pub async fn relate(
     conn: &mut AsyncPgConnection,
     viewer: &Viewer,
@@ -83,6 +84,8 @@ pub async fn relate(
     kind: &str,
     attributes: &Value,
 ) -> AppResult<()> {
+    let (kind, attributes) =
+        super::validation::validate_relationship(kind, Some(attributes.clone()))?;
     let source_type = super::types::EntityType::from_slug(&source.entity_type);
     if let Some(source_type) = source_type {
         ensure_may(conn, viewer, Permission::EditEntities, source_type).await?;
@@ -92,8 +95,8 @@ pub async fn relate(
         viewer.tenant_id,
         source,
         target,
-        kind,
-        attributes,
+        &kind,
+        &attributes,
         viewer.user_id,
     )
     .await?;

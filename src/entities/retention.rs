@@ -80,19 +80,9 @@ pub async fn purge_expired(
 ) -> AppResult<usize> {
     // The age is checked again in the DELETE itself: an entity restored (and perhaps recycled
     // again) between the choice and the delete is re-read there and kept.
-    let purged: Vec<Expired> = diesel::sql_query(
-        "WITH doomed AS ( \
-           SELECT e.tenant_id, e.id, e.cutoff FROM tenants t \
-           CROSS JOIN LATERAL ( \
-             SELECT x.tenant_id, x.id, \
-                    now() - make_interval(days => COALESCE($2, t.recycle_retention_days)) AS cutoff \
-               FROM entities x \
-              WHERE x.tenant_id = t.id AND x.deleted_at IS NOT NULL \
-                AND x.deleted_at < now() - make_interval(days => COALESCE($2, t.recycle_retention_days)) \
-              ORDER BY x.deleted_at LIMIT $3) e \
-           WHERE ($1::uuid IS NULL OR t.id = $1) \
-             AND COALESCE($2, t.recycle_retention_days) IS NOT NULL \
-           LIMIT $3), \
+    let doomed = crate::tenants::service::expired_in_bin("entities");
+    let purged: Vec<Expired> = diesel::sql_query(format!(
+        "WITH doomed AS ({doomed}), \
          gone AS ( \
            DELETE FROM entities x USING doomed d \
             WHERE x.tenant_id = d.tenant_id AND x.id = d.id AND x.deleted_at < d.cutoff \
@@ -100,8 +90,8 @@ pub async fn purge_expired(
          kept AS ( \
            INSERT INTO entity_tombstones (id, tenant_id, row_id, entity_type, entity_id) \
            SELECT gen_random_uuid(), tenant_id, id, entity_type, entity_id FROM gone) \
-         SELECT tenant_id, id, entity_type, entity_id FROM gone",
-    )
+         SELECT tenant_id, id, entity_type, entity_id FROM gone"
+    ))
     .bind::<Nullable<diesel::sql_types::Uuid>, _>(expiry.tenant_id)
     .bind::<Nullable<Integer>, _>(expiry.older_than_days)
     .bind::<BigInt, _>(limit)

@@ -103,4 +103,6 @@ pub use super::store::find_by_keys;
 
 /// The rules of an entity id and a name, for readers of files that carry them; an id as a name.
 pub use super::templates::generate::title_case;
-pub use super::validation::{entity_id_problem, suggest_entity_id, validate_name};
+pub use super::validation::{
+    entity_id_problem, suggest_entity_id, validate_name, validate_relationship,
+};

@@ -50,6 +50,35 @@ pub fn validate_entity_id(field: &'static str, entity_id: &str) -> AppResult<Str
 /// Largest `fields` object, serialized.
 const MAX_FIELDS_BYTES: usize = 256 * 1024;
 
+/// A relationship drawn by hand: its kind (1 to 64 lowercase letters, digits, underscores or
+/// dots, starting with a letter or digit; trimmed) and its attributes (a JSON object, empty
+/// when absent).
+pub fn validate_relationship(kind: &str, attributes: Option<Value>) -> AppResult<(String, Value)> {
+    let kind = kind.trim().to_owned();
+    let kind_ok = kind.len() <= 64
+        && kind
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        && kind
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
+    if !kind_ok {
+        return Err(AppError::bad_field(
+            "kind",
+            "the kind must be 1 to 64 lowercase letters, digits, underscores or dots",
+        ));
+    }
+    let attributes = attributes.unwrap_or_else(|| Value::Object(Default::default()));
+    if !attributes.is_object() {
+        return Err(AppError::bad_field(
+            "attributes",
+            "`attributes` must be a JSON object",
+        ));
+    }
+    Ok((kind, attributes))
+}
+
 pub fn validate_markdown(markdown: &str) -> AppResult<()> {
     validate_text("markdownBody", markdown, MAX_MARKDOWN_CHARS)
 }

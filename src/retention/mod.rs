@@ -232,30 +232,52 @@ pub async fn clean_up_recycle_bin(
         older_than_days,
         actor_id: Some(viewer.user_id),
     };
-    let mut cleanup = RecycleCleanup::default();
-    let mut rounds = (0, 0);
-    while rounds.0 < CLEANUP_ROUNDS {
-        rounds.0 += 1;
-        let purged =
-            crate::entities::service::purge_expired(platform, &mut conn, expiry, CLEANUP_BATCH)
-                .await? as i64;
-        cleanup.entities += purged;
-        if purged < CLEANUP_BATCH {
-            break;
+    let (entities, more_entities) =
+        in_rounds(platform, assets, &mut conn, expiry, Binned::Entities).await?;
+    let (assets, more_assets) =
+        in_rounds(platform, assets, &mut conn, expiry, Binned::Assets).await?;
+    Ok(RecycleCleanup {
+        entities,
+        assets,
+        more: more_entities || more_assets,
+    })
+}
+
+/// What a recycle bin holds.
+#[derive(Clone, Copy)]
+enum Binned {
+    Entities,
+    Assets,
+}
+
+/// Purges `binned` things past the expiry until a round purges less than a full batch,
+/// [`CLEANUP_ROUNDS`] at most: how many went, and whether every round was full (more may be
+/// left).
+async fn in_rounds(
+    platform: &Platform,
+    assets: &AssetRuntime,
+    conn: &mut AsyncPgConnection,
+    expiry: RecycleExpiry,
+    binned: Binned,
+) -> AppResult<(i64, bool)> {
+    let mut purged = 0;
+    for _ in 0..CLEANUP_ROUNDS {
+        let this_round = match binned {
+            Binned::Entities => {
+                crate::entities::service::purge_expired(platform, conn, expiry, CLEANUP_BATCH)
+                    .await?
+            }
+            Binned::Assets => {
+                crate::assets::service::purge_expired(assets, conn, expiry, CLEANUP_BATCH).await?
+            }
+        };
+        let this_round = i64::try_from(this_round).unwrap_or(i64::MAX);
+        purged += this_round;
+        if this_round < CLEANUP_BATCH {
+            return Ok((purged, false));
         }
-        cleanup.more = rounds.0 == CLEANUP_ROUNDS;
     }
-    while rounds.1 < CLEANUP_ROUNDS {
-        rounds.1 += 1;
-        let purged = crate::assets::service::purge_expired(assets, &mut conn, expiry, CLEANUP_BATCH)
-            .await? as i64;
-        cleanup.assets += purged;
-        if purged < CLEANUP_BATCH {
-            break;
-        }
-        cleanup.more |= rounds.1 == CLEANUP_ROUNDS;
-    }
-    Ok(cleanup)
+    Ok((purged, true))
 }
 
 /// How many a step removed; none when it failed (logged).

@@ -196,7 +196,16 @@ async fn collect(
         let Some(last) = page.last() else { break };
         after = Some(last.id);
         let ids: Vec<Uuid> = page.iter().map(|asset| asset.id).collect();
-        let links = assets::links_of(conn, job.tenant_id, &ids).await?;
+        let mut links: HashMap<Uuid, Vec<AssetLink>> = HashMap::new();
+        for (asset_id, row, primary) in assets::links_of(conn, job.tenant_id, &ids).await? {
+            // A link to an entity in the recycle bin is left out, as the entity is.
+            if let Some(entity) = keys.get(&row) {
+                links.entry(asset_id).or_default().push(AssetLink {
+                    entity: entity.clone(),
+                    primary,
+                });
+            }
+        }
         for asset in page {
             let path = format!("{}{}", format::BYTES_DIR, asset.sha256);
             if !collected.files.contains_key(&path) {
@@ -213,16 +222,7 @@ async fn collect(
                         })?;
                 collected.add(path, bytes.to_vec())?;
             }
-            let links = links
-                .iter()
-                .filter(|(asset_id, _, _)| *asset_id == asset.id)
-                .filter_map(|(_, row, primary)| {
-                    keys.get(row).map(|entity| AssetLink {
-                        entity: entity.clone(),
-                        primary: *primary,
-                    })
-                })
-                .collect();
+            let links = links.remove(&asset.id).unwrap_or_default();
             all_assets.push(Asset {
                 sha256: asset.sha256,
                 filename: asset.original_filename,

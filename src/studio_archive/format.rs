@@ -68,7 +68,7 @@ pub struct Manifest {
     pub files: BTreeMap<String, FileEntry>,
 }
 
-#[derive(Serialize, Deserialize, Clone, Debug, Default)]
+#[derive(Serialize, Deserialize, Clone, Debug)]
 #[serde(rename_all = "camelCase")]
 pub struct Settings {
     pub tenant_name: String,

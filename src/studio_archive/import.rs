@@ -43,7 +43,8 @@ impl ImportOutcome {
 
 /// An archive checked whole, ready to apply.
 struct Checked {
-    settings: Settings,
+    /// None when the archive carries no settings: the tenant's stay as they are.
+    settings: Option<Settings>,
     entities: BTreeMap<(EntityType, String), EntityContent>,
     relationships: Vec<Relationship>,
     notes: Vec<Note>,
@@ -109,7 +110,8 @@ fn imported_asset(asset: &Asset, bytes: &Bytes) -> ImportedAsset {
 fn check(files: &Files) -> Result<Checked, Vec<String>> {
     format::verify(files)?;
     let mut problems = Vec::new();
-    let settings: Settings = format::json(files, format::SETTINGS).map_err(|p| vec![p])?;
+    // Absent, it is None (`json` gives the default): the tenant's settings stay.
+    let settings: Option<Settings> = format::json(files, format::SETTINGS).map_err(|p| vec![p])?;
     let relationships: Vec<Relationship> =
         format::json(files, format::RELATIONSHIPS).map_err(|p| vec![p])?;
     let notes: Vec<Note> = format::json(files, format::NOTES).map_err(|p| vec![p])?;
@@ -153,6 +155,14 @@ fn check(files: &Files) -> Result<Checked, Vec<String>> {
             .is_some_and(|t| entities.contains_key(&(t, key.id.clone())))
     };
     for relationship in &relationships {
+        let attributes = Some(relationship.attributes.clone());
+        if let Err(error) = entities::validate_relationship(&relationship.kind, attributes) {
+            problems.push(format!(
+                "a relationship `{}`: {}",
+                relationship.kind,
+                error.message()
+            ));
+        }
         for end in [&relationship.from, &relationship.to] {
             if !known(end) {
                 problems.push(format!(
@@ -257,8 +267,10 @@ async fn apply(
                 assets::import_asset(conn, runtime, settings, viewer, &imported, &links).await?;
                 counts.assets += 1;
             }
-            let retention = Some(checked.settings.recycle_retention_days);
-            tenants::update(conn, viewer, None, retention).await?;
+            if let Some(settings) = &checked.settings {
+                let retention = Some(settings.recycle_retention_days);
+                tenants::update(conn, viewer, None, retention).await?;
+            }
             Ok((written, counts))
         })
         .await?;

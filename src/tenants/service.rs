@@ -14,6 +14,27 @@ pub use super::model::TenantRow;
 /// customer).
 pub use super::store::{find_tenant, insert_tenant};
 
+/// The SELECT of up to `$3` rows of `table` (entities or assets: a `tenant_id`, an `id`, a
+/// `deleted_at`) that have been in their tenant's recycle bin longer than its retention, or
+/// than `$2` days when not NULL; of the tenant `$1`, or of every tenant when NULL. Each row
+/// comes with `cutoff`, the time before which it was recycled; tenants that keep recycled
+/// things are passed over. Read through the bin's index, tenant by tenant.
+pub fn expired_in_bin(table: &'static str) -> String {
+    format!(
+        "SELECT e.tenant_id, e.id, e.cutoff FROM tenants t \
+         CROSS JOIN LATERAL ( \
+           SELECT x.tenant_id, x.id, \
+                  now() - make_interval(days => COALESCE($2, t.recycle_retention_days)) AS cutoff \
+             FROM {table} x \
+            WHERE x.tenant_id = t.id AND x.deleted_at IS NOT NULL \
+              AND x.deleted_at < now() - make_interval(days => COALESCE($2, t.recycle_retention_days)) \
+            ORDER BY x.deleted_at LIMIT $3) e \
+         WHERE ($1::uuid IS NULL OR t.id = $1) \
+           AND COALESCE($2, t.recycle_retention_days) IS NOT NULL \
+         LIMIT $3"
+    )
+}
+
 /// A tenant name: trimmed, 1..=100 characters.
 pub fn validate_name(field: &'static str, name: &str) -> AppResult<String> {
     let name = name.trim();

@@ -344,3 +344,85 @@ async fn an_interrupted_export_reads_failed_and_expired_ones_are_swept() {
     let path = format!("/api/migration/export/{done}");
     assert_eq!(download(&server, &admin, &path).await.status(), 404);
 }
+
+/// An archive of these files with a manifest that matches them.
+fn archive_of(files: &[(&str, Vec<u8>)]) -> Vec<u8> {
+    use loregraph::studio_archive::format::{self, Counts, Manifest};
+    let mut all: BTreeMap<String, Vec<u8>> = files
+        .iter()
+        .map(|(path, bytes)| ((*path).to_owned(), bytes.clone()))
+        .collect();
+    let manifest = Manifest {
+        format: format::FORMAT.to_owned(),
+        version: format::VERSION,
+        server_version: "test".to_owned(),
+        exported_at: chrono::Utc::now(),
+        tenant_name: "Handmade".to_owned(),
+        counts: Counts::default(),
+        files: format::entries_of(&all),
+    };
+    all.insert(
+        format::MANIFEST.to_owned(),
+        serde_json::to_vec(&manifest).expect("a manifest"),
+    );
+    loregraph::archive::write(&all).unwrap_or_else(|_| panic!("a ZIP"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_archive_whose_parts_do_not_hold_together_is_refused_with_every_reason() {
+    let server = TestServer::start().await;
+    let admin = server.register("admin@handmade.test", "Handmade").await;
+    let rex = b"---\nid: rex\nentity_type: character\nname: Rex\n---\n".to_vec();
+    let relationships = json!([
+        { "from": { "type": "character", "id": "rex" }, "to": { "type": "location", "id": "ghost" },
+          "kind": "Not A Kind!", "attributes": {} }
+    ]);
+    let notes = json!([
+        { "title": "Lost note", "content": "Attached to no one.", "entity": { "type": "character", "id": "nobody" } }
+    ]);
+    let archive = archive_of(&[
+        ("entities/Characters/CH_rex.md", rex.clone()),
+        ("relationships.json", relationships.to_string().into_bytes()),
+        ("notes.json", notes.to_string().into_bytes()),
+        ("stray.txt", b"not part of an export".to_vec()),
+    ]);
+    let (status, answer) = import_rest(&server, &admin, archive).await;
+    assert_eq!(status, 422, "{answer}");
+    let problems = answer["problems"].to_string();
+    for says in [
+        "the kind must be",
+        "location/ghost, which the archive does not hold",
+        "character/nobody, which the archive does not hold",
+        "`stray.txt` is not part of a tenant export",
+    ] {
+        assert!(problems.contains(says), "{says}: {answer}");
+    }
+
+    // Bytes that are not an image are refused as an upload of them would be.
+    let bytes = b"plain text, not a picture".to_vec();
+    let sha = loregraph::studio_archive::format::sha256(&bytes);
+    let assets = json!([{ "sha256": sha, "filename": "fake.png", "status": "active" }]);
+    let archive = archive_of(&[
+        ("entities/Characters/CH_rex.md", rex),
+        ("assets.json", assets.to_string().into_bytes()),
+        (&format!("assets/{sha}"), bytes),
+    ]);
+    let (status, answer) = import_rest(&server, &admin, archive).await;
+    assert_eq!(status, 422, "{answer}");
+    assert!(
+        answer["problems"][0]
+            .as_str()
+            .is_some_and(|p| p.contains("fake.png")),
+        "{answer}"
+    );
+
+    // Neither wrote anything.
+    let rex = server
+        .ok_as(
+            &admin,
+            "{ entity(type: CHARACTER, entityId: \"rex\") { name } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(rex["entity"], Value::Null, "{rex}");
+}

@@ -184,24 +184,13 @@ pub async fn expired_recycled(
         #[diesel(sql_type = Timestamptz)]
         cutoff: DateTime<Utc>,
     }
-    let expired: Vec<Expired> = diesel::sql_query(
-        "SELECT a.tenant_id, a.id, a.cutoff FROM tenants t \
-         CROSS JOIN LATERAL ( \
-           SELECT x.tenant_id, x.id, \
-                  now() - make_interval(days => COALESCE($2, t.recycle_retention_days)) AS cutoff \
-             FROM assets x \
-            WHERE x.tenant_id = t.id AND x.deleted_at IS NOT NULL \
-              AND x.deleted_at < now() - make_interval(days => COALESCE($2, t.recycle_retention_days)) \
-            ORDER BY x.deleted_at LIMIT $3) a \
-         WHERE ($1::uuid IS NULL OR t.id = $1) \
-           AND COALESCE($2, t.recycle_retention_days) IS NOT NULL \
-         LIMIT $3",
-    )
-    .bind::<Nullable<diesel::sql_types::Uuid>, _>(expiry.tenant_id)
-    .bind::<Nullable<Integer>, _>(expiry.older_than_days)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-    .await?;
+    let expired: Vec<Expired> =
+        diesel::sql_query(crate::tenants::service::expired_in_bin("assets"))
+            .bind::<Nullable<diesel::sql_types::Uuid>, _>(expiry.tenant_id)
+            .bind::<Nullable<Integer>, _>(expiry.older_than_days)
+            .bind::<BigInt, _>(limit)
+            .load(conn)
+            .await?;
     // Every row of one tenant shares its cutoff.
     let mut tenants: std::collections::BTreeMap<Uuid, (DateTime<Utc>, Vec<Uuid>)> =
         Default::default();

@@ -14,6 +14,7 @@ use crate::entities::graph::{self, Graph, MAX_DEPTH};
 use crate::entities::loaders::EntityLoaders;
 use crate::entities::store;
 use crate::entities::types::EntityType;
+use crate::entities::validation;
 use crate::entities::writes;
 use crate::error::{AppError, AppResult};
 
@@ -171,28 +172,7 @@ impl GraphMutation {
         attributes: Option<Json<Value>>,
     ) -> AppResult<Relationship> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
-        let kind = kind.trim().to_owned();
-        let kind_ok = kind.len() <= 64
-            && kind
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-            && kind
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '.');
-        if !kind_ok {
-            return Err(AppError::bad_field(
-                "kind",
-                "the kind must be 1 to 64 lowercase letters, digits, underscores or dots",
-            ));
-        }
-        let attributes = attributes.map_or_else(|| Value::Object(Default::default()), |a| a.0);
-        if !attributes.is_object() {
-            return Err(AppError::bad_field(
-                "attributes",
-                "`attributes` must be a JSON object",
-            ));
-        }
+        let (kind, attributes) = validation::validate_relationship(&kind, attributes.map(|a| a.0))?;
         let mut conn = ctx.conn().await?;
         let (row, target) = writes::create_relationship(
             ctx.platform(),
