@@ -38,6 +38,7 @@ pub mod oidc;
 pub mod realtime;
 pub mod retention;
 pub mod rolls;
+pub mod rules;
 pub mod runtime;
 pub mod sealing;
 pub mod settings;

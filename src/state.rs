@@ -3,7 +3,6 @@
 
 use std::sync::Arc;
 
-use anyhow::Context as _;
 use tokio_util::task::TaskTracker;
 
 use crate::assets::service::AssetRuntime;
@@ -13,7 +12,7 @@ use crate::config::AppConfig;
 use crate::context::Platform;
 use crate::db::DbPool;
 use crate::drive::sync::DriveSync;
-use crate::entities::templates::TemplateCatalog;
+use crate::entities::templates::TemplateBook;
 use crate::graphql::ws::SharedSubscriptions;
 use crate::graphql::{
     AppSchema, DocumentCache, PersistedQueries, SlowResolverSpans, schema_builder,
@@ -64,7 +63,7 @@ pub struct Shared {
     /// The client for the configured Ollama servers.
     pub ollama: Arc<Ollama>,
     /// The entity templates in force (built-in, or the package of `LOREGRAPH_TEMPLATES_DIR`).
-    pub templates: Arc<TemplateCatalog>,
+    pub templates: Arc<TemplateBook>,
     /// Whether the database answers (`/health`).
     pub database_probe: Arc<DatabaseProbe>,
     /// The project folders this node keeps in sync.
@@ -97,15 +96,12 @@ impl AppState {
         let stripe = StripeClient::new(&config.billing)?.map(Arc::new);
         let ollama = Arc::new(Ollama::new(config.ollama.clone())?);
         let llm = Arc::new(LlmRuntime::new(&config.llm)?);
-        let templates = match &config.templates_dir {
-            Some(dir) => {
-                let catalog = TemplateCatalog::load(dir)
-                    .with_context(|| format!("loading the templates in {}", dir.display()))?;
-                tracing::info!(dir = %dir.display(), "loaded the template package");
-                Arc::new(catalog)
-            }
-            None => TemplateCatalog::builtin(),
-        };
+        let templates = Arc::new(TemplateBook::load(config.templates_dir.clone())?);
+        // The package's rules beside its templates (a broken rule file stops the start, as a
+        // broken template does).
+        let rule_book = Arc::new(crate::rules::service::RuleBook::load(
+            config.templates_dir.clone(),
+        )?);
         let platform = Platform::new(config, pool, database_url)?;
         let folders = Folders::new(
             platform.config.projects_root.clone(),
@@ -122,6 +118,7 @@ impl AppState {
                 crate::story::sessions::turns::TurnRegistry::default(),
             ))
             .data(templates.clone())
+            .data(rule_book)
             .data(folders.clone())
             .data(drive_sync.clone())
             .data(Arc::new(crate::admin::backups::Backups::new(

@@ -1097,3 +1097,38 @@ diesel::table! {
         expires_at -> Timestamptz,
     }
 }
+
+diesel::table! {
+    tenant_rule_sets (tenant_id, rule_set_id) {
+        tenant_id -> Uuid,
+        rule_set_id -> Text,
+        source -> Text,
+        parsed -> Jsonb,
+        revision -> Int4,
+        active -> Bool,
+        updated_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tenant_rule_settings (tenant_id) {
+        tenant_id -> Uuid,
+        disabled_rules -> Array<Text>,
+        system_prompts -> Jsonb,
+        updated_by -> Nullable<Uuid>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tenant_layouts (tenant_id, entity_type, version) {
+        tenant_id -> Uuid,
+        entity_type -> Text,
+        version -> Int4,
+        layout -> Nullable<Jsonb>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}

@@ -24,7 +24,7 @@ use super::store;
 use super::sync_store;
 use crate::auth::{Role, Viewer};
 use crate::context::Platform;
-use crate::entities::service::TemplateCatalog;
+use crate::entities::service::{TemplateBook, TemplateCatalog};
 use crate::error::{AppError, AppResult};
 
 /// Pages of changes (or of a first listing) read per round, at most.
@@ -56,13 +56,13 @@ pub struct Round {
 /// The worker, a runtime part of the server.
 pub struct DriveSync {
     platform: Platform,
-    templates: Arc<TemplateCatalog>,
+    templates: Arc<TemplateBook>,
     pending: Arc<Mutex<HashSet<(Uuid, Uuid)>>>,
     wake: Arc<tokio::sync::Notify>,
 }
 
 impl DriveSync {
-    pub fn new(platform: Platform, templates: Arc<TemplateCatalog>) -> Arc<Self> {
+    pub fn new(platform: Platform, templates: Arc<TemplateBook>) -> Arc<Self> {
         Arc::new(Self {
             platform,
             templates,
@@ -97,8 +97,9 @@ impl DriveSync {
         &self.platform
     }
 
-    pub(super) fn templates(&self) -> &TemplateCatalog {
-        &self.templates
+    /// The templates in force now (a reload swaps them between two files, never during one).
+    pub(super) fn templates(&self) -> Arc<TemplateCatalog> {
+        self.templates.current()
     }
 
     /// Asks for a round for the member soon (a notification came).

@@ -127,7 +127,7 @@ impl DriveSync {
             expires_at: None,
         };
         let exported = crate::sync::service::export(
-            self.templates(),
+            &self.templates(),
             &mut conn,
             &viewer,
             entity_type,

@@ -6,6 +6,7 @@ pub mod comparisons;
 pub mod graph;
 pub mod history;
 pub mod id_check;
+pub mod layouts;
 pub mod links;
 pub mod loaders;
 pub mod model;

@@ -30,7 +30,7 @@ pub use super::model::{EntityContent, EntityRow};
 pub use super::types::EntityStatus;
 
 /// The templates in force: the one runtime part every reader of entity files needs.
-pub use super::templates::{TemplateCatalog, TypeTemplate};
+pub use super::templates::{TemplateBook, TemplateCatalog, TypeTemplate};
 
 /// Writing entities whole as files give them (imports), in the caller's transaction.
 pub use super::replace::{

@@ -37,9 +37,10 @@ use crate::entities::api::connections::EntityConnectionQuery;
 use crate::entities::api::crud::{EntityMutation, EntityQuery};
 use crate::entities::api::graph::{GraphMutation, GraphQuery};
 use crate::entities::api::history::HistoryQuery;
+use crate::entities::api::layouts::{LayoutMutation, LayoutQuery};
 use crate::entities::api::search::SearchQuery;
 use crate::entities::api::subscription::EntitySubscription;
-use crate::entities::api::templates::TemplateQuery;
+use crate::entities::api::templates::{TemplateMutation, TemplateQuery};
 use crate::health::api::{HealthQuery, ServiceLogQuery};
 use crate::health::services_api::ServicesQuery;
 use crate::invites::api::{InviteMutation, InviteQuery};
@@ -56,6 +57,7 @@ use crate::notes::api::{NoteMutation, NoteQuery};
 use crate::realtime::presence::api::{PresenceMutation, PresenceQuery, PresenceSubscription};
 use crate::retention::api::RetentionMutation;
 use crate::rolls::api::{RollMutation, RollQuery};
+use crate::rules::api::{RuleMutation, RuleQuery};
 use crate::settings::api::{SettingsMutation, SettingsQuery};
 use crate::shares::api::{ShareMutation, ShareQuery};
 use crate::story::api::{StoryMutation, StoryQuery, StorySubscription};
@@ -105,6 +107,11 @@ pub struct OperatorQuery(
     TenantArchiveQuery,
 );
 
+/// The world's shape: entity types, their templates and the rules they are judged by (merged
+/// on its own, as [`OperatorQuery`] is).
+#[derive(MergedObject, Default)]
+pub struct WorldbuildingQuery(TemplateQuery, LayoutQuery, RuleQuery);
+
 /// Everything there is to read.
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -121,7 +128,7 @@ pub struct QueryRoot(
     OperatorQuery,
     InviteQuery,
     ApiKeyQuery,
-    TemplateQuery,
+    WorldbuildingQuery,
     EntityQuery,
     EntityConnectionQuery,
     SearchQuery,
@@ -156,6 +163,17 @@ pub struct QueryRoot(
 #[derive(MergedObject, Default)]
 pub struct OperatorMutation(AdminMutation, RetentionMutation, TenantArchiveMutation);
 
+/// Entities, their relationships and the rules they are judged by (merged on its own, as
+/// [`OperatorQuery`] is).
+#[derive(MergedObject, Default)]
+pub struct WorldbuildingMutation(
+    EntityMutation,
+    GraphMutation,
+    TemplateMutation,
+    LayoutMutation,
+    RuleMutation,
+);
+
 /// Everything there is to change.
 #[derive(MergedObject, Default)]
 pub struct MutationRoot(
@@ -174,8 +192,7 @@ pub struct MutationRoot(
     OperatorMutation,
     InviteMutation,
     ApiKeyMutation,
-    EntityMutation,
-    GraphMutation,
+    WorldbuildingMutation,
     NoteMutation,
     AssetMutation,
     AssetQueueMutation,

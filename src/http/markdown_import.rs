@@ -51,7 +51,14 @@ pub async fn import(
     };
     let archive = super::read_body(body, MAX_ARCHIVE_BYTES, "an archive").await?;
     let mut conn = state.pool.get().await?;
-    let report =
-        sync::import_archive(&state, &state.templates, &mut conn, &viewer, mode, archive).await?;
+    let report = sync::import_archive(
+        &state,
+        &state.templates.current(),
+        &mut conn,
+        &viewer,
+        mode,
+        archive,
+    )
+    .await?;
     Ok(Json(report))
 }

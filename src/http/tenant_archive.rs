@@ -78,7 +78,7 @@ pub async fn import(
     let mut conn = state.pool.get().await?;
     let outcome = archives::import(
         &state,
-        &state.templates,
+        &state.templates.current(),
         &state.assets,
         &mut conn,
         &viewer,

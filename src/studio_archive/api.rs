@@ -12,7 +12,7 @@ use crate::assets::service::AssetRuntime;
 use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::parse_id;
-use crate::entities::service::TemplateCatalog;
+use crate::entities::service::TemplateBook;
 use crate::error::{AppError, AppResult};
 
 /// Where an export stands.
@@ -159,9 +159,9 @@ impl TenantArchiveMutation {
     /// progress in `tenantExport(id)`, then downloadable for 24 hours. One at a time.
     async fn export_tenant(&self, ctx: &Context<'_>) -> AppResult<TenantExport> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        let templates = ctx.part::<Arc<TemplateCatalog>>()?;
+        let templates = ctx.part::<Arc<TemplateBook>>()?.current();
         let runtime = ctx.part::<AssetRuntime>()?;
-        let row = service::start_export(ctx.platform(), templates, runtime, viewer).await?;
+        let row = service::start_export(ctx.platform(), &templates, runtime, viewer).await?;
         Ok(TenantExport(row))
     }
 
@@ -179,11 +179,18 @@ impl TenantArchiveMutation {
             AppError::bad_field("archive", "the upload is missing from the request")
         })?;
         let bytes = upload.content.to_vec();
-        let templates = ctx.part::<Arc<TemplateCatalog>>()?;
+        let templates = ctx.part::<Arc<TemplateBook>>()?.current();
         let runtime = ctx.part::<AssetRuntime>()?;
         let mut conn = ctx.conn().await?;
-        let outcome =
-            service::import(ctx.platform(), templates, runtime, &mut conn, viewer, bytes).await?;
+        let outcome = service::import(
+            ctx.platform(),
+            &templates,
+            runtime,
+            &mut conn,
+            viewer,
+            bytes,
+        )
+        .await?;
         Ok(outcome.into())
     }
 }

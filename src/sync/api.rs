@@ -13,7 +13,7 @@ use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::context::subscriptions::tenant_events;
 use crate::entities::api::Entity;
-use crate::entities::service::{EntityType, TemplateCatalog};
+use crate::entities::service::{EntityType, TemplateBook, TemplateCatalog};
 use crate::error::{AppError, AppResult};
 use crate::events::{EventPayload, kinds};
 
@@ -57,8 +57,9 @@ pub struct SyncCompleted {
     pub sequence: ID,
 }
 
-fn templates<'a>(ctx: &'a Context<'_>) -> AppResult<&'a TemplateCatalog> {
-    Ok(ctx.part::<Arc<TemplateCatalog>>()?.as_ref())
+/// The templates in force as the request began.
+fn templates(ctx: &Context<'_>) -> AppResult<Arc<TemplateCatalog>> {
+    Ok(ctx.part::<Arc<TemplateBook>>()?.current())
 }
 
 #[derive(Default)]
@@ -76,7 +77,14 @@ impl SyncQuery {
     ) -> AppResult<MarkdownExport> {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
-        let file = service::export(templates(ctx)?, &mut conn, viewer, r#type, &entity_id).await?;
+        let file = service::export(
+            templates(ctx)?.as_ref(),
+            &mut conn,
+            viewer,
+            r#type,
+            &entity_id,
+        )
+        .await?;
         Ok(MarkdownExport {
             file_name: file.file_name,
             path: file.path,
@@ -92,7 +100,7 @@ impl SyncQuery {
         #[graphql(desc = "The file's text.")] content: String,
     ) -> AppResult<FrontmatterCheck> {
         ctx.viewer()?;
-        let templates = ctx.part::<Arc<TemplateCatalog>>()?.clone();
+        let templates = ctx.part::<Arc<TemplateBook>>()?.current();
         off_workers(move || Ok(service::validate(&templates, &content))).await
     }
 
@@ -103,7 +111,7 @@ impl SyncQuery {
         #[graphql(desc = "The file's text.")] content: String,
     ) -> AppResult<FormattedMarkdown> {
         ctx.viewer()?;
-        let templates = ctx.part::<Arc<TemplateCatalog>>()?.clone();
+        let templates = ctx.part::<Arc<TemplateBook>>()?.current();
         off_workers(move || {
             service::format(&templates, &content)
                 .map_err(|p| AppError::bad_field("content", p.to_string()))
@@ -127,10 +135,12 @@ impl SyncQuery {
         >,
     ) -> AppResult<FixedMarkdown> {
         let viewer = ctx.viewer()?;
+        // One catalog from the export to the fix, whatever a reload does meanwhile.
+        let templates = templates(ctx)?;
         let content = match (entity_id, content) {
             (Some(entity_id), None) => {
                 let mut conn = ctx.conn().await?;
-                service::export(templates(ctx)?, &mut conn, viewer, r#type, &entity_id)
+                service::export(&templates, &mut conn, viewer, r#type, &entity_id)
                     .await?
                     .content
             }
@@ -139,7 +149,6 @@ impl SyncQuery {
                 return Err(AppError::bad_input("give either `entityId` or `content`"));
             }
         };
-        let templates = ctx.part::<Arc<TemplateCatalog>>()?.clone();
         off_workers(move || {
             service::fix(&templates, r#type, &content)
                 .map_err(|p| AppError::bad_field("content", p.to_string()))
@@ -191,7 +200,7 @@ impl SyncMutation {
         let files = files.into_iter().map(|f| (f.path, f.content)).collect();
         let report = service::import_files(
             ctx.platform(),
-            templates(ctx)?,
+            templates(ctx)?.as_ref(),
             &mut conn,
             viewer,
             mode,
@@ -219,7 +228,7 @@ impl SyncMutation {
         let mut conn = ctx.conn().await?;
         let report = service::import_archive(
             ctx.platform(),
-            templates(ctx)?,
+            templates(ctx)?.as_ref(),
             &mut conn,
             viewer,
             mode,

@@ -13,7 +13,7 @@ use super::model::{ConnectionRow, DriveFile as FileRow};
 use super::store;
 use crate::auth::Role;
 use crate::context::ContextExt;
-use crate::entities::service::{EntityType, TemplateCatalog};
+use crate::entities::service::{EntityType, TemplateBook};
 use crate::error::AppResult;
 
 /// A file or folder in Google Drive.
@@ -343,14 +343,14 @@ impl DriveMutation {
         )]
         format: DriveExportFormat,
     ) -> AppResult<DriveFile> {
-        let templates = ctx.part::<Arc<TemplateCatalog>>()?;
+        let templates = ctx.part::<Arc<TemplateBook>>()?.current();
         let format = match format {
             DriveExportFormat::Markdown => ExportFormat::Markdown,
             DriveExportFormat::GoogleDoc => ExportFormat::GoogleDoc,
         };
         Ok(files::export_entity(
             ctx.platform(),
-            templates,
+            &templates,
             ctx.viewer()?,
             r#type,
             &entity_id,

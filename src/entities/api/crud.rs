@@ -16,7 +16,7 @@ use crate::entities::loaders::EntityLoaders;
 use crate::entities::renames;
 use crate::entities::revalidation;
 use crate::entities::store::{self, Bin, EntitySortField, ListFilter, SortOrder};
-use crate::entities::templates::TemplateCatalog;
+use crate::entities::templates::TemplateBook;
 use crate::entities::types::{EntityStatus, EntityType};
 use crate::entities::writes::{self, EntityPatch, NewEntity};
 use crate::error::AppResult;
@@ -230,7 +230,7 @@ impl EntityMutation {
         };
         let row = writes::create(
             ctx.platform(),
-            ctx.part::<Arc<TemplateCatalog>>()?,
+            &ctx.part::<Arc<TemplateBook>>()?.current(),
             &mut conn,
             viewer,
             r#type,
@@ -260,7 +260,7 @@ impl EntityMutation {
         };
         let row = writes::update(
             ctx.platform(),
-            ctx.part::<Arc<TemplateCatalog>>()?,
+            &ctx.part::<Arc<TemplateBook>>()?.current(),
             &mut conn,
             viewer,
             r#type,
@@ -344,7 +344,7 @@ impl EntityMutation {
         let mut conn = ctx.conn().await?;
         let row = renames::rename(
             ctx.platform(),
-            ctx.part::<Arc<TemplateCatalog>>()?,
+            &ctx.part::<Arc<TemplateBook>>()?.current(),
             &mut conn,
             viewer,
             r#type,
@@ -372,7 +372,7 @@ impl EntityMutation {
         };
         let mut conn = ctx.conn().await?;
         let report = revalidation::validate_all(
-            ctx.part::<Arc<TemplateCatalog>>()?,
+            &ctx.part::<Arc<TemplateBook>>()?.current(),
             &mut conn,
             viewer,
             &types,

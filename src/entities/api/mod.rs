@@ -4,6 +4,7 @@ pub mod connections;
 pub mod crud;
 pub mod graph;
 pub mod history;
+pub mod layouts;
 pub mod object;
 pub mod prefetch;
 pub mod search;

@@ -6,7 +6,7 @@ use async_graphql::{Context, Json, Object, SimpleObject};
 use serde_json::Value;
 
 use crate::context::ContextExt;
-use crate::entities::templates::TemplateCatalog;
+use crate::entities::templates::TemplateBook;
 use crate::entities::templates::{MarkdownTemplate, TemplateSource, TypeTemplate};
 use crate::entities::types::EntityType;
 use crate::error::AppResult;
@@ -45,7 +45,8 @@ impl EntityTypeInfo {
     /// What entities of this type are, as the type's template says.
     async fn description(&self, ctx: &Context<'_>) -> AppResult<String> {
         Ok(ctx
-            .part::<Arc<TemplateCatalog>>()?
+            .part::<Arc<TemplateBook>>()?
+            .current()
             .type_template(self.0)
             .description
             .clone())
@@ -102,17 +103,6 @@ impl EntitySchema {
     }
 }
 
-/// The form layout of a type: sections of fields with their widgets.
-#[derive(SimpleObject)]
-pub struct EntityLayout {
-    /// The type laid out.
-    pub entity_type: EntityType,
-    /// The layout (a JSON object of sections, each with its fields and their widgets).
-    pub layout: Json<Value>,
-    /// Where the layout came from.
-    pub source: TemplateSource,
-}
-
 /// A markdown template with YAML frontmatter that a writer starts from.
 #[derive(SimpleObject)]
 pub struct EntityTemplate {
@@ -163,22 +153,10 @@ impl TemplateQuery {
         #[graphql(desc = "The entity type.")] r#type: EntityType,
     ) -> AppResult<EntitySchema> {
         Ok(EntitySchema::of(
-            ctx.part::<Arc<TemplateCatalog>>()?.type_template(r#type),
+            ctx.part::<Arc<TemplateBook>>()?
+                .current()
+                .type_template(r#type),
         ))
-    }
-
-    /// A type's form layout.
-    async fn entity_layout(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(desc = "The entity type.")] r#type: EntityType,
-    ) -> AppResult<EntityLayout> {
-        let template = ctx.part::<Arc<TemplateCatalog>>()?.type_template(r#type);
-        Ok(EntityLayout {
-            entity_type: r#type,
-            layout: Json(template.layout.clone()),
-            source: template.layout_source,
-        })
     }
 
     /// Every markdown template, by name; optionally only one type's.
@@ -190,7 +168,8 @@ impl TemplateQuery {
         >,
     ) -> AppResult<Vec<EntityTemplate>> {
         Ok(ctx
-            .part::<Arc<TemplateCatalog>>()?
+            .part::<Arc<TemplateBook>>()?
+            .current()
             .templates()
             .iter()
             .filter(|t| entity_type.is_none() || t.entity_type == entity_type)
@@ -206,8 +185,45 @@ impl TemplateQuery {
         name: String,
     ) -> AppResult<Option<EntityTemplate>> {
         Ok(ctx
-            .part::<Arc<TemplateCatalog>>()?
+            .part::<Arc<TemplateBook>>()?
+            .current()
             .template(&name)
             .map(EntityTemplate::from))
+    }
+}
+
+/// What a reload of the template package read.
+#[derive(SimpleObject)]
+pub struct TemplatesReload {
+    /// Entity types whose JSON Schema now comes from the package (the rest are built in).
+    pub package_schemas: i32,
+    /// Entity types whose form layout now comes from the package.
+    pub package_layouts: i32,
+    /// Markdown templates now in force.
+    pub templates: i32,
+}
+
+#[derive(Default)]
+pub struct TemplateMutation;
+
+#[Object]
+impl TemplateMutation {
+    /// Reads the template package of `LOREGRAPH_TEMPLATES_DIR` again (SUPERUSER: the package
+    /// is the server's). A package that does not read changes nothing and is named
+    /// (BAD_USER_INPUT). Entities are not judged again by themselves: run `validateEntities`.
+    async fn reload_templates(&self, ctx: &Context<'_>) -> AppResult<TemplatesReload> {
+        ctx.viewer()?.require_role(crate::auth::Role::Superuser)?;
+        let catalog = ctx.part::<Arc<TemplateBook>>()?.reload().await?;
+        let from_package = |source: fn(&TypeTemplate) -> TemplateSource| {
+            EntityType::ALL
+                .iter()
+                .filter(|t| source(catalog.type_template(**t)) == TemplateSource::Package)
+                .count() as i32
+        };
+        Ok(TemplatesReload {
+            package_schemas: from_package(|t| t.schema_source),
+            package_layouts: from_package(|t| t.layout_source),
+            templates: catalog.templates().len() as i32,
+        })
     }
 }

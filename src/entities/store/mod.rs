@@ -2,6 +2,7 @@
 //! tenant and never reaches outside it. This file reads entities; `write` saves them (with their
 //! references and a revision each time), `revisions` reads the history.
 
+pub mod layouts;
 mod revisions;
 mod save;
 mod write;

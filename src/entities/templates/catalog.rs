@@ -18,6 +18,8 @@ pub enum TemplateSource {
     Builtin,
     /// The package in `LOREGRAPH_TEMPLATES_DIR`.
     Package,
+    /// The viewer's tenant's own (a layout it changed).
+    Tenant,
 }
 
 /// Everything known about one entity type's template.

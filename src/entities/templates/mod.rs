@@ -1,9 +1,11 @@
 //! Entity templates: loregraph's built-in ones and StudioBrain-style packages loaded from disk.
 
+pub mod book;
 pub mod builtin;
 pub mod catalog;
 pub mod generate;
 pub mod package;
 pub mod spec;
 
+pub use book::TemplateBook;
 pub use catalog::{MarkdownTemplate, TemplateCatalog, TemplateSource, TypeTemplate};

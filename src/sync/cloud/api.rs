@@ -12,7 +12,7 @@ use crate::auth::Role;
 use crate::context::ContextExt;
 use crate::db::pagination::{PageRequest, page_type};
 use crate::entities::api::Entity;
-use crate::entities::service::{EntityType, TemplateCatalog};
+use crate::entities::service::{EntityType, TemplateBook};
 use crate::error::{AppError, AppResult};
 
 /// One change of the tenant's entities, in the order they happened.
@@ -158,9 +158,9 @@ impl CloudSyncQuery {
             .map(|cursor| cursors.open("since", cursor))
             .transpose()?;
         let mut conn = ctx.conn().await?;
-        let templates = ctx.part::<Arc<TemplateCatalog>>()?;
+        let templates = ctx.part::<Arc<TemplateBook>>()?.current();
         let (changes, has_more) =
-            service::pull(templates, &mut conn, viewer, after, i64::from(limit)).await?;
+            service::pull(&templates, &mut conn, viewer, after, i64::from(limit)).await?;
         let cursor = match changes.last() {
             Some(last) => cursors.seal(&last.key),
             None => match since {
@@ -242,7 +242,7 @@ impl CloudSyncMutation {
         let mut conn = ctx.conn().await?;
         let results = service::push(
             ctx.platform(),
-            ctx.part::<Arc<TemplateCatalog>>()?,
+            &ctx.part::<Arc<TemplateBook>>()?.current(),
             &mut conn,
             viewer,
             &client_id,
@@ -268,7 +268,7 @@ impl CloudSyncMutation {
         let mut conn = ctx.conn().await?;
         let row = service::resolve(
             ctx.platform(),
-            ctx.part::<Arc<TemplateCatalog>>()?,
+            &ctx.part::<Arc<TemplateBook>>()?.current(),
             &mut conn,
             viewer,
             id,

@@ -159,7 +159,7 @@ pub async fn check(
     } else {
         import::import(
             folders.platform(),
-            folders.templates(),
+            &folders.templates(),
             conn,
             viewer,
             ImportMode::Preview,

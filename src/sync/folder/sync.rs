@@ -173,7 +173,7 @@ async fn import_one(
     }];
     let report = import::import(
         folders.platform(),
-        folders.templates(),
+        &folders.templates(),
         conn,
         viewer,
         ImportMode::Apply,

@@ -18,7 +18,7 @@ use super::sync::{FolderSyncResult, sync_paths};
 use super::{disk, store};
 use crate::auth::{Role, Viewer};
 use crate::context::Platform;
-use crate::entities::service::TemplateCatalog;
+use crate::entities::service::{TemplateBook, TemplateCatalog};
 use crate::error::AppResult;
 use crate::sync::entity_file::is_entity_path;
 
@@ -63,7 +63,7 @@ pub struct Folders {
     /// Where bound folders may be (`LOREGRAPH_PROJECTS_ROOT`); none: binding is off.
     pub root: Option<PathBuf>,
     pub(super) platform: Platform,
-    pub(super) templates: Arc<TemplateCatalog>,
+    pub(super) templates: Arc<TemplateBook>,
     watches: Mutex<HashMap<Uuid, Watch>>,
     /// Entities a folder sync is importing right now (tenant, type, id): their files are where
     /// the change comes from, so the write-back leaves them alone.
@@ -100,7 +100,7 @@ impl Folders {
     pub fn new(
         root: Option<PathBuf>,
         platform: Platform,
-        templates: Arc<TemplateCatalog>,
+        templates: Arc<TemplateBook>,
     ) -> Arc<Self> {
         Arc::new(Self {
             root,
@@ -111,8 +111,9 @@ impl Folders {
         })
     }
 
-    pub fn templates(&self) -> &TemplateCatalog {
-        &self.templates
+    /// The templates in force now (a reload swaps them between two files, never during one).
+    pub fn templates(&self) -> Arc<TemplateCatalog> {
+        self.templates.current()
     }
 
     pub fn platform(&self) -> &Platform {

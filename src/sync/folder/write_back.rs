@@ -73,7 +73,7 @@ impl Folders {
         let (folder, path_on_disk) = (folder.to_path_buf(), path.clone());
         let row_for_dates = row.clone();
         let file = entity_file::render(
-            self.templates.type_template(entity_type),
+            self.templates().type_template(entity_type),
             entity_type,
             &content,
             row.created_at,

@@ -1,0 +1,2 @@
+DROP TABLE tenant_rule_settings;
+DROP TABLE tenant_rule_sets;
