@@ -89,7 +89,7 @@ pub async fn add_rule(
         Ok(())
     })
     .await?;
-    save(conn, book, viewer, set, source, Some(revision)).await
+    save(conn, book, viewer, set, source, Some(revision), "input").await
 }
 
 /// Changes a rule that applies to a type, in the tenant's own set or in its copy of the
@@ -166,7 +166,7 @@ async fn edit_held_rule(
         edit(rules_list(document)?, &rule_id)
     })
     .await?;
-    save(conn, book, viewer, set, source, Some(revision)).await
+    save(conn, book, viewer, set, source, Some(revision), "input").await
 }
 
 /// Edits a set's YAML as a tree and reads the result whole, off the async workers (a set may

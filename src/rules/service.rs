@@ -189,7 +189,7 @@ pub async fn save_source(
 ) -> AppResult<SetInForce> {
     viewer.require_role(Role::Worldbuilder)?;
     let (set, source) = parse_source(source, "source").await?;
-    save(conn, book, viewer, set, source, expected_revision).await
+    save(conn, book, viewer, set, source, expected_revision, "source").await
 }
 
 pub(super) async fn save(
@@ -199,6 +199,7 @@ pub(super) async fn save(
     set: RuleSet,
     source: String,
     expected_revision: Option<i32>,
+    field: &'static str,
 ) -> AppResult<SetInForce> {
     let tenant_id = viewer.tenant_id;
     let parsed = serde_json::to_value(&set).map_err(AppError::internal)?;
@@ -207,7 +208,7 @@ pub(super) async fn save(
             // Rule ids are checked across every set of the tenant's: one change at a time.
             store::lock_rules(conn, tenant_id).await?;
             let rules = in_force(conn, book, tenant_id).await?;
-            unique_ids(&rules, &set.id, &set.rules, "source")?;
+            unique_ids(&rules, &set.id, &set.rules, field)?;
             let current = store::find_set(conn, tenant_id, &set.id, true).await?;
             let stored = current.as_ref().map_or(0, |row| row.revision);
             let in_force = current
