@@ -63,8 +63,8 @@ pub async fn layout(
     tenant_id: Uuid,
     entity_type: EntityType,
 ) -> AppResult<LayoutInForce> {
-    let newest = store::layout_versions(conn, tenant_id, entity_type.slug(), 1).await?;
-    Ok(in_force(templates, entity_type, newest.first()))
+    let newest = layout_row(conn, tenant_id, entity_type).await?;
+    Ok(in_force(templates, entity_type, newest.as_ref()))
 }
 
 /// Every type's layout for the tenant.
@@ -142,17 +142,18 @@ fn depth(value: &Value) -> usize {
     }
 }
 
-/// Appends a version (a layout, or none for the package's), refusing a change made on an
-/// older version than the newest when `expected_version` is given.
+/// Appends a version (a layout, or none for the package's) after the newest one, `current`,
+/// refusing a change made on an older version when `expected_version` is given; answers the
+/// layout now in force.
 async fn append(
     conn: &mut AsyncPgConnection,
     templates: &TemplateCatalog,
     viewer: &Viewer,
     entity_type: EntityType,
+    current: Option<LayoutRow>,
     layout: Option<&Value>,
     expected_version: Option<i32>,
 ) -> AppResult<LayoutInForce> {
-    let current = layout_row(conn, viewer.tenant_id, entity_type).await?;
     let version = current.as_ref().map_or(0, |row| row.version);
     if let Some(expected) = expected_version
         && expected != version
@@ -177,7 +178,13 @@ async fn append(
             entity_type.slug()
         )));
     }
-    self::layout(conn, templates, viewer.tenant_id, entity_type).await
+    let mut now = in_force(templates, entity_type, None);
+    if let Some(layout) = layout {
+        now.layout = layout.clone();
+        now.source = TemplateSource::Tenant;
+    }
+    now.version = version + 1;
+    Ok(now)
 }
 
 async fn layout_row(
@@ -204,11 +211,13 @@ pub async fn update(
 ) -> AppResult<LayoutInForce> {
     viewer.require_role(Role::Worldbuilder)?;
     check(layout)?;
+    let current = layout_row(conn, viewer.tenant_id, entity_type).await?;
     append(
         conn,
         templates,
         viewer,
         entity_type,
+        current,
         Some(layout),
         expected_version,
     )
@@ -225,18 +234,20 @@ pub async fn reset(
     viewer.require_role(Role::Worldbuilder)?;
     match layout_row(conn, viewer.tenant_id, entity_type).await? {
         Some(row) if row.layout.is_some() => {
+            let version = row.version;
             append(
                 conn,
                 templates,
                 viewer,
                 entity_type,
+                Some(row),
                 None,
-                Some(row.version),
+                Some(version),
             )
             .await
         }
         // Nothing of the tenant's in force: nothing to reset.
-        _ => layout(conn, templates, viewer.tenant_id, entity_type).await,
+        newest => Ok(in_force(templates, entity_type, newest.as_ref())),
     }
 }
 

@@ -10,12 +10,12 @@ use diesel_async::{AsyncConnection as _, AsyncPgConnection};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-pub use super::catalog::{Origin, PackageRules, PackageSet, RuleBook};
+pub use super::catalog::RuleBook;
 pub use super::model::{Check, Rule, RulePriority, RuleSet, RuleSeverity};
 use super::parse;
 use super::store::{self, TenantSetRow};
 use crate::auth::{Role, Viewer};
-use crate::entities::service::{self as entities, EntityType};
+use crate::entities::service::EntityType;
 use crate::error::{AppError, AppResult};
 
 pub use super::edits::{RuleDraft, add_rule, delete_rule, update_rule};
@@ -373,14 +373,4 @@ pub async fn set_system_prompt(
 /// The rules (and sets) the tenant switched off.
 pub async fn disabled(conn: &mut AsyncPgConnection, tenant_id: Uuid) -> AppResult<Vec<String>> {
     Ok(store::settings(conn, tenant_id).await?.disabled_rules)
-}
-
-/// The entity the rules judge, as the entities domain keeps it.
-pub(super) async fn live_entity(
-    conn: &mut AsyncPgConnection,
-    tenant_id: Uuid,
-    entity_type: EntityType,
-    entity_id: &str,
-) -> AppResult<Option<entities::EntityRow>> {
-    entities::find_live(conn, tenant_id, entity_type, entity_id).await
 }

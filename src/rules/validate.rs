@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use super::checks::{self, Ancestry, Subject};
 use super::model::{Check, Rule, RuleSet, SlotCheck};
-use super::service::{RuleBook, in_force, live_entity};
+use super::service::{RuleBook, in_force};
 use crate::auth::Viewer;
-use crate::entities::service::{EntityRow, EntityType};
+use crate::entities::service::{self as entities, EntityRow, EntityType};
 use crate::error::{AppError, AppResult};
 
 /// How far up an assembly's parents are followed: past the deepest chain a rule allows, so a
@@ -57,7 +57,7 @@ pub async fn validate(
     entity_id: &str,
 ) -> AppResult<Validation> {
     let tenant_id = viewer.tenant_id;
-    let entity = live_entity(conn, tenant_id, entity_type, entity_id)
+    let entity = entities::find_live(conn, tenant_id, entity_type, entity_id)
         .await?
         .ok_or_else(|| {
             AppError::not_found(format!("there is no {} {entity_id}", entity_type.slug()))
@@ -159,7 +159,7 @@ async fn ancestry(
         if ancestry.parents.len() == MAX_ANCESTORS {
             break;
         }
-        match live_entity(conn, tenant_id, EntityType::Assembly, &parent_id).await? {
+        match entities::find_live(conn, tenant_id, EntityType::Assembly, &parent_id).await? {
             Some(parent) => {
                 let parent = frontmatter(&parent);
                 next = parent_of(&parent);

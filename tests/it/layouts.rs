@@ -66,6 +66,7 @@ async fn a_studio_lays_out_its_forms_in_versions_and_can_go_back_to_the_package(
         json!({ "sections": [{ "title": "No fields" }] }),
         json!({ "sections": [{ "fields": [{ "label": "no key" }] }] }),
         json!([1, 2, 3]),
+        json!({ "sections": vec![json!({ "fields": [{ "key": "name" }] }); 201] }),
     ] {
         server
             .fails_as(&writer, UPDATE, json!({ "layout": bad }), "BAD_USER_INPUT")

@@ -33,6 +33,13 @@ async fn a_rule_set_is_saved_as_yaml_whole_or_not_at_all_and_guarded_by_its_revi
         .gql_as(&writer, save, json!({ "source": "rule_id: [unclosed" }))
         .await;
     assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    // A set past 256 KiB is refused before its YAML is read.
+    let huge = format!("{NAMING}# {}\n", "x".repeat(256 * 1024));
+    let body = server
+        .gql_as(&writer, save, json!({ "source": huge }))
+        .await;
+    assert_eq!(error_code(&body), "BAD_USER_INPUT", "{body}");
+    assert!(body.to_string().contains("at most 256 KiB"), "{body}");
     assert!(
         set_of(&server, &writer, "naming").await.is_null(),
         "nothing was saved"
