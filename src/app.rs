@@ -358,6 +358,13 @@ pub async fn serve_with_metrics(
     }
     // Drive folders' rounds and write-back (when Google is configured).
     state.drive_sync.start();
+    // Tenants' templates changed on other nodes are forgotten here.
+    tokio::spawn(
+        state
+            .templates
+            .clone()
+            .follow(state.events.clone(), state.shutdown.clone()),
+    );
     let realtime = Realtime::start(&state.platform, &state.live, &state.presence);
     // Shutdown comes from outside (a signal) or from within (`stopServer` cancels the token).
     let signal = async move {

@@ -1123,6 +1123,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    tenant_templates (tenant_id, entity_type, version) {
+        tenant_id -> Uuid,
+        entity_type -> Text,
+        version -> Int4,
+        content -> Nullable<Text>,
+        json_schema -> Nullable<Jsonb>,
+        change -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        revalidation -> Text,
+        checked -> Int4,
+        valid -> Int4,
+        invalid -> Int4,
+        revalidation_error -> Nullable<Text>,
+        revalidated_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     tenant_layouts (tenant_id, entity_type, version) {
         tenant_id -> Uuid,
         entity_type -> Text,

@@ -97,9 +97,12 @@ impl DriveSync {
         &self.platform
     }
 
-    /// The templates in force now (a reload swaps them between two files, never during one).
-    pub(super) fn templates(&self) -> Arc<TemplateCatalog> {
-        self.templates.current()
+    /// The tenant's templates in force now (a reload or a change of the tenant's swaps them
+    /// between two files, never during one).
+    pub(super) async fn templates(&self, tenant_id: Uuid) -> AppResult<Arc<TemplateCatalog>> {
+        self.templates
+            .for_tenant(&self.platform.pool, tenant_id)
+            .await
     }
 
     /// Asks for a round for the member soon (a notification came).

@@ -112,7 +112,7 @@ impl DriveSync {
         let mut conn = self.platform().pool.get().await?;
         let report = import_files(
             self.platform(),
-            &self.templates(),
+            self.templates(viewer.tenant_id).await?.as_ref(),
             &mut conn,
             viewer,
             ImportMode::Apply,
@@ -187,7 +187,7 @@ impl DriveSync {
         };
         let results = push(
             self.platform(),
-            &self.templates(),
+            self.templates(viewer.tenant_id).await?.as_ref(),
             &mut conn,
             viewer,
             CLIENT_ID,

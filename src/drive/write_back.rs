@@ -127,7 +127,7 @@ impl DriveSync {
             expires_at: None,
         };
         let exported = crate::sync::service::export(
-            &self.templates(),
+            self.templates(tenant_id).await?.as_ref(),
             &mut conn,
             &viewer,
             entity_type,

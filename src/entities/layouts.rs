@@ -9,6 +9,7 @@ use uuid::Uuid;
 use super::store::layouts::{self as store, LayoutRow};
 use super::templates::{TemplateCatalog, TemplateSource};
 use super::types::EntityType;
+use super::validation::json_depth;
 use crate::auth::{Role, Viewer};
 use crate::error::{AppError, AppResult};
 
@@ -98,7 +99,7 @@ pub async fn history(
 /// of `fields` that name their `key`.
 fn check(layout: &Value) -> AppResult<()> {
     let bad = |message: String| Err(AppError::bad_field("layout", message));
-    if depth(layout) > MAX_LAYOUT_DEPTH {
+    if json_depth(layout) > MAX_LAYOUT_DEPTH {
         return bad(format!("a layout nests at most {MAX_LAYOUT_DEPTH} levels"));
     }
     if serde_json::to_vec(layout).map_or(usize::MAX, |text| text.len()) > MAX_LAYOUT_BYTES {
@@ -132,14 +133,6 @@ fn check(layout: &Value) -> AppResult<()> {
         return bad(format!("a layout has at most {MAX_FIELDS} fields"));
     }
     Ok(())
-}
-
-fn depth(value: &Value) -> usize {
-    match value {
-        Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-        Value::Object(map) => 1 + map.values().map(depth).max().unwrap_or(0),
-        _ => 0,
-    }
 }
 
 /// Appends a version (a layout, or none for the package's) after the newest one, `current`,

@@ -19,6 +19,7 @@ pub mod revalidation;
 pub mod service;
 pub mod store;
 pub mod templates;
+pub mod tenant_templates;
 pub mod types;
 pub mod validation;
 pub mod writes;

@@ -17,6 +17,15 @@ const MAX_NAME_CHARS: usize = 200;
 /// Keys that are the entity's own columns; in `fields` they would contradict them.
 const RESERVED_FIELDS: [&str; 4] = ["id", "entity_type", "name", "status"];
 
+/// How deep a JSON value's lists and objects nest (a scalar: 0).
+pub fn json_depth(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(json_depth).max().unwrap_or(0),
+        Value::Object(map) => 1 + map.values().map(json_depth).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
 /// Why an entity id is unusable, if it is.
 pub fn entity_id_problem(entity_id: &str) -> Option<String> {
     if entity_id.is_empty() {

@@ -99,6 +99,9 @@ pub enum EventPayload {
     /// Markdown files were synchronised with the tenant's entities (an import, a watched
     /// folder, a client's push).
     SyncCompleted(SyncSummary),
+    /// A tenant changed its template of a type, or the re-validation that set off moved on
+    /// (every node forgets the tenant's templates it kept).
+    TemplateChanged(TemplateChange),
 }
 
 impl EventPayload {
@@ -114,6 +117,7 @@ impl EventPayload {
             Self::BrainbitsDeducted(_) => kinds::BRAINBITS_DEDUCTED,
             Self::StoryDraftProgress(_) => kinds::STORY_DRAFT_PROGRESS,
             Self::SyncCompleted(_) => kinds::SYNC_COMPLETED,
+            Self::TemplateChanged(_) => kinds::TEMPLATE_CHANGED,
         }
     }
 }
@@ -128,6 +132,28 @@ pub mod kinds {
     pub const BRAINBITS_DEDUCTED: &str = "brainbits_deducted";
     pub const STORY_DRAFT_PROGRESS: &str = "story_draft_progress";
     pub const SYNC_COMPLETED: &str = "sync_completed";
+    pub const TEMPLATE_CHANGED: &str = "template_changed";
+}
+
+/// A tenant's template of a type changed, or its re-validation moved on (small and final).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TemplateChange {
+    /// The type's slug.
+    pub entity_type: String,
+    /// The version made.
+    pub version: i32,
+    /// The version's re-validation: `not_needed`, `pending`, `done`, `failed`, `superseded`.
+    pub revalidation: String,
+    pub checked: i32,
+    pub valid: i32,
+    pub invalid: i32,
+}
+
+impl TemplateChange {
+    /// Whether it tells of a new version (rather than of a re-validation moving on).
+    pub fn announces_a_version(&self) -> bool {
+        matches!(self.revalidation.as_str(), "pending" | "not_needed")
+    }
 }
 
 /// What a synchronisation of markdown files did (small and final).

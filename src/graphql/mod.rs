@@ -41,6 +41,9 @@ use crate::entities::api::layouts::{LayoutMutation, LayoutQuery};
 use crate::entities::api::search::SearchQuery;
 use crate::entities::api::subscription::EntitySubscription;
 use crate::entities::api::templates::{TemplateMutation, TemplateQuery};
+use crate::entities::api::tenant_templates::{
+    TemplateSubscription, TenantTemplateMutation, TenantTemplateQuery,
+};
 use crate::health::api::{HealthQuery, ServiceLogQuery};
 use crate::health::services_api::ServicesQuery;
 use crate::invites::api::{InviteMutation, InviteQuery};
@@ -110,7 +113,7 @@ pub struct OperatorQuery(
 /// The world's shape: entity types, their templates and the rules they are judged by (merged
 /// on its own, as [`OperatorQuery`] is).
 #[derive(MergedObject, Default)]
-pub struct WorldbuildingQuery(TemplateQuery, LayoutQuery, RuleQuery);
+pub struct WorldbuildingQuery(TemplateQuery, TenantTemplateQuery, LayoutQuery, RuleQuery);
 
 /// Everything there is to read.
 #[derive(MergedObject, Default)]
@@ -170,6 +173,7 @@ pub struct WorldbuildingMutation(
     EntityMutation,
     GraphMutation,
     TemplateMutation,
+    TenantTemplateMutation,
     LayoutMutation,
     RuleMutation,
 );
@@ -227,6 +231,7 @@ pub struct SubscriptionRoot(
     BillingSubscriptionRoot,
     StorySubscription,
     SyncSubscription,
+    TemplateSubscription,
 );
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;

@@ -53,7 +53,11 @@ pub async fn import(
     let mut conn = state.pool.get().await?;
     let report = sync::import_archive(
         &state,
-        &state.templates.current(),
+        state
+            .templates
+            .for_tenant(&state.pool, viewer.tenant_id)
+            .await?
+            .as_ref(),
         &mut conn,
         &viewer,
         mode,

@@ -78,7 +78,11 @@ pub async fn import(
     let mut conn = state.pool.get().await?;
     let outcome = archives::import(
         &state,
-        &state.templates.current(),
+        state
+            .templates
+            .for_tenant(&state.pool, viewer.tenant_id)
+            .await?
+            .as_ref(),
         &state.assets,
         &mut conn,
         &viewer,

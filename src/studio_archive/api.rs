@@ -159,7 +159,10 @@ impl TenantArchiveMutation {
     /// progress in `tenantExport(id)`, then downloadable for 24 hours. One at a time.
     async fn export_tenant(&self, ctx: &Context<'_>) -> AppResult<TenantExport> {
         let viewer = ctx.viewer_with(Role::Admin)?;
-        let templates = ctx.part::<Arc<TemplateBook>>()?.current();
+        let templates = ctx
+            .part::<Arc<TemplateBook>>()?
+            .for_tenant(&ctx.platform().pool, ctx.viewer()?.tenant_id)
+            .await?;
         let runtime = ctx.part::<AssetRuntime>()?;
         let row = service::start_export(ctx.platform(), &templates, runtime, viewer).await?;
         Ok(TenantExport(row))
@@ -179,7 +182,10 @@ impl TenantArchiveMutation {
             AppError::bad_field("archive", "the upload is missing from the request")
         })?;
         let bytes = upload.content.to_vec();
-        let templates = ctx.part::<Arc<TemplateBook>>()?.current();
+        let templates = ctx
+            .part::<Arc<TemplateBook>>()?
+            .for_tenant(&ctx.platform().pool, ctx.viewer()?.tenant_id)
+            .await?;
         let runtime = ctx.part::<AssetRuntime>()?;
         let mut conn = ctx.conn().await?;
         let outcome = service::import(

@@ -57,9 +57,11 @@ pub struct SyncCompleted {
     pub sequence: ID,
 }
 
-/// The templates in force as the request began.
-fn templates(ctx: &Context<'_>) -> AppResult<Arc<TemplateCatalog>> {
-    Ok(ctx.part::<Arc<TemplateBook>>()?.current())
+/// The templates in force for the viewer's tenant as the request began.
+async fn templates(ctx: &Context<'_>) -> AppResult<Arc<TemplateCatalog>> {
+    ctx.part::<Arc<TemplateBook>>()?
+        .for_tenant(&ctx.platform().pool, ctx.viewer()?.tenant_id)
+        .await
 }
 
 #[derive(Default)]
@@ -78,7 +80,7 @@ impl SyncQuery {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
         let file = service::export(
-            templates(ctx)?.as_ref(),
+            templates(ctx).await?.as_ref(),
             &mut conn,
             viewer,
             r#type,
@@ -100,7 +102,10 @@ impl SyncQuery {
         #[graphql(desc = "The file's text.")] content: String,
     ) -> AppResult<FrontmatterCheck> {
         ctx.viewer()?;
-        let templates = ctx.part::<Arc<TemplateBook>>()?.current();
+        let templates = ctx
+            .part::<Arc<TemplateBook>>()?
+            .for_tenant(&ctx.platform().pool, ctx.viewer()?.tenant_id)
+            .await?;
         off_workers(move || Ok(service::validate(&templates, &content))).await
     }
 
@@ -111,7 +116,10 @@ impl SyncQuery {
         #[graphql(desc = "The file's text.")] content: String,
     ) -> AppResult<FormattedMarkdown> {
         ctx.viewer()?;
-        let templates = ctx.part::<Arc<TemplateBook>>()?.current();
+        let templates = ctx
+            .part::<Arc<TemplateBook>>()?
+            .for_tenant(&ctx.platform().pool, ctx.viewer()?.tenant_id)
+            .await?;
         off_workers(move || {
             service::format(&templates, &content)
                 .map_err(|p| AppError::bad_field("content", p.to_string()))
@@ -136,7 +144,7 @@ impl SyncQuery {
     ) -> AppResult<FixedMarkdown> {
         let viewer = ctx.viewer()?;
         // One catalog from the export to the fix, whatever a reload does meanwhile.
-        let templates = templates(ctx)?;
+        let templates = templates(ctx).await?;
         let content = match (entity_id, content) {
             (Some(entity_id), None) => {
                 let mut conn = ctx.conn().await?;
@@ -200,7 +208,7 @@ impl SyncMutation {
         let files = files.into_iter().map(|f| (f.path, f.content)).collect();
         let report = service::import_files(
             ctx.platform(),
-            templates(ctx)?.as_ref(),
+            templates(ctx).await?.as_ref(),
             &mut conn,
             viewer,
             mode,
@@ -228,7 +236,7 @@ impl SyncMutation {
         let mut conn = ctx.conn().await?;
         let report = service::import_archive(
             ctx.platform(),
-            templates(ctx)?.as_ref(),
+            templates(ctx).await?.as_ref(),
             &mut conn,
             viewer,
             mode,

@@ -80,6 +80,7 @@ mod telemetry;
 mod templates;
 mod tenant_archive;
 mod tenant_keys;
+mod tenant_templates;
 mod web;
 mod ws;
 mod ws_protocol;

@@ -343,7 +343,10 @@ impl DriveMutation {
         )]
         format: DriveExportFormat,
     ) -> AppResult<DriveFile> {
-        let templates = ctx.part::<Arc<TemplateBook>>()?.current();
+        let templates = ctx
+            .part::<Arc<TemplateBook>>()?
+            .for_tenant(&ctx.platform().pool, ctx.viewer()?.tenant_id)
+            .await?;
         let format = match format {
             DriveExportFormat::Markdown => ExportFormat::Markdown,
             DriveExportFormat::GoogleDoc => ExportFormat::GoogleDoc,

@@ -230,7 +230,10 @@ impl EntityMutation {
         };
         let row = writes::create(
             ctx.platform(),
-            &ctx.part::<Arc<TemplateBook>>()?.current(),
+            ctx.part::<Arc<TemplateBook>>()?
+                .for_tenant(&ctx.platform().pool, viewer.tenant_id)
+                .await?
+                .as_ref(),
             &mut conn,
             viewer,
             r#type,
@@ -260,7 +263,10 @@ impl EntityMutation {
         };
         let row = writes::update(
             ctx.platform(),
-            &ctx.part::<Arc<TemplateBook>>()?.current(),
+            ctx.part::<Arc<TemplateBook>>()?
+                .for_tenant(&ctx.platform().pool, viewer.tenant_id)
+                .await?
+                .as_ref(),
             &mut conn,
             viewer,
             r#type,
@@ -344,7 +350,10 @@ impl EntityMutation {
         let mut conn = ctx.conn().await?;
         let row = renames::rename(
             ctx.platform(),
-            &ctx.part::<Arc<TemplateBook>>()?.current(),
+            ctx.part::<Arc<TemplateBook>>()?
+                .for_tenant(&ctx.platform().pool, viewer.tenant_id)
+                .await?
+                .as_ref(),
             &mut conn,
             viewer,
             r#type,
@@ -372,7 +381,10 @@ impl EntityMutation {
         };
         let mut conn = ctx.conn().await?;
         let report = revalidation::validate_all(
-            &ctx.part::<Arc<TemplateBook>>()?.current(),
+            ctx.part::<Arc<TemplateBook>>()?
+                .for_tenant(&ctx.platform().pool, viewer.tenant_id)
+                .await?
+                .as_ref(),
             &mut conn,
             viewer,
             &types,

@@ -10,6 +10,7 @@ pub mod prefetch;
 pub mod search;
 pub mod subscription;
 pub mod templates;
+pub mod tenant_templates;
 
 pub use super::types::{EntityStatus, EntityType};
 pub use graph::EntityRefInput;

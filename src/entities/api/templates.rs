@@ -1,4 +1,5 @@
-//! GraphQL: the entity types and their templates (public: no sign-in needed).
+//! GraphQL: the entity types and their templates (public: no sign-in needed; a signed-in
+//! viewer sees its tenant's own templates where it has them).
 
 use std::sync::Arc;
 
@@ -7,9 +8,22 @@ use serde_json::Value;
 
 use crate::context::ContextExt;
 use crate::entities::templates::TemplateBook;
-use crate::entities::templates::{MarkdownTemplate, TemplateSource, TypeTemplate};
+use crate::entities::templates::{MarkdownTemplate, TemplateCatalog, TemplateSource, TypeTemplate};
 use crate::entities::types::EntityType;
 use crate::error::AppResult;
+
+/// The templates in force for the caller: its tenant's own over the package's when signed in,
+/// else the package's.
+pub(super) async fn in_force(ctx: &Context<'_>) -> AppResult<Arc<TemplateCatalog>> {
+    let book = ctx.part::<Arc<TemplateBook>>()?;
+    match ctx.viewer() {
+        Ok(viewer) => {
+            book.for_tenant(&ctx.platform().pool, viewer.tenant_id)
+                .await
+        }
+        Err(_) => Ok(book.current()),
+    }
+}
 
 pub struct EntityTypeInfo(EntityType);
 
@@ -44,9 +58,8 @@ impl EntityTypeInfo {
 
     /// What entities of this type are, as the type's template says.
     async fn description(&self, ctx: &Context<'_>) -> AppResult<String> {
-        Ok(ctx
-            .part::<Arc<TemplateBook>>()?
-            .current()
+        Ok(in_force(ctx)
+            .await?
             .type_template(self.0)
             .description
             .clone())
@@ -146,17 +159,13 @@ impl TemplateQuery {
         EntityType::ALL.into_iter().map(EntityTypeInfo).collect()
     }
 
-    /// A type's JSON Schema and reference map.
+    /// A type's JSON Schema and reference map (the viewer's tenant's own where it has one).
     async fn entity_schema(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The entity type.")] r#type: EntityType,
     ) -> AppResult<EntitySchema> {
-        Ok(EntitySchema::of(
-            ctx.part::<Arc<TemplateBook>>()?
-                .current()
-                .type_template(r#type),
-        ))
+        Ok(EntitySchema::of(in_force(ctx).await?.type_template(r#type)))
     }
 
     /// Every markdown template, by name; optionally only one type's.
@@ -167,13 +176,12 @@ impl TemplateQuery {
             EntityType,
         >,
     ) -> AppResult<Vec<EntityTemplate>> {
-        Ok(ctx
-            .part::<Arc<TemplateBook>>()?
-            .current()
+        Ok(in_force(ctx)
+            .await?
             .templates()
             .iter()
             .filter(|t| entity_type.is_none() || t.entity_type == entity_type)
-            .map(EntityTemplate::from)
+            .map(|template| EntityTemplate::from(&**template))
             .collect())
     }
 
@@ -184,9 +192,8 @@ impl TemplateQuery {
         #[graphql(desc = "The template's name: its path under `templates/`, without `.md`.")]
         name: String,
     ) -> AppResult<Option<EntityTemplate>> {
-        Ok(ctx
-            .part::<Arc<TemplateBook>>()?
-            .current()
+        Ok(in_force(ctx)
+            .await?
             .template(&name)
             .map(EntityTemplate::from))
     }

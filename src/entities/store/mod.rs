@@ -5,6 +5,7 @@
 pub mod layouts;
 mod revisions;
 mod save;
+pub mod templates;
 mod write;
 
 pub use revisions::*;

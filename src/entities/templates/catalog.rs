@@ -23,6 +23,7 @@ pub enum TemplateSource {
 }
 
 /// Everything known about one entity type's template.
+#[derive(Clone)]
 pub struct TypeTemplate {
     pub entity_type: EntityType,
     pub description: String,
@@ -39,6 +40,9 @@ pub struct TypeTemplate {
     /// The frontmatter keys of the type's markdown template, in its order: the order an
     /// entity's file is written in.
     pub key_order: Vec<String>,
+    /// The name of that markdown template (`Standard/CHARACTER_TEMPLATE`): the one a tenant's
+    /// own template of the type stands in for.
+    pub main_template: String,
 }
 
 /// Errors listed per entity are capped: past this many, one more line says how many were cut.
@@ -105,9 +109,13 @@ pub struct MarkdownTemplate {
     pub source: TemplateSource,
 }
 
+/// Cloned cheaply: a tenant's catalog shares every part it does not change with the package's.
+#[derive(Clone)]
 pub struct TemplateCatalog {
-    types: HashMap<EntityType, TypeTemplate>,
-    templates: Vec<MarkdownTemplate>,
+    types: HashMap<EntityType, Arc<TypeTemplate>>,
+    templates: Vec<Arc<MarkdownTemplate>>,
+    /// The package's shared schemas (`_base.json`...) a type's schema may `$ref`.
+    shared_schemas: Arc<Vec<(String, Value)>>,
     pub package_dir: Option<std::path::PathBuf>,
 }
 
@@ -136,11 +144,11 @@ impl TemplateCatalog {
         for template in &builtin::BUILTIN {
             let entity_type = template.entity_type;
             let json_schema = generate::json_schema(template);
-            let validator = compile(&json_schema, None)?;
+            let validator = compile(&json_schema, &[], Patterns::Package)?;
             let markdown = generate::markdown(template);
             types.insert(
                 entity_type,
-                TypeTemplate {
+                Arc::new(TypeTemplate {
                     entity_type,
                     description: template.description.to_owned(),
                     version: generate::BUILTIN_VERSION.to_owned(),
@@ -152,9 +160,10 @@ impl TemplateCatalog {
                     layout: generate::layout(template),
                     layout_source: TemplateSource::Builtin,
                     key_order: frontmatter_keys(&markdown),
-                },
+                    main_template: builtin_template_name(entity_type),
+                }),
             );
-            templates.push(MarkdownTemplate {
+            templates.push(Arc::new(MarkdownTemplate {
                 name: builtin_template_name(entity_type),
                 entity_type: Some(entity_type),
                 category: Some(template.category.to_owned()),
@@ -162,11 +171,13 @@ impl TemplateCatalog {
                 content: markdown,
                 frontmatter: Value::Null,
                 source: TemplateSource::Builtin,
-            });
+            }));
         }
+        templates.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(Self {
             types,
             templates,
+            shared_schemas: Arc::default(),
             package_dir: None,
         })
     }
@@ -177,15 +188,11 @@ impl TemplateCatalog {
     pub fn load(dir: &Path) -> anyhow::Result<Self> {
         let mut catalog = Self::builtin_only()?;
         let loaded = package::read(dir)?;
+        catalog.shared_schemas = Arc::new(loaded.shared_schemas);
         for (entity_type, schema) in loaded.schemas {
-            let template = catalog.type_template_mut(entity_type);
-            template.validator = compile(&schema, Some(&loaded.shared_schemas))
+            let validator = compile(&schema, &catalog.shared_schemas, Patterns::Package)
                 .map_err(|e| anyhow::anyhow!("schemas/{}.json: {e:#}", entity_type.slug()))?;
-            if let Some(description) = schema.get("description").and_then(Value::as_str) {
-                template.description = description.to_owned();
-            }
-            template.json_schema = schema;
-            template.schema_source = TemplateSource::Package;
+            catalog.set_schema(entity_type, schema, validator, TemplateSource::Package);
         }
         for (entity_type, layout) in loaded.layouts {
             let template = catalog.type_template_mut(entity_type);
@@ -193,53 +200,111 @@ impl TemplateCatalog {
             template.layout_source = TemplateSource::Package;
         }
         for (entity_type, specs) in loaded.references {
-            let template = catalog.type_template_mut(entity_type);
-            let declared: Vec<String> = specs.iter().map(|s| s.field().to_owned()).collect();
-            template
-                .references
-                .retain(|existing| !declared.iter().any(|field| field == existing.field()));
-            template.references.extend(specs);
+            catalog.add_references(entity_type, specs);
         }
         for markdown in loaded.templates {
             if let Some(entity_type) = markdown.entity_type
                 && markdown.category.as_deref() != Some("core")
-                && let Some(version) = &markdown.version
+                && markdown.version.is_some()
             {
-                let template = catalog.type_template_mut(entity_type);
-                template.version = version.clone();
-                let keys = frontmatter_keys(&markdown.content);
-                if !keys.is_empty() {
-                    template.key_order = keys;
-                }
-                if let Some(category) = &markdown.category {
-                    template.category = category.clone();
-                }
+                catalog.set_main_template(entity_type, &markdown);
             }
-            catalog.templates.retain(|t| t.name != markdown.name);
-            catalog.templates.push(markdown);
+            catalog.put_template(markdown);
         }
-        catalog.templates.sort_by(|a, b| a.name.cmp(&b.name));
         catalog.package_dir = Some(dir.to_path_buf());
         Ok(catalog)
     }
 
+    /// A type's JSON Schema replaced (its description taken from it when it has one).
+    pub(super) fn set_schema(
+        &mut self,
+        entity_type: EntityType,
+        schema: Value,
+        validator: jsonschema::Validator,
+        source: TemplateSource,
+    ) {
+        let template = self.type_template_mut(entity_type);
+        template.validator = validator;
+        if let Some(description) = schema.get("description").and_then(Value::as_str) {
+            template.description = description.to_owned();
+        }
+        template.json_schema = schema;
+        template.schema_source = source;
+    }
+
+    /// The markdown template entities of a type are written after: its version, frontmatter
+    /// key order and category.
+    pub(super) fn set_main_template(
+        &mut self,
+        entity_type: EntityType,
+        markdown: &MarkdownTemplate,
+    ) {
+        let template = self.type_template_mut(entity_type);
+        if let Some(version) = &markdown.version {
+            template.version = version.clone();
+        }
+        let keys = frontmatter_keys(&markdown.content);
+        if !keys.is_empty() {
+            template.key_order = keys;
+        }
+        if let Some(category) = &markdown.category {
+            template.category = category.clone();
+        }
+        template.main_template = markdown.name.clone();
+    }
+
+    /// A markdown template added, or put in place of the one of its name.
+    pub(super) fn put_template(&mut self, markdown: MarkdownTemplate) {
+        let markdown = Arc::new(markdown);
+        match self
+            .templates
+            .binary_search_by(|t| t.name.cmp(&markdown.name))
+        {
+            Ok(at) => self.templates[at] = markdown,
+            Err(at) => self.templates.insert(at, markdown),
+        }
+    }
+
+    /// A type's reference map added to: the fields `specs` declare replace the ones of the same
+    /// field, the rest stay.
+    pub(super) fn add_references(&mut self, entity_type: EntityType, specs: Vec<ReferenceSpec>) {
+        let template = self.type_template_mut(entity_type);
+        let declared: Vec<String> = specs.iter().map(|s| s.field().to_owned()).collect();
+        template
+            .references
+            .retain(|existing| !declared.iter().any(|field| field == existing.field()));
+        template.references.extend(specs);
+    }
+
+    /// Compiles a schema a tenant gives for one of its types: offline, `$ref`s only to the
+    /// package's shared schemas, patterns in the linear-time engine with a size cap (the schema
+    /// runs on every write of the tenant's).
+    pub fn compile_tenant_schema(&self, schema: &Value) -> anyhow::Result<jsonschema::Validator> {
+        compile(schema, &self.shared_schemas, Patterns::Tenant)
+    }
+
     fn type_template_mut(&mut self, entity_type: EntityType) -> &mut TypeTemplate {
-        self.types
-            .get_mut(&entity_type)
-            .expect("every entity type has a built-in template")
+        Arc::make_mut(
+            self.types
+                .get_mut(&entity_type)
+                .expect("every entity type has a built-in template"),
+        )
     }
 
     pub fn type_template(&self, entity_type: EntityType) -> &TypeTemplate {
         &self.types[&entity_type]
     }
 
-    pub fn templates(&self) -> &[MarkdownTemplate] {
+    pub fn templates(&self) -> &[Arc<MarkdownTemplate>] {
         &self.templates
     }
 
     pub fn template(&self, name: &str) -> Option<&MarkdownTemplate> {
         let wanted = name.trim_end_matches(".md");
-        self.templates.iter().find(|t| t.name == wanted)
+        self.templates
+            .binary_search_by(|t| t.name.as_str().cmp(wanted))
+            .ok()
+            .map(|at| &*self.templates[at])
     }
 }
 
@@ -257,22 +322,39 @@ pub fn builtin_template_name(entity_type: EntityType) -> String {
     )
 }
 
+/// Whose patterns a schema holds: the server's package is trusted with look-around and
+/// back-references; a tenant's schema gets the linear-time engine.
+enum Patterns {
+    Package,
+    Tenant,
+}
+
+/// Largest compiled `pattern` of a tenant's schema (a schema holds at most 100: see
+/// `entities::tenant_templates`).
+const TENANT_PATTERN_BYTES: usize = 256 * 1024;
+
 /// Compiles a schema without ever fetching anything: `$ref`s resolve only to the package's own
 /// shared schemas (such as `_base.json`).
 fn compile(
     schema: &Value,
-    shared: Option<&[(String, Value)]>,
+    shared: &[(String, Value)],
+    patterns: Patterns,
 ) -> anyhow::Result<jsonschema::Validator> {
     let mut registry = jsonschema::Registry::new();
-    for (uri, document) in shared.unwrap_or_default() {
+    for (uri, document) in shared {
         registry = registry
             .add(uri.as_str(), document.clone())
             .map_err(|e| anyhow::anyhow!("{uri}: {e}"))?;
     }
     let registry = registry.prepare().map_err(|e| anyhow::anyhow!("{e}"))?;
-    jsonschema::options()
-        .offline()
-        .with_registry(&registry)
-        .build(schema)
-        .map_err(|e| anyhow::anyhow!("{e}"))
+    let options = jsonschema::options().offline().with_registry(&registry);
+    let options = match patterns {
+        Patterns::Package => options,
+        Patterns::Tenant => options.with_pattern_options(
+            jsonschema::PatternOptions::regex()
+                .size_limit(TENANT_PATTERN_BYTES)
+                .dfa_size_limit(TENANT_PATTERN_BYTES),
+        ),
+    };
+    options.build(schema).map_err(|e| anyhow::anyhow!("{e}"))
 }

@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod generate;
 pub mod package;
 pub mod spec;
+mod tenant;
 
 pub use book::TemplateBook;
 pub use catalog::{MarkdownTemplate, TemplateCatalog, TemplateSource, TypeTemplate};

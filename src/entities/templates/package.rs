@@ -143,6 +143,16 @@ fn read_template(root: &Path, path: &Path) -> anyhow::Result<MarkdownTemplate> {
         .with_extension("")
         .to_string_lossy()
         .replace('\\', "/");
+    Ok(markdown_template(name, content, TemplateSource::Package))
+}
+
+/// A markdown template read from its text: its type, category and version as its frontmatter
+/// says (none of them when the frontmatter does not parse).
+pub(super) fn markdown_template(
+    name: String,
+    content: String,
+    source: TemplateSource,
+) -> MarkdownTemplate {
     let frontmatter = match crate::markdown::file::read(&content) {
         Ok(file) => crate::markdown::yaml::Node::Map(file.frontmatter).to_json(),
         Err(error) => {
@@ -156,7 +166,7 @@ fn read_template(root: &Path, path: &Path) -> anyhow::Result<MarkdownTemplate> {
             .and_then(Value::as_str)
             .map(str::to_owned)
     };
-    Ok(MarkdownTemplate {
+    MarkdownTemplate {
         entity_type: text("entity_type")
             .as_deref()
             .and_then(EntityType::from_slug),
@@ -165,13 +175,13 @@ fn read_template(root: &Path, path: &Path) -> anyhow::Result<MarkdownTemplate> {
         name,
         content,
         frontmatter,
-        source: TemplateSource::Package,
-    })
+        source,
+    }
 }
 
 /// Entity selectors in a template's `field_config`: `max_selections: 1` holds one id; more
 /// hold a list, of objects `{<type>_id, relationship}` when the selector offers relationship types.
-fn field_config_references(frontmatter: &Value) -> Vec<ReferenceSpec> {
+pub(super) fn field_config_references(frontmatter: &Value) -> Vec<ReferenceSpec> {
     let Some(config) = frontmatter.get("field_config").and_then(Value::as_object) else {
         return Vec::new();
     };

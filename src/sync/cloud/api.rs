@@ -158,7 +158,10 @@ impl CloudSyncQuery {
             .map(|cursor| cursors.open("since", cursor))
             .transpose()?;
         let mut conn = ctx.conn().await?;
-        let templates = ctx.part::<Arc<TemplateBook>>()?.current();
+        let templates = ctx
+            .part::<Arc<TemplateBook>>()?
+            .for_tenant(&ctx.platform().pool, ctx.viewer()?.tenant_id)
+            .await?;
         let (changes, has_more) =
             service::pull(&templates, &mut conn, viewer, after, i64::from(limit)).await?;
         let cursor = match changes.last() {
@@ -242,7 +245,10 @@ impl CloudSyncMutation {
         let mut conn = ctx.conn().await?;
         let results = service::push(
             ctx.platform(),
-            &ctx.part::<Arc<TemplateBook>>()?.current(),
+            ctx.part::<Arc<TemplateBook>>()?
+                .for_tenant(&ctx.platform().pool, viewer.tenant_id)
+                .await?
+                .as_ref(),
             &mut conn,
             viewer,
             &client_id,
@@ -268,7 +274,10 @@ impl CloudSyncMutation {
         let mut conn = ctx.conn().await?;
         let row = service::resolve(
             ctx.platform(),
-            &ctx.part::<Arc<TemplateBook>>()?.current(),
+            ctx.part::<Arc<TemplateBook>>()?
+                .for_tenant(&ctx.platform().pool, viewer.tenant_id)
+                .await?
+                .as_ref(),
             &mut conn,
             viewer,
             id,

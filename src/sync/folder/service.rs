@@ -159,7 +159,7 @@ pub async fn check(
     } else {
         import::import(
             folders.platform(),
-            &folders.templates(),
+            folders.templates(viewer.tenant_id).await?.as_ref(),
             conn,
             viewer,
             ImportMode::Preview,

@@ -173,7 +173,7 @@ async fn import_one(
     }];
     let report = import::import(
         folders.platform(),
-        &folders.templates(),
+        folders.templates(viewer.tenant_id).await?.as_ref(),
         conn,
         viewer,
         ImportMode::Apply,

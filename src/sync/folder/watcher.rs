@@ -111,9 +111,12 @@ impl Folders {
         })
     }
 
-    /// The templates in force now (a reload swaps them between two files, never during one).
-    pub fn templates(&self) -> Arc<TemplateCatalog> {
-        self.templates.current()
+    /// The tenant's templates in force now (a reload or a change of the tenant's swaps them
+    /// between two files, never during one).
+    pub async fn templates(&self, tenant_id: Uuid) -> AppResult<Arc<TemplateCatalog>> {
+        self.templates
+            .for_tenant(&self.platform.pool, tenant_id)
+            .await
     }
 
     pub fn platform(&self) -> &Platform {

@@ -70,10 +70,11 @@ impl Folders {
         };
         store::record(&mut conn, tenant_id, row.id, &path).await?;
         let content = entities::content_of(row);
+        let templates = self.templates(tenant_id).await?;
         let (folder, path_on_disk) = (folder.to_path_buf(), path.clone());
         let row_for_dates = row.clone();
         let file = entity_file::render(
-            self.templates().type_template(entity_type),
+            templates.type_template(entity_type),
             entity_type,
             &content,
             row.created_at,
