@@ -50,3 +50,4 @@ pub mod sync;
 pub mod teams;
 pub mod telemetry;
 pub mod tenants;
+pub mod timeline;

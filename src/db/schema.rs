@@ -1142,6 +1142,38 @@ diesel::table! {
 }
 
 diesel::table! {
+    timeline_events (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        source_entity_id -> Uuid,
+        source_type -> Text,
+        source_path -> Text,
+        kind -> Text,
+        title -> Text,
+        date_text -> Text,
+        end_text -> Nullable<Text>,
+        sort_key -> Int8,
+        end_key -> Int8,
+        precision -> Nullable<Text>,
+        approximate -> Bool,
+        subject -> Text,
+        participants -> Array<Text>,
+        location -> Nullable<Text>,
+        tags -> Array<Text>,
+        exclusive -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    timeline_settings (tenant_id) {
+        tenant_id -> Uuid,
+        eras -> Jsonb,
+        populated_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     tenant_layouts (tenant_id, entity_type, version) {
         tenant_id -> Uuid,
         entity_type -> Text,

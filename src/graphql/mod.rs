@@ -71,6 +71,7 @@ use crate::sync::folder::api::{FolderMutation, FolderQuery};
 use crate::teams::api::groups::{TeamMutation, TeamQuery};
 use crate::teams::api::templates::{PermissionMutation, PermissionQuery};
 use crate::tenants::api::{TenantMutation, TenantQuery, TenantSubscription};
+use crate::timeline::api::{TimelineMutation, TimelineQuery};
 
 /// Where subscriptions are served (graphql-transport-ws and the legacy graphql-ws protocol).
 pub const WS_PATH: &str = "/graphql/ws";
@@ -113,7 +114,13 @@ pub struct OperatorQuery(
 /// The world's shape: entity types, their templates and the rules they are judged by (merged
 /// on its own, as [`OperatorQuery`] is).
 #[derive(MergedObject, Default)]
-pub struct WorldbuildingQuery(TemplateQuery, TenantTemplateQuery, LayoutQuery, RuleQuery);
+pub struct WorldbuildingQuery(
+    TemplateQuery,
+    TenantTemplateQuery,
+    LayoutQuery,
+    RuleQuery,
+    TimelineQuery,
+);
 
 /// Everything there is to read.
 #[derive(MergedObject, Default)]
@@ -176,6 +183,7 @@ pub struct WorldbuildingMutation(
     TenantTemplateMutation,
     LayoutMutation,
     RuleMutation,
+    TimelineMutation,
 );
 
 /// Everything there is to change.

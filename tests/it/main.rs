@@ -81,6 +81,7 @@ mod templates;
 mod tenant_archive;
 mod tenant_keys;
 mod tenant_templates;
+mod timeline;
 mod web;
 mod ws;
 mod ws_protocol;

@@ -1,0 +1,2 @@
+DROP TABLE timeline_settings;
+DROP TABLE timeline_events;
