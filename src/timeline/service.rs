@@ -326,6 +326,16 @@ pub async fn everything(conn: &mut AsyncPgConnection, viewer: &Viewer) -> AppRes
     store::all(conn, viewer.tenant_id, MAX_EVENTS as i64).await
 }
 
+/// The events a filter matches, in time order, the unplaced last (at most the timeline's cap;
+/// with a date range, only the placed).
+pub async fn matching(
+    conn: &mut AsyncPgConnection,
+    viewer: &Viewer,
+    filter: &EventFilter,
+) -> AppResult<Vec<EventRow>> {
+    store::matching(conn, viewer.tenant_id, filter, MAX_EVENTS as i64).await
+}
+
 /// Whether `value` names an entity as the timeline does: `type:entity_id`.
 pub fn entity_key(entity_type: &str, entity_id: &str) -> String {
     format!("{entity_type}:{entity_id}")

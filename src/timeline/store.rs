@@ -150,6 +150,26 @@ pub async fn unplaced(
         .await?)
 }
 
+/// The events a filter matches in time order, the unplaced last, at most `limit` (with a date
+/// range, only the placed: an unplaced event is in no range).
+pub async fn matching(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    filter: &EventFilter,
+    limit: i64,
+) -> AppResult<Vec<EventRow>> {
+    let mut query = filtered(tenant_id, filter);
+    if filter.from_key.is_some() || filter.to_key.is_some() {
+        query = query.filter(timeline_events::precision.is_not_null());
+    }
+    Ok(query
+        .order((timeline_events::sort_key, timeline_events::id))
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)
+        .await?)
+}
+
 /// Every event of the tenant, at most `limit` (the conflicts' and an export's input).
 pub async fn all(
     conn: &mut AsyncPgConnection,

@@ -270,6 +270,18 @@ async fn a_studio_populates_its_timeline_reads_it_in_order_and_finds_what_cannot
         .expect("the JSON export parses");
     assert_eq!(parsed.as_array().map(Vec::len), Some(10));
     assert_eq!(parsed[9]["title"], "The Dream", "the unplaced last");
+    let ranged = server
+        .ok_as(
+            &player,
+            "{ exportTimeline(format: CSV, filter: {from: \"1230\", kinds: [DEATH, EVENT]}) { events content } }",
+            json!({}),
+        )
+        .await["exportTimeline"]
+        .clone();
+    assert_eq!(
+        ranged["events"], 3,
+        "Death of Rex, the siege, the duel: {ranged}"
+    );
     let markdown = export("MARKDOWN").await;
     let content = markdown["content"].as_str().unwrap_or_default();
     assert!(
