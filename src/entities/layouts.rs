@@ -20,8 +20,9 @@ const MAX_LAYOUT_DEPTH: usize = 16;
 /// Most sections, and most fields in all of them.
 const MAX_SECTIONS: usize = 200;
 const MAX_FIELDS: usize = 2_000;
-/// Versions a history lists.
+/// Versions a history lists, and versions kept of each type (older ones are forgotten).
 pub const MAX_HISTORY: i64 = 100;
+const KEPT_VERSIONS: i32 = 100;
 
 /// A type's layout in force for a tenant.
 pub struct LayoutInForce {
@@ -171,6 +172,14 @@ async fn append(
             entity_type.slug()
         )));
     }
+    store::prune_layouts(
+        conn,
+        viewer.tenant_id,
+        entity_type.slug(),
+        version + 1,
+        KEPT_VERSIONS,
+    )
+    .await?;
     let mut now = in_force(templates, entity_type, None);
     if let Some(layout) = layout {
         now.layout = layout.clone();

@@ -74,6 +74,25 @@ pub async fn append_layout(
         == 1)
 }
 
+/// Forgets a type's versions older than the newest `kept`.
+pub async fn prune_layouts(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    entity_type: &str,
+    newest: i32,
+    kept: i32,
+) -> AppResult<()> {
+    diesel::delete(
+        tenant_layouts::table
+            .filter(tenant_layouts::tenant_id.eq(tenant_id))
+            .filter(tenant_layouts::entity_type.eq(entity_type))
+            .filter(tenant_layouts::version.le(newest - kept)),
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Every version of a type's layout; how many there were.
 pub async fn delete_layouts(
     conn: &mut AsyncPgConnection,
