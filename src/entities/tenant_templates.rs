@@ -54,7 +54,7 @@ pub enum Part<T> {
 /// A version's re-validation as a reader should see it: a run whose node stopped reads as
 /// failed.
 pub fn revalidation_state(row: &TemplateRow) -> (&str, Option<&str>) {
-    let stale = row.revalidated_at.map_or(row.created_at, |at| at);
+    let stale = row.revalidated_at.unwrap_or(row.created_at);
     let quiet = (chrono::Utc::now() - stale).num_seconds() >= STALE_AFTER_SECS;
     match row.revalidation.as_str() {
         "pending" | "running" if quiet => (

@@ -336,7 +336,7 @@ pub async fn matching(
     store::matching(conn, viewer.tenant_id, filter, MAX_EVENTS as i64).await
 }
 
-/// Whether `value` names an entity as the timeline does: `type:entity_id`.
+/// An entity as the timeline names it: `type:entity_id`.
 pub fn entity_key(entity_type: &str, entity_id: &str) -> String {
     format!("{entity_type}:{entity_id}")
 }

@@ -78,6 +78,17 @@ async fn a_studio_populates_its_timeline_reads_it_in_order_and_finds_what_cannot
         "BAD_USER_INPUT",
         "an era's name holds no digits: {body}"
     );
+    for bad in [
+        json!([{ "name": "BC", "offset": 1 }]),
+        json!([{ "name": "Third Age", "offset": 1 }, { "name": "Fourth Age", "abbreviation": "third age", "offset": 2 }]),
+    ] {
+        let body = server.gql_as(&writer, ERAS, json!({ "eras": bad })).await;
+        assert_eq!(
+            error_code(&body),
+            "BAD_USER_INPUT",
+            "the common era's words, a name twice: {body}"
+        );
+    }
     assert_eq!(
         server.ok_as(&writer, ERAS, json!({ "eras": eras })).await["setTimelineEras"],
         json!([{ "name": "Third Age", "abbreviation": "TA", "offset": 3000 }])
