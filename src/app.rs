@@ -24,8 +24,8 @@ use crate::graphql::handler::{OperationNames, graphql, graphql_get};
 use crate::graphql::playground;
 use crate::graphql::ws::graphql_ws;
 use crate::http::{
-    assets, billing_portal, drive, frontend_logs, health, markdown_import, oauth, password_reset,
-    shares, story_files, tenant_archive, web_auth,
+    assembly_export, assets, billing_portal, drive, frontend_logs, health, markdown_import, oauth,
+    password_reset, shares, story_files, tenant_archive, web_auth,
 };
 use crate::realtime::Realtime;
 use crate::state::AppState;
@@ -110,6 +110,10 @@ pub fn router(state: AppState) -> Router {
         .route("/api/auth/oauth/{provider}/callback", get(oauth::callback))
         .route("/api/billing/portal", get(billing_portal::portal))
         .route("/api/migration/export/{id}", get(tenant_archive::download))
+        .route(
+            "/api/assembly/{id}/export/{profile}",
+            post(assembly_export::export),
+        )
         .route("/api/share/{code}", get(shares::open))
         .route("/api/share/{code}/entities/{type}", get(shares::entities))
         .route(

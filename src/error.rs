@@ -33,6 +33,12 @@ pub enum AppError {
         field: Option<&'static str>,
     },
     Conflict(String),
+    /// A write that would break one of the tenant's rules (BAD_USER_INPUT, 422 on REST, with
+    /// `extensions.rule` naming it: an assembly's `asm_zidx_002`).
+    RuleBroken {
+        rule: String,
+        message: String,
+    },
     /// Something still refers to what was to be deleted (CONFLICT, `extensions.referrers`
     /// naming them).
     InUse {
@@ -124,7 +130,9 @@ impl AppError {
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Forbidden { .. } | Self::FeatureGate { .. } => "FORBIDDEN",
             Self::NotFound(_) => "NOT_FOUND",
-            Self::BadInput { .. } | Self::Unprocessable { .. } => "BAD_USER_INPUT",
+            Self::BadInput { .. } | Self::Unprocessable { .. } | Self::RuleBroken { .. } => {
+                "BAD_USER_INPUT"
+            }
             Self::Conflict(_) | Self::InUse { .. } => "CONFLICT",
             Self::RateLimited { .. } => "RATE_LIMITED",
             Self::PayloadTooLarge(_) => "PAYLOAD_TOO_LARGE",
@@ -147,7 +155,9 @@ impl AppError {
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unprocessable { .. } | Self::RuleBroken { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             Self::Unavailable | Self::Upstream(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -166,6 +176,7 @@ impl AppError {
             | Self::InUse { message, .. }
             | Self::BadInput { message, .. }
             | Self::Unprocessable { message, .. }
+            | Self::RuleBroken { message, .. }
             | Self::RateLimited { message, .. } => message.clone(),
             Self::FeatureGate { feature, tier } => format!(
                 "{feature} is not part of your plan; it comes with the {} tier and above",
@@ -201,6 +212,7 @@ impl From<AppError> for async_graphql::Error {
                 | AppError::Unprocessable {
                     field: Some(field), ..
                 } => ext.set("field", *field),
+                AppError::RuleBroken { rule, .. } => ext.set("rule", rule.as_str()),
                 AppError::Forbidden {
                     reason: Some(reason),
                     ..

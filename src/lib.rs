@@ -12,6 +12,7 @@ pub mod admin;
 pub mod api_keys;
 pub mod app;
 pub mod archive;
+pub mod assemblies;
 pub mod assets;
 pub mod auth;
 pub mod beta;

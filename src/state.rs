@@ -64,6 +64,10 @@ pub struct Shared {
     pub ollama: Arc<Ollama>,
     /// The entity templates in force (built-in, or the package of `LOREGRAPH_TEMPLATES_DIR`).
     pub templates: Arc<TemplateBook>,
+    /// The template package's rule sets (the assembly export judges by them).
+    pub rules: Arc<crate::rules::service::RuleBook>,
+    /// The template package's export profiles.
+    pub export_profiles: Arc<crate::assemblies::profiles::ProfileBook>,
     /// Whether the database answers (`/health`).
     pub database_probe: Arc<DatabaseProbe>,
     /// The project folders this node keeps in sync.
@@ -102,6 +106,10 @@ impl AppState {
         let rule_book = Arc::new(crate::rules::service::RuleBook::load(
             config.templates_dir.clone(),
         )?);
+        // The package's export profiles likewise.
+        let export_profiles = Arc::new(crate::assemblies::profiles::ProfileBook::load(
+            config.templates_dir.clone(),
+        )?);
         let platform = Platform::new(config, pool, database_url)?;
         let folders = Folders::new(
             platform.config.projects_root.clone(),
@@ -118,7 +126,8 @@ impl AppState {
                 crate::story::sessions::turns::TurnRegistry::default(),
             ))
             .data(templates.clone())
-            .data(rule_book)
+            .data(rule_book.clone())
+            .data(export_profiles.clone())
             .data(folders.clone())
             .data(drive_sync.clone())
             .data(Arc::new(crate::admin::backups::Backups::new(
@@ -148,6 +157,8 @@ impl AppState {
             stripe,
             ollama,
             templates,
+            rules: rule_book,
+            export_profiles,
             database_probe: Arc::new(DatabaseProbe::new(database_url)),
             folders,
             drive_sync,

@@ -117,6 +117,32 @@ pub fn thumbnail(
     kind: ImageKind,
     settings: &AssetSettings,
 ) -> anyhow::Result<Vec<u8>> {
+    let image = decode(bytes, kind, settings)?;
+    let side = settings.thumbnail_side;
+    let small = if image.width() <= side && image.height() <= side {
+        image
+    } else {
+        image.thumbnail(side, side)
+    };
+    let mut png = Vec::new();
+    small.write_to(&mut Cursor::new(&mut png), ImageFormat::Png)?;
+    Ok(png)
+}
+
+/// The image as a PNG of the same size (an export that wants PNGs), decoded within the same
+/// limits. Animated images give their first frame.
+pub fn to_png(bytes: &[u8], kind: ImageKind, settings: &AssetSettings) -> anyhow::Result<Vec<u8>> {
+    let image = decode(bytes, kind, settings)?;
+    let mut png = Vec::new();
+    image.write_to(&mut Cursor::new(&mut png), ImageFormat::Png)?;
+    Ok(png)
+}
+
+fn decode(
+    bytes: &[u8],
+    kind: ImageKind,
+    settings: &AssetSettings,
+) -> anyhow::Result<image::DynamicImage> {
     let mut reader = ImageReader::with_format(Cursor::new(bytes), kind.format());
     let mut limits = image::Limits::default();
     limits.max_image_width = Some(settings.max_side);
@@ -129,14 +155,5 @@ pub fn thumbnail(
             .saturating_add(64 << 20),
     );
     reader.limits(limits);
-    let image = reader.decode()?;
-    let side = settings.thumbnail_side;
-    let small = if image.width() <= side && image.height() <= side {
-        image
-    } else {
-        image.thumbnail(side, side)
-    };
-    let mut png = Vec::new();
-    small.write_to(&mut Cursor::new(&mut png), ImageFormat::Png)?;
-    Ok(png)
+    Ok(reader.decode()?)
 }

@@ -13,7 +13,6 @@ use tokio::sync::Notify;
 use uuid::Uuid;
 
 use super::inspect::{ImageInfo, inspect};
-use super::model::AssetRow;
 use super::storage::BlobStore;
 use super::{jobs, store};
 use crate::auth::Viewer;
@@ -37,6 +36,64 @@ pub use super::store::prune_finished_jobs;
 /// Counts and bytes of a tenant's assets (the dashboard's storage used).
 pub use super::store::{AssetTotals, totals};
 pub use super::sweep::sweep_unused_bytes;
+
+/// An asset's row, as other domains read it (an assembly's slot fills).
+pub use super::model::AssetRow;
+
+/// The tenant's assets with these ids, live or recycled (those of other tenants, or purged,
+/// are not there).
+pub async fn by_ids(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    ids: &[Uuid],
+) -> AppResult<Vec<AssetRow>> {
+    store::by_ids(conn, tenant_id, ids).await
+}
+
+/// One live asset of the tenant; NOT_FOUND otherwise (recycled, purged, or another tenant's).
+pub async fn find_live(
+    conn: &mut AsyncPgConnection,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> AppResult<AssetRow> {
+    store::find(conn, tenant_id, id)
+        .await?
+        .filter(|asset| !asset.is_deleted())
+        .ok_or_else(|| AppError::not_found(format!("there is no asset {id}")))
+}
+
+/// What an asset's file is, as slots' `accepted_types` name it (`png`, `jpg`, `webp`...): by
+/// the type read from its bytes, else its name's extension.
+pub fn file_extension(asset: &AssetRow) -> String {
+    match asset.mime_type.as_str() {
+        "image/png" => "png".to_owned(),
+        "image/jpeg" => "jpg".to_owned(),
+        "image/webp" => "webp".to_owned(),
+        "image/gif" => "gif".to_owned(),
+        "image/svg+xml" => "svg".to_owned(),
+        _ => asset
+            .original_filename
+            .rsplit_once('.')
+            .map(|(_, ext)| ext.to_ascii_lowercase())
+            .unwrap_or_default(),
+    }
+}
+
+/// An image's bytes as a PNG of the same size (decoded within the asset limits, off the async
+/// workers); a PNG comes back as it is.
+pub async fn as_png(platform: &Platform, bytes: Bytes) -> AppResult<Bytes> {
+    let kind = ImageKind::sniff(&bytes)
+        .ok_or_else(|| AppError::bad_input("the asset is not an image this server reads"))?;
+    if kind == ImageKind::Png {
+        return Ok(bytes);
+    }
+    let settings = platform.config.assets.clone();
+    tokio::task::spawn_blocking(move || super::inspect::to_png(&bytes, kind, &settings))
+        .await
+        .map_err(AppError::internal)?
+        .map(Bytes::from)
+        .map_err(|error| AppError::bad_input(format!("the image could not be converted: {error}")))
+}
 
 /// What the assets domain keeps in the application platform.
 #[derive(Clone, Debug)]

@@ -14,6 +14,7 @@ pub mod identity;
 pub mod limits;
 pub mod llm;
 pub mod ollama;
+pub mod package;
 pub mod realtime;
 pub mod retention;
 

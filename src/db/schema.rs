@@ -59,6 +59,35 @@ diesel::table! {
 }
 
 diesel::table! {
+    assembly_slot_assets (tenant_id, assembly_row_id, slot_group, slot_name, variant_key) {
+        tenant_id -> Uuid,
+        assembly_row_id -> Uuid,
+        slot_group -> Text,
+        slot_name -> Text,
+        variant_key -> Text,
+        asset_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    assembly_slots (tenant_id, assembly_row_id, slot_group, slot_name) {
+        tenant_id -> Uuid,
+        assembly_row_id -> Uuid,
+        slot_group -> Text,
+        slot_name -> Text,
+        position -> Int4,
+        offset_x -> Float8,
+        offset_y -> Float8,
+        scale -> Float8,
+        rotation -> Float8,
+        z_index -> Nullable<Int4>,
+        overlay_mode -> Nullable<Text>,
+        updated_by -> Nullable<Uuid>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     assets (tenant_id, id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -1002,6 +1031,8 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
+    assembly_slot_assets,
+    assembly_slots,
     asset_blobs,
     asset_jobs,
     asset_links,

@@ -98,6 +98,10 @@ pub async fn counts_by_type(
 /// drawn between them, and drawing one in an import's transaction.
 pub use super::portable::{DrawnRelationship, drawn_relationships, live_page, relate};
 
+/// The live entities whose fields name any of these ids (an assembly's children name it as
+/// their parent).
+pub use super::links::incoming_references;
+
 /// Finding many entities by type and id at once (locked inside a transaction when asked).
 pub use super::store::find_by_keys;
 

@@ -21,6 +21,7 @@ use crate::accounts::api::{AccountMutation, AccountQuery, TenantSessionMutation}
 use crate::activity::api::ActivityQuery;
 use crate::admin::api::{AdminMutation, AdminQuery};
 use crate::api_keys::api::{ApiKeyMutation, ApiKeyQuery};
+use crate::assemblies::api::{AssemblyMutation, AssemblyQuery};
 use crate::assets::api::mutations::AssetMutation;
 use crate::assets::api::queries::AssetQuery;
 use crate::assets::api::queue::{AssetQueueMutation, AssetQueueQuery, AssetSubscription};
@@ -120,6 +121,7 @@ pub struct WorldbuildingQuery(
     LayoutQuery,
     RuleQuery,
     TimelineQuery,
+    AssemblyQuery,
 );
 
 /// Everything there is to read.
@@ -184,6 +186,7 @@ pub struct WorldbuildingMutation(
     LayoutMutation,
     RuleMutation,
     TimelineMutation,
+    AssemblyMutation,
 );
 
 /// Everything there is to change.

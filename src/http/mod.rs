@@ -2,6 +2,7 @@
 //! with Google and Microsoft, password resets, uploads
 //! and file serving, the billing portal, Stripe's webhook, and Prometheus' `/metrics`.
 
+pub mod assembly_export;
 pub mod assets;
 pub mod billing_portal;
 pub mod drive;

@@ -4,12 +4,11 @@
 //! that finds a broken file changes nothing.
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
-
-use anyhow::Context as _;
+use std::sync::Arc;
 
 use super::model::RuleSet;
 use super::parse;
+use crate::config::package::{self, Reloadable};
 
 /// The built-in sets: (file, source).
 const BUILTIN: [(&str, &str); 2] = [
@@ -66,17 +65,10 @@ impl PackageRules {
                 )
             })
             .collect();
-        if let Some(rules_dir) = dir.map(|dir| dir.join("rules")).filter(|d| d.is_dir()) {
-            let mut paths = Vec::new();
-            yaml_files(&rules_dir, &mut paths, 0).map_err(|error| vec![format!("{error:#}")])?;
-            paths.sort();
-            for path in paths {
-                let name = path
-                    .strip_prefix(&rules_dir)
-                    .unwrap_or(&path)
-                    .display()
-                    .to_string();
-                let source = read_bounded(&path).map_err(|error| vec![format!("{error:#}")])?;
+        if let Some(dir) = dir {
+            let read = package::yaml_files(&dir.join("rules"), MAX_FILES, parse::MAX_SOURCE_BYTES)
+                .map_err(|error| vec![format!("{error:#}")])?;
+            for (name, source) in read {
                 files.push((Origin::Package(name.clone()), name, source));
             }
         }
@@ -110,79 +102,24 @@ impl PackageRules {
     }
 }
 
-fn read_bounded(path: &Path) -> anyhow::Result<String> {
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("reading {}", path.display()))?
-        .len();
-    anyhow::ensure!(
-        size <= parse::MAX_SOURCE_BYTES as u64,
-        "{} is larger than a rule set may be ({} KiB)",
-        path.display(),
-        parse::MAX_SOURCE_BYTES / 1024
-    );
-    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
-}
-
-fn yaml_files(dir: &Path, out: &mut Vec<PathBuf>, depth: usize) -> anyhow::Result<()> {
-    anyhow::ensure!(depth < 8, "{} is nested too deep", dir.display());
-    for entry in std::fs::read_dir(dir).with_context(|| format!("listing {}", dir.display()))? {
-        let path = entry?.path();
-        if path.is_dir() {
-            yaml_files(&path, out, depth + 1)?;
-        } else if path
-            .extension()
-            .is_some_and(|ext| ext == "yaml" || ext == "yml")
-        {
-            out.push(path);
-            anyhow::ensure!(
-                out.len() <= MAX_FILES,
-                "the package holds more than {MAX_FILES} rule files"
-            );
-        }
-    }
-    Ok(())
-}
-
 /// The package's rules in force, swapped whole by a reload.
-pub struct RuleBook {
-    dir: Option<PathBuf>,
-    current: RwLock<Arc<PackageRules>>,
-    /// One reload at a time, so the files read last are the ones in force.
-    reloading: tokio::sync::Mutex<()>,
-}
+pub struct RuleBook(Reloadable<PackageRules>);
 
 impl RuleBook {
     /// Reads the package at start: a broken rule file stops the server, as a broken template
     /// does.
     pub fn load(dir: Option<PathBuf>) -> anyhow::Result<Self> {
-        let rules = PackageRules::read(dir.as_deref())
-            .map_err(|problems| anyhow::anyhow!("the rules: {}", problems.join("; ")))?;
-        Ok(Self {
-            dir,
-            current: RwLock::new(Arc::new(rules)),
-            reloading: tokio::sync::Mutex::new(()),
-        })
+        Reloadable::load(dir, PackageRules::read)
+            .map(Self)
+            .map_err(|problems| anyhow::anyhow!("the rules: {}", problems.join("; ")))
     }
 
     pub fn current(&self) -> Arc<PackageRules> {
-        match self.current.read() {
-            Ok(guard) => guard.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+        self.0.current()
     }
 
     /// Reads the package again (off the async workers); on a problem, keeps what it had.
-    pub async fn reload(self: &Arc<Self>) -> Result<Arc<PackageRules>, Vec<String>> {
-        let _one_at_a_time = self.reloading.lock().await;
-        let book = self.clone();
-        let read = tokio::task::spawn_blocking(move || PackageRules::read(book.dir.as_deref()))
-            .await
-            .map_err(|error| vec![format!("the reload stopped: {error}")])??;
-        let read = Arc::new(read);
-        match self.current.write() {
-            Ok(mut guard) => *guard = read.clone(),
-            Err(poisoned) => *poisoned.into_inner() = read.clone(),
-        }
-        Ok(read)
+    pub async fn reload(&self) -> Result<Arc<PackageRules>, Vec<String>> {
+        self.0.reload().await
     }
 }

@@ -448,7 +448,10 @@ mod tests {
         );
         assert_eq!(
             judge(Check::Slots(SlotCheck::LockedSlotPaths), fm),
-            vec!["locked_slots names \"head.nose\", not a slot_group.slot_name of this assembly"]
+            vec![
+                "locked_slots names \"head.nose\", not a slot_group.slot_name of this assembly \
+                 or its parents"
+            ]
         );
     }
 }

@@ -18,6 +18,13 @@ use crate::auth::{Role, Viewer};
 use crate::entities::service::EntityType;
 use crate::error::{AppError, AppResult};
 
+pub use super::model::SlotCheck;
+/// The vocabulary of assembly slots, which the assemblies domain checks its writes against.
+pub use super::slot_checks::{
+    ACCEPTED_TYPES, GROUP_SETTINGS, INHERITANCE_MODES, MIRROR_STRATEGIES, OVERLAY_LIKE_MODES,
+    OVERLAY_MODES, SLOT_KEYS,
+};
+
 pub use super::edits::{RuleDraft, add_rule, delete_rule, update_rule};
 pub use super::validate::{Outcome, Validation, Verdict, validate};
 

@@ -9,12 +9,17 @@ use serde_json::{Map, Value};
 use super::checks::{Subject, show};
 use super::model::SlotCheck;
 
-const OVERLAY_MODES: [&str; 6] = ["replace", "overlay", "blend", "multiply", "screen", "add"];
-const ACCEPTED_TYPES: [&str; 6] = ["png", "webp", "glb", "fbx", "jpg", "svg"];
-const MIRROR_STRATEGIES: [&str; 3] = ["flip_x", "flip_y", "rotate_180"];
-const INHERITANCE_MODES: [&str; 3] = ["full", "selective", "none"];
+/// How a slot's image may be drawn over what lies beneath.
+pub const OVERLAY_MODES: [&str; 6] = ["replace", "overlay", "blend", "multiply", "screen", "add"];
+/// The modes that make a slot an overlay (whose z_index must be high: asm_zidx_003).
+pub const OVERLAY_LIKE_MODES: [&str; 3] = ["overlay", "multiply", "blend"];
+/// The file types a slot may accept.
+pub const ACCEPTED_TYPES: [&str; 6] = ["png", "webp", "glb", "fbx", "jpg", "svg"];
+pub const MIRROR_STRATEGIES: [&str; 3] = ["flip_x", "flip_y", "rotate_180"];
+/// How much an assembly inherits from its parent.
+pub const INHERITANCE_MODES: [&str; 3] = ["full", "selective", "none"];
 /// A group's own settings in `slot_definitions`, beside its slots.
-const GROUP_SETTINGS: [&str; 5] = [
+pub const GROUP_SETTINGS: [&str; 5] = [
     "allow_custom_slots",
     "layer_type",
     "default_blend_mode",
@@ -22,7 +27,7 @@ const GROUP_SETTINGS: [&str; 5] = [
     "description",
 ];
 /// Keys that make a mapping a slot.
-const SLOT_KEYS: [&str; 4] = ["z_index", "required", "overlay_modes", "accepted_types"];
+pub const SLOT_KEYS: [&str; 4] = ["z_index", "required", "overlay_modes", "accepted_types"];
 
 /// The slots of `slot_definitions`: `(group.slot, its mapping)`.
 fn slot_list(frontmatter: &Map<String, Value>) -> Vec<(String, &Map<String, Value>)> {
@@ -164,15 +169,24 @@ pub(super) fn failures(check: &SlotCheck, subject: &Subject<'_>) -> Vec<String> 
             out
         }
         SlotCheck::LockedSlotPaths => {
-            let known: Vec<&str> = slots.iter().map(|(place, _)| place.as_str()).collect();
+            // Its own slots and those it inherits; when neither defines any, its slots are the
+            // assembly template's, which this check does not see.
+            let mut known: Vec<String> = slots.iter().map(|(place, _)| place.clone()).collect();
+            for parent in &subject.ancestry.parents {
+                known.extend(slot_list(parent).into_iter().map(|(place, _)| place));
+            }
+            if known.is_empty() {
+                return Vec::new();
+            }
             match frontmatter.get("locked_slots") {
                 None | Some(Value::Null) => Vec::new(),
                 Some(Value::Array(paths)) => paths
                     .iter()
-                    .filter(|path| !path.as_str().is_some_and(|p| known.contains(&p)))
+                    .filter(|path| !path.as_str().is_some_and(|p| known.iter().any(|k| k == p)))
                     .map(|path| {
                         format!(
-                            "locked_slots names {}, not a slot_group.slot_name of this assembly",
+                            "locked_slots names {}, not a slot_group.slot_name of this assembly \
+                             or its parents",
                             show(path)
                         )
                     })
@@ -202,7 +216,7 @@ pub(super) fn failures(check: &SlotCheck, subject: &Subject<'_>) -> Vec<String> 
                     .is_some_and(|modes| {
                         modes
                             .iter()
-                            .any(|m| matches!(m.as_str(), Some("overlay" | "multiply" | "blend")))
+                            .any(|m| m.as_str().is_some_and(|m| OVERLAY_LIKE_MODES.contains(&m)))
                     })
             })
             .filter_map(|(place, slot)| {

@@ -74,7 +74,9 @@ pub async fn validate(
             matches!(
                 rule.check,
                 Some(Check::Slots(
-                    SlotCheck::HierarchyChain { .. } | SlotCheck::MaxDepth { .. }
+                    SlotCheck::HierarchyChain { .. }
+                        | SlotCheck::MaxDepth { .. }
+                        | SlotCheck::LockedSlotPaths
                 ))
             )
         });

@@ -14,7 +14,7 @@ use crate::entities::create_entity;
 use crate::harness::*;
 
 /// A real image of `format`, drawn here, `width` × `height` pixels.
-fn image_bytes(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
+pub(crate) fn image_bytes(format: ImageFormat, width: u32, height: u32) -> Vec<u8> {
     let image = if format == ImageFormat::Jpeg {
         DynamicImage::ImageRgb8(RgbImage::from_fn(width, height, |x, y| {
             image::Rgb([(x % 251) as u8, (y % 241) as u8, 90])

@@ -10,6 +10,7 @@ mod activity;
 mod admin;
 mod admin_tools;
 mod architecture;
+mod assemblies;
 mod assets;
 mod backups;
 mod beta;

@@ -192,7 +192,7 @@ async fn an_assemblys_slots_and_chain_of_parents_are_checked_by_the_core_rules()
         ),
         (
             "asm_lock_001",
-            "locked_slots names \"head.nose\", not a slot_group.slot_name of this assembly",
+            "locked_slots names \"head.nose\", not a slot_group.slot_name of this assembly or its parents",
         ),
     ] {
         let (found, messages) =

@@ -133,6 +133,14 @@ impl Asset {
         )
     }
 
+    /// The asset with this id while it is live (null when it is recycled or gone).
+    pub async fn live(ctx: &Context<'_>, id: Uuid) -> AppResult<Option<Asset>> {
+        Ok(load(&ctx.loaders::<AssetLoaders>().by_id, id)
+            .await?
+            .filter(|asset| !asset.is_deleted())
+            .map(Asset::from))
+    }
+
     /// The live assets linked to an entity (by its row id), the primary one first.
     pub async fn of_entity(ctx: &Context<'_>, entity_row_id: Uuid) -> AppResult<Vec<Asset>> {
         Ok(

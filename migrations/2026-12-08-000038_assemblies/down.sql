@@ -1,0 +1,2 @@
+DROP TABLE assembly_slot_assets;
+DROP TABLE assembly_slots;
