@@ -27,6 +27,7 @@ pub mod events;
 pub mod graphql;
 pub mod health;
 pub mod http;
+pub mod inventory;
 pub mod invites;
 pub mod llm;
 pub mod logging;

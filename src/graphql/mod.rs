@@ -47,6 +47,7 @@ use crate::entities::api::tenant_templates::{
 };
 use crate::health::api::{HealthQuery, ServiceLogQuery};
 use crate::health::services_api::ServicesQuery;
+use crate::inventory::api::{InventoryMutation, InventoryQuery};
 use crate::invites::api::{InviteMutation, InviteQuery};
 use crate::mud::axis::api::{AxisMutation, AxisQuery};
 use crate::mud::characters::api::{CharacterMutation, CharacterQuery};
@@ -122,6 +123,7 @@ pub struct WorldbuildingQuery(
     RuleQuery,
     TimelineQuery,
     AssemblyQuery,
+    InventoryQuery,
 );
 
 /// Everything there is to read.
@@ -187,6 +189,7 @@ pub struct WorldbuildingMutation(
     RuleMutation,
     TimelineMutation,
     AssemblyMutation,
+    InventoryMutation,
 );
 
 /// Everything there is to change.

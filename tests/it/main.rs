@@ -36,6 +36,7 @@ mod health;
 mod history;
 mod http_surface;
 mod introspection;
+mod inventory;
 mod layouts;
 mod limits;
 mod llm;
