@@ -59,6 +59,7 @@ use crate::mud::sessions::api::{
 };
 use crate::mud::worlds::api::{WorldMutation, WorldQuery};
 use crate::notes::api::{NoteMutation, NoteQuery};
+use crate::prompts::api::PromptQuery;
 use crate::realtime::presence::api::{PresenceMutation, PresenceQuery, PresenceSubscription};
 use crate::retention::api::RetentionMutation;
 use crate::rolls::api::{RollMutation, RollQuery};
@@ -124,6 +125,7 @@ pub struct WorldbuildingQuery(
     TimelineQuery,
     AssemblyQuery,
     InventoryQuery,
+    PromptQuery,
 );
 
 /// Everything there is to read.

@@ -54,6 +54,7 @@ mod password_reset;
 mod persisted_queries;
 mod play;
 mod project_folder;
+mod prompts;
 mod readme;
 mod realtime;
 mod recycle_cleanup;
