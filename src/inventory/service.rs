@@ -16,6 +16,7 @@ use crate::entities::service::{
     self as entities, EntityContent, EntityRow, EntityStatus, EntityType, Replaced, TemplateCatalog,
 };
 use crate::error::{AppError, AppResult};
+use crate::teams::service::{self as teams, Permission};
 
 /// Most items read at once (a tenant's inventory past this is read in part, and says so).
 pub const MAX_ITEMS: usize = 10_000;
@@ -189,6 +190,11 @@ pub fn read_json(text: &str) -> AppResult<Incoming> {
     if problems.is_empty() {
         Ok(Incoming::Whole(items))
     } else {
+        let more = problems.len().saturating_sub(50);
+        problems.truncate(50);
+        if more > 0 {
+            problems.push(format!("... and {more} more"));
+        }
         Err(AppError::bad_field("content", problems.join("; ")))
     }
 }
@@ -219,7 +225,18 @@ pub enum ImportAction {
     Unchanged,
 }
 
-/// Imports items: previewed (nothing written), or applied in one transaction (WORLDBUILDER).
+/// A refusal of one item's content, naming the item.
+fn named(id: &str, error: AppError) -> AppError {
+    match error {
+        AppError::BadInput { message, .. } | AppError::Unprocessable { message, .. } => {
+            AppError::bad_field("content", format!("{id}: {message}"))
+        }
+        other => other,
+    }
+}
+
+/// Imports items: previewed (nothing written), or applied in one transaction (WORLDBUILDER
+/// with the team permission to edit items, in both modes).
 pub async fn import(
     platform: &Platform,
     catalog: &TemplateCatalog,
@@ -229,6 +246,13 @@ pub async fn import(
     apply: bool,
 ) -> AppResult<Vec<ImportedItem>> {
     viewer.require_role(Role::Worldbuilder)?;
+    teams::ensure_allowed(
+        conn,
+        viewer,
+        Permission::EditEntities,
+        Some(EntityType::Item.slug()),
+    )
+    .await?;
     let ids: Vec<&str> = match &incoming {
         Incoming::Whole(items) => items.iter().map(|i| i.entity_id.as_str()).collect(),
         Incoming::Verse(items) => items.iter().map(|i| i.id.as_str()).collect(),
@@ -271,11 +295,22 @@ pub async fn import(
                         };
                         content.name = item.name;
                         if let Value::Object(fields) = &mut content.fields {
-                            // What Verse carries is Verse's to say: a field it leaves out goes.
+                            // What Verse carries is Verse's to say: a field it could have
+                            // written and leaves out goes; one it cannot carry stays.
                             for key in verse::carried_keys() {
-                                fields.remove(key);
+                                if fields.get(key).is_some_and(|v| verse::carries(key, v)) {
+                                    fields.remove(key);
+                                }
                             }
-                            fields.extend(item.fields);
+                            for (key, value) in item.fields {
+                                // `5.0` read back as 5 is the same number: kept as stored.
+                                let same_number = fields.get(&key).is_some_and(|old| {
+                                    old.is_number() && old.as_f64() == value.as_f64()
+                                });
+                                if !same_number {
+                                    fields.insert(key, value);
+                                }
+                            }
                         }
                         content
                     })
@@ -289,8 +324,13 @@ pub async fn import(
                     .find(|row| row.entity_id == content.entity_id)
                     .cloned();
                 let id = content.entity_id.clone();
+                if existing.as_ref().is_some_and(EntityRow::is_deleted) {
+                    return Err(AppError::conflict(format!(
+                        "the item {id} is in the recycle bin: restore or purge it first"
+                    )));
+                }
                 if !apply {
-                    let content = entities::checked_content(content)?;
+                    let content = entities::checked_content(content).map_err(|e| named(&id, e))?;
                     let action = match &existing {
                         None => ImportAction::Created,
                         Some(row) if entities::content_of(row) == content => {
@@ -314,13 +354,7 @@ pub async fn import(
                 let replaced =
                     entities::replace(conn, catalog, viewer, EntityType::Item, content, existing)
                         .await
-                        .map_err(|error| match error {
-                            AppError::BadInput { message, .. }
-                            | AppError::Unprocessable { message, .. } => {
-                                AppError::bad_field("content", format!("{id}: {message}"))
-                            }
-                            other => other,
-                        })?;
+                        .map_err(|error| named(&id, error))?;
                 let action = match &replaced {
                     Replaced::Created(_) => ImportAction::Created,
                     Replaced::Updated(_) => ImportAction::Updated,

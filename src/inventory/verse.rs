@@ -11,6 +11,8 @@ pub const MAX_TEXT_BYTES: usize = 4 * 1024 * 1024;
 pub const MAX_ITEMS: usize = 10_000;
 const MAX_STRING_BYTES: usize = 64 * 1024;
 const MAX_TAGS: usize = 100;
+/// Most problems listed.
+const MAX_PROBLEMS: usize = 50;
 
 /// The kind of a field's value in Verse.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -53,6 +55,15 @@ pub struct VerseItem {
 /// The frontmatter keys Verse carries (an import changes only these).
 pub fn carried_keys() -> impl Iterator<Item = &'static str> {
     FIELDS.iter().map(|(_, key, _)| *key)
+}
+
+/// Whether Verse carries this value of this key (an export writes it, so an import that
+/// leaves it out means it gone; a value it cannot carry is kept by an import).
+pub fn carries(key: &str, value: &Value) -> bool {
+    FIELDS
+        .iter()
+        .find(|(_, k, _)| *k == key)
+        .is_some_and(|(_, _, kind)| verse_value(*kind, value).is_some())
 }
 
 fn pascal(id: &str) -> String {
@@ -100,14 +111,20 @@ fn float(n: f64) -> String {
 
 fn verse_value(kind: Kind, value: &Value) -> Option<String> {
     match (kind, value) {
-        (Kind::Text, Value::String(s)) => Some(quoted(s)),
+        (Kind::Text, Value::String(s)) if s.len() <= MAX_STRING_BYTES => Some(quoted(s)),
         (Kind::Float, Value::Number(n)) => n.as_f64().map(float),
         (Kind::Int, Value::Number(n)) => n.as_i64().map(|n| n.to_string()),
         (Kind::Logic, Value::Bool(b)) => Some(b.to_string()),
         (Kind::Rarity, Value::String(s)) if RARITIES.contains(&s.as_str()) => {
             Some(format!("item_rarity.{}", pascal(s)))
         }
-        (Kind::Texts, Value::Array(items)) => {
+        // Only what reads back: texts, at most as many and as long as a read takes.
+        (Kind::Texts, Value::Array(items))
+            if items.len() <= MAX_TAGS
+                && items
+                    .iter()
+                    .all(|i| i.as_str().is_some_and(|s| s.len() <= MAX_STRING_BYTES)) =>
+        {
             let texts: Vec<String> = items.iter().filter_map(Value::as_str).map(quoted).collect();
             Some(format!("array{{{}}}", texts.join(", ")))
         }
@@ -141,7 +158,7 @@ pub fn write(items: &[VerseItem]) -> (String, Vec<String>) {
         out.push_str(&format!("        {name}<public> : {ty} = {default}\n"));
     }
     let mut left_out = Vec::new();
-    let mut taken: Vec<String> = Vec::new();
+    let mut taken: std::collections::HashSet<String> = std::collections::HashSet::new();
     for item in items {
         let mut ident = pascal(&item.id);
         if taken.contains(&ident) {
@@ -152,7 +169,7 @@ pub fn write(items: &[VerseItem]) -> (String, Vec<String>) {
                 n += 1;
             }
         }
-        taken.push(ident.clone());
+        taken.insert(ident.clone());
         let mut lines = vec![
             format!("Id := {}", quoted(&item.id)),
             format!("Name := {}", quoted(&item.name)),
@@ -317,6 +334,11 @@ pub fn read(text: &str) -> Result<Vec<VerseItem>, Vec<String>> {
     if problems.is_empty() {
         Ok(items)
     } else {
+        if problems.len() > MAX_PROBLEMS {
+            let more = problems.len() - MAX_PROBLEMS;
+            problems.truncate(MAX_PROBLEMS);
+            problems.push(format!("... and {more} more"));
+        }
         Err(problems)
     }
 }
@@ -476,8 +498,12 @@ mod tests {
 
     #[test]
     fn what_does_not_fit_is_named() {
-        let (_, left_out) = write(&[item("a", json!({"weight": "heavy", "rarity": "mythic"}))]);
-        assert_eq!(left_out.len(), 2, "{left_out:?}");
+        let (_, left_out) = write(&[item(
+            "a",
+            json!({"weight": "heavy", "rarity": "mythic", "tags": ["ok", 3]}),
+        )]);
+        assert_eq!(left_out.len(), 3, "{left_out:?}");
+        assert!(!carries("weight", &json!("heavy")) && carries("weight", &json!(2.5)));
         let problems = read(
             "X := item_definition{Id := \"a\", Name := \"A\", Colour := \"red\"}\n\
                              Y := item_definition{Id := \"b\", StackSize := 1.5, Name := \"B\"}",

@@ -11,6 +11,8 @@ use crate::error::{AppError, AppResult};
 
 /// Most entities one batch fills a template from.
 pub const MAX_BATCH: usize = 100;
+/// Most text one batch fills in.
+const MAX_BATCH_OUTPUT_BYTES: usize = 8 * 1024 * 1024;
 
 /// A variable a type offers.
 pub struct TemplateField {
@@ -67,7 +69,11 @@ pub fn available_fields(catalog: &TemplateCatalog, entity_type: EntityType) -> V
     rest.sort();
     keys.extend(rest);
     for key in keys {
-        if ["id", "name", "status", "entity_type"].contains(&key.as_str()) {
+        // The entity's own parts, and keys a variable cannot name.
+        let nameable = key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        if !nameable
+            || ["id", "name", "status", "type", "body", "entity_type"].contains(&key.as_str())
+        {
             continue;
         }
         let schema = &properties[key];
@@ -142,13 +148,24 @@ pub async fn resolve_batch(
     }
     template::variables(template).map_err(|why| AppError::bad_field("template", why))?;
     let rows = entities::find_by_keys(conn, viewer.tenant_id, &keys, false).await?;
+    let mut total = 0usize;
     keys.into_iter()
         .map(|key| {
             let row = rows
                 .iter()
                 .find(|row| !row.is_deleted() && row.kind() == key.0 && row.entity_id == key.1);
             let done = match row {
-                Some(row) => Some((row.clone(), filled(template, row)?)),
+                Some(row) => {
+                    let filled = filled(template, row)?;
+                    total += filled.text.len();
+                    if total > MAX_BATCH_OUTPUT_BYTES {
+                        return Err(AppError::bad_field(
+                            "entities",
+                            "the filled templates come to more than 8 MiB: ask for fewer entities",
+                        ));
+                    }
+                    Some((row.clone(), filled))
+                }
                 None => None,
             };
             Ok((key, done))

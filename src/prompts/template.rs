@@ -11,6 +11,8 @@ pub const MAX_TEMPLATE_BYTES: usize = 64 * 1024;
 pub const MAX_VARIABLES: usize = 500;
 /// Longest text one variable fills in (a long body is cut there, and says so).
 const MAX_VALUE_CHARS: usize = 20_000;
+/// Longest text a template fills into.
+pub const MAX_OUTPUT_BYTES: usize = 1024 * 1024;
 
 /// What a variable is filled from: the entity's own parts and its frontmatter.
 pub struct Subject<'a> {
@@ -50,12 +52,10 @@ pub fn variables(template: &str) -> Result<Vec<(usize, usize, String)>, String> 
         };
         let path = template[open + 2..close].trim();
         let well_formed = path.strip_prefix("entity").is_some_and(|rest| {
-            rest.is_empty()
-                || rest.starts_with('.')
-                    && rest[1..].split('.').all(|part| {
-                        !part.is_empty()
-                            && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                    })
+            rest.starts_with('.')
+                && rest[1..].split('.').all(|part| {
+                    !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                })
         });
         if !well_formed {
             return Err(format!(
@@ -150,6 +150,12 @@ pub fn fill(template: &str, subject: &Subject<'_>) -> Result<Filled, String> {
         from = end;
     }
     text.push_str(&template[from..]);
+    if text.len() > MAX_OUTPUT_BYTES {
+        return Err(format!(
+            "the filled template would be larger than {} KiB",
+            MAX_OUTPUT_BYTES / 1024
+        ));
+    }
     Ok(Filled {
         text,
         missing,
@@ -188,5 +194,13 @@ mod tests {
         assert!(fill("{{entity.name", &subject).is_err());
         assert!(fill("{{world.name}}", &subject).is_err());
         assert!(fill("{{entity..name}}", &subject).is_err());
+        assert!(fill("{{entity}}", &subject).is_err());
+        let long = "{{entity.body}}".repeat(200);
+        let body = "é".repeat(5_000);
+        let big = Subject {
+            body: &body,
+            ..subject
+        };
+        assert!(fill(&long, &big).is_err(), "the output is bounded");
     }
 }
