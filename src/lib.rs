@@ -37,6 +37,7 @@ pub mod metrics;
 pub mod mud;
 pub mod notes;
 pub mod oidc;
+pub mod presets;
 pub mod prompts;
 pub mod realtime;
 pub mod retention;

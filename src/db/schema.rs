@@ -395,6 +395,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    image_presets (tenant_id, id) {
+        tenant_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        entity_type -> Nullable<Text>,
+        style -> Text,
+        negative_prompt -> Text,
+        width -> Int4,
+        height -> Int4,
+        is_default -> Bool,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     invites (id) {
         id -> Uuid,
         tenant_id -> Uuid,
@@ -1031,6 +1048,7 @@ diesel::table! {
 
 diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
+    image_presets,
     assembly_slot_assets,
     assembly_slots,
     asset_blobs,

@@ -59,6 +59,7 @@ use crate::mud::sessions::api::{
 };
 use crate::mud::worlds::api::{WorldMutation, WorldQuery};
 use crate::notes::api::{NoteMutation, NoteQuery};
+use crate::presets::api::{ImagePresetMutation, ImagePresetQuery};
 use crate::prompts::api::PromptQuery;
 use crate::realtime::presence::api::{PresenceMutation, PresenceQuery, PresenceSubscription};
 use crate::retention::api::RetentionMutation;
@@ -126,6 +127,7 @@ pub struct WorldbuildingQuery(
     AssemblyQuery,
     InventoryQuery,
     PromptQuery,
+    ImagePresetQuery,
 );
 
 /// Everything there is to read.
@@ -192,6 +194,7 @@ pub struct WorldbuildingMutation(
     TimelineMutation,
     AssemblyMutation,
     InventoryMutation,
+    ImagePresetMutation,
 );
 
 /// Everything there is to change.

@@ -35,6 +35,7 @@ mod hardening;
 mod health;
 mod history;
 mod http_surface;
+mod image_presets;
 mod introspection;
 mod inventory;
 mod layouts;
