@@ -7,8 +7,9 @@ use super::service::{self, PresetDraft};
 use super::store::PresetRow;
 use crate::auth::Role;
 use crate::context::ContextExt;
+use crate::db::parse_id;
 use crate::entities::api::EntityType;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// A way to generate a studio's images (seed "Image Presets").
 pub struct ImagePreset(PresetRow);
@@ -95,10 +96,6 @@ impl From<ImagePresetInput> for PresetDraft {
     }
 }
 
-fn uuid(id: &ID) -> AppResult<uuid::Uuid> {
-    uuid::Uuid::parse_str(id.as_str()).map_err(|_| AppError::not_found("no such image preset"))
-}
-
 #[derive(Default)]
 pub struct ImagePresetQuery;
 
@@ -125,7 +122,7 @@ impl ImagePresetQuery {
         let viewer = ctx.viewer()?;
         let mut conn = ctx.conn().await?;
         Ok(ImagePreset(
-            service::find(&mut conn, viewer, uuid(&id)?).await?,
+            service::find(&mut conn, viewer, parse_id("id", &id)?).await?,
         ))
     }
 
@@ -174,7 +171,7 @@ impl ImagePresetMutation {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
         Ok(ImagePreset(
-            service::save(&mut conn, viewer, Some(uuid(&id)?), input.into()).await?,
+            service::save(&mut conn, viewer, Some(parse_id("id", &id)?), input.into()).await?,
         ))
     }
 
@@ -186,7 +183,7 @@ impl ImagePresetMutation {
     ) -> AppResult<bool> {
         let viewer = ctx.viewer_with(Role::Worldbuilder)?;
         let mut conn = ctx.conn().await?;
-        service::delete(&mut conn, viewer, uuid(&id)?).await?;
+        service::delete(&mut conn, viewer, parse_id("id", &id)?).await?;
         Ok(true)
     }
 }

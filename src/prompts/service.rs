@@ -70,35 +70,36 @@ pub fn available_fields(catalog: &TemplateCatalog, entity_type: EntityType) -> V
     keys.extend(rest);
     for key in keys {
         // The entity's own parts, and keys a variable cannot name.
-        let nameable = key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if !nameable
+        if !nameable(key)
             || ["id", "name", "status", "type", "body", "entity_type"].contains(&key.as_str())
         {
             continue;
         }
         let schema = &properties[key];
-        out.push(TemplateField {
-            variable: format!("entity.{key}"),
-            kind: kind_of(schema),
-            description: schema
-                .get("description")
-                .and_then(Value::as_str)
-                .map(str::to_owned),
-        });
+        out.push(field(format!("entity.{key}"), schema));
         if let Some(inner) = schema.get("properties").and_then(Value::as_object) {
-            for (name, schema) in inner {
-                out.push(TemplateField {
-                    variable: format!("entity.{key}.{name}"),
-                    kind: kind_of(schema),
-                    description: schema
-                        .get("description")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned),
-                });
+            for (name, schema) in inner.iter().filter(|(name, _)| nameable(name)) {
+                out.push(field(format!("entity.{key}.{name}"), schema));
             }
         }
     }
     out
+}
+
+/// Whether a variable can name the key (`template::variables` takes letters, digits and `_`).
+fn nameable(key: &str) -> bool {
+    key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn field(variable: String, schema: &Value) -> TemplateField {
+    TemplateField {
+        variable,
+        kind: kind_of(schema),
+        description: schema
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    }
 }
 
 fn filled(template: &str, row: &EntityRow) -> AppResult<Filled> {

@@ -26,17 +26,13 @@ use crate::assets::service as assets;
 use crate::auth::Viewer;
 use crate::context::{ContextExt, Platform};
 use crate::db::Conn;
+use crate::db::parse_id;
 use crate::entities::service::{TemplateBook, TemplateCatalog};
 use crate::error::{AppError, AppResult};
 use crate::rules::service::{ACCEPTED_TYPES, INHERITANCE_MODES, OVERLAY_MODES, RuleBook};
 
 pub(crate) fn int(n: Option<i64>) -> Option<i32> {
     n.and_then(|n| i32::try_from(n).ok())
-}
-
-fn uuid(id: &ID, field: &'static str) -> AppResult<uuid::Uuid> {
-    uuid::Uuid::parse_str(id.as_str())
-        .map_err(|_| AppError::bad_field(field, format!("{} is not an id", id.as_str())))
 }
 
 /// What every resolver here starts from: the viewer, a connection, the tenant's catalog and
@@ -214,7 +210,7 @@ impl AssemblyQuery {
         #[graphql(desc = "The asset's id.")] asset_id: ID,
     ) -> AppResult<Vec<AssemblyUse>> {
         let viewer = ctx.viewer()?;
-        let asset_id = uuid(&asset_id, "assetId")?;
+        let asset_id = parse_id("assetId", &asset_id)?;
         let mut conn = ctx.conn().await?;
         let uses = service::using_asset(&mut conn, viewer, asset_id).await?;
         Ok(uses
@@ -241,7 +237,7 @@ impl AssemblyQuery {
         #[graphql(desc = "The assembly whose slots to choose from.")] assembly_id: Option<String>,
     ) -> AppResult<SlotDetection> {
         let mut scope = scope(ctx).await?;
-        let asset_id = uuid(&asset_id, "assetId")?;
+        let asset_id = parse_id("assetId", &asset_id)?;
         let asset = assets::find_live(&mut scope.conn, scope.viewer.tenant_id, asset_id).await?;
         let definitions = match &assembly_id {
             Some(id) => {

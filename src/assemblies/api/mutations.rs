@@ -5,14 +5,13 @@ use std::sync::Arc;
 
 use async_graphql::{Context, MaybeUndefined, Object};
 
-use super::{
-    AssemblyDetail, AssemblyExportProfile, AssemblySlotInput, SlotTransformInput, scope, uuid,
-};
+use super::{AssemblyDetail, AssemblyExportProfile, AssemblySlotInput, SlotTransformInput, scope};
 use crate::assemblies::model::Transform;
 use crate::assemblies::profiles::ProfileBook;
 use crate::assemblies::service::{self, SlotFill};
 use crate::auth::Role;
 use crate::context::ContextExt;
+use crate::db::parse_id;
 use crate::error::{AppError, AppResult};
 
 #[derive(Default)]
@@ -34,7 +33,7 @@ impl AssemblyMutation {
             group: input.group,
             name: input.name,
             variant_key: input.variant_key,
-            asset_id: uuid(&input.asset_id, "assetId")?,
+            asset_id: parse_id("assetId", &input.asset_id)?,
         };
         service::assign(
             &mut scope.conn,
